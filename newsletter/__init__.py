@@ -1,0 +1,1 @@
+"""newsletter: a monthly local-market newsletter that turns goodwill into referrals."""

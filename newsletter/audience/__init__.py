@@ -1,0 +1,1 @@
+"""Who gets what: subscribers, suppressions, segments and per-recipient tokens."""

@@ -1,0 +1,271 @@
+"""Load and validate ``newsletter.yaml``.
+
+Every key is declared here with a docstring; unknown keys are errors, because a typo in the
+config must never be silently ignored. All problems are collected before aborting, each
+naming the file, the YAML line and the dotted key.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, Field, field_validator
+
+from newsletter.errors import ConfigError
+from newsletter.model import SEGMENTS, Address
+from newsletter.validation import Strict, check_url, validate
+from newsletter.yamlfile import KeyPath, dotted, line_for, parse_yaml, read_text
+
+Url = Annotated[str, AfterValidator(check_url)]
+Color = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")]
+SegmentName = Literal["client", "partner", "prospect"]
+BUILTIN_SECTIONS = {
+    "editorials": "editorials",
+    "events": "events",
+    "holidays": "holidays",
+    "offer": "offer",
+}
+
+
+class PostalAddress(Strict):
+    street: str = Field(min_length=1)
+    city: str = Field(min_length=1)
+    region: str = ""
+    postal_code: str = ""
+    country: str = "US"
+
+
+class BusinessConfig(Strict):
+    name: str = Field(min_length=1)
+    """The business's name, as it signs the newsletter."""
+    tagline: str = ""
+    phone: str = ""
+    website: Url | None = None
+    address: PostalAddress
+    """Postal address: required, it goes in every footer (CAN-SPAM)."""
+
+
+class SenderConfig(Strict):
+    name: str = Field(min_length=1)
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    reply_to: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class LogoConfig(Strict):
+    src: str = Field(min_length=1)
+    alt: str = Field(min_length=1)
+    """Alt text is required: many mail clients block images by default."""
+    width: int = Field(default=180, gt=0, le=600)
+
+
+class BrandConfig(Strict):
+    primary_color: Color = "#1f4e79"
+    accent_color: Color = "#e07a1f"
+    text_color: Color = "#222222"
+    background_color: Color = "#f4f4f4"
+    logo: LogoConfig | None = None
+
+
+class CustomObservance(Strict):
+    name: str = Field(min_length=1)
+    date: str = Field(pattern=r"^(\d{4}-)?\d{2}-\d{2}$")
+    """``YYYY-MM-DD`` for a single date, ``MM-DD`` for every year."""
+
+    @field_validator("date")
+    @classmethod
+    def _real_date(cls, value: str) -> str:
+        probe = value if len(value) == 10 else f"2024-{value}"  # 2024: a leap year, for 02-29
+        try:
+            date.fromisoformat(probe)
+        except ValueError:
+            raise ValueError(f"not a date: {value}") from None
+        return value
+
+
+class HolidaysConfig(Strict):
+    country: str = Field(default="US", pattern=r"^[A-Z]{2}$")
+    subdivision: str | None = None
+    days_ahead: int = Field(default=45, gt=0, le=366)
+    """Holidays from the issue date up to this many days ahead are listed."""
+    custom: tuple[CustomObservance, ...] = ()
+
+
+class FeedConfig(Strict):
+    name: str = Field(min_length=1)
+    url: Url
+    kind: Literal["rss", "atom", "ics"] = "rss"
+    section: str = Field(min_length=1)
+    max_items: int = Field(default=5, gt=0, le=100)
+    window_days: int = Field(default=31, gt=0, le=3660)
+    """Entries published up to this many days before the end of the issue month are kept."""
+    timeout: float = Field(default=10.0, gt=0, le=120)
+    max_bytes: int = Field(default=5_000_000, gt=0)
+    snapshot: str | None = None
+    """Bundled copy used when the feed cannot be fetched and nothing is cached (path)."""
+
+    @property
+    def slug(self) -> str:
+        return re.sub(r"[^a-z0-9]+", "-", self.name.lower()).strip("-") or "feed"
+
+
+class SectionConfig(Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    title: str = ""
+    segments: tuple[SegmentName, ...] = SEGMENTS  # type: ignore[assignment]
+
+
+class SegmentConfig(Strict):
+    label: str = Field(min_length=1)
+    description: str = ""
+
+
+class IssueConfig(Strict):
+    title: str = "{business} — {month_name} {year}"
+    """Issue title; {business}, {month_name} and {year} are filled in."""
+    preheader: str = ""
+    """Inbox preview text; defaults to the editorial summaries."""
+    summary_length: int = Field(default=240, ge=40, le=2000)
+    max_email_bytes: int = Field(default=102_000, gt=0)
+    """Gmail clips messages larger than about 102 KB."""
+    first_name_fallback: str = "neighbor"
+
+
+class PathsConfig(Strict):
+    content: str = "content"
+    templates: str = "templates"
+    subscribers: str = "subscribers"
+    state: str = "state"
+
+
+class WebConfig(Strict):
+    base_url: Url
+    unsubscribe_url: Url | None = None
+    """https endpoint for one-click unsubscribe; the mailto address is used when absent."""
+
+
+class Config(Strict):
+    business: BusinessConfig
+    sender: SenderConfig
+    brand: BrandConfig = BrandConfig()
+    timezone: str = "America/Chicago"
+    locale: str = "en_US"
+    holidays: HolidaysConfig = HolidaysConfig()
+    web: WebConfig
+    issue: IssueConfig = IssueConfig()
+    paths: PathsConfig = PathsConfig()
+    feeds: tuple[FeedConfig, ...] = ()
+    sections: tuple[SectionConfig, ...]
+    segments: dict[SegmentName, SegmentConfig] = Field(
+        default_factory=lambda: {
+            "client": SegmentConfig(label="Clients"),
+            "partner": SegmentConfig(label="Referral partners"),
+            "prospect": SegmentConfig(label="Friends and neighbors"),
+        }
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone: {value}") from None
+        return value
+
+    @field_validator("sections")
+    @classmethod
+    def _unique_sections(cls, value: tuple[SectionConfig, ...]) -> tuple[SectionConfig, ...]:
+        ids = [s.id for s in value]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"section listed twice: {', '.join(duplicates)}")
+        if "offer" not in ids:
+            raise ValueError("the 'offer' section is required: every issue carries the offer")
+        return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """A validated config plus where it lives; paths resolve relative to the config file."""
+
+    config: Config
+    path: Path
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent
+
+    def resolve(self, relative: str) -> Path:
+        return (self.root / relative).resolve()
+
+    @property
+    def content_dir(self) -> Path:
+        return self.resolve(self.config.paths.content)
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.resolve(self.config.paths.templates)
+
+    @property
+    def subscribers_dir(self) -> Path:
+        return self.resolve(self.config.paths.subscribers)
+
+    @property
+    def state_dir(self) -> Path:
+        return self.resolve(self.config.paths.state)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.config.timezone)
+
+    @property
+    def address(self) -> Address:
+        a = self.config.business.address
+        return Address(a.street, a.city, a.region, a.postal_code, a.country)
+
+    def section_kind(self, section_id: str) -> str:
+        return BUILTIN_SECTIONS.get(section_id, "news")
+
+
+def load_config(path: str | Path) -> Settings:
+    """Read and validate ``path``; raise ConfigError naming the file, line and key."""
+    path = Path(path)
+    text = read_text(path, ConfigError)
+    data, lines = parse_yaml(text, path, ConfigError)
+    if not isinstance(data, dict):
+        raise ConfigError("expected a mapping of settings at the top level", path=path, line=1)
+    config = validate(Config, data, path=path, lines=lines, error=ConfigError)
+    problems = [
+        ConfigError(message, path=path, line=line_for(lines, key), key=dotted(key))
+        for key, message in _cross_check(config)
+    ]
+    if problems:
+        raise ConfigError(
+            problems[0].message,
+            path=path,
+            line=problems[0].line,
+            key=problems[0].key,
+            also=tuple(problems[1:]),
+        )
+    return Settings(config=config, path=path.resolve())
+
+
+def _cross_check(config: Config) -> list[tuple[KeyPath, str]]:
+    """Rules that span keys: feeds must land in a listed section of the right kind."""
+    ids = {s.id for s in config.sections}
+    problems: list[tuple[KeyPath, str]] = []
+    for index, feed in enumerate(config.feeds):
+        key: KeyPath = ("feeds", index, "section")
+        if feed.section not in ids:
+            listed = ", ".join(sorted(ids))
+            problems.append((key, f"unknown section {feed.section!r} (sections: {listed})"))
+        elif feed.kind == "ics" and feed.section != "events":
+            problems.append((key, "ics calendars go in the 'events' section"))
+        elif feed.section in ("editorials", "holidays", "offer"):
+            problems.append((key, f"feeds cannot fill the {feed.section!r} section"))
+    return problems

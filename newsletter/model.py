@@ -1,0 +1,170 @@
+"""The plain, frozen values the pipeline stages hand to each other.
+
+Sources build an :class:`Issue`; renderers are pure functions of it. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal
+
+SEGMENTS: tuple[str, ...] = ("client", "partner", "prospect")
+"""Who a subscriber is to the business: clients, referral partners, prospects being nurtured."""
+
+SectionKind = Literal["editorials", "news", "events", "holidays", "offer"]
+
+
+@dataclass(frozen=True)
+class Image:
+    src: str
+    alt: str
+
+
+@dataclass(frozen=True)
+class Item:
+    """One entry of a news feed, already sanitized and cut to length."""
+
+    title: str
+    link: str
+    summary_html: str
+    summary_text: str
+    published: datetime | None
+    source: str
+    guid: str
+
+
+@dataclass(frozen=True)
+class Event:
+    """A local event, times already in the business's timezone."""
+
+    title: str
+    start: datetime | date
+    end: datetime | date | None
+    all_day: bool
+    location: str
+    url: str
+    description: str
+    source: str
+
+    @property
+    def start_date(self) -> date:
+        return self.start.date() if isinstance(self.start, datetime) else self.start
+
+
+@dataclass(frozen=True)
+class Holiday:
+    day: date
+    name: str
+
+
+@dataclass(frozen=True)
+class Editorial:
+    slug: str
+    title: str
+    order: int
+    summary: str
+    body_html: str
+    body_text: str
+    segments: tuple[str, ...]
+    image: Image | None
+    path: str
+
+
+@dataclass(frozen=True)
+class Milestone:
+    referrals: int
+    reward: str
+
+
+@dataclass(frozen=True)
+class Offer:
+    slug: str
+    title: str
+    body_html: str
+    body_text: str
+    valid_from: date
+    valid_to: date
+    landing_url: str
+    milestones: tuple[Milestone, ...]
+    segments: tuple[str, ...]
+    path: str
+
+
+Entry = Item | Event | Holiday | Editorial | Offer
+
+
+@dataclass(frozen=True)
+class Section:
+    """One block of the issue, in the configured order, shown to the listed segments."""
+
+    id: str
+    title: str
+    kind: SectionKind
+    segments: tuple[str, ...]
+    entries: tuple[Entry, ...] = ()
+
+    def for_segment(self, segment: str | None) -> Section | None:
+        """This section as ``segment`` sees it (None: everyone's content), or None if hidden."""
+        if segment is not None and segment not in self.segments:
+            return None
+        entries = tuple(
+            e
+            for e in self.entries
+            if segment is None or segment in getattr(e, "segments", (segment,))
+        )
+        if not entries:
+            return None
+        return Section(self.id, self.title, self.kind, self.segments, entries)
+
+
+@dataclass(frozen=True)
+class Address:
+    street: str
+    city: str
+    region: str
+    postal_code: str
+    country: str
+
+    def one_line(self) -> str:
+        return f"{self.street}, {self.city}, {self.region} {self.postal_code}".strip(", ")
+
+
+@dataclass(frozen=True)
+class Issue:
+    """Everything one monthly issue says, before it is rendered."""
+
+    month: str  # "YYYY-MM"
+    issue_date: date
+    title: str
+    preheader: str
+    web_url: str
+    sections: tuple[Section, ...]
+    offer: Offer
+    warnings: tuple[str, ...] = field(default=(), compare=False)
+
+    def for_segment(self, segment: str | None) -> tuple[Section, ...]:
+        """The sections a segment receives, in order (None: the complete issue)."""
+        shown = (s.for_segment(segment) for s in self.sections)
+        return tuple(s for s in shown if s is not None)
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    """One row of subscribers.csv, validated."""
+
+    email: str  # as written, for display
+    first_name: str
+    last_name: str
+    company: str
+    segment: str
+    channels: frozenset[str]  # {"email"}, {"mail"} or both
+    address: Address | None
+    consent_source: str
+    consent_date: date | None
+    tags: tuple[str, ...]
+    line: int  # line in the CSV, for messages
+
+    @property
+    def normalized_email(self) -> str:
+        return self.email.strip().lower()

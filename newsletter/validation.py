@@ -1,0 +1,75 @@
+"""Validate parsed YAML against a pydantic model, reporting every problem with file, line, key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic_core import ErrorDetails
+
+from newsletter.errors import NewsletterError
+from newsletter.yamlfile import KeyPath, dotted, line_for
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class Strict(BaseModel):
+    """Base for every schema: unknown keys are errors, values are immutable once loaded."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+def check_url(value: str) -> str:
+    """An absolute http(s) URL, kept exactly as written."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or " " in value:
+        raise ValueError("not a URL")
+    return value
+
+
+def _message(error: ErrorDetails) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        return "required key is missing"
+    message = error["msg"]
+    if kind == "value_error":
+        message = message.removeprefix("Value error, ")
+    elif "input" in error and not isinstance(error["input"], dict | list):
+        message = f"{message[0].lower()}{message[1:]} (got {error['input']!r})"
+    return message
+
+
+def validate(
+    model: type[M],
+    data: Any,
+    *,
+    path: str | Path,
+    lines: dict[KeyPath, int],
+    error: type[NewsletterError],
+    context: dict[str, Any] | None = None,
+) -> M:
+    """Build ``model`` from ``data`` or raise every problem, each naming file, line and key."""
+    if data is None:
+        data = {}
+    try:
+        return model.model_validate(data, context=context)
+    except ValidationError as exc:
+        problems: list[NewsletterError] = []
+        for detail in exc.errors():
+            loc: KeyPath = tuple(p for p in detail["loc"] if isinstance(p, str | int))
+            problems.append(
+                error(
+                    _message(detail), path=path, line=line_for(lines, loc), key=dotted(loc) or None
+                )
+            )
+        raise error(
+            problems[0].message,
+            path=path,
+            line=problems[0].line,
+            key=problems[0].key,
+            also=tuple(problems[1:]),
+        ) from None

@@ -1,0 +1,25 @@
+"""Shared fixtures: a copy of the bundled sample newsletter in a temporary folder."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE_PARTS = ("newsletter.yaml", "content", "templates", "subscribers")
+
+
+@pytest.fixture
+def sample_project(tmp_path: Path) -> Path:
+    """The sample newsletter copied to tmp_path, so a test may change and build it freely."""
+    project = tmp_path / "project"
+    project.mkdir()
+    for part in SAMPLE_PARTS:
+        source = REPO / part
+        if source.is_dir():
+            shutil.copytree(source, project / part)
+        else:
+            shutil.copy2(source, project / part)
+    return project

@@ -1,0 +1,83 @@
+"""subscribers.csv: each bad row is an error naming the file and line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from newsletter.audience.subscribers import load_subscribers
+from newsletter.errors import ContentError
+
+REPO = Path(__file__).resolve().parent.parent
+HEADER = (
+    "email,first_name,last_name,company,segment,channels,street,city,region,postal_code,"
+    "country,consent_source,consent_date,tags\n"
+)
+
+
+def write_csv(tmp_path: Path, *rows: str) -> Path:
+    path = tmp_path / "subscribers.csv"
+    path.write_text(HEADER + "".join(r + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def test_sample_subscribers_load_across_all_segments() -> None:
+    subscribers = load_subscribers(REPO / "subscribers" / "subscribers.csv")
+    assert len(subscribers) == 20
+    assert {s.segment for s in subscribers} == {"client", "partner", "prospect"}
+
+
+def test_both_channels_means_email_and_mail(tmp_path: Path) -> None:
+    path = write_csv(tmp_path, "a@example.com,A,,,client,both,1 Main St,Town,WI,53703,US,,,")
+    assert load_subscribers(path)[0].channels == {"email", "mail"}
+
+
+def test_invalid_email_names_the_line(tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path, "a@example.com,,,,client,email,,,,,,,,", "not-an-email,,,,client,email,,,,,,,,"
+    )
+    with pytest.raises(ContentError) as caught:
+        load_subscribers(path)
+    assert (caught.value.line, caught.value.key) == (3, "email")
+
+
+def test_duplicate_addresses_differing_in_case_name_both_lines(tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path,
+        "Ann@Example.com,,,,client,email,,,,,,,,",
+        "ann@example.com,,,,partner,email,,,,,,,,",
+    )
+    with pytest.raises(ContentError) as caught:
+        load_subscribers(path)
+    assert caught.value.line == 3
+    assert "first on line 2" in caught.value.message
+
+
+def test_unknown_segment_is_an_error(tmp_path: Path) -> None:
+    path = write_csv(tmp_path, "a@example.com,,,,vip,email,,,,,,,,")
+    with pytest.raises(ContentError) as caught:
+        load_subscribers(path)
+    assert (caught.value.line, caught.value.key) == (2, "segment")
+
+
+def test_unknown_channel_is_an_error(tmp_path: Path) -> None:
+    path = write_csv(tmp_path, "a@example.com,,,,client,pigeon,,,,,,,,")
+    with pytest.raises(ContentError) as caught:
+        load_subscribers(path)
+    assert caught.value.key == "channels"
+
+
+def test_mail_channel_requires_a_postal_address(tmp_path: Path) -> None:
+    path = write_csv(tmp_path, "a@example.com,,,,client,mail,1 Main St,,WI,,US,,,")
+    with pytest.raises(ContentError) as caught:
+        load_subscribers(path)
+    assert caught.value.key == "city"
+    assert "mail channel" in caught.value.message
+
+
+def test_row_with_extra_fields_is_malformed(tmp_path: Path) -> None:
+    path = write_csv(tmp_path, "a@example.com,,,,client,email,,,,,,,,,extra")
+    with pytest.raises(ContentError) as caught:
+        load_subscribers(path)
+    assert caught.value.line == 2
