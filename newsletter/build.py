@@ -1,0 +1,229 @@
+"""``build()``: the whole monthly pipeline in one readable function.
+
+config → fetch feeds (the only network step, saved as a snapshot) → sources → Issue →
+render (once per segment) → checks → manifest → write the build folder atomically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import httpx
+
+from newsletter.config import Settings
+from newsletter.diagnostics import Diagnostics
+from newsletter.errors import BuildError, NewsletterError
+from newsletter.fsutil import replace_folder
+from newsletter.issue import assemble_issue
+from newsletter.model import Issue
+from newsletter.months import parse_month
+from newsletter.render.email import render_email
+from newsletter.render.environment import make_environment
+from newsletter.render.text import render_text
+from newsletter.render.web import ArchiveEntry, render_archive, render_atom, render_web_issue
+from newsletter.sources.feeds import FetchedFeed, fetch_feeds
+
+MANIFEST = "manifest.json"
+SNAPSHOT_DIR = "snapshot"
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    issue: Issue
+    out_dir: Path
+    outputs: Mapping[str, str]  # relative path -> sha256
+    feeds: Mapping[str, str]  # feed slug -> where its content came from
+    warnings: tuple[str, ...]
+
+
+class Outputs:
+    """The files of one build, collected before anything is written (refuses duplicates)."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+
+    def add(self, relative: str, content: str | bytes) -> None:
+        if relative in self.files:
+            raise BuildError(f"two outputs want the same path: {relative}")
+        self.files[relative] = content.encode("utf-8") if isinstance(content, str) else content
+
+
+def build(
+    settings: Settings,
+    month: str,
+    *,
+    out_root: Path,
+    strict: bool = False,
+    offline: bool = False,
+    client: httpx.Client | None = None,
+) -> BuildResult:
+    """Build the issue for ``month`` (YYYY-MM) into ``out_root/month``.
+
+    ``offline`` never touches the network: it reuses the snapshot saved in a previous build
+    of the same month, so a rebuild reproduces what was previewed; feeds it lacks come from
+    the cache under state/ or the bundled snapshots.
+    """
+    first = parse_month(month)
+    month = f"{first:%Y-%m}"
+    out_dir = out_root / month
+    diagnostics = Diagnostics(strict=strict)
+
+    fetched = _gather_feeds(settings, out_dir, offline, diagnostics, client)
+    bodies = {slug: f.body for slug, f in fetched.items() if f.body is not None}
+    issue = assemble_issue(settings, first, bodies, diagnostics)
+
+    env = make_environment(settings.templates_dir)
+    outputs = Outputs()
+    outputs.add("email.html", render_email(issue, settings, env, segment=None))
+    outputs.add("email.txt", render_text(issue, settings, env, segment=None))
+    for segment in settings.config.segments:
+        outputs.add(
+            f"segments/{segment}/email.html", render_email(issue, settings, env, segment=segment)
+        )
+        outputs.add(
+            f"segments/{segment}/email.txt", render_text(issue, settings, env, segment=segment)
+        )
+    archive = _archive_entries(out_root, issue)
+    outputs.add("web/index.html", render_web_issue(issue, settings, env))
+    outputs.add("web/archive.html", render_archive(archive, settings, env))
+    outputs.add("web/feed.xml", render_atom(archive, settings, env))
+    for slug, body in sorted(bodies.items()):
+        outputs.add(f"{SNAPSHOT_DIR}/{slug}", body)
+
+    _check_email_sizes(outputs, settings, diagnostics)
+    inputs = _input_hashes(settings, month)
+    outputs.add(MANIFEST, _manifest(issue, inputs, outputs.files))
+    replace_folder(out_dir, outputs.files)
+    return BuildResult(
+        issue=issue,
+        out_dir=out_dir,
+        outputs={name: _sha256(data) for name, data in sorted(outputs.files.items())},
+        feeds={slug: f.origin for slug, f in sorted(fetched.items())},
+        warnings=tuple(diagnostics.warnings),
+    )
+
+
+def _gather_feeds(
+    settings: Settings,
+    out_dir: Path,
+    offline: bool,
+    diagnostics: Diagnostics,
+    client: httpx.Client | None,
+) -> dict[str, FetchedFeed]:
+    feeds = settings.config.feeds
+    saved: dict[str, FetchedFeed] = {}
+    if offline:
+        for feed in feeds:
+            path = out_dir / SNAPSHOT_DIR / feed.slug
+            if path.is_file():
+                saved[feed.slug] = FetchedFeed(feed.slug, path.read_bytes(), "snapshot")
+        feeds = tuple(f for f in feeds if f.slug not in saved)
+    fetched = fetch_feeds(
+        feeds,
+        cache_dir=settings.state_dir / "feeds",
+        root=settings.root,
+        diagnostics=diagnostics,
+        client=client,
+        base_url=settings.config.web.base_url,
+        offline=offline,
+    )
+    return {**saved, **fetched}
+
+
+def _check_email_sizes(outputs: Outputs, settings: Settings, diagnostics: Diagnostics) -> None:
+    limit = settings.config.issue.max_email_bytes
+    for name, data in sorted(outputs.files.items()):
+        if name.endswith("email.html") and len(data) > limit:
+            diagnostics.warn(
+                f"{len(data) / 1000:.1f} KB, over the {limit / 1000:.0f} KB at which Gmail "
+                "clips messages",
+                error=BuildError,
+                path=name,
+            )
+
+
+def _archive_entries(out_root: Path, issue: Issue) -> list[ArchiveEntry]:
+    """Every issue built under ``out_root`` (read from their manifests), plus this one."""
+    entries = {issue.month: _archive_entry(issue)}
+    for manifest_path in sorted(out_root.glob(f"*/{MANIFEST}")):
+        try:
+            meta = json.loads(manifest_path.read_text(encoding="utf-8"))["issue"]
+            entry = ArchiveEntry(
+                month=meta["month"],
+                title=meta["title"],
+                issue_date=date.fromisoformat(meta["issue_date"]),
+                summary=meta["summary"],
+                url=meta["url"],
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # not one of ours, or from an older layout: leave it out of the archive
+        entries.setdefault(entry.month, entry)
+    return sorted(entries.values(), key=lambda e: e.month, reverse=True)
+
+
+def _archive_entry(issue: Issue) -> ArchiveEntry:
+    return ArchiveEntry(
+        month=issue.month,
+        title=issue.title,
+        issue_date=issue.issue_date,
+        summary=issue.preheader,
+        url=issue.web_url,
+    )
+
+
+def _input_hashes(settings: Settings, month: str) -> dict[str, str]:
+    """sha256 of every file the build read, by path relative to the config's folder."""
+    content = settings.content_dir
+    paths: list[Path] = [settings.path]
+    paths += sorted((content / "editorials" / month).glob("*.md"))
+    paths += sorted((content / "offers").glob("*.yaml"))
+    paths += sorted(p for p in settings.templates_dir.rglob("*") if p.is_file())
+    return {_relative(p, settings.root): _sha256(p.read_bytes()) for p in paths}
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return path.resolve().as_posix()
+
+
+def _manifest(issue: Issue, inputs: Mapping[str, str], files: Mapping[str, bytes]) -> str:
+    entry = _archive_entry(issue)
+    manifest = {
+        "issue": {
+            "month": entry.month,
+            "title": entry.title,
+            "issue_date": entry.issue_date.isoformat(),
+            "summary": entry.summary,
+            "url": entry.url,
+        },
+        "inputs": dict(sorted(inputs.items())),
+        "outputs": {name: _sha256(data) for name, data in sorted(files.items())},
+        "snapshot": sorted(n for n in files if n.startswith(f"{SNAPSHOT_DIR}/")),
+    }
+    return json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def verify_manifest(out_dir: Path) -> list[str]:
+    """Output files that no longer match the build's manifest (empty: untouched)."""
+    path = out_dir / MANIFEST
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise NewsletterError(f"no readable manifest: {exc}", path=path) from None
+    changed = []
+    for name, digest in manifest.get("outputs", {}).items():
+        target = out_dir / name
+        if not target.is_file() or _sha256(target.read_bytes()) != digest:
+            changed.append(name)
+    return changed

@@ -1,0 +1,57 @@
+"""``newsletter check``: validate everything a build and a send read, without building."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from newsletter.audience.subscribers import load_subscribers
+from newsletter.config import Settings
+from newsletter.diagnostics import Diagnostics
+from newsletter.months import parse_month
+from newsletter.render.environment import make_environment
+from newsletter.sources.editorials import load_editorials
+from newsletter.sources.offers import current_offer
+
+REQUIRED_TEMPLATES = (
+    "email.html.j2",
+    "email.txt.j2",
+    "web/issue.html.j2",
+    "web/archive.html.j2",
+    "web/feed.xml.j2",
+)
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    warnings: tuple[str, ...]
+    summary: tuple[str, ...]
+
+
+def check_all(settings: Settings, month: str, *, strict: bool = False) -> CheckReport:
+    """Load and validate content, offer, templates and subscribers for ``month``.
+
+    The config itself was validated when ``settings`` was loaded. The first error raises.
+    """
+    first = parse_month(month)
+    diagnostics = Diagnostics(strict=strict)
+    editorials = load_editorials(settings.content_dir, f"{first:%Y-%m}", diagnostics=diagnostics)
+    offer = current_offer(settings.content_dir, first)
+    env = make_environment(settings.templates_dir)
+    for name in REQUIRED_TEMPLATES:
+        env.get_template(name)
+    subscribers = load_subscribers(settings.subscribers_dir / "subscribers.csv")
+    by_segment = {
+        s: sum(1 for x in subscribers if x.segment == s) for s in settings.config.segments
+    }
+    return CheckReport(
+        warnings=tuple(diagnostics.warnings),
+        summary=(
+            f"config: {settings.path.name}: {len(settings.config.feeds)} feeds, "
+            f"{len(settings.config.sections)} sections",
+            f"editorials for {first:%Y-%m}: {len(editorials)}",
+            f"offer: {offer.title} (valid {offer.valid_from} to {offer.valid_to})",
+            f"templates: {len(REQUIRED_TEMPLATES)} found",
+            "subscribers: "
+            + ", ".join(f"{count} {segment}" for segment, count in by_segment.items()),
+        ),
+    )

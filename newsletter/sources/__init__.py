@@ -1,0 +1,1 @@
+"""Where an issue's content comes from: feeds, calendars, holidays, editorials, offers."""

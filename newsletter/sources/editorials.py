@@ -1,0 +1,127 @@
+"""The month's editorials: ``content/editorials/YYYY-MM/*.md`` with YAML front matter.
+
+::
+
+    ---
+    title: Getting your home ready for the first hard freeze   # required
+    order: 10                     # position in the issue; default 100, ties by file name
+    summary: Five checks before the thermometer drops.
+    segments: [client, prospect]  # who sees it; default everyone
+    image: {src: https://…/freeze.jpg, alt: Frost on a window}
+    ---
+    Markdown body…
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
+
+from newsletter.diagnostics import Diagnostics
+from newsletter.errors import ContentError
+from newsletter.html import html_to_text
+from newsletter.model import SEGMENTS, Editorial, Image
+from newsletter.sources.markup import (
+    Segments,
+    content_path,
+    images_without_alt,
+    markdown_to_html,
+    parse_front_matter,
+    raise_all,
+    read_content,
+)
+from newsletter.validation import Strict, check_url, validate
+from newsletter.yamlfile import line_for
+
+DEFAULT_ORDER = 100
+
+
+class ImageFront(Strict):
+    """``image:`` in the front matter."""
+
+    src: Annotated[str, AfterValidator(check_url)]
+    """Absolute http(s) URL: email clients cannot load images relative to anything."""
+    alt: str = ""
+    """Missing alt text is a warning (an error under --strict), not a failed build."""
+
+
+class EditorialFront(Strict):
+    """The front matter of an editorial; unknown keys are errors."""
+
+    title: str = Field(min_length=1)
+    order: int = DEFAULT_ORDER
+    summary: str = ""
+    segments: Segments = SEGMENTS
+    image: ImageFront | None = None
+
+
+def load_editorials(
+    content_dir: Path, month: str, *, diagnostics: Diagnostics
+) -> tuple[Editorial, ...]:
+    """Every ``*.md`` in ``content_dir/editorials/<month>/``, sorted by (order, slug).
+
+    A missing month folder gives ``()`` (the caller decides whether that is worth a
+    warning). Invalid front matter raises ContentError naming file, line and key; images
+    without alt text warn.
+    """
+    folder = content_dir / "editorials" / month
+    if not folder.is_dir():
+        return ()
+    files = sorted(p for p in folder.glob("*.md") if not p.name.startswith("."))
+    editorials: list[Editorial] = []
+    problems: list[ContentError] = []
+    for path in files:
+        try:
+            editorials.append(_load(path, content_dir, diagnostics))
+        except ContentError as problem:
+            problems.append(problem)
+    raise_all(problems)
+    return tuple(sorted(editorials, key=lambda e: (e.order, e.slug)))
+
+
+def _load(path: Path, content_dir: Path, diagnostics: Diagnostics) -> Editorial:
+    shown = content_path(path, content_dir)
+    document = parse_front_matter(read_content(path, shown), Path(shown))
+    front = validate(
+        EditorialFront, document.data, path=shown, lines=document.lines, error=ContentError
+    )
+    image = None
+    if front.image is not None:
+        image = Image(src=front.image.src, alt=front.image.alt)
+        if not front.image.alt:
+            diagnostics.warn(
+                "image has no alt text; readers with images blocked or a screen reader see nothing",
+                error=ContentError,
+                path=shown,
+                line=line_for(document.lines, ("image", "alt")),
+                key="image.alt",
+            )
+    body_html = markdown_to_html(document.body)
+    for src in images_without_alt(body_html):
+        diagnostics.warn(
+            f"image {src} in the text has no alt text (write ![description]({src}))",
+            error=ContentError,
+            path=shown,
+            line=_body_line(document.body, src, document.body_offset),
+        )
+    return Editorial(
+        slug=path.stem,
+        title=front.title,
+        order=front.order,
+        summary=front.summary,
+        body_html=body_html,
+        body_text=html_to_text(body_html),
+        segments=front.segments,
+        image=image,
+        path=shown,
+    )
+
+
+def _body_line(body: str, needle: str, offset: int) -> int | None:
+    """The file line where ``needle`` first appears in the body, if it does."""
+    for number, line in enumerate(body.splitlines(), start=1):
+        if needle and needle in line:
+            return number + offset
+    return None

@@ -1,0 +1,218 @@
+"""Local events from iCalendar files and RSS/Atom event feeds, in the business's timezone.
+
+Both parsers return the events overlapping ``[start, end)``; the caller passes the issue
+month plus the first week of the next one. A feed that cannot be read is a warning (an
+error under ``--strict``), never a failed build: the issue can go out without it.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import feedparser
+import icalendar
+import recurring_ical_events
+
+from newsletter.config import FeedConfig
+from newsletter.diagnostics import Diagnostics
+from newsletter.errors import SourceError
+from newsletter.html import html_to_text
+from newsletter.model import Event
+
+DESCRIPTION_LENGTH = 200
+_PADDING = timedelta(days=1)  # ask the library for a wider window, then cut it exactly here
+
+
+def parse_calendar(
+    feed: FeedConfig,
+    body: bytes,
+    *,
+    start: date,
+    end: date,
+    tz: ZoneInfo,
+    diagnostics: Diagnostics,
+) -> tuple[Event, ...]:
+    """Events of an iCalendar ``body`` overlapping ``[start, end)``, recurrences expanded.
+
+    RRULE, RDATE, EXDATE and overridden or cancelled instances are honoured. All-day events
+    keep their dates; timed events are converted to ``tz`` (floating times are read as
+    ``tz``). A calendar that cannot be parsed warns, naming the feed, and yields nothing.
+    """
+    try:
+        parsed = icalendar.Calendar.from_ical(body)
+        query = recurring_ical_events.of(parsed)
+        occurrences = query.between(_local(start, tz) - _PADDING, _local(end, tz) + _PADDING)
+        events = [_from_component(c, feed, tz) for c in occurrences]
+    except (ValueError, TypeError, KeyError, IndexError) as exc:
+        # icalendar and recurring-ical-events report bad input as ValueError subclasses;
+        # the others cover structurally odd files that slip past their checks.
+        diagnostics.warn(f"{feed.name}: cannot read calendar: {_reason(exc)}", error=SourceError)
+        return ()
+    return _in_window((e for e in events if e is not None), start, end, tz)
+
+
+def parse_event_feed(
+    feed: FeedConfig,
+    body: bytes,
+    *,
+    start: date,
+    end: date,
+    tz: ZoneInfo,
+    diagnostics: Diagnostics,
+) -> tuple[Event, ...]:
+    """Events of an RSS/Atom feed overlapping ``[start, end)``.
+
+    An entry's start is its RSS event module ``ev:startdate`` when present, else its
+    published date; ``ev:enddate`` and ``ev:location`` are used when present.
+    """
+    parsed = feedparser.parse(body)
+    if parsed.bozo and not parsed.entries:
+        reason = _reason(parsed.get("bozo_exception") or ValueError("not a feed"))
+        diagnostics.warn(f"{feed.name}: cannot read event feed: {reason}", error=SourceError)
+        return ()
+    events: list[Event] = []
+    for entry in parsed.entries:
+        begins = _feed_time(entry.get("ev_startdate"), tz) or _published(entry, tz)
+        title = _one_line(entry.get("title", ""))
+        if begins is None or not title:
+            continue
+        ends = _feed_time(entry.get("ev_enddate"), tz)
+        all_day = not isinstance(begins, datetime)
+        if all_day and isinstance(ends, datetime):
+            ends = ends.date()
+        elif not all_day and ends is not None and not isinstance(ends, datetime):
+            ends = None  # a timed start with a date-only end says nothing useful
+        events.append(
+            Event(
+                title=title,
+                start=begins,
+                end=_last_day(begins, ends) if all_day else ends,
+                all_day=all_day,
+                location=_one_line(entry.get("ev_location", "")),
+                url=entry.get("link", ""),
+                description=_describe(entry.get("summary", "")),
+                source=feed.name,
+            )
+        )
+    return _in_window(events, start, end, tz)
+
+
+def _from_component(component: Any, feed: FeedConfig, tz: ZoneInfo) -> Event | None:
+    """One expanded occurrence as an Event; None for cancelled or untitled ones."""
+    if str(component.get("STATUS", "")).upper() == "CANCELLED":
+        return None
+    title = _one_line(str(component.get("SUMMARY", "")))
+    if not title or "DTSTART" not in component:
+        return None
+    begins = _ical_time(component.decoded("DTSTART"), tz)
+    ends: datetime | date | None = None
+    if "DTEND" in component:
+        ends = _ical_time(component.decoded("DTEND"), tz)
+    elif "DURATION" in component:
+        ends = begins + component.decoded("DURATION")
+    all_day = not isinstance(begins, datetime)
+    if all_day:
+        # iCalendar's DTEND of an all-day event is exclusive; readers expect the last day.
+        last = ends - timedelta(days=1) if isinstance(ends, date) else None
+        ends = _last_day(begins, last)
+    return Event(
+        title=title,
+        start=begins,
+        end=ends,
+        all_day=all_day,
+        location=_one_line(str(component.get("LOCATION", ""))),
+        url=str(component.get("URL", "")).strip(),
+        description=_describe(str(component.get("DESCRIPTION", ""))),
+        source=feed.name,
+    )
+
+
+def _ical_time(value: date | datetime, tz: ZoneInfo) -> date | datetime:
+    if not isinstance(value, datetime):
+        return value
+    if value.tzinfo is None:
+        return value.replace(tzinfo=tz)  # floating time: the business's own clock
+    return value.astimezone(tz)
+
+
+def _feed_time(value: str | None, tz: ZoneInfo) -> date | datetime | None:
+    """An ISO 8601 date or date-time from a feed; unreadable values count as absent."""
+    if not value or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text)
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return _ical_time(moment, tz)
+
+
+def _published(entry: Any, tz: ZoneInfo) -> datetime | None:
+    stamp = entry.get("published_parsed") or entry.get("updated_parsed")
+    if not stamp:
+        return None
+    # feedparser normalizes dates to UTC struct_time; timegm reads it back as UTC.
+    return datetime.fromtimestamp(calendar.timegm(stamp), UTC).astimezone(tz)
+
+
+def _last_day(first: date, last: date | None) -> date | None:
+    """End of an all-day event: its last day, or None when it is a single day."""
+    return last if last is not None and last > first else None
+
+
+def _in_window(events: Iterable[Event], start: date, end: date, tz: ZoneInfo) -> tuple[Event, ...]:
+    window_start, window_end = _local(start, tz), _local(end, tz)
+    kept = []
+    for event in events:
+        begins, ends = _span(event, tz)
+        # Events of no length (no end) are kept when they start inside the window.
+        if begins < window_end and (ends > window_start or begins >= window_start):
+            kept.append(event)
+    return tuple(sorted(kept, key=_order))
+
+
+def _span(event: Event, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The event as a half-open span of aware datetimes, for comparing with the window."""
+    if isinstance(event.start, datetime):
+        ends = event.end if isinstance(event.end, datetime) else event.start
+        return event.start, max(ends, event.start)
+    last = event.end if isinstance(event.end, date) else event.start
+    return _local(event.start, tz), _local(last, tz) + timedelta(days=1)
+
+
+def _order(event: Event) -> tuple[date, str, str]:
+    clock = event.start.strftime("%H:%M") if isinstance(event.start, datetime) else ""
+    return (event.start_date, clock, event.title)
+
+
+def _local(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=tz)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _describe(text: str) -> str:
+    """Plain text of a description, cut at a word near DESCRIPTION_LENGTH characters."""
+    if "<" in text and ">" in text:
+        text = html_to_text(text)
+    text = _one_line(text)
+    if len(text) <= DESCRIPTION_LENGTH:
+        return text
+    cut = text[: DESCRIPTION_LENGTH + 1]
+    cut = cut[: cut.rfind(" ")] if " " in cut else cut[:DESCRIPTION_LENGTH]
+    return re.sub(r"[\s,;:.–—-]+$", "", cut) + "…"
+
+
+def _reason(exc: BaseException) -> str:
+    # icalendar quotes the offending input as a bytes literal; the feed name says enough.
+    message = re.sub(r":\s*b['\"].*$", "", _one_line(str(exc))) or type(exc).__name__
+    return message if len(message) <= 160 else message[:157] + "…"
