@@ -1,0 +1,60 @@
+"""Referral codes and unsubscribe links derived from the address with a secret."""
+
+from __future__ import annotations
+
+import pytest
+
+from newsletter.audience import tokens
+from newsletter.audience.tokens import (
+    ALPHABET,
+    SecretMissing,
+    canonical_code,
+    referral_code,
+    referral_codes,
+    secret_from_env,
+    unsubscribe_url,
+    verify_unsubscribe,
+)
+
+SECRET = b"a-test-secret-of-enough-length"
+
+
+def test_code_is_stable_and_ignores_address_case() -> None:
+    assert referral_code(SECRET, "Ann@Example.com") == referral_code(SECRET, " ann@example.com")
+
+
+def test_code_uses_only_unambiguous_characters() -> None:
+    code = referral_code(SECRET, "ann@example.com")
+    assert len(code) == 8
+    assert set(code) <= set(ALPHABET)
+    assert not set(code) & set("0O1IL")
+
+
+def test_code_depends_on_the_secret() -> None:
+    assert referral_code(SECRET, "a@x.com") != referral_code(b"another-secret-value!", "a@x.com")
+
+
+def test_colliding_codes_are_lengthened_and_others_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tokens, "CODE_LENGTH", 1)  # force collisions on a tiny alphabet space
+    emails = [f"user{i}@example.com" for i in range(60)]
+    codes = referral_codes(SECRET, emails)
+    assert len(set(codes.values())) == len(emails)
+
+
+def test_typed_code_is_canonicalized() -> None:
+    assert canonical_code(" k7qh-3mzx ") == "K7QH3MZX"
+
+
+def test_unsubscribe_link_is_signed_for_the_address() -> None:
+    url = unsubscribe_url("https://news.example.com/unsubscribe", SECRET, "Ann@Example.com")
+    assert url.startswith("https://news.example.com/unsubscribe?email=ann%40example.com&sig=")
+    signature = url.rsplit("sig=", 1)[1]
+    assert verify_unsubscribe(SECRET, "ann@example.com", signature)
+    assert not verify_unsubscribe(SECRET, "bob@example.com", signature)
+
+
+def test_secret_comes_only_from_the_environment_and_must_be_long() -> None:
+    assert secret_from_env({"NEWSLETTER_SECRET": "x" * 16}) == b"x" * 16
+    with pytest.raises(SecretMissing) as caught:
+        secret_from_env({"NEWSLETTER_SECRET": "short"})
+    assert "short" not in caught.value.one_line()
