@@ -1,0 +1,1 @@
+"""Delivery: one Transport protocol (SendGrid, SMTP), the send ledger, the print shop."""
