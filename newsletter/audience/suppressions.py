@@ -1,0 +1,179 @@
+"""``subscribers/suppressions.csv``: who must never be sent to, and merging new entries in.
+
+Columns: email, reason (unsubscribe | bounce | complaint | manual), date (YYYY-MM-DD),
+source, and optionally channel (email | mail | all; email when absent), so postal opt-outs
+can live in the same file later. Matching is case-insensitive, like subscribers'
+normalized addresses. The file is in git: merging appends and never reorders, so a pull
+request shows only the new lines.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from email_validator import EmailNotValidError, validate_email
+
+from newsletter.errors import ContentError
+from newsletter.fsutil import atomic_write
+from newsletter.yamlfile import read_text
+
+REASONS = ("unsubscribe", "bounce", "complaint", "manual")
+CHANNELS = ("email", "mail", "all")
+COLUMNS = ("email", "reason", "date", "source", "channel")
+REQUIRED = ("email", "reason", "date")
+
+
+@dataclass(frozen=True)
+class Suppression:
+    email: str  # as written; compare with normalized_email
+    reason: str
+    date: date
+    source: str = ""
+    channel: str = "email"
+    line: int | None = None  # where it was read from, for messages; None when new
+
+    @property
+    def normalized_email(self) -> str:
+        return self.email.strip().lower()
+
+    def covers(self, channel: str) -> bool:
+        return self.channel in (channel, "all")
+
+
+def load_suppressions(path: Path) -> tuple[Suppression, ...]:
+    """Every suppression in ``path`` (none if it does not exist); bad rows name their line."""
+    if not path.exists():
+        return ()
+    text = read_text(path, ContentError)
+    return tuple(_suppression(row, line, path) for line, row in _rows(text, path))
+
+
+def suppressed_emails(
+    suppressions: Iterable[Suppression], channel: str = "email"
+) -> frozenset[str]:
+    """Normalized addresses suppressed for ``channel`` (entries for ``all`` count too)."""
+    if channel not in ("email", "mail"):
+        raise ValueError(f"unknown channel {channel!r}")
+    return frozenset(s.normalized_email for s in suppressions if s.covers(channel))
+
+
+def merge_suppressions(path: Path, new: Iterable[Suppression]) -> int:
+    """Add the entries of ``new`` not yet in ``path``; returns how many were added.
+
+    An entry is already there when the file has the same address (case-insensitively)
+    for the same channel or for ``all``. Existing rows stay as written and in order; new
+    ones are appended. The file is replaced atomically, so a crash leaves the old one.
+    """
+    existing = load_suppressions(path)
+    known = {(s.normalized_email, s.channel) for s in existing}
+    added: list[Suppression] = []
+    for entry in new:
+        _check(entry)
+        key = entry.normalized_email
+        if (key, entry.channel) in known or (key, "all") in known:
+            continue
+        known.add((key, entry.channel))
+        added.append(entry)
+    if not added:
+        return 0
+
+    text = read_text(path, ContentError) if path.exists() else ""
+    header = next(csv.reader(io.StringIO(text)), []) if text.strip() else []
+    header = [c.strip() for c in header]
+    if not header:
+        header = ["email", "reason", "date", "source"]
+        text = _csv_line(header)
+    needs_channel = any(e.channel != "email" for e in added)
+    if needs_channel and "channel" not in header:
+        # Adding the column means rewriting every row; rare (first postal opt-out).
+        header = [*header, "channel"]
+        text = _csv_line(header) + "".join(_csv_line(_cells(s, header)) for s in existing)
+    if not text.endswith("\n"):
+        text += "\n"
+    text += "".join(_csv_line(_cells(s, header)) for s in added)
+    atomic_write(path, text)
+    return len(added)
+
+
+def _cells(entry: Suppression, header: list[str]) -> list[str]:
+    values = {
+        "email": entry.email.strip(),
+        "reason": entry.reason,
+        "date": entry.date.isoformat(),
+        "source": entry.source,
+        "channel": entry.channel,
+    }
+    return [values[column] for column in header]
+
+
+def _csv_line(cells: list[str]) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow(cells)
+    return out.getvalue()
+
+
+def _check(entry: Suppression) -> None:
+    """Refuse to write an entry the loader would reject on the next read."""
+    if entry.reason not in REASONS:
+        raise ContentError(f"unknown suppression reason {entry.reason!r}", key="reason")
+    if entry.channel not in CHANNELS:
+        raise ContentError(f"unknown suppression channel {entry.channel!r}", key="channel")
+    try:
+        validate_email(entry.email, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ContentError(f"not a valid address {entry.email!r}: {exc}", key="email") from None
+
+
+def _rows(text: str, path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+    reader = csv.DictReader(text.splitlines(keepends=True), strict=True)
+    try:
+        header = [c.strip() for c in reader.fieldnames or []]
+        reader.fieldnames = header
+        missing = [c for c in REQUIRED if c not in header]
+        if missing:
+            raise ContentError(f"missing column(s): {', '.join(missing)}", path=path, line=1)
+        unknown = [c for c in header if c not in COLUMNS]
+        if unknown:
+            raise ContentError(f"unknown column(s): {', '.join(unknown)}", path=path, line=1)
+        for row in reader:
+            line = reader.line_num
+            if None in row:
+                raise ContentError("more fields than the header has", path=path, line=line)
+            yield line, {k: (v or "").strip() for k, v in row.items()}
+    except csv.Error as exc:
+        raise ContentError(f"malformed CSV: {exc}", path=path, line=reader.line_num) from None
+
+
+def _suppression(row: dict[str, str], line: int, path: Path) -> Suppression:
+    def fail(key: str, message: str) -> ContentError:
+        return ContentError(message, path=path, line=line, key=key)
+
+    try:
+        validate_email(row["email"], check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise fail("email", f"not a valid address {row['email']!r}: {exc}") from None
+    reason = row["reason"].lower()
+    if reason not in REASONS:
+        raise fail("reason", f"unknown reason {row['reason']!r} (expected {', '.join(REASONS)})")
+    try:
+        when = date.fromisoformat(row["date"])
+    except ValueError:
+        raise fail("date", f"not a date (YYYY-MM-DD): {row['date']!r}") from None
+    channel = (row.get("channel") or "email").lower()
+    if channel not in CHANNELS:
+        raise fail(
+            "channel", f"unknown channel {row['channel']!r} (expected {', '.join(CHANNELS)})"
+        )
+    return Suppression(
+        email=row["email"],
+        reason=reason,
+        date=when,
+        source=row.get("source", ""),
+        channel=channel,
+        line=line,
+    )

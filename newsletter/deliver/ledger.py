@@ -1,0 +1,249 @@
+"""The send ledger: who has been sent which issue, surviving crashes and SIGKILL.
+
+One SQLite row per (issue, normalized recipient email)::
+
+    pending ──mark_in_flight──► in_flight ──mark_sent──► sent
+       ▲                          │  │
+       │                          │  └──mark_failed──► failed ──mark_in_flight──► …
+       │                          └──recover (a killed run left it)──► uncertain
+       └─────────────release_uncertain (--resend-uncertain)──────────────┘
+
+A batch is marked in flight and *committed* before it goes out, and marked sent once the
+provider accepted it. A rerun skips the sent. If the process dies between the two, nobody
+can tell whether the provider got the batch, so its recipients become ``uncertain`` and
+are resent only when the user asks for it. WAL with ``synchronous=FULL`` makes every
+commit durable before the call returns, so a kill at any point keeps every committed state.
+
+Only one send may run per ledger at a time: :meth:`Ledger.recover` treats every row in
+flight as left over by a dead run.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+
+from newsletter.deliver.transport import DeliveryError
+
+STATUSES = ("pending", "in_flight", "sent", "uncertain", "failed")
+RETRYABLE = ("pending", "failed")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sends (
+    issue       TEXT NOT NULL,
+    email       TEXT NOT NULL,
+    status      TEXT NOT NULL CHECK (status IN
+                    ('pending', 'in_flight', 'sent', 'uncertain', 'failed')),
+    batch       TEXT,
+    message_id  TEXT,
+    error       TEXT,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    sent_at     TEXT,
+    PRIMARY KEY (issue, email)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS sends_batch ON sends (issue, batch);
+CREATE INDEX IF NOT EXISTS sends_status ON sends (issue, status);
+"""
+
+
+class LedgerError(DeliveryError):
+    """The ledger refused a change that would break the exactly-once guarantee."""
+
+
+def normalize(email: str) -> str:
+    """The ledger's key for an address; the same rule as ``Subscriber.normalized_email``."""
+    return email.strip().lower()
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Ledger:
+    """The send ledger in the SQLite file at ``path`` (created with its folder if missing).
+
+    ``clock`` returns an aware datetime; tests inject a fixed one.
+    """
+
+    def __init__(self, path: Path, *, clock: Callable[[], datetime] = utc_now) -> None:
+        self.path = path
+        self._clock = clock
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            # isolation_level=None: we issue BEGIN/COMMIT ourselves, so it is plain when
+            # a state is on disk.
+            self._db = sqlite3.connect(path, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA busy_timeout=5000")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            raise LedgerError(f"cannot open the send ledger: {exc}", path=path) from None
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- transitions -------------------------------------------------------------------
+
+    def mark_in_flight(self, issue: str, emails: Iterable[str], batch: str) -> None:
+        """Record that ``batch`` is about to go to ``emails``; committed when this returns.
+
+        Raises LedgerError, changing nothing, if an address is already sent, uncertain or
+        in flight, or if ``batch`` is already in flight: the caller must skip those.
+        """
+        keys = list(dict.fromkeys(normalize(e) for e in emails))
+        now = self._now()
+        with self._transaction():
+            busy = self._db.execute(
+                "SELECT 1 FROM sends WHERE issue = ? AND batch = ? AND status = 'in_flight'",
+                (issue, batch),
+            ).fetchone()
+            if busy:
+                raise LedgerError(f"batch {batch!r} of {issue} is already in flight")
+            cursor = self._db.executemany(
+                """
+                INSERT INTO sends (issue, email, status, batch, attempts, created_at,
+                                   updated_at)
+                VALUES (?, ?, 'in_flight', ?, 1, ?, ?)
+                ON CONFLICT (issue, email) DO UPDATE SET
+                    status = 'in_flight', batch = excluded.batch, error = NULL,
+                    message_id = NULL, attempts = attempts + 1,
+                    updated_at = excluded.updated_at
+                WHERE status IN ('pending', 'failed')
+                """,
+                [(issue, key, batch, now, now) for key in keys],
+            )
+            if cursor.rowcount != len(keys):
+                # Rare path: name the offenders, then roll the whole batch back.
+                blocked = [key for key in keys if self._row(issue, key) != ("in_flight", batch)]
+                shown = ", ".join(sorted(blocked)[:5])
+                raise LedgerError(
+                    f"{len(blocked)} recipient(s) of {issue} already sent, uncertain or "
+                    f"in flight: {shown}"
+                )
+
+    def mark_sent(self, issue: str, batch: str, message_id: str | None) -> int:
+        """The provider accepted ``batch``; returns how many recipients it covered."""
+        now = self._now()
+        with self._transaction():
+            cursor = self._db.execute(
+                """
+                UPDATE sends SET status = 'sent', message_id = ?, sent_at = ?, updated_at = ?
+                WHERE issue = ? AND batch = ? AND status = 'in_flight'
+                """,
+                (message_id, now, now, issue, batch),
+            )
+        return cursor.rowcount
+
+    def mark_failed(self, issue: str, batch: str, error: str) -> int:
+        """The provider certainly did not take ``batch``: its recipients may be retried."""
+        now = self._now()
+        with self._transaction():
+            cursor = self._db.execute(
+                """
+                UPDATE sends SET status = 'failed', error = ?, updated_at = ?
+                WHERE issue = ? AND batch = ? AND status = 'in_flight'
+                """,
+                (error, now, issue, batch),
+            )
+        return cursor.rowcount
+
+    def recover(self, issue: str) -> list[str]:
+        """Turn rows a killed run left in flight into ``uncertain``; returns their emails.
+
+        Call once at the start of a send, before any batch goes out.
+        """
+        now = self._now()
+        with self._transaction():
+            emails = [
+                row[0]
+                for row in self._db.execute(
+                    "SELECT email FROM sends WHERE issue = ? AND status = 'in_flight' "
+                    "ORDER BY email",
+                    (issue,),
+                )
+            ]
+            self._db.execute(
+                "UPDATE sends SET status = 'uncertain', updated_at = ? "
+                "WHERE issue = ? AND status = 'in_flight'",
+                (now, issue),
+            )
+        return emails
+
+    def release_uncertain(self, issue: str) -> int:
+        """Make the uncertain recipients sendable again (``--resend-uncertain``)."""
+        now = self._now()
+        with self._transaction():
+            cursor = self._db.execute(
+                "UPDATE sends SET status = 'pending', updated_at = ? "
+                "WHERE issue = ? AND status = 'uncertain'",
+                (now, issue),
+            )
+        return cursor.rowcount
+
+    # -- queries -----------------------------------------------------------------------
+
+    def sent(self, issue: str) -> set[str]:
+        """Normalized emails already sent ``issue``: a rerun skips them."""
+        return self._with_status(issue, "sent")
+
+    def uncertain(self, issue: str) -> set[str]:
+        """Normalized emails whose batch was in flight when a run died."""
+        return self._with_status(issue, "uncertain")
+
+    def counts(self, issue: str) -> dict[str, int]:
+        """Rows per status for ``issue``, every status present (zero when none)."""
+        counts = dict.fromkeys(STATUSES, 0)
+        for status, count in self._db.execute(
+            "SELECT status, COUNT(*) FROM sends WHERE issue = ? GROUP BY status", (issue,)
+        ):
+            counts[status] = count
+        return counts
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _now(self) -> str:
+        return self._clock().astimezone(UTC).isoformat(timespec="milliseconds")
+
+    def _with_status(self, issue: str, status: str) -> set[str]:
+        rows = self._db.execute(
+            "SELECT email FROM sends WHERE issue = ? AND status = ?", (issue, status)
+        )
+        return {row[0] for row in rows}
+
+    def _row(self, issue: str, email: str) -> tuple[str, str | None] | None:
+        row = self._db.execute(
+            "SELECT status, batch FROM sends WHERE issue = ? AND email = ?", (issue, email)
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        # IMMEDIATE takes the write lock up front, so the checks and the writes inside
+        # see the same state.
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")

@@ -1,0 +1,241 @@
+"""SmtpTransport against a real SMTP server (aiosmtpd) on loopback."""
+
+from __future__ import annotations
+
+import email
+import socket
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from email import policy
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from newsletter.deliver.smtp import SmtpTransport
+from newsletter.deliver.transport import DeliveryError, Message, Recipient
+from newsletter.errors import ConfigError
+
+
+class Recorder:
+    """An aiosmtpd handler that keeps every accepted message and counts connections."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, list[str], EmailMessage]] = []
+        self.connections = 0
+        self.drop_next_data = False
+        self.servers: list[Any] = []  # one per connection, to hang up from the test
+        self.loop: Any = None  # the server's event loop, set by the fixture
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        self.connections += 1
+        self.servers.append(server)
+        session.host_name = hostname
+        return responses
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.drop_next_data:
+            # Hang up before answering: the client cannot know it was accepted, and it
+            # was not (nothing recorded).
+            self.drop_next_data = False
+            server.transport.close()
+            return "421 closing"
+        parsed = email.message_from_bytes(envelope.content, policy=policy.default)
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), parsed))
+        return "250 OK"
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
+        if address.startswith("nobody@"):
+            return "550 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[Recorder, int]]:
+    recorder = Recorder()
+    port = _free_port()
+    controller = Controller(recorder, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        recorder.loop = controller.loop
+        yield recorder, port
+    finally:
+        controller.stop()
+
+
+FIXED = datetime(2025, 5, 1, 9, 0, tzinfo=UTC)
+MESSAGE = Message(
+    subject="May news for %%FIRST_NAME%%",
+    from_email="news@shop.example",
+    from_name="Corner Shop",
+    reply_to="hello@shop.example",
+    html="<p>Hello %%FIRST_NAME%%, <a href='%%UNSUBSCRIBE_URL%%'>unsubscribe</a></p>",
+    text="Hello %%FIRST_NAME%%\nUnsubscribe: %%UNSUBSCRIBE_URL%%\n",
+    headers={"X-Issue": "2025-05"},
+)
+
+
+def recipient(address: str, name: str) -> Recipient:
+    url = f"https://shop.example/u/{address}"
+    return Recipient(
+        email=address,
+        name=name,
+        substitutions={"%%FIRST_NAME%%": name.split()[0], "%%UNSUBSCRIBE_URL%%": url},
+        headers={
+            "List-Unsubscribe": f"<mailto:unsub@shop.example>, <{url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
+
+
+def transport(port: int, **options: Any) -> SmtpTransport:
+    return SmtpTransport("127.0.0.1", port, tls="none", timeout=5, clock=lambda: FIXED, **options)
+
+
+def test_each_recipient_gets_their_own_filled_message(server: tuple[Recorder, int]) -> None:
+    recorder, port = server
+    smtp = transport(port)
+    result = smtp.send_batch(
+        MESSAGE, [recipient("ann@example.com", "Ann Lee"), recipient("bo@example.com", "Bo")]
+    )
+    smtp.close()
+    assert [(m[0], m[1]) for m in recorder.messages] == [
+        ("news@shop.example", ["ann@example.com"]),
+        ("news@shop.example", ["bo@example.com"]),
+    ]
+    ann = recorder.messages[0][2]
+    assert ann["Subject"] == "May news for Ann"
+    assert ann["To"] == "Ann Lee <ann@example.com>"
+    assert ann["From"] == "Corner Shop <news@shop.example>"
+    assert ann["Reply-To"] == "hello@shop.example"
+    assert ann["X-Issue"] == "2025-05"
+    assert ann["Date"] == "Thu, 01 May 2025 09:00:00 +0000"
+    assert ann["Message-ID"].endswith("@shop.example>")
+    assert result.message_id == ann["Message-ID"]
+    text = ann.get_body(("plain",)).get_content().replace("\r\n", "\n")  # CRLF on the wire
+    assert text == "Hello Ann\nUnsubscribe: https://shop.example/u/ann@example.com\n"
+    assert "Hello Bo" in recorder.messages[1][2].get_body(("html",)).get_content()
+
+
+def test_text_part_precedes_html(server: tuple[Recorder, int]) -> None:
+    recorder, port = server
+    transport(port).send_batch(MESSAGE, [recipient("ann@example.com", "Ann")])
+    mail = recorder.messages[0][2]
+    assert mail.get_content_type() == "multipart/alternative"
+    parts = list(mail.iter_parts())
+    assert [p.get_content_type() for p in parts] == ["text/plain", "text/html"]
+    assert all(p.get_content_charset() == "utf-8" for p in parts)
+
+
+def test_unsubscribe_headers_are_present(server: tuple[Recorder, int]) -> None:
+    recorder, port = server
+    transport(port).send_batch(MESSAGE, [recipient("ann@example.com", "Ann")])
+    mail = recorder.messages[0][2]
+    assert mail["List-Unsubscribe"] == (
+        "<mailto:unsub@shop.example>, <https://shop.example/u/ann@example.com>"
+    )
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_one_connection_serves_many_batches(server: tuple[Recorder, int]) -> None:
+    recorder, port = server
+    smtp = transport(port)
+    for batch in range(3):
+        smtp.send_batch(MESSAGE, [recipient(f"r{batch}{i}@example.com", "R") for i in range(4)])
+    smtp.close()
+    assert len(recorder.messages) == 12
+    assert recorder.connections == 1
+
+
+def test_reconnects_when_the_server_drops_the_connection(server: tuple[Recorder, int]) -> None:
+    recorder, port = server
+    smtp = transport(port)
+    smtp.send_batch(MESSAGE, [recipient("a@example.com", "A")])
+    recorder.drop_next_data = True
+    smtp.send_batch(MESSAGE, [recipient("b@example.com", "B"), recipient("c@example.com", "C")])
+    smtp.close()
+    assert [m[1] for m in recorder.messages] == [
+        ["a@example.com"],
+        ["b@example.com"],
+        ["c@example.com"],
+    ]
+    assert recorder.connections == 2
+
+
+def test_reconnects_after_an_idle_connection_was_closed(server: tuple[Recorder, int]) -> None:
+    recorder, port = server
+    smtp = transport(port)
+    smtp.send_batch(MESSAGE, [recipient("a@example.com", "A")])
+    hung_up = threading.Event()
+
+    def hang_up() -> None:
+        recorder.servers[0].transport.close()
+        hung_up.set()
+
+    recorder.loop.call_soon_threadsafe(hang_up)
+    assert hung_up.wait(5)
+    smtp.send_batch(MESSAGE, [recipient("b@example.com", "B")])
+    smtp.close()
+    assert [m[1] for m in recorder.messages] == [["a@example.com"], ["b@example.com"]]
+    assert recorder.connections == 2
+
+
+def test_non_ascii_names_survive(server: tuple[Recorder, int]) -> None:
+    recorder, port = server
+    transport(port).send_batch(
+        MESSAGE, [recipient("zoe@example.com", "Zoë"), recipient("lukasz@example.com", "Łukasz")]
+    )
+    zoe, lukasz = (m[2] for m in recorder.messages)
+    assert zoe["To"] == "Zoë <zoe@example.com>"
+    assert zoe["Subject"] == "May news for Zoë"
+    assert "Hello Zoë" in zoe.get_body(("plain",)).get_content()
+    assert "Hello Łukasz" in lukasz.get_body(("html",)).get_content()
+
+
+def test_a_refused_recipient_does_not_stop_the_batch(server: tuple[Recorder, int]) -> None:
+    recorder, port = server
+    smtp = transport(port)
+    smtp.send_batch(
+        MESSAGE, [recipient("nobody@example.com", "N"), recipient("a@example.com", "A")]
+    )
+    assert [m[1] for m in recorder.messages] == [["a@example.com"]]
+    assert [(r[0], r[1]) for r in smtp.refused] == [("nobody@example.com", 550)]
+
+
+def test_starttls_against_a_server_without_it_is_an_error(server: tuple[Recorder, int]) -> None:
+    _, port = server
+    smtp = SmtpTransport("127.0.0.1", port, tls="starttls", timeout=5)
+    with pytest.raises(DeliveryError, match="STARTTLS"):
+        smtp.send_batch(MESSAGE, [recipient("a@example.com", "A")])
+
+
+def test_from_env_prefers_the_environment_and_hides_the_password() -> None:
+    env = {
+        "SMTP_HOST": "mail.example",
+        "SMTP_PORT": "2525",
+        "SMTP_USERNAME": "user",
+        "SMTP_PASSWORD": "s3cret",
+    }
+    smtp = SmtpTransport.from_env("config.example", 587, environ=env, tls="implicit")
+    assert (smtp.host, smtp.port, smtp.tls) == ("mail.example", 2525, "implicit")
+    assert "s3cret" not in repr(smtp)
+
+
+def test_from_env_falls_back_to_config_and_rejects_a_bad_port() -> None:
+    smtp = SmtpTransport.from_env("config.example", 587, environ={})
+    assert (smtp.host, smtp.port) == ("config.example", 587)
+    with pytest.raises(ConfigError, match="SMTP_PORT"):
+        SmtpTransport.from_env("config.example", 587, environ={"SMTP_PORT": "x"})
