@@ -148,6 +148,28 @@ class WebConfig(Strict):
     """https endpoint for one-click unsubscribe; the mailto address is used when absent."""
 
 
+class SendGridConfig(Strict):
+    api_url: Url = "https://api.sendgrid.com"
+    """Overridden by the SENDGRID_API_URL environment variable (tests point it at a fake)."""
+    asm_group_id: int | None = None
+    """SendGrid unsubscribe group; when set, SendGrid manages the unsubscribe link."""
+    sandbox: bool = False
+    timeout: float = Field(default=30.0, gt=0, le=300)
+
+
+class SmtpConfig(Strict):
+    host: str = "localhost"
+    """Overridden by SMTP_HOST; SMTP_PORT likewise; credentials SMTP_USERNAME/SMTP_PASSWORD."""
+    port: int | None = Field(default=None, gt=0, lt=65536)
+    tls: Literal["none", "starttls", "implicit"] = "starttls"
+
+
+class DeliveryConfig(Strict):
+    transport: Literal["sendgrid", "smtp"] = "sendgrid"
+    sendgrid: SendGridConfig = SendGridConfig()
+    smtp: SmtpConfig = SmtpConfig()
+
+
 class Config(Strict):
     business: BusinessConfig
     sender: SenderConfig
@@ -158,6 +180,7 @@ class Config(Strict):
     web: WebConfig
     issue: IssueConfig = IssueConfig()
     paths: PathsConfig = PathsConfig()
+    delivery: DeliveryConfig = DeliveryConfig()
     feeds: tuple[FeedConfig, ...] = ()
     sections: tuple[SectionConfig, ...]
     segments: dict[SegmentName, SegmentConfig] = Field(

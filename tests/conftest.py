@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.smtp_server import server  # noqa: F401 - the SMTP server fixture, shared
+
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_PARTS = ("newsletter.yaml", "content", "templates", "subscribers")
 

@@ -2,79 +2,16 @@
 
 from __future__ import annotations
 
-import email
-import socket
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from email import policy
-from email.message import EmailMessage
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from newsletter.deliver.smtp import SmtpTransport
 from newsletter.deliver.transport import DeliveryError, Message, Recipient
 from newsletter.errors import ConfigError
-
-
-class Recorder:
-    """An aiosmtpd handler that keeps every accepted message and counts connections."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, list[str], EmailMessage]] = []
-        self.connections = 0
-        self.drop_next_data = False
-        self.servers: list[Any] = []  # one per connection, to hang up from the test
-        self.loop: Any = None  # the server's event loop, set by the fixture
-
-    async def handle_EHLO(
-        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
-    ) -> list[str]:
-        self.connections += 1
-        self.servers.append(server)
-        session.host_name = hostname
-        return responses
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.drop_next_data:
-            # Hang up before answering: the client cannot know it was accepted, and it
-            # was not (nothing recorded).
-            self.drop_next_data = False
-            server.transport.close()
-            return "421 closing"
-        parsed = email.message_from_bytes(envelope.content, policy=policy.default)
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), parsed))
-        return "250 OK"
-
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
-    ) -> str:
-        if address.startswith("nobody@"):
-            return "550 no such user"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def server() -> Iterator[tuple[Recorder, int]]:
-    recorder = Recorder()
-    port = _free_port()
-    controller = Controller(recorder, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        recorder.loop = controller.loop
-        yield recorder, port
-    finally:
-        controller.stop()
-
+from tests.smtp_server import Recorder
 
 FIXED = datetime(2025, 5, 1, 9, 0, tzinfo=UTC)
 MESSAGE = Message(

@@ -1,0 +1,176 @@
+"""``send_issue()``: deliver a built month to every email subscriber exactly once.
+
+build folder (checked against its manifest) + subscribers − suppressions → one Message per
+segment → batches of recipients → Transport, with every batch recorded in the ledger
+*before* it goes out and marked sent after the provider accepts it. A rerun skips the sent;
+a batch in flight when the process died is reported as uncertain and resent only when
+asked.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from newsletter.audience.personalize import recipient_for
+from newsletter.audience.subscribers import load_subscribers
+from newsletter.audience.suppressions import load_suppressions, suppressed_emails
+from newsletter.audience.tokens import referral_codes
+from newsletter.build import MANIFEST, verify_manifest
+from newsletter.config import Settings
+from newsletter.deliver.ledger import Ledger
+from newsletter.deliver.transport import Message, Recipient, TransientError, Transport
+from newsletter.errors import NewsletterError
+from newsletter.model import Subscriber
+from newsletter.months import parse_month
+from newsletter.sources.offers import current_offer
+
+
+@dataclass
+class SendReport:
+    month: str
+    by_segment: dict[str, int] = field(default_factory=dict)  # recipients this run addressed
+    suppressed: int = 0
+    not_email: int = 0
+    already_sent: int = 0
+    uncertain: list[str] = field(default_factory=list)
+    sent: int = 0
+    batches: int = 0
+
+
+def load_build(out_dir: Path) -> dict:
+    """The build's manifest, refusing a missing build or one edited after preview."""
+    if not (out_dir / MANIFEST).is_file():
+        raise NewsletterError("no build here: run `newsletter build` first", path=out_dir)
+    changed = verify_manifest(out_dir)
+    if changed:
+        raise NewsletterError(
+            f"build changed since it was made ({', '.join(changed)}): rebuild and preview again",
+            path=out_dir / MANIFEST,
+        )
+    return json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
+
+
+def segment_message(
+    settings: Settings, out_dir: Path, segment: str, subject: str, month: str
+) -> Message:
+    folder = out_dir / "segments" / segment
+    sender = settings.config.sender
+    return Message(
+        subject=subject,
+        from_email=sender.email,
+        from_name=sender.name,
+        reply_to=sender.reply_to,
+        html=(folder / "email.html").read_text(encoding="utf-8"),
+        text=(folder / "email.txt").read_text(encoding="utf-8"),
+        categories=("newsletter", month),
+        custom_args={"issue": month, "segment": segment},
+    )
+
+
+def audience(settings: Settings, report: SendReport) -> tuple[list[Subscriber], list[Subscriber]]:
+    """(everyone on the list, those to email): email channel and not suppressed."""
+    subscribers = list(load_subscribers(settings.subscribers_dir / "subscribers.csv"))
+    blocked = suppressed_emails(load_suppressions(settings.subscribers_dir / "suppressions.csv"))
+    to_email = []
+    for subscriber in subscribers:
+        if "email" not in subscriber.channels:
+            report.not_email += 1
+        elif subscriber.normalized_email in blocked:
+            report.suppressed += 1
+        else:
+            to_email.append(subscriber)
+    return subscribers, to_email
+
+
+def send_issue(
+    settings: Settings,
+    month: str,
+    *,
+    out_root: Path,
+    transport: Transport,
+    ledger: Ledger,
+    secret: bytes,
+    limit: int | None = None,
+    resend_uncertain: bool = False,
+    on_batch: Callable[[int], None] | None = None,
+) -> SendReport:
+    """Send the built ``month`` to everyone not yet sent; see the module docstring."""
+    first = parse_month(month)
+    month = f"{first:%Y-%m}"
+    out_dir = out_root / month
+    manifest = load_build(out_dir)
+    report = SendReport(month=month)
+    everyone, to_email = audience(settings, report)
+    codes = referral_codes(secret, (s.email for s in everyone))
+    offer = current_offer(settings.content_dir, first)
+
+    report.uncertain = sorted(ledger.recover(month))
+    if resend_uncertain:
+        ledger.release_uncertain(month)
+        report.uncertain = []
+    done = ledger.sent(month) | set(report.uncertain)
+    pending = [s for s in to_email if s.normalized_email not in done]
+    report.already_sent = len(to_email) - len(pending)
+    if limit is not None:
+        pending = pending[:limit]
+
+    run = secrets.token_hex(4)  # batch ids must differ between runs of the same month
+    batch_number = 0
+    for segment in settings.config.segments:
+        members = [s for s in pending if s.segment == segment]
+        if not members:
+            continue
+        report.by_segment[segment] = len(members)
+        message = segment_message(settings, out_dir, segment, manifest["issue"]["title"], month)
+        for chunk in _chunks(members, transport.max_batch):
+            recipients = [
+                recipient_for(
+                    s,
+                    settings,
+                    secret=secret,
+                    code=codes[s.normalized_email],
+                    landing_url=offer.landing_url,
+                    month=month,
+                )
+                for s in chunk
+            ]
+            batch_number += 1
+            _send_batch(
+                ledger, transport, message, recipients, month, f"{month}-{run}-{batch_number}"
+            )
+            report.sent += len(recipients)
+            report.batches += 1
+            if on_batch:
+                on_batch(len(recipients))
+    return report
+
+
+def _send_batch(
+    ledger: Ledger,
+    transport: Transport,
+    message: Message,
+    recipients: Sequence[Recipient],
+    month: str,
+    batch: str,
+) -> None:
+    ledger.mark_in_flight(month, [r.email.lower() for r in recipients], batch)
+    try:
+        result = transport.send_batch(message, recipients)
+    except TransientError as exc:
+        if getattr(exc, "uncertain", False):
+            raise  # left in flight: the next run reports these recipients as uncertain
+        ledger.mark_failed(month, batch, exc.one_line())
+        raise
+    except NewsletterError as exc:
+        ledger.mark_failed(month, batch, exc.one_line())
+        raise
+    ledger.mark_sent(month, batch, result.message_id)
+
+
+def _chunks(items: Sequence[Subscriber], size: int) -> Iterator[Sequence[Subscriber]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

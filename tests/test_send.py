@@ -1,0 +1,98 @@
+"""send_issue(): every email subscriber exactly once, suppressions honoured, resumable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from newsletter.build import build
+from newsletter.config import load_config
+from newsletter.deliver.ledger import Ledger
+from newsletter.deliver.send import send_issue
+from newsletter.deliver.smtp import SmtpTransport
+from newsletter.errors import NewsletterError
+from tests.smtp_server import Recorder
+
+SECRET = b"a-test-secret-of-enough-length"
+MONTH = "2026-11"
+
+
+def built(project: Path):
+    settings = load_config(project / "newsletter.yaml")
+    build(settings, MONTH, out_root=project / "build", offline=True)
+    return settings
+
+
+def send(settings, project: Path, port: int, **options):
+    smtp = SmtpTransport("127.0.0.1", port, tls="none", timeout=5, max_batch=5)
+    with Ledger(project / "state" / "ledger.sqlite") as ledger:
+        try:
+            return send_issue(
+                settings,
+                MONTH,
+                out_root=project / "build",
+                transport=smtp,
+                ledger=ledger,
+                secret=SECRET,
+                **options,
+            )
+        finally:
+            smtp.close()
+
+
+def recipients(recorder: Recorder) -> list[str]:
+    return sorted(rcpt for _, rcpts, _ in recorder.messages for rcpt in rcpts)
+
+
+def test_every_email_subscriber_gets_one_copy_and_suppressed_none(
+    sample_project: Path, server: tuple[Recorder, int]
+) -> None:
+    recorder, port = server
+    report = send(built(sample_project), sample_project, port)
+    got = recipients(recorder)
+    assert len(got) == len(set(got)) == 17
+    assert "greg.palmer@example.org" not in got  # unsubscribed in suppressions.csv
+    assert "lukasz.nowak@example.com" not in got  # post only
+    assert (report.suppressed, report.not_email, report.sent) == (1, 2, 17)
+
+
+def test_rerun_sends_nobody_twice(sample_project: Path, server: tuple[Recorder, int]) -> None:
+    recorder, port = server
+    settings = built(sample_project)
+    send(settings, sample_project, port)
+    again = send(settings, sample_project, port)
+    assert again.sent == 0 and again.already_sent == 17
+    assert len(recipients(recorder)) == 17
+
+
+def test_limit_sends_to_the_next_n_only(sample_project: Path, server: tuple[Recorder, int]) -> None:
+    recorder, port = server
+    settings = built(sample_project)
+    assert send(settings, sample_project, port, limit=4).sent == 4
+    assert send(settings, sample_project, port).sent == 13
+    assert len(set(recipients(recorder))) == 17
+
+
+def test_placeholders_are_filled_and_prospects_get_no_offer(
+    sample_project: Path, server: tuple[Recorder, int]
+) -> None:
+    recorder, port = server
+    send(built(sample_project), sample_project, port)
+    by_address = {rcpts[0]: message for _, rcpts, message in recorder.messages}
+    client = by_address["maria.gonzalez@example.com"].get_body(("html",)).get_content()
+    prospect = by_address["rachel.stein@example.com"].get_body(("plain",)).get_content()
+    assert "%%" not in client and "Hi María" in client
+    assert "ref=" in client
+    assert "ref=" not in prospect and "%%" not in prospect
+    assert by_address["maria.gonzalez@example.com"]["List-Unsubscribe-Post"]
+
+
+def test_build_edited_after_preview_is_refused(
+    sample_project: Path, server: tuple[Recorder, int]
+) -> None:
+    _, port = server
+    settings = built(sample_project)
+    (sample_project / "build" / MONTH / "segments" / "client" / "email.html").write_text("x")
+    with pytest.raises(NewsletterError, match="changed since it was made"):
+        send(settings, sample_project, port)
