@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.smtp_server import server  # noqa: F401 - the SMTP server fixture, shared
+from tests.fake_sendgrid import fake_sendgrid  # noqa: F401 - shared fixture
+from tests.smtp_server import server  # noqa: F401 - shared fixture
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_PARTS = ("newsletter.yaml", "content", "templates", "subscribers")

@@ -161,7 +161,7 @@ def _send_batch(
     try:
         result = transport.send_batch(message, recipients)
     except TransientError as exc:
-        if getattr(exc, "uncertain", False):
+        if exc.uncertain:
             raise  # left in flight: the next run reports these recipients as uncertain
         ledger.mark_failed(month, batch, exc.one_line())
         raise

@@ -26,6 +26,10 @@ from newsletter.errors import NewsletterError
 class DeliveryError(NewsletterError):
     """Sending failed in a way the user must look at."""
 
+    uncertain: bool = False
+    """True when the provider may have accepted the batch before the failure (a dropped
+    connection or read timeout after the request went out): never retried automatically."""
+
 
 class AuthError(DeliveryError):
     pass

@@ -1,0 +1,379 @@
+"""A fake SendGrid v3 API: a real HTTP server on loopback, validating as SendGrid documents.
+
+The official ``sendgrid`` client is pointed at it (``host=server.base_url``), so nothing is
+mocked. Use it as a context manager or through the ``fake_sendgrid`` fixture:
+
+    with FakeSendGrid() as server:
+        client = sendgrid.SendGridAPIClient(server.api_key, host=server.base_url)
+        server.rate_limit_next = 1       # the next request gets 429
+        server.fail_next, server.fail_status = 2, 503
+        server.drop_next = 1             # read the request, then close without answering
+        ...
+        assert [r.email for r in server.accepted] == [...]
+
+Endpoints:
+
+    POST /v3/mail/send                   202 + X-Message-Id (200 in sandbox mode), 400 with
+                                         {"errors": [{"message", "field", "help"}]}, 401, 403,
+                                         413 over ``max_body_bytes``, 429, 5xx
+    GET  /v3/suppression/bounces         seeded in ``suppressions["bounces"]`` (and blocks,
+         /v3/suppression/blocks          spam_reports, unsubscribes), paginated by limit/offset
+         /v3/suppression/spam_reports
+         /v3/suppression/unsubscribes
+    GET  /v3/asm/groups/{id}/suppressions  a list of emails from ``asm_suppressions[id]``
+
+Validation follows SendGrid's documented mail-send errors (1..1000 personalizations, at most
+1,000 recipients in all, each address once, a subject, content with text/plain before
+text/html and no empty value, at most 10 categories, string substitutions and custom_args).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+API_KEY = "SG.fake-test-key.Zm9vYmFy"
+MAX_BODY_BYTES = 20 * 1024 * 1024  # SendGrid's documented limit for the whole request
+MAX_PERSONALIZATIONS = 1000
+MAX_RECIPIENTS = 1000
+MAX_CATEGORIES = 10
+SUPPRESSION_LISTS = ("bounces", "blocks", "spam_reports", "unsubscribes")
+DEFAULT_PAGE = 500  # SendGrid's page size when no limit is given
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_ASM_PATH = re.compile(r"^/v3/asm/groups/(\d+)/suppressions$")
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """One recipient of an accepted mail-send request."""
+
+    email: str
+    message_id: str
+    substitutions: dict[str, str]
+    headers: dict[str, str]
+    sandbox: bool
+
+
+@dataclass
+class FakeSendGrid:
+    """The server's state, failure switches and records; start it with ``with``."""
+
+    max_body_bytes: int = MAX_BODY_BYTES
+    # API key -> its scopes; a key without "mail.send" gets 403 from the send endpoint.
+    api_keys: dict[str, set[str]] = field(
+        default_factory=lambda: {API_KEY: {"mail.send", "suppression.read", "asm.groups.read"}}
+    )
+    rate_limit_next: int = 0  # answer the next N requests with 429
+    rate_limit_reset_in: int = 1  # seconds from now given in X-RateLimit-Reset
+    fail_next: int = 0  # answer the next N requests with ``fail_status``
+    fail_status: int = 500
+    drop_next: int = 0  # read the next N requests fully, then close without a response
+    delay: float = 0.0  # seconds to wait before answering each request
+    accepted: list[Accepted] = field(default_factory=list)
+    requests: list[dict[str, Any]] = field(default_factory=list)  # every parsed send body
+    statuses: list[int] = field(default_factory=list)  # every answer's status (0 = dropped)
+    suppressions: dict[str, list[dict[str, Any]]] = field(
+        default_factory=lambda: {name: [] for name in SUPPRESSION_LISTS}
+    )
+    asm_suppressions: dict[int, list[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def api_key(self) -> str:
+        """The default valid key (all scopes)."""
+        return API_KEY
+
+    @property
+    def base_url(self) -> str:
+        assert self._server is not None, "start the server first"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def emails(self) -> list[str]:
+        """Every accepted recipient's address, in the order accepted."""
+        with self.lock:
+            return [a.email for a in self.accepted]
+
+    def __enter__(self) -> FakeSendGrid:
+        handler = type("Handler", (_Handler,), {"fake": self})
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        # A short poll interval so shutdown (once per test) takes milliseconds, not 0.5 s.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._server is not None and self._thread is not None
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+
+    # -- decisions, made under the lock so concurrent requests count injections once --
+
+    def _take_injection(self) -> str | None:
+        with self.lock:
+            for name in ("drop_next", "rate_limit_next", "fail_next"):
+                if getattr(self, name) > 0:
+                    setattr(self, name, getattr(self, name) - 1)
+                    return name
+        return None
+
+    def _record(self, body: dict[str, Any]) -> str:
+        sandbox = bool(body.get("mail_settings", {}).get("sandbox_mode", {}).get("enable"))
+        with self.lock:
+            message_id = f"fake-{next(self._ids):06d}"
+            for p in body["personalizations"]:
+                for to in p["to"]:
+                    self.accepted.append(
+                        Accepted(
+                            email=to["email"],
+                            message_id=message_id,
+                            substitutions=dict(p.get("substitutions", {})),
+                            headers=dict(p.get("headers", {})),
+                            sandbox=sandbox,
+                        )
+                    )
+        return message_id
+
+
+def validate_mail(body: Any) -> list[tuple[str, str | None]]:
+    """Every problem with a mail-send body, as (message, field) pairs, SendGrid-style."""
+    if not isinstance(body, dict):
+        return [("The request body must be a JSON object.", None)]
+    errors: list[tuple[str, str | None]] = []
+    sender = body.get("from")
+    if not isinstance(sender, dict) or not sender.get("email"):
+        errors.append(("The from object must be provided for every email send.", "from"))
+    elif not _EMAIL.match(str(sender["email"])):
+        errors.append(("The from email does not contain a valid address.", "from.email"))
+    reply_to = body.get("reply_to")
+    if reply_to is not None and not _EMAIL.match(str(reply_to.get("email", ""))):
+        errors.append(("The reply_to email does not contain a valid address.", "reply_to.email"))
+    errors += _validate_personalizations(body.get("personalizations"), bool(body.get("subject")))
+    errors += _validate_content(body.get("content"))
+    categories = body.get("categories", [])
+    if len(categories) > MAX_CATEGORIES:
+        errors.append(("You may not have more than 10 categories per request.", "categories"))
+    for key, value in body.get("custom_args", {}).items():
+        if not isinstance(value, str):
+            errors.append((f"custom_args values must be strings ({key}).", "custom_args"))
+    asm = body.get("asm")
+    if asm is not None and not isinstance(asm.get("group_id"), int):
+        errors.append(("The asm group_id must be an integer.", "asm.group_id"))
+    return errors
+
+
+def _validate_personalizations(
+    personalizations: Any, has_subject: bool
+) -> list[tuple[str, str | None]]:
+    if not isinstance(personalizations, list) or not personalizations:
+        return [("You must have at least one personalization.", "personalizations")]
+    if len(personalizations) > MAX_PERSONALIZATIONS:
+        return [
+            (
+                "The personalization block is limited to 1000 personalizations per API "
+                f"request. You have provided {len(personalizations)} personalizations.",
+                "personalizations",
+            )
+        ]
+    errors: list[tuple[str, str | None]] = []
+    seen: set[str] = set()
+    total = 0
+    for i, p in enumerate(personalizations):
+        where = f"personalizations.{i}"
+        to = p.get("to")
+        if not isinstance(to, list) or not to:
+            errors.append(
+                ("The to parameter is required for all personalization objects.", where + ".to")
+            )
+            continue
+        for j, recipient in enumerate(to):
+            email = str(recipient.get("email", ""))
+            total += 1
+            if not _EMAIL.match(email):
+                errors.append(("Does not contain a valid address.", f"{where}.to.{j}.email"))
+            elif email.lower() in seen:
+                errors.append(
+                    (
+                        "Each unique email address in the personalizations array should only "
+                        "be included once.",
+                        f"{where}.to.{j}.email",
+                    )
+                )
+            seen.add(email.lower())
+        if not has_subject and not p.get("subject"):
+            errors.append(
+                (
+                    "The subject is required. You can get around this requirement if you use a "
+                    "template with a subject defined or if every personalization has a subject "
+                    "defined.",
+                    "subject",
+                )
+            )
+        subs = p.get("substitutions", {})
+        if not isinstance(subs, dict) or not all(isinstance(v, str) for v in subs.values()):
+            errors.append(("Substitutions must be a map of strings.", where + ".substitutions"))
+    if total > MAX_RECIPIENTS:
+        errors.append(
+            (
+                "There is a limit of 1000 total recipients (to + cc + bcc) per request.",
+                "personalizations",
+            )
+        )
+    return errors
+
+
+def _validate_content(content: Any) -> list[tuple[str, str | None]]:
+    if not isinstance(content, list) or not content:
+        return [
+            (
+                "Unless a valid template_id is provided, the content parameter is required.",
+                "content",
+            )
+        ]
+    errors: list[tuple[str, str | None]] = []
+    types = [c.get("type") for c in content]
+    for i, c in enumerate(content):
+        if not c.get("value"):
+            errors.append(
+                (
+                    "The content value must be a string at least one character in length.",
+                    f"content.{i}.value",
+                )
+            )
+    both = "text/plain" in types and "text/html" in types
+    if both and types.index("text/plain") > types.index("text/html"):
+        errors.append(
+            ("If present, text/plain content must be first, followed by text/html.", "content")
+        )
+    return errors
+
+
+class _Handler(BaseHTTPRequestHandler):
+    fake: FakeSendGrid
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass  # keep test output clean
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length)
+        if not self._prologue(scope="mail.send"):
+            return
+        if urlsplit(self.path).path != "/v3/mail/send":
+            return self._errors(404, [("not found", None)])
+        if length > self.fake.max_body_bytes:
+            return self._errors(413, [("Payload Too Large", None)])
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            return self._errors(400, [("Bad Request", None)])
+        with self.fake.lock:
+            self.fake.requests.append(body)
+        problems = validate_mail(body)
+        if problems:
+            return self._errors(400, problems)
+        message_id = self.fake._record(body)
+        sandbox = bool(body.get("mail_settings", {}).get("sandbox_mode", {}).get("enable"))
+        # SendGrid answers a sandboxed request 200 (validated, not delivered), a real one 202.
+        self._answer(200 if sandbox else 202, b"", {"X-Message-Id": message_id})
+
+    def do_GET(self) -> None:
+        url = urlsplit(self.path)
+        asm = _ASM_PATH.match(url.path)
+        if not self._prologue(scope="asm.groups.read" if asm else "suppression.read"):
+            return
+        if asm:
+            items: list[Any] = self.fake.asm_suppressions.get(int(asm.group(1)), [])
+            return self._json(200, items)  # SendGrid returns the whole group, unpaginated
+        name = url.path.removeprefix("/v3/suppression/")
+        if name not in SUPPRESSION_LISTS:
+            return self._errors(404, [("not found", None)])
+        query = parse_qs(url.query)
+        limit = int(query.get("limit", [DEFAULT_PAGE])[0])
+        offset = int(query.get("offset", [0])[0])
+        self._json(200, self.fake.suppressions[name][offset : offset + limit])
+
+    # -- shared steps --
+
+    def _prologue(self, scope: str) -> bool:
+        """Delay, injected failures and authorization; False when already answered."""
+        if self.fake.delay:
+            time.sleep(self.fake.delay)
+        injection = self.fake._take_injection()
+        if injection == "drop_next":
+            with self.fake.lock:
+                self.fake.statuses.append(0)
+            self.close_connection = True  # the server closes the socket with no answer
+            return False
+        if injection == "rate_limit_next":
+            reset = int(time.time()) + self.fake.rate_limit_reset_in
+            headers = {
+                "X-RateLimit-Limit": "600",
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": str(reset),
+            }
+            self._errors(429, [("too many requests", None)], headers)
+            return False
+        if injection == "fail_next":
+            self._errors(self.fake.fail_status, [("Internal server error", None)])
+            return False
+        auth = self.headers.get("Authorization", "")
+        key = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else None
+        if key is None or key not in self.fake.api_keys:
+            message = "The provided authorization grant is invalid, expired, or revoked"
+            self._errors(401, [(message, None)])
+            return False
+        if scope not in self.fake.api_keys[key]:
+            self._errors(403, [("access forbidden", None)])
+            return False
+        return True
+
+    def _errors(
+        self,
+        status: int,
+        problems: list[tuple[str, str | None]],
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        errors = [{"message": m, "field": f, "help": None} for m, f in problems]
+        self._json(status, {"errors": errors}, headers)
+
+    def _json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+        body = json.dumps(payload).encode()
+        self._answer(status, body, {"Content-Type": "application/json", **(headers or {})})
+
+    def _answer(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+        with self.fake.lock:
+            self.fake.statuses.append(status)
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def fake_sendgrid() -> Iterator[FakeSendGrid]:
+    """A running fake SendGrid server, stopped after the test."""
+    with FakeSendGrid() as server:
+        yield server
