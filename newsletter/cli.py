@@ -140,5 +140,175 @@ def check(config_path: Path, month: str, strict: bool) -> None:
     click.echo("ok")
 
 
+@main.command()
+@config_option
+@month_option
+@out_option
+@click.option("--yes", is_flag=True, help="Really send (without it: a dry run).")
+@click.option("--test", "test_to", default="", help="Send [TEST] copies to a@x,b@y only.")
+@click.option("--limit", type=click.IntRange(min=1), help="Send to the next N only.")
+@click.option("--resend-uncertain", is_flag=True, help="Resend batches cut off mid-flight.")
+@click.option("--silent", is_flag=True, help="No progress bar.")
+@_fails_cleanly
+def send(
+    config_path: Path,
+    month: str,
+    out_root: Path,
+    yes: bool,
+    test_to: str,
+    limit: int | None,
+    resend_uncertain: bool,
+    silent: bool,
+) -> None:
+    """Deliver the built month by email: a dry run unless --yes."""
+    from newsletter.audience.tokens import secret_from_env
+    from newsletter.deliver.factory import make_transport
+    from newsletter.deliver.ledger import Ledger
+    from newsletter.deliver.send import sample_message, send_issue, send_test
+    from newsletter.fsutil import atomic_write
+
+    settings = _settings(config_path)
+    secret = secret_from_env()
+    if test_to:
+        addresses = [a.strip() for a in test_to.split(",") if a.strip()]
+        transport = make_transport(settings)
+        try:
+            count = send_test(
+                settings,
+                month,
+                out_root=out_root,
+                transport=transport,
+                secret=secret,
+                addresses=addresses,
+            )
+        finally:
+            transport.close()
+        click.echo(f"sent {count} test copies (the ledger is untouched)")
+        return
+    ledger_path = settings.state_dir / "ledger.sqlite"
+    with Ledger(ledger_path) as ledger:
+        if not yes:
+            report = send_issue(
+                settings,
+                month,
+                out_root=out_root,
+                transport=None,
+                ledger=ledger,
+                secret=secret,
+                limit=limit,
+                resend_uncertain=resend_uncertain,
+            )
+            sample = settings.state_dir / "preview" / f"{month}-client.eml"
+            atomic_write(sample, sample_message(settings, month, out_root=out_root, secret=secret))
+            _print_report(report, dry_run=True)
+            click.echo(f"sample message: {sample}")
+            click.echo("dry run: nothing sent; add --yes to send")
+            return
+        transport = make_transport(settings)
+        try:
+            report = _send_with_progress(
+                settings,
+                month,
+                out_root,
+                transport,
+                ledger,
+                secret,
+                limit,
+                resend_uncertain,
+                silent,
+            )
+        finally:
+            transport.close()
+    _print_report(report, dry_run=False)
+
+
+def _send_with_progress(
+    settings: Settings,
+    month: str,
+    out_root: Path,
+    transport: Any,
+    ledger: Any,
+    secret: bytes,
+    limit: int | None,
+    resend_uncertain: bool,
+    silent: bool,
+) -> Any:
+    """Run the send with a progress bar (rate and ETA) on stderr unless ``silent``."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from newsletter.deliver.send import send_issue
+
+    def run(on_batch: Any = None) -> Any:
+        return send_issue(
+            settings,
+            month,
+            out_root=out_root,
+            transport=transport,
+            ledger=ledger,
+            secret=secret,
+            limit=limit,
+            resend_uncertain=resend_uncertain,
+            on_batch=on_batch,
+        )
+
+    if silent:
+        return run()
+    columns = (
+        TextColumn("sending"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}/s"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("send", total=None, rate="0")
+
+        def advance(count: int) -> None:
+            progress.advance(task, count)
+            speed = progress.tasks[0].speed or 0
+            progress.update(task, rate=f"{speed:.0f}")
+
+        return run(advance, lambda total: progress.update(task, total=total))
+
+
+def _print_report(report: Any, *, dry_run: bool) -> None:
+    verb = "would send" if dry_run else "sent"
+    segments = ", ".join(f"{n} {segment}" for segment, n in report.by_segment.items()) or "none"
+    total = sum(report.by_segment.values())
+    click.echo(f"{report.month}: {verb} {total} ({segments})")
+    click.echo(
+        f"skipped: {report.already_sent} already sent, {report.suppressed} suppressed, "
+        f"{report.not_email} post only"
+    )
+    if report.uncertain:
+        click.echo(
+            f"uncertain: {len(report.uncertain)} recipients of a batch cut off mid-flight "
+            "(not resent; use --resend-uncertain after checking the provider's activity)"
+        )
+
+
+@main.group()
+def suppressions() -> None:
+    """Keep subscribers/suppressions.csv in step with the email provider."""
+
+
+@suppressions.command("sync")
+@config_option
+@_fails_cleanly
+def suppressions_sync(config_path: Path) -> None:
+    """Pull bounces, blocks, spam reports and unsubscribes from SendGrid into the CSV."""
+    from newsletter.deliver.factory import sync_suppressions
+
+    added = sync_suppressions(_settings(config_path))
+    click.echo(f"suppressions: {added} new")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

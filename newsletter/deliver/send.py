@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from newsletter.audience.personalize import recipient_for
@@ -91,14 +91,19 @@ def send_issue(
     month: str,
     *,
     out_root: Path,
-    transport: Transport,
+    transport: Transport | None,
     ledger: Ledger,
     secret: bytes,
     limit: int | None = None,
     resend_uncertain: bool = False,
     on_batch: Callable[[int], None] | None = None,
+    on_plan: Callable[[int], None] | None = None,
 ) -> SendReport:
-    """Send the built ``month`` to everyone not yet sent; see the module docstring."""
+    """Send the built ``month`` to everyone not yet sent; see the module docstring.
+
+    With ``transport=None`` nothing is sent or recorded: the report says what a send would
+    do (the dry run).
+    """
     first = parse_month(month)
     month = f"{first:%Y-%m}"
     out_dir = out_root / month
@@ -108,15 +113,22 @@ def send_issue(
     codes = referral_codes(secret, (s.email for s in everyone))
     offer = current_offer(settings.content_dir, first)
 
-    report.uncertain = sorted(ledger.recover(month))
+    dry_run = transport is None
+    if dry_run:
+        report.uncertain = sorted(ledger.uncertain(month))
+    else:
+        report.uncertain = sorted(ledger.recover(month))
     if resend_uncertain:
-        ledger.release_uncertain(month)
+        if not dry_run:
+            ledger.release_uncertain(month)
         report.uncertain = []
     done = ledger.sent(month) | set(report.uncertain)
     pending = [s for s in to_email if s.normalized_email not in done]
     report.already_sent = len(to_email) - len(pending)
     if limit is not None:
         pending = pending[:limit]
+    if on_plan:
+        on_plan(len(pending))
 
     run = secrets.token_hex(4)  # batch ids must differ between runs of the same month
     batch_number = 0
@@ -125,6 +137,8 @@ def send_issue(
         if not members:
             continue
         report.by_segment[segment] = len(members)
+        if transport is None:
+            continue
         message = segment_message(settings, out_dir, segment, manifest["issue"]["title"], month)
         for chunk in _chunks(members, transport.max_batch):
             recipients = [
@@ -147,6 +161,56 @@ def send_issue(
             if on_batch:
                 on_batch(len(recipients))
     return report
+
+
+def send_test(
+    settings: Settings,
+    month: str,
+    *,
+    out_root: Path,
+    transport: Transport,
+    secret: bytes,
+    addresses: Sequence[str],
+    segment: str = "client",
+) -> int:
+    """Send ``[TEST]`` copies of a segment's email to ``addresses``; the ledger is untouched."""
+    first = parse_month(month)
+    month = f"{first:%Y-%m}"
+    out_dir = out_root / month
+    manifest = load_build(out_dir)
+    message = segment_message(settings, out_dir, segment, manifest["issue"]["title"], month)
+    message = replace(message, subject=f"[TEST] {message.subject}", categories=("test",))
+    offer = current_offer(settings.content_dir, first)
+    codes = referral_codes(secret, addresses)
+    recipients = [
+        recipient_for(
+            stand_in_subscriber(address, segment),
+            settings,
+            secret=secret,
+            code=codes[address.strip().lower()],
+            landing_url=offer.landing_url,
+            month=month,
+        )
+        for address in addresses
+    ]
+    transport.send_batch(message, recipients)
+    return len(recipients)
+
+
+def stand_in_subscriber(address: str, segment: str) -> Subscriber:
+    return Subscriber(
+        email=address.strip(),
+        first_name="",
+        last_name="",
+        company="",
+        segment=segment,
+        channels=frozenset({"email"}),
+        address=None,
+        consent_source="test",
+        consent_date=None,
+        tags=(),
+        line=0,
+    )
 
 
 def _send_batch(
@@ -174,3 +238,29 @@ def _send_batch(
 def _chunks(items: Sequence[Subscriber], size: int) -> Iterator[Sequence[Subscriber]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def sample_message(
+    settings: Settings, month: str, *, out_root: Path, secret: bytes, segment: str = "client"
+) -> bytes:
+    """One fully personalized message of ``segment`` as it would go out (RFC 5322 bytes)."""
+    from newsletter.deliver.smtp import SmtpTransport
+
+    first = parse_month(month)
+    month = f"{first:%Y-%m}"
+    out_dir = out_root / month
+    manifest = load_build(out_dir)
+    _, to_email = audience(settings, SendReport(month=month))
+    subscriber = next((s for s in to_email if s.segment == segment), None)
+    subscriber = subscriber or stand_in_subscriber(settings.config.sender.email, segment)
+    message = segment_message(settings, out_dir, segment, manifest["issue"]["title"], month)
+    recipient = recipient_for(
+        subscriber,
+        settings,
+        secret=secret,
+        code=referral_codes(secret, [subscriber.email])[subscriber.normalized_email],
+        landing_url=current_offer(settings.content_dir, first).landing_url,
+        month=month,
+    )
+    # Building a MIME message needs no connection: the SMTP transport only connects to send.
+    return SmtpTransport("localhost", 25).build(message, recipient).as_bytes()

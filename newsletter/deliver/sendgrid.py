@@ -58,7 +58,7 @@ SUPPRESSION_LISTS = {
     "unsubscribes": "unsubscribe",
 }
 
-Suppression = tuple[str, str, str, str]  # (email, reason, date YYYY-MM-DD, source)
+SuppressionRow = tuple[str, str, str, str]  # (email, reason, date YYYY-MM-DD, source)
 
 
 class _TooLarge(Exception):
@@ -328,7 +328,7 @@ def fetch_suppressions(
     timeout: float = 30,
     page_size: int = SUPPRESSION_PAGE,
     retry: RetryPolicy | None = None,
-) -> list[Suppression]:
+) -> list[SuppressionRow]:
     """Every address SendGrid suppresses, as (email, reason, date, source) rows.
 
     Pages through bounces, blocks, spam reports and global unsubscribes by limit/offset,
@@ -340,7 +340,7 @@ def fetch_suppressions(
     redact = _RedactKey(api_key)
     _HTTP_LOGGER.addFilter(redact)
     try:
-        rows: list[Suppression] = []
+        rows: list[SuppressionRow] = []
         for name, reason in SUPPRESSION_LISTS.items():
             items = _all_pages(policy, client.client.suppression._(name), page_size)
             rows += [
