@@ -210,6 +210,10 @@ class Ledger:
         """Normalized emails whose batch was in flight when a run died."""
         return self._with_status(issue, "uncertain")
 
+    def in_flight(self, issue: str) -> set[str]:
+        """Normalized emails marked in flight: a run is sending them, or died doing so."""
+        return self._with_status(issue, "in_flight")
+
     def counts(self, issue: str) -> dict[str, int]:
         """Rows per status for ``issue``, every status present (zero when none)."""
         counts = dict.fromkeys(STATUSES, 0)

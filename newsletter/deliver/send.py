@@ -114,10 +114,11 @@ def send_issue(
     offer = current_offer(settings.content_dir, first)
 
     dry_run = transport is None
-    if dry_run:
-        report.uncertain = sorted(ledger.uncertain(month))
+    if dry_run:  # read-only: rows a killed run left in flight will become uncertain
+        report.uncertain = sorted(ledger.uncertain(month) | ledger.in_flight(month))
     else:
-        report.uncertain = sorted(ledger.recover(month))
+        ledger.recover(month)  # in flight when a run died: uncertain from now on
+        report.uncertain = sorted(ledger.uncertain(month))
     if resend_uncertain:
         if not dry_run:
             ledger.release_uncertain(month)

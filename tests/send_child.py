@@ -1,0 +1,42 @@
+"""A send run in its own process, so tests/test_send_kill.py can SIGKILL it mid-way.
+
+    python -m tests.send_child PROJECT MONTH BASE_URL API_KEY MAX_BATCH
+
+Sends the built ``MONTH`` of the project at ``PROJECT`` to the (fake) SendGrid server at
+``BASE_URL`` in batches of ``MAX_BATCH``, with the ledger at PROJECT/state/ledger.sqlite.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from newsletter.config import load_config
+from newsletter.deliver.ledger import Ledger
+from newsletter.deliver.send import send_issue
+from newsletter.deliver.sendgrid import SendGridTransport
+
+SECRET = b"a-test-secret-of-enough-length"
+
+
+def main(argv: list[str]) -> int:
+    project, month, base_url, api_key, max_batch = argv
+    root = Path(project)
+    settings = load_config(root / "newsletter.yaml")
+    transport = SendGridTransport(api_key, base_url=base_url, timeout=30, max_retries=0)
+    transport.max_batch = int(max_batch)
+    with transport, Ledger(root / "state" / "ledger.sqlite") as ledger:
+        report = send_issue(
+            settings,
+            month,
+            out_root=root / "build",
+            transport=transport,
+            ledger=ledger,
+            secret=SECRET,
+        )
+    print(f"sent {report.sent} in {report.batches} batches")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
