@@ -7,6 +7,7 @@ them apart), so values are plain text that is safe in both: names lose ``<``, ``
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from newsletter.config import Settings
@@ -19,6 +20,17 @@ from .tokens import unsubscribe_url
 
 def referral_link(landing_url: str, code: str, month: str) -> str:
     """The offer's landing page with ``ref=CODE`` and campaign parameters for the month."""
+    # Codes use only URL-safe letters and digits, so the URL is built once per send and
+    # the code dropped in: this runs for every recipient.
+    before, after = _link_around_code(landing_url, month)
+    return f"{before}{code}{after}"
+
+
+_CODE_SLOT = "CODESLOT"
+
+
+@functools.lru_cache(maxsize=16)
+def _link_around_code(landing_url: str, month: str) -> tuple[str, str]:
     parts = urlsplit(landing_url)
     query = [
         (k, v)
@@ -26,12 +38,14 @@ def referral_link(landing_url: str, code: str, month: str) -> str:
         if k not in ("ref", "utm_source", "utm_medium", "utm_campaign")
     ]
     query += [
-        ("ref", code),
+        ("ref", _CODE_SLOT),
         ("utm_source", "newsletter"),
         ("utm_medium", "email"),
         ("utm_campaign", f"referral-{month}"),
     ]
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
+    url = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
+    before, _, after = url.partition(_CODE_SLOT)
+    return before, after
 
 
 def safe_name(name: str) -> str:

@@ -7,8 +7,7 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-from email_validator import EmailNotValidError, validate_email
-
+from newsletter.audience.addresses import EmailNotValidError, normalized_address
 from newsletter.errors import ContentError
 from newsletter.model import SEGMENTS, Address, Subscriber
 from newsletter.yamlfile import read_text
@@ -77,7 +76,7 @@ def _subscriber(row: dict[str, str], line: int, path: Path) -> Subscriber:
         return ContentError(message, path=path, line=line, key=key)
 
     try:
-        email = validate_email(row["email"], check_deliverability=False).normalized
+        email = normalized_address(row["email"])
     except EmailNotValidError as exc:
         raise fail("email", f"not a valid address {row['email']!r}: {exc}") from None
     segment = row["segment"]

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import os
 from collections.abc import Iterable, Mapping
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit
 
 from newsletter.errors import NewsletterError
 
@@ -95,12 +95,9 @@ def unsubscribe_signature(secret: bytes, email: str) -> str:
 
 def unsubscribe_url(base_url: str, secret: bytes, email: str) -> str:
     """``base_url`` with the address and its signature, so a click proves who asked."""
-    parts = urlsplit(base_url)
-    query = urlencode(
-        {"email": normalize_email(email), "sig": unsubscribe_signature(secret, email)}
-    )
-    joined = f"{parts.query}&{query}" if parts.query else query
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, joined, ""))
+    separator = "&" if urlsplit(base_url).query else "?"
+    address = quote(normalize_email(email), safe="")
+    return f"{base_url}{separator}email={address}&sig={unsubscribe_signature(secret, email)}"
 
 
 def verify_unsubscribe(secret: bytes, email: str, signature: str) -> bool:
