@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 from newsletter.audience.addresses import EmailNotValidError, normalized_address
+from newsletter.csvfile import csv_rows
 from newsletter.errors import ContentError
 from newsletter.model import SEGMENTS, Address, Subscriber
 from newsletter.yamlfile import read_text
@@ -37,7 +36,9 @@ def load_subscribers(path: Path) -> tuple[Subscriber, ...]:
     text = read_text(path, ContentError)
     subscribers: list[Subscriber] = []
     seen: dict[str, int] = {}
-    for line, row in _rows(text, path):
+    for line, row in csv_rows(
+        text, path, required=("email", "segment", "channels"), allowed=COLUMNS
+    ):
         subscriber = _subscriber(row, line, path)
         key = subscriber.normalized_email
         if key in seen:
@@ -50,25 +51,6 @@ def load_subscribers(path: Path) -> tuple[Subscriber, ...]:
         seen[key] = line
         subscribers.append(subscriber)
     return tuple(subscribers)
-
-
-def _rows(text: str, path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    reader = csv.DictReader(text.splitlines(keepends=True), strict=True)
-    try:
-        header = reader.fieldnames or []
-        missing = [c for c in ("email", "segment", "channels") if c not in header]
-        if missing:
-            raise ContentError(f"missing column(s): {', '.join(missing)}", path=path, line=1)
-        unknown = [c for c in header if c not in COLUMNS]
-        if unknown:
-            raise ContentError(f"unknown column(s): {', '.join(unknown)}", path=path, line=1)
-        for row in reader:
-            line = reader.line_num
-            if None in row:
-                raise ContentError("more fields than the header has", path=path, line=line)
-            yield line, {k: (v or "").strip() for k, v in row.items()}
-    except csv.Error as exc:
-        raise ContentError(f"malformed CSV: {exc}", path=path, line=reader.line_num) from None
 
 
 def _subscriber(row: dict[str, str], line: int, path: Path) -> Subscriber:

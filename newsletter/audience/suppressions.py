@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from email_validator import EmailNotValidError, validate_email
-
+from newsletter.audience.addresses import EmailNotValidError, normalized_address
+from newsletter.csvfile import csv_rows
 from newsletter.errors import ContentError
 from newsletter.fsutil import atomic_write
 from newsletter.yamlfile import read_text
@@ -50,7 +50,10 @@ def load_suppressions(path: Path) -> tuple[Suppression, ...]:
     if not path.exists():
         return ()
     text = read_text(path, ContentError)
-    return tuple(_suppression(row, line, path) for line, row in _rows(text, path))
+    return tuple(
+        _suppression(row, line, path)
+        for line, row in csv_rows(text, path, required=REQUIRED, allowed=COLUMNS)
+    )
 
 
 def suppressed_emails(
@@ -124,29 +127,9 @@ def _check(entry: Suppression) -> None:
     if entry.channel not in CHANNELS:
         raise ContentError(f"unknown suppression channel {entry.channel!r}", key="channel")
     try:
-        validate_email(entry.email, check_deliverability=False)
+        normalized_address(entry.email)
     except EmailNotValidError as exc:
         raise ContentError(f"not a valid address {entry.email!r}: {exc}", key="email") from None
-
-
-def _rows(text: str, path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    reader = csv.DictReader(text.splitlines(keepends=True), strict=True)
-    try:
-        header = [c.strip() for c in reader.fieldnames or []]
-        reader.fieldnames = header
-        missing = [c for c in REQUIRED if c not in header]
-        if missing:
-            raise ContentError(f"missing column(s): {', '.join(missing)}", path=path, line=1)
-        unknown = [c for c in header if c not in COLUMNS]
-        if unknown:
-            raise ContentError(f"unknown column(s): {', '.join(unknown)}", path=path, line=1)
-        for row in reader:
-            line = reader.line_num
-            if None in row:
-                raise ContentError("more fields than the header has", path=path, line=line)
-            yield line, {k: (v or "").strip() for k, v in row.items()}
-    except csv.Error as exc:
-        raise ContentError(f"malformed CSV: {exc}", path=path, line=reader.line_num) from None
 
 
 def _suppression(row: dict[str, str], line: int, path: Path) -> Suppression:
@@ -154,7 +137,7 @@ def _suppression(row: dict[str, str], line: int, path: Path) -> Suppression:
         return ContentError(message, path=path, line=line, key=key)
 
     try:
-        validate_email(row["email"], check_deliverability=False)
+        normalized_address(row["email"])
     except EmailNotValidError as exc:
         raise fail("email", f"not a valid address {row['email']!r}: {exc}") from None
     reason = row["reason"].lower()
