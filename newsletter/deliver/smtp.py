@@ -160,8 +160,12 @@ class SmtpTransport:
                 del mail[name]  # a recipient's value replaces the message's
                 mail[name] = fill(value)
         mail["MIME-Version"] = "1.0"
-        mail.set_content(fill(message.text), subtype="plain", charset="utf-8")
-        mail.add_alternative(fill(message.html), subtype="html", charset="utf-8")
+        # An explicit transfer encoding: left to choose, the email package encodes each
+        # part twice (quoted-printable and base64) to keep the shorter.
+        mail.set_content(
+            fill(message.text), subtype="plain", charset="utf-8", cte="quoted-printable"
+        )
+        mail.add_alternative(fill(message.html), subtype="html", charset="utf-8", cte="base64")
         return mail
 
     # -- the connection ------------------------------------------------------------------
@@ -170,7 +174,8 @@ class SmtpTransport:
         for attempt in (1, 2):
             conn = self._connection()
             try:
-                conn.send_message(mail, from_addr=sender, to_addrs=[to])
+                # Serialized once here; send_message would flatten the message again.
+                conn.sendmail(sender, [to], mail.as_bytes(policy=_POLICY))
                 return
             except smtplib.SMTPRecipientsRefused as exc:
                 code, reply = exc.recipients.get(to, (550, b""))
