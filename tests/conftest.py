@@ -5,9 +5,14 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import jinja2
 import pytest
 
+from newsletter.config import Settings
+from newsletter.model import Issue
+from newsletter.render.environment import make_environment
 from tests.fake_sendgrid import fake_sendgrid  # noqa: F401 - shared fixture
+from tests.issue_factory import sample_issue, sample_settings
 from tests.smtp_server import server  # noqa: F401 - shared fixture
 
 REPO = Path(__file__).resolve().parent.parent
@@ -26,3 +31,20 @@ def sample_project(tmp_path: Path) -> Path:
         else:
             shutil.copy2(source, project / part)
     return project
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    """The sample newsletter's settings, for renderer tests."""
+    return sample_settings()
+
+
+@pytest.fixture(scope="session")
+def issue(settings: Settings) -> Issue:
+    """An in-memory issue with every kind of section (tests/issue_factory.py)."""
+    return sample_issue(settings)
+
+
+@pytest.fixture(scope="session")
+def env(settings: Settings) -> jinja2.Environment:
+    return make_environment(settings.templates_dir)

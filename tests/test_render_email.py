@@ -16,22 +16,7 @@ from newsletter.model import Issue
 from newsletter.placeholders import PLACEHOLDERS
 from newsletter.render.email import email_size_warning, render_email
 from newsletter.render.environment import make_environment, render_template
-from tests.issue_factory import CHICAGO, sample_issue, sample_settings
-
-
-@pytest.fixture(scope="module")
-def settings() -> Settings:
-    return sample_settings()
-
-
-@pytest.fixture(scope="module")
-def issue(settings: Settings) -> Issue:
-    return sample_issue(settings)
-
-
-@pytest.fixture(scope="module")
-def env(settings: Settings) -> jinja2.Environment:
-    return make_environment(settings.templates_dir)
+from tests.issue_factory import CHICAGO
 
 
 @pytest.fixture(scope="module")

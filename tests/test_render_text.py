@@ -10,24 +10,7 @@ import pytest
 from newsletter.config import Settings
 from newsletter.model import Issue
 from newsletter.placeholders import PLACEHOLDERS
-from newsletter.render.environment import make_environment
 from newsletter.render.text import fold, render_text, tidy
-from tests.issue_factory import sample_issue, sample_settings
-
-
-@pytest.fixture(scope="module")
-def settings() -> Settings:
-    return sample_settings()
-
-
-@pytest.fixture(scope="module")
-def issue(settings: Settings) -> Issue:
-    return sample_issue(settings)
-
-
-@pytest.fixture(scope="module")
-def env(settings: Settings) -> jinja2.Environment:
-    return make_environment(settings.templates_dir)
 
 
 @pytest.fixture(scope="module")

@@ -11,27 +11,10 @@ import pytest
 
 from newsletter.config import Settings
 from newsletter.model import Issue
-from newsletter.render.environment import make_environment
 from newsletter.render.web import ArchiveEntry, render_archive, render_atom, render_web_issue
-from tests.issue_factory import sample_issue, sample_settings
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 BASE = "https://news.hartwellhvac.example.com/"
-
-
-@pytest.fixture(scope="module")
-def settings() -> Settings:
-    return sample_settings()
-
-
-@pytest.fixture(scope="module")
-def issue(settings: Settings) -> Issue:
-    return sample_issue(settings)
-
-
-@pytest.fixture(scope="module")
-def env(settings: Settings) -> jinja2.Environment:
-    return make_environment(settings.templates_dir)
 
 
 @pytest.fixture(scope="module")
