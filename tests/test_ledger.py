@@ -173,3 +173,13 @@ def test_kill_after_sent_keeps_the_batch_sent(tmp_path: Path) -> None:
     with Ledger(path) as ledger:
         assert ledger.recover(ISSUE) == []
         assert ledger.sent(ISSUE) == {"done@example.com", "a@example.com", "b@example.com"}
+
+
+def test_having_answers_for_the_asked_addresses_only(ledger: Ledger) -> None:
+    ledger.mark_in_flight(ISSUE, ["a@example.com", "b@example.com"], "b1")
+    ledger.mark_sent(ISSUE, "b1", "m1")
+    ledger.mark_in_flight(ISSUE, ["c@example.com"], "b2")
+    many = [f"x{n}@example.com" for n in range(2000)] + ["a@example.com", "c@example.com"]
+    assert ledger.having(ISSUE, many, ["sent"]) == {"a@example.com"}
+    assert ledger.having(ISSUE, many, ["sent", "in_flight"]) == {"a@example.com", "c@example.com"}
+    assert ledger.having("2025-06", many, ["sent"]) == set()

@@ -96,3 +96,20 @@ def test_build_edited_after_preview_is_refused(
     (sample_project / "build" / MONTH / "segments" / "client" / "email.html").write_text("x")
     with pytest.raises(NewsletterError, match="changed since it was made"):
         send(settings, sample_project, port)
+
+
+def test_a_duplicate_address_stops_the_send_before_anyone_is_sent(
+    sample_project: Path, server: tuple[Recorder, int]
+) -> None:
+    recorder, port = server
+    settings = built(sample_project)
+    csv_path = sample_project / "subscribers" / "subscribers.csv"
+    lines = csv_path.read_text(encoding="utf-8").splitlines()
+    first = lines[1].split(",")[0]
+    lines.append(lines[1].replace(first, first.upper(), 1))
+    csv_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(NewsletterError) as caught:
+        send(settings, sample_project, port)
+    assert caught.value.line == len(lines)
+    assert "first on line 2" in caught.value.message
+    assert recorder.messages == []

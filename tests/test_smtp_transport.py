@@ -176,3 +176,16 @@ def test_from_env_falls_back_to_config_and_rejects_a_bad_port() -> None:
     assert (smtp.host, smtp.port) == ("config.example", 587)
     with pytest.raises(ConfigError, match="SMTP_PORT"):
         SmtpTransport.from_env("config.example", 587, environ={"SMTP_PORT": "x"})
+
+
+def test_wire_format_has_crlf_lines_within_the_rfc_limit_and_round_trips() -> None:
+    long_html = "<p>" + "Łukasz & Zoë visit the café. " * 200 + "</p>"
+    message = Message("S", "news@shop.example", "Shop", None, long_html, "é " * 600 + "\n")
+    wire = transport(25).render(message, recipient("ann@example.com", "Ann"))
+    head, _, body = wire.partition(b"\r\n\r\n")
+    assert b"\n" not in wire.replace(b"\r\n", b"")  # no bare LF anywhere
+    assert max(len(line) for line in head.split(b"\r\n")) <= 998
+    assert max(len(line) for line in body.split(b"\r\n")) <= 78  # encoded parts
+    mail = transport(25).build(message, recipient("ann@example.com", "Ann"))
+    assert mail.get_body(("html",)).get_content() == long_html
+    assert mail.get_body(("plain",)).get_content() == "é " * 600 + "\n"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.audience.subscribers import load_subscribers
+from newsletter.audience.subscribers import iter_subscribers, load_subscribers
 from newsletter.errors import ContentError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -81,3 +81,28 @@ def test_row_with_extra_fields_is_malformed(tmp_path: Path) -> None:
     with pytest.raises(ContentError) as caught:
         load_subscribers(path)
     assert caught.value.line == 2
+
+
+def test_spreadsheet_byte_order_mark_is_ignored(tmp_path: Path) -> None:
+    path = write_csv(tmp_path, "a@example.com,A,,,client,email,,,,,,,,")
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert load_subscribers(path)[0].email == "a@example.com"
+
+
+def test_bytes_that_are_not_utf8_name_their_line(tmp_path: Path) -> None:
+    path = write_csv(tmp_path, "a@example.com,A,,,client,email,,,,,,,,")
+    path.write_bytes(
+        path.read_bytes() + "b@example.com,Zoë,,,client,email,,,,,,,,\n".encode("latin-1")
+    )
+    with pytest.raises(ContentError) as caught:
+        load_subscribers(path)
+    assert caught.value.line == 3
+    assert "not UTF-8" in caught.value.message
+
+
+def test_subscribers_stream_one_row_at_a_time(tmp_path: Path) -> None:
+    path = write_csv(tmp_path, "a@example.com,,,,client,email,,,,,,,,", "broken")
+    stream = iter_subscribers(path)
+    assert next(stream).email == "a@example.com"  # read before the bad line is reached
+    with pytest.raises(ContentError):
+        next(stream)

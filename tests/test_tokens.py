@@ -39,6 +39,21 @@ def test_colliding_codes_are_lengthened_and_others_kept(monkeypatch: pytest.Monk
     emails = [f"user{i}@example.com" for i in range(60)]
     codes = referral_codes(SECRET, emails)
     assert len(set(codes.values())) == len(emails)
+    short = [referral_code(SECRET, e, length=1) for e in emails]
+    unique = [e for e, code in zip(emails, short, strict=True) if short.count(code) == 1]
+    assert all(codes[e] == referral_code(SECRET, e, length=1) for e in unique)
+    assert all(len(codes[e]) > 1 for e in emails if e not in unique)
+
+
+def test_code_book_streams_and_agrees_with_referral_codes() -> None:
+    emails = [f"user{i}@example.com" for i in range(200)]
+    book = tokens.CodeBook(SECRET, length=2)  # 900 codes for 200 addresses: some clash
+    for email in emails:
+        book.add(email)
+    book.settle(iter(emails))
+    codes = [book.code(e) for e in emails]
+    assert len(set(codes)) == len(emails)
+    assert any(len(c) > 2 for c in codes)
 
 
 def test_typed_code_is_canonicalized() -> None:
@@ -58,3 +73,19 @@ def test_secret_comes_only_from_the_environment_and_must_be_long() -> None:
     with pytest.raises(SecretMissing) as caught:
         secret_from_env({"NEWSLETTER_SECRET": "short"})
     assert "short" not in caught.value.one_line()
+
+
+def test_seen_filter_never_misses_a_repeat_and_rarely_cries_wolf() -> None:
+    seen = tokens._SeenFilter(size=1 << 20)
+    numbers = [n * 7919 + 13 for n in range(20_000)]
+    false_alarms = sum(seen.add(n) for n in numbers)
+    assert false_alarms < 20  # 0.1 %: 4 hashes, 1 Mbit, 20,000 numbers
+    assert all(seen.add(n) for n in numbers)
+
+
+def test_code_book_reports_a_repeated_address() -> None:
+    book = tokens.CodeBook(SECRET)
+    for email in ["a@example.com", "b@example.com", "A@example.com"]:
+        book.add(email)
+    with pytest.raises(tokens.DuplicateAddress):
+        book.settle(["a@example.com", "b@example.com", "A@example.com"])

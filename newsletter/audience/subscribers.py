@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 from newsletter.audience.addresses import EmailNotValidError, normalized_address
-from newsletter.csvfile import csv_rows
+from newsletter.csvfile import csv_rows, file_lines
 from newsletter.errors import ContentError
 from newsletter.model import SEGMENTS, Address, Subscriber
-from newsletter.yamlfile import read_text
 
 COLUMNS = (
     "email",
@@ -33,24 +33,50 @@ POSTAL_FIELDS = ("street", "city", "postal_code", "country")
 
 def load_subscribers(path: Path) -> tuple[Subscriber, ...]:
     """Every subscriber in ``path``; the first bad row raises ContentError with its line."""
-    text = read_text(path, ContentError)
-    subscribers: list[Subscriber] = []
-    seen: dict[str, int] = {}
+    return tuple(iter_subscribers(path))
+
+
+def iter_subscribers(path: Path, *, check_duplicates: bool = True) -> Iterator[Subscriber]:
+    """The subscribers in ``path`` one at a time, validated as they are read.
+
+    Rows are streamed; the duplicate check keeps one hash per address rather than the
+    addresses. A hash already seen is confirmed (and the first line found) by reading the
+    file again, which only a real duplicate or a one-in-billions hash clash causes. A
+    caller that finds duplicates another way (the send's code book, whose memory does
+    not grow) turns the check off.
+    """
+    seen: set[int] = set()
     for line, row in csv_rows(
-        text, path, required=("email", "segment", "channels"), allowed=COLUMNS
+        file_lines(path), path, required=("email", "segment", "channels"), allowed=COLUMNS
     ):
         subscriber = _subscriber(row, line, path)
-        key = subscriber.normalized_email
+        if not check_duplicates:
+            yield subscriber
+            continue
+        key = hash(subscriber.normalized_email)
         if key in seen:
-            raise ContentError(
-                f"duplicate subscriber {subscriber.email} (first on line {seen[key]})",
-                path=path,
-                line=line,
-                key="email",
-            )
-        seen[key] = line
-        subscribers.append(subscriber)
-    return tuple(subscribers)
+            first = _first_line_of(path, subscriber.normalized_email, before=line)
+            if first is not None:
+                raise ContentError(
+                    f"duplicate subscriber {subscriber.email} (first on line {first})",
+                    path=path,
+                    line=line,
+                    key="email",
+                )
+        seen.add(key)
+        yield subscriber
+
+
+def _first_line_of(path: Path, normalized_email: str, *, before: int) -> int | None:
+    for line, row in csv_rows(file_lines(path), path, required=(), allowed=COLUMNS):
+        if line >= before:
+            return None
+        try:
+            if normalized_address(row["email"]).lower() == normalized_email:
+                return line
+        except EmailNotValidError:
+            continue
+    return None
 
 
 def _subscriber(row: dict[str, str], line: int, path: Path) -> Subscriber:

@@ -68,18 +68,112 @@ def referral_codes(secret: bytes, emails: Iterable[str]) -> dict[str, str]:
     address alone, everyone else keeps theirs.
     """
     normalized = sorted({normalize_email(e) for e in emails})
-    length = CODE_LENGTH
-    codes = {email: referral_code(secret, email, length=length) for email in normalized}
-    while len(set(codes.values())) < len(codes):
-        seen: dict[str, list[str]] = {}
-        for email, code in codes.items():
-            seen.setdefault(code, []).append(email)
-        length += 2
-        for owners in seen.values():
-            if len(owners) > 1:
-                for email in owners:
-                    codes[email] = referral_code(secret, email, length=length)
-    return codes
+    book = CodeBook(secret)
+    for email in normalized:
+        book.add(email)
+    book.settle(normalized)
+    return {email: book.code(email) for email in normalized}
+
+
+class DuplicateAddress(ValueError):
+    """The same address reached ``CodeBook`` twice (the caller names the lines)."""
+
+
+class CodeBook:
+    """Unique referral codes for a list too long to hold: two passes over its addresses.
+
+    ``add`` every address once, then ``settle`` with the addresses again; ``code`` then
+    answers for any of them. Memory does not grow with the list: the first pass only
+    marks a fixed-size filter, the second counts the few codes the filter flagged, and
+    only addresses whose codes really collide are remembered, each with a longer code.
+    """
+
+    def __init__(self, secret: bytes, *, length: int | None = None) -> None:
+        self._secret = secret
+        self._length = length or CODE_LENGTH
+        self._seen = _SeenFilter()
+        self._flagged: set[int] = set()
+        self._longer: dict[str, str] = {}
+
+    def add(self, email: str) -> None:
+        """Count ``email``'s code; call once per address."""
+        number = self._number(email)
+        if self._seen.add(number):
+            self._flagged.add(number)
+
+    def settle(self, emails: Iterable[str]) -> None:
+        """Give longer codes to the addresses among ``emails`` whose codes collided.
+
+        Raises DuplicateAddress when an address occurs twice.
+        """
+        self._seen = _SeenFilter(size=0)
+        if not self._flagged:
+            return
+        holders: dict[int, list[str]] = {}
+        for email in emails:
+            number = self._number(email)
+            if number in self._flagged:
+                holders.setdefault(number, []).append(normalize_email(email))
+        self._flagged = set()
+        owners: set[str] = set()
+        for emails_of_code in holders.values():
+            if len(set(emails_of_code)) < len(emails_of_code):
+                raise DuplicateAddress(
+                    next(e for e in emails_of_code if emails_of_code.count(e) > 1)
+                )
+            if len(emails_of_code) > 1:  # a real collision, not the filter's false alarm
+                owners.update(emails_of_code)
+        length = self._length
+        while owners:
+            length += 2
+            codes: dict[str, list[str]] = {}
+            for email in owners:
+                codes.setdefault(referral_code(self._secret, email, length=length), []).append(
+                    email
+                )
+            for code, sharing in codes.items():
+                if len(sharing) == 1:
+                    self._longer[sharing[0]] = code
+            owners = {e for sharing in codes.values() if len(sharing) > 1 for e in sharing}
+
+    def code(self, email: str) -> str:
+        key = normalize_email(email)
+        return self._longer.get(key) or referral_code(self._secret, key, length=self._length)
+
+    def _number(self, email: str) -> int:
+        # The code's characters are the digest's base-30 digits, lowest first: equal codes
+        # are exactly equal remainders, so codes are compared as these numbers.
+        digest = _digest(self._secret, "referral", email)
+        return int.from_bytes(digest, "big") % len(ALPHABET) ** self._length
+
+
+class _SeenFilter:
+    """A Bloom filter over numbers: fixed memory; says "seen" for every repeat, and for a
+    new number only rarely (about 1 in a million at a million numbers, 16 MiB)."""
+
+    # Odd 64-bit multipliers: multiply-shift hashing spreads a number over the bits.
+    _MULTIPLIERS = (
+        0x9E3779B97F4A7C15,
+        0xC2B2AE3D27D4EB4F,
+        0x165667B19E3779F9,
+        0xD6E8FEB86659FD93,
+    )
+
+    def __init__(self, size: int = 1 << 27) -> None:
+        self._bits = bytearray(size // 8)
+        self._shift = 64 - max(size.bit_length() - 1, 0)
+
+    def add(self, number: int) -> bool:
+        """Mark ``number``; True if it may have been marked before."""
+        bits = self._bits
+        seen = True
+        for multiplier in self._MULTIPLIERS:
+            position = ((number * multiplier) & 0xFFFFFFFFFFFFFFFF) >> self._shift
+            byte, mask = position >> 3, 1 << (position & 7)
+            if not bits[byte] & mask:
+                seen = False
+                bits[byte] |= mask
+        return seen
 
 
 def canonical_code(text: str) -> str:

@@ -9,16 +9,17 @@ asked.
 
 from __future__ import annotations
 
+import itertools
 import json
 import secrets
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from newsletter.audience.personalize import recipient_for
-from newsletter.audience.subscribers import load_subscribers
+from newsletter.audience.subscribers import iter_subscribers
 from newsletter.audience.suppressions import load_suppressions, suppressed_emails
-from newsletter.audience.tokens import referral_codes
+from newsletter.audience.tokens import CodeBook, DuplicateAddress, referral_codes
 from newsletter.build import MANIFEST, verify_manifest
 from newsletter.config import Settings
 from newsletter.deliver.ledger import Ledger
@@ -71,19 +72,42 @@ def segment_message(
     )
 
 
-def audience(settings: Settings, report: SendReport) -> tuple[list[Subscriber], list[Subscriber]]:
-    """(everyone on the list, those to email): email channel and not suppressed."""
-    subscribers = list(load_subscribers(settings.subscribers_dir / "subscribers.csv"))
-    blocked = suppressed_emails(load_suppressions(settings.subscribers_dir / "suppressions.csv"))
-    to_email = []
-    for subscriber in subscribers:
+def _subscribers_path(settings: Settings) -> Path:
+    return settings.subscribers_dir / "subscribers.csv"
+
+
+def _blocked(settings: Settings) -> set[str]:
+    return suppressed_emails(load_suppressions(settings.subscribers_dir / "suppressions.csv"))
+
+
+def _to_email(settings: Settings, blocked: set[str], report: SendReport) -> Iterator[Subscriber]:
+    """The subscribers to email, streamed: email channel and not suppressed.
+
+    Duplicates are not looked for here: ``_code_book`` has already ruled them out.
+    """
+    for subscriber in iter_subscribers(_subscribers_path(settings), check_duplicates=False):
         if "email" not in subscriber.channels:
             report.not_email += 1
         elif subscriber.normalized_email in blocked:
             report.suppressed += 1
         else:
-            to_email.append(subscriber)
-    return subscribers, to_email
+            yield subscriber
+
+
+def _code_book(settings: Settings, secret: bytes) -> CodeBook:
+    """Referral codes for the whole list, which this first pass also validates in full, so
+    a bad line stops the send before anyone gets anything."""
+    path = _subscribers_path(settings)
+    book = CodeBook(secret)
+    for subscriber in iter_subscribers(path, check_duplicates=False):
+        book.add(subscriber.normalized_email)
+    try:
+        book.settle(s.normalized_email for s in iter_subscribers(path, check_duplicates=False))
+    except DuplicateAddress:
+        for _ in iter_subscribers(path):  # raises the error naming both lines
+            pass
+        raise
+    return book
 
 
 def send_issue(
@@ -102,15 +126,16 @@ def send_issue(
     """Send the built ``month`` to everyone not yet sent; see the module docstring.
 
     With ``transport=None`` nothing is sent or recorded: the report says what a send would
-    do (the dry run).
+    do (the dry run). The subscriber list is streamed (twice: codes, then the send), and
+    each segment fills its own batch, so memory does not grow with the list.
     """
     first = parse_month(month)
     month = f"{first:%Y-%m}"
     out_dir = out_root / month
     manifest = load_build(out_dir)
     report = SendReport(month=month)
-    everyone, to_email = audience(settings, report)
-    codes = referral_codes(secret, (s.email for s in everyone))
+    blocked = _blocked(settings)
+    codes = _code_book(settings, secret)
     offer = current_offer(settings.content_dir, first)
 
     dry_run = transport is None
@@ -123,45 +148,77 @@ def send_issue(
         if not dry_run:
             ledger.release_uncertain(month)
         report.uncertain = []
-    done = ledger.sent(month) | set(report.uncertain)
-    pending = [s for s in to_email if s.normalized_email not in done]
-    report.already_sent = len(to_email) - len(pending)
-    if limit is not None:
-        pending = pending[:limit]
+    skip = ("sent", *(("uncertain", "in_flight") if report.uncertain else ()))
     if on_plan:
-        on_plan(len(pending))
+        planned = ledger.counts(month)
+        left = max(0, _count_to_email(settings, blocked) - sum(planned[s] for s in skip))
+        on_plan(left if limit is None else min(limit, left))
 
+    segments = settings.config.segments
+    waiting: dict[str, list[Recipient]] = {segment: [] for segment in segments}
+    messages: dict[str, Message] = {}
+    batch_size = transport.max_batch if transport else 1
     run = secrets.token_hex(4)  # batch ids must differ between runs of the same month
-    batch_number = 0
-    for segment in settings.config.segments:
-        members = [s for s in pending if s.segment == segment]
-        if not members:
-            continue
-        report.by_segment[segment] = len(members)
-        if transport is None:
-            continue
-        message = segment_message(settings, out_dir, segment, manifest["issue"]["title"], month)
-        for chunk in _chunks(members, transport.max_batch):
-            recipients = [
+    batch_numbers = itertools.count(1)
+
+    def flush(segment: str) -> None:
+        recipients, waiting[segment] = waiting[segment], []
+        if not recipients or transport is None:
+            return
+        if segment not in messages:
+            title = manifest["issue"]["title"]
+            messages[segment] = segment_message(settings, out_dir, segment, title, month)
+        batch = f"{month}-{run}-{next(batch_numbers)}"
+        _send_batch(ledger, transport, messages[segment], recipients, month, batch)
+        report.sent += len(recipients)
+        report.batches += 1
+        if on_batch:
+            on_batch(len(recipients))
+
+    remaining = limit
+    for chunk in _batched(_to_email(settings, blocked, report), _LOOKUP_CHUNK):
+        done = ledger.having(month, [s.normalized_email for s in chunk], skip)
+        for subscriber in chunk:
+            if subscriber.normalized_email in done:
+                report.already_sent += 1
+                continue
+            if remaining is not None:
+                if remaining == 0:
+                    continue  # keep counting what is left out, for the report
+                remaining -= 1
+            report.by_segment[subscriber.segment] = report.by_segment.get(subscriber.segment, 0) + 1
+            if dry_run:
+                continue
+            waiting[subscriber.segment].append(
                 recipient_for(
-                    s,
+                    subscriber,
                     settings,
                     secret=secret,
-                    code=codes[s.normalized_email],
+                    code=codes.code(subscriber.normalized_email),
                     landing_url=offer.landing_url,
                     month=month,
                 )
-                for s in chunk
-            ]
-            batch_number += 1
-            _send_batch(
-                ledger, transport, message, recipients, month, f"{month}-{run}-{batch_number}"
             )
-            report.sent += len(recipients)
-            report.batches += 1
-            if on_batch:
-                on_batch(len(recipients))
+            if len(waiting[subscriber.segment]) >= batch_size:
+                flush(subscriber.segment)
+    for segment in segments:
+        flush(segment)
+    report.by_segment = {s: report.by_segment[s] for s in segments if s in report.by_segment}
     return report
+
+
+_LOOKUP_CHUNK = 1000  # subscribers per ledger look-up
+
+
+def _batched(items: Iterable[Subscriber], size: int) -> Iterator[list[Subscriber]]:
+    # itertools.batched arrived in Python 3.12; 3.11 is supported.
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+def _count_to_email(settings: Settings, blocked: set[str]) -> int:
+    return sum(1 for _ in _to_email(settings, blocked, SendReport(month="")))
 
 
 def send_test(
@@ -236,11 +293,6 @@ def _send_batch(
     ledger.mark_sent(month, batch, result.message_id)
 
 
-def _chunks(items: Sequence[Subscriber], size: int) -> Iterator[Sequence[Subscriber]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def sample_message(
     settings: Settings, month: str, *, out_root: Path, secret: bytes, segment: str = "client"
 ) -> bytes:
@@ -251,7 +303,7 @@ def sample_message(
     month = f"{first:%Y-%m}"
     out_dir = out_root / month
     manifest = load_build(out_dir)
-    _, to_email = audience(settings, SendReport(month=month))
+    to_email = _to_email(settings, _blocked(settings), SendReport(month=month))
     subscriber = next((s for s in to_email if s.segment == segment), None)
     subscriber = subscriber or stand_in_subscriber(settings.config.sender.email, segment)
     message = segment_message(settings, out_dir, segment, manifest["issue"]["title"], month)
