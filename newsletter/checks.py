@@ -8,6 +8,8 @@ from newsletter.audience.subscribers import load_subscribers
 from newsletter.config import Settings
 from newsletter.diagnostics import Diagnostics
 from newsletter.months import parse_month
+from newsletter.referrals.ledger import LEDGER_FILE, STATUSES, load_leads
+from newsletter.referrals.rewards import REWARDS_FILE, load_handouts
 from newsletter.render.environment import make_environment
 from newsletter.sources.editorials import load_editorials
 from newsletter.sources.offers import current_offer
@@ -28,7 +30,7 @@ class CheckReport:
 
 
 def check_all(settings: Settings, month: str, *, strict: bool = False) -> CheckReport:
-    """Load and validate content, offer, templates and subscribers for ``month``.
+    """Load and validate content, offer, templates, subscribers and referrals for ``month``.
 
     The config itself was validated when ``settings`` was loaded. The first error raises.
     """
@@ -43,6 +45,9 @@ def check_all(settings: Settings, month: str, *, strict: bool = False) -> CheckR
     by_segment = {
         s: sum(1 for x in subscribers if x.segment == s) for s in settings.config.segments
     }
+    leads = load_leads(settings.subscribers_dir / LEDGER_FILE)
+    handouts = load_handouts(settings.subscribers_dir / REWARDS_FILE)
+    by_status = ", ".join(f"{sum(1 for x in leads if x.status == s)} {s}" for s in STATUSES)
     return CheckReport(
         warnings=tuple(diagnostics.warnings),
         summary=(
@@ -53,5 +58,6 @@ def check_all(settings: Settings, month: str, *, strict: bool = False) -> CheckR
             f"templates: {len(REQUIRED_TEMPLATES)} found",
             "subscribers: "
             + ", ".join(f"{count} {segment}" for segment, count in by_segment.items()),
+            f"referrals: {len(leads)} leads ({by_status}), {len(handouts)} rewards handed out",
         ),
     )

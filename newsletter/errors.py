@@ -5,7 +5,8 @@
     ├── ContentError           an editorial, offer or other content file is wrong
     ├── SourceError            a feed or calendar failed (only raised under --strict)
     ├── TemplateError          a template is missing or does not render
-    └── BuildError             the build cannot be written or fails a check (size, …)
+    ├── BuildError             the build cannot be written or fails a check (size, …)
+    └── ReferralError          a referral command cannot do what was asked (unknown code, …)
 
 Every error carries where it happened (a file, and a line or dotted key when known) so the
 CLI can print ``newsletter: FILE:LINE: KEY: message`` and exit with status 2.
@@ -66,3 +67,7 @@ class TemplateError(NewsletterError):
 
 class BuildError(NewsletterError):
     """The build cannot be written, or its output fails a check."""
+
+
+class ReferralError(NewsletterError):
+    """A referral command cannot do what was asked: an unknown code or lead, a bad change."""

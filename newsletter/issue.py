@@ -13,6 +13,8 @@ from newsletter.diagnostics import Diagnostics
 from newsletter.errors import ContentError
 from newsletter.model import Editorial, Entry, Event, Issue, Item, Offer, Section
 from newsletter.months import month_name, next_month
+from newsletter.referrals.ledger import LEDGER_FILE
+from newsletter.referrals.roll import thank_you_roll
 from newsletter.sources.editorials import load_editorials
 from newsletter.sources.events import parse_calendar, parse_event_feed
 from newsletter.sources.feeds import merge_news, parse_news
@@ -50,6 +52,12 @@ def assemble_issue(
     news = _news_by_section(settings, first, end, bodies, diagnostics)
     events = _events(settings, first, end, bodies, diagnostics)
     holidays = upcoming_holidays(config.holidays, first)
+    thanks = thank_you_roll(
+        settings.subscribers_dir / LEDGER_FILE,
+        settings.subscribers_dir / "subscribers.csv",
+        first,
+        settings.tz,
+    )
 
     entries_for: dict[str, tuple[Entry, ...]] = {
         "editorials": editorials,
@@ -83,6 +91,7 @@ def assemble_issue(
         sections=sections,
         offer=offer,
         warnings=tuple(diagnostics.warnings),
+        thanks=thanks,
     )
 
 

@@ -131,6 +131,16 @@ class Address:
 
 
 @dataclass(frozen=True)
+class ThankYouRoll:
+    """Last month's referrers who agreed to be thanked by name, and how many people they
+    sent. Never any lead's data."""
+
+    month: date  # the first day of the month being thanked
+    names: tuple[str, ...]  # "María G." or a company, sorted
+    people_helped: int
+
+
+@dataclass(frozen=True)
 class Issue:
     """Everything one monthly issue says, before it is rendered."""
 
@@ -142,6 +152,8 @@ class Issue:
     sections: tuple[Section, ...]
     offer: Offer
     warnings: tuple[str, ...] = field(default=(), compare=False)
+    thanks: ThankYouRoll | None = None
+    """The thank-you roll for the previous month's referrals (None: nobody was referred)."""
 
     def for_segment(self, segment: str | None) -> tuple[Section, ...]:
         """The sections a segment receives, in order (None: the complete issue)."""

@@ -1,0 +1,1 @@
+"""Command groups that live in their own modules; cli.py registers them."""

@@ -1,0 +1,226 @@
+"""Changing the ledger: adding leads, updating them, and telling repeats apart.
+
+Each change loads the whole ledger (so a malformed line stops it before anything is
+written), makes the change in memory and replaces the file atomically.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+from newsletter.audience.tokens import canonical_code, normalize_email
+from newsletter.errors import ReferralError
+from newsletter.referrals.ledger import (
+    CLOSED,
+    STATUSES,
+    Lead,
+    clean_email,
+    clean_phone,
+    load_leads,
+    one_line,
+    write_leads,
+)
+from newsletter.referrals.times import stored
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """An earlier lead that a new one looks like, and why."""
+
+    lead: Lead
+    reason: str  # "same phone", "same email", "same name and address"
+
+
+def add_lead(
+    path: Path,
+    *,
+    referrer_code: str,
+    referrer_email: str,
+    name: str,
+    received_at: datetime,
+    phone: str = "",
+    email: str = "",
+    address: str = "",
+    need: str = "",
+    note: str = "",
+    thank_by_name: bool | None = None,
+) -> tuple[Lead, tuple[Duplicate, ...]]:
+    """Append a lead to the ledger at ``path``; returns it and the leads it looks like.
+
+    A likely duplicate is not refused (the caller warns): two people in one household can
+    share a phone, and only a person can tell.
+    """
+    if received_at.utcoffset() is None:
+        raise ValueError("received_at needs a timezone")  # the ledger stores offsets
+    leads = load_leads(path)
+    name = one_line(name)
+    if not name:
+        raise ReferralError("a lead needs a name", key="--name")
+    if not phone.strip() and not email.strip():
+        raise ReferralError("a lead needs a phone number or an email address", key="--phone")
+    try:
+        phone = clean_phone(phone)
+    except ValueError as exc:
+        raise ReferralError(str(exc), key="--phone") from None
+    try:
+        email = clean_email(email)
+    except ValueError as exc:
+        raise ReferralError(str(exc), key="--email") from None
+    lead = Lead(
+        id=max((lead.id for lead in leads), default=0) + 1,
+        received_at=received_at,
+        referrer_code=canonical_code(referrer_code),
+        referrer_email=normalize_email(referrer_email),
+        name=name,
+        address=one_line(address),
+        phone=phone,
+        email=email,
+        need=one_line(need),
+        notes=_dated(note, received_at) if note.strip() else "",
+        thank_by_name=thank_by_name,
+    )
+    write_leads(path, (*leads, lead))
+    return lead, likely_duplicates(lead, leads)
+
+
+def update_lead(
+    path: Path,
+    lead_id: int,
+    *,
+    at: datetime,
+    status: str | None = None,
+    value: Decimal | None = None,
+    note: str = "",
+    thank_by_name: bool | None = None,
+) -> Lead:
+    """Change one lead's status, value, notes or consent; see :func:`changed`."""
+    if at.utcoffset() is None:
+        raise ValueError("at needs a timezone")
+    leads = load_leads(path)
+    for index, lead in enumerate(leads):
+        if lead.id == lead_id:
+            new = changed(
+                lead, at=at, status=status, value=value, note=note, thank_by_name=thank_by_name
+            )
+            write_leads(path, (*leads[:index], new, *leads[index + 1 :]))
+            return new
+    raise ReferralError(f"no lead {lead_id} in the ledger", path=path, key="ID")
+
+
+def changed(
+    lead: Lead,
+    *,
+    at: datetime,
+    status: str | None = None,
+    value: Decimal | None = None,
+    note: str = "",
+    thank_by_name: bool | None = None,
+) -> Lead:
+    """``lead`` after an update made at ``at``.
+
+    Contacting records the first contact only (the 24-hour rule is about that one); a
+    closed lead may switch between won and lost (a correction) but not reopen; a value
+    belongs to a won lead; notes are appended, dated, never replaced.
+    """
+    if status is None and value is None and not note.strip() and thank_by_name is None:
+        raise ReferralError(
+            f"nothing to change for lead {lead.id}: give --status, --value, --note, "
+            "--thank or --no-thank"
+        )
+    if status is not None and status not in STATUSES[1:]:
+        raise ReferralError(f"unknown status {status!r} (contacted, won or lost)", key="--status")
+    if (status or value is not None) and at < lead.received_at:
+        raise ReferralError(
+            f"{stored(at)} is before lead {lead.id} arrived ({stored(lead.received_at)})",
+            key="--at",
+        )
+    new = lead
+    if status == "contacted":
+        if lead.status in CLOSED:
+            raise ReferralError(
+                f"lead {lead.id} is already {lead.status}; a closed lead is not reopened",
+                key="--status",
+            )
+        new = replace(new, status="contacted", contacted_at=lead.contacted_at or at)
+    elif status in CLOSED and status != lead.status:
+        new = replace(new, status=status, closed_at=at)
+    if value is not None:
+        if new.status != "won":
+            raise ReferralError(
+                f"--value is for won leads (lead {lead.id} is {new.status})", key="--value"
+            )
+        if value < 0:
+            raise ReferralError("a value cannot be negative", key="--value")
+        new = replace(new, value=value.quantize(Decimal("0.01")))
+    if note.strip():
+        notes = "; ".join(n for n in (lead.notes, _dated(note, at)) if n)
+        new = replace(new, notes=notes)
+    if thank_by_name is not None:
+        new = replace(new, thank_by_name=thank_by_name)
+    return new
+
+
+def referrer_for_code(typed: str, codes: Mapping[str, str]) -> tuple[str, str]:
+    """(canonical code, referrer's normalized email) for a code as someone typed it.
+
+    ``codes`` maps every subscriber's normalized email to their code
+    (:func:`newsletter.audience.tokens.referral_codes`); a code no subscriber has is an error.
+    """
+    code = canonical_code(typed)
+    owners = [email for email, owned in codes.items() if owned == code]
+    if not code or not owners:
+        raise ReferralError(
+            f"unknown referral code {typed.strip()!r}: no subscriber has it", key="--ref"
+        )
+    return code, owners[0]
+
+
+# ---- duplicates -------------------------------------------------------------------------
+
+
+def likely_duplicates(lead: Lead, others: Iterable[Lead]) -> tuple[Duplicate, ...]:
+    """Leads among ``others`` that seem to be the same person as ``lead``."""
+    mine = _identity(lead)
+    found = []
+    for other in others:
+        if other.id == lead.id:
+            continue
+        shared = [reason for reason, key in _identity(other).items() if mine.get(reason) == key]
+        if shared:
+            found.append(Duplicate(other, shared[0]))
+    return tuple(found)
+
+
+def counted_leads(leads: Iterable[Lead]) -> tuple[Lead, ...]:
+    """The leads that count as someone sent to the business: every lead, whatever became
+    of it, except one that repeats an earlier lead's person (phone, email, or name and
+    address). The same neighbor referred twice counts once, for whoever sent them first."""
+    seen: set[tuple[str, str]] = set()
+    counted = []
+    for lead in sorted(leads, key=lambda x: (x.received_at.timestamp(), x.id)):
+        keys = set(_identity(lead).items())
+        if not keys & seen:
+            counted.append(lead)
+        seen |= keys
+    return tuple(counted)
+
+
+def _identity(lead: Lead) -> dict[str, str]:
+    keys = {}
+    digits = re.sub(r"\D", "", lead.phone)
+    if digits:
+        keys["same phone"] = digits[-10:]  # "+1 608…" and "608…" are one number
+    if lead.email:
+        keys["same email"] = lead.email.lower()
+    if lead.address:
+        keys["same name and address"] = " ".join(f"{lead.name}|{lead.address}".casefold().split())
+    return keys
+
+
+def _dated(note: str, at: datetime) -> str:
+    return f"{at:%Y-%m-%d} {one_line(note)}"

@@ -1,0 +1,313 @@
+"""The referral report and the lead list as terminal tables, CSV files and an HTML page.
+
+``write_report`` puts ``overdue.csv``, ``referrers.csv``, ``totals.csv`` and ``index.html``
+into one folder (``build/referrals/YYYY-MM/`` from the CLI), replaced as a whole. The
+overdue list holds leads' phone numbers: the folder is for the business, not for
+publishing (``build/`` is not in git).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import tzinfo
+from decimal import Decimal
+from pathlib import Path
+
+import jinja2
+from rich.console import RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from newsletter.fsutil import replace_folder
+from newsletter.model import Milestone
+from newsletter.referrals.ledger import STATUSES, Lead
+from newsletter.referrals.reports import Period, ReferralReport
+from newsletter.referrals.times import hours, shown
+
+KEEP = frozenset({"Received", "Code", "Status"})
+"""Columns a narrow terminal must not wrap: times, codes and statuses are read whole."""
+REPORT_FILES = ("index.html", "overdue.csv", "referrers.csv", "totals.csv")
+OVERDUE_COLUMNS = (
+    "id",
+    "received_at",
+    "due_at",
+    "hours_waiting",
+    "lead_name",
+    "lead_phone",
+    "lead_email",
+    "need",
+    "referrer",
+)
+REFERRER_COLUMNS = (
+    "referrer",
+    "code",
+    "email",
+    "leads",
+    "won",
+    "won_value",
+    "earned",
+    "to_hand_out",
+)
+
+
+def money(value: Decimal) -> str:
+    return f"${value:,.2f}"
+
+
+def percent(rate: float | None) -> str:
+    return "–" if rate is None else f"{rate:.0%}"
+
+
+def milestones(items: Sequence[Milestone], empty: str = "–") -> str:
+    """``1, 3``: which milestones, by their number of referrals."""
+    return ", ".join(str(m.referrals) for m in items) or empty
+
+
+def rewards(items: Sequence[Milestone], empty: str = "–") -> str:
+    return "; ".join(f"{m.referrals}: {m.reward}" for m in items) or empty
+
+
+def total_rows(periods: Sequence[Period], *, plain: bool = False) -> list[list[str]]:
+    """Rows of the totals table: a label, then one value per period.
+
+    ``plain`` is for spreadsheets: bare numbers, no "$" or "%", labels not indented.
+    """
+    indent = "" if plain else "  "
+    rows = [["Leads received", *(str(p.received) for p in periods)]]
+    for status in STATUSES:
+        rows.append([f"{indent}{status}", *(str(p.by_status[status]) for p in periods)])
+    if plain:
+        rows.append(
+            [
+                "Conversion %",
+                *("" if p.conversion is None else f"{p.conversion * 100:.1f}" for p in periods),
+            ]
+        )
+        rows.append(["Dollars won", *(f"{p.won_value:.2f}" for p in periods)])
+    else:
+        rows.append(["Conversion (won of received)", *(percent(p.conversion) for p in periods)])
+        rows.append(["Dollars won (closed in period)", *(money(p.won_value) for p in periods)])
+    return rows
+
+
+# ---- the tables, shared by the terminal and the HTML page --------------------------------
+
+
+@dataclass(frozen=True)
+class Block:
+    """One table of the report: a title, column names, rows, and a line for no rows."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    numeric: frozenset[str] = frozenset()  # right-aligned columns
+    empty: str = ""
+
+
+def report_blocks(report: ReferralReport) -> tuple[Block, ...]:
+    tz = report.tz
+    overdue = Block(
+        "Overdue: not contacted within 24 hours, oldest first",
+        ("#", "Received", "Waiting", "Lead", "Phone", "Need", "Referred by"),
+        tuple(
+            (
+                str(row.lead.id),
+                shown(row.lead.received_at, tz),
+                hours(row.waiting),
+                row.lead.name,
+                row.lead.phone or row.lead.email,
+                row.lead.need,
+                row.referrer,
+            )
+            for row in report.overdue
+        ),
+        frozenset({"#", "Waiting"}),
+        "None: every new lead is within its 24 hours.",
+    )
+    referrers = Block(
+        f"Referrers under “{report.offer.title}”",
+        ("Referrer", "Code", "Leads", "Won", "Won $", "Earned", "To hand out"),
+        tuple(
+            (
+                r.name,
+                r.code,
+                str(r.leads),
+                str(r.won),
+                money(r.won_value),
+                milestones(r.earned),
+                rewards(r.to_hand_out),
+            )
+            for r in report.referrers
+        ),
+        frozenset({"Leads", "Won", "Won $"}),
+        "No referrals under this offer yet.",
+    )
+    labels = tuple(p.label for p in report.periods)
+    totals = Block(
+        "Totals",
+        ("", *labels),
+        tuple(tuple(row) for row in total_rows(report.periods)),
+        frozenset(labels),
+    )
+    return overdue, referrers, totals
+
+
+def report_heading(report: ReferralReport) -> str:
+    return f"Referrals, {report.periods[0].label} (as of {shown(report.now, report.tz)})"
+
+
+def report_tables(report: ReferralReport) -> list[RenderableType]:
+    """The report as rich renderables, in reading order."""
+    parts: list[RenderableType] = [Text(report_heading(report), style="bold")]
+    for block in report_blocks(report):
+        if not block.rows and block.empty:
+            parts.append(Text(f"{block.title}: {block.empty}"))
+            continue
+        table = Table(title=block.title)
+        for column in block.columns:
+            numeric = column in block.numeric
+            table.add_column(
+                column, justify="right" if numeric else "left", no_wrap=numeric or column in KEEP
+            )
+        for row in block.rows:
+            table.add_row(*row)
+        parts.append(table)
+    return parts
+
+
+def leads_table(leads: Iterable[Lead], names: Mapping[str, str], tz: tzinfo) -> Table:
+    """The ledger as a table, for ``referral list``."""
+    table = Table()
+    for column in ("#", "Received", "Lead", "Contact", "Need", "Referred by", "Status", "Value"):
+        numeric = column in ("#", "Value")
+        table.add_column(
+            column, justify="right" if numeric else "left", no_wrap=numeric or column in KEEP
+        )
+    for lead in leads:
+        table.add_row(
+            str(lead.id),
+            shown(lead.received_at, tz),
+            lead.name,
+            lead.phone or lead.email,
+            lead.need,
+            names.get(lead.referrer_email, lead.referrer_email),
+            lead.status,
+            money(lead.value) if lead.value is not None else "",
+        )
+    return table
+
+
+# ---- files ------------------------------------------------------------------------------
+
+
+def report_files(report: ReferralReport) -> dict[str, str]:
+    """File name -> content of every file the report writes."""
+    tz = report.tz
+    overdue = [
+        [
+            str(row.lead.id),
+            row.lead.received_at.astimezone(tz).isoformat(timespec="minutes"),
+            row.due.astimezone(tz).isoformat(timespec="minutes"),
+            f"{row.waiting.total_seconds() / 3600:.1f}",
+            row.lead.name,
+            row.lead.phone,
+            row.lead.email,
+            row.lead.need,
+            row.referrer,
+        ]
+        for row in report.overdue
+    ]
+    referrers = [
+        [
+            r.name,
+            r.code,
+            r.email,
+            str(r.leads),
+            str(r.won),
+            f"{r.won_value:.2f}",
+            milestones(r.earned, empty=""),
+            rewards(r.to_hand_out, empty=""),
+        ]
+        for r in report.referrers
+    ]
+    labels = [p.label for p in report.periods]
+    return {
+        "overdue.csv": _csv(
+            OVERDUE_COLUMNS,
+            overdue,
+        ),
+        "referrers.csv": _csv(
+            REFERRER_COLUMNS,
+            referrers,
+        ),
+        "totals.csv": _csv(("", *labels), total_rows(report.periods, plain=True)),
+        "index.html": _ENV.from_string(_PAGE).render(
+            heading=report_heading(report), blocks=report_blocks(report)
+        ),
+    }
+
+
+def write_report(report: ReferralReport, out_dir: Path) -> tuple[str, ...]:
+    """Write the report's files into ``out_dir``, all or nothing; returns their names."""
+    files = report_files(report)
+    replace_folder(out_dir, {name: text.encode("utf-8") for name, text in files.items()})
+    return tuple(sorted(files))
+
+
+def _csv(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+_ENV = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
+# A page for the business's own eyes: no tracking, not indexed, readable when printed.
+_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>{{ heading }}</title>
+<style>
+body { font: 15px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 72rem;
+  padding: 0 1rem; color: #222; }
+table { border-collapse: collapse; margin: 0 0 2rem; width: 100%; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.35rem 0.6rem; text-align: left;
+  vertical-align: top; }
+th { background: #f4f1ec; }
+.n { text-align: right; white-space: nowrap; }
+</style>
+</head>
+<body>
+<h1>{{ heading }}</h1>
+{% for block in blocks %}
+<h2>{{ block.title }}</h2>
+{% if block.rows or not block.empty %}
+<table>
+<tr>
+{% for c in block.columns %}
+<th{{ ' class="n"' | safe if c in block.numeric }}>{{ c }}</th>
+{% endfor %}
+</tr>
+{% for row in block.rows %}
+<tr>
+{% for value in row %}
+{% set c = block.columns[loop.index0] %}
+<td{{ ' class="n"' | safe if c in block.numeric }}>{{ value }}</td>
+{% endfor %}
+</tr>
+{% endfor %}
+</table>
+{% else %}
+<p>{{ block.empty }}</p>
+{% endif %}
+{% endfor %}
+</body>
+</html>
+"""

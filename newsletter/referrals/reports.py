@@ -1,0 +1,208 @@
+"""``newsletter referral report``: overdue leads, referrers and their rewards, and totals.
+
+Everything is computed from the ledger, the rewards given and the subscriber list, as of an
+injectable ``now``:
+
+- Overdue: leads still new more than 24 hours (absolute time, so DST-safe) after they
+  arrived, oldest first; shown in the business's timezone. This is a call list, whatever
+  the month.
+- Per referrer: counted leads received while the active offer ran (up to the end of the
+  report month), how many are won and for how much, the offer's rewards earned, and
+  those not yet handed out.
+- Totals for the month and the year to date: leads received by current status, the
+  conversion rate (won of received), and dollars won (won leads closed in the period).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from decimal import Decimal
+
+from newsletter.audience.subscribers import load_subscribers
+from newsletter.config import Settings
+from newsletter.model import Milestone, Offer, Subscriber
+from newsletter.months import month_name, next_month, parse_month
+from newsletter.referrals.leads import counted_leads
+from newsletter.referrals.ledger import LEDGER_FILE, STATUSES, Lead, load_leads
+from newsletter.referrals.rewards import (
+    REWARDS_FILE,
+    Handout,
+    counts_by_referrer,
+    earned,
+    load_handouts,
+    outstanding,
+)
+from newsletter.referrals.times import elapsed, local_date
+from newsletter.sources.offers import current_offer
+
+FOLLOW_UP = timedelta(hours=24)
+"""A referred lead is called back within a day: a friend's recommendation cools fast."""
+
+
+@dataclass(frozen=True)
+class OverdueLead:
+    lead: Lead
+    referrer: str
+    due: datetime  # received_at + 24 hours
+    waiting: timedelta
+
+
+@dataclass(frozen=True)
+class ReferrerLine:
+    name: str
+    code: str
+    email: str
+    leads: int
+    won: int
+    won_value: Decimal
+    earned: tuple[Milestone, ...]
+    to_hand_out: tuple[Milestone, ...]
+
+
+@dataclass(frozen=True)
+class Period:
+    label: str  # "November 2026", "2026 to date"
+    received: int
+    by_status: Mapping[str, int]
+    won_value: Decimal
+
+    @property
+    def conversion(self) -> float | None:
+        """Won of received (None when nothing was received)."""
+        return self.by_status["won"] / self.received if self.received else None
+
+
+@dataclass(frozen=True)
+class ReferralReport:
+    month: str
+    now: datetime
+    tz: tzinfo
+    offer: Offer
+    overdue: tuple[OverdueLead, ...]
+    referrers: tuple[ReferrerLine, ...]
+    periods: tuple[Period, ...]  # the month, then the year to date
+
+
+def is_overdue(lead: Lead, now: datetime) -> bool:
+    """Still not contacted more than 24 hours after it arrived, counted in absolute time."""
+    return lead.status == "new" and elapsed(lead.received_at, now) > FOLLOW_UP
+
+
+def overdue_leads(
+    leads: Iterable[Lead], now: datetime, names: Mapping[str, str]
+) -> tuple[OverdueLead, ...]:
+    """The overdue leads, oldest first."""
+    late = sorted((x for x in leads if is_overdue(x, now)), key=lambda x: x.received_at)
+    return tuple(
+        OverdueLead(
+            lead=x,
+            referrer=names.get(x.referrer_email, x.referrer_email),
+            due=x.received_at.astimezone(UTC) + FOLLOW_UP,  # in UTC: absolute, not wall clock
+            waiting=elapsed(x.received_at, now),
+        )
+        for x in late
+    )
+
+
+def build_report(
+    leads: Iterable[Lead],
+    handouts: Iterable[Handout],
+    names: Mapping[str, str],
+    *,
+    offer: Offer,
+    month: date,
+    now: datetime,
+    tz: tzinfo,
+) -> ReferralReport:
+    """The report for the month starting ``month``, as of ``now``.
+
+    ``names`` maps a referrer's normalized email to how the report shows them.
+    """
+    leads, handouts = tuple(leads), tuple(handouts)
+    last_day = next_month(month) - timedelta(days=1)
+    return ReferralReport(
+        month=f"{month:%Y-%m}",
+        now=now,
+        tz=tz,
+        offer=offer,
+        overdue=overdue_leads(leads, now, names),
+        referrers=_referrers(leads, handouts, names, offer, last_day, tz),
+        periods=(
+            _period(f"{month_name(month)} {month.year}", leads, month, last_day, tz),
+            _period(f"{month.year} to date", leads, month.replace(month=1), last_day, tz),
+        ),
+    )
+
+
+def referral_report(settings: Settings, month: str, now: datetime) -> ReferralReport:
+    """Read the ledger, rewards, subscribers and the month's offer, and build the report."""
+    first = parse_month(month)
+    folder = settings.subscribers_dir
+    leads = load_leads(folder / LEDGER_FILE)
+    wanted = {lead.referrer_email for lead in leads}
+    subscribers = load_subscribers(folder / "subscribers.csv", postal="ignored") if wanted else ()
+    names = {s.normalized_email: full_name(s) for s in subscribers if s.normalized_email in wanted}
+    return build_report(
+        leads,
+        load_handouts(folder / REWARDS_FILE),
+        names,
+        offer=current_offer(settings.content_dir, first),
+        month=first,
+        now=now,
+        tz=settings.tz,
+    )
+
+
+def full_name(subscriber: Subscriber) -> str:
+    """``Karen Vogel (Lakeside Realty)``: reports are internal, so the whole name."""
+    name = f"{subscriber.first_name} {subscriber.last_name}".strip() or subscriber.email
+    return f"{name} ({subscriber.company})" if subscriber.company else name
+
+
+def _referrers(
+    leads: tuple[Lead, ...],
+    handouts: tuple[Handout, ...],
+    names: Mapping[str, str],
+    offer: Offer,
+    last_day: date,
+    tz: tzinfo,
+) -> tuple[ReferrerLine, ...]:
+    counts = counts_by_referrer(leads, offer, tz, until=last_day)
+    in_offer = [
+        x for x in counted_leads(leads) if offer.valid_from <= x.received_on(tz) <= last_day
+    ]
+    lines = []
+    for email, count in counts.items():
+        theirs = [x for x in in_offer if x.referrer_email == email]
+        won = [x for x in theirs if x.status == "won"]
+        lines.append(
+            ReferrerLine(
+                name=names.get(email, email),
+                code=theirs[-1].referrer_code,
+                email=email,
+                leads=count,
+                won=len(won),
+                won_value=sum((x.value or Decimal(0) for x in won), Decimal(0)),
+                earned=earned(count, offer),
+                to_hand_out=outstanding(email, count, offer, handouts),
+            )
+        )
+    return tuple(sorted(lines, key=lambda r: (-r.leads, -r.won, r.name.casefold())))
+
+
+def _period(label: str, leads: tuple[Lead, ...], start: date, end: date, tz: tzinfo) -> Period:
+    received = [x for x in counted_leads(leads) if start <= x.received_on(tz) <= end]
+    by_status = {status: sum(1 for x in received if x.status == status) for status in STATUSES}
+    # Dollars follow the day a job was won, and every won lead's money is real, so this
+    # counts all won leads closed in the period (a repeat lead included).
+    value = sum(
+        (
+            x.value or Decimal(0)
+            for x in leads
+            if x.status == "won" and x.closed_at and start <= local_date(x.closed_at, tz) <= end
+        ),
+        Decimal(0),
+    )
+    return Period(label=label, received=len(received), by_status=by_status, won_value=value)
