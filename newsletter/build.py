@@ -22,6 +22,7 @@ from newsletter.fsutil import replace_folder
 from newsletter.issue import assemble_issue
 from newsletter.model import Issue
 from newsletter.months import parse_month
+from newsletter.referrals.ledger import LEDGER_FILE
 from newsletter.render.email import render_email
 from newsletter.render.environment import make_environment
 from newsletter.render.text import render_text
@@ -183,6 +184,9 @@ def _input_hashes(settings: Settings, month: str) -> dict[str, str]:
     paths += sorted((content / "editorials" / month).glob("*.md"))
     paths += sorted((content / "offers").glob("*.yaml"))
     paths += sorted(p for p in settings.templates_dir.rglob("*") if p.is_file())
+    ledger = settings.subscribers_dir / LEDGER_FILE
+    if ledger.is_file():  # the thank-you roll reads it, and names from the subscriber list
+        paths += [ledger, settings.subscribers_dir / "subscribers.csv"]
     return {_relative(p, settings.root): _sha256(p.read_bytes()) for p in paths}
 
 
@@ -212,6 +216,44 @@ def _manifest(issue: Issue, inputs: Mapping[str, str], files: Mapping[str, bytes
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def issue_of_build(settings: Settings, month: str, *, out_root: Path) -> Issue:
+    """The Issue of the existing build of ``month``, assembled again offline from the feed
+    snapshot saved in it, so what goes to paper is what was previewed.
+
+    Raises BuildError when there is no build, or when an editorial or offer changed since
+    it was made (the email would then say something else than the paper).
+    """
+    first = parse_month(month)
+    month = f"{first:%Y-%m}"
+    out_dir = out_root / month
+    try:
+        manifest = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise BuildError(
+            f"no build for {month}: run `newsletter build --month {month}` first", path=out_dir
+        ) from None
+    content = settings.content_dir
+    words = [content / "editorials" / month, content / "offers"]
+    now = _input_hashes(settings, month)
+    then = manifest.get("inputs", {})
+    changed = sorted(
+        name
+        for name in set(now) | set(then)
+        if now.get(name) != then.get(name)
+        and any((settings.root / name).resolve().is_relative_to(w) for w in words)
+    )
+    if changed:
+        raise BuildError(
+            f"changed since the build: {', '.join(changed)}; build {month} again so the paper "
+            "says what was previewed",
+            path=out_dir,
+        )
+    diagnostics = Diagnostics(strict=False)  # the build already reported these warnings
+    fetched = _gather_feeds(settings, out_dir, True, diagnostics, None)
+    bodies = {slug: f.body for slug, f in fetched.items() if f.body is not None}
+    return assemble_issue(settings, first, bodies, diagnostics)
 
 
 def verify_manifest(out_dir: Path) -> list[str]:

@@ -310,5 +310,16 @@ def suppressions_sync(config_path: Path) -> None:
     click.echo(f"suppressions: {added} new")
 
 
+# Imported last: the referral commands reuse the options and error handling defined above.
+from newsletter.commands.referral import referral  # noqa: E402
+
+main.add_command(referral)
+
+# The print command likewise (newsletter/commands/print.py).
+from newsletter.commands.print import print_command  # noqa: E402
+
+main.add_command(print_command)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

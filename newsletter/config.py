@@ -18,6 +18,7 @@ from pydantic import AfterValidator, Field, field_validator
 
 from newsletter.errors import ConfigError
 from newsletter.model import SEGMENTS, Address
+from newsletter.printconfig import PrintConfig
 from newsletter.validation import Strict, check_url, validate
 from newsletter.yamlfile import KeyPath, dotted, line_for, parse_yaml, read_text
 
@@ -162,6 +163,9 @@ class SmtpConfig(Strict):
     """Overridden by SMTP_HOST; SMTP_PORT likewise; credentials SMTP_USERNAME/SMTP_PASSWORD."""
     port: int | None = Field(default=None, gt=0, lt=65536)
     tls: Literal["none", "starttls", "implicit"] = "starttls"
+    connections: int = Field(default=2, ge=1, le=8)
+    """Messages go out over this many connections at once (rendering overlaps sending);
+    lower it for servers that limit concurrent connections per client."""
 
 
 class DeliveryConfig(Strict):
@@ -181,6 +185,7 @@ class Config(Strict):
     issue: IssueConfig = IssueConfig()
     paths: PathsConfig = PathsConfig()
     delivery: DeliveryConfig = DeliveryConfig()
+    print: PrintConfig = PrintConfig()
     feeds: tuple[FeedConfig, ...] = ()
     sections: tuple[SectionConfig, ...]
     segments: dict[SegmentName, SegmentConfig] = Field(

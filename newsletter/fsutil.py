@@ -6,7 +6,7 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from newsletter.errors import BuildError
@@ -29,11 +29,12 @@ def atomic_write(path: Path, data: bytes | str) -> None:
         raise
 
 
-def replace_folder(target: Path, files: Mapping[str, bytes]) -> None:
-    """Make ``target`` hold exactly ``files`` (relative path -> bytes), all or nothing.
+@contextlib.contextmanager
+def staged_folder(target: Path) -> Iterator[Path]:
+    """A staging folder to write into; on success it takes the place of ``target``.
 
-    The files are written into a sibling staging folder first, which then takes the place
-    of ``target``: an interrupted build leaves the previous build untouched.
+    For outputs too large to hold in memory at once (one PDF per recipient); on any error
+    the staging folder is removed and ``target`` stays as it was.
     """
     parent = target.parent
     try:
@@ -42,10 +43,7 @@ def replace_folder(target: Path, files: Mapping[str, bytes]) -> None:
     except OSError as exc:
         raise BuildError(f"output folder not writable: {exc.strerror}", path=parent) from None
     try:
-        for relative, payload in sorted(files.items()):
-            destination = staging / relative
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            destination.write_bytes(payload)
+        yield staging
         os.chmod(staging, 0o755)
         retired = parent / f".{target.name}.retired"
         shutil.rmtree(retired, ignore_errors=True)
@@ -54,5 +52,19 @@ def replace_folder(target: Path, files: Mapping[str, bytes]) -> None:
         os.replace(staging, target)
         shutil.rmtree(retired, ignore_errors=True)
     except OSError as exc:
+        raise BuildError(f"cannot write {target.name}: {exc.strerror}", path=target) from None
+    finally:
         shutil.rmtree(staging, ignore_errors=True)
-        raise BuildError(f"cannot write build: {exc.strerror}", path=target) from None
+
+
+def replace_folder(target: Path, files: Mapping[str, bytes]) -> None:
+    """Make ``target`` hold exactly ``files`` (relative path -> bytes), all or nothing.
+
+    The files are written into a sibling staging folder first, which then takes the place
+    of ``target``: an interrupted build leaves the previous build untouched.
+    """
+    with staged_folder(target) as staging:
+        for relative, payload in sorted(files.items()):
+            destination = staging / relative
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            destination.write_bytes(payload)

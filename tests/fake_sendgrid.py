@@ -24,11 +24,13 @@ Endpoints:
 
 Validation follows SendGrid's documented mail-send errors (1..1000 personalizations, at most
 1,000 recipients in all, each address once, a subject, content with text/plain before
-text/html and no empty value, at most 10 categories, string substitutions and custom_args).
+text/html and no empty value, at most 10 categories, string substitutions and custom_args,
+attachments with base64 content and a filename).
 """
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import re
@@ -182,6 +184,53 @@ def validate_mail(body: Any) -> list[tuple[str, str | None]]:
     asm = body.get("asm")
     if asm is not None and not isinstance(asm.get("group_id"), int):
         errors.append(("The asm group_id must be an integer.", "asm.group_id"))
+    errors += _validate_attachments(body.get("attachments"))
+    return errors
+
+
+def _validate_attachments(attachments: Any) -> list[tuple[str, str | None]]:
+    """SendGrid's attachment rules: base64 content and a filename each, a type without ';'
+    or line breaks, disposition inline (with a content_id) or attachment."""
+    if attachments is None:
+        return []
+    if not isinstance(attachments, list):
+        return [("The attachments parameter must be an array.", "attachments")]
+    errors: list[tuple[str, str | None]] = []
+    for i, item in enumerate(attachments):
+        where = f"attachments.{i}"
+        content = item.get("content") if isinstance(item, dict) else None
+        if not isinstance(content, str) or not content:
+            errors.append(("The attachment content is required.", where + ".content"))
+        else:
+            try:
+                base64.b64decode(content, validate=True)
+            except ValueError:
+                errors.append(
+                    ("The attachment content must be base64 encoded.", where + ".content")
+                )
+        if not isinstance(item, dict) or not item.get("filename"):
+            errors.append(("The attachment filename parameter is required.", where + ".filename"))
+            continue
+        kind = item.get("type", "")
+        if not isinstance(kind, str) or any(c in kind for c in ";\r\n"):
+            errors.append(
+                ("The attachment type cannot contain ';', or CRLF characters.", where + ".type")
+            )
+        disposition = item.get("disposition", "attachment")
+        if disposition not in ("inline", "attachment"):
+            errors.append(
+                (
+                    "The disposition of your attachment can be either 'inline' or 'attachment'.",
+                    where + ".disposition",
+                )
+            )
+        elif disposition == "inline" and not item.get("content_id"):
+            errors.append(
+                (
+                    "The content_id parameter is required if your attachment is inline.",
+                    where + ".content_id",
+                )
+            )
     return errors
 
 

@@ -18,11 +18,14 @@ from newsletter.placeholders import PLACEHOLDERS
 from .tokens import unsubscribe_url
 
 
-def referral_link(landing_url: str, code: str, month: str) -> str:
-    """The offer's landing page with ``ref=CODE`` and campaign parameters for the month."""
+def referral_link(landing_url: str, code: str, month: str, *, medium: str = "email") -> str:
+    """The offer's landing page with ``ref=CODE`` and campaign parameters for the month.
+
+    ``medium`` tells the landing page's analytics where the link came from (``print`` for
+    the QR code on paper)."""
     # Codes use only URL-safe letters and digits, so the URL is built once per send and
     # the code dropped in: this runs for every recipient.
-    before, after = _link_around_code(landing_url, month)
+    before, after = _link_around_code(landing_url, month, medium)
     return f"{before}{code}{after}"
 
 
@@ -30,7 +33,7 @@ _CODE_SLOT = "CODESLOT"
 
 
 @functools.lru_cache(maxsize=16)
-def _link_around_code(landing_url: str, month: str) -> tuple[str, str]:
+def _link_around_code(landing_url: str, month: str, medium: str) -> tuple[str, str]:
     parts = urlsplit(landing_url)
     query = [
         (k, v)
@@ -40,7 +43,7 @@ def _link_around_code(landing_url: str, month: str) -> tuple[str, str]:
     query += [
         ("ref", _CODE_SLOT),
         ("utm_source", "newsletter"),
-        ("utm_medium", "email"),
+        ("utm_medium", medium),
         ("utm_campaign", f"referral-{month}"),
     ]
     url = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))

@@ -22,6 +22,7 @@ error while waiting for the answer (dropped connection, read timeout) arrives ba
 
 from __future__ import annotations
 
+import base64
 import functools
 import http.client
 import json
@@ -38,6 +39,7 @@ import python_http_client
 import sendgrid
 
 from newsletter.deliver.transport import (
+    Attachment,
     AuthError,
     BatchResult,
     DeliveryError,
@@ -299,6 +301,8 @@ def build_shared(
         body["custom_args"] = {k: str(v) for k, v in message.custom_args.items()}
     if message.headers:
         body["headers"] = dict(message.headers)
+    if message.attachments:
+        body["attachments"] = [_attachment(a) for a in message.attachments]
     if asm_group_id is not None:
         body["asm"] = {"group_id": asm_group_id}
     if sandbox:
@@ -314,6 +318,16 @@ def personalization(recipient: Recipient) -> dict[str, Any]:
     if recipient.headers:
         p["headers"] = dict(recipient.headers)
     return p
+
+
+def _attachment(attachment: Attachment) -> dict[str, str]:
+    """SendGrid's attachment object: the content base64-encoded, with type and filename."""
+    return {
+        "content": base64.b64encode(attachment.content).decode("ascii"),
+        "type": attachment.mime_type,
+        "filename": attachment.filename,
+        "disposition": attachment.disposition,
+    }
 
 
 def _address(email: str, name: str) -> dict[str, str]:

@@ -30,6 +30,10 @@ class DeliveryError(NewsletterError):
     """True when the provider may have accepted the batch before the failure (a dropped
     connection or read timeout after the request went out): never retried automatically."""
 
+    delivered: tuple[str, ...] = ()
+    """Recipients of the failed batch the provider certainly accepted first (SMTP sends one
+    message at a time): recorded as sent, so a retry of the batch skips them."""
+
 
 class AuthError(DeliveryError):
     pass
@@ -52,6 +56,16 @@ class Recipient:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent with a message (the print-shop package); the same for every recipient."""
+
+    filename: str
+    content: bytes
+    mime_type: str = "application/octet-stream"
+    disposition: str = "attachment"  # or "inline"
+
+
+@dataclass(frozen=True)
 class Message:
     """What every recipient of one batch gets, before substitution."""
 
@@ -64,6 +78,7 @@ class Message:
     categories: tuple[str, ...] = ()
     custom_args: Mapping[str, str] = field(default_factory=dict)
     headers: Mapping[str, str] = field(default_factory=dict)
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True)

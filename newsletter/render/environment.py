@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from newsletter.config import BrandConfig, Settings
 from newsletter.errors import TemplateError
@@ -55,6 +56,7 @@ def make_environment(templates_dir: Path) -> jinja2.Environment:
         underline=underline,
         wrap=wrap,
         paragraphs=paragraphs,
+        css_string=css_string,
     )
     env.globals["placeholders"] = dict(PLACEHOLDERS)
     return env
@@ -214,6 +216,14 @@ def wrap(text: str, width: int = 72, indent: str = "") -> str:
 def paragraphs(text: str) -> list[str]:
     """The blank-line separated paragraphs of plain ``text``, whitespace collapsed."""
     return [" ".join(p.split()) for p in str(text).split("\n\n") if p.strip()]
+
+
+def css_string(text: str) -> Markup:
+    """``text`` as a quoted CSS string (print templates' page footers): backslashes and
+    quotes escaped, ``<`` written as an escape so nothing can close the style element."""
+    escaped = str(text).replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3C ")
+    escaped = escaped.replace("\r", " ").replace("\n", " ")  # a CSS string cannot span lines
+    return Markup(f'"{escaped}"')
 
 
 def _day(value: date | datetime) -> date:

@@ -1,0 +1,224 @@
+"""Who gets the newsletter by post: the mailing list behind addressed copies and labels.
+
+Email and post are separate consents. A subscriber is on the mailing list when their
+``channels`` include mail and no suppression covers the mail channel (``channel`` mail or
+all). Email-only suppressions (unsubscribes, bounces, complaints from the email provider)
+never take anyone off the post. A ``bounce`` suppressed for the ``mail`` channel marks mail
+that came back undeliverable; it is skipped and counted apart on the job ticket.
+
+A mail subscriber without street, city or postal code is an error naming the CSV line,
+unless ``skip_incomplete`` is set: then the row is left off the mailing list with a warning.
+Never a copy with a blank address.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from newsletter.audience.addresses import EmailNotValidError, normalized_address
+from newsletter.audience.personalize import referral_link
+from newsletter.audience.postal import address_lines
+from newsletter.audience.subscribers import COLUMNS, load_subscribers
+from newsletter.audience.suppressions import load_suppressions
+from newsletter.audience.tokens import referral_codes
+from newsletter.config import Settings
+from newsletter.csvfile import csv_rows
+from newsletter.errors import ContentError
+from newsletter.model import Address
+from newsletter.yamlfile import read_text
+
+REQUIRED_POSTAL = ("street", "city", "postal_code")
+"""Without these a carrier cannot deliver; region and country may be blank (country: US)."""
+
+
+@dataclass(frozen=True)
+class MailRecipient:
+    email: str  # normalized: the key for codes, suppressions and progress lines
+    first_name: str
+    last_name: str
+    company: str
+    address: Address
+    lines: tuple[str, ...]  # the address block, top to bottom
+    code: str  # personal referral code
+    link: str  # personal referral link (utm_medium=print)
+    line: int  # line in subscribers.csv, for messages
+    source: str = "subscribers.csv"  # that file's path, for messages
+
+    @property
+    def name(self) -> str:
+        return " ".join(f"{self.first_name} {self.last_name}".split())
+
+
+@dataclass(frozen=True)
+class MailingList:
+    recipients: tuple[MailRecipient, ...]  # sorted by postal code
+    opted_out: int = 0  # mail subscribers with a postal opt-out
+    returned: int = 0  # mail subscribers whose mail came back undeliverable
+    incomplete: int = 0  # mail subscribers left off for a missing address (skip mode)
+    warnings: tuple[str, ...] = ()
+
+
+Progress = Callable[[str], str] | Mapping[str, str]
+"""A subscriber's referral progress line, by normalized email address."""
+
+
+def progress_line(progress: Progress | None, recipient: MailRecipient) -> str:
+    """The progress line for ``recipient`` ("" when there is none)."""
+    if progress is None:
+        return ""
+    if isinstance(progress, Mapping):
+        return progress.get(recipient.email, "")
+    return progress(recipient.email) or ""
+
+
+def mailing_list(
+    settings: Settings,
+    *,
+    secret: bytes,
+    landing_url: str,
+    month: str,
+    skip_incomplete: bool = False,
+) -> MailingList:
+    """Everyone who gets this month's issue by post, sorted by postal code."""
+    path = settings.subscribers_dir / "subscribers.csv"
+    rows = list(_rows(path))
+    incomplete = [(line, row) for line, row in rows if _wants_mail(row) and _missing(row)]
+    warnings: list[str] = []
+    if incomplete and not skip_incomplete:
+        problems = [_incomplete_error(path, line, row) for line, row in incomplete]
+        first = problems[0]
+        raise ContentError(
+            first.message, path=path, line=first.line, key=first.key, also=tuple(problems[1:])
+        )
+    skipped = {line for line, _ in incomplete}
+    if not skipped:
+        # Every row validated in full, as a send would. (Skipping, that loader would stop at
+        # the skipped rows: only what the post needs is checked then, below.)
+        load_subscribers(path)
+    for line, row in incomplete:
+        warnings.append(
+            f"{path}:{line}: {row['email']}: no postal address "
+            f"(missing {', '.join(_missing(row))}); left off the mailing list"
+        )
+
+    emails = {line: _email(path, line, row) for line, row in rows}
+    # Codes over the whole list, as the email send makes them, so a rare collision gets the
+    # same longer code on paper as in the inbox.
+    codes = referral_codes(secret, emails.values())
+    blocked = _postal_suppressions(settings)
+    home = settings.address.country
+    recipients: list[MailRecipient] = []
+    opted_out = returned = 0
+    for line, row in rows:
+        if line in skipped or not _wants_mail(row):
+            continue
+        email = emails[line]
+        status = blocked.get(email)
+        if status == "returned":
+            returned += 1
+            continue
+        if status == "opted-out":
+            opted_out += 1
+            continue
+        link = referral_link(landing_url, codes[email], month, medium="print")
+        recipients.append(_recipient(path, line, row, email, codes[email], link, home))
+    recipients.sort(key=lambda r: _postal_order(r, home))
+    return MailingList(
+        recipients=tuple(recipients),
+        opted_out=opted_out,
+        returned=returned,
+        incomplete=len(skipped),
+        warnings=tuple(warnings),
+    )
+
+
+def _rows(path: Path) -> list[tuple[int, dict[str, str]]]:
+    text = read_text(path, ContentError)
+    return list(csv_rows(text, path, required=("email", "channels"), allowed=COLUMNS))
+
+
+def _wants_mail(row: dict[str, str]) -> bool:
+    # The same spellings subscribers.py accepts: email, mail, both, email;mail, email+mail.
+    channels = row.get("channels", "").strip()
+    return channels == "both" or "mail" in channels.replace("+", ";").split(";")
+
+
+def _missing(row: dict[str, str]) -> list[str]:
+    return [field for field in REQUIRED_POSTAL if not row.get(field)]
+
+
+def _incomplete_error(path: Path, line: int, row: dict[str, str]) -> ContentError:
+    missing = _missing(row)
+    return ContentError(
+        f"{row['email']} gets the newsletter by mail but has no {', '.join(missing)} "
+        "(fix the row, or run with --skip-incomplete-addresses to leave it off)",
+        path=path,
+        line=line,
+        key=missing[0],
+    )
+
+
+def _email(path: Path, line: int, row: dict[str, str]) -> str:
+    try:
+        return normalized_address(row["email"]).lower()
+    except EmailNotValidError as exc:
+        raise ContentError(
+            f"not a valid address {row['email']!r}: {exc}", path=path, line=line, key="email"
+        ) from None
+
+
+def _postal_suppressions(settings: Settings) -> dict[str, str]:
+    """Normalized address -> "returned" or "opted-out", for suppressions covering mail."""
+    found: dict[str, str] = {}
+    for entry in load_suppressions(settings.subscribers_dir / "suppressions.csv"):
+        if not entry.covers("mail"):
+            continue  # email-only: post is a separate consent
+        status = "returned" if entry.channel == "mail" and entry.reason == "bounce" else None
+        key = entry.normalized_email
+        # An opt-out outranks a returned-mail mark: it is the subscriber's own choice.
+        found[key] = "opted-out" if status is None or found.get(key) == "opted-out" else status
+    return found
+
+
+def _recipient(
+    path: Path, line: int, row: dict[str, str], email: str, code: str, link: str, home: str
+) -> MailRecipient:
+    address = Address(
+        row["street"],
+        row["city"],
+        row.get("region", ""),
+        row["postal_code"],
+        (row.get("country") or "US").upper(),
+    )
+    first, last, company = (
+        row.get("first_name", ""),
+        row.get("last_name", ""),
+        row.get("company", ""),
+    )
+    name = " ".join(f"{first} {last}".split())
+    return MailRecipient(
+        email=email,
+        first_name=first,
+        last_name=last,
+        company=company,
+        address=address,
+        lines=address_lines(name, company, address, home_country=home),
+        code=code,
+        link=link,
+        line=line,
+        source=str(path),
+    )
+
+
+def _postal_order(recipient: MailRecipient, home: str) -> tuple[object, ...]:
+    a = recipient.address
+    return (
+        a.country != home.upper(),
+        a.country,
+        a.postal_code.replace(" ", "").upper(),
+        recipient.last_name.casefold(),
+        recipient.first_name.casefold(),
+        recipient.email,
+    )

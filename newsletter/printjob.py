@@ -1,0 +1,128 @@
+"""``print_job()``: the print edition of a built month, from the build folder to the shop.
+
+build folder (feed snapshot) → Issue → issue.pdf and the addressed base (WeasyPrint, once
+each) → mailing list (post consent, postal opt-outs, sorted by postal code) → addressed
+copies (one small layer per recipient) → labels → mailing-list.csv → job ticket → written
+to ``build/YYYY-MM/print/`` all at once → optionally the package zip.
+
+Printing is a step of its own after ``build`` rather than part of it: it needs the
+subscriber list and the secret for referral codes (a build needs neither, and must stay
+quick and reproducible from content alone), and rendering for paper costs seconds that
+``make issue`` should not pay every time. It reads the build's saved feed snapshot, so the
+paper says what the preview showed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from newsletter.audience.mail import MailingList, Progress, mailing_list
+from newsletter.build import issue_of_build
+from newsletter.config import Settings
+from newsletter.deliver.printshop import (
+    JobFacts,
+    job_ticket,
+    mailing_list_csv,
+    package,
+    package_name,
+)
+from newsletter.fsutil import staged_folder
+from newsletter.model import Issue
+from newsletter.months import parse_month
+from newsletter.render.addressed import addressed_copies, copy_name, split_copies
+from newsletter.render.environment import make_environment
+from newsletter.render.labels import AVERY_5160, labels_pdf
+from newsletter.render.print import address_font, render_print_issue
+from newsletter.sources.offers import current_offer
+
+PRINT_DIR = "print"
+SPLIT_DIR = "addressed"
+
+
+@dataclass(frozen=True)
+class PrintResult:
+    issue: Issue
+    out_dir: Path  # build/YYYY-MM/print
+    files: dict[str, str]  # file name -> sha256, the top level of out_dir
+    pages: int
+    mailing: MailingList
+    ticket: str
+    package: Path | None
+    split: int  # per-recipient PDFs written under addressed/
+    warnings: tuple[str, ...]
+
+
+def print_job(
+    settings: Settings,
+    month: str,
+    *,
+    out_root: Path,
+    secret: bytes,
+    split: bool = False,
+    make_package: bool = False,
+    skip_incomplete: bool = False,
+    progress: Progress | None = None,
+    workers: int | None = None,
+) -> PrintResult:
+    """Render and write the print edition of ``month`` (built before) into its print/."""
+    first = parse_month(month)
+    month = f"{first:%Y-%m}"
+    # The list first: a bad row stops the job before seconds of rendering.
+    mailing = mailing_list(
+        settings,
+        secret=secret,
+        landing_url=current_offer(settings.content_dir, first).landing_url,
+        month=month,
+        skip_incomplete=skip_incomplete,
+    )
+    issue = issue_of_build(settings, month, out_root=out_root)
+    env = make_environment(settings.templates_dir)
+    generic = render_print_issue(issue, settings, env, variant="generic")
+    base = render_print_issue(issue, settings, env, variant="addressed")
+    warnings = [*generic.warnings, *mailing.warnings]
+    recipients = mailing.recipients
+    font = address_font(settings)
+    files: dict[str, bytes] = {"issue.pdf": generic.pdf}
+    if recipients:
+        files["addressed.pdf"] = addressed_copies(
+            base.pdf, base.layout, recipients, font=font, progress=progress, workers=workers
+        )
+        files["labels.pdf"] = labels_pdf(recipients, font=font, title=f"{issue.title}: labels")
+    else:
+        warnings.append("nobody gets this issue by post: no addressed copies or labels")
+    files["mailing-list.csv"] = mailing_list_csv(recipients).encode("utf-8")
+    sheets = -(-len(recipients) // AVERY_5160.per_sheet)
+    ticket = job_ticket(settings, JobFacts(issue.title, month, base.pages, mailing, sheets))
+    files["job-ticket.txt"] = ticket.encode("utf-8")
+
+    out_dir = out_root / month / PRINT_DIR
+    written = 0
+    with staged_folder(out_dir) as staging:
+        for name, data in files.items():
+            (staging / name).write_bytes(data)
+        if make_package:
+            (staging / package_name(month)).write_bytes(package(files, issue.issue_date))
+        if split and recipients:
+            folder = staging / SPLIT_DIR
+            folder.mkdir()
+            copies = split_copies(
+                base.pdf, base.layout, recipients, font=font, progress=progress, workers=workers
+            )
+            for number, (recipient, pdf) in enumerate(copies, start=1):
+                (folder / copy_name(number, recipient)).write_bytes(pdf)
+                written += 1
+    if make_package:
+        files[package_name(month)] = (out_dir / package_name(month)).read_bytes()
+    return PrintResult(
+        issue=issue,
+        out_dir=out_dir,
+        files={name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())},
+        pages=base.pages,
+        mailing=mailing,
+        ticket=ticket,
+        package=out_dir / package_name(month) if make_package else None,
+        split=written,
+        warnings=tuple(warnings),
+    )

@@ -1,0 +1,296 @@
+"""The print edition: the same Issue rendered for paper by WeasyPrint from ``templates/print/``.
+
+US Letter or A4 with a bleed on every side (TrimBox = the page, BleedBox the bleed larger)
+and crop marks outside the bleed; the bundled DejaVu fonts embedded; 2 to 4 pages (a denser
+layout is tried before giving up); images checked for 300 dpi at their printed size; an
+optional greyscale or PDF/X rendering.
+
+Two variants share one layout: ``generic`` (issue.pdf, for hand-outs and label mailings:
+the referral box points at the public landing page) and ``addressed`` (the base that every
+addressed copy overlays with its address, code and QR code: those spots are left empty).
+Rendering reads no network and no clock: remote images are used only from a local copy in
+``content/images/`` (same file name), and PDF dates are the issue date.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import io
+import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import jinja2
+import pydyf
+import segno
+import weasyprint
+from PIL import Image as PILImage
+from PIL import ImageCms
+from weasyprint.text.fonts import FontConfiguration
+
+from newsletter.audience.postal import address_lines
+from newsletter.config import Settings
+from newsletter.errors import BuildError, ConfigError, TemplateError
+from newsletter.model import Issue
+from newsletter.printconfig import PrintConfig
+from newsletter.render.environment import issue_context, palette, render_template
+from newsletter.render.frontpage import MARGIN, FrontLayout, front_layout
+from newsletter.render.pdfdraw import FontMetrics, fit_text
+from newsletter.render.printassets import ColorMode, Fetcher, local_images, low_resolution
+
+TEMPLATE = "print/issue.html.j2"
+ADDRESS_FONT = "print/fonts/DejaVuSans.ttf"
+MIN_PAGES, MAX_PAGES = 2, 4
+DENSITIES = 3  # layouts tried, from roomy to dense, before a long issue is an error
+MARK_GAP, MARK_LENGTH, MARK_WIDTH = 3.0, 18.0, 0.3  # crop marks, in points
+QR_PIXELS = 400  # at least: 300 dpi up to 1.33 in wide
+
+Variant = Literal["generic", "addressed"]
+
+
+@dataclass(frozen=True)
+class PrintedIssue:
+    pdf: bytes
+    pages: int
+    layout: FrontLayout
+    warnings: tuple[str, ...]
+
+
+def color_mode(config: PrintConfig) -> ColorMode:
+    """Grey when asked; CMYK for PDF/X (X-1a allows no RGB; X-3/-4 read CMYK through the
+    shop's output profile); RGB otherwise."""
+    if config.grayscale:
+        return "gray"
+    return "cmyk" if config.pdfx != "none" else "rgb"
+
+
+def render_print_issue(
+    issue: Issue, settings: Settings, env: jinja2.Environment, *, variant: Variant = "generic"
+) -> PrintedIssue:
+    """The issue as a print-ready PDF; raises BuildError when it cannot fit 4 pages."""
+    config = settings.config.print
+    layout = front_layout(settings)
+    mode = color_mode(config)
+    images, warnings = local_images(issue, settings)
+    profile = _output_profile(settings)
+    variant_name = None if config.pdfx == "none" else config.pdfx
+    fetcher = Fetcher(
+        roots=(settings.templates_dir / "print", settings.content_dir / "images"),
+        extra_files=(profile,) if profile else (),
+        mode=mode,
+    )
+    stylesheets = []
+    profiles: dict[str, Any] = {}  # shared: the stylesheet fills it, the document reads it
+    if profile is not None:
+        stylesheets.append(
+            weasyprint.CSS(
+                string=(
+                    f"@color-profile device-cmyk {{ src: url({profile.as_uri()}); "
+                    f"components: {_components(profile)}; }}"
+                ),
+                url_fetcher=fetcher,
+                color_profiles=profiles,
+            )
+        )
+
+    def render(density: int, pad: bool) -> weasyprint.Document:
+        context = _context(issue, settings, layout, variant, images, mode, density, pad)
+        html = render_template(env, TEMPLATE, context)
+        document = weasyprint.HTML(
+            string=html,
+            base_url=(settings.templates_dir / "print").as_uri() + "/",
+            url_fetcher=fetcher,
+        )
+        with _captured(warnings):
+            return document.render(
+                font_config=FontConfiguration(),
+                color_profiles=profiles,
+                stylesheets=stylesheets,
+                pdf_variant=variant_name,
+            )
+
+    for density in range(DENSITIES):
+        document = render(density, pad=False)
+        if len(document.pages) <= MAX_PAGES or len(document.pages) > MAX_PAGES * 3 // 2:
+            break  # fits; or so long that no denser setting could take a third off
+    if len(document.pages) > MAX_PAGES:
+        raise BuildError(
+            f"the print edition needs {len(document.pages)} pages even set densely; at most "
+            f"{MAX_PAGES} fit the envelope: shorten the editorials or show fewer sections",
+            path=f"{issue.month}/print/issue.pdf",
+        )
+    if len(document.pages) < MIN_PAGES:
+        document = render(density, pad=True)  # the offer moves to a back page of its own
+    warnings += low_resolution(document, images)
+    with _captured(warnings):
+        pdf = document.write_pdf(
+            pdf_variant=variant_name,
+            finisher=_crop_marks(config.bleed, mode),
+        )
+    return PrintedIssue(pdf, len(document.pages), layout, tuple(warnings))
+
+
+def _context(
+    issue: Issue,
+    settings: Settings,
+    layout: FrontLayout,
+    variant: Variant,
+    images: Mapping[str, str],
+    mode: ColorMode,
+    density: int,
+    pad: bool,
+) -> dict[str, Any]:
+    config = settings.config.print
+    landing = issue.offer.landing_url
+    address = settings.address
+    lines = address_lines(settings.config.business.name, "", address, home_country=address.country)
+    box = layout.return_address
+    font = address_font(settings)
+    # Block lines when there is room, else one line ("Name · Street · Town"), as above a
+    # European window address.
+    fitted = fit_text(font, lines, box.width, box.height, max_size=8, min_size=5.5) or fit_text(
+        font, [" · ".join(lines)], box.width, box.height, max_size=7, min_size=5
+    )
+    if fitted is None:
+        raise ConfigError("the business address does not fit its box on page 1", key="business")
+    return {
+        **issue_context(issue, settings, segment=None, personal=False),
+        "colors": {k: css_color(v, mode) for k, v in palette(settings.config.brand).items()},
+        "black": css_color("#000000", mode),
+        "white": css_color("#ffffff", mode),
+        "variant": variant,
+        "density": density,
+        "pad": pad,
+        "page_size": "letter" if config.paper == "letter" else "A4",
+        "bleed": f"{config.bleed:.2f}pt",
+        "box": layout.css(origin=(MARGIN, MARGIN)),
+        "panel_height": f"{layout.panel - MARGIN:.2f}pt",
+        "print_images": images,
+        "landing_qr": qr_data_uri(landing),
+        "landing_display": landing.split("://", 1)[-1].rstrip("/"),
+        "footer_left": " · ".join(
+            filter(None, (settings.config.business.name, settings.config.business.phone))
+        ),
+        "return_lines": fitted.lines,
+        "return_size": f"{fitted.size:.2f}",
+    }
+
+
+def address_font(settings: Settings) -> FontMetrics:
+    """The sans serif that addresses, codes and labels are set in (bundled with the
+    templates, so a business may swap it)."""
+    path = settings.templates_dir / ADDRESS_FONT
+    if not path.is_file():
+        raise TemplateError("font for addresses not found", path=path)
+    return _metrics(path)
+
+
+@functools.cache
+def _metrics(path: Path) -> FontMetrics:
+    return FontMetrics(path)
+
+
+def css_color(hex_color: str, mode: ColorMode) -> str:
+    """``#rrggbb`` as CSS for ``mode``: as is, as black ink only (K), or as naive CMYK."""
+    r, g, b = (int(hex_color[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    if mode == "rgb":
+        return hex_color
+    if mode == "gray":
+        luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b  # the grey the eye sees
+        return f"device-cmyk(0 0 0 {1 - luminance:.3f})"
+    k = 1 - max(r, g, b)
+    if k >= 1:
+        return "device-cmyk(0 0 0 1)"
+    c, m, y = ((1 - v - k) / (1 - k) for v in (r, g, b))
+    return f"device-cmyk({c:.3f} {m:.3f} {y:.3f} {k:.3f})"
+
+
+def qr_data_uri(text: str) -> str:
+    """A QR code for ``text`` as a greyscale PNG data URI, sharp at 300 dpi and above."""
+    code = segno.make_qr(text, error="m")
+    matrix = code.matrix
+    size = len(matrix)
+    image = PILImage.new("L", (size, size), 255)
+    image.putdata([0 if dark else 255 for row in matrix for dark in row])
+    scale = -(-QR_PIXELS // size)  # whole pixels per module keep the edges sharp
+    image = image.resize((size * scale,) * 2, resample=PILImage.Resampling.NEAREST)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _output_profile(settings: Settings) -> Path | None:
+    config = settings.config.print
+    if config.pdfx == "none" or not config.output_profile:
+        return None
+    path = settings.resolve(config.output_profile)
+    if not path.is_file():
+        raise ConfigError("output profile not found", path=path, key="print.output_profile")
+    return path
+
+
+def _components(profile: Path) -> str:
+    """The channels of an ICC profile's colour space, as WeasyPrint's @color-profile wants."""
+    try:
+        space = ImageCms.getOpenProfile(str(profile)).profile.xcolor_space.strip()
+    except (ImageCms.PyCMSError, OSError):
+        raise ConfigError("not an ICC profile", path=profile, key="print.output_profile") from None
+    names = {"CMYK": "c, m, y, k", "RGB": "r, g, b", "GRAY": "k"}
+    if space not in names:
+        raise ConfigError(
+            f"output profile is for {space} colour; expected CMYK, RGB or grey",
+            path=profile,
+            key="print.output_profile",
+        )
+    return names[space]
+
+
+@contextmanager
+def _captured(warnings: list[str]) -> Iterator[None]:
+    """WeasyPrint's own warnings (a resource it could not load, CSS it ignored) as ours."""
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            warnings.append(f"print: {record.getMessage()}")
+
+    handler = Collect(level=logging.WARNING)
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+
+
+def _crop_marks(bleed: float, mode: ColorMode) -> Any:
+    """A WeasyPrint finisher: widen each page's MediaBox past the bleed and draw crop marks
+    there (WeasyPrint's own ``marks: crop`` would sit inside the bleed, on the artwork)."""
+    ink = "0 G" if mode == "gray" else "1 1 1 1 K"  # CMYK 100% each: registration
+    room = bleed + MARK_GAP + MARK_LENGTH + MARK_GAP
+
+    def finish(document: Any, pdf: pydyf.PDF) -> None:
+        opening = pydyf.Stream([b"q"])
+        pdf.add_object(opening)
+        for number in pdf.pages["Kids"][::3]:
+            page = pdf.objects[number]
+            x0, y0, x1, y1 = page["TrimBox"]
+            page["MediaBox"] = pydyf.Array((x0 - room, y0 - room, x1 + room, y1 + room))
+            marks = pydyf.Stream([b"Q", *_mark_lines(x0, y0, x1, y1, bleed, ink)])
+            pdf.add_object(marks)
+            page["Contents"] = pydyf.Array([opening.reference, page["Contents"], marks.reference])
+
+    return finish
+
+
+def _mark_lines(x0: float, y0: float, x1: float, y1: float, bleed: float, ink: str) -> list[bytes]:
+    near, far = bleed + MARK_GAP, bleed + MARK_GAP + MARK_LENGTH
+    ops = [f"q {ink} {MARK_WIDTH} w"]
+    for x, y, sx, sy in ((x0, y0, -1, -1), (x1, y0, 1, -1), (x0, y1, -1, 1), (x1, y1, 1, 1)):
+        ops.append(f"{x + sx * near:.2f} {y:.2f} m {x + sx * far:.2f} {y:.2f} l S")
+        ops.append(f"{x:.2f} {y + sy * near:.2f} m {x:.2f} {y + sy * far:.2f} l S")
+    ops.append("Q")
+    return [op.encode() for op in ops]

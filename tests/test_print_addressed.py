@@ -1,0 +1,228 @@
+"""Addressed copies: the address inside the window zone, the personal code, QR and progress."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import segno
+import weasyprint
+from pypdf import PdfReader
+
+from newsletter.errors import ContentError
+from newsletter.render.addressed import addressed_copies, copy_name, split_copies
+from newsletter.render.print import PrintedIssue
+from newsletter.render.window import Box
+from tests.issue_factory import sample_issue
+from tests.print_support import (
+    Text,
+    address_metrics,
+    page_texts,
+    recipient,
+    render,
+    sample_print,
+    settings_with,
+)
+
+LONG = recipient(
+    "Maximiliane-Þórunn",
+    "Wójcik-Szczepańska",
+    company="Eastside Property Management and Residential Rentals of Greater Madison",
+    street="1902 Atwood Avenue Suite 300, Building C, Attention Accounts Payable",
+    line=7,
+)
+PEOPLE = [
+    recipient("Łukasz", "Nowak", code="AAAA2222", line=2),
+    recipient("Zoë", "Lindqvist", company="Lakeside Realty", code="BBBB3333", line=3),
+    recipient("Anaïs", "Dvořák", street="88 Sherman Terrace Unit 4", code="CCCC4444", line=4),
+    replace(LONG, code="DDDD5555"),
+]
+PROGRESS = {PEOPLE[1].email: "2 of 3 referrals toward dinner for two on Atwood Avenue"}
+
+
+@pytest.fixture(scope="module")
+def base() -> PrintedIssue:
+    return sample_print("addressed")
+
+
+@pytest.fixture(scope="module")
+def combined(base: PrintedIssue) -> bytes:
+    return addressed_copies(
+        base.pdf, base.layout, PEOPLE, font=address_metrics(), progress=PROGRESS
+    )
+
+
+def first_page(pdf: bytes, copy: int, pages: int) -> int:
+    return copy * pages
+
+
+def overlay_texts(pdf: bytes, page: int) -> list[Text]:
+    """The text our per-recipient layer drew (set in the bundled DejaVu Sans)."""
+    return [t for t in page_texts(pdf, page) if t.font.endswith("+DejaVuSans")]
+
+
+def in_pdf_space(box: Box, pdf: bytes) -> tuple[float, float, float, float]:
+    """``box`` (from the trim's top-left) as left, bottom, right, top in PDF user space."""
+    x0, _, _, y1 = (float(v) for v in PdfReader(io.BytesIO(pdf)).pages[0].trimbox)
+    return x0 + box.left, y1 - box.bottom, x0 + box.right, y1 - box.top
+
+
+def texts_in(box: Box, pdf: bytes, page: int) -> list[Text]:
+    """Our layer's text runs whose baseline starts inside ``box`` (widened by a point)."""
+    left, bottom, right, top = in_pdf_space(box, pdf)
+    return [
+        t
+        for t in overlay_texts(pdf, page)
+        if left - 1 <= t.x <= right + 1 and bottom - 1 <= t.y <= top + 1
+    ]
+
+
+def test_one_copy_of_every_page_per_recipient(combined: bytes, base: PrintedIssue) -> None:
+    assert len(PdfReader(io.BytesIO(combined)).pages) == base.pages * len(PEOPLE)
+
+
+@pytest.mark.parametrize("copy", range(len(PEOPLE)))
+def test_every_address_line_lies_inside_the_window_zone(
+    combined: bytes, base: PrintedIssue, copy: int
+) -> None:
+    font = address_metrics()
+    left, bottom, right, top = in_pdf_space(base.layout.address, combined)
+    address = texts_in(base.layout.address, combined, first_page(combined, copy, base.pages))
+    assert address, "no address drawn"
+    for t in address:
+        assert left - 0.01 <= t.x and t.x + font.width(t.text, t.size) <= right + 0.01
+        assert t.y + font.ascent * t.size <= top + 0.01
+        assert t.y - font.descent * t.size >= bottom - 0.01
+
+
+def test_address_lines_read_top_to_bottom_in_order(combined: bytes, base: PrintedIssue) -> None:
+    texts = texts_in(base.layout.address, combined, 0)
+    assert [t.text for t in sorted(texts, key=lambda t: -t.y)] == list(PEOPLE[0].lines)
+
+
+def test_long_address_is_set_smaller_to_fit(combined: bytes, base: PrintedIssue) -> None:
+    texts = texts_in(base.layout.address, combined, first_page(combined, 3, base.pages))
+    assert [t.text for t in texts] == list(LONG.lines)
+    assert {t.size for t in texts} == {min(t.size for t in texts)} and texts[0].size < 9
+
+
+def test_four_line_address_fits_the_default_window_at_6_75_pt(
+    combined: bytes, base: PrintedIssue
+) -> None:
+    texts = texts_in(base.layout.address, combined, first_page(combined, 1, base.pages))
+    assert len(texts) == 4 and {t.size for t in texts} == {6.75}
+
+
+def test_line_too_wide_for_the_window_is_wrapped(base: PrintedIssue) -> None:
+    street = "12345 North Sherman Avenue Apartment 1204, Cherokee Marsh Conservation Townhomes"
+    person = recipient("Jim", "Okafor", street=street)
+    pdf = addressed_copies(base.pdf, base.layout, [person], font=address_metrics())
+    texts = [t.text for t in texts_in(base.layout.address, pdf, 0)]
+    assert len(texts) == 4 and " ".join(texts[1:3]) == street
+
+
+def test_address_too_long_for_the_window_is_an_error_naming_its_csv_line(
+    base: PrintedIssue,
+) -> None:
+    huge = replace(LONG, lines=LONG.lines * 3, line=42)
+    with pytest.raises(ContentError) as caught:
+        addressed_copies(base.pdf, base.layout, [huge], font=address_metrics())
+    assert caught.value.line == 42
+    assert "does not fit the envelope window" in caught.value.message
+
+
+def test_names_with_diacritics_print_with_their_own_letters(combined: bytes) -> None:
+    texts = [t.text for t in overlay_texts(combined, 0)]
+    assert "Łukasz Nowak" in texts
+    assert "?" not in "".join(texts)
+
+
+def test_each_copy_carries_its_own_referral_code(combined: bytes, base: PrintedIssue) -> None:
+    for copy, person in enumerate(PEOPLE):
+        page = first_page(combined, copy, base.pages)
+        codes = [t.text for t in texts_in(base.layout.code, combined, page)]
+        assert codes == [person.code]
+
+
+def test_qr_code_encodes_the_personal_referral_link(combined: bytes, base: PrintedIssue) -> None:
+    page = PdfReader(io.BytesIO(combined)).pages[first_page(combined, 1, base.pages)]
+    layer = page["/Contents"][-1].get_object().get_data().decode()
+    expected = segno.make_qr(PEOPLE[1].link, error="m").matrix
+    assert drawn_matrix(layer, base, combined, len(expected)) == [list(row) for row in expected]
+
+
+def test_progress_line_is_printed_when_there_is_one(combined: bytes, base: PrintedIssue) -> None:
+    page = first_page(combined, 1, base.pages)
+    words = " ".join(t.text for t in texts_in(base.layout.progress, combined, page))
+    assert words == PROGRESS[PEOPLE[1].email]
+
+
+def test_no_progress_line_by_default(combined: bytes, base: PrintedIssue) -> None:
+    assert texts_in(base.layout.progress, combined, 0) == []
+
+
+def test_copies_share_the_issue_instead_of_repeating_it(base: PrintedIssue) -> None:
+    one = addressed_copies(base.pdf, base.layout, PEOPLE[:1], font=address_metrics())
+    many = addressed_copies(
+        base.pdf,
+        base.layout,
+        [replace(PEOPLE[0], code=f"K{n:07d}") for n in range(8)],
+        font=address_metrics(),
+    )
+    assert (len(many) - len(one)) / 7 < 6000  # bytes per further copy: its layer only
+
+
+def test_same_recipients_give_the_same_bytes(combined: bytes, base: PrintedIssue) -> None:
+    again = addressed_copies(
+        base.pdf, base.layout, PEOPLE, font=address_metrics(), progress=PROGRESS
+    )
+    assert again == combined
+
+
+def test_pdfx_output_intent_and_metadata_carry_over_to_the_copies(
+    tmp_path: Path,
+) -> None:
+    shutil.copy(Path(weasyprint.__file__).parent / "pdf" / "sRGB2014.icc", tmp_path / "p.icc")
+    settings = settings_with(tmp_path, pdfx="pdf/x-3", output_profile="p.icc")
+    base = render(sample_issue(), settings, "addressed")
+    pdf = PdfReader(
+        io.BytesIO(addressed_copies(base.pdf, base.layout, PEOPLE[:1], font=address_metrics()))
+    )
+    assert pdf.trailer["/Root"]["/OutputIntents"][0]["/S"] == "/GTS_PDFX"
+    assert pdf.metadata["/GTS_PDFXVersion"] == "PDF/X-3:2003"
+    assert len(pdf.trailer["/ID"]) == 2
+
+
+def test_split_gives_one_standalone_pdf_per_recipient(base: PrintedIssue) -> None:
+    files = list(split_copies(base.pdf, base.layout, PEOPLE[:2], font=address_metrics()))
+    assert [r for r, _ in files] == PEOPLE[:2]
+    for person, pdf in files:
+        reader = PdfReader(io.BytesIO(pdf))
+        assert len(reader.pages) == base.pages
+        assert person.code in reader.pages[0].extract_text()
+
+
+def test_split_file_names_follow_the_postal_sort() -> None:
+    assert copy_name(7, recipient("María", "González", postal_code="53703")) == (
+        "0007-53703-gonzalez.pdf"
+    )
+
+
+def drawn_matrix(layer: str, base: PrintedIssue, pdf: bytes, size: int) -> list[list[int]]:
+    """The QR modules the layer fills, read back from its ``cm`` and ``re`` operators."""
+    left, _, right, top = in_pdf_space(base.layout.qr, pdf)
+    scale, _, _, _, x, y = (float(v) for v in re.search(r"q ([\d. ]+) cm 0 g", layer)[1].split())
+    assert (x, round(y + size * scale, 2), round(scale * size, 2)) == (
+        round(left, 3),
+        round(top, 2),
+        round(right - left, 2),
+    )
+    matrix = [[0] * size for _ in range(size)]
+    for col, row, width, _ in re.findall(r"(\d+) (\d+) (\d+) (1) re", layer):
+        for c in range(int(col), int(col) + int(width)):
+            matrix[size - 1 - int(row)][c] = 1
+    return matrix
