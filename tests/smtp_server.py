@@ -20,6 +20,7 @@ class Recorder:
         self.messages: list[tuple[str, list[str], EmailMessage]] = []
         self.connections = 0
         self.drop_next_data = False
+        self.defer: set[str] = set()  # addresses answered "451 try again later" at RCPT
         self.servers: list[Any] = []  # one per connection, to hang up from the test
         self.loop: Any = None  # the server's event loop, set by the fixture
 
@@ -47,6 +48,8 @@ class Recorder:
     ) -> str:
         if address.startswith("nobody@"):
             return "550 no such user"
+        if address in self.defer:
+            return "451 4.3.0 try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

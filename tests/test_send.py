@@ -88,6 +88,23 @@ def test_placeholders_are_filled_and_prospects_get_no_offer(
     assert by_address["maria.gonzalez@example.com"]["List-Unsubscribe-Post"]
 
 
+def test_each_reader_sees_their_own_progress_toward_the_next_reward(
+    sample_project: Path, server: tuple[Recorder, int]
+) -> None:
+    recorder, port = server
+    send(built(sample_project), sample_project, port)
+    texts = {
+        rcpts[0]: message.get_body(("plain",)).get_content()
+        for _, rcpts, message in recorder.messages
+    }
+    # María referred 2 people in October and 1 in November (subscribers/referrals.csv).
+    assert (
+        "You’ve sent us 3 friends and earned dinner for two" in texts["maria.gonzalez@example.com"]
+    )
+    assert "You’ve sent us 1 friend and earned" in texts["tom.becker@example.net"]
+    assert "Send us your first friend" in texts["zoe.lindqvist@example.com"]
+
+
 def test_build_edited_after_preview_is_refused(
     sample_project: Path, server: tuple[Recorder, int]
 ) -> None:
@@ -113,3 +130,19 @@ def test_a_duplicate_address_stops_the_send_before_anyone_is_sent(
     assert caught.value.line == len(lines)
     assert "first on line 2" in caught.value.message
     assert recorder.messages == []
+
+
+def test_a_batch_cut_short_by_a_deferral_resumes_without_resending_the_delivered(
+    sample_project: Path, server: tuple[Recorder, int]
+) -> None:
+    recorder, port = server
+    settings = built(sample_project)
+    recorder.defer = {"priya.raman@example.org"}  # third client: batch 1 of 5
+    with pytest.raises(NewsletterError):
+        send(settings, sample_project, port)
+    delivered_first = recipients(recorder)
+    assert delivered_first  # some of the cut batch went out before the deferral
+    recorder.defer = set()
+    send(settings, sample_project, port)
+    got = recipients(recorder)
+    assert len(got) == len(set(got)) == 17

@@ -189,3 +189,57 @@ def test_wire_format_has_crlf_lines_within_the_rfc_limit_and_round_trips() -> No
     mail = transport(25).build(message, recipient("ann@example.com", "Ann"))
     assert mail.get_body(("html",)).get_content() == long_html
     assert mail.get_body(("plain",)).get_content() == "é " * 600 + "\n"
+
+
+def test_a_deferred_recipient_stops_the_batch_and_names_who_already_got_it(
+    server: tuple[Recorder, int],
+) -> None:
+    recorder, port = server
+    recorder.defer = {"later@example.com"}
+    batch = [recipient(a, "X") for a in ("a@example.com", "b@example.com", "later@example.com")]
+    with pytest.raises(DeliveryError) as caught:
+        transport(port).send_batch(MESSAGE, [*batch, recipient("c@example.com", "C")])
+    assert caught.value.delivered == ("a@example.com", "b@example.com")
+    assert [m[1] for m in recorder.messages] == [["a@example.com"], ["b@example.com"]]
+
+
+def test_parallel_connections_deliver_each_recipient_once(server: tuple[Recorder, int]) -> None:
+    recorder, port = server
+    smtp = transport(port, parallel=2)
+    addresses = [f"r{n}@example.com" for n in range(10)]
+    smtp.send_batch(MESSAGE, [recipient(a, "R") for a in addresses[:5]])
+    smtp.send_batch(MESSAGE, [recipient(a, "R") for a in addresses[5:]])
+    smtp.close()
+    assert sorted(m[1][0] for m in recorder.messages) == sorted(addresses)
+    assert recorder.connections == 2  # one per thread, reused by the second batch
+
+
+def test_parallel_failure_reports_what_every_connection_delivered(
+    server: tuple[Recorder, int],
+) -> None:
+    recorder, port = server
+    recorder.defer = {"r3@example.com"}
+    addresses = [f"r{n}@example.com" for n in range(6)]
+    with pytest.raises(DeliveryError) as caught:
+        transport(port, parallel=2).send_batch(MESSAGE, [recipient(a, "R") for a in addresses])
+    accepted = {m[1][0] for m in recorder.messages}
+    assert set(caught.value.delivered) == accepted
+    assert "r3@example.com" not in accepted and "r5@example.com" not in accepted
+
+
+def test_server_with_8bitmime_gets_unencoded_parts_that_read_back_the_same(
+    server: tuple[Recorder, int],
+) -> None:
+    recorder, port = server
+    transport(port).send_batch(MESSAGE, [recipient("zoe@example.com", "Zoë")])
+    (mail,) = (m[2] for m in recorder.messages)
+    html = mail.get_body(("html",))
+    assert html["Content-Transfer-Encoding"] == "8bit"
+    assert "Hello Zoë" in html.get_content()
+
+
+def test_a_line_too_long_for_smtp_is_encoded_even_when_8bit_is_allowed() -> None:
+    message = Message("S", "news@shop.example", "Shop", None, "<p>" + "x" * 1200 + "</p>", "ok\n")
+    wire = transport(25).render(message, recipient("a@example.com", "A"), eight_bit=True)
+    assert b"Content-Transfer-Encoding: 8bit" in wire  # the short text part
+    assert b"Content-Transfer-Encoding: base64" in wire  # the long HTML line

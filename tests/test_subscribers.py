@@ -106,3 +106,11 @@ def test_subscribers_stream_one_row_at_a_time(tmp_path: Path) -> None:
     assert next(stream).email == "a@example.com"  # read before the bad line is reached
     with pytest.raises(ContentError):
         next(stream)
+
+
+def test_readers_that_need_no_address_keep_a_mail_row_without_one(tmp_path: Path) -> None:
+    path = write_csv(tmp_path, "a@example.com,Ann,Lee,,client,both,,Madison,WI,,US,,,")
+    with pytest.raises(ContentError):
+        load_subscribers(path)
+    (ann,) = load_subscribers(path, postal="ignored")
+    assert (ann.first_name, ann.channels, ann.address) == ("Ann", {"email"}, None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Literal
 
 from newsletter.audience.addresses import EmailNotValidError, normalized_address
 from newsletter.csvfile import csv_rows, file_lines
@@ -29,14 +30,17 @@ COLUMNS = (
 )
 CHANNELS = ("email", "mail")
 POSTAL_FIELDS = ("street", "city", "postal_code", "country")
+Postal = Literal["required", "ignored"]
 
 
-def load_subscribers(path: Path) -> tuple[Subscriber, ...]:
+def load_subscribers(path: Path, *, postal: Postal = "required") -> tuple[Subscriber, ...]:
     """Every subscriber in ``path``; the first bad row raises ContentError with its line."""
-    return tuple(iter_subscribers(path))
+    return tuple(iter_subscribers(path, postal=postal))
 
 
-def iter_subscribers(path: Path, *, check_duplicates: bool = True) -> Iterator[Subscriber]:
+def iter_subscribers(
+    path: Path, *, check_duplicates: bool = True, postal: Postal = "required"
+) -> Iterator[Subscriber]:
     """The subscribers in ``path`` one at a time, validated as they are read.
 
     Rows are streamed; the duplicate check keeps one hash per address rather than the
@@ -44,12 +48,16 @@ def iter_subscribers(path: Path, *, check_duplicates: bool = True) -> Iterator[S
     file again, which only a real duplicate or a one-in-billions hash clash causes. A
     caller that finds duplicates another way (the send's code book, whose memory does
     not grow) turns the check off.
+
+    ``postal="ignored"`` is for readers that need no address (the thank-you roll names
+    referrers): a mail row missing postal fields is kept, without the mail channel,
+    instead of being an error.
     """
     seen: set[int] = set()
     for line, row in csv_rows(
         file_lines(path), path, required=("email", "segment", "channels"), allowed=COLUMNS
     ):
-        subscriber = _subscriber(row, line, path)
+        subscriber = _subscriber(row, line, path, postal)
         if not check_duplicates:
             yield subscriber
             continue
@@ -79,7 +87,7 @@ def _first_line_of(path: Path, normalized_email: str, *, before: int) -> int | N
     return None
 
 
-def _subscriber(row: dict[str, str], line: int, path: Path) -> Subscriber:
+def _subscriber(row: dict[str, str], line: int, path: Path, postal: Postal) -> Subscriber:
     def fail(key: str, message: str) -> ContentError:
         return ContentError(message, path=path, line=line, key=key)
 
@@ -110,7 +118,9 @@ def _subscriber(row: dict[str, str], line: int, path: Path) -> Subscriber:
         )
     if "mail" in channels:
         blank = [f for f in POSTAL_FIELDS if f != "country" and not row.get(f)]
-        if blank:
+        if blank and postal == "ignored":
+            channels, address = channels - {"mail"}, None
+        elif blank:
             raise fail(blank[0], f"required for the mail channel (missing: {', '.join(blank)})")
     consent_date = None
     if row.get("consent_date"):

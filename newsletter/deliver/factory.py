@@ -29,7 +29,11 @@ def make_transport(settings: Settings, environ: Mapping[str, str] | None = None)
     delivery = settings.config.delivery
     if delivery.transport == "smtp":
         return SmtpTransport.from_env(
-            delivery.smtp.host, delivery.smtp.port, environ=env, tls=delivery.smtp.tls
+            delivery.smtp.host,
+            delivery.smtp.port,
+            environ=env,
+            tls=delivery.smtp.tls,
+            parallel=delivery.smtp.connections,
         )
     key, url = sendgrid_api(settings, env)
     return SendGridTransport(

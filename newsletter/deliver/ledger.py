@@ -159,6 +159,21 @@ class Ledger:
             )
         return cursor.rowcount
 
+    def mark_some_sent(
+        self, issue: str, batch: str, emails: Iterable[str], message_id: str | None = None
+    ) -> int:
+        """Part of ``batch`` was accepted before it failed: mark just ``emails`` sent."""
+        now = self._now()
+        with self._transaction():
+            cursor = self._db.executemany(
+                """
+                UPDATE sends SET status = 'sent', message_id = ?, sent_at = ?, updated_at = ?
+                WHERE issue = ? AND email = ? AND batch = ? AND status = 'in_flight'
+                """,
+                [(message_id, now, now, issue, normalize(e), batch) for e in emails],
+            )
+        return cursor.rowcount
+
     def mark_failed(self, issue: str, batch: str, error: str) -> int:
         """The provider certainly did not take ``batch``: its recipients may be retried."""
         now = self._now()

@@ -23,10 +23,17 @@ from newsletter.audience.tokens import CodeBook, DuplicateAddress, referral_code
 from newsletter.build import MANIFEST, verify_manifest
 from newsletter.config import Settings
 from newsletter.deliver.ledger import Ledger
-from newsletter.deliver.transport import Message, Recipient, TransientError, Transport
+from newsletter.deliver.transport import (
+    DeliveryError,
+    Message,
+    Recipient,
+    Transport,
+)
 from newsletter.errors import NewsletterError
 from newsletter.model import Subscriber
 from newsletter.months import parse_month
+from newsletter.referrals.ledger import LEDGER_FILE
+from newsletter.referrals.rewards import progress_lines
 from newsletter.sources.offers import current_offer
 
 
@@ -137,6 +144,7 @@ def send_issue(
     blocked = _blocked(settings)
     codes = _code_book(settings, secret)
     offer = current_offer(settings.content_dir, first)
+    progress = progress_lines(settings.subscribers_dir / LEDGER_FILE, offer, settings.tz)
 
     dry_run = transport is None
     if dry_run:  # read-only: rows a killed run left in flight will become uncertain
@@ -197,6 +205,7 @@ def send_issue(
                     code=codes.code(subscriber.normalized_email),
                     landing_url=offer.landing_url,
                     month=month,
+                    progress=progress(subscriber.normalized_email),
                 )
             )
             if len(waiting[subscriber.segment]) >= batch_size:
@@ -282,7 +291,9 @@ def _send_batch(
     ledger.mark_in_flight(month, [r.email.lower() for r in recipients], batch)
     try:
         result = transport.send_batch(message, recipients)
-    except TransientError as exc:
+    except DeliveryError as exc:
+        if exc.delivered:
+            ledger.mark_some_sent(month, batch, exc.delivered)
         if exc.uncertain:
             raise  # left in flight: the next run reports these recipients as uncertain
         ledger.mark_failed(month, batch, exc.one_line())

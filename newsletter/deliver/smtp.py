@@ -19,7 +19,9 @@ import os
 import secrets
 import smtplib
 import ssl
+import threading
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from email import policy
 from email.headerregistry import Address
@@ -27,8 +29,10 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import format_datetime, make_msgid
 from typing import Literal
+from urllib.parse import quote
 
 from newsletter.deliver.transport import (
+    Attachment,
     AuthError,
     BatchResult,
     DeliveryError,
@@ -45,6 +49,7 @@ log = logging.getLogger(__name__)
 # value onto a continuation line of its own, which some receivers read back with a
 # leading space, and signed URLs must reach the receiver intact.
 _POLICY = policy.SMTP.clone(max_line_length=998)
+_MAX_LINE = 998  # bytes per line before CRLF (RFC 5322 2.1.1)
 
 
 class SmtpTransport:
@@ -60,6 +65,7 @@ class SmtpTransport:
         password: str | None = None,
         timeout: float = 30,
         max_batch: int = 100,
+        parallel: int = 1,
         ssl_context: ssl.SSLContext | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -74,7 +80,13 @@ class SmtpTransport:
         self._password = password
         self._ssl_context = ssl_context
         self._clock = clock
-        self._conn: smtplib.SMTP | None = None
+        # One connection per sending thread: ``parallel`` connections keep the client's
+        # rendering and the server's work on different cores.
+        self.parallel = max(1, parallel)
+        self._local = threading.local()
+        self._open: list[smtplib.SMTP] = []
+        self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
         self.connections = 0  # how many times a connection was opened (for summaries)
         # Permanent per-recipient refusals (address, SMTP code, reply); the rest of the
         # batch still goes out, like a bounce would.
@@ -123,22 +135,57 @@ class SmtpTransport:
         """Send one message per recipient; returns the first Message-ID of the batch."""
         if len(recipients) > self.max_batch:
             raise ValueError(f"batch of {len(recipients)} exceeds max_batch={self.max_batch}")
+        if self.parallel == 1 or len(recipients) < 2:
+            return BatchResult(message_id=self._send_share(message, recipients))
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.parallel, thread_name_prefix="smtp")
+        shares = [recipients[n :: self.parallel] for n in range(self.parallel)]
+        futures = [self._pool.submit(self._send_share, message, share) for share in shares]
+        ids, failures, delivered = [], [], []
+        for share, future in zip(shares, futures, strict=True):
+            try:
+                ids.append(future.result())
+                delivered.extend(r.email for r in share)
+            except DeliveryError as exc:
+                failures.append(exc)
+                delivered.extend(exc.delivered)
+        if failures:
+            failures[0].delivered = tuple(delivered)  # what every share got through
+            raise failures[0]
+        return BatchResult(message_id=ids[0])
+
+    def _send_share(self, message: Message, recipients: Sequence[Recipient]) -> str | None:
+        """Send to ``recipients`` over this thread's connection; the first Message-ID.
+
+        A failure carries the recipients already accepted (``DeliveryError.delivered``).
+        """
         first_id: str | None = None
+        delivered: list[str] = []
         for recipient in recipients:
-            mail = self.render(message, recipient)
+            eight_bit = self._connection().has_extn("8bitmime")
+            mail = self.render(message, recipient, eight_bit=eight_bit)
             first_id = first_id or _message_id(mail)
-            self._deliver(message.from_email, recipient.email, mail)
-        return BatchResult(message_id=first_id)
+            try:
+                self._deliver(message.from_email, recipient.email, mail, eight_bit=eight_bit)
+            except DeliveryError as exc:
+                exc.delivered = tuple(delivered)
+                raise
+            delivered.append(recipient.email)
+        return first_id
 
     def close(self) -> None:
-        """Say QUIT and drop the connection, if one is open."""
-        conn, self._conn = self._conn, None
-        if conn is None:
-            return
-        try:
-            conn.quit()
-        except (smtplib.SMTPException, OSError):
-            conn.close()
+        """Say QUIT and drop every open connection."""
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+        with self._lock:
+            connections, self._open = self._open, []
+        self._local = threading.local()
+        for conn in connections:
+            try:
+                conn.quit()
+            except (smtplib.SMTPException, OSError):
+                conn.close()
 
     # -- building ------------------------------------------------------------------------
 
@@ -150,12 +197,14 @@ class SmtpTransport:
         assert isinstance(parsed, EmailMessage)
         return parsed
 
-    def render(self, message: Message, recipient: Recipient) -> bytes:
+    def render(self, message: Message, recipient: Recipient, *, eight_bit: bool = False) -> bytes:
         """The complete email ``recipient`` gets, as the bytes that go over the wire.
 
         The headers are made by the email package (it encodes non-ASCII names and
         subjects); the MIME body is assembled here, because the package's own encoder
-        costs milliseconds per message and every recipient needs one.
+        costs milliseconds per message and every recipient needs one. With ``eight_bit``
+        (the server said 8BITMIME) parts whose lines fit SMTP's limit go unencoded: half
+        the lines of base64, and no encoding work.
         """
 
         def fill(text: str) -> str:
@@ -177,9 +226,10 @@ class SmtpTransport:
                 del head[name]  # a recipient's value replaces the message's
                 head[name] = fill(value)
         head["MIME-Version"] = "1.0"
-        boundary = f"=_{secrets.token_hex(16)}"  # "=_" never occurs in QP or base64 text
-        text = binascii.b2a_qp(fill(message.text).encode("utf-8"), istext=True)
-        html = base64.encodebytes(fill(message.html).encode("utf-8"))
+        # "=_" never occurs in QP or base64, and 128 random bits never in a raw part.
+        boundary = f"=_{secrets.token_hex(16)}"
+        text_encoding, text = _encoded(fill(message.text), "quoted-printable", eight_bit)
+        html_encoding, html = _encoded(fill(message.html), "base64", eight_bit)
         separator = f"--{boundary}".encode()
         body = b"\n".join(
             [
@@ -187,18 +237,20 @@ class SmtpTransport:
                 b"",
                 separator,
                 b'Content-Type: text/plain; charset="utf-8"',
-                b"Content-Transfer-Encoding: quoted-printable",
+                b"Content-Transfer-Encoding: " + text_encoding,
                 b"",
-                text,  # its own last line break stays: the one before a boundary is not content
+                text,
                 separator,
                 b'Content-Type: text/html; charset="utf-8"',
-                b"Content-Transfer-Encoding: base64",
+                b"Content-Transfer-Encoding: " + html_encoding,
                 b"",
-                html.rstrip(b"\n"),
+                html,
                 separator + b"--",
                 b"",
             ]
         )
+        if message.attachments:
+            body = _with_attachments(body, message.attachments)
         # SMTP wants CRLF line ends; the encoders above write LF (QP keeps a CRLF that was
         # in the text as an encoded break, so normalize from LF only).
         # The package ends the headers with a blank line; the Content-Type line goes first.
@@ -207,11 +259,12 @@ class SmtpTransport:
 
     # -- the connection ------------------------------------------------------------------
 
-    def _deliver(self, sender: str, to: str, mail: bytes) -> None:
+    def _deliver(self, sender: str, to: str, mail: bytes, *, eight_bit: bool = False) -> None:
+        options = ["BODY=8BITMIME"] if eight_bit else []
         for attempt in (1, 2):
             conn = self._connection()
             try:
-                conn.sendmail(sender, [to], mail)
+                conn.sendmail(sender, [to], mail, mail_options=options)
                 return
             except smtplib.SMTPRecipientsRefused as exc:
                 code, reply = exc.recipients.get(to, (550, b""))
@@ -241,10 +294,13 @@ class SmtpTransport:
         self.refused.append((to, code, text))
 
     def _connection(self) -> smtplib.SMTP:
-        if self._conn is None:
-            self._conn = self._connect()
-            self.connections += 1
-        return self._conn
+        conn: smtplib.SMTP | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._connect()
+            with self._lock:
+                self._open.append(conn)
+                self.connections += 1
+        return conn
 
     def _connect(self) -> smtplib.SMTP:
         context = self._ssl_context or ssl.create_default_context()
@@ -274,9 +330,31 @@ class SmtpTransport:
         return conn
 
     def _drop(self) -> None:
-        conn, self._conn = self._conn, None
+        conn: smtplib.SMTP | None = getattr(self._local, "conn", None)
+        self._local.conn = None
         if conn is not None:
+            with self._lock:
+                if conn in self._open:
+                    self._open.remove(conn)
             conn.close()
+
+
+def _encoded(content: str, fallback: str, eight_bit: bool) -> tuple[bytes, bytes]:
+    """(Content-Transfer-Encoding, the part's lines joined by LF) for one text part.
+
+    A line break that ends the content is kept: the one before a boundary is not content.
+    """
+    raw = content.replace("\r\n", "\n").encode("utf-8")
+    if (
+        eight_bit
+        and b"\r" not in raw
+        and b"\0" not in raw
+        and all(len(line) <= _MAX_LINE for line in raw.split(b"\n"))
+    ):
+        return b"8bit", raw
+    if fallback == "quoted-printable":
+        return b"quoted-printable", binascii.b2a_qp(raw, istext=True)
+    return b"base64", base64.encodebytes(raw).rstrip(b"\n")
 
 
 def _message_id(mail: bytes) -> str | None:
@@ -284,6 +362,34 @@ def _message_id(mail: bytes) -> str | None:
         if line.lower().startswith(b"message-id:"):
             return line.split(b":", 1)[1].strip().decode("ascii")
     return None
+
+
+def _with_attachments(alternative: bytes, attachments: Sequence[Attachment]) -> bytes:
+    """``alternative`` (a MIME part, LF line ends) and the attachments in a multipart/mixed
+    part; attachments are base64 in 76-character lines."""
+    boundary = f"=_{secrets.token_hex(16)}"
+    separator = f"--{boundary}".encode()
+    parts = [
+        f'Content-Type: multipart/mixed; boundary="{boundary}"'.encode(),
+        b"",
+        separator,
+        alternative.rstrip(b"\n"),
+    ]
+    for attachment in attachments:
+        name = attachment.filename.replace('"', "")
+        if name.isascii():
+            disposition = f'{attachment.disposition}; filename="{name}"'
+        else:  # RFC 2231
+            disposition = f"{attachment.disposition}; filename*=utf-8''{quote(name)}"
+        parts += [
+            separator,
+            f"Content-Type: {attachment.mime_type}".encode(),
+            f"Content-Disposition: {disposition}".encode(),
+            b"Content-Transfer-Encoding: base64",
+            b"",
+            base64.encodebytes(attachment.content).rstrip(b"\n"),
+        ]
+    return b"\n".join([*parts, separator + b"--", b""])
 
 
 def _address(name: str, email: str) -> Address:
