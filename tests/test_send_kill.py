@@ -11,6 +11,7 @@ ledger never heard). Nothing races: the test waits on the server's event, not on
 from __future__ import annotations
 
 import csv
+import json
 import os
 import shutil
 import signal
@@ -27,7 +28,7 @@ import pytest
 from newsletter.build import build
 from newsletter.config import Settings, load_config
 from newsletter.deliver.ledger import Ledger
-from newsletter.deliver.send import SendReport, send_issue
+from newsletter.deliver.send import SendReport, content_variants, send_issue
 from newsletter.deliver.sendgrid import SendGridTransport
 from newsletter.deliver.transport import TransientError
 from tests.fake_sendgrid import API_KEY, FakeSendGrid
@@ -253,7 +254,7 @@ def test_dropped_connection_leaves_batch_uncertain_for_next_run(
     project: Path, fake_sendgrid: FakeSendGrid
 ) -> None:
     server = fake_sendgrid
-    server.drop_next = 1  # the first batch (the client segment) is read, then dropped
+    server.drop_next = 1  # the first batch (clients, and partners if theirs reads the same)
     with pytest.raises(TransientError) as raised:
         send(project, server)
     assert raised.value.uncertain is True
@@ -262,8 +263,12 @@ def test_dropped_connection_leaves_batch_uncertain_for_next_run(
     report = send(project, server)
 
     settings = settings_of(project)
+    manifest = json.loads((project / "build" / MONTH / "manifest.json").read_text())
+    variants = content_variants(manifest, settings.config.segments)
     clients = sorted(
-        email for email in expected_sample_addresses() if _segment_of(settings, email) == "client"
+        email
+        for email in expected_sample_addresses()
+        if variants[_segment_of(settings, email)] == "client"
     )
     assert report.uncertain == clients
     got = Counter(email.lower() for email in server.emails())
@@ -291,3 +296,13 @@ def test_uncertain_stay_reported_and_unsent_on_every_later_run(
 def _segment_of(settings: Settings, email: str) -> str:
     with (settings.subscribers_dir / "subscribers.csv").open(encoding="utf-8") as f:
         return next(row["segment"] for row in csv.DictReader(f) if row["email"].lower() == email)
+
+
+def test_segments_whose_email_reads_the_same_share_batches(
+    project: Path, fake_sendgrid: FakeSendGrid
+) -> None:
+    report = send(project, fake_sendgrid)
+    segments = [r["custom_args"]["segment"] for r in fake_sendgrid.requests]
+    # The sample's client and partner emails are identical; prospects get no offer.
+    assert segments == ["client+partner", "prospect"]
+    assert report.batches == 2 and report.sent == 17

@@ -79,6 +79,19 @@ def segment_message(
     )
 
 
+def content_variants(manifest: dict, segments: Sequence[str]) -> dict[str, str]:
+    """segment -> the first segment whose email is byte for byte the same (often client
+    and partner): segments that read the same share batches, so a send makes fewer
+    requests. The manifest's hashes say which are the same."""
+    outputs = manifest["outputs"]
+    first_with: dict[tuple[str, str], str] = {}
+    variants = {}
+    for segment in segments:
+        key = (outputs[f"segments/{segment}/email.html"], outputs[f"segments/{segment}/email.txt"])
+        variants[segment] = first_with.setdefault(key, segment)
+    return variants
+
+
 def _subscribers_path(settings: Settings) -> Path:
     return settings.subscribers_dir / "subscribers.csv"
 
@@ -163,21 +176,26 @@ def send_issue(
         on_plan(left if limit is None else min(limit, left))
 
     segments = settings.config.segments
-    waiting: dict[str, list[Recipient]] = {segment: [] for segment in segments}
+    variants = content_variants(manifest, segments)
+    waiting: dict[str, list[Recipient]] = {variant: [] for variant in variants.values()}
     messages: dict[str, Message] = {}
     batch_size = transport.max_batch if transport else 1
     run = secrets.token_hex(4)  # batch ids must differ between runs of the same month
     batch_numbers = itertools.count(1)
 
-    def flush(segment: str) -> None:
-        recipients, waiting[segment] = waiting[segment], []
+    def flush(variant: str) -> None:
+        recipients, waiting[variant] = waiting[variant], []
         if not recipients or transport is None:
             return
-        if segment not in messages:
+        if variant not in messages:
             title = manifest["issue"]["title"]
-            messages[segment] = segment_message(settings, out_dir, segment, title, month)
+            message = segment_message(settings, out_dir, variant, title, month)
+            sharing = "+".join(s for s in segments if variants[s] == variant)
+            messages[variant] = replace(
+                message, custom_args={**message.custom_args, "segment": sharing}
+            )
         batch = f"{month}-{run}-{next(batch_numbers)}"
-        _send_batch(ledger, transport, messages[segment], recipients, month, batch)
+        _send_batch(ledger, transport, messages[variant], recipients, month, batch)
         report.sent += len(recipients)
         report.batches += 1
         if on_batch:
@@ -197,7 +215,8 @@ def send_issue(
             report.by_segment[subscriber.segment] = report.by_segment.get(subscriber.segment, 0) + 1
             if dry_run:
                 continue
-            waiting[subscriber.segment].append(
+            variant = variants[subscriber.segment]
+            waiting[variant].append(
                 recipient_for(
                     subscriber,
                     settings,
@@ -208,10 +227,10 @@ def send_issue(
                     progress=progress(subscriber.normalized_email),
                 )
             )
-            if len(waiting[subscriber.segment]) >= batch_size:
-                flush(subscriber.segment)
-    for segment in segments:
-        flush(segment)
+            if len(waiting[variant]) >= batch_size:
+                flush(variant)
+    for variant in waiting:
+        flush(variant)
     report.by_segment = {s: report.by_segment[s] for s in segments if s in report.by_segment}
     return report
 
