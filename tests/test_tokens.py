@@ -89,3 +89,24 @@ def test_code_book_reports_a_repeated_address() -> None:
         book.add(email)
     with pytest.raises(tokens.DuplicateAddress):
         book.settle(["a@example.com", "b@example.com", "A@example.com"])
+
+
+@pytest.mark.parametrize(
+    "address", ["ann@example.com", "a.b-c_d@x.org", "o'brien@example.com", "zoë@example.com"]
+)
+def test_address_in_unsubscribe_links_is_quoted_like_urllib(address: str) -> None:
+    from urllib.parse import quote
+
+    assert tokens._quoted_address(address) == quote(address, safe="")
+
+
+def test_code_is_the_lowest_base30_digits_of_the_hmac() -> None:
+    import hashlib
+    import hmac
+
+    number = int.from_bytes(hmac.new(SECRET, b"referral\x00a@x.com", hashlib.sha256).digest())
+    expected = ""
+    for _ in range(8):
+        number, digit = divmod(number, 30)
+        expected += tokens.ALPHABET[digit]
+    assert referral_code(SECRET, "A@x.com ") == expected
