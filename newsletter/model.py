@@ -176,6 +176,9 @@ class Subscriber:
     consent_date: date | None
     tags: tuple[str, ...]
     line: int  # line in the CSV, for messages
+    # Postal fields a mail subscriber lacks; only ever set when the list was read with
+    # ``postal="ignored"``, which then also drops "mail" from ``channels``.
+    missing_postal: tuple[str, ...] = ()
 
     @property
     def normalized_email(self) -> str:

@@ -14,23 +14,17 @@ Never a copy with a blank address.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from newsletter.audience.addresses import EmailNotValidError, normalized_address
 from newsletter.audience.personalize import referral_link
 from newsletter.audience.postal import address_lines
-from newsletter.audience.subscribers import COLUMNS, load_subscribers
+from newsletter.audience.subscribers import load_subscribers
 from newsletter.audience.suppressions import load_suppressions
 from newsletter.audience.tokens import referral_codes
 from newsletter.config import Settings
-from newsletter.csvfile import csv_rows
 from newsletter.errors import ContentError
-from newsletter.model import Address
-from newsletter.yamlfile import read_text
-
-REQUIRED_POSTAL = ("street", "city", "postal_code")
-"""Without these a carrier cannot deliver; region and country may be blank (country: US)."""
+from newsletter.model import Address, Subscriber
 
 
 @dataclass(frozen=True)
@@ -83,38 +77,32 @@ def mailing_list(
 ) -> MailingList:
     """Everyone who gets this month's issue by post, sorted by postal code."""
     path = settings.subscribers_dir / "subscribers.csv"
-    rows = list(_rows(path))
-    incomplete = [(line, row) for line, row in rows if _wants_mail(row) and _missing(row)]
-    warnings: list[str] = []
+    # Every row validated as a send would; a mail row without an address is kept (without
+    # its mail channel) so all of them can be named at once, or skipped.
+    subscribers = load_subscribers(path, postal="ignored")
+    incomplete = [s for s in subscribers if s.missing_postal]
     if incomplete and not skip_incomplete:
-        problems = [_incomplete_error(path, line, row) for line, row in incomplete]
+        problems = [_incomplete_error(path, s) for s in incomplete]
         first = problems[0]
         raise ContentError(
             first.message, path=path, line=first.line, key=first.key, also=tuple(problems[1:])
         )
-    skipped = {line for line, _ in incomplete}
-    if not skipped:
-        # Every row validated in full, as a send would. (Skipping, that loader would stop at
-        # the skipped rows: only what the post needs is checked then, below.)
-        load_subscribers(path)
-    for line, row in incomplete:
-        warnings.append(
-            f"{path}:{line}: {row['email']}: no postal address "
-            f"(missing {', '.join(_missing(row))}); left off the mailing list"
-        )
-
-    emails = {line: _email(path, line, row) for line, row in rows}
+    warnings = [
+        f"{path}:{s.line}: {s.email}: no postal address "
+        f"(missing {', '.join(s.missing_postal)}); left off the mailing list"
+        for s in incomplete
+    ]
     # Codes over the whole list, as the email send makes them, so a rare collision gets the
     # same longer code on paper as in the inbox.
-    codes = referral_codes(secret, emails.values())
+    codes = referral_codes(secret, (s.email for s in subscribers))
     blocked = _postal_suppressions(settings)
     home = settings.address.country
     recipients: list[MailRecipient] = []
     opted_out = returned = 0
-    for line, row in rows:
-        if line in skipped or not _wants_mail(row):
+    for subscriber in subscribers:
+        if "mail" not in subscriber.channels:
             continue
-        email = emails[line]
+        email = subscriber.normalized_email
         status = blocked.get(email)
         if status == "returned":
             returned += 1
@@ -123,50 +111,26 @@ def mailing_list(
             opted_out += 1
             continue
         link = referral_link(landing_url, codes[email], month, medium="print")
-        recipients.append(_recipient(path, line, row, email, codes[email], link, home))
+        recipients.append(_recipient(path, subscriber, codes[email], link, home))
     recipients.sort(key=lambda r: _postal_order(r, home))
     return MailingList(
         recipients=tuple(recipients),
         opted_out=opted_out,
         returned=returned,
-        incomplete=len(skipped),
+        incomplete=len(incomplete),
         warnings=tuple(warnings),
     )
 
 
-def _rows(path: Path) -> list[tuple[int, dict[str, str]]]:
-    text = read_text(path, ContentError)
-    return list(csv_rows(text, path, required=("email", "channels"), allowed=COLUMNS))
-
-
-def _wants_mail(row: dict[str, str]) -> bool:
-    # The same spellings subscribers.py accepts: email, mail, both, email;mail, email+mail.
-    channels = row.get("channels", "").strip()
-    return channels == "both" or "mail" in channels.replace("+", ";").split(";")
-
-
-def _missing(row: dict[str, str]) -> list[str]:
-    return [field for field in REQUIRED_POSTAL if not row.get(field)]
-
-
-def _incomplete_error(path: Path, line: int, row: dict[str, str]) -> ContentError:
-    missing = _missing(row)
+def _incomplete_error(path: Path, subscriber: Subscriber) -> ContentError:
+    missing = subscriber.missing_postal
     return ContentError(
-        f"{row['email']} gets the newsletter by mail but has no {', '.join(missing)} "
+        f"{subscriber.email} gets the newsletter by mail but has no {', '.join(missing)} "
         "(fix the row, or run with --skip-incomplete-addresses to leave it off)",
         path=path,
-        line=line,
+        line=subscriber.line,
         key=missing[0],
     )
-
-
-def _email(path: Path, line: int, row: dict[str, str]) -> str:
-    try:
-        return normalized_address(row["email"]).lower()
-    except EmailNotValidError as exc:
-        raise ContentError(
-            f"not a valid address {row['email']!r}: {exc}", path=path, line=line, key="email"
-        ) from None
 
 
 def _postal_suppressions(settings: Settings) -> dict[str, str]:
@@ -183,31 +147,21 @@ def _postal_suppressions(settings: Settings) -> dict[str, str]:
 
 
 def _recipient(
-    path: Path, line: int, row: dict[str, str], email: str, code: str, link: str, home: str
+    path: Path, subscriber: Subscriber, code: str, link: str, home: str
 ) -> MailRecipient:
-    address = Address(
-        row["street"],
-        row["city"],
-        row.get("region", ""),
-        row["postal_code"],
-        (row.get("country") or "US").upper(),
-    )
-    first, last, company = (
-        row.get("first_name", ""),
-        row.get("last_name", ""),
-        row.get("company", ""),
-    )
-    name = " ".join(f"{first} {last}".split())
+    assert subscriber.address is not None  # the mail channel requires one
+    address = replace(subscriber.address, country=subscriber.address.country.upper())
+    name = " ".join(f"{subscriber.first_name} {subscriber.last_name}".split())
     return MailRecipient(
-        email=email,
-        first_name=first,
-        last_name=last,
-        company=company,
+        email=subscriber.normalized_email,
+        first_name=subscriber.first_name,
+        last_name=subscriber.last_name,
+        company=subscriber.company,
         address=address,
-        lines=address_lines(name, company, address, home_country=home),
+        lines=address_lines(name, subscriber.company, address, home_country=home),
         code=code,
         link=link,
-        line=line,
+        line=subscriber.line,
         source=str(path),
     )
 

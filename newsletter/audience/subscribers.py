@@ -50,8 +50,9 @@ def iter_subscribers(
     not grow) turns the check off.
 
     ``postal="ignored"`` is for readers that need no address (the thank-you roll names
-    referrers): a mail row missing postal fields is kept, without the mail channel,
-    instead of being an error.
+    referrers) or decide themselves what a missing one means (the mailing list): a mail
+    row missing postal fields is kept, without the mail channel and with
+    ``missing_postal`` naming the fields, instead of being an error.
     """
     seen: set[int] = set()
     for line, row in csv_rows(
@@ -116,6 +117,7 @@ def _subscriber(row: dict[str, str], line: int, path: Path, postal: Postal) -> S
             row.get("postal_code", ""),
             row.get("country", "") or "US",
         )
+    blank: list[str] = []
     if "mail" in channels:
         blank = [f for f in POSTAL_FIELDS if f != "country" and not row.get(f)]
         if blank and postal == "ignored":
@@ -142,4 +144,5 @@ def _subscriber(row: dict[str, str], line: int, path: Path, postal: Postal) -> S
         consent_date=consent_date,
         tags=tuple(t.strip() for t in row.get("tags", "").split(";") if t.strip()),
         line=line,
+        missing_postal=tuple(blank),
     )
