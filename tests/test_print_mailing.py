@@ -110,6 +110,24 @@ def test_mail_subscriber_without_a_street_is_an_error_naming_the_csv_line(
     assert "no street, postal_code" in caught.value.message
 
 
+def test_every_mail_subscriber_without_an_address_is_named_at_once(settings: Settings) -> None:
+    fay = "fay@example.com,Fay,Fox,,client,mail,,Madison,WI,,US"
+    gus = "gus@example.com,Gus,Gray,,partner,both,2 Elm Street,,WI,53703,US"
+    write(settings, [fay, ROWS["ann"], gus])
+    with pytest.raises(ContentError) as caught:
+        post(settings)
+    lines = [caught.value.line, *(problem.line for problem in caught.value.also)]
+    assert lines == [2, 4]
+    assert "no city" in caught.value.also[0].message
+
+
+def test_a_bad_row_elsewhere_in_the_list_stops_the_mailing_list_too(settings: Settings) -> None:
+    write(settings, [ROWS["ann"], "not-an-address,,,,client,email,,,,,"])
+    with pytest.raises(ContentError) as caught:
+        post(settings)
+    assert (caught.value.line, caught.value.key) == (3, "email")
+
+
 def test_skip_incomplete_leaves_them_off_with_a_warning(settings: Settings) -> None:
     write(settings, [ROWS["ann"], "fay@example.com,Fay,Fox,,client,mail,,Madison,WI,,US"])
     mailing = post(settings, skip_incomplete=True)
