@@ -114,20 +114,24 @@ def _to_email(settings: Settings, blocked: set[str], report: SendReport) -> Iter
             yield subscriber
 
 
-def _code_book(settings: Settings, secret: bytes) -> CodeBook:
-    """Referral codes for the whole list, which this first pass also validates in full, so
-    a bad line stops the send before anyone gets anything."""
+def _code_book(settings: Settings, secret: bytes, blocked: set[str]) -> tuple[CodeBook, int]:
+    """Referral codes for the whole list, and how many of it can be emailed. This first
+    pass also validates the list in full, so a bad line stops the send before anyone gets
+    anything."""
     path = _subscribers_path(settings)
     book = CodeBook(secret)
+    emailable = 0
     for subscriber in iter_subscribers(path, check_duplicates=False):
         book.add(subscriber.normalized_email)
+        if "email" in subscriber.channels and subscriber.normalized_email not in blocked:
+            emailable += 1
     try:
         book.settle(s.normalized_email for s in iter_subscribers(path, check_duplicates=False))
     except DuplicateAddress:
         for _ in iter_subscribers(path):  # raises the error naming both lines
             pass
         raise
-    return book
+    return book, emailable
 
 
 def send_issue(
@@ -155,7 +159,7 @@ def send_issue(
     manifest = load_build(out_dir)
     report = SendReport(month=month)
     blocked = _blocked(settings)
-    codes = _code_book(settings, secret)
+    codes, emailable = _code_book(settings, secret, blocked)
     offer = current_offer(settings.content_dir, first)
     progress = progress_lines(settings.subscribers_dir / LEDGER_FILE, offer, settings.tz)
 
@@ -172,7 +176,7 @@ def send_issue(
     skip = ("sent", *(("uncertain", "in_flight") if report.uncertain else ()))
     if on_plan:
         planned = ledger.counts(month)
-        left = max(0, _count_to_email(settings, blocked) - sum(planned[s] for s in skip))
+        left = max(0, emailable - sum(planned[s] for s in skip))
         on_plan(left if limit is None else min(limit, left))
 
     segments = settings.config.segments
@@ -243,10 +247,6 @@ def _batched(items: Iterable[Subscriber], size: int) -> Iterator[list[Subscriber
     iterator = iter(items)
     while chunk := list(itertools.islice(iterator, size)):
         yield chunk
-
-
-def _count_to_email(settings: Settings, blocked: set[str]) -> int:
-    return sum(1 for _ in _to_email(settings, blocked, SendReport(month="")))
 
 
 def send_test(
