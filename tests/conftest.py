@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import jinja2
@@ -12,24 +11,18 @@ from newsletter.config import Settings
 from newsletter.model import Issue
 from newsletter.render.environment import make_environment
 from tests.fake_sendgrid import fake_sendgrid  # noqa: F401 - shared fixture
+from tests.golden import copy_sample
 from tests.issue_factory import sample_issue, sample_settings
 from tests.smtp_server import server  # noqa: F401 - shared fixture
 
 REPO = Path(__file__).resolve().parent.parent
-SAMPLE_PARTS = ("newsletter.yaml", "content", "templates", "subscribers")
 
 
 @pytest.fixture
 def sample_project(tmp_path: Path) -> Path:
     """The sample newsletter copied to tmp_path, so a test may change and build it freely."""
     project = tmp_path / "project"
-    project.mkdir()
-    for part in SAMPLE_PARTS:
-        source = REPO / part
-        if source.is_dir():
-            shutil.copytree(source, project / part)
-        else:
-            shutil.copy2(source, project / part)
+    copy_sample(project)
     return project
 
 

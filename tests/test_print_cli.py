@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import shutil
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,9 +12,8 @@ import yaml
 from click.testing import CliRunner, Result
 
 from newsletter.cli import main
-from tests.conftest import SAMPLE_PARTS
 from tests.fake_sendgrid import API_KEY, FakeSendGrid
-from tests.issue_factory import REPO
+from tests.golden import copy_sample
 from tests.print_support import page_texts
 
 SECRET = "a-test-secret-of-enough-length"
@@ -38,12 +36,7 @@ def print_args(project: Path, *extra: str) -> tuple[str, ...]:
 
 def make_project(folder: Path, *, incomplete: bool = False) -> Path:
     """The sample newsletter without its feeds (a quick two-page issue), with a print shop."""
-    for part in SAMPLE_PARTS:
-        source = REPO / part
-        if source.is_dir():
-            shutil.copytree(source, folder / part)
-        else:
-            shutil.copy2(source, folder / part)
+    copy_sample(folder)
     config = yaml.safe_load((folder / "newsletter.yaml").read_text(encoding="utf-8"))
     config["feeds"] = []
     config["print"] = {"print_shop": SHOP}

@@ -32,9 +32,9 @@ from newsletter.deliver.send import SendReport, content_variants, send_issue
 from newsletter.deliver.sendgrid import SendGridTransport
 from newsletter.deliver.transport import TransientError
 from tests.fake_sendgrid import API_KEY, FakeSendGrid
+from tests.golden import copy_sample
 
 REPO = Path(__file__).resolve().parent.parent
-SAMPLE_PARTS = ("newsletter.yaml", "content", "templates", "subscribers")
 SECRET = b"a-test-secret-of-enough-length"  # the same as tests/send_child.py
 MONTH = "2026-11"
 BATCH = 5
@@ -76,13 +76,7 @@ class HoldingSendGrid(FakeSendGrid):
 @pytest.fixture(scope="module")
 def built_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
     project = tmp_path_factory.mktemp("built") / "project"
-    project.mkdir()
-    for part in SAMPLE_PARTS:
-        source = REPO / part
-        if source.is_dir():
-            shutil.copytree(source, project / part)
-        else:
-            shutil.copy2(source, project / part)
+    copy_sample(project)
     build(load_config(project / "newsletter.yaml"), MONTH, out_root=project / "build", offline=True)
     return project
 

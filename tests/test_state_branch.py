@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,8 +17,9 @@ from click.testing import CliRunner
 
 from newsletter.cli import main
 from newsletter.deliver.ledger import Ledger
-from tests.conftest import REPO, SAMPLE_PARTS
+from tests.conftest import REPO
 from tests.fake_sendgrid import API_KEY, FakeSendGrid
+from tests.golden import copy_sample
 
 SCRIPT = REPO / "scripts" / "state_branch.py"
 SECRET = "a-test-secret-of-enough-length"
@@ -48,13 +48,7 @@ def origin(tmp_path: Path) -> Path:
 def fresh_checkout(tmp_path: Path, name: str, origin: Path) -> Path:
     """The sample project in a new git checkout, with no state/ and no build/."""
     checkout = tmp_path / name
-    checkout.mkdir()
-    for part in SAMPLE_PARTS:
-        source = REPO / part
-        if source.is_dir():
-            shutil.copytree(source, checkout / part)
-        else:
-            shutil.copy2(source, checkout / part)
+    copy_sample(checkout)
     git(checkout, "init", "--quiet")
     git(checkout, "remote", "add", "origin", str(origin))
     return checkout
