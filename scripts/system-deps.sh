@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# The system libraries WeasyPrint needs for `newsletter print` (Pango, and at least one font).
+# The system libraries WeasyPrint needs for `newsletter print` (Pango, HarfBuzz's subsetter, and at
+# least one font). Without libharfbuzz-subset WeasyPrint subsets fonts with fontTools, which stamps
+# the current time into every font, so the same issue no longer prints to the same bytes.
 #
 #   scripts/system-deps.sh            install what is missing when we can (root + apt-get),
 #                                     otherwise say what to install; never fails
@@ -20,6 +22,7 @@ fi
 declare -A LIBRARIES=(
     [libpango-1.0-0]=libpango-1.0.so.0
     [libpangoft2-1.0-0]=libpangoft2-1.0.so.0
+    [libharfbuzz-subset0]=libharfbuzz-subset.so.0
 )
 FONT_PACKAGE=fonts-dejavu-core
 
