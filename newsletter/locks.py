@@ -1,0 +1,117 @@
+"""Locks that keep two processes from changing the same file (or ledger) at once.
+
+A lock is an advisory ``flock`` on a sidecar file next to what it guards
+(``referrals.csv`` → ``.referrals.csv.lock``), never on the guarded file itself: data files
+are replaced by rename, and a lock on the old inode would guard nothing.
+
+The kernel drops an ``flock`` when its process dies, however it dies (SIGKILL included), so
+a lock left by a killed process is simply free for the next one; there is no stale-lock
+guessing by pid. The holder writes who it is (pid, host, start time, what it does) into
+the lock file so that a refused process can name the one that holds it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import socket
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from newsletter.errors import NewsletterError
+
+
+class LockBusy(NewsletterError):
+    """Another process holds the lock (and we were told not to wait, or waited too long)."""
+
+    def __init__(self, message: str, *, path: Path, holder: Holder | None) -> None:
+        super().__init__(message, path=path)
+        self.holder = holder
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who holds a lock, as its holder wrote it into the lock file."""
+
+    pid: int
+    host: str
+    started: str  # ISO 8601, UTC
+    purpose: str
+
+    def describe(self) -> str:
+        return f"{self.purpose} (pid {self.pid} on {self.host}, since {self.started})"
+
+
+def lock_path(guarded: Path) -> Path:
+    """The sidecar lock file of ``guarded``."""
+    return guarded.with_name(f".{guarded.name}.lock")
+
+
+def read_holder(lock_file: Path) -> Holder | None:
+    """The holder recorded in ``lock_file``, or None if it is empty or unreadable."""
+    try:
+        data = json.loads(lock_file.read_text(encoding="utf-8"))
+        return Holder(
+            pid=int(data["pid"]),
+            host=str(data["host"]),
+            started=str(data["started"]),
+            purpose=str(data["purpose"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+@contextlib.contextmanager
+def locked(
+    guarded: Path, *, purpose: str, wait: float | None = 60.0, poll: float = 0.05
+) -> Iterator[Holder]:
+    """Hold the lock of ``guarded`` for the duration of the ``with`` block.
+
+    ``wait`` is how many seconds to wait for another holder to finish: ``None`` waits as
+    long as it takes, ``0`` refuses at once. When the lock cannot be had, ``LockBusy``
+    names the process holding it.
+    """
+    path = lock_path(guarded)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        _acquire(fd, guarded, purpose=purpose, wait=wait, poll=poll)
+        me = Holder(
+            pid=os.getpid(),
+            host=socket.gethostname(),
+            started=datetime.now(UTC).isoformat(timespec="seconds"),
+            purpose=purpose,
+        )
+        # Only the holder writes, so a reader that sees a half-written file is refused with
+        # "holder unknown" at worst; it never takes a lock it should not.
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(me.__dict__).encode("utf-8"), 0)
+        try:
+            yield me
+        finally:
+            os.ftruncate(fd, 0)
+    finally:
+        os.close(fd)  # closing the descriptor releases the flock
+
+
+def _acquire(fd: int, guarded: Path, *, purpose: str, wait: float | None, poll: float) -> None:
+    deadline = None if wait is None else time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if deadline is not None and time.monotonic() >= deadline:
+                holder = read_holder(lock_path(guarded))
+                who = holder.describe() if holder else "another process (holder unknown)"
+                raise LockBusy(
+                    f"cannot {purpose}: {who} is using it; try again when it has finished",
+                    path=guarded,
+                    holder=holder,
+                ) from None
+            time.sleep(poll)
