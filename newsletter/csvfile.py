@@ -1,12 +1,24 @@
-"""Reading the project's CSV files (subscribers, suppressions) with errors naming the line."""
+"""The project's CSV files: reading them with errors naming the real line, and writing CSV
+that people open in spreadsheets without running what a stranger typed.
+
+Two kinds of CSV leave the tool. Ledgers it reads back itself (referrals.csv, rewards.csv,
+suppressions.csv) keep every value exactly as given. Files made for people or other
+programs (reports, the print shop's mailing list) go through :func:`spreadsheet_csv`,
+which neutralizes cells a spreadsheet would take for a formula (OWASP "CSV injection").
+"""
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Collection, Iterable, Iterator
+import io
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from newsletter.errors import ContentError
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+"""What a spreadsheet may read as the start of a formula: OWASP's list, plus the full-width
+forms of = + - @ that some spreadsheets also accept."""
 
 
 def csv_rows(
@@ -18,27 +30,41 @@ def csv_rows(
 ) -> Iterator[tuple[int, dict[str, str]]]:
     """(line number, row with stripped values) for each data row of ``text``.
 
-    ``text`` is the whole file or an iterable of its lines (streamed: see ``file_lines``).
-    The header must hold every ``required`` column and only ``allowed`` ones; a row with
-    more fields than the header, or a CSV syntax error, is a ContentError naming the line.
+    ``text`` is the whole file or an iterable of its lines (streamed: see ``file_lines``);
+    lines end at ``\\n`` only, as in the file. The header must hold every ``required``
+    column and only ``allowed`` ones; a row with more fields than the header, or a CSV
+    syntax error, is a ContentError naming the line. A row's line is the line it starts
+    on, also when a quoted value runs over several lines.
     """
-    lines = text.splitlines(keepends=True) if isinstance(text, str) else text
-    reader = csv.DictReader(lines, strict=True)
+    lines = io.StringIO(text, newline="\n") if isinstance(text, str) else text
+    reader = csv.reader(lines, strict=True)
+    start = 1  # the line the record being read starts on
     try:
-        header = [c.strip() for c in reader.fieldnames or []]
-        reader.fieldnames = header
+        header = [c.strip() for c in next(reader, [])]
         missing = [c for c in required if c not in header]
         if missing:
             raise ContentError(f"missing column(s): {', '.join(missing)}", path=path, line=1)
         unknown = [c for c in header if c not in allowed]
         if unknown:
             raise ContentError(f"unknown column(s): {', '.join(unknown)}", path=path, line=1)
-        for row in reader:
-            line = reader.line_num
-            if None in row:
+        start = reader.line_num + 1
+        for cells in reader:
+            line, start = start, reader.line_num + 1
+            if not cells:
+                continue  # a blank line
+            if len(cells) > len(header):
                 raise ContentError("more fields than the header has", path=path, line=line)
-            yield line, {k: (v or "").strip() for k, v in row.items()}
+            values = [c.strip() for c in cells] + [""] * (len(header) - len(cells))
+            yield line, dict(zip(header, values, strict=True))
     except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            limit = csv.field_size_limit()
+            raise ContentError(
+                f"a value that starts on this line is longer than {limit:,} characters; "
+                "shorten it in the file",
+                path=path,
+                line=start,
+            ) from None
         raise ContentError(f"malformed CSV: {exc}", path=path, line=reader.line_num) from None
 
 
@@ -64,3 +90,31 @@ def file_lines(path: Path) -> Iterator[str]:
                 raise ContentError(
                     f"not UTF-8 text (byte {exc.start} of the line)", path=path, line=number
                 ) from None
+
+
+# ---- writing ----------------------------------------------------------------------------
+
+
+def ledger_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """CSV for a file the tool reads back: every value exactly as given."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def neutralized(cell: str) -> str:
+    """``cell`` as a spreadsheet should show it: a leading ``'`` keeps a value that starts
+    like a formula (``=HYPERLINK(…)``, ``+1…``, ``@SUM(…)``) from being run as one."""
+    return f"'{cell}" if cell.startswith(FORMULA_STARTS) else cell
+
+
+def spreadsheet_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """CSV for people and other programs (reports, mail merge): every cell neutralized and
+    quoted, so neither a formula nor a separator of another locale (``;``) gets through."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    writer.writerow([neutralized(str(c)) for c in header])
+    writer.writerows([neutralized(str(c)) for c in row] for row in rows)
+    return out.getvalue()

@@ -180,6 +180,21 @@ def test_mailing_list_csv_rows_follow_the_copies_order(settings: Settings) -> No
     assert [r["referral_code"] for r in rows] == [r.code for r in mailing.recipients]
 
 
+def test_mailing_list_csv_neutralizes_cells_a_spreadsheet_would_run(settings: Settings) -> None:
+    hostile = (
+        'eve@example.com,"=HYPERLINK(""http://evil.example"",""x"")",Eve,@Corp,client,mail,'
+        "+1 Main Street,-Madison,WI,53703,US"
+    )
+    write(settings, [hostile])
+    (row,) = list(csv.DictReader(io.StringIO(mailing_list_csv(post(settings).recipients))))
+    assert row["name"] == '\'=HYPERLINK("http://evil.example","x") Eve'
+    assert (row["company"], row["address_1"], row["city"]) == (
+        "'@Corp",
+        "'+1 Main Street",
+        "'-Madison",
+    )
+
+
 def test_domestic_address_has_no_country_line() -> None:
     lines = address_lines(
         "Ann Lee", "", Address("9 Elm St", "Madison", "WI", "53714", "US"), home_country="US"

@@ -143,6 +143,14 @@ def test_list_shows_leads_of_a_status(sample_project: Path) -> None:
     ]
 
 
+def test_list_shows_console_markup_that_people_typed_as_text(sample_project: Path) -> None:
+    name = "[link=http://evil.example]Click me[/link] [bold]Bo"
+    assert run(sample_project, *ADD[:4], name, "--phone", "(608) 555-0199")[0] == 0
+    code, out, _ = run(sample_project, "list", "--status", "new")
+    assert code == 0
+    assert name in out
+
+
 def test_list_says_when_nothing_matches(sample_project: Path) -> None:
     ledger(sample_project).unlink()
     assert run(sample_project, "list", "--status", "lost")[1] == "no leads with status lost\n"
@@ -176,7 +184,7 @@ def test_report_prints_tables_and_writes_files(sample_project: Path, tmp_path: P
         f"wrote {out_root}/referrals/2026-11/ (index.html, overdue.csv, referrers.csv, totals.csv)"
     )
     overdue = (out_root / "referrals" / "2026-11" / "overdue.csv").read_text().splitlines()
-    assert [line.split(",")[0] for line in overdue] == ["id", "10"]
+    assert [line.split(",")[0] for line in overdue] == ['"id"', '"10"']
 
 
 def test_reward_is_recorded_once(sample_project: Path) -> None:

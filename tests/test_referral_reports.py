@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -9,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.referrals.outputs import report_files, write_report
+from newsletter.referrals.outputs import OVERDUE_COLUMNS, report_files, write_report
 from newsletter.referrals.reports import ReferralReport, build_report, is_overdue
 from newsletter.referrals.rewards import Handout
 from tests.referral_factory import CHICAGO, KAREN, MARIA, OFFER, TOM, at, make_lead
@@ -149,26 +151,48 @@ def test_month_without_leads_has_no_conversion_rate() -> None:
 # ---- files ------------------------------------------------------------------------------
 
 
+def rows(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text)))
+
+
 def test_report_files_as_csv_with_business_times() -> None:
     files = report_files(report(make_lead(1, "2026-10-31T09:00:00-05:00")))
-    assert files["overdue.csv"].splitlines() == [
-        "id,received_at,due_at,hours_waiting,lead_name,lead_phone,lead_email,need,referrer",
-        "1,2026-10-31T09:00-05:00,2026-11-01T08:00-06:00,484.0,Leo Santos,(608) 555-0175,,"
-        "Thermostat install,María González",
+    assert rows(files["overdue.csv"]) == [
+        list(OVERDUE_COLUMNS),
+        [
+            *("1", "2026-10-31T09:00-05:00", "2026-11-01T08:00-06:00", "484.0", "Leo Santos"),
+            *("(608) 555-0175", "", "Thermostat install", "María González"),
+        ],
     ]
-    assert files["referrers.csv"].splitlines()[1] == (
-        "María González,WDTD6PDE,maria.gonzalez@example.com,1,0,0.00,1,1: A coffee card"
-    )
-    assert files["totals.csv"].splitlines() == [
-        ",November 2026,2026 to date",
-        "Leads received,0,1",
-        "new,0,1",
-        "contacted,0,0",
-        "won,0,0",
-        "lost,0,0",
-        "Conversion %,,0.0",
-        "Dollars won,0.00,0.00",
+    assert rows(files["referrers.csv"])[1] == [
+        *("María González", "WDTD6PDE", "maria.gonzalez@example.com", "1", "0", "0.00", "1"),
+        "1: A coffee card",
     ]
+    assert rows(files["totals.csv"]) == [
+        ["", "November 2026", "2026 to date"],
+        ["Leads received", "0", "1"],
+        ["new", "0", "1"],
+        ["contacted", "0", "0"],
+        ["won", "0", "0"],
+        ["lost", "0", "0"],
+        ["Conversion %", "", "0.0"],
+        ["Dollars won", "0.00", "0.00"],
+    ]
+
+
+def test_report_csv_quotes_every_cell_so_no_locale_splits_one() -> None:
+    files = report_files(report(make_lead(1, "2026-10-31T09:00:00-05:00", need="duct; =1+1")))
+    assert '"Thermostat' not in files["overdue.csv"]
+    assert ',"duct; =1+1",' in files["overdue.csv"]
+
+
+@pytest.mark.parametrize(
+    "typed", ['=HYPERLINK("http://evil.example","x")', "+1+cmd", "-2+3", "@SUM(A1)", "\tTab"]
+)
+def test_report_csv_neutralizes_what_a_spreadsheet_would_run(typed: str) -> None:
+    lead = make_lead(1, "2026-10-31T09:00:00-05:00", name=typed, need=typed)
+    overdue = rows(report_files(report(lead))["overdue.csv"])[1]
+    assert overdue[4] == overdue[7] == f"'{typed}"
 
 
 def test_report_page_escapes_what_people_typed() -> None:

@@ -9,7 +9,6 @@ timestamps are the issue date, so the same job gives the same bytes.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import zipfile
@@ -19,6 +18,7 @@ from datetime import date
 
 from newsletter.audience.mail import MailingList, MailRecipient
 from newsletter.config import Settings
+from newsletter.csvfile import spreadsheet_csv
 from newsletter.deliver.transport import Attachment, BatchResult, Message, Recipient, Transport
 from newsletter.errors import ConfigError, NewsletterError
 
@@ -45,26 +45,27 @@ FOLD_NAMES = {
 
 
 def mailing_list_csv(recipients: Sequence[MailRecipient]) -> str:
-    """The mail-merge file: a header, then one row per copy in the copies' order."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for r in recipients:
-        street = [line.strip() for line in r.address.street.splitlines() if line.strip()]
-        writer.writerow(
-            [
-                r.name,
-                r.company,
-                street[0] if street else "",
-                " ".join(street[1:]),
-                r.address.city,
-                r.address.region,
-                r.address.postal_code,
-                r.address.country,
-                r.code,
-            ]
-        )
-    return out.getvalue()
+    """The mail-merge file: a header, then one row per copy in the copies' order.
+
+    The print shop opens it in a spreadsheet or mail-merge tool, so every cell is
+    neutralized (a name typed as ``=HYPERLINK(…)`` is printed, never run).
+    """
+    return spreadsheet_csv(CSV_COLUMNS, (_mail_merge_row(r) for r in recipients))
+
+
+def _mail_merge_row(r: MailRecipient) -> list[str]:
+    street = [line.strip() for line in r.address.street.splitlines() if line.strip()]
+    return [
+        r.name,
+        r.company,
+        street[0] if street else "",
+        " ".join(street[1:]),
+        r.address.city,
+        r.address.region,
+        r.address.postal_code,
+        r.address.country,
+        r.code,
+    ]
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,6 @@ malformed line is an error naming it, and nothing is written until it is fixed.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -33,7 +31,7 @@ from pathlib import Path
 
 from newsletter.audience.addresses import EmailNotValidError, normalized_address
 from newsletter.audience.tokens import canonical_code, normalize_email
-from newsletter.csvfile import csv_rows
+from newsletter.csvfile import csv_rows, ledger_csv
 from newsletter.errors import ContentError, ReferralError
 from newsletter.fsutil import atomic_write
 from newsletter.referrals.times import local_date, parse_stored, stored
@@ -113,13 +111,8 @@ def load_leads(path: Path) -> tuple[Lead, ...]:
 
 
 def ledger_text(leads: Iterable[Lead]) -> str:
-    """The CSV for ``leads``, header first; one line per lead."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    for lead in leads:
-        writer.writerow(_row(lead))
-    return out.getvalue()
+    """The CSV for ``leads``, header first; one line per lead, values exactly as stored."""
+    return ledger_csv(COLUMNS, (_row(lead) for lead in leads))
 
 
 def write_leads(path: Path, leads: Sequence[Lead]) -> None:

@@ -8,8 +8,6 @@ publishing (``build/`` is not in git).
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
@@ -21,6 +19,7 @@ from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from newsletter.csvfile import spreadsheet_csv
 from newsletter.fsutil import replace_folder
 from newsletter.model import Milestone
 from newsletter.referrals.ledger import STATUSES, Lead
@@ -173,7 +172,7 @@ def report_tables(report: ReferralReport) -> list[RenderableType]:
                 column, justify="right" if numeric else "left", no_wrap=numeric or column in KEEP
             )
         for row in block.rows:
-            table.add_row(*row)
+            table.add_row(*map(_literal, row))
         parts.append(table)
     return parts
 
@@ -187,7 +186,7 @@ def leads_table(leads: Iterable[Lead], names: Mapping[str, str], tz: tzinfo) -> 
             column, justify="right" if numeric else "left", no_wrap=numeric or column in KEEP
         )
     for lead in leads:
-        table.add_row(
+        cells = (
             str(lead.id),
             shown(lead.received_at, tz),
             lead.name,
@@ -197,7 +196,13 @@ def leads_table(leads: Iterable[Lead], names: Mapping[str, str], tz: tzinfo) -> 
             lead.status,
             money(lead.value) if lead.value is not None else "",
         )
+        table.add_row(*map(_literal, cells))
     return table
+
+
+def _literal(value: str) -> Text:
+    # People typed these: "[link=…]" or "[bold]" in a name is shown, never obeyed.
+    return Text(value)
 
 
 # ---- files ------------------------------------------------------------------------------
@@ -235,15 +240,9 @@ def report_files(report: ReferralReport) -> dict[str, str]:
     ]
     labels = [p.label for p in report.periods]
     return {
-        "overdue.csv": _csv(
-            OVERDUE_COLUMNS,
-            overdue,
-        ),
-        "referrers.csv": _csv(
-            REFERRER_COLUMNS,
-            referrers,
-        ),
-        "totals.csv": _csv(("", *labels), total_rows(report.periods, plain=True)),
+        "overdue.csv": spreadsheet_csv(OVERDUE_COLUMNS, overdue),
+        "referrers.csv": spreadsheet_csv(REFERRER_COLUMNS, referrers),
+        "totals.csv": spreadsheet_csv(("", *labels), total_rows(report.periods, plain=True)),
         "index.html": _ENV.from_string(_PAGE).render(
             heading=report_heading(report), blocks=report_blocks(report)
         ),
@@ -255,14 +254,6 @@ def write_report(report: ReferralReport, out_dir: Path) -> tuple[str, ...]:
     files = report_files(report)
     replace_folder(out_dir, {name: text.encode("utf-8") for name, text in files.items()})
     return tuple(sorted(files))
-
-
-def _csv(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return out.getvalue()
 
 
 _ENV = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)

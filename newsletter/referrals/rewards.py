@@ -20,8 +20,6 @@ row per reward given:
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -29,7 +27,7 @@ from datetime import date, tzinfo
 from pathlib import Path
 
 from newsletter.audience.tokens import canonical_code
-from newsletter.csvfile import csv_rows
+from newsletter.csvfile import csv_rows, ledger_csv
 from newsletter.errors import ContentError, ReferralError
 from newsletter.fsutil import atomic_write
 from newsletter.model import Milestone, Offer
@@ -246,12 +244,10 @@ def record_handout(
 
 
 def _rewards_text(handouts: Iterable[Handout]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    for h in handouts:
-        writer.writerow(
-            [
+    return ledger_csv(
+        COLUMNS,
+        (
+            (
                 h.handed_out_on.isoformat(),
                 h.referrer_code,
                 h.referrer_email,
@@ -259,9 +255,10 @@ def _rewards_text(handouts: Iterable[Handout]) -> str:
                 h.milestone,
                 h.reward,
                 h.note,
-            ]
-        )
-    return out.getvalue()
+            )
+            for h in handouts
+        ),
+    )
 
 
 def _handout(row: Mapping[str, str], line: int, path: Path) -> Handout:
