@@ -53,9 +53,10 @@ test: setup ## run the test suite (README's test command)
 bench: setup ## run the benchmarks and print their figures
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
-lint: setup ## ruff: lint and formatting
+lint: setup ## ruff (lint and formatting) and mypy (types) over the package
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 update-golden: setup ## regenerate tests/golden/ after a reviewed rendering change
 	$(BIN)/python -m tests.golden --update

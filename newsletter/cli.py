@@ -11,12 +11,17 @@ import threading
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from newsletter.config import Settings, load_config
 from newsletter.errors import NewsletterError
+
+if TYPE_CHECKING:
+    from newsletter.deliver.ledger import Ledger
+    from newsletter.deliver.send import SendReport
+    from newsletter.deliver.transport import Transport
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -226,26 +231,19 @@ def _send_with_progress(
     settings: Settings,
     month: str,
     out_root: Path,
-    transport: Any,
-    ledger: Any,
+    transport: Transport,
+    ledger: Ledger,
     secret: bytes,
     limit: int | None,
     resend_uncertain: bool,
     silent: bool,
-) -> Any:
-    """Run the send with a progress bar (rate and ETA) on stderr unless ``silent``."""
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
+) -> SendReport:
+    """Run the send with a progress bar (rate and ETA) on stderr, on a terminal and
+    unless ``silent``."""
     from newsletter.deliver.send import send_issue
+    from newsletter.progress import progress_bar
 
-    def run(on_batch: Any = None) -> Any:
+    with progress_bar("sending", unit="recipients", silent=silent) as bar:
         return send_issue(
             settings,
             month,
@@ -255,30 +253,12 @@ def _send_with_progress(
             secret=secret,
             limit=limit,
             resend_uncertain=resend_uncertain,
-            on_batch=on_batch,
+            on_batch=bar.advance,
+            on_plan=bar.set_total,
         )
 
-    if silent:
-        return run()
-    columns = (
-        TextColumn("sending"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}/s"),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task("send", total=None, rate="0")
 
-        def advance(count: int) -> None:
-            progress.advance(task, count)
-            speed = progress.tasks[0].speed or 0
-            progress.update(task, rate=f"{speed:.0f}")
-
-        return run(advance, lambda total: progress.update(task, total=total))
-
-
-def _print_report(report: Any, *, dry_run: bool) -> None:
+def _print_report(report: SendReport, *, dry_run: bool) -> None:
     verb = "would send" if dry_run else "sent"
     segments = ", ".join(f"{n} {segment}" for segment, n in report.by_segment.items()) or "none"
     total = sum(report.by_segment.values())
@@ -310,15 +290,16 @@ def suppressions_sync(config_path: Path) -> None:
     click.echo(f"suppressions: {added} new")
 
 
-# Imported last: the referral commands reuse the options and error handling defined above.
-from newsletter.commands.referral import referral  # noqa: E402
+def _add_command_modules() -> None:
+    # Imported last: those modules reuse the options and error handling defined above.
+    from newsletter.commands.print import print_command
+    from newsletter.commands.referral import referral
 
-main.add_command(referral)
+    main.add_command(referral)
+    main.add_command(print_command)
 
-# The print command likewise (newsletter/commands/print.py).
-from newsletter.commands.print import print_command  # noqa: E402
 
-main.add_command(print_command)
+_add_command_modules()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -174,6 +174,14 @@ class DeliveryConfig(Strict):
     smtp: SmtpConfig = SmtpConfig()
 
 
+def _default_segments() -> dict[SegmentName, SegmentConfig]:
+    return {
+        "client": SegmentConfig(label="Clients"),
+        "partner": SegmentConfig(label="Referral partners"),
+        "prospect": SegmentConfig(label="Friends and neighbors"),
+    }
+
+
 class Config(Strict):
     business: BusinessConfig
     sender: SenderConfig
@@ -188,13 +196,7 @@ class Config(Strict):
     print: PrintConfig = PrintConfig()
     feeds: tuple[FeedConfig, ...] = ()
     sections: tuple[SectionConfig, ...]
-    segments: dict[SegmentName, SegmentConfig] = Field(
-        default_factory=lambda: {
-            "client": SegmentConfig(label="Clients"),
-            "partner": SegmentConfig(label="Referral partners"),
-            "prospect": SegmentConfig(label="Friends and neighbors"),
-        }
-    )
+    segments: dict[SegmentName, SegmentConfig] = Field(default_factory=_default_segments)
 
     @field_validator("timezone")
     @classmethod

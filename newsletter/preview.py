@@ -24,6 +24,7 @@ def serve(folder: Path, *, host: str = "127.0.0.1", port: int = 8000) -> Iterato
     thread.start()
     try:
         bound_host, bound_port = server.server_address[:2]
+        assert isinstance(bound_host, str)  # AF_INET: (host, port)
         yield f"http://{bound_host}:{bound_port}/"
     finally:
         server.shutdown()

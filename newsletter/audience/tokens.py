@@ -92,6 +92,7 @@ class CodeBook:
     def __init__(self, secret: bytes, *, length: int | None = None) -> None:
         self._secret = secret
         self._length = length or CODE_LENGTH
+        self._modulus: int = len(ALPHABET) ** self._length
         self._seen = _SeenFilter()
         self._flagged: set[int] = set()
         self._longer: dict[str, str] = {}
@@ -145,7 +146,7 @@ class CodeBook:
         # The code's characters are the digest's base-30 digits, lowest first: equal codes
         # are exactly equal remainders, so codes are compared as these numbers.
         digest = _digest(self._secret, "referral", email)
-        return int.from_bytes(digest, "big") % len(ALPHABET) ** self._length
+        return int.from_bytes(digest, "big") % self._modulus
 
 
 class _SeenFilter:

@@ -15,6 +15,7 @@ import secrets
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from newsletter.audience.personalize import recipient_for
 from newsletter.audience.subscribers import iter_subscribers
@@ -49,7 +50,7 @@ class SendReport:
     batches: int = 0
 
 
-def load_build(out_dir: Path) -> dict:
+def load_build(out_dir: Path) -> dict[str, Any]:
     """The build's manifest, refusing a missing build or one edited after preview."""
     if not (out_dir / MANIFEST).is_file():
         raise NewsletterError("no build here: run `newsletter build` first", path=out_dir)
@@ -59,7 +60,8 @@ def load_build(out_dir: Path) -> dict:
             f"build changed since it was made ({', '.join(changed)}): rebuild and preview again",
             path=out_dir / MANIFEST,
         )
-    return json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
+    manifest: dict[str, Any] = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
+    return manifest
 
 
 def segment_message(
@@ -79,7 +81,7 @@ def segment_message(
     )
 
 
-def content_variants(manifest: dict, segments: Sequence[str]) -> dict[str, str]:
+def content_variants(manifest: dict[str, Any], segments: Iterable[str]) -> dict[str, str]:
     """segment -> the first segment whose email is byte for byte the same (often client
     and partner): segments that read the same share batches, so a send makes fewer
     requests. The manifest's hashes say which are the same."""
@@ -96,11 +98,13 @@ def _subscribers_path(settings: Settings) -> Path:
     return settings.subscribers_dir / "subscribers.csv"
 
 
-def _blocked(settings: Settings) -> set[str]:
+def _blocked(settings: Settings) -> frozenset[str]:
     return suppressed_emails(load_suppressions(settings.subscribers_dir / "suppressions.csv"))
 
 
-def _to_email(settings: Settings, blocked: set[str], report: SendReport) -> Iterator[Subscriber]:
+def _to_email(
+    settings: Settings, blocked: frozenset[str], report: SendReport
+) -> Iterator[Subscriber]:
     """The subscribers to email, streamed: email channel and not suppressed.
 
     Duplicates are not looked for here: ``_code_book`` has already ruled them out.
@@ -114,7 +118,7 @@ def _to_email(settings: Settings, blocked: set[str], report: SendReport) -> Iter
             yield subscriber
 
 
-def _code_book(settings: Settings, secret: bytes, blocked: set[str]) -> tuple[CodeBook, int]:
+def _code_book(settings: Settings, secret: bytes, blocked: frozenset[str]) -> tuple[CodeBook, int]:
     """Referral codes for the whole list, and how many of it can be emailed. This first
     pass also validates the list in full, so a bad line stops the send before anyone gets
     anything."""

@@ -73,7 +73,7 @@ def _mark_uncertain(error: DeliveryError) -> DeliveryError:
     The ledger reads ``getattr(error, "uncertain", False)`` and reports the batch's
     recipients as uncertain instead of failed, so a rerun does not send them twice.
     """
-    error.uncertain = True  # type: ignore[attr-defined]
+    error.uncertain = True
     return error
 
 
@@ -90,12 +90,13 @@ class RetryPolicy:
 
     def backoff(self, attempt: int) -> float:
         """Exponential delay with "equal jitter", so many senders don't retry in step."""
-        delay = min(self.backoff_cap, self.backoff_base * 2**attempt)
+        delay = min(self.backoff_cap, self.backoff_base * 2.0**attempt)
         return delay / 2 + self.rng.uniform(0, delay / 2)
 
     def rate_limit_wait(self, headers: Mapping[str, str] | None, attempt: int) -> float:
         """Seconds until X-RateLimit-Reset (an epoch second), bounded; else backoff."""
         reset = (headers or {}).get("X-RateLimit-Reset")
+        wait: float | None
         try:
             wait = float(reset) - time.time() if reset is not None else None
         except ValueError:

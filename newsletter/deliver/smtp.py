@@ -141,7 +141,9 @@ class SmtpTransport:
             self._pool = ThreadPoolExecutor(self.parallel, thread_name_prefix="smtp")
         shares = [recipients[n :: self.parallel] for n in range(self.parallel)]
         futures = [self._pool.submit(self._send_share, message, share) for share in shares]
-        ids, failures, delivered = [], [], []
+        ids: list[str | None] = []
+        failures: list[DeliveryError] = []
+        delivered: list[str] = []
         for share, future in zip(shares, futures, strict=True):
             try:
                 ids.append(future.result())
@@ -221,8 +223,8 @@ class SmtpTransport:
         if message.reply_to:
             head["Reply-To"] = message.reply_to
         head["Subject"] = fill(message.subject)
-        for headers in (message.headers, recipient.headers):
-            for name, value in headers.items():
+        for own_headers in (message.headers, recipient.headers):
+            for name, value in own_headers.items():
                 del head[name]  # a recipient's value replaces the message's
                 head[name] = fill(value)
         head["MIME-Version"] = "1.0"

@@ -22,6 +22,7 @@ import zlib
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from typing import cast
 
 import segno
 from pypdf import PdfReader, PdfWriter
@@ -210,8 +211,8 @@ def _write(
     imported = [writer.add_page(page) for page in reader.pages]
     resources = _with_font(imported[0], font, writer)
     base_contents = _contents(imported[0])
-    tree = writer.root_object["/Pages"].get_object()
-    kids = tree["/Kids"]
+    tree = cast(DictionaryObject, writer.root_object["/Pages"].get_object())
+    kids = cast(ArrayObject, tree["/Kids"])
     for number, layer in enumerate(layers):
         pages = imported if number == 0 else [_append(writer, page, kids) for page in imported]
         pages[0][NameObject("/Resources")] = resources
@@ -234,15 +235,18 @@ def _append(writer: PdfWriter, template: DictionaryObject, kids: ArrayObject) ->
 
 def _contents(page: DictionaryObject) -> list[object]:
     contents = page["/Contents"]
-    if isinstance(contents.get_object(), ArrayObject):
-        return list(contents.get_object())
+    target = contents.get_object()
+    if isinstance(target, ArrayObject):
+        return list(target)
     return [contents]
 
 
 def _with_font(page: DictionaryObject, font: object, writer: PdfWriter) -> object:
-    resources = DictionaryObject(page["/Resources"].get_object())
-    fonts = DictionaryObject(resources.get("/Font", DictionaryObject()).get_object())
-    fonts[NameObject(f"/{FONT}")] = font  # type: ignore[assignment]
+    resources = DictionaryObject(cast(DictionaryObject, page["/Resources"].get_object()))
+    fonts = DictionaryObject(
+        cast(DictionaryObject, resources.get("/Font", DictionaryObject()).get_object())
+    )
+    fonts[NameObject(f"/{FONT}")] = font
     resources[NameObject("/Font")] = fonts
     return add(writer, resources)
 
@@ -250,7 +254,7 @@ def _with_font(page: DictionaryObject, font: object, writer: PdfWriter) -> objec
 def _keep_document_properties(reader: PdfReader, writer: PdfWriter, identity: list[bytes]) -> None:
     """Carry over what PDF/X and the print shop read: output intent, XMP metadata, the
     document info (title, dates, PDF/X version) and a file identifier."""
-    root = reader.trailer["/Root"]
+    root = cast(DictionaryObject, reader.trailer["/Root"])
     for key in CATALOG_KEYS:
         if key in root:
             writer.root_object[NameObject(key)] = root[key].clone(writer)

@@ -27,7 +27,7 @@ def render_email(
     """
     context = issue_context(issue, settings, segment=segment, personal=True)
     html = render_template(env, TEMPLATE, context)
-    inlined = premailer.transform(
+    inlined: str = premailer.transform(
         html,
         remove_classes=False,  # the media queries and dark-mode rules select by class
         disable_validation=True,

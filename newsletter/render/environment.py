@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import textwrap
 import traceback
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from datetime import UTC, date, datetime, time, tzinfo
 from pathlib import Path
 from typing import Any
@@ -83,7 +83,7 @@ class _Environment(jinja2.Environment):
         self,
         name: str | jinja2.Template,
         parent: str | None = None,
-        globals: Mapping[str, Any] | None = None,
+        globals: MutableMapping[str, Any] | None = None,
     ) -> jinja2.Template:
         try:
             return super().get_template(name, parent, globals)

@@ -77,10 +77,10 @@ class FontMetrics:
     def __init__(self, path: Path) -> None:
         self.path = path
         font = TTFont(path, lazy=True)
-        self.units = font["head"].unitsPerEm
+        self.units: int = font["head"].unitsPerEm
         self.cmap: dict[int, str] = font.getBestCmap()
         metrics = font["hmtx"].metrics
-        self._advance = {cp: metrics[name][0] for cp, name in self.cmap.items()}
+        self._advance: dict[int, int] = {cp: metrics[name][0] for cp, name in self.cmap.items()}
         self.ascent = font["hhea"].ascent / self.units  # covers accented capitals
         self.descent = -font["hhea"].descent / self.units  # positive
         self.postscript_name = str(font["name"].getDebugName(6) or path.stem)

@@ -71,7 +71,7 @@ def low_resolution(document: weasyprint.Document, images: Mapping[str, str]) -> 
     return warnings
 
 
-class Fetcher(URLFetcher):
+class Fetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships no type information
     """Local files under ``roots`` and data URIs only; images converted for the colour mode."""
 
     def __init__(self, *, roots: tuple[Path, ...], extra_files: tuple[Path, ...], mode: ColorMode):

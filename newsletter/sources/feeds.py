@@ -261,7 +261,12 @@ def _settle(
 
 def _close_when_done(client: httpx.Client, pending: list[Future[_Attempt]]) -> None:
     """Close ``client`` once the abandoned downloads still using it have finished."""
-    threading.Thread(target=lambda: (wait(pending), client.close()), daemon=True).start()
+
+    def close() -> None:
+        wait(pending)
+        client.close()
+
+    threading.Thread(target=close, daemon=True).start()
 
 
 # ---- parsing ---------------------------------------------------------------------------
@@ -354,7 +359,8 @@ def _published(entry: Any) -> datetime | None:
     stamp = entry.get("published_parsed") or entry.get("updated_parsed")
     if not stamp:
         return None
-    return datetime(*stamp[:6], tzinfo=UTC)  # feedparser normalizes dates to UTC
+    year, month, day, hour, minute, second = stamp[:6]
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)  # feedparser: UTC
 
 
 def _utc(moment: datetime) -> datetime:
