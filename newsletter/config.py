@@ -20,7 +20,7 @@ from newsletter.errors import ConfigError
 from newsletter.model import SEGMENTS, Address
 from newsletter.printconfig import PrintConfig
 from newsletter.validation import Strict, check_url, validate
-from newsletter.yamlfile import KeyPath, dotted, line_for, parse_yaml, read_text
+from newsletter.yamlfile import MAX_YAML_CHARS, KeyPath, dotted, line_for, parse_yaml, read_text
 
 Url = Annotated[str, AfterValidator(check_url)]
 Color = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")]
@@ -265,7 +265,7 @@ class Settings:
 def load_config(path: str | Path) -> Settings:
     """Read and validate ``path``; raise ConfigError naming the file, line and key."""
     path = Path(path)
-    text = read_text(path, ConfigError)
+    text = read_text(path, ConfigError, max_bytes=MAX_YAML_CHARS)
     data, lines = parse_yaml(text, path, ConfigError)
     if not isinstance(data, dict):
         raise ConfigError("expected a mapping of settings at the top level", path=path, line=1)

@@ -1,15 +1,123 @@
-"""YAML loading that remembers where each key was, so errors can name the line."""
+"""YAML loading with bounded work that remembers where each key was, so errors name the line.
+
+Config and content files are YAML, and YAML lets a small file stand for a huge one: nine
+levels of anchors and aliases (``&a [*b, *b, …]``) expand to billions of values. Loading
+here counts what a document would expand to *while composing it* (an alias costs what it
+stands for) and refuses a document over ``MAX_NODES`` values, nested deeper than
+``MAX_DEPTH`` or longer than ``MAX_YAML_CHARS`` before any of it is built, so a hostile
+file fails in milliseconds with a one-line error naming its line.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
+from yaml.events import AliasEvent, Event
+from yaml.resolver import Resolver
 
 from newsletter.errors import NewsletterError
 
 KeyPath = tuple[str | int, ...]
+MAX_YAML_CHARS = 256_000
+"""A newsletter.yaml is a few KB; a quarter of a MB is room for hundreds of feeds."""
+MAX_NODES = 50_000
+"""Values a document may stand for, aliases expanded."""
+MAX_DEPTH = 64
+# What YAML allows in a document (its "printable" set); anything else is named by line.
+_NOT_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+class _Refused(Exception):
+    """The document is refused before it is built: too big, too deep, or not printable."""
+
+    def __init__(self, message: str, line: int | None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+class _BoundedComposer(Composer):
+    """PyYAML's composer, keeping a running count of the values composed so far with
+    aliases expanded (an alias adds what its anchor stands for), so a document is refused
+    at the first alias that takes it over the limit."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._depth = 0
+        self._total = 0  # values so far, aliases expanded
+        self._sizes: dict[int, int] = {}  # id(anchored node) -> values it stands for
+
+    # From the parser this composer is mixed with (libyaml's CParser or PyYAML's Parser).
+    peek_event: Callable[[], Event]
+    check_event: Callable[..., bool]
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        event = self.peek_event()
+        line = event.start_mark.line + 1 if event.start_mark else None
+        if self._depth >= MAX_DEPTH:
+            raise _Refused(f"nested more than {MAX_DEPTH} levels deep", line)
+        is_alias = self.check_event(AliasEvent)
+        before = self._total
+        self._depth += 1
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+        if node is None:
+            return None
+        if is_alias:
+            if id(node) not in self._sizes:
+                raise _Refused("an alias refers to the value it is part of", line)
+            self._total += self._sizes[id(node)]
+        else:
+            self._total += 1  # this node; its children were counted as they were composed
+            self._sizes[id(node)] = self._total - before
+        if self._total > MAX_NODES:
+            raise _Refused(
+                f"stands for more than {MAX_NODES:,} values (an alias counts as every value "
+                "it repeats); a newsletter's YAML needs far fewer",
+                line,
+            )
+        return node
+
+
+class _ConstructorWithLines(SafeConstructor):
+    """SafeConstructor whose value errors (a 30 February, an integer of 5,000 digits) name
+    the node's line instead of escaping as a bare ValueError."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, OverflowError, TypeError) as exc:
+            line = node.start_mark.line + 1 if node.start_mark else None
+            reason = str(exc).split("; use sys.set_int_max_str_digits")[0]
+            raise _Refused(f"not a valid value: {reason}", line) from None
+
+
+if getattr(yaml, "__with_libyaml__", False):
+    from yaml._yaml import CParser
+
+    class _Loader(_BoundedComposer, CParser, _ConstructorWithLines, Resolver):
+        """libyaml's parser (fast) under the bounded composer."""
+
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            _BoundedComposer.__init__(self)
+            _ConstructorWithLines.__init__(self)
+            Resolver.__init__(self)
+
+else:  # pragma: no cover - PyYAML built without libyaml
+
+    class _Loader(_BoundedComposer, yaml.SafeLoader, _ConstructorWithLines):  # type: ignore[no-redef]
+        def __init__(self, stream: str) -> None:
+            yaml.SafeLoader.__init__(self, stream)
+            _BoundedComposer.__init__(self)
 
 
 def dotted(path: KeyPath) -> str:
@@ -41,42 +149,76 @@ def parse_yaml(
 ) -> tuple[Any, dict[KeyPath, int]]:
     """Parse ``text``; return the data and a map from key path to 1-based line number.
 
-    A syntax error becomes ``error`` naming the file and line.
+    The empty path ``()`` maps to the document's first line. A syntax error, or a document
+    refused for its size, depth or expansion, becomes ``error`` naming the file and line.
     """
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        _check_printable(text)
+        if len(text) > MAX_YAML_CHARS:
+            cut = text.count("\n", 0, MAX_YAML_CHARS) + 1
+            raise _Refused(f"longer than {MAX_YAML_CHARS:,} characters", cut)
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except _Refused as refused:
+        where = refused.line + line_offset if refused.line else None
+        raise error(refused.message, path=path, line=where) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 + line_offset if mark else None
+        where = mark.line + 1 + line_offset if mark else None
         problem = exc.problem or str(exc)
-        raise error(f"malformed YAML: {problem}", path=path, line=line) from None
+        raise error(f"malformed YAML: {problem}", path=path, line=where) from None
     except yaml.YAMLError as exc:
-        raise error(f"malformed YAML: {exc}", path=path) from None
-    lines: dict[KeyPath, int] = {}
+        raise error(f"malformed YAML: {exc}", path=path, line=1 + line_offset) from None
+    except RecursionError:  # a parser's own recursion, before our depth count sees it
+        raise error("nested too deeply", path=path, line=1 + line_offset) from None
+    lines: dict[KeyPath, int] = {(): 1}
     if node is not None:
+        lines[()] = node.start_mark.line + 1
         _key_lines(node, (), lines)
     if line_offset:
         lines = {k: v + line_offset for k, v in lines.items()}
     return data, lines
 
 
+def _check_printable(text: str) -> None:
+    bad = _NOT_PRINTABLE.search(text)
+    if bad:
+        line = text.count("\n", 0, bad.start()) + 1
+        raise _Refused(f"character U+{ord(bad.group()):04X} is not allowed in YAML", line)
+
+
 def line_for(lines: dict[KeyPath, int], path: KeyPath) -> int | None:
     """The line of ``path``, or of its nearest ancestor that is in the file."""
-    while path:
+    while True:
         if path in lines:
             return lines[path]
+        if not path:
+            return None
         path = path[:-1]
-    return None
 
 
-def read_text(path: Path, error: type[NewsletterError]) -> str:
-    """Read a UTF-8 file, turning OS and decoding errors into ``error`` naming the file."""
+def read_text(path: Path, error: type[NewsletterError], *, max_bytes: int | None = None) -> str:
+    """Read a UTF-8 file, turning OS and decoding errors into ``error`` naming the file.
+
+    With ``max_bytes``, a longer file is refused without being read whole.
+    """
     try:
-        return path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            raw = handle.read() if max_bytes is None else handle.read(max_bytes + 1)
     except FileNotFoundError:
         raise error("file not found", path=path) from None
-    except UnicodeDecodeError as exc:
-        raise error(f"not UTF-8 text (byte {exc.start})", path=path) from None
+    except IsADirectoryError:
+        raise error("is a folder, not a file", path=path) from None
     except OSError as exc:
         raise error(f"cannot read: {exc.strerror}", path=path) from None
+    if max_bytes is not None and len(raw) > max_bytes:
+        raise error(f"larger than {max_bytes:,} bytes", path=path)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise error(f"not UTF-8 text (byte {exc.start})", path=path, line=line) from None

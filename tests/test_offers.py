@@ -100,7 +100,7 @@ def test_missing_and_unknown_keys_are_all_reported(content: Path) -> None:
     write(content, "neighbor.yaml", VALID.replace("title:", "titel:"))
     lines = error_from(content).all_lines()
     assert "content/offers/neighbor.yaml:1: titel: unknown key" in lines
-    assert "content/offers/neighbor.yaml: title: required key is missing" in lines
+    assert "content/offers/neighbor.yaml:1: title: required key is missing" in lines
 
 
 def test_unknown_segment_is_an_error(content: Path) -> None:

@@ -21,6 +21,8 @@ from newsletter.model import SEGMENTS
 from newsletter.yamlfile import KeyPath, parse_yaml, read_text
 
 MARKDOWN_EXTENSIONS = ("tables", "smarty", "sane_lists", "fenced_code")
+MAX_CONTENT_BYTES = 2_000_000
+"""An editorial is a few KB of Markdown; a file of megabytes is a mistake (or worse)."""
 _FENCE = re.compile(r"^(---|\.\.\.)\s*$")  # YAML allows '...' to end a document too
 
 
@@ -89,12 +91,12 @@ def front_matter(text: str, path: Path) -> tuple[dict[str, Any], str, int]:
     return parsed.data, parsed.body, parsed.body_offset
 
 
-def read_content(path: Path, shown: str) -> str:
+def read_content(path: Path, shown: str, *, max_bytes: int = MAX_CONTENT_BYTES) -> str:
     """The UTF-8 text of a content file; problems raise ContentError naming ``shown``."""
     try:
-        return read_text(path, ContentError)
+        return read_text(path, ContentError, max_bytes=max_bytes)
     except ContentError as exc:
-        raise ContentError(exc.message, path=shown) from None
+        raise ContentError(exc.message, path=shown, line=exc.line) from None
 
 
 def raise_all(problems: list[ContentError]) -> None:

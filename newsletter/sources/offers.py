@@ -32,7 +32,7 @@ from newsletter.sources.markup import (
     read_content,
 )
 from newsletter.validation import Strict, check_url, validate
-from newsletter.yamlfile import line_for, parse_yaml
+from newsletter.yamlfile import MAX_YAML_CHARS, line_for, parse_yaml
 
 DEFAULT_SEGMENTS = ("client", "partner")
 """Prospects have no one to refer yet, so by default they do not see the offer."""
@@ -119,7 +119,8 @@ def _validity(offer: Offer) -> str:
 
 def _load(path: Path, content_dir: Path) -> Offer:
     shown = content_path(path, content_dir)
-    data, lines = parse_yaml(read_content(path, shown), shown, ContentError)
+    text = read_content(path, shown, max_bytes=MAX_YAML_CHARS)
+    data, lines = parse_yaml(text, shown, ContentError)
     if not isinstance(data, dict):
         raise ContentError("expected a mapping of offer keys", path=shown, line=1)
     offer = validate(OfferFile, data, path=shown, lines=lines, error=ContentError)

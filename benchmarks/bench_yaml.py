@@ -1,0 +1,82 @@
+"""Benchmark: how long hostile YAML takes to be refused. Target: each well under 1 s (the
+issue that prompted the bounds saw 31 s and 3.4 GB for a nine-level alias bomb in
+newsletter.yaml, 10 s and 1.6 GB for seven levels in front matter). Prints the median of
+RUNS runs, and the sample config's load time for comparison.
+
+    .venv/bin/python benchmarks/bench_yaml.py
+"""
+
+from __future__ import annotations
+
+import contextlib
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from newsletter.config import load_config  # noqa: E402
+from newsletter.errors import NewsletterError  # noqa: E402
+from newsletter.sources.markup import parse_front_matter  # noqa: E402
+from newsletter.yamlfile import MAX_YAML_CHARS  # noqa: E402
+
+RUNS = 21
+TARGET = 1.0
+
+
+def alias_bomb(levels: int) -> str:
+    lines = ["l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    for n in range(1, levels + 1):
+        lines.append(f"l{n}: &l{n} [" + ", ".join([f"*l{n - 1}"] * 9) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def median_of(action: Callable[[], object]) -> float:
+    timings = []
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        with contextlib.suppress(NewsletterError):  # hostile cases are meant to fail
+            action()
+        timings.append(time.perf_counter() - started)
+    return statistics.median(timings)
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        bomb = folder / "bomb.yaml"
+        bomb.write_text((REPO / "newsletter.yaml").read_text() + alias_bomb(9))
+        widest = folder / "widest.yaml"  # just under the cap: one flow list of aliases
+        anchor = "a: &a [" + ", ".join(["x"] * 5000) + "]\nb: ["
+        widest.write_text(anchor + ", ".join(["*a"] * ((MAX_YAML_CHARS - 30_000) // 4)) + "]\n")
+        feeds = folder / "feeds.yaml"  # valid, near the cap: the sample with 1,800 feeds
+        feed = "  - {{name: Feed {n}, url: 'https://example.com/{n}', section: local-news}}\n"
+        head = (REPO / "newsletter.yaml").read_text().split("\nfeeds:\n")[0]  # feeds: last
+        feeds.write_text(head + "\nfeeds:\n" + "".join(feed.format(n=n) for n in range(1800)))
+        load_config(feeds)  # must load: it measures the cost of a valid file
+        deep = folder / "deep.yaml"
+        deep.write_text("[" * 100_000)
+        front = "---\ntitle: Hi\n" + alias_bomb(7) + "---\nBody\n"
+        cases: dict[str, Callable[[], object]] = {
+            "sample newsletter.yaml (valid)": lambda: load_config(REPO / "newsletter.yaml"),
+            "newsletter.yaml + 9-level alias bomb": lambda: load_config(bomb),
+            "256 KB of aliases to a 5,000-item list": lambda: load_config(widest),
+            "near-cap valid config, 1,800 feeds": lambda: load_config(feeds),
+            "100,000 nested brackets": lambda: load_config(deep),
+            "front matter, 7-level alias bomb": lambda: parse_front_matter(front, Path("b.md")),
+        }
+        worst = 0.0
+        for name, action in cases.items():
+            median = median_of(action)
+            worst = max(worst, median)
+            print(f"yaml: {name}: median {median * 1000:.1f} ms of {RUNS} runs")
+    if worst > TARGET:
+        sys.exit(f"yaml benchmark over its {TARGET:.0f} s target")
+
+
+if __name__ == "__main__":
+    main()
