@@ -8,6 +8,8 @@ mocked. Use it as a context manager or through the ``fake_sendgrid`` fixture:
         server.rate_limit_next = 1       # the next request gets 429
         server.fail_next, server.fail_status = 2, 503
         server.drop_next = 1             # read the request, then close without answering
+        server.hold_request = 3          # accept the 3rd mail request, then hold the answer
+        server.held.wait(); ...; server.release.set()
         ...
         assert [r.email for r in server.accepted] == [...]
 
@@ -81,6 +83,11 @@ class FakeSendGrid:
     fail_status: int = 500
     drop_next: int = 0  # read the next N requests fully, then close without a response
     delay: float = 0.0  # seconds to wait before answering each request
+    # Accept the Nth mail-send request (1-based; 0 = none), then hold its answer until
+    # ``release`` is set: the sender waits with that batch in flight, the case nobody can
+    # settle afterwards. ``held`` is set once it is accepted, ``held_id`` is its message id.
+    hold_request: int = 0
+    hold_limit: float = 30.0  # seconds a held answer waits at most for ``release``
     # False keeps only addresses and counts (benchmarks send a million recipients).
     keep_details: bool = True
     accepted: list[Accepted] = field(default_factory=list)
@@ -95,6 +102,10 @@ class FakeSendGrid:
         self.lock = threading.Lock()
         self._ids = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
+        self.held = threading.Event()
+        self.release = threading.Event()
+        self.held_id: str | None = None
+        self._mail_requests = 0
         self._thread: threading.Thread | None = None
 
     @property
@@ -126,6 +137,7 @@ class FakeSendGrid:
 
     def __exit__(self, *exc: object) -> None:
         assert self._server is not None and self._thread is not None
+        self.release.set()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
@@ -140,7 +152,23 @@ class FakeSendGrid:
                     return name
         return None
 
+    def emails_of(self, message_id: str | None) -> list[str]:
+        """The recipients accepted under ``message_id``, sorted."""
+        with self.lock:
+            return sorted(a.email for a in self.accepted if a.message_id == message_id)
+
     def _record(self, body: dict[str, Any]) -> str:
+        message_id = self._accept(body)
+        with self.lock:
+            self._mail_requests += 1
+            hold = self._mail_requests == self.hold_request
+        if hold:
+            self.held_id = message_id
+            self.held.set()
+            self.release.wait(self.hold_limit)
+        return message_id
+
+    def _accept(self, body: dict[str, Any]) -> str:
         sandbox = bool(body.get("mail_settings", {}).get("sandbox_mode", {}).get("enable"))
         with self.lock:
             message_id = f"fake-{next(self._ids):06d}"

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
+import sqlite3
+import stat
 import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from newsletter.deliver.ledger import Ledger, LedgerError
+from newsletter.deliver.ledger import Ledger, LedgerError, LedgerRun
+from newsletter.locks import LockBusy
 
 REPO = Path(__file__).resolve().parent.parent
 ISSUE = "2025-05"
@@ -26,6 +31,12 @@ def ledger(tmp_path: Path) -> Iterator[Ledger]:
         yield opened
 
 
+@pytest.fixture
+def run(ledger: Ledger) -> Iterator[LedgerRun]:
+    with ledger.run(purpose="send a test issue") as held:
+        yield held
+
+
 def test_new_ledger_creates_its_folder_and_counts_nothing(tmp_path: Path) -> None:
     with Ledger(tmp_path / "state" / "sub" / "ledger.sqlite3") as ledger:
         assert ledger.counts(ISSUE) == {
@@ -34,6 +45,7 @@ def test_new_ledger_creates_its_folder_and_counts_nothing(tmp_path: Path) -> Non
             "sent": 0,
             "uncertain": 0,
             "failed": 0,
+            "rejected": 0,
         }
     assert (tmp_path / "state" / "sub" / "ledger.sqlite3").exists()
 
@@ -43,16 +55,18 @@ def test_ledger_uses_wal_and_full_sync(ledger: Ledger) -> None:
     assert ledger._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
 
 
-def test_sent_batch_is_listed_as_sent_with_normalized_emails(ledger: Ledger) -> None:
-    ledger.mark_in_flight(ISSUE, ["A@Example.com ", "b@example.com"], "b1")
-    assert ledger.mark_sent(ISSUE, "b1", "msg-1") == 2
+def test_sent_batch_is_listed_as_sent_with_normalized_emails(
+    ledger: Ledger, run: LedgerRun
+) -> None:
+    run.mark_in_flight(ISSUE, ["A@Example.com ", "b@example.com"], "b1")
+    assert run.mark_sent(ISSUE, "b1", "msg-1") == 2
     assert ledger.sent(ISSUE) == {"a@example.com", "b@example.com"}
     assert ledger.counts(ISSUE)["sent"] == 2
 
 
-def test_times_and_message_id_are_recorded(ledger: Ledger) -> None:
-    ledger.mark_in_flight(ISSUE, ["a@example.com"], "b1")
-    ledger.mark_sent(ISSUE, "b1", "msg-1")
+def test_times_and_message_id_are_recorded(ledger: Ledger, run: LedgerRun) -> None:
+    run.mark_in_flight(ISSUE, ["a@example.com"], "b1")
+    run.mark_sent(ISSUE, "b1", "msg-1")
     row = ledger._db.execute(
         "SELECT batch, message_id, created_at, sent_at FROM sends WHERE email = ?",
         ("a@example.com",),
@@ -60,60 +74,72 @@ def test_times_and_message_id_are_recorded(ledger: Ledger) -> None:
     assert row == ("b1", "msg-1", "2025-05-01T09:30:00.000+00:00", "2025-05-01T09:30:00.000+00:00")
 
 
-def test_issues_are_kept_apart(ledger: Ledger) -> None:
-    ledger.mark_in_flight(ISSUE, ["a@example.com"], "b1")
-    ledger.mark_sent(ISSUE, "b1", None)
+def test_issues_are_kept_apart(ledger: Ledger, run: LedgerRun) -> None:
+    run.mark_in_flight(ISSUE, ["a@example.com"], "b1")
+    run.mark_sent(ISSUE, "b1", None)
     assert ledger.sent("2025-06") == set()
-    ledger.mark_in_flight("2025-06", ["a@example.com"], "b1")  # next month: allowed
+    run.mark_in_flight("2025-06", ["a@example.com"], "b1")  # next month: allowed
 
 
-def test_marking_a_sent_recipient_in_flight_again_is_refused(ledger: Ledger) -> None:
-    ledger.mark_in_flight(ISSUE, ["a@example.com"], "b1")
-    ledger.mark_sent(ISSUE, "b1", None)
+def test_marking_a_sent_recipient_in_flight_again_is_refused(
+    ledger: Ledger, run: LedgerRun
+) -> None:
+    run.mark_in_flight(ISSUE, ["a@example.com"], "b1")
+    run.mark_sent(ISSUE, "b1", None)
     with pytest.raises(LedgerError, match=r"a@example\.com"):
-        ledger.mark_in_flight(ISSUE, ["c@example.com", "A@example.com"], "b2")
+        run.mark_in_flight(ISSUE, ["c@example.com", "A@example.com"], "b2")
     # The whole batch was rolled back, not just the offender.
     assert ledger.counts(ISSUE)["in_flight"] == 0
 
 
-def test_reusing_a_batch_id_still_in_flight_is_refused(ledger: Ledger) -> None:
-    ledger.mark_in_flight(ISSUE, ["a@example.com"], "b1")
+def test_reusing_a_batch_id_still_in_flight_is_refused(run: LedgerRun) -> None:
+    run.mark_in_flight(ISSUE, ["a@example.com"], "b1")
     with pytest.raises(LedgerError, match="already in flight"):
-        ledger.mark_in_flight(ISSUE, ["b@example.com"], "b1")
+        run.mark_in_flight(ISSUE, ["b@example.com"], "b1")
 
 
-def test_failed_batch_is_retryable(ledger: Ledger) -> None:
-    ledger.mark_in_flight(ISSUE, ["a@example.com"], "b1")
-    assert ledger.mark_failed(ISSUE, "b1", "503 try later") == 1
+def test_failed_batch_is_retryable(ledger: Ledger, run: LedgerRun) -> None:
+    run.mark_in_flight(ISSUE, ["a@example.com"], "b1")
+    assert run.mark_failed(ISSUE, "b1", "503 try later") == 1
     assert ledger.counts(ISSUE)["failed"] == 1
-    ledger.mark_in_flight(ISSUE, ["a@example.com"], "b2")
-    ledger.mark_sent(ISSUE, "b2", "msg-2")
+    run.mark_in_flight(ISSUE, ["a@example.com"], "b2")
+    run.mark_sent(ISSUE, "b2", "msg-2")
     assert ledger.sent(ISSUE) == {"a@example.com"}
 
 
-def test_recover_turns_in_flight_into_uncertain(ledger: Ledger) -> None:
-    ledger.mark_in_flight(ISSUE, ["b@example.com", "a@example.com"], "b1")
-    assert ledger.recover(ISSUE) == ["a@example.com", "b@example.com"]
-    assert ledger.uncertain(ISSUE) == {"a@example.com", "b@example.com"}
-    assert ledger.recover(ISSUE) == []
+def test_recover_turns_a_finished_runs_rows_in_flight_into_uncertain(ledger: Ledger) -> None:
+    with ledger.run(purpose="send") as first:
+        first.mark_in_flight(ISSUE, ["b@example.com", "a@example.com"], "b1")
+    with ledger.run(purpose="send") as second:
+        assert second.recover(ISSUE) == ["a@example.com", "b@example.com"]
+        assert ledger.uncertain(ISSUE) == {"a@example.com", "b@example.com"}
+        assert second.recover(ISSUE) == []
+
+
+def test_recover_leaves_the_runs_own_batches_in_flight(ledger: Ledger, run: LedgerRun) -> None:
+    run.mark_in_flight(ISSUE, ["a@example.com"], "b1")
+    assert run.recover(ISSUE) == []
+    assert ledger.in_flight(ISSUE) == {"a@example.com"}
 
 
 def test_uncertain_recipients_are_not_resent_until_released(ledger: Ledger) -> None:
-    ledger.mark_in_flight(ISSUE, ["a@example.com"], "b1")
-    ledger.recover(ISSUE)
-    with pytest.raises(LedgerError):
-        ledger.mark_in_flight(ISSUE, ["a@example.com"], "b2")
-    assert ledger.release_uncertain(ISSUE) == 1
-    ledger.mark_in_flight(ISSUE, ["a@example.com"], "b2")
-    ledger.mark_sent(ISSUE, "b2", None)
+    with ledger.run(purpose="send") as killed:
+        killed.mark_in_flight(ISSUE, ["a@example.com"], "b1")
+    with ledger.run(purpose="send") as run:
+        run.recover(ISSUE)
+        with pytest.raises(LedgerError):
+            run.mark_in_flight(ISSUE, ["a@example.com"], "b2")
+        assert run.release_uncertain(ISSUE) == 1
+        run.mark_in_flight(ISSUE, ["a@example.com"], "b2")
+        run.mark_sent(ISSUE, "b2", None)
     assert ledger.sent(ISSUE) == {"a@example.com"}
     assert ledger.uncertain(ISSUE) == set()
 
 
-def test_mark_sent_only_touches_its_own_batch(ledger: Ledger) -> None:
-    ledger.mark_in_flight(ISSUE, ["a@example.com"], "b1")
-    ledger.mark_in_flight(ISSUE, ["b@example.com"], "b2")
-    ledger.mark_sent(ISSUE, "b2", None)
+def test_mark_sent_only_touches_its_own_batch(ledger: Ledger, run: LedgerRun) -> None:
+    run.mark_in_flight(ISSUE, ["a@example.com"], "b1")
+    run.mark_in_flight(ISSUE, ["b@example.com"], "b2")
+    run.mark_sent(ISSUE, "b2", None)
     assert ledger.sent(ISSUE) == {"b@example.com"}
     assert ledger.counts(ISSUE)["in_flight"] == 1
 
@@ -127,17 +153,20 @@ from newsletter.deliver.ledger import Ledger
 
 path, stage = Path(sys.argv[1]), sys.argv[2]
 ledger = Ledger(path)
-ledger.mark_in_flight("2025-05", ["done@example.com"], "b0")
-ledger.mark_sent("2025-05", "b0", "msg-0")
-ledger.mark_in_flight("2025-05", ["a@example.com", "b@example.com"], "b1")
-if stage == "after-sent":
-    ledger.mark_sent("2025-05", "b1", "msg-1")
-print("ready", flush=True)
-time.sleep(60)
+with ledger.run(purpose="send 2025-05") as run:
+    run.mark_in_flight("2025-05", ["done@example.com"], "b0")
+    run.mark_sent("2025-05", "b0", "msg-0")
+    run.mark_in_flight("2025-05", ["a@example.com", "b@example.com"], "b1")
+    if stage == "after-sent":
+        run.mark_sent("2025-05", "b1", "msg-1")
+    print("ready", flush=True)
+    time.sleep(60)
 """
 
 
-def _run_and_kill(path: Path, stage: str) -> None:
+@contextmanager
+def holding_child(path: Path, stage: str) -> Iterator[subprocess.Popen[str]]:
+    """A process that holds a run on the ledger at ``path`` (``stage`` says how far it got)."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     child = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(_CHILD), str(path), stage],
@@ -148,8 +177,7 @@ def _run_and_kill(path: Path, stage: str) -> None:
     try:
         assert child.stdout is not None
         assert child.stdout.readline().strip() == "ready"
-        child.send_signal(signal.SIGKILL)
-        assert child.wait(timeout=10) == -signal.SIGKILL
+        yield child
     finally:
         if child.poll() is None:
             child.kill()
@@ -158,11 +186,17 @@ def _run_and_kill(path: Path, stage: str) -> None:
             child.stdout.close()
 
 
+def _run_and_kill(path: Path, stage: str) -> None:
+    with holding_child(path, stage) as child:
+        child.send_signal(signal.SIGKILL)
+        assert child.wait(timeout=10) == -signal.SIGKILL
+
+
 def test_kill_between_in_flight_and_sent_leaves_the_batch_uncertain(tmp_path: Path) -> None:
     path = tmp_path / "state" / "ledger.sqlite3"
     _run_and_kill(path, "in-flight")
-    with Ledger(path) as ledger:
-        assert ledger.recover(ISSUE) == ["a@example.com", "b@example.com"]
+    with Ledger(path) as ledger, ledger.run(purpose="send 2025-05") as run:
+        assert run.recover(ISSUE) == ["a@example.com", "b@example.com"]
         assert ledger.sent(ISSUE) == {"done@example.com"}
         assert ledger.uncertain(ISSUE) == {"a@example.com", "b@example.com"}
 
@@ -170,15 +204,69 @@ def test_kill_between_in_flight_and_sent_leaves_the_batch_uncertain(tmp_path: Pa
 def test_kill_after_sent_keeps_the_batch_sent(tmp_path: Path) -> None:
     path = tmp_path / "state" / "ledger.sqlite3"
     _run_and_kill(path, "after-sent")
-    with Ledger(path) as ledger:
-        assert ledger.recover(ISSUE) == []
+    with Ledger(path) as ledger, ledger.run(purpose="send 2025-05") as run:
+        assert run.recover(ISSUE) == []
         assert ledger.sent(ISSUE) == {"done@example.com", "a@example.com", "b@example.com"}
 
 
-def test_having_answers_for_the_asked_addresses_only(ledger: Ledger) -> None:
-    ledger.mark_in_flight(ISSUE, ["a@example.com", "b@example.com"], "b1")
-    ledger.mark_sent(ISSUE, "b1", "m1")
-    ledger.mark_in_flight(ISSUE, ["c@example.com"], "b2")
+def test_a_second_run_is_refused_at_once_naming_the_running_one(tmp_path: Path) -> None:
+    path = tmp_path / "state" / "ledger.sqlite3"
+    with holding_child(path, "in-flight") as child, Ledger(path) as ledger:
+        with pytest.raises(LockBusy) as refused, ledger.run(purpose="send 2025-06"):
+            pytest.fail("a second run got the ledger")
+        assert refused.value.holder is not None
+        assert refused.value.holder.pid == child.pid
+        message = refused.value.message
+        assert f"pid {child.pid} on {socket.gethostname()}, since 20" in message
+        assert message.startswith("cannot send 2025-06: send 2025-05 (")
+        # The running send's rows are untouched: still in flight, not uncertain.
+        assert ledger.in_flight(ISSUE) == {"a@example.com", "b@example.com"}
+        assert ledger.uncertain(ISSUE) == set()
+
+
+def test_ledger_files_are_readable_by_their_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "state" / "ledger.sqlite"
+    with Ledger(path) as ledger, ledger.run(purpose="send") as run:
+        run.mark_in_flight(ISSUE, ["a@example.com"], "b1")
+        modes = {
+            p.name: stat.S_IMODE(p.stat().st_mode)
+            for p in path.parent.iterdir()
+            if "ledger" in p.name
+        }
+    assert modes["ledger.sqlite"] == 0o600
+    assert modes["ledger.sqlite-wal"] == 0o600
+
+
+def test_a_ledger_from_before_run_ids_keeps_its_rows_and_recovers_them(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite"
+    old = sqlite3.connect(path)
+    old.executescript(
+        """
+        CREATE TABLE sends (
+            issue TEXT NOT NULL, email TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN
+                ('pending', 'in_flight', 'sent', 'uncertain', 'failed')),
+            batch TEXT, message_id TEXT, error TEXT, attempts INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL, updated_at TEXT NOT NULL, sent_at TEXT,
+            PRIMARY KEY (issue, email)) WITHOUT ROWID;
+        INSERT INTO sends VALUES ('2025-05', 'a@example.com', 'sent', 'b1', 'm1', NULL, 1,
+                                  't', 't', 't');
+        INSERT INTO sends VALUES ('2025-05', 'b@example.com', 'in_flight', 'b2', NULL, NULL, 1,
+                                  't', 't', NULL);
+        """
+    )
+    old.close()
+    path.chmod(0o644)
+    with Ledger(path) as ledger, ledger.run(purpose="send") as run:
+        assert ledger.sent(ISSUE) == {"a@example.com"}
+        assert run.recover(ISSUE) == ["b@example.com"]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_having_answers_for_the_asked_addresses_only(ledger: Ledger, run: LedgerRun) -> None:
+    run.mark_in_flight(ISSUE, ["a@example.com", "b@example.com"], "b1")
+    run.mark_sent(ISSUE, "b1", "m1")
+    run.mark_in_flight(ISSUE, ["c@example.com"], "b2")
     many = [f"x{n}@example.com" for n in range(2000)] + ["a@example.com", "c@example.com"]
     assert ledger.having(ISSUE, many, ["sent"]) == {"a@example.com"}
     assert ledger.having(ISSUE, many, ["sent", "in_flight"]) == {"a@example.com", "c@example.com"}

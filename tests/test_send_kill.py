@@ -17,7 +17,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,33 +42,6 @@ HOLD_REQUEST = 6  # the 2nd partner batch: 25 sent before it, 20 still to go aft
 DEADLINE = 20.0  # seconds; generous upper bounds, never waited out when all goes well
 
 
-class HoldingSendGrid(FakeSendGrid):
-    """The fake server, holding its answer to request ``hold_request`` once it accepted it."""
-
-    def __init__(self, hold_request: int) -> None:
-        super().__init__()
-        self.hold_request = hold_request
-        self.held = threading.Event()  # set when the held request was accepted
-        self.release = threading.Event()  # set to let the held answer go out
-        self.held_id: str | None = None
-        self._mail_requests = 0
-
-    def _record(self, body: dict[str, Any]) -> str:
-        message_id = super()._record(body)
-        with self.lock:
-            self._mail_requests += 1
-            hold = self._mail_requests == self.hold_request
-        if hold:
-            self.held_id = message_id
-            self.held.set()
-            self.release.wait(DEADLINE)
-        return message_id
-
-    def emails_of(self, message_id: str | None) -> list[str]:
-        with self.lock:
-            return sorted(a.email for a in self.accepted if a.message_id == message_id)
-
-
 # -- the built sample project, built once per module and copied for each test -----------
 
 
@@ -90,12 +62,9 @@ def project(built_sample: Path, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def holding_sendgrid() -> Iterator[HoldingSendGrid]:
-    with HoldingSendGrid(HOLD_REQUEST) as server:
-        try:
-            yield server
-        finally:
-            server.release.set()
+def holding_sendgrid() -> Iterator[FakeSendGrid]:
+    with FakeSendGrid(hold_request=HOLD_REQUEST, hold_limit=DEADLINE) as server:
+        yield server
 
 
 # -- helpers ------------------------------------------------------------------------------
@@ -160,7 +129,7 @@ def write_synthetic_subscribers(project: Path) -> list[str]:
     return addresses
 
 
-def kill_mid_send(project: Path, server: HoldingSendGrid) -> None:
+def kill_mid_send(project: Path, server: FakeSendGrid) -> None:
     """Run the send in a child process and SIGKILL it while the server holds a batch."""
     args = [str(project), MONTH, server.base_url, API_KEY, str(BATCH)]
     child = subprocess.Popen(
@@ -202,7 +171,7 @@ def test_send_over_sendgrid_reaches_every_email_subscriber_once(
 
 
 def test_send_killed_mid_way_resumes_without_duplicates(
-    project: Path, holding_sendgrid: HoldingSendGrid
+    project: Path, holding_sendgrid: FakeSendGrid
 ) -> None:
     server = holding_sendgrid
     everyone = write_synthetic_subscribers(project)
@@ -225,7 +194,7 @@ def test_send_killed_mid_way_resumes_without_duplicates(
 
 
 def test_resend_uncertain_after_a_kill_resends_only_the_in_flight_batch(
-    project: Path, holding_sendgrid: HoldingSendGrid
+    project: Path, holding_sendgrid: FakeSendGrid
 ) -> None:
     server = holding_sendgrid
     everyone = write_synthetic_subscribers(project)

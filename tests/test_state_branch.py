@@ -108,8 +108,9 @@ def test_a_rerun_in_a_fresh_checkout_resumes_the_send_without_duplicates(
     assert "sent 5 " in send(first, fake_sendgrid, "--limit", "5")
     killed = Ledger(first / "state" / "ledger.sqlite")
     cut_off = an_unsent_subscriber(first, killed.sent(MONTH))
-    killed.mark_in_flight(MONTH, [cut_off], batch="killed")
-    assert f"state: {MONTH}" in saved(first, "--month", MONTH)
+    with killed.run(purpose=f"send {MONTH}") as run:
+        run.mark_in_flight(MONTH, [cut_off], batch="killed")
+        assert f"state: {MONTH}" in saved(first, "--month", MONTH)
     killed.close()
     assert set(git(origin, "ls-tree", "--name-only", "state").split()) == {
         "README.md",
@@ -163,9 +164,9 @@ def test_a_save_never_overwrites_a_branch_that_moved_since_the_restore(
     restored(one)
     restored(two)
     for checkout, email in ((one, "a@example.com"), (two, "b@example.com")):
-        with Ledger(checkout / "state" / "ledger.sqlite") as ledger:
-            ledger.mark_in_flight(MONTH, [email], batch="1")
-            ledger.mark_sent(MONTH, "1", "id")
+        with Ledger(checkout / "state" / "ledger.sqlite") as ledger, ledger.run("send") as run:
+            run.mark_in_flight(MONTH, [email], batch="1")
+            run.mark_sent(MONTH, "1", "id")
     saved(one)
     result = state_branch(two, "save")
     assert result.returncode == 1
@@ -189,8 +190,8 @@ def test_restore_refuses_to_overwrite_a_ledger(tmp_path: Path, origin: Path) -> 
 def test_saving_an_unchanged_ledger_makes_no_commit(tmp_path: Path, origin: Path) -> None:
     checkout = fresh_checkout(tmp_path, "run", origin)
     restored(checkout)
-    with Ledger(checkout / "state" / "ledger.sqlite") as ledger:
-        ledger.mark_in_flight(MONTH, ["a@example.com"], batch="1")
+    with Ledger(checkout / "state" / "ledger.sqlite") as ledger, ledger.run("send") as run:
+        run.mark_in_flight(MONTH, ["a@example.com"], batch="1")
     saved(checkout)
     head = git(origin, "rev-parse", "state")
     assert "already up to date" in saved(checkout)

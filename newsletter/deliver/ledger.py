@@ -5,7 +5,7 @@ One SQLite row per (issue, normalized recipient email)::
     pending ──mark_in_flight──► in_flight ──mark_sent──► sent
        ▲                          │  │
        │                          │  └──mark_failed──► failed ──mark_in_flight──► …
-       │                          └──recover (a killed run left it)──► uncertain
+       │                          └──recover (its run is gone)──► uncertain
        └─────────────release_uncertain (--resend-uncertain)──────────────┘
 
 A batch is marked in flight and *committed* before it goes out, and marked sent once the
@@ -14,12 +14,21 @@ can tell whether the provider got the batch, so its recipients become ``uncertai
 are resent only when the user asks for it. WAL with ``synchronous=FULL`` makes every
 commit durable before the call returns, so a kill at any point keeps every committed state.
 
-Only one send may run per ledger at a time: :meth:`Ledger.recover` treats every row in
-flight as left over by a dead run.
+One send per ledger at a time: every change goes through a :class:`LedgerRun`, which
+holds the ledger's lock (:func:`newsletter.locks.locked`, an ``flock`` the kernel drops
+when its holder dies, SIGKILL included) and stamps its run id on every row it puts in
+flight. A second send is refused at once, naming the running one, and changes nothing.
+Since the lock is held, a row in flight under another run id was left by a run that is
+provably gone: only those rows are recovered as uncertain.
+
+The file is created 0600 (it lists who was emailed); SQLite gives its WAL and shared
+memory files the same mode.
 """
 
 from __future__ import annotations
 
+import os
+import secrets
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -28,18 +37,21 @@ from pathlib import Path
 from types import TracebackType
 
 from newsletter.deliver.transport import DeliveryError
+from newsletter.locks import locked
 
-STATUSES = ("pending", "in_flight", "sent", "uncertain", "failed")
+STATUSES = ("pending", "in_flight", "sent", "uncertain", "failed", "rejected")
 RETRYABLE = ("pending", "failed")
 _PER_QUERY = 900  # addresses per IN (...) query, under SQLite's oldest variable limit
+SCHEMA_VERSION = 2  # PRAGMA user_version; 0 is the first ledger (no run ids)
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS sends (
+_TABLE = """
+CREATE TABLE {name} (
     issue       TEXT NOT NULL,
     email       TEXT NOT NULL,
     status      TEXT NOT NULL CHECK (status IN
-                    ('pending', 'in_flight', 'sent', 'uncertain', 'failed')),
+                    ('pending', 'in_flight', 'sent', 'uncertain', 'failed', 'rejected')),
     batch       TEXT,
+    run         TEXT,
     message_id  TEXT,
     error       TEXT,
     attempts    INTEGER NOT NULL DEFAULT 0,
@@ -47,12 +59,16 @@ CREATE TABLE IF NOT EXISTS sends (
     updated_at  TEXT NOT NULL,
     sent_at     TEXT,
     PRIMARY KEY (issue, email)
-) WITHOUT ROWID;
--- Batch updates name this index (INDEXED BY): without statistics SQLite's planner would
--- rather scan the whole issue by primary key, which makes a send quadratic in its size.
-CREATE INDEX IF NOT EXISTS sends_batch ON sends (issue, batch);
-CREATE INDEX IF NOT EXISTS sends_status ON sends (issue, status);
+) WITHOUT ROWID
 """
+# Batch updates name this index (INDEXED BY): without statistics SQLite's planner would
+# rather scan the whole issue by primary key, which makes a send quadratic in its size.
+_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS sends_batch ON sends (issue, batch)",
+    "CREATE INDEX IF NOT EXISTS sends_status ON sends (issue, status)",
+)
+_V0_COLUMNS = "issue, email, status, batch, message_id, error, attempts, created_at, "
+_V0_COLUMNS += "updated_at, sent_at"
 
 
 class LedgerError(DeliveryError):
@@ -71,22 +87,23 @@ def utc_now() -> datetime:
 class Ledger:
     """The send ledger in the SQLite file at ``path`` (created with its folder if missing).
 
-    ``clock`` returns an aware datetime; tests inject a fixed one.
+    Queries need no lock (a dry run reads while a send runs); changes go through
+    :meth:`run`. ``clock`` returns an aware datetime; tests inject a fixed one.
     """
 
     def __init__(self, path: Path, *, clock: Callable[[], datetime] = utc_now) -> None:
         self.path = path
         self._clock = clock
-        path.parent.mkdir(parents=True, exist_ok=True)
         try:
+            _create_private(path)
             # isolation_level=None: we issue BEGIN/COMMIT ourselves, so it is plain when
             # a state is on disk.
             self._db = sqlite3.connect(path, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA busy_timeout=5000")
-            self._db.executescript(_SCHEMA)
-        except sqlite3.Error as exc:
+            self._migrate()
+        except (sqlite3.Error, OSError) as exc:
             raise LedgerError(f"cannot open the send ledger: {exc}", path=path) from None
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -105,120 +122,15 @@ class Ledger:
     ) -> None:
         self.close()
 
-    # -- transitions -------------------------------------------------------------------
+    @contextmanager
+    def run(self, purpose: str) -> Iterator[LedgerRun]:
+        """Hold the ledger for one send (``purpose`` names it to anyone refused).
 
-    def mark_in_flight(self, issue: str, emails: Iterable[str], batch: str) -> None:
-        """Record that ``batch`` is about to go to ``emails``; committed when this returns.
-
-        Raises LedgerError, changing nothing, if an address is already sent, uncertain or
-        in flight, or if ``batch`` is already in flight: the caller must skip those.
+        Raises :class:`newsletter.locks.LockBusy` at once, naming the holder (pid, host,
+        start time), when another send holds it; nothing is changed then.
         """
-        keys = list(dict.fromkeys(normalize(e) for e in emails))
-        now = self._now()
-        with self._transaction():
-            busy = self._db.execute(
-                "SELECT 1 FROM sends INDEXED BY sends_batch "
-                "WHERE issue = ? AND batch = ? AND status = 'in_flight'",
-                (issue, batch),
-            ).fetchone()
-            if busy:
-                raise LedgerError(f"batch {batch!r} of {issue} is already in flight")
-            cursor = self._db.executemany(
-                """
-                INSERT INTO sends (issue, email, status, batch, attempts, created_at,
-                                   updated_at)
-                VALUES (?, ?, 'in_flight', ?, 1, ?, ?)
-                ON CONFLICT (issue, email) DO UPDATE SET
-                    status = 'in_flight', batch = excluded.batch, error = NULL,
-                    message_id = NULL, attempts = attempts + 1,
-                    updated_at = excluded.updated_at
-                WHERE status IN ('pending', 'failed')
-                """,
-                [(issue, key, batch, now, now) for key in keys],
-            )
-            if cursor.rowcount != len(keys):
-                # Rare path: name the offenders, then roll the whole batch back.
-                blocked = [key for key in keys if self._row(issue, key) != ("in_flight", batch)]
-                shown = ", ".join(sorted(blocked)[:5])
-                raise LedgerError(
-                    f"{len(blocked)} recipient(s) of {issue} already sent, uncertain or "
-                    f"in flight: {shown}"
-                )
-
-    def mark_sent(self, issue: str, batch: str, message_id: str | None) -> int:
-        """The provider accepted ``batch``; returns how many recipients it covered."""
-        now = self._now()
-        with self._transaction():
-            cursor = self._db.execute(
-                """
-                UPDATE sends INDEXED BY sends_batch
-                SET status = 'sent', message_id = ?, sent_at = ?, updated_at = ?
-                WHERE issue = ? AND batch = ? AND status = 'in_flight'
-                """,
-                (message_id, now, now, issue, batch),
-            )
-        return cursor.rowcount
-
-    def mark_some_sent(
-        self, issue: str, batch: str, emails: Iterable[str], message_id: str | None = None
-    ) -> int:
-        """Part of ``batch`` was accepted before it failed: mark just ``emails`` sent."""
-        now = self._now()
-        with self._transaction():
-            cursor = self._db.executemany(
-                """
-                UPDATE sends SET status = 'sent', message_id = ?, sent_at = ?, updated_at = ?
-                WHERE issue = ? AND email = ? AND batch = ? AND status = 'in_flight'
-                """,
-                [(message_id, now, now, issue, normalize(e), batch) for e in emails],
-            )
-        return cursor.rowcount
-
-    def mark_failed(self, issue: str, batch: str, error: str) -> int:
-        """The provider certainly did not take ``batch``: its recipients may be retried."""
-        now = self._now()
-        with self._transaction():
-            cursor = self._db.execute(
-                """
-                UPDATE sends INDEXED BY sends_batch SET status = 'failed', error = ?, updated_at = ?
-                WHERE issue = ? AND batch = ? AND status = 'in_flight'
-                """,
-                (error, now, issue, batch),
-            )
-        return cursor.rowcount
-
-    def recover(self, issue: str) -> list[str]:
-        """Turn rows a killed run left in flight into ``uncertain``; returns their emails.
-
-        Call once at the start of a send, before any batch goes out.
-        """
-        now = self._now()
-        with self._transaction():
-            emails = [
-                row[0]
-                for row in self._db.execute(
-                    "SELECT email FROM sends WHERE issue = ? AND status = 'in_flight' "
-                    "ORDER BY email",
-                    (issue,),
-                )
-            ]
-            self._db.execute(
-                "UPDATE sends SET status = 'uncertain', updated_at = ? "
-                "WHERE issue = ? AND status = 'in_flight'",
-                (now, issue),
-            )
-        return emails
-
-    def release_uncertain(self, issue: str) -> int:
-        """Make the uncertain recipients sendable again (``--resend-uncertain``)."""
-        now = self._now()
-        with self._transaction():
-            cursor = self._db.execute(
-                "UPDATE sends SET status = 'pending', updated_at = ? "
-                "WHERE issue = ? AND status = 'uncertain'",
-                (now, issue),
-            )
-        return cursor.rowcount
+        with locked(self.path, purpose=purpose, wait=0):
+            yield LedgerRun(self, secrets.token_hex(6))
 
     # -- queries -----------------------------------------------------------------------
 
@@ -288,3 +200,167 @@ class Ledger:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        """Create the table, or bring a ledger of an earlier version up to this one."""
+        with self._transaction():
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise sqlite3.DatabaseError(
+                    f"made by a newer version of newsletter (schema {version})"
+                )
+            if version < SCHEMA_VERSION:
+                exists = self._db.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sends'"
+                ).fetchone()
+                if exists:  # version 0: no run ids; SQLite cannot widen a CHECK in place
+                    self._db.execute("ALTER TABLE sends RENAME TO sends_v0")
+                    self._db.execute("DROP INDEX IF EXISTS sends_batch")
+                    self._db.execute("DROP INDEX IF EXISTS sends_status")
+                self._db.execute(_TABLE.format(name="sends"))
+                if exists:
+                    self._db.execute(
+                        f"INSERT INTO sends ({_V0_COLUMNS}) SELECT {_V0_COLUMNS} FROM sends_v0"
+                    )
+                    self._db.execute("DROP TABLE sends_v0")
+                self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            for index in _INDEXES:
+                self._db.execute(index)
+
+
+class LedgerRun:
+    """The changes one send makes, under the ledger's lock (see :meth:`Ledger.run`)."""
+
+    def __init__(self, ledger: Ledger, run_id: str) -> None:
+        self.ledger = ledger
+        self.id = run_id
+        self._db = ledger._db
+        self._transaction = ledger._transaction
+        self._now = ledger._now
+
+    def recover(self, issue: str) -> list[str]:
+        """Turn rows that dead runs left in flight into ``uncertain``; returns their emails.
+
+        Every run but this one is gone (this one holds the lock), so every row in flight
+        under another run id is a dead run's. Call before this run sends anything.
+        """
+        now = self._now()
+        with self._transaction():
+            emails = [
+                row[0]
+                for row in self._db.execute(
+                    "SELECT email FROM sends WHERE issue = ? AND status = 'in_flight' "
+                    "AND run IS NOT ? ORDER BY email",
+                    (issue, self.id),
+                )
+            ]
+            self._db.execute(
+                "UPDATE sends SET status = 'uncertain', updated_at = ? "
+                "WHERE issue = ? AND status = 'in_flight' AND run IS NOT ?",
+                (now, issue, self.id),
+            )
+        return emails
+
+    def release_uncertain(self, issue: str) -> int:
+        """Make the uncertain recipients sendable again (``--resend-uncertain``)."""
+        now = self._now()
+        with self._transaction():
+            cursor = self._db.execute(
+                "UPDATE sends SET status = 'pending', updated_at = ? "
+                "WHERE issue = ? AND status = 'uncertain'",
+                (now, issue),
+            )
+        return cursor.rowcount
+
+    def mark_in_flight(self, issue: str, emails: Iterable[str], batch: str) -> None:
+        """Record that ``batch`` of this run is about to go to ``emails``; committed when
+        this returns.
+
+        Raises LedgerError, changing nothing, if an address is already sent, uncertain,
+        rejected or in flight, or if ``batch`` is already in flight: the caller must skip
+        those.
+        """
+        keys = list(dict.fromkeys(normalize(e) for e in emails))
+        now = self._now()
+        with self._transaction():
+            busy = self._db.execute(
+                "SELECT 1 FROM sends INDEXED BY sends_batch "
+                "WHERE issue = ? AND batch = ? AND status = 'in_flight'",
+                (issue, batch),
+            ).fetchone()
+            if busy:
+                raise LedgerError(f"batch {batch!r} of {issue} is already in flight")
+            cursor = self._db.executemany(
+                """
+                INSERT INTO sends (issue, email, status, batch, run, attempts, created_at,
+                                   updated_at)
+                VALUES (?, ?, 'in_flight', ?, ?, 1, ?, ?)
+                ON CONFLICT (issue, email) DO UPDATE SET
+                    status = 'in_flight', batch = excluded.batch, run = excluded.run,
+                    error = NULL, message_id = NULL, attempts = attempts + 1,
+                    updated_at = excluded.updated_at
+                WHERE status IN ('pending', 'failed')
+                """,
+                [(issue, key, batch, self.id, now, now) for key in keys],
+            )
+            if cursor.rowcount != len(keys):
+                # Rare path: name the offenders, then roll the whole batch back.
+                ledger = self.ledger
+                blocked = [key for key in keys if ledger._row(issue, key) != ("in_flight", batch)]
+                shown = ", ".join(sorted(blocked)[:5])
+                raise LedgerError(
+                    f"{len(blocked)} recipient(s) of {issue} already sent, uncertain, "
+                    f"rejected or in flight: {shown}"
+                )
+
+    def mark_sent(self, issue: str, batch: str, message_id: str | None) -> int:
+        """The provider accepted ``batch``; returns how many recipients it covered."""
+        now = self._now()
+        with self._transaction():
+            cursor = self._db.execute(
+                """
+                UPDATE sends INDEXED BY sends_batch
+                SET status = 'sent', message_id = ?, sent_at = ?, updated_at = ?
+                WHERE issue = ? AND batch = ? AND status = 'in_flight'
+                """,
+                (message_id, now, now, issue, batch),
+            )
+        return cursor.rowcount
+
+    def mark_some_sent(
+        self, issue: str, batch: str, emails: Iterable[str], message_id: str | None = None
+    ) -> int:
+        """Part of ``batch`` was accepted before it failed: mark just ``emails`` sent."""
+        now = self._now()
+        with self._transaction():
+            cursor = self._db.executemany(
+                """
+                UPDATE sends SET status = 'sent', message_id = ?, sent_at = ?, updated_at = ?
+                WHERE issue = ? AND email = ? AND batch = ? AND status = 'in_flight'
+                """,
+                [(message_id, now, now, issue, normalize(e), batch) for e in emails],
+            )
+        return cursor.rowcount
+
+    def mark_failed(self, issue: str, batch: str, error: str) -> int:
+        """The provider certainly did not take ``batch``: its recipients may be retried."""
+        now = self._now()
+        with self._transaction():
+            cursor = self._db.execute(
+                """
+                UPDATE sends INDEXED BY sends_batch SET status = 'failed', error = ?, updated_at = ?
+                WHERE issue = ? AND batch = ? AND status = 'in_flight'
+                """,
+                (error, now, issue, batch),
+            )
+        return cursor.rowcount
+
+
+def _create_private(path: Path) -> None:
+    """Create ``path`` (and its folder) readable by its owner only, or tighten it."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(fd)
+    for part in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
+        if part.exists() and part.stat().st_mode & 0o077:
+            part.chmod(0o600)  # a ledger made before it was private

@@ -9,9 +9,9 @@ asked.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
-import secrets
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -23,7 +23,7 @@ from newsletter.audience.suppressions import load_suppressions, suppressed_email
 from newsletter.audience.tokens import CodeBook, DuplicateAddress, referral_codes
 from newsletter.build import MANIFEST, verify_manifest
 from newsletter.config import Settings
-from newsletter.deliver.ledger import Ledger
+from newsletter.deliver.ledger import Ledger, LedgerRun
 from newsletter.deliver.transport import (
     DeliveryError,
     Message,
@@ -156,9 +156,44 @@ def send_issue(
     With ``transport=None`` nothing is sent or recorded: the report says what a send would
     do (the dry run). The subscriber list is streamed (twice: codes, then the send), and
     each segment fills its own batch, so memory does not grow with the list.
+
+    A live send holds the ledger (:meth:`Ledger.run`): a second one at the same time is
+    refused at once with LockBusy, naming the first.
     """
     first = parse_month(month)
     month = f"{first:%Y-%m}"
+    send = functools.partial(
+        _send,
+        settings,
+        month,
+        out_root,
+        ledger=ledger,
+        secret=secret,
+        limit=limit,
+        resend_uncertain=resend_uncertain,
+        on_batch=on_batch,
+    )
+    if transport is None:
+        return send(None, None)
+    with ledger.run(purpose=f"send {month}") as run:
+        return send(transport, run, on_plan=on_plan)
+
+
+def _send(
+    settings: Settings,
+    month: str,
+    out_root: Path,
+    transport: Transport | None,
+    run: LedgerRun | None,
+    *,
+    ledger: Ledger,
+    secret: bytes,
+    limit: int | None,
+    resend_uncertain: bool,
+    on_batch: Callable[[int], None] | None,
+    on_plan: Callable[[int], None] | None = None,
+) -> SendReport:
+    first = parse_month(month)
     out_dir = out_root / month
     manifest = load_build(out_dir)
     report = SendReport(month=month)
@@ -167,15 +202,15 @@ def send_issue(
     offer = current_offer(settings.content_dir, first)
     progress = progress_lines(settings.subscribers_dir / LEDGER_FILE, offer, settings.tz)
 
-    dry_run = transport is None
-    if dry_run:  # read-only: rows a killed run left in flight will become uncertain
+    dry_run = run is None
+    if run is None:  # read-only: rows a killed run left in flight will become uncertain
         report.uncertain = sorted(ledger.uncertain(month) | ledger.in_flight(month))
     else:
-        ledger.recover(month)  # in flight when a run died: uncertain from now on
+        run.recover(month)  # in flight when a run died: uncertain from now on
         report.uncertain = sorted(ledger.uncertain(month))
     if resend_uncertain:
-        if not dry_run:
-            ledger.release_uncertain(month)
+        if run is not None:
+            run.release_uncertain(month)
         report.uncertain = []
     skip = ("sent", *(("uncertain", "in_flight") if report.uncertain else ()))
     if on_plan:
@@ -188,12 +223,11 @@ def send_issue(
     waiting: dict[str, list[Recipient]] = {variant: [] for variant in variants.values()}
     messages: dict[str, Message] = {}
     batch_size = transport.max_batch if transport else 1
-    run = secrets.token_hex(4)  # batch ids must differ between runs of the same month
     batch_numbers = itertools.count(1)
 
     def flush(variant: str) -> None:
         recipients, waiting[variant] = waiting[variant], []
-        if not recipients or transport is None:
+        if not recipients or transport is None or run is None:
             return
         if variant not in messages:
             title = manifest["issue"]["title"]
@@ -202,8 +236,8 @@ def send_issue(
             messages[variant] = replace(
                 message, custom_args={**message.custom_args, "segment": sharing}
             )
-        batch = f"{month}-{run}-{next(batch_numbers)}"
-        _send_batch(ledger, transport, messages[variant], recipients, month, batch)
+        batch = f"{run.id}-{next(batch_numbers)}"
+        _send_batch(run, transport, messages[variant], recipients, month, batch)
         report.sent += len(recipients)
         report.batches += 1
         if on_batch:
@@ -304,7 +338,7 @@ def stand_in_subscriber(address: str, segment: str) -> Subscriber:
 
 
 def _send_batch(
-    ledger: Ledger,
+    ledger: LedgerRun,
     transport: Transport,
     message: Message,
     recipients: Sequence[Recipient],
