@@ -170,7 +170,7 @@ def send(
     from newsletter.deliver.factory import make_transport
     from newsletter.deliver.ledger import Ledger
     from newsletter.deliver.send import sample_message, send_issue, send_test
-    from newsletter.fsutil import atomic_write
+    from newsletter.fsutil import PRIVATE, atomic_write
 
     settings = _settings(config_path)
     secret = secret_from_env()
@@ -204,7 +204,11 @@ def send(
                 resend_uncertain=resend_uncertain,
             )
             sample = settings.state_dir / "preview" / f"{month}-client.eml"
-            atomic_write(sample, sample_message(settings, month, out_root=out_root, secret=secret))
+            atomic_write(
+                sample,
+                sample_message(settings, month, out_root=out_root, secret=secret),
+                mode=PRIVATE,
+            )
             _print_report(report, dry_run=True)
             click.echo(f"sample message: {sample}")
             click.echo("dry run: nothing sent; add --yes to send")

@@ -1,4 +1,9 @@
-"""Files the tool writes are written whole or not at all."""
+"""Files the tool writes are written whole or not at all, with the permissions they need.
+
+Personal data (the referral ledger, rewards, suppressions, reports with phone numbers, the
+sample message) is written ``PRIVATE``: readable by its owner only, also when it replaces a
+file that was more open. Everything else is ``SHARED``, as a file made by hand would be.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +16,23 @@ from pathlib import Path
 
 from newsletter.errors import BuildError
 
+PRIVATE = 0o600
+"""Files holding personal data: the owner reads and writes them, nobody else."""
+SHARED = 0o644
+"""Other outputs: readable by everyone on the machine, like a file made by hand."""
 
-def atomic_write(path: Path, data: bytes | str) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same folder and a rename."""
+
+def atomic_write(path: Path, data: bytes | str, *, mode: int) -> None:
+    """Write ``data`` to ``path`` via a temporary file in the same folder and a rename.
+
+    ``mode`` is the file's permissions (``PRIVATE`` or ``SHARED``), set before the file
+    takes the place of the old one, so it is never readable by more people than meant.
+    """
     payload = data.encode("utf-8") if isinstance(data, str) else data
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
             handle.flush()
@@ -30,11 +45,12 @@ def atomic_write(path: Path, data: bytes | str) -> None:
 
 
 @contextlib.contextmanager
-def staged_folder(target: Path) -> Iterator[Path]:
+def staged_folder(target: Path, *, mode: int = SHARED) -> Iterator[Path]:
     """A staging folder to write into; on success it takes the place of ``target``.
 
     For outputs too large to hold in memory at once (one PDF per recipient); on any error
-    the staging folder is removed and ``target`` stays as it was.
+    the staging folder is removed and ``target`` stays as it was. A ``PRIVATE`` folder is
+    entered by its owner only.
     """
     parent = target.parent
     try:
@@ -44,7 +60,7 @@ def staged_folder(target: Path) -> Iterator[Path]:
         raise BuildError(f"output folder not writable: {exc.strerror}", path=parent) from None
     try:
         yield staging
-        os.chmod(staging, 0o755)
+        os.chmod(staging, 0o700 if mode == PRIVATE else 0o755)
         retired = parent / f".{target.name}.retired"
         shutil.rmtree(retired, ignore_errors=True)
         if target.exists():
@@ -57,14 +73,18 @@ def staged_folder(target: Path) -> Iterator[Path]:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def replace_folder(target: Path, files: Mapping[str, bytes]) -> None:
+def replace_folder(target: Path, files: Mapping[str, bytes], *, mode: int = SHARED) -> None:
     """Make ``target`` hold exactly ``files`` (relative path -> bytes), all or nothing.
 
     The files are written into a sibling staging folder first, which then takes the place
-    of ``target``: an interrupted build leaves the previous build untouched.
+    of ``target``: an interrupted build leaves the previous build untouched. Each file gets
+    the permissions ``mode``.
     """
-    with staged_folder(target) as staging:
+    with staged_folder(target, mode=mode) as staging:
         for relative, payload in sorted(files.items()):
             destination = staging / relative
             destination.parent.mkdir(parents=True, exist_ok=True)
-            destination.write_bytes(payload)
+            descriptor = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+            with os.fdopen(descriptor, "wb") as handle:
+                os.fchmod(handle.fileno(), mode)  # os.open's mode is narrowed by the umask
+                handle.write(payload)

@@ -271,7 +271,8 @@ def test_failed_write_leaves_the_ledger_as_it_was(
     with pytest.raises(ReferralError, match="cannot write the ledger: No space left on device"):
         add(path)
     assert path.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["referrals.csv"]  # no temp file left
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == [".referrals.csv.lock", "referrals.csv"]  # no temp file, only the lock
 
 
 def test_a_lost_lead_stays_in_the_ledger(tmp_path: Path) -> None:

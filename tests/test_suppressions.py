@@ -14,6 +14,7 @@ from newsletter.audience.suppressions import (
     suppressed_emails,
 )
 from newsletter.errors import ContentError
+from newsletter.locks import lock_path
 
 REPO = Path(__file__).resolve().parent.parent
 HEADER = "email,reason,date,source\n"
@@ -97,7 +98,7 @@ def test_merge_appends_only_new_addresses_keeping_existing_rows(tmp_path: Path) 
     assert path.read_text(encoding="utf-8") == (
         original + "a@example.com,bounce,2025-05-01,sendgrid\n"
     )
-    assert list(tmp_path.iterdir()) == [path]  # no temporary file left behind
+    assert sorted(tmp_path.iterdir()) == [lock_path(path), path]  # no temporary file left
 
 
 def test_merge_into_missing_file_creates_it_with_a_header(tmp_path: Path) -> None:

@@ -19,7 +19,8 @@ from pathlib import Path
 from newsletter.audience.addresses import EmailNotValidError, normalized_address
 from newsletter.csvfile import csv_rows
 from newsletter.errors import ContentError
-from newsletter.fsutil import atomic_write
+from newsletter.fsutil import PRIVATE, atomic_write
+from newsletter.locks import locked
 from newsletter.yamlfile import read_text
 
 REASONS = ("unsubscribe", "bounce", "complaint", "manual")
@@ -72,6 +73,11 @@ def merge_suppressions(path: Path, new: Iterable[Suppression]) -> int:
     for the same channel or for ``all``. Existing rows stay as written and in order; new
     ones are appended. The file is replaced atomically, so a crash leaves the old one.
     """
+    with locked(path, purpose="merge suppressions"):
+        return _merge(path, new)
+
+
+def _merge(path: Path, new: Iterable[Suppression]) -> int:
     existing = load_suppressions(path)
     known = {(s.normalized_email, s.channel) for s in existing}
     added: list[Suppression] = []
@@ -99,7 +105,7 @@ def merge_suppressions(path: Path, new: Iterable[Suppression]) -> int:
     if not text.endswith("\n"):
         text += "\n"
     text += "".join(_csv_line(_cells(s, header)) for s in added)
-    atomic_write(path, text)
+    atomic_write(path, text, mode=PRIVATE)
     return len(added)
 
 

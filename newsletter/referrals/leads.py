@@ -15,6 +15,7 @@ from pathlib import Path
 
 from newsletter.audience.tokens import canonical_code, normalize_email
 from newsletter.errors import ReferralError
+from newsletter.locks import locked
 from newsletter.referrals.ledger import (
     CLOSED,
     STATUSES,
@@ -57,7 +58,6 @@ def add_lead(
     """
     if received_at.utcoffset() is None:
         raise ValueError("received_at needs a timezone")  # the ledger stores offsets
-    leads = load_leads(path)
     name = one_line(name)
     if not name:
         raise ReferralError("a lead needs a name", key="--name")
@@ -71,20 +71,24 @@ def add_lead(
         email = clean_email(email)
     except ValueError as exc:
         raise ReferralError(str(exc), key="--email") from None
-    lead = Lead(
-        id=max((lead.id for lead in leads), default=0) + 1,
-        received_at=received_at,
-        referrer_code=canonical_code(referrer_code),
-        referrer_email=normalize_email(referrer_email),
-        name=name,
-        address=one_line(address),
-        phone=phone,
-        email=email,
-        need=one_line(need),
-        notes=_dated(note, received_at) if note.strip() else "",
-        thank_by_name=thank_by_name,
-    )
-    write_leads(path, (*leads, lead))
+    # The id is the next free one at the moment of writing: read, number and write under
+    # the lock, or two adds at once would both take the same id and one lead would be lost.
+    with locked(path, purpose="add a lead to the referral ledger"):
+        leads = load_leads(path)
+        lead = Lead(
+            id=max((lead.id for lead in leads), default=0) + 1,
+            received_at=received_at,
+            referrer_code=canonical_code(referrer_code),
+            referrer_email=normalize_email(referrer_email),
+            name=name,
+            address=one_line(address),
+            phone=phone,
+            email=email,
+            need=one_line(need),
+            notes=_dated(note, received_at) if note.strip() else "",
+            thank_by_name=thank_by_name,
+        )
+        write_leads(path, (*leads, lead))
     return lead, likely_duplicates(lead, leads)
 
 
@@ -101,14 +105,15 @@ def update_lead(
     """Change one lead's status, value, notes or consent; see :func:`changed`."""
     if at.utcoffset() is None:
         raise ValueError("at needs a timezone")
-    leads = load_leads(path)
-    for index, lead in enumerate(leads):
-        if lead.id == lead_id:
-            new = changed(
-                lead, at=at, status=status, value=value, note=note, thank_by_name=thank_by_name
-            )
-            write_leads(path, (*leads[:index], new, *leads[index + 1 :]))
-            return new
+    with locked(path, purpose=f"update lead {lead_id} in the referral ledger"):
+        leads = load_leads(path)
+        for index, lead in enumerate(leads):
+            if lead.id == lead_id:
+                new = changed(
+                    lead, at=at, status=status, value=value, note=note, thank_by_name=thank_by_name
+                )
+                write_leads(path, (*leads[:index], new, *leads[index + 1 :]))
+                return new
     raise ReferralError(f"no lead {lead_id} in the ledger", path=path, key="ID")
 
 

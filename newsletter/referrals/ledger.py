@@ -33,7 +33,7 @@ from newsletter.audience.addresses import EmailNotValidError, normalized_address
 from newsletter.audience.tokens import canonical_code, normalize_email
 from newsletter.csvfile import csv_rows, ledger_csv
 from newsletter.errors import ContentError, ReferralError
-from newsletter.fsutil import atomic_write
+from newsletter.fsutil import PRIVATE, atomic_write
 from newsletter.referrals.times import local_date, parse_stored, stored
 from newsletter.yamlfile import read_text
 
@@ -118,7 +118,7 @@ def ledger_text(leads: Iterable[Lead]) -> str:
 def write_leads(path: Path, leads: Sequence[Lead]) -> None:
     """Replace the ledger with ``leads`` atomically (a crash leaves the previous file)."""
     try:
-        atomic_write(path, ledger_text(leads))
+        atomic_write(path, ledger_text(leads), mode=PRIVATE)
     except OSError as exc:
         raise ReferralError(f"cannot write the ledger: {exc.strerror or exc}", path=path) from None
 

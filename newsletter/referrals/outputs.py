@@ -20,7 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from newsletter.csvfile import spreadsheet_csv
-from newsletter.fsutil import replace_folder
+from newsletter.fsutil import PRIVATE, replace_folder
 from newsletter.model import Milestone
 from newsletter.referrals.ledger import STATUSES, Lead
 from newsletter.referrals.reports import Period, ReferralReport
@@ -252,7 +252,9 @@ def report_files(report: ReferralReport) -> dict[str, str]:
 def write_report(report: ReferralReport, out_dir: Path) -> tuple[str, ...]:
     """Write the report's files into ``out_dir``, all or nothing; returns their names."""
     files = report_files(report)
-    replace_folder(out_dir, {name: text.encode("utf-8") for name, text in files.items()})
+    # The overdue list is a call list with phone numbers: for the business's eyes only.
+    payload = {name: text.encode("utf-8") for name, text in files.items()}
+    replace_folder(out_dir, payload, mode=PRIVATE)
     return tuple(sorted(files))
 
 

@@ -29,7 +29,8 @@ from pathlib import Path
 from newsletter.audience.tokens import canonical_code
 from newsletter.csvfile import csv_rows, ledger_csv
 from newsletter.errors import ContentError, ReferralError
-from newsletter.fsutil import atomic_write
+from newsletter.fsutil import PRIVATE, atomic_write
+from newsletter.locks import locked
 from newsletter.model import Milestone, Offer
 from newsletter.referrals.leads import counted_leads
 from newsletter.referrals.ledger import Lead, clean_email, load_leads, one_line
@@ -227,19 +228,21 @@ def record_handout(
             f"milestone {milestone} is not reached yet",
             key="--milestone",
         )
-    handouts = load_handouts(rewards_path)
-    for h in handouts:
-        if (h.referrer_email, h.offer, h.milestone) == (email, offer.slug, milestone):
-            raise ReferralError(
-                f"milestone {milestone} was already handed out to {code} on {h.handed_out_on}",
-                path=rewards_path,
-                line=h.line,
-            )
     new = Handout(on, code, email, offer.slug, milestone, one_line(target.reward), one_line(note))
-    try:
-        atomic_write(rewards_path, _rewards_text((*handouts, new)))
-    except OSError as exc:
-        raise ReferralError(f"cannot write: {exc.strerror or exc}", path=rewards_path) from None
+    # Two people recording the same reward at once must not both succeed (or lose a row).
+    with locked(rewards_path, purpose="record a reward handed out"):
+        handouts = load_handouts(rewards_path)
+        for h in handouts:
+            if (h.referrer_email, h.offer, h.milestone) == (email, offer.slug, milestone):
+                raise ReferralError(
+                    f"milestone {milestone} was already handed out to {code} on {h.handed_out_on}",
+                    path=rewards_path,
+                    line=h.line,
+                )
+        try:
+            atomic_write(rewards_path, _rewards_text((*handouts, new)), mode=PRIVATE)
+        except OSError as exc:
+            raise ReferralError(f"cannot write: {exc.strerror or exc}", path=rewards_path) from None
     return new
 
 

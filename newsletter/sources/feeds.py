@@ -30,7 +30,7 @@ import httpx
 
 from newsletter.config import FeedConfig
 from newsletter.diagnostics import Diagnostics
-from newsletter.fsutil import atomic_write
+from newsletter.fsutil import SHARED, atomic_write
 from newsletter.html import html_to_text, sanitize, truncate_html
 from newsletter.model import Item
 
@@ -105,8 +105,8 @@ class _Cache:
             "sha256": hashlib.sha256(body).hexdigest(),
             "saved_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         }
-        atomic_write(self.body_path, body)
-        atomic_write(self.meta_path, json.dumps(meta, indent=2) + "\n")
+        atomic_write(self.body_path, body, mode=SHARED)
+        atomic_write(self.meta_path, json.dumps(meta, indent=2) + "\n", mode=SHARED)
 
 
 def fetch_feeds(
