@@ -31,8 +31,9 @@ from newsletter.deliver.printshop import (
 from newsletter.fsutil import staged_folder
 from newsletter.model import Issue
 from newsletter.months import parse_month
-from newsletter.render.addressed import addressed_copies, copy_name, split_copies
+from newsletter.render.addressed import LayerDrawing, copies_pdf, copy_name, split_pdfs
 from newsletter.render.environment import make_environment
+from newsletter.render.frontpage import front_layout
 from newsletter.render.labels import AVERY_5160, labels_pdf
 from newsletter.render.print import address_font, render_print_issue
 from newsletter.sources.offers import current_offer
@@ -78,20 +79,25 @@ def print_job(
         skip_incomplete=skip_incomplete,
     )
     issue = issue_of_build(settings, month, out_root=out_root)
-    env = make_environment(settings.templates_dir)
-    generic = render_print_issue(issue, settings, env, variant="generic")
-    base = render_print_issue(issue, settings, env, variant="addressed")
-    warnings = [*generic.warnings, *mailing.warnings]
     recipients = mailing.recipients
     font = address_font(settings)
-    files: dict[str, bytes] = {"issue.pdf": generic.pdf}
-    if recipients:
-        files["addressed.pdf"] = addressed_copies(
-            base.pdf, base.layout, recipients, font=font, progress=progress, workers=workers
-        )
-        files["labels.pdf"] = labels_pdf(recipients, font=font, title=f"{issue.title}: labels")
-    else:
-        warnings.append("nobody gets this issue by post: no addressed copies or labels")
+    # The per-recipient layers are drawn by worker processes while this one renders the
+    # issue with WeasyPrint: both take seconds, and there are cores for both.
+    with LayerDrawing(
+        recipients, front_layout(settings), font, progress, workers=workers
+    ) as drawing:
+        env = make_environment(settings.templates_dir)
+        generic = render_print_issue(issue, settings, env, variant="generic")
+        base = render_print_issue(issue, settings, env, variant="addressed")
+        files: dict[str, bytes] = {"issue.pdf": generic.pdf}
+        warnings = [*generic.warnings, *mailing.warnings]
+        if recipients:
+            labels = labels_pdf(recipients, font=font, title=f"{issue.title}: labels")
+            layers = drawing.layers()
+            files["addressed.pdf"] = copies_pdf(base.pdf, layers)
+            files["labels.pdf"] = labels
+        else:
+            warnings.append("nobody gets this issue by post: no addressed copies or labels")
     files["mailing-list.csv"] = mailing_list_csv(recipients).encode("utf-8")
     sheets = -(-len(recipients) // AVERY_5160.per_sheet)
     ticket = job_ticket(settings, JobFacts(issue.title, month, base.pages, mailing, sheets))
@@ -107,10 +113,7 @@ def print_job(
         if split and recipients:
             folder = staging / SPLIT_DIR
             folder.mkdir()
-            copies = split_copies(
-                base.pdf, base.layout, recipients, font=font, progress=progress, workers=workers
-            )
-            for number, (recipient, pdf) in enumerate(copies, start=1):
+            for number, (recipient, pdf) in enumerate(split_pdfs(base.pdf, layers), start=1):
                 (folder / copy_name(number, recipient)).write_bytes(pdf)
                 written += 1
     if make_package:

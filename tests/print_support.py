@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import functools
 import io
+import shutil
+import subprocess
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -126,3 +129,33 @@ def page_texts(pdf: bytes, page: int = 0) -> list[Text]:
 
 def address_metrics() -> FontMetrics:
     return address_font(sample_settings())
+
+
+def page_image(pdf: bytes, page: int, folder: Path, *, dpi: int = 150) -> Path:
+    """Page ``page`` (0-based) as a greyscale PNG, through poppler's pdftoppm."""
+    tool = shutil.which("pdftoppm")
+    assert tool, "pdftoppm not found: apt-get install poppler-utils (.ci/run does)"
+    source = folder / "in.pdf"
+    source.write_bytes(pdf)
+    stem = folder / f"page-{page + 1}"
+    number = str(page + 1)
+    args = [tool, "-f", number, "-l", number, "-r", str(dpi), "-gray", "-png", "-singlefile"]
+    subprocess.run([*args, str(source), str(stem)], check=True, capture_output=True)
+    return stem.with_suffix(".png")
+
+
+def scanned_qr_codes(pdf: bytes, page: int) -> list[str]:
+    """What a QR reader finds on ``page`` printed at 150 dpi: zbar, independent of the
+    encoder that drew the codes."""
+    tool = shutil.which("zbarimg")
+    assert tool, "zbarimg not found: apt-get install zbar-tools (.ci/run does)"
+    with tempfile.TemporaryDirectory() as tmp:
+        image = page_image(pdf, page, Path(tmp))
+        run = subprocess.run(
+            [tool, "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", str(image)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert run.returncode in (0, 4), run.stderr  # 4: the page holds no code at all
+    return run.stdout.splitlines()

@@ -9,12 +9,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-import segno
 import weasyprint
 from pypdf import PdfReader
 
 from newsletter.errors import ContentError
-from newsletter.render.addressed import addressed_copies, copy_name, split_copies
+from newsletter.render.addressed import PARALLEL_FROM, addressed_copies, copy_name, split_copies
 from newsletter.render.print import PrintedIssue
 from newsletter.render.window import Box
 from tests.issue_factory import sample_issue
@@ -23,8 +22,10 @@ from tests.print_support import (
     address_metrics,
     page_texts,
     recipient,
+    recipients,
     render,
     sample_print,
+    scanned_qr_codes,
     settings_with,
 )
 
@@ -148,11 +149,31 @@ def test_each_copy_carries_its_own_referral_code(combined: bytes, base: PrintedI
         assert codes == [person.code]
 
 
-def test_qr_code_encodes_the_personal_referral_link(combined: bytes, base: PrintedIssue) -> None:
+def test_qr_code_scans_to_the_personal_referral_link(combined: bytes, base: PrintedIssue) -> None:
+    for copy, person in enumerate(PEOPLE):
+        assert scanned_qr_codes(combined, first_page(combined, copy, base.pages)) == [person.link]
+
+
+def test_codes_drawn_by_worker_processes_scan_to_each_readers_link(base: PrintedIssue) -> None:
+    readers = recipients(PARALLEL_FROM)  # enough copies for the worker processes to draw
+    pdf = addressed_copies(base.pdf, base.layout, readers, font=address_metrics(), workers=2)
+    for copy in (0, 1, len(readers) // 2, len(readers) - 1):
+        assert scanned_qr_codes(pdf, copy * base.pages) == [readers[copy].link]
+
+
+def test_qr_code_fills_its_box_on_page_1(combined: bytes, base: PrintedIssue) -> None:
     page = PdfReader(io.BytesIO(combined)).pages[first_page(combined, 1, base.pages)]
-    layer = page["/Contents"][-1].get_object().get_data().decode()
-    expected = segno.make_qr(PEOPLE[1].link, error="m").matrix
-    assert drawn_matrix(layer, base, combined, len(expected)) == [list(row) for row in expected]
+    corner, layer = (page["/Contents"][i].get_object().get_data().decode() for i in (-2, -1))
+    x0, y1 = (float(v) for v in re.search(r"1 0 0 1 ([\d.]+) ([\d.]+) cm", corner).groups())
+    scale, _, _, _, x, y = (float(v) for v in re.search(r"q ([-\d. ]+) cm 0 g", layer)[1].split())
+    modules = {(int(c), int(r)) for c, r in re.findall(r"(\d+) (\d+) \d+ 1 re", layer)}
+    size = max(r for _, r in modules) + 1
+    box = base.layout.qr
+    assert (round(x0 + x, 2), round(y1 + y, 2)) == (
+        round(x0 + box.left, 2),
+        round(y1 - box.bottom, 2),
+    )
+    assert round(scale * size, 2) == round(box.width, 2)
 
 
 def test_progress_line_is_printed_when_there_is_one(combined: bytes, base: PrintedIssue) -> None:
@@ -210,19 +231,3 @@ def test_split_file_names_follow_the_postal_sort() -> None:
     assert copy_name(7, recipient("María", "González", postal_code="53703")) == (
         "0007-53703-gonzalez.pdf"
     )
-
-
-def drawn_matrix(layer: str, base: PrintedIssue, pdf: bytes, size: int) -> list[list[int]]:
-    """The QR modules the layer fills, read back from its ``cm`` and ``re`` operators."""
-    left, _, right, top = in_pdf_space(base.layout.qr, pdf)
-    scale, _, _, _, x, y = (float(v) for v in re.search(r"q ([\d. ]+) cm 0 g", layer)[1].split())
-    assert (x, round(y + size * scale, 2), round(scale * size, 2)) == (
-        round(left, 3),
-        round(top, 2),
-        round(right - left, 2),
-    )
-    matrix = [[0] * size for _ in range(size)]
-    for col, row, width, _ in re.findall(r"(\d+) (\d+) (\d+) (1) re", layer):
-        for c in range(int(col), int(col) + int(width)):
-            matrix[size - 1 - int(row)][c] = 1
-    return matrix

@@ -18,7 +18,7 @@ from newsletter.errors import BuildError, ConfigError
 from newsletter.model import Image, Issue
 from newsletter.render.print import PrintedIssue, address_font
 from tests.issue_factory import REPO, sample_issue, sample_settings
-from tests.print_support import render, sample_print, settings_with
+from tests.print_support import render, sample_print, scanned_qr_codes, settings_with
 
 BLEED = 9.0  # 0.125 in
 BUNDLED = {
@@ -191,6 +191,11 @@ def test_sharp_image_prints_without_a_warning(photos: PrintedIssue) -> None:
 
 def test_image_without_a_local_copy_is_left_out_with_a_warning(photos: PrintedIssue) -> None:
     assert any("no local copy of image" in w and "missing.jpg" in w for w in photos.warnings)
+
+
+def test_generic_issue_qr_code_scans_to_the_public_landing_page() -> None:
+    landing = sample_issue().offer.landing_url
+    assert scanned_qr_codes(sample_print("generic").pdf, 0) == [landing]
 
 
 def test_addressed_base_leaves_the_code_and_qr_spots_empty() -> None:

@@ -4,8 +4,10 @@ Every copy's pages reference the content streams, fonts and images of the once-r
 base (``render_print_issue(variant="addressed")``); page 1 gets one more stream, about 2 KB
 compressed, drawing the address in the window zone, the referral code, the QR code to the
 personal referral link and the progress line. So 5,000 copies take seconds, and the file is
-one copy plus 2 KB a recipient. Layers are drawn in worker processes: the QR codes are the
-costly part.
+one copy plus 2 KB a recipient. The layers are drawn in worker processes
+(:class:`LayerDrawing`), which can start before the base exists: they are placed from the
+trim's corner, and their text is encoded with the full font's glyph ids, so neither the base
+nor the font subset is needed until the copies are written.
 
 The address is fitted into :attr:`FrontLayout.address` (``render/window.py`` derives that
 zone from the fold and the window): each line wrapped at spaces to the zone's width, the
@@ -19,12 +21,11 @@ import io
 import os
 import unicodedata
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import cast
 
-import segno
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import (
     ArrayObject,
@@ -43,6 +44,7 @@ from newsletter.render.pdfdraw import (
     add,
     embed_font,
     fit_text,
+    qr_code,
     qr_ops,
     set_identifier,
     stream,
@@ -97,25 +99,29 @@ def plan_overlay(
     return Overlay(address, code, note, recipient.link)
 
 
-def overlay_content(
-    overlay: Overlay, layout: FrontLayout, trim: Sequence[float], font: FontSubset
-) -> bytes:
-    """Page-1 operators for one recipient in the base page's user space (``trim`` is its
-    TrimBox x0, y0, x1, y1). They start with ``Q``, closing the ``q`` put before the base
-    page's own content, so the base's transformations do not apply here."""
-    x0, _, _, y1 = (float(v) for v in trim)
-    ops = ["Q\nq 0 g\n"]
+def plan_overlays(
+    recipients: Sequence[MailRecipient],
+    layout: FrontLayout,
+    font: FontMetrics,
+    progress: Progress | None = None,
+) -> list[Overlay]:
+    """Every recipient's overlay, in order; the first address that cannot fit raises."""
+    return [plan_overlay(r, layout, font, progress_line(progress, r)) for r in recipients]
+
+
+def overlay_content(overlay: Overlay, layout: FrontLayout, font: FontMetrics) -> bytes:
+    """Page-1 operators for one recipient, with the origin at the trim's top-left corner (so
+    y is negative down the page): the shared stream put before every layer moves it there
+    and closes the base page's own graphics state."""
+    ops = []
     placed = ((overlay.address, layout.address), (overlay.code, layout.code))
     for block, box in (*placed, (overlay.progress, layout.progress)):
         if block is None:
             continue
         for line, baseline in zip(block.lines, block.baselines, strict=True):
-            ops.append(
-                text_ops(font, FONT, block.size, x0 + box.left, y1 - box.top - baseline, line)
-            )
-    matrix = segno.make_qr(overlay.link, error="m").matrix
+            ops.append(text_ops(font, FONT, block.size, box.left, -(box.top + baseline), line))
     qr = layout.qr
-    ops.append(qr_ops(matrix, x0 + qr.left, y1 - qr.bottom, qr.width))
+    ops.append(qr_ops(qr_code(overlay.link), qr.left, -qr.bottom, qr.width))
     ops.append("Q\n")
     return "".join(ops).encode("ascii")
 
@@ -124,15 +130,87 @@ def overlay_content(
 class _Job:
     overlays: Sequence[Overlay]
     layout: FrontLayout
-    trim: tuple[float, ...]
-    font: FontSubset
+    font: FontMetrics
 
 
 def _draw(job: _Job) -> list[bytes]:
     """Compressed page-1 layers for a chunk of overlays (runs in a worker process)."""
-    return [
-        zlib.compress(overlay_content(o, job.layout, job.trim, job.font), 6) for o in job.overlays
-    ]
+    return [zlib.compress(overlay_content(o, job.layout, job.font), 6) for o in job.overlays]
+
+
+@dataclass(frozen=True)
+class Layers:
+    """Every recipient's page-1 layer, ready to put on copies of the base."""
+
+    recipients: Sequence[MailRecipient]
+    streams: Sequence[bytes]  # Flate-compressed, one per recipient
+    subset: FontSubset  # every character the layers draw
+
+
+class LayerDrawing:
+    """The layers of ``recipients``, drawn by worker processes from the moment this is made
+    while the caller goes on (rendering the issue itself takes seconds on its own);
+    :meth:`layers` waits for them. Addresses are fitted first, here, so one that cannot fit
+    stops the job before anything else runs. A context manager: leaving it stops the workers.
+    """
+
+    def __init__(
+        self,
+        recipients: Sequence[MailRecipient],
+        layout: FrontLayout,
+        font: FontMetrics,
+        progress: Progress | None = None,
+        *,
+        workers: int | None = None,
+    ) -> None:
+        self._recipients = tuple(recipients)
+        self._overlays = plan_overlays(recipients, layout, font, progress)
+        self._font = font
+        self._jobs = [
+            _Job(self._overlays[i : i + CHUNK], layout, font)
+            for i in range(0, len(self._overlays), CHUNK)
+        ]
+        count = workers if workers is not None else (os.cpu_count() or 1)
+        parallel = count > 1 and len(self._overlays) >= PARALLEL_FROM
+        self._pool = ProcessPoolExecutor(max_workers=count) if parallel else None
+        self._futures = [self._pool.submit(_draw, job) for job in self._jobs] if self._pool else []
+        self._done: Layers | None = None
+
+    def layers(self, advance: Callable[[int], object] | None = None) -> Layers:
+        """The layers in recipient order; ``advance(n)`` is told as each chunk of n is done."""
+        if self._done is None:
+            streams: list[bytes] = []
+            for index, job in enumerate(self._jobs):
+                chunk = self._futures[index].result() if self._futures else _draw(job)
+                streams += chunk
+                if advance is not None:
+                    advance(len(chunk))
+            chars = "".join(o.text() for o in self._overlays)
+            self._done = Layers(self._recipients, streams, subset_font(self._font, chars))
+        return self._done
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+
+    def __enter__(self) -> LayerDrawing:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def copies_pdf(base: bytes, layers: Layers) -> bytes:
+    """One PDF with a copy of ``base`` for each recipient of ``layers``, in their order."""
+    reader = PdfReader(io.BytesIO(base))
+    return _write(reader, layers.subset, layers.streams, _identity(base, layers.recipients))
+
+
+def split_pdfs(base: bytes, layers: Layers) -> Iterator[tuple[MailRecipient, bytes]]:
+    """One PDF per recipient (``--split``), in order, built one at a time."""
+    reader = PdfReader(io.BytesIO(base))
+    for recipient, layer in zip(layers.recipients, layers.streams, strict=True):
+        yield recipient, _write(reader, layers.subset, [layer], _identity(base, [recipient]))
 
 
 def addressed_copies(
@@ -145,8 +223,8 @@ def addressed_copies(
     workers: int | None = None,
 ) -> bytes:
     """One PDF with a copy of ``base`` for each recipient, in the order given."""
-    reader, subset, layers = _prepare(base, layout, recipients, font, progress, workers)
-    return _write(reader, subset, layers, identity=_identity(base, recipients))
+    with LayerDrawing(recipients, layout, font, progress, workers=workers) as drawing:
+        return copies_pdf(base, drawing.layers())
 
 
 def split_copies(
@@ -158,10 +236,10 @@ def split_copies(
     progress: Progress | None = None,
     workers: int | None = None,
 ) -> Iterator[tuple[MailRecipient, bytes]]:
-    """One PDF per recipient (``--split``), in the order given, built one at a time."""
-    reader, subset, layers = _prepare(base, layout, recipients, font, progress, workers)
-    for recipient, layer in zip(recipients, layers, strict=True):
-        yield recipient, _write(reader, subset, [layer], identity=_identity(base, [recipient]))
+    """One PDF per recipient, in the order given, built one at a time."""
+    with LayerDrawing(recipients, layout, font, progress, workers=workers) as drawing:
+        layers = drawing.layers()
+    yield from split_pdfs(base, layers)
 
 
 def copy_name(number: int, recipient: MailRecipient) -> str:
@@ -172,32 +250,8 @@ def copy_name(number: int, recipient: MailRecipient) -> str:
     return f"{number:04d}-{postal or 'nopostcode'}-{name or 'copy'}.pdf"
 
 
-def _prepare(
-    base: bytes,
-    layout: FrontLayout,
-    recipients: Sequence[MailRecipient],
-    font: FontMetrics,
-    progress: Progress | None,
-    workers: int | None,
-) -> tuple[PdfReader, FontSubset, list[bytes]]:
-    reader = PdfReader(io.BytesIO(base))
-    trim = tuple(float(v) for v in reader.pages[0].trimbox)
-    overlays = [plan_overlay(r, layout, font, progress_line(progress, r)) for r in recipients]
-    subset = subset_font(font, "".join(o.text() for o in overlays))
-    jobs = [
-        _Job(overlays[i : i + CHUNK], layout, trim, subset) for i in range(0, len(overlays), CHUNK)
-    ]
-    count = workers if workers is not None else (os.cpu_count() or 1)
-    if count > 1 and len(overlays) >= PARALLEL_FROM:
-        with ProcessPoolExecutor(max_workers=count) as pool:
-            chunks = list(pool.map(_draw, jobs))
-    else:
-        chunks = [_draw(job) for job in jobs]
-    return reader, subset, [layer for chunk in chunks for layer in chunk]
-
-
 def _write(
-    reader: PdfReader, subset: FontSubset, layers: Sequence[bytes], *, identity: list[bytes]
+    reader: PdfReader, subset: FontSubset, layers: Sequence[bytes], identity: list[bytes]
 ) -> bytes:
     """The base pages once per layer; every copy shares the base's streams and resources.
 
@@ -207,7 +261,9 @@ def _write(
     """
     writer = PdfWriter()
     font = embed_font(writer, subset)
+    x0, _, _, y1 = (float(v) for v in reader.pages[0].trimbox)
     opening = stream(writer, b"q\n")
+    to_trim_corner = stream(writer, f"Q\nq 1 0 0 1 {x0:.3f} {y1:.3f} cm 0 g\n".encode("ascii"))
     imported = [writer.add_page(page) for page in reader.pages]
     resources = _with_font(imported[0], font, writer)
     base_contents = _contents(imported[0])
@@ -217,7 +273,7 @@ def _write(
         pages = imported if number == 0 else [_append(writer, page, kids) for page in imported]
         pages[0][NameObject("/Resources")] = resources
         pages[0][NameObject("/Contents")] = ArrayObject(
-            [opening, *base_contents, stream(writer, layer, compressed=True)]
+            [opening, *base_contents, to_trim_corner, stream(writer, layer, compressed=True)]
         )
     tree[NameObject("/Count")] = NumberObject(len(kids))
     _keep_document_properties(reader, writer, identity)

@@ -125,7 +125,7 @@ def labels_pdf(
             for line, baseline in zip(block.lines, block.baselines, strict=True):
                 x = box.left + pad_x
                 y = height - (top + baseline)
-                ops.append(text_ops(subset, FONT, block.size, x, y, line))
+                ops.append(text_ops(font, FONT, block.size, x, y, line))
         ops.append("Q\n")
         page = writer.add_blank_page(width, height)
         page[NameObject("/Resources")] = resources

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import unicodedata
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import zxingcpp
 from fontTools import subset
 from fontTools.ttLib import TTFont
 from pypdf import PdfWriter
@@ -35,6 +37,7 @@ from pypdf.generic import (
     TextStringObject,
 )
 
+DARK_RUN = re.compile(rb"\x00+")  # in zxing-cpp's module image a dark module is a 0 byte
 REPLACEMENT = "?"  # drawn for a character the font lacks (after NFC normalization)
 LEADING = 1.05  # line pitch, in ems: with DejaVu's tall accents, lines never touch
 
@@ -72,7 +75,8 @@ def stream(
 
 
 class FontMetrics:
-    """Widths and vertical metrics of a TrueType font, for laying out text before drawing."""
+    """Widths, glyph ids and vertical metrics of a TrueType font, for laying out and encoding
+    text before the font is subset. Plain data: worker processes receive it pickled."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -81,6 +85,11 @@ class FontMetrics:
         self.cmap: dict[int, str] = font.getBestCmap()
         metrics = font["hmtx"].metrics
         self._advance: dict[int, int] = {cp: metrics[name][0] for cp, name in self.cmap.items()}
+        # Subsets keep the full font's glyph ids (retain_gids), so text can be encoded before
+        # anyone knows which characters the whole document needs.
+        self._glyph_hex = {
+            chr(cp): f"{font.getGlyphID(name):04X}" for cp, name in self.cmap.items()
+        }
         self.ascent = font["hhea"].ascent / self.units  # covers accented capitals
         self.descent = -font["hhea"].descent / self.units  # positive
         self.postscript_name = str(font["name"].getDebugName(6) or path.stem)
@@ -95,23 +104,22 @@ class FontMetrics:
         units = sum(self._advance.get(ord(ch), self._advance[ord(REPLACEMENT)]) for ch in text)
         return units * size / self.units
 
+    def encode(self, text: str) -> str:
+        """``text`` (cleaned) as a hex string operand of ``Tj``: two bytes a glyph id."""
+        return "<" + "".join(self._glyph_hex[ch] for ch in text) + ">"
+
 
 @dataclass(frozen=True)
 class FontSubset:
-    """A font cut down to the characters a document draws; plain data, so worker processes
-    can encode text with it."""
+    """A font cut down to the characters a document draws, glyph ids unchanged."""
 
     data: bytes  # the subset TrueType file
-    glyphs: dict[str, int]  # character -> glyph id in the subset
+    glyphs: dict[str, int]  # character -> glyph id (the same as in the full font)
     widths: dict[int, float]  # glyph id -> advance in 1/1000 em
     name: str  # "ABCDEF+DejaVuSans"
     bbox: tuple[float, float, float, float]  # 1/1000 em
     ascent: float  # em
     descent: float  # em, positive
-
-    def encode(self, text: str) -> str:
-        """``text`` (cleaned by FontMetrics.clean) as a hex string operand of ``Tj``."""
-        return "<" + "".join(f"{self.glyphs[ch]:04X}" for ch in text) + ">"
 
 
 def subset_font(metrics: FontMetrics, chars: Iterable[str]) -> FontSubset:
@@ -122,6 +130,7 @@ def subset_font(metrics: FontMetrics, chars: Iterable[str]) -> FontSubset:
     options.hinting = False
     options.name_IDs = ["*"]
     options.notdef_outline = True
+    options.retain_gids = True  # text was encoded with the full font's ids (a few KB more)
     options.drop_tables += ["FFTM"]  # FontForge's timestamps: fontTools cannot subset them
     subsetter = subset.Subsetter(options)
     font = TTFont(metrics.path, recalcTimestamp=False)  # else "modified" is now: not reproducible
@@ -297,28 +306,44 @@ def fit_text(
     return None
 
 
-def text_ops(font: FontSubset, resource: str, size: float, x: float, y: float, text: str) -> str:
+def text_ops(font: FontMetrics, resource: str, size: float, x: float, y: float, text: str) -> str:
     """Operators drawing ``text`` (already cleaned) with its baseline starting at (x, y)."""
     return f"BT /{resource} {size:.2f} Tf 1 0 0 1 {x:.2f} {y:.2f} Tm {font.encode(text)} Tj ET\n"
 
 
-def qr_ops(matrix: Sequence[Sequence[int]], x: float, y: float, size: float) -> str:
-    """Operators filling the dark modules of a QR ``matrix`` in a square of ``size`` points
-    whose bottom-left corner is (x, y). Drawn in module units (one ``cm`` scales them), so
-    each run of dark modules in a row is one small-integer rectangle: short and quick."""
-    count = len(matrix)
+@dataclass(frozen=True)
+class QrCode:
+    """A QR code's modules: ``size`` rows of ``size`` bytes from the top, 0 for dark."""
+
+    size: int
+    modules: bytes
+
+    def row(self, index: int) -> bytes:
+        return self.modules[index * self.size : (index + 1) * self.size]
+
+
+def qr_code(text: str) -> QrCode:
+    """``text`` as a QR code at error correction level M (15 %), smallest version, mask chosen
+    by the standard's penalty rules. zxing-cpp encodes in C++: segno, in Python, took 15 ms a
+    code (most of it choosing the mask), zxing-cpp under 1 ms (benchmarks/bench_qr.py)."""
+    barcode = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
+    image = barcode.to_image(scale=1, add_quiet_zones=False)
+    size = int(image.shape[0])
+    # One byte a module, row by row; the stub does not declare the buffer protocol it has.
+    return QrCode(size, bytes(memoryview(image)))  # type: ignore[arg-type]
+
+
+def qr_ops(code: QrCode, x: float, y: float, size: float) -> str:
+    """Operators filling the dark modules of ``code`` in a square of ``size`` points whose
+    bottom-left corner is (x, y). Drawn in module units (one ``cm`` scales them), so each run
+    of dark modules in a row is one small-integer rectangle: short and quick."""
+    count = code.size
     module = size / count
     parts = [f"q {module:.4f} 0 0 {module:.4f} {x:.3f} {y:.3f} cm 0 g"]
-    for row_index, row in enumerate(matrix):
+    for row_index in range(count):
         bottom = count - 1 - row_index
-        col = 0
-        while col < count:
-            if row[col]:
-                start = col
-                while col < count and row[col]:
-                    col += 1
-                parts.append(f"{start} {bottom} {col - start} 1 re")
-            else:
-                col += 1
+        for run in DARK_RUN.finditer(code.row(row_index)):
+            start, end = run.span()
+            parts.append(f"{start} {bottom} {end - start} 1 re")
     parts.append("f Q\n")
     return "\n".join(parts)

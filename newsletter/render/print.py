@@ -26,7 +26,6 @@ from typing import Any, Literal
 
 import jinja2
 import pydyf
-import segno
 import weasyprint
 from PIL import Image as PILImage
 from PIL import ImageCms
@@ -39,7 +38,7 @@ from newsletter.model import Issue
 from newsletter.printconfig import PrintConfig
 from newsletter.render.environment import issue_context, palette, render_template
 from newsletter.render.frontpage import MARGIN, FrontLayout, front_layout
-from newsletter.render.pdfdraw import FontMetrics, fit_text
+from newsletter.render.pdfdraw import FontMetrics, fit_text, qr_code
 from newsletter.render.printassets import ColorMode, Fetcher, local_images, low_resolution
 
 TEMPLATE = "print/issue.html.j2"
@@ -211,11 +210,9 @@ def css_color(hex_color: str, mode: ColorMode) -> str:
 
 def qr_data_uri(text: str) -> str:
     """A QR code for ``text`` as a greyscale PNG data URI, sharp at 300 dpi and above."""
-    code = segno.make_qr(text, error="m")
-    matrix = code.matrix
-    size = len(matrix)
-    image = PILImage.new("L", (size, size), 255)
-    image.putdata([0 if dark else 255 for row in matrix for dark in row])
+    code = qr_code(text)
+    size = code.size
+    image = PILImage.frombytes("L", (size, size), code.modules)
     scale = -(-QR_PIXELS // size)  # whole pixels per module keep the edges sharp
     image = image.resize((size * scale,) * 2, resample=PILImage.Resampling.NEAREST)
     buffer = io.BytesIO()
