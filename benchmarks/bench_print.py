@@ -132,7 +132,9 @@ def naive(config: Path, out_root: Path, copies: int) -> float:
     ).recipients[:copies]
     layout = print_render.front_layout(settings)
     images, _ = print_render.local_images(issue, settings)
-    context = print_render._context(issue, settings, layout, "addressed", images, "rgb", 0, False)
+    context = print_render._context(
+        env, issue, settings, layout, "addressed", images, "rgb", 0, False
+    )
     page = render_template(env, print_render.TEMPLATE, context)
     fetcher = print_render.Fetcher(
         roots=(settings.templates_dir / "print",), extra_files=(), mode="rgb"

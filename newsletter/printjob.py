@@ -35,7 +35,7 @@ from newsletter.render.addressed import LayerDrawing, copies_pdf, copy_name, spl
 from newsletter.render.environment import make_environment
 from newsletter.render.frontpage import front_layout
 from newsletter.render.labels import AVERY_5160, labels_pdf
-from newsletter.render.print import address_font, render_print_issue
+from newsletter.render.print import address_font, lettering, render_print_issue
 from newsletter.sources.offers import current_offer
 
 PRINT_DIR = "print"
@@ -83,10 +83,10 @@ def print_job(
     font = address_font(settings)
     # The per-recipient layers are drawn by worker processes while this one renders the
     # issue with WeasyPrint: both take seconds, and there are cores for both.
+    env = make_environment(settings.templates_dir)
     with LayerDrawing(
-        recipients, front_layout(settings), font, progress, workers=workers
+        recipients, front_layout(settings), lettering(settings, env), progress, workers=workers
     ) as drawing:
-        env = make_environment(settings.templates_dir)
         generic = render_print_issue(issue, settings, env, variant="generic")
         base = render_print_issue(issue, settings, env, variant="addressed")
         files: dict[str, bytes] = {"issue.pdf": generic.pdf}

@@ -21,8 +21,9 @@ from newsletter.audience.postal import address_lines
 from newsletter.config import Settings, load_config
 from newsletter.model import Address, Issue
 from newsletter.render.environment import make_environment
+from newsletter.render.overlay import Lettering
 from newsletter.render.pdfdraw import FontMetrics
-from newsletter.render.print import PrintedIssue, address_font, render_print_issue
+from newsletter.render.print import PrintedIssue, address_font, lettering, render_print_issue
 from tests.issue_factory import REPO, sample_issue, sample_settings
 
 LANDING = "https://hartwellhvac.example.com/refer"
@@ -129,6 +130,13 @@ def page_texts(pdf: bytes, page: int = 0) -> list[Text]:
 
 def address_metrics() -> FontMetrics:
     return address_font(sample_settings())
+
+
+@functools.cache
+def sample_lettering() -> Lettering:
+    """The sample's fonts and salutation for addressed copies."""
+    settings = sample_settings()
+    return lettering(settings, make_environment(settings.templates_dir))
 
 
 def page_image(pdf: bytes, page: int, folder: Path, *, dpi: int = 150) -> Path:

@@ -14,9 +14,10 @@ from pypdf import PdfReader
 
 from newsletter.errors import ContentError
 from newsletter.render.addressed import PARALLEL_FROM, addressed_copies, copy_name, split_copies
-from newsletter.render.print import PrintedIssue
+from newsletter.render.overlay import ITALIC, SANS
+from newsletter.render.print import PrintedIssue, pdf_fill
 from newsletter.render.window import Box
-from tests.issue_factory import sample_issue
+from tests.issue_factory import sample_issue, sample_settings
 from tests.print_support import (
     Text,
     address_metrics,
@@ -24,6 +25,7 @@ from tests.print_support import (
     recipient,
     recipients,
     render,
+    sample_lettering,
     sample_print,
     scanned_qr_codes,
     settings_with,
@@ -53,7 +55,7 @@ def base() -> PrintedIssue:
 @pytest.fixture(scope="module")
 def combined(base: PrintedIssue) -> bytes:
     return addressed_copies(
-        base.pdf, base.layout, PEOPLE, font=address_metrics(), progress=PROGRESS
+        base.pdf, base.layout, PEOPLE, lettering=sample_lettering(), progress=PROGRESS
     )
 
 
@@ -121,7 +123,7 @@ def test_four_line_address_fits_the_default_window_at_6_75_pt(
 def test_line_too_wide_for_the_window_is_wrapped(base: PrintedIssue) -> None:
     street = "12345 North Sherman Avenue Apartment 1204, Cherokee Marsh Conservation Townhomes"
     person = recipient("Jim", "Okafor", street=street)
-    pdf = addressed_copies(base.pdf, base.layout, [person], font=address_metrics())
+    pdf = addressed_copies(base.pdf, base.layout, [person], lettering=sample_lettering())
     texts = [t.text for t in texts_in(base.layout.address, pdf, 0)]
     assert len(texts) == 4 and " ".join(texts[1:3]) == street
 
@@ -131,9 +133,62 @@ def test_address_too_long_for_the_window_is_an_error_naming_its_csv_line(
 ) -> None:
     huge = replace(LONG, lines=LONG.lines * 3, line=42)
     with pytest.raises(ContentError) as caught:
-        addressed_copies(base.pdf, base.layout, [huge], font=address_metrics())
+        addressed_copies(base.pdf, base.layout, [huge], lettering=sample_lettering())
     assert caught.value.line == 42
     assert "does not fit the envelope window" in caught.value.message
+
+
+def greeting_texts(pdf: bytes, page: int) -> list[Text]:
+    """The salutation our layer drew, in the issue's italic."""
+    return [t for t in page_texts(pdf, page) if t.font.endswith("+DejaVuSerif-Italic")]
+
+
+@pytest.mark.parametrize("copy", range(len(PEOPLE)))
+def test_each_copy_greets_its_reader_by_first_name(
+    combined: bytes, base: PrintedIssue, copy: int
+) -> None:
+    page = first_page(combined, copy, base.pages)
+    greeting = [t.text for t in greeting_texts(combined, page)]
+    assert greeting == [f"Hi {PEOPLE[copy].first_name},"]
+
+
+def test_copy_for_a_reader_without_a_first_name_gets_the_configured_greeting(
+    base: PrintedIssue,
+) -> None:
+    nameless = replace(recipient("", "Nowak"), first_name="")
+    pdf = addressed_copies(base.pdf, base.layout, [nameless], lettering=sample_lettering())
+    assert [t.text for t in greeting_texts(pdf, 0)] == ["Hi neighbor,"]
+
+
+def test_greeting_sits_where_the_generic_edition_greets(combined: bytes) -> None:
+    generic = [t for t in page_texts(sample_print("generic").pdf, 0) if t.text == "Hi neighbor,"]
+    personal = greeting_texts(combined, 0)
+    assert len(generic) == 1 and len(personal) == 1
+    assert personal[0].x == pytest.approx(generic[0].x, abs=0.5)
+    assert personal[0].y == pytest.approx(generic[0].y, abs=0.5)
+    assert personal[0].size == pytest.approx(generic[0].size, abs=0.01)
+
+
+def test_greeting_is_set_in_the_issues_text_colour_and_the_address_in_black(
+    combined: bytes,
+) -> None:
+    layer = PdfReader(io.BytesIO(combined)).pages[0]["/Contents"][-1].get_object().get_data()
+    text_colour = pdf_fill(sample_settings().config.brand.text_color, "rgb")
+    assert f"{text_colour}\nBT /{ITALIC} ".encode() in layer
+    assert f"0 g\nBT /{SANS} ".encode() in layer
+
+
+def test_addressed_base_greets_nobody_of_its_own(base: PrintedIssue) -> None:
+    assert "Hi neighbor" not in PdfReader(io.BytesIO(base.pdf)).pages[0].extract_text()
+
+
+def test_first_name_too_long_for_the_greeting_is_an_error_naming_its_csv_line(
+    base: PrintedIssue,
+) -> None:
+    endless = replace(recipient(" ".join(["Maximiliane"] * 9), "Nowak"), line=17)
+    with pytest.raises(ContentError) as caught:
+        addressed_copies(base.pdf, base.layout, [endless], lettering=sample_lettering())
+    assert (caught.value.line, caught.value.key) == (17, "first_name")
 
 
 def test_names_with_diacritics_print_with_their_own_letters(combined: bytes) -> None:
@@ -156,7 +211,7 @@ def test_qr_code_scans_to_the_personal_referral_link(combined: bytes, base: Prin
 
 def test_codes_drawn_by_worker_processes_scan_to_each_readers_link(base: PrintedIssue) -> None:
     readers = recipients(PARALLEL_FROM)  # enough copies for the worker processes to draw
-    pdf = addressed_copies(base.pdf, base.layout, readers, font=address_metrics(), workers=2)
+    pdf = addressed_copies(base.pdf, base.layout, readers, lettering=sample_lettering(), workers=2)
     for copy in (0, 1, len(readers) // 2, len(readers) - 1):
         assert scanned_qr_codes(pdf, copy * base.pages) == [readers[copy].link]
 
@@ -187,19 +242,19 @@ def test_no_progress_line_by_default(combined: bytes, base: PrintedIssue) -> Non
 
 
 def test_copies_share_the_issue_instead_of_repeating_it(base: PrintedIssue) -> None:
-    one = addressed_copies(base.pdf, base.layout, PEOPLE[:1], font=address_metrics())
+    one = addressed_copies(base.pdf, base.layout, PEOPLE[:1], lettering=sample_lettering())
     many = addressed_copies(
         base.pdf,
         base.layout,
         [replace(PEOPLE[0], code=f"K{n:07d}") for n in range(8)],
-        font=address_metrics(),
+        lettering=sample_lettering(),
     )
     assert (len(many) - len(one)) / 7 < 6000  # bytes per further copy: its layer only
 
 
 def test_same_recipients_give_the_same_bytes(combined: bytes, base: PrintedIssue) -> None:
     again = addressed_copies(
-        base.pdf, base.layout, PEOPLE, font=address_metrics(), progress=PROGRESS
+        base.pdf, base.layout, PEOPLE, lettering=sample_lettering(), progress=PROGRESS
     )
     assert again == combined
 
@@ -211,7 +266,9 @@ def test_pdfx_output_intent_and_metadata_carry_over_to_the_copies(
     settings = settings_with(tmp_path, pdfx="pdf/x-3", output_profile="p.icc")
     base = render(sample_issue(), settings, "addressed")
     pdf = PdfReader(
-        io.BytesIO(addressed_copies(base.pdf, base.layout, PEOPLE[:1], font=address_metrics()))
+        io.BytesIO(
+            addressed_copies(base.pdf, base.layout, PEOPLE[:1], lettering=sample_lettering())
+        )
     )
     assert pdf.trailer["/Root"]["/OutputIntents"][0]["/S"] == "/GTS_PDFX"
     assert pdf.metadata["/GTS_PDFXVersion"] == "PDF/X-3:2003"
@@ -219,7 +276,7 @@ def test_pdfx_output_intent_and_metadata_carry_over_to_the_copies(
 
 
 def test_split_gives_one_standalone_pdf_per_recipient(base: PrintedIssue) -> None:
-    files = list(split_copies(base.pdf, base.layout, PEOPLE[:2], font=address_metrics()))
+    files = list(split_copies(base.pdf, base.layout, PEOPLE[:2], lettering=sample_lettering()))
     assert [r for r, _ in files] == PEOPLE[:2]
     for person, pdf in files:
         reader = PdfReader(io.BytesIO(pdf))

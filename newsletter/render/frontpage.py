@@ -3,6 +3,7 @@
 The top third of page 1 is the mailing panel: masthead, return address, the blank area that
 shows through the envelope window (the recipient's address goes in its zone) and, on the
 right, the referral box whose code, QR code and progress line are filled per recipient.
+Below it the issue's first column opens with the salutation, also filled per recipient.
 Computed once here in points so WeasyPrint places the static parts and the per-recipient
 layer places the rest at the same spots.
 """
@@ -23,6 +24,10 @@ GAP = 0.2 * INCH
 PAD = 0.14 * INCH
 QR_SIZE = 1.0 * INCH  # 0.56 mm modules for a version-7 code: easy for any phone camera
 QUIET = 0.12 * INCH  # the light margin a QR code needs: 4 modules, and some more
+PANEL_GAP = 12.0  # between the panel and the columns of the issue
+COLUMN_GAP = 18.0  # between the two columns
+GREETING_SIZE = 9.0  # the salutation's type (the issue's roomiest body size), and its line:
+GREETING_LINE = round(GREETING_SIZE * 1.38, 2)
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,7 @@ class FrontLayout:
     qr: Box  # the QR code (per recipient)
     caption: Box  # what the code and QR code are for (static)
     progress: Box  # the referral progress line (per recipient)
+    greeting: Box  # "Hi María," atop the first column, below the panel (per recipient)
 
     def css(self, origin: tuple[float, float] = (0.0, 0.0)) -> dict[str, dict[str, str]]:
         """Each box as CSS ``left/top/width/height`` in points from ``origin`` (the corner
@@ -120,4 +126,7 @@ def front_layout(settings: Settings) -> FrontLayout:
         qr=qr,
         caption=caption,
         progress=progress,
+        greeting=Box(
+            MARGIN, panel + PANEL_GAP, (width - 2 * MARGIN - COLUMN_GAP) / 2, GREETING_LINE
+        ),
     )

@@ -35,14 +35,25 @@ from newsletter.audience.postal import address_lines
 from newsletter.config import Settings
 from newsletter.errors import BuildError, ConfigError, TemplateError
 from newsletter.model import Issue
+from newsletter.placeholders import PLACEHOLDERS
 from newsletter.printconfig import PrintConfig
-from newsletter.render.environment import issue_context, palette, render_template
-from newsletter.render.frontpage import MARGIN, FrontLayout, front_layout
+from newsletter.render.environment import issue_context, palette, render_template, site_context
+from newsletter.render.frontpage import (
+    COLUMN_GAP,
+    GREETING_SIZE,
+    MARGIN,
+    PANEL_GAP,
+    FrontLayout,
+    front_layout,
+)
+from newsletter.render.overlay import Lettering
 from newsletter.render.pdfdraw import FontMetrics, fit_text, qr_code
 from newsletter.render.printassets import ColorMode, Fetcher, local_images, low_resolution
 
 TEMPLATE = "print/issue.html.j2"
+GREETING_TEMPLATE = "print/partials/greeting.txt.j2"
 ADDRESS_FONT = "print/fonts/DejaVuSans.ttf"
+GREETING_FONT = "print/fonts/DejaVuSerif-Italic.ttf"  # the body's italic: "NL Serif" in print.css
 MIN_PAGES, MAX_PAGES = 2, 4
 DENSITIES = 3  # layouts tried, from roomy to dense, before a long issue is an error
 MARK_GAP, MARK_LENGTH, MARK_WIDTH = 3.0, 18.0, 0.3  # crop marks, in points
@@ -97,7 +108,7 @@ def render_print_issue(
         )
 
     def render(density: int, pad: bool) -> weasyprint.Document:
-        context = _context(issue, settings, layout, variant, images, mode, density, pad)
+        context = _context(env, issue, settings, layout, variant, images, mode, density, pad)
         html = render_template(env, TEMPLATE, context)
         document = weasyprint.HTML(
             string=html,
@@ -134,6 +145,7 @@ def render_print_issue(
 
 
 def _context(
+    env: jinja2.Environment,
     issue: Issue,
     settings: Settings,
     layout: FrontLayout,
@@ -168,6 +180,10 @@ def _context(
         "bleed": f"{config.bleed:.2f}pt",
         "box": layout.css(origin=(MARGIN, MARGIN)),
         "panel_height": f"{layout.panel - MARGIN:.2f}pt",
+        "panel_gap": f"{PANEL_GAP:.2f}pt",
+        "column_gap": f"{COLUMN_GAP:.2f}pt",
+        "greeting_size": f"{GREETING_SIZE:.2f}pt",
+        "salutation": salutation(env, settings, settings.config.issue.first_name_fallback),
         "print_images": images,
         "landing_qr": qr_data_uri(landing),
         "landing_display": landing.split("://", 1)[-1].rstrip("/"),
@@ -182,9 +198,30 @@ def _context(
 def address_font(settings: Settings) -> FontMetrics:
     """The sans serif that addresses, codes and labels are set in (bundled with the
     templates, so a business may swap it)."""
-    path = settings.templates_dir / ADDRESS_FONT
+    return _bundled_font(settings, ADDRESS_FONT, "addresses")
+
+
+def salutation(env: jinja2.Environment, settings: Settings, first_name: str) -> str:
+    """The print edition's salutation for ``first_name``, e.g. "Hi María," (one line)."""
+    context = {**site_context(settings), "first_name": first_name}
+    return " ".join(render_template(env, GREETING_TEMPLATE, context).split())
+
+
+def lettering(settings: Settings, env: jinja2.Environment) -> Lettering:
+    """Fonts and salutation for the layers of addressed copies."""
+    return Lettering(
+        sans=address_font(settings),
+        italic=_bundled_font(settings, GREETING_FONT, "the salutation"),
+        salutation=salutation(env, settings, PLACEHOLDERS["first_name"]),
+        fallback=settings.config.issue.first_name_fallback,
+        ink=pdf_fill(palette(settings.config.brand)["text"], color_mode(settings.config.print)),
+    )
+
+
+def _bundled_font(settings: Settings, relative: str, purpose: str) -> FontMetrics:
+    path = settings.templates_dir / relative
     if not path.is_file():
-        raise TemplateError("font for addresses not found", path=path)
+        raise TemplateError(f"font for {purpose} not found", path=path)
     return _metrics(path)
 
 
@@ -195,17 +232,34 @@ def _metrics(path: Path) -> FontMetrics:
 
 def css_color(hex_color: str, mode: ColorMode) -> str:
     """``#rrggbb`` as CSS for ``mode``: as is, as black ink only (K), or as naive CMYK."""
-    r, g, b = (int(hex_color[i : i + 2], 16) / 255 for i in (1, 3, 5))
     if mode == "rgb":
         return hex_color
+    return "device-cmyk({:.3f} {:.3f} {:.3f} {:.3f})".format(*_cmyk(hex_color, mode))
+
+
+def pdf_fill(hex_color: str, mode: ColorMode) -> str:
+    """``#rrggbb`` as the PDF operator that sets it as the fill colour, as css_color would."""
+    if mode == "rgb":
+        r, g, b = _rgb(hex_color)
+        return f"{r:.3f} {g:.3f} {b:.3f} rg"
+    return "{:.3f} {:.3f} {:.3f} {:.3f} k".format(*_cmyk(hex_color, mode))
+
+
+def _rgb(hex_color: str) -> tuple[float, float, float]:
+    r, g, b = (int(hex_color[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    return r, g, b
+
+
+def _cmyk(hex_color: str, mode: ColorMode) -> tuple[float, float, float, float]:
+    """Black ink only for ``gray`` (the grey the eye sees), else naive CMYK."""
+    r, g, b = _rgb(hex_color)
     if mode == "gray":
-        luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b  # the grey the eye sees
-        return f"device-cmyk(0 0 0 {1 - luminance:.3f})"
+        return 0.0, 0.0, 0.0, 1 - (0.2126 * r + 0.7152 * g + 0.0722 * b)
     k = 1 - max(r, g, b)
     if k >= 1:
-        return "device-cmyk(0 0 0 1)"
+        return 0.0, 0.0, 0.0, 1.0
     c, m, y = ((1 - v - k) / (1 - k) for v in (r, g, b))
-    return f"device-cmyk({c:.3f} {m:.3f} {y:.3f} {k:.3f})"
+    return c, m, y, k
 
 
 def qr_data_uri(text: str) -> str:
