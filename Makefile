@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 # (and only the sample) gets a sample-only secret, with a warning. See scripts/with-secret.sh.
 WITH_SECRET := NEWSLETTER_PYTHON=$(BIN)/python scripts/with-secret.sh
 
-.PHONY: help setup issue preview check send send-live print referrals test bench lint \
+.PHONY: help setup issue preview check send send-live print referrals report test bench lint \
 	update-golden clean
 
 help: ## list the targets
@@ -46,6 +46,9 @@ print: setup ## the print shop's package for MONTH in build/MONTH/print/
 
 referrals: setup ## the referral report for MONTH (overdue leads, referrers, rewards) in build/referrals/
 	$(WITH_SECRET) $(BIN)/newsletter referral report --month $(MONTH)
+
+report: setup ## the monthly report for MONTH (charts, follow-up, referrers, sends) in build/reports/
+	$(BIN)/newsletter report --month $(MONTH)
 
 test: setup ## run the test suite (README's test command)
 	$(BIN)/python -m pytest

@@ -298,9 +298,11 @@ def _add_command_modules() -> None:
     # Imported last: those modules reuse the options and error handling defined above.
     from newsletter.commands.print import print_command
     from newsletter.commands.referral import referral
+    from newsletter.commands.report import report_command
 
     main.add_command(referral)
     main.add_command(print_command)
+    main.add_command(report_command)
 
 
 _add_command_modules()

@@ -6,7 +6,8 @@
     ├── SourceError            a feed or calendar failed (only raised under --strict)
     ├── TemplateError          a template is missing or does not render
     ├── BuildError             the build cannot be written or fails a check (size, …)
-    └── ReferralError          a referral command cannot do what was asked (unknown code, …)
+    ├── ReferralError          a referral command cannot do what was asked (unknown code, …)
+    └── ReportError            the monthly report cannot read a ledger or write its folder
 
 Every error carries where it happened (a file, and a line or dotted key when known) so the
 CLI can print ``newsletter: FILE:LINE: KEY: message`` and exit with status 2.
@@ -71,3 +72,7 @@ class BuildError(NewsletterError):
 
 class ReferralError(NewsletterError):
     """A referral command cannot do what was asked: an unknown code or lead, a bad change."""
+
+
+class ReportError(NewsletterError):
+    """The monthly report cannot read what it is made from, or cannot be written."""

@@ -26,6 +26,7 @@ TARGETS = (
     "send-live",
     "print",
     "referrals",
+    "report",
     "test",
     "bench",
     "lint",
@@ -91,6 +92,12 @@ def test_make_send_is_a_dry_run_and_send_live_is_guarded() -> None:
     assert "scripts/send-live.sh .venv/bin/newsletter 2026-11 --limit 10" in live
     assert "newsletter print --month 2026-11 --package" in make_n("print")
     assert "newsletter referral report --month 2026-11" in make_n("referrals")
+
+
+def test_make_report_writes_the_monthly_report_without_a_secret() -> None:
+    report = make_n("report")
+    assert "newsletter report --month 2026-11" in report
+    assert "with-secret" not in report  # the ledgers hold all it needs
 
 
 # -- the secret and the live send ------------------------------------------------------

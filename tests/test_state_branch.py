@@ -208,6 +208,9 @@ def test_site_puts_each_issue_in_its_month_and_the_newest_archive_on_top(
         for name in ("index.html", "archive.html", "feed.xml"):
             (web / name).write_text(f"{month} {name}")
     (build / "not-a-month" / "web").mkdir(parents=True)
+    for private in ("reports/2026-11", "referrals/2026-11"):  # leads' names: never published
+        (build / private).mkdir(parents=True)
+        (build / private / "index.html").write_text("Leo Santos (608) 555-0175")
     result = subprocess.run(
         [sys.executable, str(SCRIPT), "--build-dir", str(build), "site", "--out", "_site"],
         cwd=tmp_path,

@@ -200,6 +200,21 @@ def test_the_ledger_is_restored_before_sending_and_saved_whatever_happened(
     assert "state/ledger.sqlite" in records["with"]["path"]
 
 
+def test_the_monthly_report_summary_follows_the_send_and_its_names_stay_private(
+    monthly: dict[str, Any],
+) -> None:
+    send = monthly["jobs"]["send"]
+    report = index_of(send, "newsletter report")
+    assert index_of(send, "newsletter send") < report
+    step = steps(send)[report]
+    assert step["if"] == "always() && steps.restore.outcome == 'success'"
+    assert step["continue-on-error"] is True  # a report problem never fails the send
+    assert "--silent > /dev/null" in step["run"]  # the terminal view names leads: not logged
+    assert 'cat "build/reports/$MONTH/summary.md" >> "$GITHUB_STEP_SUMMARY"' in step["run"]
+    others = [s for job in monthly["jobs"].values() for s in steps(job) if s is not step]
+    assert "reports" not in yaml.safe_dump(others)  # in no artifact, not on Pages
+
+
 def test_the_build_is_previewed_and_the_print_package_handed_over(
     monthly: dict[str, Any],
 ) -> None:

@@ -205,6 +205,22 @@ def counted_leads(leads: Iterable[Lead]) -> tuple[Lead, ...]:
     """The leads that count as someone sent to the business: every lead, whatever became
     of it, except one that repeats an earlier lead's person (phone, email, or name and
     address). The same neighbor referred twice counts once, for whoever sent them first."""
+    global _last_counted
+    given = tuple(leads)  # the very tuple passed in, when it is one
+    # A report asks this of one ledger tuple several times (totals, referrers, months);
+    # the last answer is kept for that same object. Tuples and Leads are immutable, and
+    # holding the tuple keeps its id from being reused, so the answer cannot go stale.
+    if _last_counted is not None and _last_counted[0] is given:
+        return _last_counted[1]
+    counted = _counted(given)
+    _last_counted = (given, counted)
+    return counted
+
+
+_last_counted: tuple[tuple[Lead, ...], tuple[Lead, ...]] | None = None
+
+
+def _counted(leads: tuple[Lead, ...]) -> tuple[Lead, ...]:
     seen: set[tuple[str, str]] = set()
     counted = []
     for lead in sorted(leads, key=lambda x: (x.received_at.timestamp(), x.id)):

@@ -9,7 +9,6 @@ publishing (``build/`` is not in git).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import tzinfo
 from decimal import Decimal
 from pathlib import Path
@@ -25,9 +24,8 @@ from newsletter.model import Milestone
 from newsletter.referrals.ledger import STATUSES, Lead
 from newsletter.referrals.reports import Period, ReferralReport
 from newsletter.referrals.times import hours, shown
+from newsletter.tables import KEEP, Block, block_renderable, literal
 
-KEEP = frozenset({"Received", "Code", "Status"})
-"""Columns a narrow terminal must not wrap: times, codes and statuses are read whole."""
 REPORT_FILES = ("index.html", "overdue.csv", "referrers.csv", "totals.csv")
 OVERDUE_COLUMNS = (
     "id",
@@ -95,17 +93,6 @@ def total_rows(periods: Sequence[Period], *, plain: bool = False) -> list[list[s
 # ---- the tables, shared by the terminal and the HTML page --------------------------------
 
 
-@dataclass(frozen=True)
-class Block:
-    """One table of the report: a title, column names, rows, and a line for no rows."""
-
-    title: str
-    columns: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
-    numeric: frozenset[str] = frozenset()  # right-aligned columns
-    empty: str = ""
-
-
 def report_blocks(report: ReferralReport) -> tuple[Block, ...]:
     tz = report.tz
     overdue = Block(
@@ -160,21 +147,8 @@ def report_heading(report: ReferralReport) -> str:
 
 def report_tables(report: ReferralReport) -> list[RenderableType]:
     """The report as rich renderables, in reading order."""
-    parts: list[RenderableType] = [Text(report_heading(report), style="bold")]
-    for block in report_blocks(report):
-        if not block.rows and block.empty:
-            parts.append(Text(f"{block.title}: {block.empty}"))
-            continue
-        table = Table(title=block.title)
-        for column in block.columns:
-            numeric = column in block.numeric
-            table.add_column(
-                column, justify="right" if numeric else "left", no_wrap=numeric or column in KEEP
-            )
-        for row in block.rows:
-            table.add_row(*map(_literal, row))
-        parts.append(table)
-    return parts
+    heading: RenderableType = Text(report_heading(report), style="bold")
+    return [heading, *map(block_renderable, report_blocks(report))]
 
 
 def leads_table(leads: Iterable[Lead], names: Mapping[str, str], tz: tzinfo) -> Table:
@@ -196,13 +170,8 @@ def leads_table(leads: Iterable[Lead], names: Mapping[str, str], tz: tzinfo) -> 
             lead.status,
             money(lead.value) if lead.value is not None else "",
         )
-        table.add_row(*map(_literal, cells))
+        table.add_row(*map(literal, cells))
     return table
-
-
-def _literal(value: str) -> Text:
-    # People typed these: "[link=…]" or "[bold]" in a name is shown, never obeyed.
-    return Text(value)
 
 
 # ---- files ------------------------------------------------------------------------------

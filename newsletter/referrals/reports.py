@@ -15,7 +15,8 @@ injectable ``now``:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
@@ -136,19 +137,41 @@ def build_report(
     )
 
 
-def referral_report(settings: Settings, month: str, now: datetime) -> ReferralReport:
-    """Read the ledger, rewards, subscribers and the month's offer, and build the report."""
-    first = parse_month(month)
+@dataclass(frozen=True)
+class ReferralInputs:
+    """What the referral figures are made from, as read from the project's files."""
+
+    leads: tuple[Lead, ...]
+    handouts: tuple[Handout, ...]
+    names: Mapping[str, str]  # referrer's normalized email -> shown name
+    offer: Offer  # the offer of the report month
+
+
+def referral_inputs(settings: Settings, month: date) -> ReferralInputs:
+    """Read the ledger, the rewards handed out, the referrers' names from the subscriber
+    list, and the offer valid on ``month`` (the first of a month)."""
     folder = settings.subscribers_dir
     leads = load_leads(folder / LEDGER_FILE)
     wanted = {lead.referrer_email for lead in leads}
     subscribers = load_subscribers(folder / "subscribers.csv", postal="ignored") if wanted else ()
     names = {s.normalized_email: full_name(s) for s in subscribers if s.normalized_email in wanted}
+    return ReferralInputs(
+        leads=leads,
+        handouts=load_handouts(folder / REWARDS_FILE),
+        names=names,
+        offer=current_offer(settings.content_dir, month),
+    )
+
+
+def referral_report(settings: Settings, month: str, now: datetime) -> ReferralReport:
+    """Read the ledger, rewards, subscribers and the month's offer, and build the report."""
+    first = parse_month(month)
+    inputs = referral_inputs(settings, first)
     return build_report(
-        leads,
-        load_handouts(folder / REWARDS_FILE),
-        names,
-        offer=current_offer(settings.content_dir, first),
+        inputs.leads,
+        inputs.handouts,
+        inputs.names,
+        offer=inputs.offer,
         month=first,
         now=now,
         tz=settings.tz,
@@ -170,17 +193,17 @@ def _referrers(
     tz: tzinfo,
 ) -> tuple[ReferrerLine, ...]:
     counts = counts_by_referrer(leads, offer, tz, until=last_day)
-    in_offer = [
-        x for x in counted_leads(leads) if offer.valid_from <= x.received_on(tz) <= last_day
-    ]
+    theirs: dict[str, list[Lead]] = defaultdict(list)  # one pass, however many referrers
+    for x in counted_leads(leads):
+        if offer.valid_from <= x.received_on(tz) <= last_day:
+            theirs[x.referrer_email].append(x)
     lines = []
     for email, count in counts.items():
-        theirs = [x for x in in_offer if x.referrer_email == email]
-        won = [x for x in theirs if x.status == "won"]
+        won = [x for x in theirs[email] if x.status == "won"]
         lines.append(
             ReferrerLine(
                 name=names.get(email, email),
-                code=theirs[-1].referrer_code,
+                code=theirs[email][-1].referrer_code,
                 email=email,
                 leads=count,
                 won=len(won),
@@ -194,15 +217,41 @@ def _referrers(
 
 def _period(label: str, leads: tuple[Lead, ...], start: date, end: date, tz: tzinfo) -> Period:
     received = [x for x in counted_leads(leads) if start <= x.received_on(tz) <= end]
+    closed_won = [x for x in leads if start <= (_won_on(x, tz) or date.min) <= end]
+    return _tally(label, received, closed_won)
+
+
+def monthly_periods(
+    leads: Iterable[Lead], months: Sequence[date], tz: tzinfo
+) -> tuple[Period, ...]:
+    """One :class:`Period` per month in ``months`` (first days), by the same rules as the
+    report's totals, in one pass over the ledger (a year of months for 10,000 leads)."""
+    leads = tuple(leads)
+    wanted = {(m.year, m.month): m for m in months}
+    received: dict[date, list[Lead]] = defaultdict(list)
+    closed_won: dict[date, list[Lead]] = defaultdict(list)
+    for x in counted_leads(leads):
+        arrived = x.received_on(tz)
+        if (arrived.year, arrived.month) in wanted:
+            received[wanted[arrived.year, arrived.month]].append(x)
+    for x in leads:
+        won = _won_on(x, tz)
+        if won is not None and (won.year, won.month) in wanted:
+            closed_won[wanted[won.year, won.month]].append(x)
+    return tuple(_tally(f"{month_name(m)} {m.year}", received[m], closed_won[m]) for m in months)
+
+
+def _won_on(lead: Lead, tz: tzinfo) -> date | None:
+    """The business day a won lead was won on (None for any other lead)."""
+    if lead.status == "won" and lead.closed_at:
+        return local_date(lead.closed_at, tz)
+    return None
+
+
+def _tally(label: str, received: Sequence[Lead], closed_won: Sequence[Lead]) -> Period:
+    # Leads count by the day they arrived (repeats left out: the caller passes counted
+    # leads); dollars follow the day a job was won, and every won lead's money is real, so
+    # they count all won leads closed in the period (a repeat lead included).
     by_status = {status: sum(1 for x in received if x.status == status) for status in STATUSES}
-    # Dollars follow the day a job was won, and every won lead's money is real, so this
-    # counts all won leads closed in the period (a repeat lead included).
-    value = sum(
-        (
-            x.value or Decimal(0)
-            for x in leads
-            if x.status == "won" and x.closed_at and start <= local_date(x.closed_at, tz) <= end
-        ),
-        Decimal(0),
-    )
+    value = sum((x.value or Decimal(0) for x in closed_won), Decimal(0))
     return Period(label=label, received=len(received), by_status=by_status, won_value=value)

@@ -1,0 +1,79 @@
+"""``newsletter report``: read the ledgers, compute the month's figures, write the report.
+
+    load_monthly_report(settings, "2026-11", now)   -> MonthlyReport (figures only)
+    write_monthly_report(report, settings, out_dir) -> index.html and summary.md
+
+The folder (``build/reports/YYYY-MM/`` from the CLI) is replaced as a whole, under a lock,
+readable by its owner only: the page lists leads' names and phone numbers. It is for the
+business, never for the web archive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from newsletter.config import Settings
+from newsletter.fsutil import PRIVATE, replace_folder
+from newsletter.locks import locked
+from newsletter.months import parse_month
+from newsletter.referrals.reports import referral_inputs
+from newsletter.render.environment import palette
+from newsletter.report.charts import Colors
+from newsletter.report.figures import MonthlyReport, monthly_report
+from newsletter.report.outputs import report_page, report_summary
+from newsletter.report.sections import Section, report_sections
+from newsletter.report.sends import LEDGER_NAME, read_sends
+
+REPORT_FILES = ("index.html", "summary.md")
+LOCK_WAIT = 60.0  # seconds: another report of the same month finishes in a few
+
+
+def load_monthly_report(settings: Settings, month: str, now: datetime) -> MonthlyReport:
+    """The figures for ``month`` (``YYYY-MM``) as of ``now``, from the referral ledger,
+    the rewards handed out, the subscriber list and the send ledger (read only)."""
+    first = parse_month(month)
+    inputs = referral_inputs(settings, first)
+    return monthly_report(
+        inputs.leads,
+        inputs.handouts,
+        inputs.names,
+        read_sends(settings.state_dir / LEDGER_NAME, through=f"{first:%Y-%m}"),
+        offer=inputs.offer,
+        month=first,
+        now=now,
+        tz=settings.tz,
+    )
+
+
+def chart_colors(settings: Settings) -> Colors:
+    colors = palette(settings.config.brand)
+    return Colors(
+        primary=colors["primary"],
+        accent=colors["button"],
+        text=colors["text"],
+        muted=colors["muted"],
+    )
+
+
+def write_monthly_report(
+    report: MonthlyReport,
+    settings: Settings,
+    out_dir: Path,
+    *,
+    on_section: Callable[[], None] | None = None,
+) -> tuple[Section, ...]:
+    """Draw the charts, render the page and the summary, and write both into ``out_dir``
+    (all or nothing, 0700/0600); returns the sections drawn. ``on_section`` is called
+    after each section is drawn (the progress bar)."""
+    sections = report_sections(report, chart_colors(settings), on_section=on_section)
+    files = {
+        "index.html": report_page(report, sections, settings),
+        "summary.md": report_summary(report, sections, out_dir),
+    }
+    with locked(out_dir, purpose=f"report {report.month}", wait=LOCK_WAIT):
+        replace_folder(
+            out_dir, {name: text.encode("utf-8") for name, text in files.items()}, mode=PRIVATE
+        )
+    return sections

@@ -1,0 +1,87 @@
+"""The send ledger, read only: recipients per issue by status, for the monthly report.
+
+The ledger (``state/ledger.sqlite``, :mod:`newsletter.deliver.ledger`) belongs to the send
+step. The report opens it read-only (``mode=ro``: it never creates, migrates or locks it,
+so it may run while a send is going on) and reads only the columns every version of the
+ledger has: ``issue``, ``email`` and ``status``. Counting is done by SQLite over the
+``(issue, status)`` index, so a million rows cost a fraction of a second.
+
+Segments are counted only when the ledger records them (a ``segment`` column); it does
+not today, and the report says so. When the send step starts recording them, nothing here
+has to change.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from pathlib import Path
+
+from newsletter.deliver.ledger import STATUSES
+from newsletter.errors import ReportError
+from newsletter.report.figures import IssueSends
+
+LEDGER_NAME = "ledger.sqlite"
+SEGMENT_COLUMN = "segment"
+
+
+def read_sends(path: Path, *, through: str, last: int = 12) -> tuple[IssueSends, ...]:
+    """The ``last`` issues recorded in the ledger at ``path`` up to issue ``through``
+    (``YYYY-MM``), oldest first; none when there is no ledger yet."""
+    if not path.is_file():
+        return ()
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise ReportError(f"cannot open the send ledger: {exc}", path=path) from None
+    try:
+        db.execute("PRAGMA busy_timeout=5000")  # a send committing a batch holds it briefly
+        columns = {row[1] for row in db.execute("PRAGMA table_info(sends)")}
+        if not columns:
+            return ()  # created, never written to
+        missing = {"issue", "email", "status"} - columns
+        if missing:
+            raise ReportError(
+                f"not a send ledger: no column {', '.join(sorted(missing))}", path=path
+            )
+        issues = [
+            row[0]
+            for row in db.execute(
+                "SELECT DISTINCT issue FROM sends WHERE issue <= ? ORDER BY issue DESC LIMIT ?",
+                (through, last),
+            )
+        ]
+        if not issues:
+            return ()
+        oldest = issues[-1]
+        by_status = _counts(db, "status", oldest, through)
+        by_segment = (
+            _counts(db, SEGMENT_COLUMN, oldest, through) if SEGMENT_COLUMN in columns else None
+        )
+    except sqlite3.Error as exc:
+        raise ReportError(f"cannot read the send ledger: {exc}", path=path) from None
+    finally:
+        db.close()
+    return tuple(
+        IssueSends(
+            issue=issue,
+            by_status={status: by_status[issue].get(status, 0) for status in STATUSES},
+            by_segment=dict(sorted(by_segment[issue].items())) if by_segment is not None else None,
+        )
+        for issue in reversed(issues)
+    )
+
+
+def _counts(
+    db: sqlite3.Connection, column: str, oldest: str, newest: str
+) -> dict[str, dict[str, int]]:
+    """issue -> value of ``column`` -> rows, for the issues from ``oldest`` to ``newest``."""
+    counts: dict[str, dict[str, int]] = defaultdict(dict)
+    # ``column`` is one of two names fixed above, never user input.
+    for issue, value, count in db.execute(
+        f"SELECT issue, {column}, COUNT(*) FROM sends WHERE issue BETWEEN ? AND ? "
+        f"GROUP BY issue, {column}",
+        (oldest, newest),
+    ):
+        counts[issue][value if value is not None else "unknown"] = count
+    return counts
