@@ -82,6 +82,7 @@ def project(folder: Path, port: int) -> Path:
         }
         for n in range(FEEDS)
     ]
+    config["fetch"] = {"allow_private_hosts": ["127.0.0.1"]}  # the loopback feed server
     path = folder / "newsletter.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True))
     return path

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import httpx
-
 from newsletter.config import Settings
 from newsletter.diagnostics import Diagnostics
 from newsletter.errors import BuildError, NewsletterError
@@ -27,7 +25,7 @@ from newsletter.render.email import render_email
 from newsletter.render.environment import make_environment
 from newsletter.render.text import render_text
 from newsletter.render.web import ArchiveEntry, render_archive, render_atom, render_web_issue
-from newsletter.sources.feeds import FetchedFeed, fetch_feeds
+from newsletter.sources.fetch import FetchedFeed, fetch_feeds
 
 MANIFEST = "manifest.json"
 SNAPSHOT_DIR = "snapshot"
@@ -61,7 +59,6 @@ def build(
     out_root: Path,
     strict: bool = False,
     offline: bool = False,
-    client: httpx.Client | None = None,
 ) -> BuildResult:
     """Build the issue for ``month`` (YYYY-MM) into ``out_root/month``.
 
@@ -74,7 +71,7 @@ def build(
     out_dir = out_root / month
     diagnostics = Diagnostics(strict=strict)
 
-    fetched = _gather_feeds(settings, out_dir, offline, diagnostics, client)
+    fetched = _gather_feeds(settings, out_dir, offline, diagnostics)
     bodies = {slug: f.body for slug, f in fetched.items() if f.body is not None}
     issue = assemble_issue(settings, first, bodies, diagnostics)
 
@@ -114,7 +111,6 @@ def _gather_feeds(
     out_dir: Path,
     offline: bool,
     diagnostics: Diagnostics,
-    client: httpx.Client | None,
 ) -> dict[str, FetchedFeed]:
     feeds = settings.config.feeds
     saved: dict[str, FetchedFeed] = {}
@@ -129,7 +125,7 @@ def _gather_feeds(
         cache_dir=settings.state_dir / "feeds",
         root=settings.root,
         diagnostics=diagnostics,
-        client=client,
+        allow_private_hosts=settings.config.fetch.allow_private_hosts,
         base_url=settings.config.web.base_url,
         offline=offline,
     )
@@ -251,7 +247,7 @@ def issue_of_build(settings: Settings, month: str, *, out_root: Path) -> Issue:
             path=out_dir,
         )
     diagnostics = Diagnostics(strict=False)  # the build already reported these warnings
-    fetched = _gather_feeds(settings, out_dir, True, diagnostics, None)
+    fetched = _gather_feeds(settings, out_dir, True, diagnostics)
     bodies = {slug: f.body for slug, f in fetched.items() if f.body is not None}
     return assemble_issue(settings, first, bodies, diagnostics)
 

@@ -18,8 +18,9 @@ from pydantic import AfterValidator, Field, field_validator
 
 from newsletter.errors import ConfigError
 from newsletter.model import SEGMENTS, Address
+from newsletter.netguard import host_key
 from newsletter.printconfig import PrintConfig
-from newsletter.validation import Strict, check_url, validate
+from newsletter.validation import ProjectPath, Strict, check_url, validate
 from newsletter.yamlfile import MAX_YAML_CHARS, KeyPath, dotted, line_for, parse_yaml, read_text
 
 Url = Annotated[str, AfterValidator(check_url)]
@@ -106,12 +107,27 @@ class FeedConfig(Strict):
     """Entries published up to this many days before the end of the issue month are kept."""
     timeout: float = Field(default=10.0, gt=0, le=120)
     max_bytes: int = Field(default=5_000_000, gt=0)
-    snapshot: str | None = None
-    """Bundled copy used when the feed cannot be fetched and nothing is cached (path)."""
+    snapshot: ProjectPath | None = None
+    """Bundled copy used when the feed cannot be fetched and nothing is cached (a path
+    inside the project)."""
 
     @property
     def slug(self) -> str:
         return re.sub(r"[^a-z0-9]+", "-", self.name.lower()).strip("-") or "feed"
+
+
+class FetchConfig(Strict):
+    allow_private_hosts: tuple[str, ...] = ()
+    """Hosts, as named in feed URLs, that may be on loopback, private or link-local
+    addresses (an intranet feed, a test's local server). Every other feed is fetched from
+    public addresses only."""
+
+    @field_validator("allow_private_hosts")
+    @classmethod
+    def _host_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for host in value:
+            host_key(host)  # ValueError names the bad entry
+        return value
 
 
 class SectionConfig(Strict):
@@ -137,6 +153,10 @@ class IssueConfig(Strict):
 
 
 class PathsConfig(Strict):
+    """Folders, relative to the config or absolute. They may lie outside the project (shared
+    templates, a subscriber list kept out of the repository): the tool reads them only by
+    fixed names (editorials/YYYY-MM/*.md, offers/*.yaml, subscribers.csv …)."""
+
     content: str = "content"
     templates: str = "templates"
     subscribers: str = "subscribers"
@@ -194,6 +214,7 @@ class Config(Strict):
     paths: PathsConfig = PathsConfig()
     delivery: DeliveryConfig = DeliveryConfig()
     print: PrintConfig = PrintConfig()
+    fetch: FetchConfig = FetchConfig()
     feeds: tuple[FeedConfig, ...] = ()
     sections: tuple[SectionConfig, ...]
     segments: dict[SegmentName, SegmentConfig] = Field(default_factory=_default_segments)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,6 +16,7 @@ class Diagnostics:
 
     strict: bool = False
     warnings: list[str] = field(default_factory=list)
+    _held: list[NewsletterError] | None = None  # inside batch(): strict problems kept back
 
     def warn(
         self,
@@ -25,6 +28,27 @@ class Diagnostics:
         key: str | None = None,
     ) -> None:
         problem = error(message, path=path, line=line, key=key)
-        if self.strict:
+        if self.strict and self._held is not None:
+            self._held.append(problem)
+        elif self.strict:
             raise problem
-        self.warnings.append(problem.one_line())
+        else:
+            self.warnings.append(problem.one_line())
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Under ``strict``, raise the problems warned about in the block together at its
+        end (one error carrying the others), so one run names every failing feed."""
+        if self._held is not None:  # already batching
+            yield
+            return
+        self._held = []
+        try:
+            yield
+        finally:
+            held, self._held = self._held, None
+        if held:
+            first = held[0]
+            raise type(first)(
+                first.message, path=first.path, line=first.line, key=first.key, also=tuple(held[1:])
+            )

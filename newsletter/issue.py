@@ -49,8 +49,9 @@ def assemble_issue(
             path=content_path(folder, settings.content_dir),
         )
     offer = current_offer(settings.content_dir, first)
-    news = _news_by_section(settings, first, end, bodies, diagnostics)
-    events = _events(settings, first, end, bodies, diagnostics)
+    with diagnostics.batch():  # under --strict, every unreadable feed is named at once
+        news = _news_by_section(settings, first, end, bodies, diagnostics)
+        events = _events(settings, first, end, bodies, diagnostics)
     holidays = upcoming_holidays(config.holidays, first)
     thanks = thank_you_roll(
         settings.subscribers_dir / LEDGER_FILE,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, TypeVar
+from pathlib import Path, PurePosixPath
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 from pydantic_core import ErrorDetails
 
 from newsletter.errors import NewsletterError
@@ -27,6 +27,23 @@ def check_url(value: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.netloc or " " in value:
         raise ValueError("not a URL")
     return value
+
+
+def check_project_path(value: str) -> str:
+    """A path relative to the config's folder that stays inside it: not absolute, and no
+    ``..`` that climbs out. What the build reads from such paths may be published."""
+    path = PurePosixPath(value)
+    if path.is_absolute() or value.startswith("~") or "\\" in value or "\x00" in value:
+        raise ValueError(f"must be a path inside the project, relative to the config: {value!r}")
+    depth = 0
+    for part in path.parts:
+        depth += -1 if part == ".." else 1
+        if depth < 0:
+            raise ValueError(f"leads outside the project: {value!r}")
+    return value
+
+
+ProjectPath = Annotated[str, AfterValidator(check_project_path)]
 
 
 def _message(error: ErrorDetails) -> str:

@@ -13,6 +13,7 @@ Built-in routes (bodies from tests/fixtures/feeds/):
 
     /rss2.xml /atom.xml /rss1.rdf /latin1.xml /hostile.xml /undated.xml /calendar.ics
     /malformed.xml  not well-formed, no entries      /not-found  404
+    /entities.xml   entity expansion: flagged malformed, yet half-parsed into an item
     /error          500                              /html       a 200 HTML page, not a feed
     /slow.xml       answers after SLOW_DELAY s       /trickle.xml  body one byte at a time
     /big.xml        a valid feed of BIG_BYTES bytes  /etag.xml   ETag + Last-Modified, 304s

@@ -6,10 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from newsletter.build import build, verify_manifest
 from newsletter.config import load_config
 from newsletter.errors import BuildError, ContentError
+from tests.feed_server import FeedServer
 
 MONTH = "2026-11"
 
@@ -132,3 +134,34 @@ def test_prospects_receive_no_referral_offer(sample_project: Path) -> None:
     out = build_project(sample_project).out_dir
     assert "%%REFERRAL_LINK%%" in (out / "segments/client/email.html").read_text()
     assert "%%REFERRAL_LINK%%" not in (out / "segments/prospect/email.html").read_text()
+
+
+# ---- feeds from the network ------------------------------------------------------------------
+
+
+def point_feeds_at(project: Path, server: FeedServer, **top: object) -> None:
+    """Every feed of the sample from ``server`` (loopback) instead of the internet."""
+    path = project / "newsletter.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for feed in data["feeds"]:
+        feed["url"] = server.url("/calendar.ics" if feed.get("kind") == "ics" else "/rss2.xml")
+    path.write_text(yaml.safe_dump(data | top, allow_unicode=True), encoding="utf-8")
+
+
+def test_feed_on_an_allowed_private_host_is_fetched(sample_project: Path) -> None:
+    with FeedServer() as server:
+        point_feeds_at(sample_project, server, fetch={"allow_private_hosts": ["127.0.0.1"]})
+        settings = load_config(sample_project / "newsletter.yaml")
+        result = build(settings, MONTH, out_root=sample_project / "build")
+    assert set(result.feeds.values()) == {"network"}
+
+
+def test_feed_on_a_private_host_is_refused_and_the_snapshot_used(sample_project: Path) -> None:
+    with FeedServer() as server:
+        point_feeds_at(sample_project, server)
+        settings = load_config(sample_project / "newsletter.yaml")
+        result = build(settings, MONTH, out_root=sample_project / "build")
+        assert server.requests == []
+    assert set(result.feeds.values()) == {"snapshot"}
+    refused = [w for w in result.warnings if "feed 'Madison365'" in w]
+    assert "127.0.0.1 is a loopback address" in refused[0]

@@ -126,3 +126,13 @@ def test_custom_observance_date_must_exist(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(write_config(tmp_path, data))
     assert caught.value.key == "holidays.custom[0].date"
+
+
+@pytest.mark.parametrize("snapshot", ["../../../../etc/passwd", "/etc/passwd", "content/../../x"])
+def test_feed_snapshot_outside_the_project_is_refused(tmp_path: Path, snapshot: str) -> None:
+    data = sample_data()
+    data["feeds"][0]["snapshot"] = snapshot
+    with pytest.raises(ConfigError) as caught:
+        load_config(write_config(tmp_path, data))
+    assert caught.value.key == "feeds[0].snapshot"
+    assert "project" in caught.value.message

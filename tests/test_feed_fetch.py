@@ -9,17 +9,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from newsletter.config import FeedConfig
 from newsletter.diagnostics import Diagnostics
 from newsletter.errors import SourceError
-from newsletter.sources.feeds import FetchedFeed, fetch_feeds
+from newsletter.sources.fetch import FetchedFeed, fetch_feeds
 from tests.feed_server import ETAG, FIXTURES, LAST_MODIFIED, FeedServer
 
 RSS2 = (FIXTURES / "rss2.xml").read_bytes()
 SHORT = 0.3  # seconds: the timeout for feeds that are meant to time out
+LOOPBACK = ("127.0.0.1",)
 
 
 class Fetcher:
@@ -46,11 +46,13 @@ class Fetcher:
             cache_dir=self.cache_dir,
             root=self.root,
             diagnostics=options.pop("diagnostics", self.diagnostics),
+            # The loopback server is allowed by name, as an intranet feed would be.
+            allow_private_hosts=options.pop("allow_private_hosts", LOOPBACK),
             **options,
         )
 
     def one(self, path: str, **overrides: Any) -> FetchedFeed:
-        names = ("client", "base_url", "diagnostics", "offline")
+        names = ("allow_private_hosts", "base_url", "diagnostics", "offline")
         options = {name: overrides.pop(name) for name in names if name in overrides}
         config = self.feed(path, **overrides)
         return self.many(config, **options)[config.slug]
@@ -130,12 +132,6 @@ def test_user_agent_names_the_newsletter_and_its_site(fetcher: Fetcher) -> None:
     fetcher.one("/rss2.xml", base_url="https://news.hartwellhvac.example.com/")
     user_agent = fetcher.server.requests[0].headers["user-agent"]
     assert user_agent == "newsletter/0.1 (+https://news.hartwellhvac.example.com/)"
-
-
-def test_a_given_client_is_used_and_left_open(fetcher: Fetcher) -> None:
-    with httpx.Client() as client:
-        assert fetcher.one("/rss2.xml", client=client).origin == "network"
-        assert not client.is_closed
 
 
 def test_calendar_is_fetched_as_bytes(fetcher: Fetcher) -> None:
@@ -224,6 +220,36 @@ def test_malformed_feed_is_not_cached_and_falls_back(fetcher: Fetcher) -> None:
     assert fetcher.one("/flaky.xml") == FetchedFeed("madison365", RSS2, "cache")
     assert (fetcher.cache_dir / "madison365.body").read_bytes() == RSS2
     assert "not a valid RSS or Atom feed" in fetcher.diagnostics.warnings[0]
+
+
+def test_feed_flagged_malformed_but_half_parsed_falls_back_to_cache(fetcher: Fetcher) -> None:
+    prime_cache(fetcher)
+    fetcher.server.route("/flaky.xml", body=(FIXTURES / "entities.xml").read_bytes())
+    assert fetcher.one("/flaky.xml") == FetchedFeed("madison365", RSS2, "cache")
+    assert (
+        "not a valid RSS or Atom feed (line 7, column 78: undefined entity)"
+        in (fetcher.diagnostics.warnings[0])
+    )
+
+
+def test_snapshot_outside_the_project_through_a_link_is_not_read(fetcher: Fetcher) -> None:
+    outside = fetcher.root.parent / "outside-secret.txt"
+    outside.write_text("secret")
+    link = fetcher.root / "content" / "feeds" / "link.xml"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(outside)
+    fetched = fetcher.one("/not-found", snapshot="content/feeds/link.xml")
+    assert fetched.origin == "missing"
+    assert (
+        "bundled snapshot refused: it leads outside the project" in fetcher.diagnostics.warnings[0]
+    )
+
+
+def test_snapshot_larger_than_max_bytes_is_not_used(fetcher: Fetcher) -> None:
+    snapshot = fetcher.snapshot(b"x" * 2000)
+    fetched = fetcher.one("/not-found", snapshot=snapshot, max_bytes=1000)
+    assert fetched.origin == "missing"
+    assert "larger than max_bytes (1,000 bytes)" in fetcher.diagnostics.warnings[0]
 
 
 def test_web_page_served_instead_of_a_feed_is_refused(fetcher: Fetcher) -> None:

@@ -186,6 +186,14 @@ def test_malformed_feed_warns_and_yields_nothing() -> None:
     assert "malformed" in diagnostics.warnings[0]
 
 
+def test_half_parsed_entries_of_a_malformed_feed_are_dropped_with_a_warning() -> None:
+    diagnostics = Diagnostics()
+    assert parse("entities.xml", diagnostics=diagnostics) == ()
+    (warning,) = diagnostics.warnings
+    assert "malformed (line 7, column 78: undefined entity)" in warning
+    assert "its entries are left out" in warning
+
+
 def test_malformed_feed_is_an_error_under_strict() -> None:
     with pytest.raises(SourceError, match="malformed"):
         parse("malformed.xml", diagnostics=Diagnostics(strict=True))

@@ -14,7 +14,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import feedparser
 import icalendar
 import recurring_ical_events
 
@@ -23,6 +22,7 @@ from newsletter.diagnostics import Diagnostics
 from newsletter.errors import SourceError
 from newsletter.html import html_to_text
 from newsletter.model import Event
+from newsletter.sources.feeds import malformed, parse_feed
 
 DESCRIPTION_LENGTH = 200
 _PADDING = timedelta(days=1)  # ask the library for a wider window, then cut it exactly here
@@ -70,10 +70,14 @@ def parse_event_feed(
     An entry's start is its RSS event module ``ev:startdate`` when present, else its
     published date; ``ev:enddate`` and ``ev:location`` are used when present.
     """
-    parsed = feedparser.parse(body)
-    if parsed.bozo and not parsed.entries:
-        reason = _reason(parsed.get("bozo_exception") or ValueError("not a feed"))
-        diagnostics.warn(f"{feed.name}: cannot read event feed: {reason}", error=SourceError)
+    parsed = parse_feed(body, feed.url)
+    problem = malformed(parsed)
+    if problem:
+        reason = _reason(ValueError(problem))
+        diagnostics.warn(
+            f"{feed.name}: cannot read event feed: {reason}; its entries are left out",
+            error=SourceError,
+        )
         return ()
     events: list[Event] = []
     for entry in parsed.entries:

@@ -1,50 +1,26 @@
-"""News feeds: fetch them (the pipeline's only network step), parse them, merge them.
+"""News feeds: parse them, merge them (fetching is :mod:`newsletter.sources.fetch`).
 
-Fetching never blocks an issue. Every feed is fetched at once, each against its own hard
-deadline and size cap; a feed that fails falls back to the last good copy cached under
-``cache_dir``, then to the snapshot bundled with the content, and only then goes missing —
-each fallback is a warning, which ``--strict`` turns into a :class:`SourceError`.
-
-Parsing and merging are pure: the same bytes and window give the same items.
+Parsing and merging are pure: the same bytes and window give the same items. A feed the
+parser flags as malformed (not well-formed XML, say an entity-expansion attack) yields no
+items and a warning: what a lenient parser half-recovers from such a body is not published.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
-import json
 import re
-import threading
-import time
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
-from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
 
 import feedparser
-import httpx
 
 from newsletter.config import FeedConfig
 from newsletter.diagnostics import Diagnostics
-from newsletter.fsutil import SHARED, atomic_write
 from newsletter.html import html_to_text, sanitize, truncate_html
 from newsletter.model import Item
 
-Origin = Literal["network", "not-modified", "cache", "snapshot", "missing"]
-USER_AGENT = "newsletter/0.1"
-MAX_REDIRECTS = 5
-# After a feed's deadline the caller stops waiting for it; this covers thread hand-off only.
-DEADLINE_GRACE = 0.05
-ACCEPT = {
-    "rss": "application/rss+xml, application/rdf+xml, application/atom+xml, "
-    "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5",
-    "atom": "application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5",
-    "ics": "text/calendar, */*;q=0.5",
-}
 # WordPress ends every excerpt with "[…]" and "The post X appeared first on Y." — noise here.
 BOILERPLATE = re.compile(
     r"<p>The post\s(?:(?!</p>).)*?\sappeared\s+first\s+on\s(?:(?!</p>).)*</p>|\s*\[(?:…|\.\.\.)\]",
@@ -58,221 +34,16 @@ TRACKING_PARAMS = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class FetchedFeed:
-    """The bytes to parse for one feed, and where they came from."""
-
-    slug: str
-    body: bytes | None
-    origin: Origin
-
-
-@dataclass(frozen=True)
-class _Attempt:
-    """What a network attempt produced: a body, or the reason there is none."""
-
-    body: bytes | None
-    origin: Origin
-    cause: str = ""
-
-
-class _Cache:
-    """Last good body of each feed plus its validators, in ``<slug>.body`` / ``<slug>.json``."""
-
-    def __init__(self, folder: Path, feed: FeedConfig) -> None:
-        self.body_path = folder / f"{feed.slug}.body"
-        self.meta_path = folder / f"{feed.slug}.json"
-        self.url = feed.url
-
-    def load(self) -> tuple[bytes, dict[str, str]] | None:
-        try:
-            meta = json.loads(self.meta_path.read_text(encoding="utf-8"))
-            body = self.body_path.read_bytes()
-        except (OSError, ValueError):
-            return None
-        # A copy of another URL, or a body and meta written by different runs, is unusable.
-        if not isinstance(meta, dict) or meta.get("url") != self.url:
-            return None
-        if meta.get("sha256") != hashlib.sha256(body).hexdigest():
-            return None
-        return body, meta
-
-    def save(self, body: bytes, response: httpx.Response) -> None:
-        meta = {
-            "url": self.url,
-            "etag": response.headers.get("etag", ""),
-            "last_modified": response.headers.get("last-modified", ""),
-            "sha256": hashlib.sha256(body).hexdigest(),
-            "saved_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        }
-        atomic_write(self.body_path, body, mode=SHARED)
-        atomic_write(self.meta_path, json.dumps(meta, indent=2) + "\n", mode=SHARED)
-
-
-def fetch_feeds(
-    feeds: Sequence[FeedConfig],
-    *,
-    cache_dir: Path,
-    root: Path,
-    diagnostics: Diagnostics,
-    client: httpx.Client | None = None,
-    base_url: str | None = None,
-    offline: bool = False,
-) -> dict[str, FetchedFeed]:
-    """Fetch every feed concurrently; return what to parse for each, keyed by slug.
-
-    Each feed gets ``feed.timeout`` seconds in total (however slowly the body trickles in)
-    and at most ``feed.max_bytes``. Unchanged feeds are revalidated with ETag and
-    Last-Modified. On any failure the last good cached copy is used, else the bundled
-    snapshot (``feed.snapshot``, relative to ``root``), else the feed is missing; each
-    fallback is reported through ``diagnostics`` in config order. ``base_url`` (the
-    newsletter's web address) is named in the User-Agent so site owners can reach us.
-
-    ``offline`` skips the network: cache, then snapshot, are used without a warning, since
-    nothing failed; only a feed with neither is reported.
-    """
-    if offline:
-        return {f.slug: _settle(f, _OFFLINE, cache_dir, root, diagnostics) for f in feeds}
-    if not feeds:
-        return {}
-    user_agent = f"{USER_AGENT} (+{base_url})" if base_url else USER_AGENT
-    owned = client is None
-    http = client or httpx.Client(follow_redirects=True, max_redirects=MAX_REDIRECTS)
-    pool = ThreadPoolExecutor(max_workers=len(feeds), thread_name_prefix="feed")
-    started = time.monotonic()
-    futures = [
-        pool.submit(_download, http, feed, _Cache(cache_dir, feed), started, user_agent)
-        for feed in feeds
-    ]
-    attempts: list[_Attempt] = []
-    for feed, future in zip(feeds, futures, strict=True):
-        remaining = started + feed.timeout + DEADLINE_GRACE - time.monotonic()
-        try:
-            attempts.append(future.result(timeout=max(0.0, remaining)))
-        except FutureTimeout:
-            attempts.append(_Attempt(None, "missing", f"timed out after {feed.timeout:g} s"))
-    # Stragglers past their deadline are abandoned, not awaited: the issue must not wait.
-    pool.shutdown(wait=False, cancel_futures=True)
-    if owned:
-        _close_when_done(http, [f for f in futures if not f.done()])
-
-    return {
-        feed.slug: _settle(feed, attempt, cache_dir, root, diagnostics)
-        for feed, attempt in zip(feeds, attempts, strict=True)
-    }
-
-
-_OFFLINE = _Attempt(None, "missing", "")  # not fetched on purpose: fallbacks are expected
-
-
-class _Refused(Exception):
-    """This response cannot be used; the message says why."""
-
-
-def _download(
-    client: httpx.Client, feed: FeedConfig, cache: _Cache, started: float, user_agent: str
-) -> _Attempt:
-    deadline = started + feed.timeout
-    cached = cache.load()
-    headers = {"User-Agent": user_agent, "Accept": ACCEPT[feed.kind]}
-    if cached and cached[1].get("etag"):
-        headers["If-None-Match"] = cached[1]["etag"]
-    if cached and cached[1].get("last_modified"):
-        headers["If-Modified-Since"] = cached[1]["last_modified"]
-    timed_out = f"timed out after {feed.timeout:g} s"
-    try:
-        with client.stream(
-            "GET", feed.url, headers=headers, timeout=feed.timeout, follow_redirects=True
-        ) as response:
-            if response.status_code == 304 and cached:
-                return _Attempt(cached[0], "not-modified")
-            if not 200 <= response.status_code < 300:
-                raise _Refused(f"HTTP {response.status_code} {response.reason_phrase}".rstrip())
-            too_big = _Refused(f"larger than max_bytes ({feed.max_bytes:,} bytes)")
-            declared = response.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > feed.max_bytes:
-                raise too_big
-            chunks: list[bytes] = []
-            size = 0
-            # httpx's timeout bounds each read; this bounds the whole body, however it trickles.
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > feed.max_bytes:
-                    raise too_big
-                if time.monotonic() > deadline:
-                    raise _Refused(timed_out)
-                chunks.append(chunk)
-        body = b"".join(chunks)
-        problem = _invalid(feed, body)
-        if problem:
-            raise _Refused(problem)  # and so never cached
-    except _Refused as refused:
-        return _Attempt(None, "missing", str(refused))
-    except httpx.TimeoutException:
-        return _Attempt(None, "missing", timed_out)
-    except httpx.TooManyRedirects:
-        return _Attempt(None, "missing", f"more than {MAX_REDIRECTS} redirects")
-    except (httpx.HTTPError, httpx.InvalidURL) as exc:
-        return _Attempt(None, "missing", f"{type(exc).__name__}: {exc}".rstrip(": "))
-    if time.monotonic() <= deadline:  # past it, the caller may have given up on us
-        cache.save(body, response)
-    return _Attempt(body, "network")
-
-
-def _invalid(feed: FeedConfig, body: bytes) -> str:
-    """Why ``body`` is not a usable feed of its kind ('' when it is)."""
-    if feed.kind == "ics":
-        head = body.lstrip(b"\xef\xbb\xbf").lstrip()[:15].upper()
-        return "" if head == b"BEGIN:VCALENDAR" else "not an iCalendar file"
-    parsed = _parse(body, feed.url)
-    if parsed.entries:
-        return ""
-    if parsed.bozo or not parsed.get("version"):
-        return f"not a valid RSS or Atom feed ({_bozo_reason(parsed)})"
-    return ""  # a well-formed feed with no entries yet
-
-
-def _settle(
-    feed: FeedConfig, attempt: _Attempt, cache_dir: Path, root: Path, diagnostics: Diagnostics
-) -> FetchedFeed:
-    """The network result, or the best fallback, warning about why a fallback was needed."""
-    if attempt.body is not None:
-        return FetchedFeed(feed.slug, attempt.body, attempt.origin)
-    where = f"feed {feed.name!r} ({feed.url}): {attempt.cause or 'offline build'}"
-    cached = _Cache(cache_dir, feed).load()
-    if cached:
-        saved = cached[1].get("saved_at", "")
-        if attempt.cause:
-            diagnostics.warn(f"{where}; using the cached copy from {saved or 'an earlier run'}")
-        return FetchedFeed(feed.slug, cached[0], "cache")
-    if feed.snapshot:
-        path = root / feed.snapshot
-        try:
-            body = path.read_bytes()
-        except OSError as exc:
-            diagnostics.warn(f"{where}; bundled snapshot unreadable: {exc.strerror}", path=path)
-        else:
-            if attempt.cause:
-                diagnostics.warn(f"{where}; using the bundled snapshot {feed.snapshot}")
-            return FetchedFeed(feed.slug, body, "snapshot")
-    diagnostics.warn(f"{where}; no cached copy or snapshot, so {feed.section!r} will lack it")
-    return FetchedFeed(feed.slug, None, "missing")
-
-
-def _close_when_done(client: httpx.Client, pending: list[Future[_Attempt]]) -> None:
-    """Close ``client`` once the abandoned downloads still using it have finished."""
-
-    def close() -> None:
-        wait(pending)
-        client.close()
-
-    threading.Thread(target=close, daemon=True).start()
-
-
 # ---- parsing ---------------------------------------------------------------------------
 
 
-def _parse(body: bytes, url: str) -> Any:
+BENIGN_BOZO = (feedparser.NonXMLContentType, feedparser.CharacterEncodingOverride)
+"""What feedparser flags but parses whole: no Content-Type given (snapshots and cached
+copies have none), or a declared encoding it corrected."""
+
+
+def parse_feed(body: bytes, url: str) -> Any:
+    """feedparser's result for ``body``, the feed found at ``url``."""
     # BytesIO: feedparser treats a bare string as a URL or file name to open. The
     # content-location gives relative links in the feed their base. Sanitizing is ours
     # (nh3), and must see style attributes to spot hidden tracking pixels.
@@ -281,9 +52,20 @@ def _parse(body: bytes, url: str) -> Any:
     )
 
 
-def _bozo_reason(parsed: Any) -> str:
+def malformed(parsed: Any) -> str:
+    """Why the parser flagged ``parsed`` as malformed ('' when it is sound).
+
+    After a well-formedness error feedparser retries with a lenient parser and returns what
+    that recovered — for an entity-expansion attack, items titled ``&h;``. Such entries
+    are never used.
+    """
     exc = parsed.get("bozo_exception")
-    return str(exc) if exc else "no entries"
+    if parsed.get("bozo") and not isinstance(exc, BENIGN_BOZO):
+        # expat says "<unknown>:7:78: undefined entity": the place is in the feed's bytes
+        return re.sub(r"^<unknown>:(\d+):(\d+): ", r"line \1, column \2: ", str(exc or "?"))
+    if not parsed.get("version"):
+        return "not a feed"
+    return ""
 
 
 def parse_news(
@@ -303,10 +85,12 @@ def parse_news(
     date (then in the feed's own order), and dropped otherwise. A body that is not a feed
     is reported through ``diagnostics`` and yields no items.
     """
-    parsed = _parse(body, feed.url)
+    parsed = parse_feed(body, feed.url)
+    problem = malformed(parsed)
+    if problem:
+        diagnostics.warn(f"feed {feed.name!r}: malformed ({problem}); its entries are left out")
+        return ()
     if not parsed.entries:
-        if parsed.bozo or not parsed.get("version"):
-            diagnostics.warn(f"feed {feed.name!r}: malformed feed ({_bozo_reason(parsed)})")
         return ()
     site = parsed.feed.get("link") or feed.url
     start, end = _utc(window_start), _utc(window_end)
