@@ -31,6 +31,7 @@ from newsletter.deliver.printshop import (
 from newsletter.fsutil import staged_folder
 from newsletter.model import Issue
 from newsletter.months import parse_month
+from newsletter.progress import progress_bar
 from newsletter.render.addressed import LayerDrawing, copies_pdf, copy_name, split_pdfs
 from newsletter.render.environment import make_environment
 from newsletter.render.frontpage import front_layout
@@ -66,8 +67,13 @@ def print_job(
     skip_incomplete: bool = False,
     progress: Progress | None = None,
     workers: int | None = None,
+    silent: bool = True,
 ) -> PrintResult:
-    """Render and write the print edition of ``month`` (built before) into its print/."""
+    """Render and write the print edition of ``month`` (built before) into its print/.
+
+    Unless ``silent``, each long step (the copies, the labels, the package, the split
+    copies) draws a progress bar on stderr when that is a terminal.
+    """
     first = parse_month(month)
     month = f"{first:%Y-%m}"
     # The list first: a bad row stops the job before seconds of rendering.
@@ -81,23 +87,35 @@ def print_job(
     issue = issue_of_build(settings, month, out_root=out_root)
     recipients = mailing.recipients
     font = address_font(settings)
-    # The per-recipient layers are drawn by worker processes while this one renders the
-    # issue with WeasyPrint: both take seconds, and there are cores for both.
     env = make_environment(settings.templates_dir)
-    with LayerDrawing(
-        recipients, front_layout(settings), lettering(settings, env), progress, workers=workers
-    ) as drawing:
+    warnings = list(mailing.warnings)
+    # The per-recipient layers are drawn by worker processes while this one renders the
+    # issue with WeasyPrint: both take seconds, and there are cores for both. The workers
+    # start before any progress bar does: forking beside the bar's thread could hang them.
+    with (
+        LayerDrawing(
+            recipients, front_layout(settings), lettering(settings, env), progress, workers=workers
+        ) as drawing,
+        progress_bar("addressed copies", unit="copies", silent=silent) as bar,
+    ):
+        bar.set_total(len(recipients))
+        drawing.track(bar.advance)
         generic = render_print_issue(issue, settings, env, variant="generic")
         base = render_print_issue(issue, settings, env, variant="addressed")
+        warnings[:0] = generic.warnings
+        layers = drawing.layers()
         files: dict[str, bytes] = {"issue.pdf": generic.pdf}
-        warnings = [*generic.warnings, *mailing.warnings]
         if recipients:
-            labels = labels_pdf(recipients, font=font, title=f"{issue.title}: labels")
-            layers = drawing.layers()
             files["addressed.pdf"] = copies_pdf(base.pdf, layers)
-            files["labels.pdf"] = labels
-        else:
-            warnings.append("nobody gets this issue by post: no addressed copies or labels")
+    if recipients:
+        with progress_bar("labels", unit="labels", silent=silent) as bar:
+            bar.set_total(len(recipients))
+            title = f"{issue.title}: labels"
+            files["labels.pdf"] = labels_pdf(
+                recipients, font=font, title=title, advance=bar.advance
+            )
+    else:
+        warnings.append("nobody gets this issue by post: no addressed copies or labels")
     files["mailing-list.csv"] = mailing_list_csv(recipients).encode("utf-8")
     sheets = -(-len(recipients) // AVERY_5160.per_sheet)
     ticket = job_ticket(settings, JobFacts(issue.title, month, base.pages, mailing, sheets))
@@ -109,15 +127,21 @@ def print_job(
         for name, data in files.items():
             (staging / name).write_bytes(data)
         if make_package:
-            (staging / package_name(month)).write_bytes(package(files, issue.issue_date))
+            with progress_bar("package", unit="files", silent=silent) as bar:
+                bar.set_total(len(files) + 1)  # and the checksums
+                zipped = package(files, issue.issue_date, advance=bar.advance)
+            (staging / package_name(month)).write_bytes(zipped)
         if split and recipients:
             folder = staging / SPLIT_DIR
             folder.mkdir()
-            for number, (recipient, pdf) in enumerate(split_pdfs(base.pdf, layers), start=1):
-                (folder / copy_name(number, recipient)).write_bytes(pdf)
-                written += 1
+            with progress_bar("one PDF per copy", unit="copies", silent=silent) as bar:
+                bar.set_total(len(recipients))
+                for number, (recipient, pdf) in enumerate(split_pdfs(base.pdf, layers), start=1):
+                    (folder / copy_name(number, recipient)).write_bytes(pdf)
+                    written += 1
+                    bar.advance()
     if make_package:
-        files[package_name(month)] = (out_dir / package_name(month)).read_bytes()
+        files[package_name(month)] = zipped
     return PrintResult(
         issue=issue,
         out_dir=out_dir,

@@ -10,7 +10,9 @@ import time
 DEADLINE = 60.0  # seconds; never waited out when all goes well
 
 
-def run_on_terminal(args: list[str], env: dict[str, str]) -> tuple[int, str]:
+def run_on_terminal(
+    args: list[str], env: dict[str, str], *, timeout: float = DEADLINE
+) -> tuple[int, str]:
     """Run ``args`` with a pseudo-terminal as stdin, stdout and stderr; (status, output)."""
     controller, terminal = os.openpty()
     process = subprocess.Popen(
@@ -18,7 +20,7 @@ def run_on_terminal(args: list[str], env: dict[str, str]) -> tuple[int, str]:
     )
     os.close(terminal)
     output = bytearray()
-    deadline = time.monotonic() + DEADLINE
+    deadline = time.monotonic() + timeout
     try:
         while time.monotonic() < deadline:
             ready, _, _ = select.select([controller], [], [], 0.1)

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     help="Leave mail subscribers without a postal address off, with a warning, "
     "instead of stopping.",
 )
+@click.option("--silent", is_flag=True, help="No progress bars.")
 @_fails_cleanly
 def print_command(
     config_path: Path,
@@ -45,6 +46,7 @@ def print_command(
     send_to_printer: bool,
     yes: bool,
     skip_incomplete_addresses: bool,
+    silent: bool,
 ) -> None:
     """Print edition of the built month: issue.pdf, addressed copies, labels, mailing list."""
     from newsletter.audience.tokens import secret_from_env
@@ -65,6 +67,7 @@ def print_command(
         make_package=make_package or send_to_printer,
         skip_incomplete=skip_incomplete_addresses,
         progress=progress_lines(settings.subscribers_dir / LEDGER_FILE, offer, settings.tz),
+        silent=silent,
     )
     for message in result.warnings:
         _warn(message)

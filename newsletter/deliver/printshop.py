@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -139,8 +139,11 @@ def checksums(files: Mapping[str, bytes]) -> str:
     )
 
 
-def package(files: Mapping[str, bytes], issue_date: date) -> bytes:
-    """A zip of ``files`` plus SHA256SUMS, byte-identical for the same files and date."""
+def package(
+    files: Mapping[str, bytes], issue_date: date, advance: Callable[[int], object] | None = None
+) -> bytes:
+    """A zip of ``files`` plus SHA256SUMS, byte-identical for the same files and date;
+    ``advance(1)`` is told as each file is added."""
     stamp = (issue_date.year, issue_date.month, issue_date.day, 0, 0, 0)
     entries = {**files, CHECKSUMS: checksums(files).encode("ascii")}
     buffer = io.BytesIO()
@@ -150,6 +153,8 @@ def package(files: Mapping[str, bytes], issue_date: date) -> bytes:
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             archive.writestr(info, data)
+            if advance is not None:
+                advance(1)
     return buffer.getvalue()
 
 

@@ -17,7 +17,7 @@ import os
 import unicodedata
 import zlib
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import cast
 
@@ -102,17 +102,27 @@ class LayerDrawing:
         parallel = count > 1 and len(self._overlays) >= PARALLEL_FROM
         self._pool = ProcessPoolExecutor(max_workers=count) if parallel else None
         self._futures = [self._pool.submit(_draw, job) for job in self._jobs] if self._pool else []
+        self._advance: Callable[[int], object] | None = None
         self._done: Layers | None = None
 
-    def layers(self, advance: Callable[[int], object] | None = None) -> Layers:
-        """The layers in recipient order; ``advance(n)`` is told as each chunk of n is done."""
+    def track(self, advance: Callable[[int], object]) -> None:
+        """Call ``advance(n)`` as each chunk of n layers is done (from a worker's result
+        thread when drawn in parallel, so a progress bar moves while the caller renders)."""
+        self._advance = advance
+        for job, future in zip(self._jobs, self._futures, strict=False):  # none: drawn here
+            future.add_done_callback(_counter(advance, len(job.overlays)))
+
+    def layers(self) -> Layers:
+        """The layers in recipient order (waiting for the workers)."""
         if self._done is None:
             streams: list[bytes] = []
             for index, job in enumerate(self._jobs):
-                chunk = self._futures[index].result() if self._futures else _draw(job)
-                streams += chunk
-                if advance is not None:
-                    advance(len(chunk))
+                if self._futures:
+                    streams += self._futures[index].result()
+                    continue
+                streams += _draw(job)
+                if self._advance is not None:
+                    self._advance(len(job.overlays))
             sans = "".join(o.sans_text() for o in self._overlays)
             italic = "".join(line for o in self._overlays for line in o.greeting.lines)
             fonts = {
@@ -131,6 +141,16 @@ class LayerDrawing:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _counter(advance: Callable[[int], object], count: int) -> Callable[[Future[list[bytes]]], None]:
+    """A done-callback telling ``advance`` of ``count`` layers when their chunk succeeded."""
+
+    def done(future: Future[list[bytes]]) -> None:
+        if not future.cancelled() and future.exception() is None:
+            advance(count)
+
+    return done
 
 
 def copies_pdf(base: bytes, layers: Layers) -> bytes:

@@ -11,7 +11,7 @@ labels of 5,000 recipients take well under a second.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from pypdf import PdfWriter
@@ -94,8 +94,10 @@ def labels_pdf(
     font: FontMetrics,
     sheet: LabelSheet = AVERY_5160,
     title: str = "Mailing labels",
+    advance: Callable[[int], object] | None = None,
 ) -> bytes:
-    """Labels for ``recipients`` in order, ``sheet.per_sheet`` to a page."""
+    """Labels for ``recipients`` in order, ``sheet.per_sheet`` to a page; ``advance(1)`` is
+    told as each label is laid out (most of the work)."""
     writer = PdfWriter()
     blocks = []
     pad_x, pad_y = PADDING
@@ -109,6 +111,8 @@ def labels_pdf(
                 line=recipient.line,
             )
         blocks.append(block)
+        if advance is not None:
+            advance(1)
     subset = subset_font(font, "".join(line for b in blocks for line in b.lines))
     font_ref = embed_font(writer, subset)
     resources = DictionaryObject(
