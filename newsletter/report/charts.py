@@ -97,7 +97,7 @@ def _draw_bars(ax: Axes, bars: Bars, palette: Colors) -> None:
         ax.tick_params(axis="y", length=0)
         ax.spines["left"].set_visible(False)
         _value_axis(ax.xaxis, bars.shown)
-        ax.set_xlim(0, top * (1.45 if bars.notes else 1.2))
+        ax.set_xlim(0, top * (1.9 if bars.notes else 1.2))  # room for the notes
     else:
         drawn = ax.bar(places, bars.values, color=bars.colors, width=0.7)
         ax.set_xticks(places, bars.labels)
@@ -151,7 +151,10 @@ def _draw_stacks(
     ax.set_ylim(0, max(bottoms) * 1.15 or 1)
     if len(labels) == 1:
         ax.set_xlim(-1.5, 1.5)  # one issue: a bar, not a wall
-    ax.legend(frameon=False, loc="upper left", ncols=len(series), fontsize=10)
+    # Above the plot, never over a bar.
+    ax.legend(
+        frameon=False, loc="lower left", bbox_to_anchor=(0, 1), ncols=len(series), fontsize=10
+    )
 
 
 @contextmanager
