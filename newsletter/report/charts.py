@@ -78,7 +78,13 @@ def bar_chart(bars: Bars, palette: Colors) -> str:
     """``bars`` drawn, as a ``data:`` URI."""
     count = len(bars.labels)
     height = max(2.0, 0.36 * (count + len(bars.gaps_after) / 2) + 0.8) if bars.horizontal else 3.0
-    with _chart(height) as (ax, uri):
+    inches = {"bottom": 0.6 if bars.axis_label or not bars.horizontal else 0.35, "top": 0.2}
+    margins = {side: size / height for side, size in inches.items()}
+    margins["bottom"], margins["top"] = margins["bottom"], 1 - margins["top"]
+    with _chart(height, left=0.42 if bars.horizontal else 0.13, right=0.97, **margins) as (
+        ax,
+        uri,
+    ):
         _draw_bars(ax, bars, palette)
     return uri[0]
 
@@ -125,7 +131,7 @@ def stacked_bars(
 ) -> str:
     """Vertical bars of ``labels`` stacked from ``series`` (name, values, colour), with a
     legend; series that are zero everywhere are left out of the legend."""
-    with _chart(3.2) as (ax, uri):
+    with _chart(3.2, left=0.13, right=0.97, bottom=0.1, top=0.84) as (ax, uri):
         _draw_stacks(ax, labels, series)
     return uri[0]
 
@@ -158,11 +164,14 @@ def _draw_stacks(
 
 
 @contextmanager
-def _chart(height: float) -> Iterator[tuple[Axes, list[str]]]:
+def _chart(height: float, **margins: float) -> Iterator[tuple[Axes, list[str]]]:
     """Axes to draw on, under the report's style; the SVG's ``data:`` URI is appended to
     the list when the block ends (styles apply both as artists are made and as drawn)."""
     with rc_context(STYLE):
-        figure = Figure(figsize=(WIDTH, height), layout="constrained")
+        # Fixed margins, not a layout engine: labels are bounded (see _short), and a
+        # layout pass would cost as much as drawing the chart again.
+        figure = Figure(figsize=(WIDTH, height))
+        figure.subplots_adjust(**margins)
         result: list[str] = []
         yield figure.add_subplot(), result
         buffer = io.BytesIO()
