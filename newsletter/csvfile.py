@@ -19,6 +19,12 @@ from newsletter.errors import ContentError
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 """What a spreadsheet may read as the start of a formula: OWASP's list, plus the full-width
 forms of = + - @ that some spreadsheets also accept."""
+MAX_FIELD = 16 * 1024 * 1024
+"""Characters the CSV parser takes in one value (its default, 131,072, is global to the
+process). Loaders set their own, far smaller limits and say which value is too long and
+how to shorten it; this one only bounds memory for a file that is not CSV at all."""
+
+csv.field_size_limit(max(csv.field_size_limit(), MAX_FIELD))
 
 
 def csv_rows(

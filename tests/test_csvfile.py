@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.csvfile import csv_rows, ledger_csv, neutralized, spreadsheet_csv
+from newsletter.csvfile import MAX_FIELD, csv_rows, ledger_csv, neutralized, spreadsheet_csv
 from newsletter.errors import ContentError
 from newsletter.referrals.leads import add_lead
 from newsletter.referrals.ledger import load_leads
@@ -66,7 +66,7 @@ def test_unclosed_quote_names_the_line_where_the_file_ends() -> None:
 
 def test_value_over_the_csv_limit_names_the_line_it_starts_on() -> None:
     huge = "x" * (csv.field_size_limit() + 1)
-    with pytest.raises(ContentError, match="longer than 131,072 characters") as caught:
+    with pytest.raises(ContentError, match=f"longer than {MAX_FIELD:,} characters") as caught:
         rows(f'a,b\n1,2\n3,"{huge}\nmore"\n')
     assert caught.value.line == 3
 

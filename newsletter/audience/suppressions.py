@@ -27,6 +27,8 @@ REASONS = ("unsubscribe", "bounce", "complaint", "manual")
 CHANNELS = ("email", "mail", "all")
 COLUMNS = ("email", "reason", "date", "source", "channel")
 REQUIRED = ("email", "reason", "date")
+MAX_SOURCE = 200
+"""Characters of ``source`` (where the entry came from: "sendgrid bounces", "phone call")."""
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,9 @@ def _csv_line(cells: list[str]) -> str:
 
 def _check(entry: Suppression) -> None:
     """Refuse to write an entry the loader would reject on the next read."""
+    problem = _source_problem(entry.source)
+    if problem:
+        raise ContentError(problem, key="source")
     if entry.reason not in REASONS:
         raise ContentError(f"unknown suppression reason {entry.reason!r}", key="reason")
     if entry.channel not in CHANNELS:
@@ -153,6 +158,9 @@ def _suppression(row: dict[str, str], line: int, path: Path) -> Suppression:
         when = date.fromisoformat(row["date"])
     except ValueError:
         raise fail("date", f"not a date (YYYY-MM-DD): {row['date']!r}") from None
+    problem = _source_problem(row.get("source", ""))
+    if problem:
+        raise fail("source", f"{problem}; shorten it in the file")
     channel = (row.get("channel") or "email").lower()
     if channel not in CHANNELS:
         raise fail(
@@ -166,3 +174,11 @@ def _suppression(row: dict[str, str], line: int, path: Path) -> Suppression:
         channel=channel,
         line=line,
     )
+
+
+def _source_problem(source: str) -> str:
+    if len(source) > MAX_SOURCE:
+        return f"{len(source):,} characters, more than the {MAX_SOURCE} allowed"
+    if not source.isprintable():
+        return "holds a line break or another control character"
+    return ""

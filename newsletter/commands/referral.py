@@ -103,6 +103,11 @@ def add(
 @click.option("--status", type=click.Choice(STATUS_CHOICES[1:]), help="The lead's new status.")
 @click.option("--value", default=None, help="Dollars won, e.g. 1200 (won leads).")
 @click.option("--note", default="", help="A note, appended with the date.")
+@click.option(
+    "--replace-notes",
+    default=None,
+    help='Replace all of the lead\'s notes with this text ("" clears them).',
+)
 @click.option("--at", default=None, help="When it happened (default: now).")
 @thank_option
 @_fails_cleanly
@@ -112,6 +117,7 @@ def update(
     status: str | None,
     value: str | None,
     note: str,
+    replace_notes: str | None,
     at: str | None,
     thank: bool | None,
 ) -> None:
@@ -127,6 +133,7 @@ def update(
         status=status,
         value=_amount(value) if value is not None else None,
         note=note,
+        replace_notes=replace_notes,
         thank_by_name=thank,
     )
     worth = f", {money(lead.value)}" if lead.value is not None and lead.status == "won" else ""

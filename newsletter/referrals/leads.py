@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,12 +18,15 @@ from newsletter.errors import ReferralError
 from newsletter.locks import locked
 from newsletter.referrals.ledger import (
     CLOSED,
+    LIMITS,
     STATUSES,
     Lead,
+    checked_value,
     clean_email,
     clean_phone,
     load_leads,
     one_line,
+    typed,
     write_leads,
 )
 from newsletter.referrals.times import stored
@@ -58,7 +61,8 @@ def add_lead(
     """
     if received_at.utcoffset() is None:
         raise ValueError("received_at needs a timezone")  # the ledger stores offsets
-    name = one_line(name)
+    _not_in_the_future(received_at, "--received-at")
+    name = typed(name, "lead_name")
     if not name:
         raise ReferralError("a lead needs a name", key="--name")
     if not phone.strip() and not email.strip():
@@ -71,6 +75,10 @@ def add_lead(
         email = clean_email(email)
     except ValueError as exc:
         raise ReferralError(str(exc), key="--email") from None
+    phone, email = typed(phone, "lead_phone"), typed(email, "lead_email")
+    address, need = typed(address, "lead_address"), typed(need, "need")
+    notes = _dated(note, received_at) if note.strip() else ""
+    typed(notes, "notes")
     # The id is the next free one at the moment of writing: read, number and write under
     # the lock, or two adds at once would both take the same id and one lead would be lost.
     with locked(path, purpose="add a lead to the referral ledger"):
@@ -81,11 +89,11 @@ def add_lead(
             referrer_code=canonical_code(referrer_code),
             referrer_email=normalize_email(referrer_email),
             name=name,
-            address=one_line(address),
+            address=address,
             phone=phone,
             email=email,
-            need=one_line(need),
-            notes=_dated(note, received_at) if note.strip() else "",
+            need=need,
+            notes=notes,
             thank_by_name=thank_by_name,
         )
         write_leads(path, (*leads, lead))
@@ -100,17 +108,29 @@ def update_lead(
     status: str | None = None,
     value: Decimal | None = None,
     note: str = "",
+    replace_notes: str | None = None,
     thank_by_name: bool | None = None,
 ) -> Lead:
-    """Change one lead's status, value, notes or consent; see :func:`changed`."""
+    """Change one lead's status, value, notes or consent; see :func:`changed`.
+
+    With ``replace_notes`` the lead's notes may be over the limit when read (that is what
+    replacing them repairs); every other field of every lead must be sound.
+    """
     if at.utcoffset() is None:
         raise ValueError("at needs a timezone")
+    _not_in_the_future(at, "--at")
     with locked(path, purpose=f"update lead {lead_id} in the referral ledger"):
-        leads = load_leads(path)
+        leads = load_leads(path, repairing=lead_id if replace_notes is not None else None)
         for index, lead in enumerate(leads):
             if lead.id == lead_id:
                 new = changed(
-                    lead, at=at, status=status, value=value, note=note, thank_by_name=thank_by_name
+                    lead,
+                    at=at,
+                    status=status,
+                    value=value,
+                    note=note,
+                    replace_notes=replace_notes,
+                    thank_by_name=thank_by_name,
                 )
                 write_leads(path, (*leads[:index], new, *leads[index + 1 :]))
                 return new
@@ -124,18 +144,21 @@ def changed(
     status: str | None = None,
     value: Decimal | None = None,
     note: str = "",
+    replace_notes: str | None = None,
     thank_by_name: bool | None = None,
 ) -> Lead:
     """``lead`` after an update made at ``at``.
 
     Contacting records the first contact only (the 24-hour rule is about that one); a
     closed lead may switch between won and lost (a correction) but not reopen; a value
-    belongs to a won lead; notes are appended, dated, never replaced.
+    belongs to a won lead. A note is appended, dated; when the notes would pass their
+    limit the note is refused (nothing is cut), and ``replace_notes`` replaces them all.
     """
-    if status is None and value is None and not note.strip() and thank_by_name is None:
+    nothing = status is None and value is None and not note.strip() and thank_by_name is None
+    if nothing and replace_notes is None:
         raise ReferralError(
             f"nothing to change for lead {lead.id}: give --status, --value, --note, "
-            "--thank or --no-thank"
+            "--replace-notes, --thank or --no-thank"
         )
     if status is not None and status not in STATUSES[1:]:
         raise ReferralError(f"unknown status {status!r} (contacted, won or lost)", key="--status")
@@ -159,11 +182,21 @@ def changed(
             raise ReferralError(
                 f"--value is for won leads (lead {lead.id} is {new.status})", key="--value"
             )
-        if value < 0:
-            raise ReferralError("a value cannot be negative", key="--value")
-        new = replace(new, value=value.quantize(Decimal("0.01")))
+        try:
+            new = replace(new, value=checked_value(value))
+        except ValueError as exc:
+            raise ReferralError(str(exc), key="--value") from None
+    if replace_notes is not None:
+        new = replace(new, notes=typed(replace_notes, "notes"))
     if note.strip():
-        notes = "; ".join(n for n in (lead.notes, _dated(note, at)) if n)
+        notes = "; ".join(n for n in (new.notes, typed(_dated(note, at), "notes")) if n)
+        if len(notes) > LIMITS["notes"]:
+            raise ReferralError(
+                f"the notes of lead {lead.id} would be {len(notes):,} characters, more than the "
+                f"{LIMITS['notes']:,} a lead keeps; shorten the note, or rewrite the notes with "
+                "--replace-notes",
+                key="--note",
+            )
         new = replace(new, notes=notes)
     if thank_by_name is not None:
         new = replace(new, thank_by_name=thank_by_name)
@@ -241,6 +274,12 @@ def _identity(lead: Lead) -> dict[str, str]:
     if lead.address:
         keys["same name and address"] = " ".join(f"{lead.name}|{lead.address}".casefold().split())
     return keys
+
+
+def _not_in_the_future(moment: datetime, key: str) -> None:
+    # A day of slack for a clock that is off, or an offset typed wrong by a few hours.
+    if moment > datetime.now(UTC) + timedelta(days=1):
+        raise ReferralError(f"{stored(moment)} is in the future", key=key)
 
 
 def _dated(note: str, at: datetime) -> str:

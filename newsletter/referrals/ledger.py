@@ -59,6 +59,31 @@ COLUMNS = (
 )
 CONSENT = {"yes": True, "no": False, "": None}
 MIN_PHONE_DIGITS = 7
+LIMITS = {
+    "referrer_code": 32,
+    "referrer_email": 254,
+    "lead_name": 200,
+    "lead_address": 300,
+    "lead_phone": 40,
+    "lead_email": 254,
+    "need": 500,
+    "notes": 4000,
+}
+"""Characters each text column may hold: room for any real value, never a wall of text."""
+OPTIONS = {
+    "lead_name": "--name",
+    "lead_address": "--address",
+    "lead_phone": "--phone",
+    "lead_email": "--email",
+    "need": "--need",
+    "notes": "--note",
+}
+"""The command-line option that fills each column, for messages."""
+MAX_VALUE = Decimal("100000000")
+"""Dollars: more than any one job is worth, less than any typo like 1e400 would make."""
+# C0 and C1 controls (but tab, LF, CR), and the bidirectional overrides that reorder what a
+# terminal or page shows: never part of a name, a phone number or a note.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True)
@@ -89,15 +114,24 @@ class Lead:
 # ---- reading and writing --------------------------------------------------------------
 
 
-def load_leads(path: Path) -> tuple[Lead, ...]:
-    """Every lead in ``path`` (none when it does not exist yet); a bad line names itself."""
+def load_leads(path: Path, *, repairing: int | None = None) -> tuple[Lead, ...]:
+    """Every lead in ``path`` (none when it does not exist yet); a bad line names itself.
+
+    ``repairing`` is the id of a lead whose notes are about to be replaced: its notes may
+    be over the limit (an older version appended notes without one), so the file can be
+    repaired with ``referral update ID --replace-notes``.
+    """
     if not path.exists():
         return ()
-    text = read_text(path, ContentError)
+    return parse_leads(read_text(path, ContentError), path, repairing=repairing)
+
+
+def parse_leads(text: str, path: Path, *, repairing: int | None = None) -> tuple[Lead, ...]:
+    """The leads in ``text``, the contents of the ledger at ``path``; see :func:`load_leads`."""
     leads: list[Lead] = []
     seen: dict[int, int] = {}
     for line, row in csv_rows(text, path, required=COLUMNS, allowed=COLUMNS):
-        lead = _lead(row, line, path)
+        lead = _lead(row, line, path, repairing)
         if lead.id in seen:
             raise ContentError(
                 f"lead id {lead.id} used twice (first on line {seen[lead.id]})",
@@ -116,9 +150,18 @@ def ledger_text(leads: Iterable[Lead]) -> str:
 
 
 def write_leads(path: Path, leads: Sequence[Lead]) -> None:
-    """Replace the ledger with ``leads`` atomically (a crash leaves the previous file)."""
+    """Replace the ledger with ``leads`` atomically (a crash leaves the previous file).
+
+    The text is read back with the loader's own rules before it is written: the tool never
+    writes a ledger that it (and so every command, the build and print) would refuse.
+    """
+    text = ledger_text(leads)
     try:
-        atomic_write(path, ledger_text(leads), mode=PRIVATE)
+        parse_leads(text, path)
+    except ContentError as exc:
+        raise ReferralError(f"not written, it would not read back: {exc.one_line()}") from None
+    try:
+        atomic_write(path, text, mode=PRIVATE)
     except OSError as exc:
         raise ReferralError(f"cannot write the ledger: {exc.strerror or exc}", path=path) from None
 
@@ -148,6 +191,34 @@ def clean_email(text: str) -> str:
 def one_line(text: str) -> str:
     # One physical line per lead keeps the CSV readable in a diff and line numbers exact.
     return " ".join(text.split())
+
+
+def check_text(value: str, column: str, limits: dict[str, int] = LIMITS) -> str:
+    """``value`` for ``column`` if it fits: no control character, at most the column's
+    limit of characters. ValueError says what is wrong."""
+    bad = _CONTROL.search(value)
+    if bad:
+        raise ValueError(f"contains a control character (U+{ord(bad.group()):04X})")
+    limit = limits.get(column)
+    if limit is not None and len(value) > limit:
+        raise ValueError(f"{len(value):,} characters, more than the {limit:,} allowed")
+    return value
+
+
+def typed(text: str, column: str) -> str:
+    """A value typed on the command line for ``column``, on one line and checked;
+    ReferralError names the option."""
+    try:
+        return check_text(one_line(text), column)
+    except ValueError as exc:
+        raise ReferralError(str(exc), key=OPTIONS.get(column, column)) from None
+
+
+def checked_value(value: Decimal) -> Decimal:
+    """Dollars won, to the cent; ValueError for a negative or implausibly large amount."""
+    if not value.is_finite() or value < 0 or value > MAX_VALUE:
+        raise ValueError(f"not an amount from $0 to ${MAX_VALUE:,.0f}: {value}")
+    return value.quantize(Decimal("0.01"))
 
 
 def _row(lead: Lead) -> list[str]:
@@ -186,7 +257,7 @@ def _checked(
         raise fail(key, str(exc)) from None
 
 
-def _lead(row: dict[str, str], line: int, path: Path) -> Lead:
+def _lead(row: dict[str, str], line: int, path: Path, repairing: int | None = None) -> Lead:
     def fail(key: str, message: str) -> ContentError:
         return ContentError(message, path=path, line=line, key=key)
 
@@ -196,8 +267,9 @@ def _lead(row: dict[str, str], line: int, path: Path) -> Lead:
         try:
             return parse_stored(row[key])
         except ValueError as exc:
-            raise fail(key, f"not an ISO 8601 time with offset: {exc}") from None
+            raise fail(key, str(exc)) from None
 
+    _check_columns(row, fail, repairing)
     if not row["id"].isdigit() or int(row["id"]) < 1:
         raise fail("id", f"not a lead number: {row['id']!r}")
     received_at = moment("received_at")
@@ -228,11 +300,9 @@ def _lead(row: dict[str, str], line: int, path: Path) -> Lead:
     value = None
     if row["value"]:
         try:
-            value = Decimal(row["value"].replace(",", "").lstrip("$"))
-        except InvalidOperation:
-            raise fail("value", f"not an amount: {row['value']!r}") from None
-        if not value.is_finite() or value < 0:
-            raise fail("value", f"not an amount: {row['value']!r}")
+            value = checked_value(Decimal(row["value"].replace(",", "").lstrip("$")))
+        except (InvalidOperation, ValueError):
+            raise fail("value", f"not an amount: {row['value'][:40]!r}") from None
     consent = row["thank_by_name"].lower()
     if consent not in CONSENT:
         raise fail("thank_by_name", f"expected yes, no or blank, not {row['thank_by_name']!r}")
@@ -254,3 +324,23 @@ def _lead(row: dict[str, str], line: int, path: Path) -> Lead:
         thank_by_name=CONSENT[consent],
         line=line,
     )
+
+
+def _check_columns(
+    row: dict[str, str], fail: Callable[[str, str], ContentError], repairing: int | None
+) -> None:
+    """Every text column within its limit, without control characters."""
+    for column in LIMITS:
+        try:
+            check_text(row[column], column)
+        except ValueError as exc:
+            lead_id = row["id"] if row["id"].isdigit() else "ID"
+            if column != "notes":
+                raise fail(column, f"{exc}; shorten it in the file") from None
+            if repairing is not None and lead_id == str(repairing) and "characters" in str(exc):
+                continue
+            raise fail(
+                column,
+                f"{exc}; shorten them with `newsletter referral update {lead_id} "
+                '--replace-notes "…"`, or in the file',
+            ) from None

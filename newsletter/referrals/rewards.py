@@ -33,7 +33,8 @@ from newsletter.fsutil import PRIVATE, atomic_write
 from newsletter.locks import locked
 from newsletter.model import Milestone, Offer
 from newsletter.referrals.leads import counted_leads
-from newsletter.referrals.ledger import Lead, clean_email, load_leads, one_line
+from newsletter.referrals.ledger import Lead, check_text, clean_email, load_leads, one_line
+from newsletter.referrals.times import check_plausible
 from newsletter.yamlfile import read_text
 
 REWARDS_FILE = "rewards.csv"
@@ -46,6 +47,8 @@ COLUMNS = (
     "reward",
     "note",
 )
+LIMITS = {"referrer_code": 32, "referrer_email": 254, "offer": 100, "reward": 300, "note": 1000}
+"""Characters each text column may hold."""
 NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
 
@@ -178,7 +181,10 @@ def load_handouts(path: Path) -> tuple[Handout, ...]:
     """Every reward recorded in ``path`` (none when it does not exist)."""
     if not path.exists():
         return ()
-    text = read_text(path, ContentError)
+    return _parse_handouts(read_text(path, ContentError), path)
+
+
+def _parse_handouts(text: str, path: Path) -> tuple[Handout, ...]:
     return tuple(
         _handout(row, line, path)
         for line, row in csv_rows(text, path, required=COLUMNS[:-1], allowed=COLUMNS)
@@ -228,7 +234,15 @@ def record_handout(
             f"milestone {milestone} is not reached yet",
             key="--milestone",
         )
-    new = Handout(on, code, email, offer.slug, milestone, one_line(target.reward), one_line(note))
+    try:
+        check_plausible(on)
+    except ValueError as exc:
+        raise ReferralError(str(exc), key="--on") from None
+    try:
+        note = check_text(one_line(note), "note", LIMITS)
+    except ValueError as exc:
+        raise ReferralError(str(exc), key="--note") from None
+    new = Handout(on, code, email, offer.slug, milestone, one_line(target.reward), note)
     # Two people recording the same reward at once must not both succeed (or lose a row).
     with locked(rewards_path, purpose="record a reward handed out"):
         handouts = load_handouts(rewards_path)
@@ -239,8 +253,13 @@ def record_handout(
                     path=rewards_path,
                     line=h.line,
                 )
+        text = _rewards_text((*handouts, new))
+        try:  # never write what the loader would refuse (see write_leads)
+            _parse_handouts(text, rewards_path)
+        except ContentError as exc:
+            raise ReferralError(f"not written, it would not read back: {exc.one_line()}") from None
         try:
-            atomic_write(rewards_path, _rewards_text((*handouts, new)), mode=PRIVATE)
+            atomic_write(rewards_path, text, mode=PRIVATE)
         except OSError as exc:
             raise ReferralError(f"cannot write: {exc.strerror or exc}", path=rewards_path) from None
     return new
@@ -273,12 +292,21 @@ def _handout(row: Mapping[str, str], line: int, path: Path) -> Handout:
     except ValueError:
         raise fail("handed_out_on", f"not a date (YYYY-MM-DD): {row['handed_out_on']!r}") from None
     try:
+        check_plausible(on)
+    except ValueError as exc:
+        raise fail("handed_out_on", str(exc)) from None
+    try:
         email = clean_email(row["referrer_email"])
     except ValueError as exc:
         raise fail("referrer_email", str(exc)) from None
     for key in ("referrer_code", "referrer_email", "offer"):
         if not row[key]:
             raise fail(key, "required")
+    for key in LIMITS:
+        try:
+            check_text(row.get(key, ""), key, LIMITS)
+        except ValueError as exc:
+            raise fail(key, f"{exc}; shorten it in the file") from None
     if not row["milestone"].isdigit() or int(row["milestone"]) < 1:
         raise fail("milestone", f"not a number of referrals: {row['milestone']!r}")
     return Handout(

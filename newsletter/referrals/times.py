@@ -13,13 +13,32 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from newsletter.errors import ReferralError
 
+PLAUSIBLE_YEARS = range(2000, 2100)
+"""Years a lead, a contact or a reward can fall in. Year 1 or 9999 is a typo (and out at
+the edge of what datetime can convert between zones)."""
+
 
 def parse_stored(text: str) -> datetime:
-    """A time as written in the ledger; ValueError unless ISO 8601 with an offset."""
-    moment = datetime.fromisoformat(text)
+    """A time as written in the ledger; ValueError unless ISO 8601 with an offset, in a
+    plausible year."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ValueError(f"not an ISO 8601 time with offset: {exc}") from None
     if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"needs a UTC offset, e.g. 2026-11-02T09:14:00-06:00: {text!r}")
+        raise ValueError(
+            f"not an ISO 8601 time with offset: needs a UTC offset, "
+            f"e.g. 2026-11-02T09:14:00-06:00: {text!r}"
+        )
+    check_plausible(moment)
     return moment
+
+
+def check_plausible(moment: date) -> None:
+    """ValueError unless ``moment`` (a date or a time) falls in :data:`PLAUSIBLE_YEARS`."""
+    if moment.year not in PLAUSIBLE_YEARS:
+        first, last = PLAUSIBLE_YEARS[0], PLAUSIBLE_YEARS[-1]
+        raise ValueError(f"{moment.isoformat()} is not a plausible date (years {first} to {last})")
 
 
 def stored(moment: datetime) -> str:
@@ -41,6 +60,10 @@ def parse_typed(text: str, tz: tzinfo, *, key: str) -> datetime:
             f"not a time (expected e.g. 2026-11-02T09:14 or 2026-11-02T09:14-06:00): {text!r}",
             key=key,
         ) from None
+    try:
+        check_plausible(moment)
+    except ValueError as exc:
+        raise ReferralError(str(exc), key=key) from None
     if moment.tzinfo is not None:
         return moment
     first, second = moment.replace(tzinfo=tz, fold=0), moment.replace(tzinfo=tz, fold=1)

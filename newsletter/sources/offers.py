@@ -41,8 +41,9 @@ DEFAULT_SEGMENTS = ("client", "partner")
 class MilestoneFile(Strict):
     """One reward: after ``referrals`` referred friends, the referrer gets ``reward``."""
 
-    referrals: int = Field(gt=0)
-    reward: str = Field(min_length=1)
+    referrals: int = Field(gt=0, le=10_000)
+    reward: str = Field(min_length=1, max_length=300)
+    """As it is printed in the progress line and recorded in rewards.csv."""
 
 
 class OfferFile(Strict):
