@@ -1,12 +1,17 @@
 """The fake SendGrid server in a process of its own, for benchmarks.
 
+    python benchmarks/sendgrid_server.py [--latency SECONDS]
+
 Prints its base URL on the first line of stdout; each line ``stats`` on stdin answers one
-JSON line (requests, accepted, distinct addresses); end of input stops it.
+JSON line (requests, accepted, distinct addresses, the server's CPU seconds); end of input
+stops it.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import resource
 import sys
 from pathlib import Path
 
@@ -16,15 +21,26 @@ from tests.fake_sendgrid import FakeSendGrid
 
 
 def main() -> None:
-    with FakeSendGrid(keep_details=False) as server:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long before answering each request, as SendGrid does (default 0)",
+    )
+    options = parser.parse_args()
+    with FakeSendGrid(keep_details=False, delay=options.latency) as server:
         print(server.base_url, flush=True)
         for line in sys.stdin:
             if line.strip() == "stats":
                 emails = server.emails()
+                usage = resource.getrusage(resource.RUSAGE_SELF)
                 stats = {
                     "requests": len(server.requests),
                     "accepted": len(emails),
                     "distinct": len({e.lower() for e in emails}),
+                    "cpu": usage.ru_utime + usage.ru_stime,
                 }
                 print(json.dumps(stats), flush=True)
 

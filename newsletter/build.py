@@ -6,7 +6,6 @@ render (once per segment) → checks → manifest → write the build folder ato
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,9 +14,11 @@ from pathlib import Path
 
 from newsletter.config import Settings
 from newsletter.diagnostics import Diagnostics
-from newsletter.errors import BuildError, NewsletterError
+from newsletter.errors import BuildError
 from newsletter.fsutil import replace_folder
 from newsletter.issue import assemble_issue
+from newsletter.manifest import MANIFEST, sha256
+from newsletter.manifest import verify_manifest as verify_manifest  # the public API's
 from newsletter.model import Issue
 from newsletter.months import parse_month
 from newsletter.referrals.ledger import LEDGER_FILE
@@ -27,7 +28,6 @@ from newsletter.render.text import render_text
 from newsletter.render.web import ArchiveEntry, render_archive, render_atom, render_web_issue
 from newsletter.sources.fetch import FetchedFeed, fetch_feeds
 
-MANIFEST = "manifest.json"
 SNAPSHOT_DIR = "snapshot"
 
 
@@ -100,7 +100,7 @@ def build(
     return BuildResult(
         issue=issue,
         out_dir=out_dir,
-        outputs={name: _sha256(data) for name, data in sorted(outputs.files.items())},
+        outputs={name: sha256(data) for name, data in sorted(outputs.files.items())},
         feeds={slug: f.origin for slug, f in sorted(fetched.items())},
         warnings=tuple(diagnostics.warnings),
     )
@@ -183,7 +183,7 @@ def _input_hashes(settings: Settings, month: str) -> dict[str, str]:
     ledger = settings.subscribers_dir / LEDGER_FILE
     if ledger.is_file():  # the thank-you roll reads it, and names from the subscriber list
         paths += [ledger, settings.subscribers_dir / "subscribers.csv"]
-    return {_relative(p, settings.root): _sha256(p.read_bytes()) for p in paths}
+    return {_relative(p, settings.root): sha256(p.read_bytes()) for p in paths}
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -204,14 +204,10 @@ def _manifest(issue: Issue, inputs: Mapping[str, str], files: Mapping[str, bytes
             "url": entry.url,
         },
         "inputs": dict(sorted(inputs.items())),
-        "outputs": {name: _sha256(data) for name, data in sorted(files.items())},
+        "outputs": {name: sha256(data) for name, data in sorted(files.items())},
         "snapshot": sorted(n for n in files if n.startswith(f"{SNAPSHOT_DIR}/")),
     }
     return json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def issue_of_build(settings: Settings, month: str, *, out_root: Path) -> Issue:
@@ -250,18 +246,3 @@ def issue_of_build(settings: Settings, month: str, *, out_root: Path) -> Issue:
     fetched = _gather_feeds(settings, out_dir, True, diagnostics)
     bodies = {slug: f.body for slug, f in fetched.items() if f.body is not None}
     return assemble_issue(settings, first, bodies, diagnostics)
-
-
-def verify_manifest(out_dir: Path) -> list[str]:
-    """Output files that no longer match the build's manifest (empty: untouched)."""
-    path = out_dir / MANIFEST
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise NewsletterError(f"no readable manifest: {exc}", path=path) from None
-    changed = []
-    for name, digest in manifest.get("outputs", {}).items():
-        target = out_dir / name
-        if not target.is_file() or _sha256(target.read_bytes()) != digest:
-            changed.append(name)
-    return changed

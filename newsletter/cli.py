@@ -19,13 +19,12 @@ from newsletter.config import Settings, load_config
 from newsletter.errors import NewsletterError
 
 if TYPE_CHECKING:
-    from newsletter.deliver.ledger import Ledger
     from newsletter.deliver.send import SendReport
-    from newsletter.deliver.transport import Transport
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_USER_ERROR = 2
+EXIT_LEFT_TO_RETRY = 1  # a send that left recipients failed or uncertain
 
 
 def _fails_cleanly(command: F) -> F:
@@ -153,6 +152,9 @@ def check(config_path: Path, month: str, strict: bool) -> None:
 @click.option("--test", "test_to", default="", help="Send [TEST] copies to a@x,b@y only.")
 @click.option("--limit", type=click.IntRange(min=1), help="Send to the next N only.")
 @click.option("--resend-uncertain", is_flag=True, help="Resend batches cut off mid-flight.")
+@click.option(
+    "--retry-rejected", is_flag=True, help="Try again recipients refused for good before."
+)
 @click.option("--silent", is_flag=True, help="No progress bar.")
 @_fails_cleanly
 def send(
@@ -163,14 +165,20 @@ def send(
     test_to: str,
     limit: int | None,
     resend_uncertain: bool,
+    retry_rejected: bool,
     silent: bool,
 ) -> None:
-    """Deliver the built month by email: a dry run unless --yes."""
+    """Deliver the built month by email: a dry run unless --yes.
+
+    Exit status: 0 when everyone addressed was sent (or refused for good), 1 when some
+    are left for the next run (failed) or uncertain, 2 when an error stopped the send.
+    """
     from newsletter.audience.tokens import secret_from_env
     from newsletter.deliver.factory import make_transport
     from newsletter.deliver.ledger import Ledger
     from newsletter.deliver.send import sample_message, send_issue, send_test
     from newsletter.fsutil import PRIVATE, atomic_write
+    from newsletter.progress import progress_bar
 
     settings = _settings(config_path)
     secret = secret_from_env()
@@ -190,19 +198,20 @@ def send(
             transport.close()
         click.echo(f"sent {count} test copies (the ledger is untouched)")
         return
-    ledger_path = settings.state_dir / "ledger.sqlite"
-    with Ledger(ledger_path) as ledger:
+    with Ledger(settings.state_dir / "ledger.sqlite") as ledger:
+        deliver = functools.partial(
+            send_issue,
+            settings,
+            month,
+            out_root=out_root,
+            ledger=ledger,
+            secret=secret,
+            limit=limit,
+            resend_uncertain=resend_uncertain,
+            retry_rejected=retry_rejected,
+        )
         if not yes:
-            report = send_issue(
-                settings,
-                month,
-                out_root=out_root,
-                transport=None,
-                ledger=ledger,
-                secret=secret,
-                limit=limit,
-                resend_uncertain=resend_uncertain,
-            )
+            report = deliver(transport=None)
             sample = settings.state_dir / "preview" / f"{month}-client.eml"
             atomic_write(
                 sample,
@@ -215,62 +224,31 @@ def send(
             return
         transport = make_transport(settings)
         try:
-            report = _send_with_progress(
-                settings,
-                month,
-                out_root,
-                transport,
-                ledger,
-                secret,
-                limit,
-                resend_uncertain,
-                silent,
-            )
+            with progress_bar("sending", unit="recipients", silent=silent) as bar:
+                report = deliver(transport=transport, on_batch=bar.advance, on_plan=bar.set_total)
         finally:
             transport.close()
     _print_report(report, dry_run=False)
-
-
-def _send_with_progress(
-    settings: Settings,
-    month: str,
-    out_root: Path,
-    transport: Transport,
-    ledger: Ledger,
-    secret: bytes,
-    limit: int | None,
-    resend_uncertain: bool,
-    silent: bool,
-) -> SendReport:
-    """Run the send with a progress bar (rate and ETA) on stderr, on a terminal and
-    unless ``silent``."""
-    from newsletter.deliver.send import send_issue
-    from newsletter.progress import progress_bar
-
-    with progress_bar("sending", unit="recipients", silent=silent) as bar:
-        return send_issue(
-            settings,
-            month,
-            out_root=out_root,
-            transport=transport,
-            ledger=ledger,
-            secret=secret,
-            limit=limit,
-            resend_uncertain=resend_uncertain,
-            on_batch=bar.advance,
-            on_plan=bar.set_total,
-        )
+    if report.failed or report.newly_uncertain:
+        sys.exit(EXIT_LEFT_TO_RETRY)
 
 
 def _print_report(report: SendReport, *, dry_run: bool) -> None:
     verb = "would send" if dry_run else "sent"
     segments = ", ".join(f"{n} {segment}" for segment, n in report.by_segment.items()) or "none"
-    total = sum(report.by_segment.values())
+    total = sum(report.by_segment.values()) if dry_run else report.sent
     click.echo(f"{report.month}: {verb} {total} ({segments})")
     click.echo(
         f"skipped: {report.already_sent} already sent, {report.suppressed} suppressed, "
         f"{report.not_email} post only"
     )
+    if report.rejected or report.failed:
+        click.echo(
+            f"not sent: {report.rejected} rejected for good, {report.failed} to retry "
+            "(run the send again; --retry-rejected once their cause is fixed)"
+        )
+    for email, status, reason in report.problems:
+        click.echo(f"  {status}: {email}: {reason}")
     if report.uncertain:
         click.echo(
             f"uncertain: {len(report.uncertain)} recipients of a batch cut off mid-flight "

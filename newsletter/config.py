@@ -176,6 +176,8 @@ class SendGridConfig(Strict):
     """SendGrid unsubscribe group; when set, SendGrid manages the unsubscribe link."""
     sandbox: bool = False
     timeout: float = Field(default=30.0, gt=0, le=300)
+    concurrency: int = Field(default=8, ge=1, le=32)
+    """Requests (batches of up to 1,000) in flight at once; they share one rate limit."""
 
 
 class SmtpConfig(Strict):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from newsletter.deliver.ledger import Ledger, LedgerRun
+from newsletter.deliver.transport import Receipt
 from newsletter.referrals.ledger import Lead
 from tests.referral_factory import KAREN, MARIA, TOM, make_lead
 
@@ -331,6 +332,6 @@ def _batch(run: LedgerRun, issue: str, name: str, emails: list[str]) -> None:
         return
     run.mark_in_flight(issue, emails, name)
     if name == "sent":
-        run.mark_sent(issue, name, None)
+        run.settle(issue, name, Receipt(sent=dict.fromkeys(emails)), rest=None)
     elif name == "failed":
-        run.mark_failed(issue, name, "550 mailbox unavailable")
+        run.settle(issue, name, Receipt(), rest="550 mailbox unavailable")

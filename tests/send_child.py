@@ -1,9 +1,10 @@
 """A send run in its own process, so tests/test_send_kill.py can SIGKILL it mid-way.
 
-    python -m tests.send_child PROJECT MONTH BASE_URL API_KEY MAX_BATCH
+    python -m tests.send_child PROJECT MONTH BASE_URL API_KEY MAX_BATCH CONCURRENCY
 
 Sends the built ``MONTH`` of the project at ``PROJECT`` to the (fake) SendGrid server at
-``BASE_URL`` in batches of ``MAX_BATCH``, with the ledger at PROJECT/state/ledger.sqlite.
+``BASE_URL`` in batches of ``MAX_BATCH``, ``CONCURRENCY`` requests at once, with the
+ledger at PROJECT/state/ledger.sqlite.
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ SECRET = b"a-test-secret-of-enough-length"
 
 
 def main(argv: list[str]) -> int:
-    project, month, base_url, api_key, max_batch = argv
+    project, month, base_url, api_key, max_batch, concurrency = argv
     root = Path(project)
     settings = load_config(root / "newsletter.yaml")
-    transport = SendGridTransport(api_key, base_url=base_url, timeout=30, max_retries=0)
+    transport = SendGridTransport(
+        api_key, base_url=base_url, timeout=30, max_retries=0, concurrency=int(concurrency)
+    )
     transport.max_batch = int(max_batch)
     with transport, Ledger(root / "state" / "ledger.sqlite") as ledger:
         report = send_issue(

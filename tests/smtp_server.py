@@ -21,6 +21,10 @@ class Recorder:
         self.connections = 0
         self.drop_next_data = False
         self.defer: set[str] = set()  # addresses answered "451 try again later" at RCPT
+        self.reject: set[str] = set()  # addresses answered "550 no such user" at RCPT
+        self.drop_at_rcpt: set[str] = set()  # hang up at RCPT of these, once each
+        self.refuse_data: dict[str, str] = {}  # address -> the reply to its message's end
+        self.refuse_connections_after: int | None = None  # hang up on later connections
         self.servers: list[Any] = []  # one per connection, to hang up from the test
         self.loop: Any = None  # the server's event loop, set by the fixture
 
@@ -29,6 +33,10 @@ class Recorder:
     ) -> list[str]:
         self.connections += 1
         self.servers.append(server)
+        limit = self.refuse_connections_after
+        if limit is not None and self.connections > limit:
+            server.transport.close()
+            return ["421 closing"]
         session.host_name = hostname
         return responses
 
@@ -39,6 +47,11 @@ class Recorder:
             self.drop_next_data = False
             server.transport.close()
             return "421 closing"
+        refusal = next(
+            (self.refuse_data[r] for r in envelope.rcpt_tos if r in self.refuse_data), None
+        )
+        if refusal:
+            return refusal
         parsed = email.message_from_bytes(envelope.content, policy=policy.default)
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), parsed))
         return "250 OK"
@@ -46,8 +59,12 @@ class Recorder:
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
     ) -> str:
-        if address.startswith("nobody@"):
+        if address.startswith("nobody@") or address in self.reject:
             return "550 no such user"
+        if address in self.drop_at_rcpt:
+            self.drop_at_rcpt.discard(address)
+            server.transport.close()
+            return "421 closing"
         if address in self.defer:
             return "451 4.3.0 try again later"
         envelope.rcpt_tos.append(address)

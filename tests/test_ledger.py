@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from newsletter.deliver.ledger import Ledger, LedgerError, LedgerRun
+from newsletter.deliver.transport import Receipt
 from newsletter.locks import LockBusy
 
 REPO = Path(__file__).resolve().parent.parent
@@ -29,6 +30,10 @@ FIXED = datetime(2025, 5, 1, 9, 30, tzinfo=UTC)
 def ledger(tmp_path: Path) -> Iterator[Ledger]:
     with Ledger(tmp_path / "state" / "ledger.sqlite3", clock=lambda: FIXED) as opened:
         yield opened
+
+
+def all_sent(run: LedgerRun, batch: str, emails: list[str], message_id: str | None) -> None:
+    run.settle(ISSUE, batch, Receipt(sent=dict.fromkeys(emails, message_id)), rest=None)
 
 
 @pytest.fixture
@@ -59,14 +64,14 @@ def test_sent_batch_is_listed_as_sent_with_normalized_emails(
     ledger: Ledger, run: LedgerRun
 ) -> None:
     run.mark_in_flight(ISSUE, ["A@Example.com ", "b@example.com"], "b1")
-    assert run.mark_sent(ISSUE, "b1", "msg-1") == 2
+    all_sent(run, "b1", ["A@Example.com", "b@example.com"], "msg-1")
     assert ledger.sent(ISSUE) == {"a@example.com", "b@example.com"}
     assert ledger.counts(ISSUE)["sent"] == 2
 
 
 def test_times_and_message_id_are_recorded(ledger: Ledger, run: LedgerRun) -> None:
     run.mark_in_flight(ISSUE, ["a@example.com"], "b1")
-    run.mark_sent(ISSUE, "b1", "msg-1")
+    all_sent(run, "b1", ["a@example.com"], "msg-1")
     row = ledger._db.execute(
         "SELECT batch, message_id, created_at, sent_at FROM sends WHERE email = ?",
         ("a@example.com",),
@@ -76,7 +81,7 @@ def test_times_and_message_id_are_recorded(ledger: Ledger, run: LedgerRun) -> No
 
 def test_issues_are_kept_apart(ledger: Ledger, run: LedgerRun) -> None:
     run.mark_in_flight(ISSUE, ["a@example.com"], "b1")
-    run.mark_sent(ISSUE, "b1", None)
+    all_sent(run, "b1", ["a@example.com"], None)
     assert ledger.sent("2025-06") == set()
     run.mark_in_flight("2025-06", ["a@example.com"], "b1")  # next month: allowed
 
@@ -85,7 +90,7 @@ def test_marking_a_sent_recipient_in_flight_again_is_refused(
     ledger: Ledger, run: LedgerRun
 ) -> None:
     run.mark_in_flight(ISSUE, ["a@example.com"], "b1")
-    run.mark_sent(ISSUE, "b1", None)
+    all_sent(run, "b1", ["a@example.com"], None)
     with pytest.raises(LedgerError, match=r"a@example\.com"):
         run.mark_in_flight(ISSUE, ["c@example.com", "A@example.com"], "b2")
     # The whole batch was rolled back, not just the offender.
@@ -100,10 +105,10 @@ def test_reusing_a_batch_id_still_in_flight_is_refused(run: LedgerRun) -> None:
 
 def test_failed_batch_is_retryable(ledger: Ledger, run: LedgerRun) -> None:
     run.mark_in_flight(ISSUE, ["a@example.com"], "b1")
-    assert run.mark_failed(ISSUE, "b1", "503 try later") == 1
+    run.settle(ISSUE, "b1", Receipt(), rest="503 try later")
     assert ledger.counts(ISSUE)["failed"] == 1
     run.mark_in_flight(ISSUE, ["a@example.com"], "b2")
-    run.mark_sent(ISSUE, "b2", "msg-2")
+    all_sent(run, "b2", ["a@example.com"], "msg-2")
     assert ledger.sent(ISSUE) == {"a@example.com"}
 
 
@@ -131,15 +136,15 @@ def test_uncertain_recipients_are_not_resent_until_released(ledger: Ledger) -> N
             run.mark_in_flight(ISSUE, ["a@example.com"], "b2")
         assert run.release_uncertain(ISSUE) == 1
         run.mark_in_flight(ISSUE, ["a@example.com"], "b2")
-        run.mark_sent(ISSUE, "b2", None)
+        all_sent(run, "b2", ["a@example.com"], None)
     assert ledger.sent(ISSUE) == {"a@example.com"}
     assert ledger.uncertain(ISSUE) == set()
 
 
-def test_mark_sent_only_touches_its_own_batch(ledger: Ledger, run: LedgerRun) -> None:
+def test_settle_only_touches_its_own_batch(ledger: Ledger, run: LedgerRun) -> None:
     run.mark_in_flight(ISSUE, ["a@example.com"], "b1")
     run.mark_in_flight(ISSUE, ["b@example.com"], "b2")
-    run.mark_sent(ISSUE, "b2", None)
+    all_sent(run, "b2", ["b@example.com"], None)
     assert ledger.sent(ISSUE) == {"b@example.com"}
     assert ledger.counts(ISSUE)["in_flight"] == 1
 
@@ -150,15 +155,17 @@ _CHILD = """
 import sys, time
 from pathlib import Path
 from newsletter.deliver.ledger import Ledger
+from newsletter.deliver.transport import Receipt
 
 path, stage = Path(sys.argv[1]), sys.argv[2]
 ledger = Ledger(path)
 with ledger.run(purpose="send 2025-05") as run:
     run.mark_in_flight("2025-05", ["done@example.com"], "b0")
-    run.mark_sent("2025-05", "b0", "msg-0")
+    run.settle("2025-05", "b0", Receipt(sent={"done@example.com": "msg-0"}), rest=None)
     run.mark_in_flight("2025-05", ["a@example.com", "b@example.com"], "b1")
     if stage == "after-sent":
-        run.mark_sent("2025-05", "b1", "msg-1")
+        both = dict.fromkeys(["a@example.com", "b@example.com"], "msg-1")
+        run.settle("2025-05", "b1", Receipt(sent=both), rest=None)
     print("ready", flush=True)
     time.sleep(60)
 """
@@ -265,9 +272,53 @@ def test_a_ledger_from_before_run_ids_keeps_its_rows_and_recovers_them(tmp_path:
 
 def test_having_answers_for_the_asked_addresses_only(ledger: Ledger, run: LedgerRun) -> None:
     run.mark_in_flight(ISSUE, ["a@example.com", "b@example.com"], "b1")
-    run.mark_sent(ISSUE, "b1", "m1")
+    all_sent(run, "b1", ["a@example.com", "b@example.com"], "m1")
     run.mark_in_flight(ISSUE, ["c@example.com"], "b2")
     many = [f"x{n}@example.com" for n in range(2000)] + ["a@example.com", "c@example.com"]
     assert ledger.having(ISSUE, many, ["sent"]) == {"a@example.com"}
     assert ledger.having(ISSUE, many, ["sent", "in_flight"]) == {"a@example.com", "c@example.com"}
     assert ledger.having("2025-06", many, ["sent"]) == set()
+
+
+def test_settle_records_each_recipients_own_outcome(ledger: Ledger, run: LedgerRun) -> None:
+    emails = ["a@example.com", "b@example.com", "c@example.com", "d@example.com", "e@example.com"]
+    run.mark_in_flight(ISSUE, emails, "b1")
+    receipt = Receipt(
+        sent={"A@example.com": "m1"},
+        rejected={"b@example.com": "550 no such user"},
+        deferred={"c@example.com": "451 try later"},
+        uncertain={"d@example.com": "connection lost after the message"},
+    )
+    run.settle(ISSUE, "b1", receipt, rest="server gone")
+    rows = dict(
+        ledger._db.execute("SELECT email, status || ': ' || COALESCE(error, message_id) FROM sends")
+    )
+    assert rows == {
+        "a@example.com": "sent: m1",
+        "b@example.com": "rejected: 550 no such user",
+        "c@example.com": "failed: 451 try later",
+        "d@example.com": "uncertain: connection lost after the message",
+        "e@example.com": "failed: server gone",  # never attempted: certainly not sent
+    }
+    assert ledger.problems(ISSUE, limit=5) == [
+        ("b@example.com", "rejected", "550 no such user"),
+        ("c@example.com", "failed", "451 try later"),
+        ("e@example.com", "failed", "server gone"),
+    ]
+
+
+def test_recipients_without_an_outcome_and_no_reason_stay_in_flight(
+    ledger: Ledger, run: LedgerRun
+) -> None:
+    run.mark_in_flight(ISSUE, ["a@example.com", "b@example.com"], "b1")
+    run.settle(ISSUE, "b1", Receipt(sent={"a@example.com": "m1"}), rest=None)
+    assert ledger.in_flight(ISSUE) == {"b@example.com"}  # the next run calls them uncertain
+
+
+def test_rejected_recipients_are_not_retried_until_released(ledger: Ledger, run: LedgerRun) -> None:
+    run.mark_in_flight(ISSUE, ["a@example.com"], "b1")
+    run.settle(ISSUE, "b1", Receipt(rejected={"a@example.com": "550"}), rest=None)
+    with pytest.raises(LedgerError, match="rejected"):
+        run.mark_in_flight(ISSUE, ["a@example.com"], "b2")
+    assert run.release_rejected(ISSUE) == 1
+    run.mark_in_flight(ISSUE, ["a@example.com"], "b2")

@@ -132,17 +132,23 @@ def test_a_duplicate_address_stops_the_send_before_anyone_is_sent(
     assert recorder.messages == []
 
 
-def test_a_batch_cut_short_by_a_deferral_resumes_without_resending_the_delivered(
+def test_a_deferred_recipient_is_failed_alone_and_the_rerun_sends_only_them(
     sample_project: Path, server: tuple[Recorder, int]
 ) -> None:
     recorder, port = server
     settings = built(sample_project)
-    recorder.defer = {"priya.raman@example.org"}  # third client: batch 1 of 5
-    with pytest.raises(NewsletterError):
-        send(settings, sample_project, port)
-    delivered_first = recipients(recorder)
-    assert delivered_first  # some of the cut batch went out before the deferral
+    recorder.defer = {"priya.raman@example.org"}  # 451 at RCPT: not taken this time
+    first = send(settings, sample_project, port)
+    assert (first.sent, first.failed, first.rejected) == (16, 1, 0)
+    assert first.problems == [
+        (
+            "priya.raman@example.org",
+            "failed",
+            "SMTP server 127.0.0.1 answered 451 4.3.0 try again later",
+        )
+    ]
     recorder.defer = set()
-    send(settings, sample_project, port)
+    again = send(settings, sample_project, port)
+    assert (again.sent, again.failed, again.already_sent) == (1, 0, 16)
     got = recipients(recorder)
     assert len(got) == len(set(got)) == 17

@@ -6,15 +6,13 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 import pytest
 
-from newsletter.deliver.sendgrid import (
-    AUTH_MESSAGE,
-    RetryPolicy,
-    SendGridTransport,
-    fetch_suppressions,
-)
+from newsletter.deliver.sendgrid import SendGridTransport
+from newsletter.deliver.sendgrid_api import AUTH_MESSAGE, RetryPolicy
+from newsletter.deliver.sendgrid_suppressions import fetch_suppressions
 from newsletter.deliver.transport import (
     AuthError,
     Message,
@@ -68,9 +66,12 @@ def transport(
     )
 
 
-def test_accepted_batch_returns_the_message_id(fake_sendgrid: FakeSendGrid) -> None:
+def test_accepted_batch_records_everyone_sent_under_the_message_id(
+    fake_sendgrid: FakeSendGrid,
+) -> None:
     result = transport(fake_sendgrid).send_batch(MESSAGE, recipients(3))
-    assert result.message_id == fake_sendgrid.accepted[0].message_id
+    message_id = fake_sendgrid.accepted[0].message_id
+    assert result.sent == {f"r{i}@example.com": message_id for i in range(3)}
     assert fake_sendgrid.emails() == ["r0@example.com", "r1@example.com", "r2@example.com"]
 
 
@@ -103,7 +104,7 @@ def test_text_content_goes_before_html(fake_sendgrid: FakeSendGrid) -> None:
 def test_sandbox_mode_flag_is_sent(fake_sendgrid: FakeSendGrid) -> None:
     result = transport(fake_sendgrid, sandbox=True).send_batch(MESSAGE, recipients(1))
     assert fake_sendgrid.requests[0]["mail_settings"] == {"sandbox_mode": {"enable": True}}
-    assert fake_sendgrid.accepted[0].sandbox and result.message_id
+    assert fake_sendgrid.accepted[0].sandbox and result.first_id()
 
 
 def test_invalid_key_stops_with_the_message_and_never_shows_the_key(
@@ -125,18 +126,31 @@ def test_key_without_mail_send_permission_is_an_auth_error(fake_sendgrid: FakeSe
         transport(fake_sendgrid, api_key="SG.readonly").send_batch(MESSAGE, recipients(1))
 
 
-def test_rejected_request_shows_sendgrids_messages_and_fields(
+def test_addresses_sendgrid_refuses_are_rejected_alone_and_the_rest_sent_at_once(
     fake_sendgrid: FakeSendGrid,
 ) -> None:
-    bad = Recipient(email="not-an-address", name="", substitutions={})
-    twice = recipients(1) * 2
+    bad = [Recipient(email=e, name="", substitutions={}) for e in ("not-an-address", "x@y")]
+    result = transport(fake_sendgrid).send_batch(MESSAGE, [bad[0], *recipients(2), bad[1]])
+    assert result.rejected == {
+        "not-an-address": "SendGrid: Does not contain a valid address. "
+        "(personalizations.0.to.0.email)",
+        "x@y": "SendGrid: Does not contain a valid address. (personalizations.3.to.0.email)",
+    }
+    assert fake_sendgrid.statuses == [400, 202]
+    assert fake_sendgrid.emails() == ["r0@example.com", "r1@example.com"]
+    assert set(result.sent) == {"r0@example.com", "r1@example.com"}
+
+
+def test_a_refused_message_stops_the_batch_with_sendgrids_messages(
+    fake_sendgrid: FakeSendGrid,
+) -> None:
+    too_many = Message(**{**MESSAGE.__dict__, "categories": tuple(f"c{i}" for i in range(11))})
     with pytest.raises(RejectedError) as caught:
-        transport(fake_sendgrid).send_batch(MESSAGE, [bad, *twice])
+        transport(fake_sendgrid).send_batch(too_many, recipients(2))
     assert caught.value.all_lines() == [
-        "personalizations.0.to.0.email: SendGrid: Does not contain a valid address.",
-        "personalizations.2.to.0.email: SendGrid: Each unique email address in the "
-        "personalizations array should only be included once.",
+        "categories: SendGrid: You may not have more than 10 categories per request."
     ]
+    assert fake_sendgrid.emails() == []
 
 
 def test_too_large_request_is_split_and_everyone_is_recorded_once(
@@ -147,7 +161,16 @@ def test_too_large_request_is_split_and_everyone_is_recorded_once(
     result = transport(fake_sendgrid).send_batch(MESSAGE, people)
     assert sorted(fake_sendgrid.emails()) == sorted(r.email for r in people)
     assert len(fake_sendgrid.requests) > 1
-    assert result.message_id == fake_sendgrid.accepted[0].message_id
+    assert result.sent == {a.email: a.message_id for a in fake_sendgrid.accepted}
+
+
+def test_a_413_splits_only_its_own_batch(fake_sendgrid: FakeSendGrid) -> None:
+    fake_sendgrid.max_body_bytes = 2_000
+    sender = transport(fake_sendgrid)
+    sender.send_batch(MESSAGE, recipients(20))
+    split = len(fake_sendgrid.requests)
+    sender.send_batch(MESSAGE, recipients(2))
+    assert len(fake_sendgrid.requests) == split + 1
 
 
 def test_message_too_large_for_one_recipient_is_rejected(fake_sendgrid: FakeSendGrid) -> None:
@@ -169,14 +192,27 @@ def test_rate_limit_wait_is_bounded(fake_sendgrid: FakeSendGrid) -> None:
     fake_sendgrid.rate_limit_next, fake_sendgrid.rate_limit_reset_in = 1, 3600
     sleeps = Sleeps()
     transport(fake_sendgrid, sleeps, max_rate_limit_wait=5).send_batch(MESSAGE, recipients(1))
-    assert sleeps == [5]
+    [wait] = sleeps
+    assert 4.9 < wait <= 5
+
+
+def test_a_429_pauses_every_worker_until_the_reset(fake_sendgrid: FakeSendGrid) -> None:
+    fake_sendgrid.rate_limit_next, fake_sendgrid.rate_limit_reset_in = 1, 2
+    sleeps = Sleeps()  # records the waits without waiting: the clock stays where it was
+    shared = transport(fake_sendgrid, sleeps)
+    first = threading.Thread(target=shared.send_batch, args=(MESSAGE, recipients(2)))
+    first.start()
+    first.join()
+    shared.send_batch(MESSAGE, [Recipient("late@example.com", "", {})])  # never got a 429
+    assert fake_sendgrid.statuses == [429, 202, 202]
+    assert len(sleeps) == 2 and all(1.0 <= wait <= 2.2 for wait in sleeps)
 
 
 def test_server_errors_are_retried_with_growing_backoff(fake_sendgrid: FakeSendGrid) -> None:
     fake_sendgrid.fail_next, fake_sendgrid.fail_status = 3, 503
     sleeps = Sleeps()
     result = transport(fake_sendgrid, sleeps, backoff_base=1.0).send_batch(MESSAGE, recipients(1))
-    assert result.message_id and fake_sendgrid.statuses == [503, 503, 503, 202]
+    assert result.first_id() and fake_sendgrid.statuses == [503, 503, 503, 202]
     # equal jitter: attempt n waits between 2**n / 2 and 2**n seconds
     assert [0.5 <= sleeps[0] <= 1, 1 <= sleeps[1] <= 2, 2 <= sleeps[2] <= 4] == [True] * 3
 
@@ -184,10 +220,9 @@ def test_server_errors_are_retried_with_growing_backoff(fake_sendgrid: FakeSendG
 def test_exhausted_retries_raise_transient_error(fake_sendgrid: FakeSendGrid) -> None:
     fake_sendgrid.fail_next = 10
     sleeps = Sleeps()
-    with pytest.raises(TransientError, match=r"after 2 retries: server error \(500\)") as caught:
+    with pytest.raises(TransientError, match=r"after 2 retries: server error \(500\)"):
         transport(fake_sendgrid, sleeps, max_retries=2).send_batch(MESSAGE, recipients(1))
     assert len(sleeps) == 2 and fake_sendgrid.accepted == []
-    assert getattr(caught.value, "uncertain", False) is False
 
 
 def test_unreachable_server_is_retried_then_transient(fake_sendgrid: FakeSendGrid) -> None:
@@ -203,17 +238,16 @@ def test_unreachable_server_is_retried_then_transient(fake_sendgrid: FakeSendGri
 def test_dropped_connection_is_uncertain_and_not_retried(fake_sendgrid: FakeSendGrid) -> None:
     fake_sendgrid.drop_next = 1
     sleeps = Sleeps()
-    with pytest.raises(TransientError, match="may or may not have been sent") as caught:
-        transport(fake_sendgrid, sleeps).send_batch(MESSAGE, recipients(1))
-    assert getattr(caught.value, "uncertain", False) is True
-    assert sleeps == [] and fake_sendgrid.statuses == [0]
+    result = transport(fake_sendgrid, sleeps).send_batch(MESSAGE, recipients(2))
+    assert set(result.uncertain) == {"r0@example.com", "r1@example.com"}
+    assert "SendGrid may or may not have it" in result.uncertain["r0@example.com"]
+    assert sleeps == [] and fake_sendgrid.statuses == [0] and result.sent == {}
 
 
 def test_read_timeout_is_uncertain(fake_sendgrid: FakeSendGrid) -> None:
     fake_sendgrid.delay = 0.5
-    with pytest.raises(TransientError) as caught:
-        transport(fake_sendgrid, timeout=0.1).send_batch(MESSAGE, recipients(1))
-    assert getattr(caught.value, "uncertain", False) is True
+    result = transport(fake_sendgrid, timeout=0.1).send_batch(MESSAGE, recipients(1))
+    assert list(result.uncertain) == ["r0@example.com"]
 
 
 def test_suppressions_are_fetched_across_pages(fake_sendgrid: FakeSendGrid) -> None:

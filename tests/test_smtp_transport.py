@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from newsletter.deliver.smtp import SmtpTransport
-from newsletter.deliver.transport import DeliveryError, Message, Recipient
+from newsletter.deliver.transport import DeliveryError, Message, Receipt, Recipient, TransientError
 from newsletter.errors import ConfigError
 from tests.smtp_server import Recorder
 
@@ -61,7 +61,10 @@ def test_each_recipient_gets_their_own_filled_message(server: tuple[Recorder, in
     assert ann["X-Issue"] == "2025-05"
     assert ann["Date"] == "Thu, 01 May 2025 09:00:00 +0000"
     assert ann["Message-ID"].endswith("@shop.example>")
-    assert result.message_id == ann["Message-ID"]
+    assert result.sent == {
+        "ann@example.com": ann["Message-ID"],
+        "bo@example.com": recorder.messages[1][2]["Message-ID"],
+    }
     text = ann.get_body(("plain",)).get_content().replace("\r\n", "\n")  # CRLF on the wire
     assert text == "Hello Ann\nUnsubscribe: https://shop.example/u/ann@example.com\n"
     assert "Hello Bo" in recorder.messages[1][2].get_body(("html",)).get_content()
@@ -97,18 +100,35 @@ def test_one_connection_serves_many_batches(server: tuple[Recorder, int]) -> Non
     assert recorder.connections == 1
 
 
-def test_reconnects_when_the_server_drops_the_connection(server: tuple[Recorder, int]) -> None:
+def test_a_server_gone_after_the_message_leaves_it_uncertain_and_goes_on(
+    server: tuple[Recorder, int],
+) -> None:
     recorder, port = server
     smtp = transport(port)
     smtp.send_batch(MESSAGE, [recipient("a@example.com", "A")])
-    recorder.drop_next_data = True
-    smtp.send_batch(MESSAGE, [recipient("b@example.com", "B"), recipient("c@example.com", "C")])
+    recorder.drop_next_data = True  # hangs up after the whole message, before answering
+    result = smtp.send_batch(
+        MESSAGE, [recipient("b@example.com", "B"), recipient("c@example.com", "C")]
+    )
     smtp.close()
-    assert [m[1] for m in recorder.messages] == [
-        ["a@example.com"],
-        ["b@example.com"],
-        ["c@example.com"],
-    ]
+    assert list(result.uncertain) == ["b@example.com"]  # never sent twice unasked
+    assert list(result.sent) == ["c@example.com"]
+    assert [m[1] for m in recorder.messages] == [["a@example.com"], ["c@example.com"]]
+    assert recorder.connections == 2
+
+
+def test_a_server_gone_before_the_message_was_sent_gets_it_again_once(
+    server: tuple[Recorder, int],
+) -> None:
+    recorder, port = server
+    recorder.drop_at_rcpt = {"b@example.com"}  # hangs up at RCPT, once
+    smtp = transport(port)
+    result = smtp.send_batch(
+        MESSAGE, [recipient("a@example.com", "A"), recipient("b@example.com", "B")]
+    )
+    smtp.close()
+    assert list(result.sent) == ["a@example.com", "b@example.com"]
+    assert [m[1] for m in recorder.messages] == [["a@example.com"], ["b@example.com"]]
     assert recorder.connections == 2
 
 
@@ -142,14 +162,41 @@ def test_non_ascii_names_survive(server: tuple[Recorder, int]) -> None:
     assert "Hello Łukasz" in lukasz.get_body(("html",)).get_content()
 
 
-def test_a_refused_recipient_does_not_stop_the_batch(server: tuple[Recorder, int]) -> None:
+def test_a_refused_recipient_is_rejected_alone_with_the_servers_reply(
+    server: tuple[Recorder, int],
+) -> None:
     recorder, port = server
-    smtp = transport(port)
-    smtp.send_batch(
+    result = transport(port).send_batch(
         MESSAGE, [recipient("nobody@example.com", "N"), recipient("a@example.com", "A")]
     )
     assert [m[1] for m in recorder.messages] == [["a@example.com"]]
-    assert [(r[0], r[1]) for r in smtp.refused] == [("nobody@example.com", 550)]
+    assert result.rejected == {
+        "nobody@example.com": "SMTP server 127.0.0.1 answered 550 no such user"
+    }
+    assert list(result.sent) == ["a@example.com"]
+
+
+def test_a_message_refused_at_its_end_is_rejected_alone(server: tuple[Recorder, int]) -> None:
+    recorder, port = server
+    recorder.refuse_data = {"long@example.com": "500 Line too long"}
+    result = transport(port).send_batch(
+        MESSAGE, [recipient("long@example.com", "L"), recipient("a@example.com", "A")]
+    )
+    assert result.rejected == {
+        "long@example.com": "SMTP server 127.0.0.1 answered 500 Line too long"
+    }
+    assert [m[1] for m in recorder.messages] == [["a@example.com"]]
+
+
+def test_a_value_that_cannot_be_encoded_rejects_only_its_recipient(
+    server: tuple[Recorder, int],
+) -> None:
+    recorder, port = server
+    broken = recipient("bo@example.com", "Bo\nBcc: all@example.com")  # past validation
+    result = transport(port).send_batch(MESSAGE, [broken, recipient("a@example.com", "A")])
+    assert list(result.rejected) == ["bo@example.com"]
+    assert "cannot be put into an email" in result.rejected["bo@example.com"]
+    assert [m[1] for m in recorder.messages] == [["a@example.com"]]
 
 
 def test_starttls_against_a_server_without_it_is_an_error(server: tuple[Recorder, int]) -> None:
@@ -191,40 +238,49 @@ def test_wire_format_has_crlf_lines_within_the_rfc_limit_and_round_trips() -> No
     assert mail.get_body(("plain",)).get_content() == "é " * 600 + "\n"
 
 
-def test_a_deferred_recipient_stops_the_batch_and_names_who_already_got_it(
+def test_a_deferred_recipient_is_deferred_alone_and_the_batch_goes_on(
     server: tuple[Recorder, int],
 ) -> None:
     recorder, port = server
     recorder.defer = {"later@example.com"}
-    batch = [recipient(a, "X") for a in ("a@example.com", "b@example.com", "later@example.com")]
-    with pytest.raises(DeliveryError) as caught:
-        transport(port).send_batch(MESSAGE, [*batch, recipient("c@example.com", "C")])
-    assert caught.value.delivered == ("a@example.com", "b@example.com")
-    assert [m[1] for m in recorder.messages] == [["a@example.com"], ["b@example.com"]]
+    batch = [recipient(a, "X") for a in ("a@example.com", "later@example.com", "c@example.com")]
+    result = transport(port).send_batch(MESSAGE, batch)
+    assert list(result.deferred) == ["later@example.com"]
+    assert "451" in result.deferred["later@example.com"]
+    assert [m[1] for m in recorder.messages] == [["a@example.com"], ["c@example.com"]]
 
 
-def test_parallel_connections_deliver_each_recipient_once(server: tuple[Recorder, int]) -> None:
-    recorder, port = server
-    smtp = transport(port, parallel=2)
-    addresses = [f"r{n}@example.com" for n in range(10)]
-    smtp.send_batch(MESSAGE, [recipient(a, "R") for a in addresses[:5]])
-    smtp.send_batch(MESSAGE, [recipient(a, "R") for a in addresses[5:]])
-    smtp.close()
-    assert sorted(m[1][0] for m in recorder.messages) == sorted(addresses)
-    assert recorder.connections == 2  # one per thread, reused by the second batch
-
-
-def test_parallel_failure_reports_what_every_connection_delivered(
+def test_a_server_that_cannot_be_reached_stops_the_batch_with_whom_it_reached(
     server: tuple[Recorder, int],
 ) -> None:
     recorder, port = server
-    recorder.defer = {"r3@example.com"}
-    addresses = [f"r{n}@example.com" for n in range(6)]
-    with pytest.raises(DeliveryError) as caught:
-        transport(port, parallel=2).send_batch(MESSAGE, [recipient(a, "R") for a in addresses])
-    accepted = {m[1][0] for m in recorder.messages}
-    assert set(caught.value.delivered) == accepted
-    assert "r3@example.com" not in accepted and "r5@example.com" not in accepted
+    smtp = transport(port)
+    receipt = Receipt()
+    recorder.drop_at_rcpt = {"b@example.com"}
+    recorder.refuse_connections_after = 1  # the reconnection is refused
+    with pytest.raises(TransientError):
+        smtp.send_batch(
+            MESSAGE, [recipient("a@example.com", "A"), recipient("b@example.com", "B")], receipt
+        )
+    assert list(receipt.sent) == ["a@example.com"] and not receipt.has("b@example.com")
+
+
+def test_each_sending_thread_keeps_its_own_connection(server: tuple[Recorder, int]) -> None:
+    recorder, port = server
+    smtp = transport(port, connections=2)
+    assert smtp.concurrency == 2
+    addresses = [f"r{n}@example.com" for n in range(10)]
+    threads = [
+        threading.Thread(target=smtp.send_batch, args=(MESSAGE, [recipient(a, "R") for a in part]))
+        for part in (addresses[:5], addresses[5:])
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    smtp.close()
+    assert sorted(m[1][0] for m in recorder.messages) == sorted(addresses)
+    assert recorder.connections == 2
 
 
 def test_server_with_8bitmime_gets_unencoded_parts_that_read_back_the_same(

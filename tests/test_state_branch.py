@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 from newsletter.cli import main
 from newsletter.deliver.ledger import Ledger
+from newsletter.deliver.transport import Receipt
 from tests.conftest import REPO
 from tests.fake_sendgrid import API_KEY, FakeSendGrid
 from tests.golden import copy_sample
@@ -166,7 +167,7 @@ def test_a_save_never_overwrites_a_branch_that_moved_since_the_restore(
     for checkout, email in ((one, "a@example.com"), (two, "b@example.com")):
         with Ledger(checkout / "state" / "ledger.sqlite") as ledger, ledger.run("send") as run:
             run.mark_in_flight(MONTH, [email], batch="1")
-            run.mark_sent(MONTH, "1", "id")
+            run.settle(MONTH, "1", Receipt(sent={email: "id"}), rest=None)
     saved(one)
     result = state_branch(two, "save")
     assert result.returncode == 1

@@ -8,6 +8,7 @@ them apart), so values are plain text that is safe in both: names lose ``<``, ``
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from newsletter.config import Settings
@@ -51,19 +52,67 @@ def _link_around_code(landing_url: str, month: str, medium: str) -> tuple[str, s
     return before, after
 
 
+_UNSAFE = str.maketrans("", "", "<>&")
+
+
 def safe_name(name: str) -> str:
-    return "".join(ch for ch in name if ch not in "<>&").strip()
+    if "<" in name or ">" in name or "&" in name:
+        name = name.translate(_UNSAFE)
+    return name.strip()
 
 
-def unsubscribe_headers(settings: Settings, personal_url: str) -> dict[str, str]:
-    """List-Unsubscribe with mailto and https; one-click POST (RFC 8058) when https is set."""
-    mailto = f"<mailto:{settings.config.sender.email}?subject=unsubscribe>"
-    if not settings.config.web.unsubscribe_url:
-        return {"List-Unsubscribe": mailto}
-    return {
-        "List-Unsubscribe": f"{mailto}, <{personal_url}>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-    }
+class Personalizer:
+    """Each recipient's placeholder values and unsubscribe header, for one send.
+
+    What is the same for every recipient (the links around the code, the unsubscribe
+    address, the one-click header) is worked out once here: this runs per reader.
+    """
+
+    def __init__(self, settings: Settings, *, secret: bytes, landing_url: str, month: str):
+        config = settings.config
+        self._secret = secret
+        self._fallback = config.issue.first_name_fallback
+        self._unsubscribe_base = (
+            config.web.unsubscribe_url or f"{config.web.base_url.rstrip('/')}/unsubscribe"
+        )
+        self._link_before, self._link_after = _link_around_code(landing_url, month, "email")
+        self._mailto = f"<mailto:{config.sender.email}?subject=unsubscribe>"
+        self._one_click = bool(config.web.unsubscribe_url)
+
+    @property
+    def message_headers(self) -> dict[str, str]:
+        """Headers every recipient's message carries: one-click unsubscribe (RFC 8058)
+        when an https unsubscribe address is set (each List-Unsubscribe then has one)."""
+        return {"List-Unsubscribe-Post": "List-Unsubscribe=One-Click"} if self._one_click else {}
+
+    def recipient(
+        self, email: str, first_name: str, last_name: str, *, code: str, progress: str = ""
+    ) -> Recipient:
+        """The recipient with every placeholder's value and their List-Unsubscribe."""
+        personal_unsubscribe = unsubscribe_url(self._unsubscribe_base, self._secret, email)
+        return Recipient(
+            email=email,
+            name=safe_name(f"{first_name} {last_name}"),
+            substitutions={
+                _FIRST_NAME: safe_name(first_name) or self._fallback,
+                _REFERRAL_CODE: code,
+                _REFERRAL_LINK: f"{self._link_before}{code}{self._link_after}",
+                _REFERRAL_PROGRESS: progress,
+                _UNSUBSCRIBE_URL: personal_unsubscribe,
+            },
+            headers={
+                "List-Unsubscribe": f"{self._mailto}, <{personal_unsubscribe}>"
+                if self._one_click
+                else self._mailto
+            },
+        )
+
+
+_FIRST_NAME = PLACEHOLDERS["first_name"]
+_REFERRAL_CODE = PLACEHOLDERS["referral_code"]
+_REFERRAL_LINK = PLACEHOLDERS["referral_link"]
+_REFERRAL_PROGRESS = PLACEHOLDERS["referral_progress"]
+_UNSUBSCRIBE_URL = PLACEHOLDERS["unsubscribe_url"]
 
 
 def recipient_for(
@@ -76,21 +125,10 @@ def recipient_for(
     month: str,
     progress: str = "",
 ) -> Recipient:
-    """The recipient with every placeholder's value and its unsubscribe headers."""
-    config = settings.config
-    base = config.web.unsubscribe_url or f"{config.web.base_url.rstrip('/')}/unsubscribe"
-    personal_unsubscribe = unsubscribe_url(base, secret, subscriber.email)
-    values = {
-        "first_name": safe_name(subscriber.first_name) or config.issue.first_name_fallback,
-        "referral_code": code,
-        "referral_link": referral_link(landing_url, code, month),
-        "referral_progress": progress,
-        "unsubscribe_url": personal_unsubscribe,
-    }
-    full_name = safe_name(f"{subscriber.first_name} {subscriber.last_name}")
-    return Recipient(
-        email=subscriber.email,
-        name=full_name,
-        substitutions={PLACEHOLDERS[k]: v for k, v in values.items()},
-        headers=unsubscribe_headers(settings, personal_unsubscribe),
+    """One subscriber's recipient, with the one-click header among its own (for a single
+    message; a send uses one :class:`Personalizer` for everyone)."""
+    personalizer = Personalizer(settings, secret=secret, landing_url=landing_url, month=month)
+    recipient = personalizer.recipient(
+        subscriber.email, subscriber.first_name, subscriber.last_name, code=code, progress=progress
     )
+    return replace(recipient, headers={**recipient.headers, **personalizer.message_headers})

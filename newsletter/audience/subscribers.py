@@ -1,7 +1,17 @@
-"""Load and validate ``subscribers/subscribers.csv``; every error names the file and line."""
+"""Load and validate ``subscribers/subscribers.csv``; every error names the file and line.
+
+Every value must be fit to go into an email as it is: at most ``MAX_VALUE_CHARS``
+characters and no control characters (a quoted line break in a spreadsheet export, a tab).
+A line break in a name would split the To header; a name of 50,000 characters makes a
+header line no server takes. With values this short, no header line the send writes can
+exceed SMTP's 998 bytes once encoded: the longest piece that cannot be folded is a
+200-character name in quotes, every character escaped (tests/test_subscribers.py checks
+generated rows against the real encoder).
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -29,6 +39,8 @@ COLUMNS = (
     "tags",
 )
 CHANNELS = ("email", "mail")
+MAX_VALUE_CHARS = 200
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 POSTAL_FIELDS = ("street", "city", "postal_code", "country")
 Postal = Literal["required", "ignored"]
 
@@ -76,6 +88,22 @@ def iter_subscribers(
         yield subscriber
 
 
+def _unfit_value(row: dict[str, str]) -> tuple[str, str] | None:
+    """(column, problem) for the first value that cannot go into an email, else None."""
+    every = "".join(row.values())
+    if len(every) <= MAX_VALUE_CHARS and not _CONTROL.search(every):
+        return None  # the common row, checked at once
+    for key, value in row.items():
+        if len(value) > MAX_VALUE_CHARS:
+            return key, f"{len(value):,} characters long (at most {MAX_VALUE_CHARS})"
+        control = _CONTROL.search(value)
+        if control and control.group() in "\r\n":
+            return key, "contains a line break, which cannot go into an email header"
+        if control:
+            return key, f"contains the control character U+{ord(control.group()):04X}"
+    return None
+
+
 def _first_line_of(path: Path, normalized_email: str, *, before: int) -> int | None:
     for line, row in csv_rows(file_lines(path), path, required=(), allowed=COLUMNS):
         if line >= before:
@@ -92,6 +120,9 @@ def _subscriber(row: dict[str, str], line: int, path: Path, postal: Postal) -> S
     def fail(key: str, message: str) -> ContentError:
         return ContentError(message, path=path, line=line, key=key)
 
+    unfit = _unfit_value(row)
+    if unfit:
+        raise fail(*unfit)
     try:
         email = normalized_address(row["email"])
     except EmailNotValidError as exc:

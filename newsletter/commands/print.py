@@ -102,4 +102,4 @@ def _send(settings: Settings, path: Path, ticket: str, title: str, *, yes: bool)
         result = send_to_printer(settings, transport, message)
     finally:
         transport.close()
-    click.echo(f"emailed {path.name} to {shop} (message id {result.message_id or 'unknown'})")
+    click.echo(f"emailed {path.name} to {shop} (message id {result.first_id() or 'unknown'})")

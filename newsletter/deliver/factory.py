@@ -33,7 +33,7 @@ def make_transport(settings: Settings, environ: Mapping[str, str] | None = None)
             delivery.smtp.port,
             environ=env,
             tls=delivery.smtp.tls,
-            parallel=delivery.smtp.connections,
+            connections=delivery.smtp.connections,
         )
     key, url = sendgrid_api(settings, env)
     return SendGridTransport(
@@ -42,6 +42,7 @@ def make_transport(settings: Settings, environ: Mapping[str, str] | None = None)
         timeout=delivery.sendgrid.timeout,
         sandbox=delivery.sendgrid.sandbox,
         asm_group_id=delivery.sendgrid.asm_group_id,
+        concurrency=delivery.sendgrid.concurrency,
     )
 
 
@@ -53,7 +54,7 @@ def sync_suppressions(settings: Settings, environ: Mapping[str, str] | None = No
     from datetime import date
 
     from newsletter.audience.suppressions import Suppression, merge_suppressions
-    from newsletter.deliver.sendgrid import fetch_suppressions
+    from newsletter.deliver.sendgrid_suppressions import fetch_suppressions
 
     env = os.environ if environ is None else environ
     key, url = sendgrid_api(settings, env)

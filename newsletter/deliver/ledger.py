@@ -2,17 +2,20 @@
 
 One SQLite row per (issue, normalized recipient email)::
 
-    pending ──mark_in_flight──► in_flight ──mark_sent──► sent
-       ▲                          │  │
-       │                          │  └──mark_failed──► failed ──mark_in_flight──► …
+    pending ──mark_in_flight──► in_flight ──settle──► sent
+       ▲  ▲                       │   │  ├───settle──► failed ──mark_in_flight──► …
+       │  │                       │   │  └───settle──► uncertain (the answer was lost)
+       │  └── release_rejected ───┼───┴──────settle──► rejected (for good, own reason)
        │                          └──recover (its run is gone)──► uncertain
        └─────────────release_uncertain (--resend-uncertain)──────────────┘
 
-A batch is marked in flight and *committed* before it goes out, and marked sent once the
-provider accepted it. A rerun skips the sent. If the process dies between the two, nobody
-can tell whether the provider got the batch, so its recipients become ``uncertain`` and
-are resent only when the user asks for it. WAL with ``synchronous=FULL`` makes every
-commit durable before the call returns, so a kill at any point keeps every committed state.
+A batch is marked in flight and *committed* before it goes out; once the transport is
+done with it, :meth:`LedgerRun.settle` records each recipient's own outcome from the
+batch's receipt in one transaction. A rerun skips everyone but the retryable (pending,
+failed). If the process dies in between, nobody can tell whether the provider got the
+batch, so its recipients become ``uncertain`` and are resent only when the user asks for
+it. WAL with ``synchronous=FULL`` makes every commit durable before the call returns, so a
+kill at any point keeps every committed state.
 
 One send per ledger at a time: every change goes through a :class:`LedgerRun`, which
 holds the ledger's lock (:func:`newsletter.locks.locked`, an ``flock`` the kernel drops
@@ -27,6 +30,7 @@ memory files the same mode.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import sqlite3
@@ -36,12 +40,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
-from newsletter.deliver.transport import DeliveryError
+from newsletter.deliver.transport import DeliveryError, Receipt
 from newsletter.locks import locked
 
 STATUSES = ("pending", "in_flight", "sent", "uncertain", "failed", "rejected")
 RETRYABLE = ("pending", "failed")
-_PER_QUERY = 900  # addresses per IN (...) query, under SQLite's oldest variable limit
 SCHEMA_VERSION = 2  # PRAGMA user_version; 0 is the first ledger (no run ids)
 
 _TABLE = """
@@ -63,9 +66,11 @@ CREATE TABLE {name} (
 """
 # Batch updates name this index (INDEXED BY): without statistics SQLite's planner would
 # rather scan the whole issue by primary key, which makes a send quadratic in its size.
+# There is no index by status: every recipient's row changes status at least twice, and
+# the few queries by status per send read the issue's rows by primary key instead.
 _INDEXES = (
     "CREATE INDEX IF NOT EXISTS sends_batch ON sends (issue, batch)",
-    "CREATE INDEX IF NOT EXISTS sends_status ON sends (issue, status)",
+    "DROP INDEX IF EXISTS sends_status",
 )
 _V0_COLUMNS = "issue, email, status, batch, message_id, error, attempts, created_at, "
 _V0_COLUMNS += "updated_at, sent_at"
@@ -152,16 +157,22 @@ class Ledger:
         Asked a batch at a time, so a send never loads the whole ledger into memory.
         """
         wanted = tuple(statuses)
-        found: set[str] = set()
-        for start in range(0, len(emails), _PER_QUERY):
-            part = emails[start : start + _PER_QUERY]
-            rows = self._db.execute(
-                f"SELECT email FROM sends WHERE issue = ? AND email IN "
-                f"({', '.join('?' * len(part))}) AND status IN ({', '.join('?' * len(wanted))})",
-                (issue, *part, *wanted),
-            )
-            found.update(row[0] for row in rows)
-        return found
+        (found,) = self._db.execute(
+            "SELECT json_group_array(email) FROM sends WHERE issue = ? AND email IN "
+            f"(SELECT value FROM json_each(?)) AND status IN ({', '.join('?' * len(wanted))})",
+            (issue, json.dumps(list(emails)), *wanted),
+        ).fetchone()
+        return set(json.loads(found))
+
+    def problems(self, issue: str, *, limit: int) -> list[tuple[str, str, str]]:
+        """Up to ``limit`` (email, status, reason) rows of ``issue`` that were rejected or
+        failed, by address."""
+        rows = self._db.execute(
+            "SELECT email, status, COALESCE(error, '') FROM sends "
+            "WHERE issue = ? AND status IN ('rejected', 'failed') ORDER BY email LIMIT ?",
+            (issue, limit),
+        )
+        return [(row[0], row[1], row[2]) for row in rows]
 
     def counts(self, issue: str) -> dict[str, int]:
         """Rows per status for ``issue``, every status present (zero when none)."""
@@ -290,18 +301,21 @@ class LedgerRun:
             ).fetchone()
             if busy:
                 raise LedgerError(f"batch {batch!r} of {issue} is already in flight")
-            cursor = self._db.executemany(
+            # One statement over a JSON array, not one per address: sqlite3 lets other
+            # threads run at every statement step, and a sending thread that takes over
+            # keeps this one waiting.
+            cursor = self._db.execute(
                 """
                 INSERT INTO sends (issue, email, status, batch, run, attempts, created_at,
                                    updated_at)
-                VALUES (?, ?, 'in_flight', ?, ?, 1, ?, ?)
+                SELECT ?, value, 'in_flight', ?, ?, 1, ?, ? FROM json_each(?) WHERE true
                 ON CONFLICT (issue, email) DO UPDATE SET
                     status = 'in_flight', batch = excluded.batch, run = excluded.run,
                     error = NULL, message_id = NULL, attempts = attempts + 1,
                     updated_at = excluded.updated_at
                 WHERE status IN ('pending', 'failed')
                 """,
-                [(issue, key, batch, self.id, now, now) for key in keys],
+                (issue, batch, self.id, now, now, json.dumps(keys)),
             )
             if cursor.rowcount != len(keys):
                 # Rare path: name the offenders, then roll the whole batch back.
@@ -313,47 +327,68 @@ class LedgerRun:
                     f"rejected or in flight: {shown}"
                 )
 
-    def mark_sent(self, issue: str, batch: str, message_id: str | None) -> int:
-        """The provider accepted ``batch``; returns how many recipients it covered."""
+    def settle(self, issue: str, batch: str, receipt: Receipt, *, rest: str | None) -> None:
+        """Record each outcome in ``receipt`` for ``batch``, in one transaction.
+
+        Recipients of the batch without an outcome become ``failed`` with the reason
+        ``rest`` (the transport stopped before them: certainly not delivered), or stay in
+        flight when ``rest`` is None (nobody can say: the next run will call them
+        uncertain).
+        """
+        now = self._now()
+        by_batch = """
+            UPDATE sends INDEXED BY sends_batch
+            SET status = ?, message_id = ?, error = ?, sent_at = ?, updated_at = ?
+            WHERE issue = ? AND batch = ? AND status = 'in_flight'
+        """
+        by_email = """
+            UPDATE sends SET status = ?, message_id = ?, error = ?, sent_at = ?, updated_at = ?
+            WHERE issue = ? AND email = ? AND batch = ? AND status = 'in_flight'
+        """
+        with self._transaction():
+            ids = set(receipt.sent.values())
+            everyone_sent = len(ids) == 1 and receipt.count() == len(receipt.sent)
+            if everyone_sent and self._in_flight(issue, batch) == len(receipt.sent):
+                # The common case, everyone sent in one request: one statement.
+                self._db.execute(by_batch, ("sent", ids.pop(), None, now, now, issue, batch))
+                return
+            rows: list[tuple[str, str | None, str | None, str | None, str, str, str, str]]
+            rows = [
+                ("sent", message_id, None, now, now, issue, normalize(email), batch)
+                for email, message_id in receipt.sent.items()
+            ]
+            for status, outcome in (
+                ("rejected", receipt.rejected),
+                ("failed", receipt.deferred),
+                ("uncertain", receipt.uncertain),
+            ):
+                rows += [
+                    (status, None, reason, None, now, issue, normalize(email), batch)
+                    for email, reason in outcome.items()
+                ]
+            self._db.executemany(by_email, rows)
+            if rest is not None:
+                self._db.execute(by_batch, ("failed", None, rest, None, now, issue, batch))
+
+    def release_rejected(self, issue: str) -> int:
+        """Make the rejected recipients sendable again (``--retry-rejected``)."""
         now = self._now()
         with self._transaction():
             cursor = self._db.execute(
-                """
-                UPDATE sends INDEXED BY sends_batch
-                SET status = 'sent', message_id = ?, sent_at = ?, updated_at = ?
-                WHERE issue = ? AND batch = ? AND status = 'in_flight'
-                """,
-                (message_id, now, now, issue, batch),
+                "UPDATE sends SET status = 'pending', updated_at = ? "
+                "WHERE issue = ? AND status = 'rejected'",
+                (now, issue),
             )
         return cursor.rowcount
 
-    def mark_some_sent(
-        self, issue: str, batch: str, emails: Iterable[str], message_id: str | None = None
-    ) -> int:
-        """Part of ``batch`` was accepted before it failed: mark just ``emails`` sent."""
-        now = self._now()
-        with self._transaction():
-            cursor = self._db.executemany(
-                """
-                UPDATE sends SET status = 'sent', message_id = ?, sent_at = ?, updated_at = ?
-                WHERE issue = ? AND email = ? AND batch = ? AND status = 'in_flight'
-                """,
-                [(message_id, now, now, issue, normalize(e), batch) for e in emails],
-            )
-        return cursor.rowcount
-
-    def mark_failed(self, issue: str, batch: str, error: str) -> int:
-        """The provider certainly did not take ``batch``: its recipients may be retried."""
-        now = self._now()
-        with self._transaction():
-            cursor = self._db.execute(
-                """
-                UPDATE sends INDEXED BY sends_batch SET status = 'failed', error = ?, updated_at = ?
-                WHERE issue = ? AND batch = ? AND status = 'in_flight'
-                """,
-                (error, now, issue, batch),
-            )
-        return cursor.rowcount
+    def _in_flight(self, issue: str, batch: str) -> int:
+        return int(
+            self._db.execute(
+                "SELECT COUNT(*) FROM sends INDEXED BY sends_batch "
+                "WHERE issue = ? AND batch = ? AND status = 'in_flight'",
+                (issue, batch),
+            ).fetchone()[0]
+        )
 
 
 def _create_private(path: Path) -> None:

@@ -19,7 +19,14 @@ from datetime import date
 from newsletter.audience.mail import MailingList, MailRecipient
 from newsletter.config import Settings
 from newsletter.csvfile import spreadsheet_csv
-from newsletter.deliver.transport import Attachment, BatchResult, Message, Recipient, Transport
+from newsletter.deliver.transport import (
+    Attachment,
+    DeliveryError,
+    Message,
+    Receipt,
+    Recipient,
+    Transport,
+)
 from newsletter.errors import ConfigError, NewsletterError
 
 CSV_COLUMNS = (
@@ -180,8 +187,9 @@ def print_shop_message(
     )
 
 
-def send_to_printer(settings: Settings, transport: Transport, message: Message) -> BatchResult:
-    """Email ``message`` to ``print.print_shop`` through the configured transport."""
+def send_to_printer(settings: Settings, transport: Transport, message: Message) -> Receipt:
+    """Email ``message`` to ``print.print_shop`` through the configured transport; a
+    DeliveryError unless the provider took it."""
     shop = settings.config.print.print_shop
     if not shop:
         raise ConfigError(
@@ -193,4 +201,8 @@ def send_to_printer(settings: Settings, transport: Transport, message: Message) 
             f"the package is {size / 1e6:.1f} MB, over the {MAX_EMAIL_PACKAGE / 1e6:.0f} MB "
             "that can be emailed; upload it to the print shop instead"
         )
-    return transport.send_batch(message, [Recipient(email=shop, name="", substitutions={})])
+    receipt = transport.send_batch(message, [Recipient(email=shop, name="", substitutions={})])
+    if shop not in receipt.sent:
+        outcomes = {**receipt.rejected, **receipt.deferred, **receipt.uncertain}
+        raise DeliveryError(f"the print shop {shop} did not get the package: {outcomes[shop]}")
+    return receipt

@@ -1,41 +1,45 @@
 """``send_issue()``: deliver a built month to every email subscriber exactly once.
 
 build folder (checked against its manifest) + subscribers − suppressions → one Message per
-segment → batches of recipients → Transport, with every batch recorded in the ledger
-*before* it goes out and marked sent after the provider accepts it. A rerun skips the sent;
-a batch in flight when the process died is reported as uncertain and resent only when
-asked.
+segment variant → batches of recipients → Transport, over a bounded pool of batches in
+flight (:mod:`newsletter.deliver.dispatch`). Every batch is recorded in the ledger *before*
+it goes out, and each recipient's own outcome after: sent, rejected for good with its own
+reason, failed (retried by the next run), or uncertain (the answer was lost). A rerun
+skips all but the retryable; a batch in flight when the process died is reported as
+uncertain and resent only when asked.
+
+The subscriber list is read and validated once, whole, before anything is sent
+(:mod:`newsletter.deliver.roster`), then streamed from its spool a chunk at a time, each
+segment variant filling its own batch: memory does not grow with the list.
 """
 
 from __future__ import annotations
 
-import functools
-import itertools
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from newsletter.audience.personalize import recipient_for
+from newsletter.audience.personalize import Personalizer, recipient_for
 from newsletter.audience.subscribers import iter_subscribers
 from newsletter.audience.suppressions import load_suppressions, suppressed_emails
-from newsletter.audience.tokens import CodeBook, DuplicateAddress, referral_codes
-from newsletter.build import MANIFEST, verify_manifest
+from newsletter.audience.tokens import referral_codes
 from newsletter.config import Settings
+from newsletter.deliver.dispatch import Dispatcher
 from newsletter.deliver.ledger import Ledger, LedgerRun
-from newsletter.deliver.transport import (
-    DeliveryError,
-    Message,
-    Recipient,
-    Transport,
-)
+from newsletter.deliver.roster import Roster
+from newsletter.deliver.transport import Message, Recipient, Transport
 from newsletter.errors import NewsletterError
+from newsletter.manifest import MANIFEST, verify_manifest
 from newsletter.model import Subscriber
 from newsletter.months import parse_month
 from newsletter.referrals.ledger import LEDGER_FILE
 from newsletter.referrals.rewards import progress_lines
 from newsletter.sources.offers import current_offer
+
+PROBLEMS_SHOWN = 20  # rejected or failed recipients listed in a report
+_DONE = ("sent", "uncertain", "in_flight", "rejected")  # what a run does not send again
 
 
 @dataclass
@@ -44,10 +48,192 @@ class SendReport:
     by_segment: dict[str, int] = field(default_factory=dict)  # recipients this run addressed
     suppressed: int = 0
     not_email: int = 0
-    already_sent: int = 0
-    uncertain: list[str] = field(default_factory=list)
+    already_sent: int = 0  # skipped: sent, rejected or uncertain before this run
+    uncertain: list[str] = field(default_factory=list)  # every uncertain one of the month
     sent: int = 0
+    rejected: int = 0  # this run: refused for good, each with its own reason
+    failed: int = 0  # this run: not taken this time; the next run retries them
+    newly_uncertain: int = 0  # this run: the answer was lost
     batches: int = 0
+    problems: list[tuple[str, str, str]] = field(default_factory=list)
+    """Up to PROBLEMS_SHOWN (email, status, reason) of the month's rejected and failed."""
+
+
+def send_issue(
+    settings: Settings,
+    month: str,
+    *,
+    out_root: Path,
+    transport: Transport | None,
+    ledger: Ledger,
+    secret: bytes,
+    limit: int | None = None,
+    resend_uncertain: bool = False,
+    retry_rejected: bool = False,
+    on_batch: Callable[[int], None] | None = None,
+    on_plan: Callable[[int], None] | None = None,
+) -> SendReport:
+    """Send the built ``month`` to everyone not yet sent; see the module docstring.
+
+    With ``transport=None`` nothing is sent or recorded: the report says what a send would
+    do (the dry run). A live send holds the ledger (:meth:`Ledger.run`): a second one at
+    the same time is refused at once with LockBusy, naming the first. ``on_plan`` is told
+    how many recipients this run will address, ``on_batch`` how many each finished batch
+    held.
+    """
+    month = f"{parse_month(month):%Y-%m}"
+    out_dir = out_root / month
+    manifest = load_build(out_dir)
+    blocked = suppressed_emails(load_suppressions(settings.subscribers_dir / "suppressions.csv"))
+    roster = Roster(
+        settings.subscribers_dir / "subscribers.csv",
+        secret=secret,
+        blocked=blocked,
+        spool_dir=settings.state_dir,
+    )
+    with roster:
+        if transport is None:
+            released = {"uncertain": resend_uncertain, "rejected": retry_rejected}
+            skip = tuple(s for s in (*_DONE, "in_flight") if not released.get(s))
+            return _send(settings, month, out_dir, manifest, roster, ledger, secret, limit, skip)
+        with ledger.run(purpose=f"send {month}") as run:
+            run.recover(month)  # in flight when a run died: uncertain from now on
+            if resend_uncertain:
+                run.release_uncertain(month)
+            if retry_rejected:
+                run.release_rejected(month)
+            if on_plan:
+                done = ledger.counts(month)
+                left = max(0, roster.emailable - sum(done[s] for s in _DONE))
+                on_plan(left if limit is None else min(limit, left))
+            dispatcher = Dispatcher(transport, run, month, on_settled=on_batch)
+            return _send(
+                settings,
+                month,
+                out_dir,
+                manifest,
+                roster,
+                ledger,
+                secret,
+                limit,
+                _DONE,
+                run=run,
+                dispatcher=dispatcher,
+                batch_size=transport.max_batch,
+            )
+
+
+def _send(
+    settings: Settings,
+    month: str,
+    out_dir: Path,
+    manifest: dict[str, Any],
+    roster: Roster,
+    ledger: Ledger,
+    secret: bytes,
+    limit: int | None,
+    skip: tuple[str, ...],
+    *,
+    run: LedgerRun | None = None,
+    dispatcher: Dispatcher | None = None,
+    batch_size: int = 1,
+) -> SendReport:
+    """The send proper (a dry run without ``run`` and ``dispatcher``); recipients whose
+    ledger status is in ``skip`` are not addressed."""
+    report = SendReport(month=month, suppressed=roster.suppressed, not_email=roster.not_email)
+    first = parse_month(month)
+    offer = current_offer(settings.content_dir, first)
+    progress = progress_lines(settings.subscribers_dir / LEDGER_FILE, offer, settings.tz)
+    personalizer = Personalizer(settings, secret=secret, landing_url=offer.landing_url, month=month)
+    segments: list[str] = list(settings.config.segments)
+    variants = content_variants(manifest, segments)
+    messages = _messages(settings, out_dir, manifest, month, variants, personalizer)
+    waiting: dict[str, list[Recipient]] = {variant: [] for variant in messages}
+    ledger_is_empty = not any(ledger.counts(month).values())
+    by_segment = dict.fromkeys(segments, 0)
+    code_of = roster.codes.code
+    remaining = limit
+    numbering = iter(range(1, 1 << 62))
+
+    def flush(variant: str) -> bool:
+        recipients, waiting[variant] = waiting[variant], []
+        if not recipients or dispatcher is None or run is None:
+            return True
+        return dispatcher.send(messages[variant], recipients, f"{run.id}-{next(numbering)}")
+
+    going = True
+    with dispatcher or _NoDispatcher():
+        for chunk in roster.chunks():
+            done = () if ledger_is_empty else ledger.having(month, [r[1] for r in chunk], skip)
+            for email, key, first_name, last_name, segment, number in chunk:
+                if key in done:
+                    report.already_sent += 1
+                    continue
+                if remaining is not None:
+                    if remaining == 0:
+                        continue  # keep counting what is left out, for the report
+                    remaining -= 1
+                by_segment[segment] += 1
+                if dispatcher is None:
+                    continue
+                variant = variants[segment]
+                batch = waiting[variant]
+                batch.append(
+                    personalizer.recipient(
+                        email,
+                        first_name,
+                        last_name,
+                        code=code_of(key, number),
+                        progress=progress(key),
+                    )
+                )
+                if len(batch) >= batch_size and not flush(variant):
+                    going = False
+                    break
+            if not going:
+                break
+        for variant in waiting:
+            if going:
+                going = flush(variant)
+    report.by_segment = {s: n for s, n in by_segment.items() if n}
+    if dispatcher is not None:
+        tally = dispatcher.tally
+        report.sent, report.rejected, report.failed = tally.sent, tally.rejected, tally.failed
+        report.batches, report.newly_uncertain = tally.batches, tally.uncertain
+        report.uncertain = sorted(ledger.uncertain(month))
+    else:  # read-only: rows a killed run left in flight will become uncertain
+        report.uncertain = sorted(ledger.uncertain(month) | ledger.in_flight(month))
+    report.problems = ledger.problems(month, limit=PROBLEMS_SHOWN)
+    return report
+
+
+class _NoDispatcher:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _messages(
+    settings: Settings,
+    out_dir: Path,
+    manifest: dict[str, Any],
+    month: str,
+    variants: dict[str, str],
+    personalizer: Personalizer,
+) -> dict[str, Message]:
+    """One message per variant, its custom_args naming every segment that shares it."""
+    messages = {}
+    for variant in dict.fromkeys(variants.values()):
+        message = segment_message(settings, out_dir, variant, manifest["issue"]["title"], month)
+        sharing = "+".join(s for s in variants if variants[s] == variant)
+        messages[variant] = replace(
+            message,
+            custom_args={**message.custom_args, "segment": sharing},
+            headers={**message.headers, **personalizer.message_headers},
+        )
+    return messages
 
 
 def load_build(out_dir: Path) -> dict[str, Any]:
@@ -94,199 +280,6 @@ def content_variants(manifest: dict[str, Any], segments: Iterable[str]) -> dict[
     return variants
 
 
-def _subscribers_path(settings: Settings) -> Path:
-    return settings.subscribers_dir / "subscribers.csv"
-
-
-def _blocked(settings: Settings) -> frozenset[str]:
-    return suppressed_emails(load_suppressions(settings.subscribers_dir / "suppressions.csv"))
-
-
-def _to_email(
-    settings: Settings, blocked: frozenset[str], report: SendReport
-) -> Iterator[Subscriber]:
-    """The subscribers to email, streamed: email channel and not suppressed.
-
-    Duplicates are not looked for here: ``_code_book`` has already ruled them out.
-    """
-    for subscriber in iter_subscribers(_subscribers_path(settings), check_duplicates=False):
-        if "email" not in subscriber.channels:
-            report.not_email += 1
-        elif subscriber.normalized_email in blocked:
-            report.suppressed += 1
-        else:
-            yield subscriber
-
-
-def _code_book(settings: Settings, secret: bytes, blocked: frozenset[str]) -> tuple[CodeBook, int]:
-    """Referral codes for the whole list, and how many of it can be emailed. This first
-    pass also validates the list in full, so a bad line stops the send before anyone gets
-    anything."""
-    path = _subscribers_path(settings)
-    book = CodeBook(secret)
-    emailable = 0
-    for subscriber in iter_subscribers(path, check_duplicates=False):
-        book.add(subscriber.normalized_email)
-        if "email" in subscriber.channels and subscriber.normalized_email not in blocked:
-            emailable += 1
-    try:
-        book.settle(s.normalized_email for s in iter_subscribers(path, check_duplicates=False))
-    except DuplicateAddress:
-        for _ in iter_subscribers(path):  # raises the error naming both lines
-            pass
-        raise
-    return book, emailable
-
-
-def send_issue(
-    settings: Settings,
-    month: str,
-    *,
-    out_root: Path,
-    transport: Transport | None,
-    ledger: Ledger,
-    secret: bytes,
-    limit: int | None = None,
-    resend_uncertain: bool = False,
-    on_batch: Callable[[int], None] | None = None,
-    on_plan: Callable[[int], None] | None = None,
-) -> SendReport:
-    """Send the built ``month`` to everyone not yet sent; see the module docstring.
-
-    With ``transport=None`` nothing is sent or recorded: the report says what a send would
-    do (the dry run). The subscriber list is streamed (twice: codes, then the send), and
-    each segment fills its own batch, so memory does not grow with the list.
-
-    A live send holds the ledger (:meth:`Ledger.run`): a second one at the same time is
-    refused at once with LockBusy, naming the first.
-    """
-    first = parse_month(month)
-    month = f"{first:%Y-%m}"
-    send = functools.partial(
-        _send,
-        settings,
-        month,
-        out_root,
-        ledger=ledger,
-        secret=secret,
-        limit=limit,
-        resend_uncertain=resend_uncertain,
-        on_batch=on_batch,
-    )
-    if transport is None:
-        return send(None, None)
-    with ledger.run(purpose=f"send {month}") as run:
-        return send(transport, run, on_plan=on_plan)
-
-
-def _send(
-    settings: Settings,
-    month: str,
-    out_root: Path,
-    transport: Transport | None,
-    run: LedgerRun | None,
-    *,
-    ledger: Ledger,
-    secret: bytes,
-    limit: int | None,
-    resend_uncertain: bool,
-    on_batch: Callable[[int], None] | None,
-    on_plan: Callable[[int], None] | None = None,
-) -> SendReport:
-    first = parse_month(month)
-    out_dir = out_root / month
-    manifest = load_build(out_dir)
-    report = SendReport(month=month)
-    blocked = _blocked(settings)
-    codes, emailable = _code_book(settings, secret, blocked)
-    offer = current_offer(settings.content_dir, first)
-    progress = progress_lines(settings.subscribers_dir / LEDGER_FILE, offer, settings.tz)
-
-    dry_run = run is None
-    if run is None:  # read-only: rows a killed run left in flight will become uncertain
-        report.uncertain = sorted(ledger.uncertain(month) | ledger.in_flight(month))
-    else:
-        run.recover(month)  # in flight when a run died: uncertain from now on
-        report.uncertain = sorted(ledger.uncertain(month))
-    if resend_uncertain:
-        if run is not None:
-            run.release_uncertain(month)
-        report.uncertain = []
-    skip = ("sent", *(("uncertain", "in_flight") if report.uncertain else ()))
-    if on_plan:
-        planned = ledger.counts(month)
-        left = max(0, emailable - sum(planned[s] for s in skip))
-        on_plan(left if limit is None else min(limit, left))
-
-    segments = settings.config.segments
-    variants = content_variants(manifest, segments)
-    waiting: dict[str, list[Recipient]] = {variant: [] for variant in variants.values()}
-    messages: dict[str, Message] = {}
-    batch_size = transport.max_batch if transport else 1
-    batch_numbers = itertools.count(1)
-
-    def flush(variant: str) -> None:
-        recipients, waiting[variant] = waiting[variant], []
-        if not recipients or transport is None or run is None:
-            return
-        if variant not in messages:
-            title = manifest["issue"]["title"]
-            message = segment_message(settings, out_dir, variant, title, month)
-            sharing = "+".join(s for s in segments if variants[s] == variant)
-            messages[variant] = replace(
-                message, custom_args={**message.custom_args, "segment": sharing}
-            )
-        batch = f"{run.id}-{next(batch_numbers)}"
-        _send_batch(run, transport, messages[variant], recipients, month, batch)
-        report.sent += len(recipients)
-        report.batches += 1
-        if on_batch:
-            on_batch(len(recipients))
-
-    remaining = limit
-    for chunk in _batched(_to_email(settings, blocked, report), _LOOKUP_CHUNK):
-        done = ledger.having(month, [s.normalized_email for s in chunk], skip)
-        for subscriber in chunk:
-            if subscriber.normalized_email in done:
-                report.already_sent += 1
-                continue
-            if remaining is not None:
-                if remaining == 0:
-                    continue  # keep counting what is left out, for the report
-                remaining -= 1
-            report.by_segment[subscriber.segment] = report.by_segment.get(subscriber.segment, 0) + 1
-            if dry_run:
-                continue
-            variant = variants[subscriber.segment]
-            waiting[variant].append(
-                recipient_for(
-                    subscriber,
-                    settings,
-                    secret=secret,
-                    code=codes.code(subscriber.normalized_email),
-                    landing_url=offer.landing_url,
-                    month=month,
-                    progress=progress(subscriber.normalized_email),
-                )
-            )
-            if len(waiting[variant]) >= batch_size:
-                flush(variant)
-    for variant in waiting:
-        flush(variant)
-    report.by_segment = {s: report.by_segment[s] for s in segments if s in report.by_segment}
-    return report
-
-
-_LOOKUP_CHUNK = 1000  # subscribers per ledger look-up
-
-
-def _batched(items: Iterable[Subscriber], size: int) -> Iterator[list[Subscriber]]:
-    # itertools.batched arrived in Python 3.12; 3.11 is supported.
-    iterator = iter(items)
-    while chunk := list(itertools.islice(iterator, size)):
-        yield chunk
-
-
 def send_test(
     settings: Settings,
     month: str,
@@ -321,6 +314,18 @@ def send_test(
     return len(recipients)
 
 
+def _first_reader(settings: Settings, segment: str) -> Subscriber | None:
+    """The first subscriber of ``segment`` an issue would be emailed to."""
+    blocked = suppressed_emails(load_suppressions(settings.subscribers_dir / "suppressions.csv"))
+    for subscriber in iter_subscribers(
+        settings.subscribers_dir / "subscribers.csv", check_duplicates=False
+    ):
+        emailed = "email" in subscriber.channels and subscriber.normalized_email not in blocked
+        if emailed and subscriber.segment == segment:
+            return subscriber
+    return None
+
+
 def stand_in_subscriber(address: str, segment: str) -> Subscriber:
     return Subscriber(
         email=address.strip(),
@@ -337,30 +342,6 @@ def stand_in_subscriber(address: str, segment: str) -> Subscriber:
     )
 
 
-def _send_batch(
-    ledger: LedgerRun,
-    transport: Transport,
-    message: Message,
-    recipients: Sequence[Recipient],
-    month: str,
-    batch: str,
-) -> None:
-    ledger.mark_in_flight(month, [r.email.lower() for r in recipients], batch)
-    try:
-        result = transport.send_batch(message, recipients)
-    except DeliveryError as exc:
-        if exc.delivered:
-            ledger.mark_some_sent(month, batch, exc.delivered)
-        if exc.uncertain:
-            raise  # left in flight: the next run reports these recipients as uncertain
-        ledger.mark_failed(month, batch, exc.one_line())
-        raise
-    except NewsletterError as exc:
-        ledger.mark_failed(month, batch, exc.one_line())
-        raise
-    ledger.mark_sent(month, batch, result.message_id)
-
-
 def sample_message(
     settings: Settings, month: str, *, out_root: Path, secret: bytes, segment: str = "client"
 ) -> bytes:
@@ -371,8 +352,7 @@ def sample_message(
     month = f"{first:%Y-%m}"
     out_dir = out_root / month
     manifest = load_build(out_dir)
-    to_email = _to_email(settings, _blocked(settings), SendReport(month=month))
-    subscriber = next((s for s in to_email if s.segment == segment), None)
+    subscriber = _first_reader(settings, segment)
     subscriber = subscriber or stand_in_subscriber(settings.config.sender.email, segment)
     message = segment_message(settings, out_dir, segment, manifest["issue"]["title"], month)
     recipient = recipient_for(

@@ -3,15 +3,31 @@
 A segment's rendered email is a :class:`Message` whose HTML and text still hold the
 placeholders of :mod:`newsletter.placeholders`; each :class:`Recipient` carries the values
 that fill them. A transport sends one batch (at most ``max_batch`` recipients) per call:
-SendGrid as one request with personalizations, SMTP as one message per recipient over a
-reused connection. Tests swap transports, never patch import paths.
+SendGrid as one request with personalizations, SMTP as one message per recipient over its
+thread's connection. Up to ``concurrency`` batches may be in flight at once, each call on a
+thread of its own. Tests swap transports, never patch import paths.
+
+What became of each recipient goes into the batch's :class:`Receipt` *as the transport
+learns it*, so an exception part-way through a batch loses nothing already known:
+
+    sent        the provider took it (with the provider's message id)
+    rejected    refused for good, for this recipient only (a 5xx for the address, a value
+                that cannot be encoded): its own reason; not retried by a rerun
+    deferred    not taken this time (a 4xx for the address): retried by the next run
+    uncertain   the answer was lost after the provider got the request (a dropped SendGrid
+                connection, a server gone after the message's last line): it may or may
+                not have it, so it is never retried unasked
+
+``send_batch`` returns once every recipient has an outcome. It raises a DeliveryError when
+the batch cannot go on at all; every recipient then without an outcome was certainly not
+delivered (the transport never leaves work running behind the exception).
 
 Errors (all :class:`DeliveryError`, a NewsletterError):
 
     DeliveryError
     ├── AuthError          API key invalid or lacks permission: stop
-    ├── RejectedError      the provider refused the request as malformed (400): stop
-    └── TransientError     retries exhausted (429, 5xx, timeouts, dropped connections)
+    ├── RejectedError      the provider refused the message itself as malformed: stop
+    └── TransientError     retries exhausted (429, 5xx, timeouts, unreachable server)
 """
 
 from __future__ import annotations
@@ -25,14 +41,6 @@ from newsletter.errors import NewsletterError
 
 class DeliveryError(NewsletterError):
     """Sending failed in a way the user must look at."""
-
-    uncertain: bool = False
-    """True when the provider may have accepted the batch before the failure (a dropped
-    connection or read timeout after the request went out): never retried automatically."""
-
-    delivered: tuple[str, ...] = ()
-    """Recipients of the failed batch the provider certainly accepted first (SMTP sends one
-    message at a time): recorded as sent, so a retry of the batch skips them."""
 
 
 class AuthError(DeliveryError):
@@ -81,16 +89,38 @@ class Message:
     attachments: tuple[Attachment, ...] = ()
 
 
-@dataclass(frozen=True)
-class BatchResult:
-    message_id: str | None  # the provider's id for the batch (SendGrid X-Message-Id)
+@dataclass
+class Receipt:
+    """What became of each recipient of one batch (keys: the recipients' ``email``)."""
+
+    sent: dict[str, str | None] = field(default_factory=dict)  # -> the provider's id
+    rejected: dict[str, str] = field(default_factory=dict)  # -> its own reason
+    deferred: dict[str, str] = field(default_factory=dict)  # -> why, retried next run
+    uncertain: dict[str, str] = field(default_factory=dict)  # -> why the answer was lost
+
+    def has(self, email: str) -> bool:
+        """True once ``email`` has an outcome."""
+        return any(email in outcome for outcome in self._outcomes())
+
+    def count(self) -> int:
+        return sum(len(outcome) for outcome in self._outcomes())
+
+    def first_id(self) -> str | None:
+        return next((i for i in self.sent.values() if i), None)
+
+    def _outcomes(self) -> tuple[Mapping[str, object], ...]:
+        return (self.sent, self.rejected, self.deferred, self.uncertain)
 
 
 class Transport(Protocol):
     max_batch: int
+    concurrency: int  # batches in flight at once, each sent on a thread of its own
 
-    def send_batch(self, message: Message, recipients: Sequence[Recipient]) -> BatchResult:
-        """Send ``message`` to ``recipients``; return once the provider accepted it."""
+    def send_batch(
+        self, message: Message, recipients: Sequence[Recipient], receipt: Receipt | None = None
+    ) -> Receipt:
+        """Send ``message`` to ``recipients``, recording each outcome in ``receipt`` (a new
+        one if not given) as it is known; see the module docstring."""
         ...
 
     def close(self) -> None: ...

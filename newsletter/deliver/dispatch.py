@@ -1,0 +1,115 @@
+"""Batches out over a bounded pool of threads, every outcome recorded in the ledger.
+
+The calling thread does all ledger work (SQLite connections stay on one thread): it marks
+a batch in flight and commits that *before* a worker may send it, and it settles each
+batch from its receipt once the worker is done. At most ``transport.concurrency`` batches
+are in flight; the caller blocks until one finishes when that many are out. So at any
+moment the ledger says exactly this: settled batches are settled, and the batches in
+flight (at most ``concurrency``) are the only ones a kill leaves for the next run to call
+uncertain.
+
+The first error that stops a batch (the key refused, SendGrid down after every retry, the
+message itself refused) stops the send: no new batch goes out, the ones in flight are
+waited for and settled, and :meth:`Dispatcher.close` raises that error. An interruption
+(Ctrl+C) does the same: batches in flight are finished and recorded before it goes on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+
+from newsletter.deliver.ledger import LedgerRun
+from newsletter.deliver.transport import Message, Receipt, Recipient, Transport
+from newsletter.errors import NewsletterError
+
+
+@dataclass
+class Tally:
+    """What became of this run's recipients so far."""
+
+    sent: int = 0
+    rejected: int = 0
+    failed: int = 0  # deferred, or left when the send stopped: retried by the next run
+    uncertain: int = 0
+    batches: int = 0
+
+
+class Dispatcher:
+    """Sends batches for ``run`` over ``transport``; see the module docstring."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        run: LedgerRun,
+        issue: str,
+        *,
+        on_settled: Callable[[int], None] | None = None,
+    ) -> None:
+        self._transport = transport
+        self._run = run
+        self._issue = issue
+        self._on_settled = on_settled
+        self._pool = ThreadPoolExecutor(transport.concurrency, thread_name_prefix="send")
+        self._in_flight: dict[Future[Receipt], tuple[str, Receipt, int]] = {}
+        self.tally = Tally()
+        self.stopped_by: BaseException | None = None
+
+    def __enter__(self) -> Dispatcher:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self.close(raise_stop=exc is None)
+
+    def send(self, message: Message, recipients: Sequence[Recipient], batch: str) -> bool:
+        """Put ``batch`` in flight once a place is free; False (nothing sent) once the
+        send has stopped."""
+        while len(self._in_flight) >= self._transport.concurrency and not self.stopped_by:
+            self._settle(FIRST_COMPLETED)
+        if self.stopped_by:
+            return False
+        self._run.mark_in_flight(self._issue, [r.email for r in recipients], batch)
+        receipt = Receipt()
+        future = self._pool.submit(self._transport.send_batch, message, recipients, receipt)
+        self._in_flight[future] = (batch, receipt, len(recipients))
+        return True
+
+    def close(self, *, raise_stop: bool = True) -> None:
+        """Wait for every batch in flight and settle it; then raise what stopped the send."""
+        try:
+            while self._in_flight:
+                self._settle(FIRST_COMPLETED)
+        finally:
+            self._pool.shutdown(wait=not self._in_flight)
+        if raise_stop and self.stopped_by is not None:
+            raise self.stopped_by
+
+    def _settle(self, when: str) -> None:  # when: concurrent.futures' return_when
+        done, _ = wait(self._in_flight, return_when=when)
+        for future in done:
+            batch, receipt, size = self._in_flight.pop(future)
+            error = future.exception()
+            if error is None:
+                rest = None
+            elif isinstance(error, NewsletterError):
+                # A transport's own error: whoever has no outcome was not delivered.
+                rest = error.one_line()
+            else:
+                rest = None  # a bug: nobody can say, so the rest stay for recovery
+            self._run.settle(self._issue, batch, receipt, rest=rest)
+            self._count(receipt, size, rest)
+            if error is not None and self.stopped_by is None:
+                self.stopped_by = error
+            if self._on_settled:
+                self._on_settled(size)
+
+    def _count(self, receipt: Receipt, size: int, rest: str | None) -> None:
+        tally = self.tally
+        tally.batches += 1
+        tally.sent += len(receipt.sent)
+        tally.rejected += len(receipt.rejected)
+        tally.uncertain += len(receipt.uncertain)
+        tally.failed += len(receipt.deferred)
+        if rest is not None:
+            tally.failed += size - receipt.count()
