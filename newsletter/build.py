@@ -16,6 +16,7 @@ from newsletter.config import Settings
 from newsletter.diagnostics import Diagnostics
 from newsletter.errors import BuildError
 from newsletter.fsutil import replace_folder
+from newsletter.images import local_path, published_images
 from newsletter.issue import assemble_issue
 from newsletter.manifest import MANIFEST, sha256
 from newsletter.manifest import verify_manifest as verify_manifest  # the public API's
@@ -88,13 +89,19 @@ def build(
         )
     archive = _archive_entries(out_root, issue)
     outputs.add("web/index.html", render_web_issue(issue, settings, env))
-    outputs.add("web/archive.html", render_archive(archive, settings, env))
-    outputs.add("web/feed.xml", render_atom(archive, settings, env))
+    outputs.add("web/archive.html", render_archive(archive, settings, env, web_url=issue.web_url))
+    outputs.add("web/feed.xml", render_atom(archive, settings, env, web_url=issue.web_url))
+    images = published_images(settings, issue)
+    for src, data in images.items():
+        outputs.add(f"web/{src}", data)
     for slug, body in sorted(bodies.items()):
         outputs.add(f"{SNAPSHOT_DIR}/{slug}", body)
 
     _check_email_sizes(outputs, settings, diagnostics)
-    inputs = _input_hashes(settings, month)
+    inputs = _input_hashes(settings, month) | {
+        _relative(local_path(settings.content_dir, src), settings.root): _sha256(data)
+        for src, data in images.items()
+    }
     outputs.add(MANIFEST, _manifest(issue, inputs, outputs.files))
     replace_folder(out_dir, outputs.files)
     return BuildResult(

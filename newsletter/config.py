@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, Field, field_validator
 
 from newsletter.errors import ConfigError
+from newsletter.images import check_image_src
 from newsletter.model import SEGMENTS, Address
 from newsletter.netguard import host_key
 from newsletter.printconfig import PrintConfig
@@ -59,7 +60,9 @@ class SenderConfig(Strict):
 
 
 class LogoConfig(Strict):
-    src: str = Field(min_length=1)
+    src: Annotated[str, AfterValidator(check_image_src)]
+    """An http(s) URL, or images/NAME for a file in content/images/ (published with each
+    issue's web page and referenced there; see newsletter/images.py)."""
     alt: str = Field(min_length=1)
     """Alt text is required: many mail clients block images by default."""
     width: int = Field(default=180, gt=0, le=600)

@@ -40,7 +40,10 @@ def assemble_issue(
     config = settings.config
     month = f"{first:%Y-%m}"
     end = next_month(first)
-    editorials = load_editorials(settings.content_dir, month, diagnostics=diagnostics)
+    web_url = f"{config.web.base_url.rstrip('/')}/{month}/"
+    editorials = load_editorials(
+        settings.content_dir, month, diagnostics=diagnostics, web_url=web_url
+    )
     if not editorials:
         folder = settings.content_dir / "editorials" / month
         diagnostics.warn(
@@ -88,7 +91,7 @@ def assemble_issue(
         issue_date=first,
         title=title,
         preheader=config.issue.preheader or _preheader(editorials, offer),
-        web_url=f"{config.web.base_url.rstrip('/')}/{month}/",
+        web_url=web_url,
         sections=sections,
         offer=offer,
         warnings=tuple(diagnostics.warnings),

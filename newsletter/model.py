@@ -17,8 +17,9 @@ SectionKind = Literal["editorials", "news", "events", "holidays", "offer"]
 
 @dataclass(frozen=True)
 class Image:
-    src: str
+    src: str  # what email and web reference: a URL (newsletter/images.py)
     alt: str
+    file: str | None = None  # "images/NAME" when it is a file in content/images/
 
 
 @dataclass(frozen=True)

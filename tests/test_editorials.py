@@ -8,6 +8,7 @@ import pytest
 
 from newsletter.diagnostics import Diagnostics
 from newsletter.errors import ContentError
+from newsletter.images import NOT_AN_IMAGE
 from newsletter.model import SEGMENTS, Image
 from newsletter.sources.editorials import load_editorials
 from newsletter.sources.markup import front_matter, markdown_to_html
@@ -177,10 +178,37 @@ def test_every_problem_in_every_file_is_reported(content: Path) -> None:
     assert any(line.startswith("content/editorials/2026-11/b.md:2: segments:") for line in lines)
 
 
-def test_image_src_must_be_a_url(content: Path) -> None:
+PICTURE = "---\ntitle: P\nimage:\n  src: images/frost.jpg\n  alt: Frost\n---\n"
+
+
+def test_image_in_content_images_is_referenced_where_the_issue_page_publishes_it(
+    content: Path,
+) -> None:
+    (content / "images").mkdir()
+    (content / "images" / "frost.jpg").write_bytes(b"jpeg")
+    write(content, "pic.md", PICTURE)
+    page = "https://news.example.com/2026-11/"
+    (editorial,) = load_editorials(content, MONTH, diagnostics=Diagnostics(), web_url=page)
+    assert editorial.image == Image(f"{page}images/frost.jpg", "Frost", file="images/frost.jpg")
+
+
+def test_image_missing_from_content_images_is_an_error_naming_its_line(content: Path) -> None:
+    write(content, "pic.md", PICTURE)
+    error = error_from(content)
+    assert (error.line, error.key) == (4, "image.src")
+    assert error.message == "images/frost.jpg: no such file in content/images/"
+
+
+@pytest.mark.parametrize("src", ["images/../secret.jpg", "images/sub/frost.jpg", "/etc/passwd"])
+def test_image_path_outside_content_images_is_refused(content: Path, src: str) -> None:
+    write(content, "pic.md", PICTURE.replace("images/frost.jpg", src))
+    assert error_from(content).message == NOT_AN_IMAGE
+
+
+def test_image_src_must_be_a_url_or_a_file_in_content_images(content: Path) -> None:
     write(content, "pic.md", "---\ntitle: P\nimage:\n  src: frost.jpg\n  alt: Frost\n---\n")
     error = error_from(content)
-    assert (error.line, error.key, error.message) == (4, "image.src", "not a URL")
+    assert (error.line, error.key, error.message) == (4, "image.src", NOT_AN_IMAGE)
 
 
 def test_non_utf8_file_is_an_error_naming_it(content: Path) -> None:

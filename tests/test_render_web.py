@@ -15,6 +15,7 @@ from newsletter.render.web import ArchiveEntry, render_archive, render_atom, ren
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 BASE = "https://news.hartwellhvac.example.com/"
+PAGE = f"{BASE}2026-11/"  # the page of the issue being built
 
 
 @pytest.fixture(scope="module")
@@ -67,14 +68,14 @@ def test_web_issue_links_the_archive_and_feed(page: str) -> None:
 
 
 def test_archive_lists_newest_first(settings: Settings, env: jinja2.Environment) -> None:
-    archive = render_archive(ENTRIES, settings, env)
+    archive = render_archive(ENTRIES, settings, env, web_url=PAGE)
     positions = [archive.index(f'href="{BASE}{m}/"') for m in ("2026-11", "2026-10", "2026-09")]
     assert positions == sorted(positions)
     assert "What happened in 2026-10 &amp; more" in archive
 
 
 def test_atom_feed_is_well_formed(settings: Settings, env: jinja2.Environment) -> None:
-    feed = ET.fromstring(render_atom(ENTRIES, settings, env))
+    feed = ET.fromstring(render_atom(ENTRIES, settings, env, web_url=PAGE))
     assert feed.tag == f"{ATOM}feed"
     for child in ("id", "title", "updated", "author"):
         assert feed.find(f"{ATOM}{child}") is not None, child
@@ -95,18 +96,18 @@ def test_atom_feed_is_well_formed(settings: Settings, env: jinja2.Environment) -
 def test_atom_updated_comes_from_the_newest_issue_date(
     settings: Settings, env: jinja2.Environment
 ) -> None:
-    feed = ET.fromstring(render_atom(ENTRIES, settings, env))
+    feed = ET.fromstring(render_atom(ENTRIES, settings, env, web_url=PAGE))
     # Midnight in Madison on the newest issue's date: never the build's wall clock.
     assert feed.findtext(f"{ATOM}updated") == "2026-11-01T00:00:00-05:00"
-    assert render_atom(ENTRIES, settings, env) == render_atom(
-        list(reversed(ENTRIES)), settings, env
+    assert render_atom(ENTRIES, settings, env, web_url=PAGE) == render_atom(
+        list(reversed(ENTRIES)), settings, env, web_url=PAGE
     )
 
 
 def test_atom_feed_with_no_issues_is_still_valid(
     settings: Settings, env: jinja2.Environment
 ) -> None:
-    feed = ET.fromstring(render_atom([], settings, env))
+    feed = ET.fromstring(render_atom([], settings, env, web_url=PAGE))
     assert feed.findall(f"{ATOM}entry") == []
     assert re.match(r"\d{4}-\d{2}-\d{2}T", feed.findtext(f"{ATOM}updated") or "")
 

@@ -20,6 +20,7 @@ from markupsafe import Markup
 
 from newsletter.config import BrandConfig, Settings
 from newsletter.errors import TemplateError
+from newsletter.images import published_url
 from newsletter.model import Event, Issue
 from newsletter.months import MONTH_NAMES
 from newsletter.placeholders import PLACEHOLDERS
@@ -277,9 +278,13 @@ def palette(brand: BrandConfig) -> dict[str, str]:
     }
 
 
-def site_context(settings: Settings) -> dict[str, Any]:
-    """What every template may use: the business, its brand and where the site lives."""
+def site_context(settings: Settings, *, web_url: str) -> dict[str, Any]:
+    """What every template may use: the business, its brand and where the site lives.
+
+    ``web_url`` is where the page of the issue being built is published: a logo in
+    ``content/images/`` is referenced there (the build publishes it beside that page)."""
     config = settings.config
+    logo = config.brand.logo
     base_url = (
         config.web.base_url if config.web.base_url.endswith("/") else config.web.base_url + "/"
     )
@@ -289,7 +294,7 @@ def site_context(settings: Settings) -> dict[str, Any]:
         "address": settings.address,
         "address_line": settings.address.one_line(),
         "brand": config.brand,
-        "logo": config.brand.logo,
+        "logo": logo and logo.model_copy(update={"src": published_url(logo.src, web_url)}),
         "colors": palette(config.brand),
         "lang": config.locale.split("_")[0] or "en",
         "timezone": settings.tz,
@@ -310,7 +315,7 @@ def issue_context(
     """
     fallback = settings.config.issue.first_name_fallback
     return {
-        **site_context(settings),
+        **site_context(settings, web_url=issue.web_url),
         "issue": issue,
         "segment": segment,
         "sections": issue.for_segment(segment),

@@ -8,8 +8,9 @@ optional greyscale or PDF/X rendering.
 Two variants share one layout: ``generic`` (issue.pdf, for hand-outs and label mailings:
 the referral box points at the public landing page) and ``addressed`` (the base that every
 addressed copy overlays with its address, code and QR code: those spots are left empty).
-Rendering reads no network and no clock: remote images are used only from a local copy in
-``content/images/`` (same file name), and PDF dates are the issue date.
+Rendering reads no network and no clock: the logo and editorial images are printed from
+their files in ``content/images/`` (an image given as a URL from the file of the same name
+there), and PDF dates are the issue date.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from weasyprint.text.fonts import FontConfiguration
 from newsletter.audience.postal import address_lines
 from newsletter.config import Settings
 from newsletter.errors import BuildError, ConfigError, TemplateError
+from newsletter.images import published_url
 from newsletter.model import Issue
 from newsletter.placeholders import PLACEHOLDERS
 from newsletter.printconfig import PrintConfig
@@ -48,12 +50,20 @@ from newsletter.render.frontpage import (
 )
 from newsletter.render.overlay import Lettering
 from newsletter.render.pdfdraw import FontMetrics, fit_text, qr_code
-from newsletter.render.printassets import ColorMode, Fetcher, local_images, low_resolution
+from newsletter.render.printassets import (
+    ColorMode,
+    Fetcher,
+    image_size,
+    local_images,
+    low_resolution,
+)
 
 TEMPLATE = "print/issue.html.j2"
 GREETING_TEMPLATE = "print/partials/greeting.txt.j2"
 ADDRESS_FONT = "print/fonts/DejaVuSans.ttf"
 GREETING_FONT = "print/fonts/DejaVuSerif-Italic.ttf"  # the body's italic: "NL Serif" in print.css
+TITLE_FONT = "print/fonts/DejaVuSans-Bold.ttf"  # the masthead's: "NL Sans" bold
+LOGO_HEIGHT = 30.0  # points, at the masthead's right
 MIN_PAGES, MAX_PAGES = 2, 4
 DENSITIES = 3  # layouts tried, from roomy to dense, before a long issue is an error
 MARK_GAP, MARK_LENGTH, MARK_WIDTH = 3.0, 18.0, 0.3  # crop marks, in points
@@ -192,6 +202,29 @@ def _context(
         ),
         "return_lines": fitted.lines,
         "return_size": f"{fitted.size:.2f}",
+        **_masthead(settings, issue, images, layout),
+    }
+
+
+def _masthead(
+    settings: Settings, issue: Issue, images: Mapping[str, str], layout: FrontLayout
+) -> dict[str, Any]:
+    """The logo at the masthead's right, when it prints, and the largest title size (17 pt
+    down to 11 pt) at which the title fits on one line beside it."""
+    logo = settings.config.brand.logo
+    uri = images.get(published_url(logo.src, issue.web_url)) if logo else None
+    width = 0.0
+    if uri:
+        pixels_wide, pixels_high = image_size(uri)
+        width = LOGO_HEIGHT * pixels_wide / pixels_high
+    room = layout.sheet[0] - 2 * MARGIN - (width + 12 if width else 0)
+    title = _bundled_font(settings, TITLE_FONT, "the masthead")
+    size = next((s / 4 for s in range(68, 43, -1) if title.width(issue.title, s / 4) <= room), 11)
+    return {
+        "masthead_logo": uri,
+        "masthead_logo_width": f"{width:.2f}pt",
+        "masthead_logo_height": f"{LOGO_HEIGHT:.2f}pt",
+        "title_size": f"{size:.2f}pt",
     }
 
 
@@ -203,7 +236,9 @@ def address_font(settings: Settings) -> FontMetrics:
 
 def salutation(env: jinja2.Environment, settings: Settings, first_name: str) -> str:
     """The print edition's salutation for ``first_name``, e.g. "Hi María," (one line)."""
-    context = {**site_context(settings), "first_name": first_name}
+    # Paper has no page of its own: the site's address stands in for the issue's.
+    context = {**site_context(settings, web_url=settings.config.web.base_url)}
+    context["first_name"] = first_name
     return " ".join(render_template(env, GREETING_TEMPLATE, context).split())
 
 

@@ -1,8 +1,9 @@
 """What the print edition reads besides its templates: local copies of images, checked
 for resolution and converted for greyscale or PDF/X jobs.
 
-Printing reads no network: an editorial image (an https URL, for email) is printed from the
-file of the same name in ``content/images/``; without one it is left out with a warning.
+Printing reads no network: the logo and editorial images are printed from their files in
+``content/images/`` (newsletter/images.py), and an image given as a URL from the file of the
+same name there; without one it is left out with a warning.
 WeasyPrint fetches through :class:`Fetcher`, which serves only local files under the given
 folders and data URIs.
 """
@@ -20,7 +21,8 @@ from PIL import Image as PILImage
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from newsletter.config import Settings
-from newsletter.model import Issue
+from newsletter.images import FOLDER, is_local, local_path, published_url
+from newsletter.model import Image, Issue
 
 MIN_DPI = 300
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".tif", ".tiff")
@@ -28,25 +30,52 @@ ColorMode = Literal["rgb", "gray", "cmyk"]
 
 
 def local_images(issue: Issue, settings: Settings) -> tuple[dict[str, str], list[str]]:
-    """Each editorial image's URL -> the local copy to print (file URL), and warnings."""
-    folder = settings.content_dir / "images"
+    """Each image to print, by the URL email and web use for it -> the local file to print
+    (a file URL), and warnings: the logo and every editorial image."""
     found: dict[str, str] = {}
     warnings: list[str] = []
-    for section in issue.sections:
-        for entry in section.entries:
-            image = getattr(entry, "image", None)
-            if image is None or image.src in found:
-                continue
-            name = PurePosixPath(unquote(urlsplit(image.src).path)).name
-            local = folder / name
-            if name and local.is_file():
-                found[image.src] = local.resolve().as_uri()
-            else:
-                warnings.append(
-                    f"print: no local copy of image {image.src} (put it in "
-                    f"{folder / (name or 'image.jpg')}, 300 dpi at print size); left out"
-                )
+    wanted = [(image.src, image.file) for image in _editorial_images(issue)]
+    logo = settings.config.brand.logo
+    if logo is not None:
+        wanted.append(
+            (published_url(logo.src, issue.web_url), logo.src if is_local(logo.src) else None)
+        )
+    for src, file in wanted:
+        if src in found:
+            continue
+        local = _local_copy(settings.content_dir, src, file)
+        if local.is_file():
+            found[src] = local.resolve().as_uri()
+        else:
+            warnings.append(
+                f"print: no local copy of image {src} (put it in {local}, 300 dpi at print "
+                "size); left out"
+            )
     return found, warnings
+
+
+def _editorial_images(issue: Issue) -> list[Image]:
+    return [
+        image
+        for section in issue.sections
+        for entry in section.entries
+        if (image := getattr(entry, "image", None)) is not None
+    ]
+
+
+def _local_copy(content_dir: Path, src: str, file: str | None) -> Path:
+    """The file a content image names, or for a URL the file of the same name in
+    ``content/images/``."""
+    if file:
+        return local_path(content_dir, file)
+    name = PurePosixPath(unquote(urlsplit(src).path)).name or "image.jpg"
+    return content_dir / FOLDER / name
+
+
+def image_size(uri: str) -> tuple[int, int]:
+    """Width and height in pixels of the local image at file URL ``uri``."""
+    with PILImage.open(Path(unquote(urlsplit(uri).path))) as image:
+        return image.size
 
 
 def low_resolution(document: weasyprint.Document, images: Mapping[str, str]) -> list[str]:
@@ -100,8 +129,13 @@ def _is_image(url: str) -> bool:
 
 def _convert(data: bytes, mode: ColorMode) -> tuple[bytes, str]:
     """A raster image as greyscale, or (naively) as CMYK for PDF/X; greys stay grey."""
-    image = PILImage.open(io.BytesIO(data))
+    image: PILImage.Image = PILImage.open(io.BytesIO(data))
     image.load()
+    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        # Paper is white: transparent parts (a logo's surround) must not turn black.
+        backdrop = PILImage.new("RGB", image.size, "white")
+        backdrop.paste(image.convert("RGBA"), mask=image.convert("RGBA"))
+        image = backdrop
     buffer = io.BytesIO()
     if mode == "gray" or image.mode in ("1", "L", "LA"):
         image.convert("L").save(buffer, format="PNG")

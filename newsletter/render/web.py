@@ -39,17 +39,19 @@ def render_web_issue(issue: Issue, settings: Settings, env: jinja2.Environment) 
 
 
 def render_archive(
-    entries: Sequence[ArchiveEntry], settings: Settings, env: jinja2.Environment
+    entries: Sequence[ArchiveEntry], settings: Settings, env: jinja2.Environment, *, web_url: str
 ) -> str:
-    """An index page of every issue in ``entries``, newest first."""
-    context = {**site_context(settings), "entries": newest_first(entries)}
+    """An index page of every issue in ``entries``, newest first, built with the issue
+    published at ``web_url`` (its logo is referenced there)."""
+    context = {**site_context(settings, web_url=web_url), "entries": newest_first(entries)}
     return _ending(render_template(env, ARCHIVE_TEMPLATE, context))
 
 
 def render_atom(
-    entries: Sequence[ArchiveEntry], settings: Settings, env: jinja2.Environment
+    entries: Sequence[ArchiveEntry], settings: Settings, env: jinja2.Environment, *, web_url: str
 ) -> str:
-    """An Atom 1.0 feed of ``entries``, newest first, linking each issue's page.
+    """An Atom 1.0 feed of ``entries``, newest first, linking each issue's page (built with
+    the issue published at ``web_url``).
 
     Timestamps come from the issue dates (midnight, business's timezone), never the clock,
     so rebuilding an issue gives the same feed.
@@ -57,7 +59,7 @@ def render_atom(
     ordered = newest_first(entries)
     # An empty feed still needs <updated>; the epoch is at least reproducible.
     updated = ordered[0].issue_date if ordered else date(1970, 1, 1)
-    context = {**site_context(settings), "entries": ordered, "updated": updated}
+    context = {**site_context(settings, web_url=web_url), "entries": ordered, "updated": updated}
     return _ending(render_template(env, FEED_TEMPLATE, context))
 
 

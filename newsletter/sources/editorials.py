@@ -22,6 +22,7 @@ from pydantic import AfterValidator, Field
 from newsletter.diagnostics import Diagnostics
 from newsletter.errors import ContentError
 from newsletter.html import html_to_text
+from newsletter.images import check_image_src, is_local, local_path, published_url
 from newsletter.model import SEGMENTS, Editorial, Image
 from newsletter.sources.markup import (
     Segments,
@@ -32,7 +33,7 @@ from newsletter.sources.markup import (
     raise_all,
     read_content,
 )
-from newsletter.validation import Strict, check_url, validate
+from newsletter.validation import Strict, validate
 from newsletter.yamlfile import line_for
 
 DEFAULT_ORDER = 100
@@ -41,8 +42,9 @@ DEFAULT_ORDER = 100
 class ImageFront(Strict):
     """``image:`` in the front matter."""
 
-    src: Annotated[str, AfterValidator(check_url)]
-    """Absolute http(s) URL: email clients cannot load images relative to anything."""
+    src: Annotated[str, AfterValidator(check_image_src)]
+    """An http(s) URL, or images/NAME for a file in content/images/ (published with the
+    issue's web page, and referenced there: email clients load absolute URLs only)."""
     alt: str = ""
     """Missing alt text is a warning (an error under --strict), not a failed build."""
 
@@ -58,13 +60,14 @@ class EditorialFront(Strict):
 
 
 def load_editorials(
-    content_dir: Path, month: str, *, diagnostics: Diagnostics
+    content_dir: Path, month: str, *, diagnostics: Diagnostics, web_url: str = ""
 ) -> tuple[Editorial, ...]:
     """Every ``*.md`` in ``content_dir/editorials/<month>/``, sorted by (order, slug).
 
     A missing month folder gives ``()`` (the caller decides whether that is worth a
-    warning). Invalid front matter raises ContentError naming file, line and key; images
-    without alt text warn.
+    warning). Invalid front matter raises ContentError naming file, line and key, and so
+    does an image in ``content/images/`` that is not there; images without alt text warn.
+    Given the issue's ``web_url``, such an image's ``src`` is where that page publishes it.
     """
     folder = content_dir / "editorials" / month
     if not folder.is_dir():
@@ -74,14 +77,14 @@ def load_editorials(
     problems: list[ContentError] = []
     for path in files:
         try:
-            editorials.append(_load(path, content_dir, diagnostics))
+            editorials.append(_load(path, content_dir, diagnostics, web_url))
         except ContentError as problem:
             problems.append(problem)
     raise_all(problems)
     return tuple(sorted(editorials, key=lambda e: (e.order, e.slug)))
 
 
-def _load(path: Path, content_dir: Path, diagnostics: Diagnostics) -> Editorial:
+def _load(path: Path, content_dir: Path, diagnostics: Diagnostics, web_url: str) -> Editorial:
     shown = content_path(path, content_dir)
     document = parse_front_matter(read_content(path, shown), Path(shown))
     front = validate(
@@ -89,7 +92,19 @@ def _load(path: Path, content_dir: Path, diagnostics: Diagnostics) -> Editorial:
     )
     image = None
     if front.image is not None:
-        image = Image(src=front.image.src, alt=front.image.alt)
+        src = front.image.src
+        if is_local(src) and not local_path(content_dir, src).is_file():
+            raise ContentError(
+                f"{src}: no such file in {content_path(content_dir / 'images', content_dir)}/",
+                path=shown,
+                line=line_for(document.lines, ("image", "src")),
+                key="image.src",
+            )
+        image = Image(
+            src=published_url(src, web_url) if web_url else src,
+            alt=front.image.alt,
+            file=src if is_local(src) else None,
+        )
         if not front.image.alt:
             diagnostics.warn(
                 "image has no alt text; readers with images blocked or a screen reader see nothing",
