@@ -99,7 +99,7 @@ def build(
 
     _check_email_sizes(outputs, settings, diagnostics)
     inputs = _input_hashes(settings, month) | {
-        _relative(local_path(settings.content_dir, src), settings.root): _sha256(data)
+        _relative(local_path(settings.content_dir, src), settings.root): sha256(data)
         for src, data in images.items()
     }
     outputs.add(MANIFEST, _manifest(issue, inputs, outputs.files))
