@@ -76,24 +76,8 @@ def build(
     bodies = {slug: f.body for slug, f in fetched.items() if f.body is not None}
     issue = assemble_issue(settings, first, bodies, diagnostics)
 
-    env = make_environment(settings.templates_dir)
-    outputs = Outputs()
-    outputs.add("email.html", render_email(issue, settings, env, segment=None))
-    outputs.add("email.txt", render_text(issue, settings, env, segment=None))
-    for segment in settings.config.segments:
-        outputs.add(
-            f"segments/{segment}/email.html", render_email(issue, settings, env, segment=segment)
-        )
-        outputs.add(
-            f"segments/{segment}/email.txt", render_text(issue, settings, env, segment=segment)
-        )
-    archive = _archive_entries(out_root, issue)
-    outputs.add("web/index.html", render_web_issue(issue, settings, env))
-    outputs.add("web/archive.html", render_archive(archive, settings, env, web_url=issue.web_url))
-    outputs.add("web/feed.xml", render_atom(archive, settings, env, web_url=issue.web_url))
     images = published_images(settings, issue)
-    for src, data in images.items():
-        outputs.add(f"web/{src}", data)
+    outputs = render_issue(issue, settings, _archive_entries(out_root, issue), images)
     for slug, body in sorted(bodies.items()):
         outputs.add(f"{SNAPSHOT_DIR}/{slug}", body)
 
@@ -113,15 +97,53 @@ def build(
     )
 
 
+def render_issue(
+    issue: Issue, settings: Settings, archive: list[ArchiveEntry], images: Mapping[str, bytes]
+) -> Outputs:
+    """Every rendered file of a build (emails per segment, web pages and their images), in
+    memory. ``newsletter check`` runs this too, so a build never fails on what check passed.
+    """
+    env = make_environment(settings.templates_dir)
+    outputs = Outputs()
+    outputs.add("email.html", render_email(issue, settings, env, segment=None))
+    outputs.add("email.txt", render_text(issue, settings, env, segment=None))
+    for segment in settings.config.segments:
+        outputs.add(
+            f"segments/{segment}/email.html", render_email(issue, settings, env, segment=segment)
+        )
+        outputs.add(
+            f"segments/{segment}/email.txt", render_text(issue, settings, env, segment=segment)
+        )
+    outputs.add("web/index.html", render_web_issue(issue, settings, env))
+    outputs.add("web/archive.html", render_archive(archive, settings, env, web_url=issue.web_url))
+    outputs.add("web/feed.xml", render_atom(archive, settings, env, web_url=issue.web_url))
+    for src, data in images.items():
+        outputs.add(f"web/{src}", data)
+    return outputs
+
+
+def dry_build(settings: Settings, month: str) -> Outputs:
+    """The build of ``month`` in memory, offline (cached and bundled feed copies), with
+    nothing written: what ``check`` runs to find what would stop the build."""
+    first = parse_month(month)
+    quiet = Diagnostics(strict=False)  # check reports content warnings itself
+    fetched = _gather_feeds(settings, None, True, quiet)
+    bodies = {slug: f.body for slug, f in fetched.items() if f.body is not None}
+    issue = assemble_issue(settings, first, bodies, quiet)
+    return render_issue(issue, settings, [_archive_entry(issue)], published_images(settings, issue))
+
+
 def _gather_feeds(
     settings: Settings,
-    out_dir: Path,
+    out_dir: Path | None,
     offline: bool,
     diagnostics: Diagnostics,
 ) -> dict[str, FetchedFeed]:
+    """The feeds' bytes: offline, from the snapshot saved in ``out_dir`` (an earlier build
+    of the month, if any), then the cache and the bundled copies; else from the network."""
     feeds = settings.config.feeds
     saved: dict[str, FetchedFeed] = {}
-    if offline:
+    if offline and out_dir is not None:
         for feed in feeds:
             path = out_dir / SNAPSHOT_DIR / feed.slug
             if path.is_file():

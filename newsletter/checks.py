@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from newsletter.audience.subscribers import load_subscribers
+from newsletter.build import dry_build
 from newsletter.config import Settings
 from newsletter.diagnostics import Diagnostics
 from newsletter.images import logo_file
@@ -31,7 +32,9 @@ class CheckReport:
 
 
 def check_all(settings: Settings, month: str, *, strict: bool = False) -> CheckReport:
-    """Load and validate content, offer, templates, subscribers and referrals for ``month``.
+    """Load and validate content, offer, templates, subscribers and referrals for ``month``,
+    then render the whole issue in memory (offline: cached and bundled feed copies), so
+    that every template and format string the build evaluates has been evaluated.
 
     The config itself was validated when ``settings`` was loaded. The first error raises.
     """
@@ -49,6 +52,7 @@ def check_all(settings: Settings, month: str, *, strict: bool = False) -> CheckR
     }
     leads = load_leads(settings.subscribers_dir / LEDGER_FILE)
     handouts = load_handouts(settings.subscribers_dir / REWARDS_FILE)
+    rendered = dry_build(settings, f"{first:%Y-%m}")  # what the build evaluates, unwritten
     by_status = ", ".join(f"{sum(1 for x in leads if x.status == s)} {s}" for s in STATUSES)
     return CheckReport(
         warnings=tuple(diagnostics.warnings),
@@ -57,7 +61,7 @@ def check_all(settings: Settings, month: str, *, strict: bool = False) -> CheckR
             f"{len(settings.config.sections)} sections",
             f"editorials for {first:%Y-%m}: {len(editorials)}",
             f"offer: {offer.title} (valid {offer.valid_from} to {offer.valid_to})",
-            f"templates: {len(REQUIRED_TEMPLATES)} found",
+            f"templates: {len(REQUIRED_TEMPLATES)} found, {len(rendered.files)} files rendered",
             "subscribers: "
             + ", ".join(f"{count} {segment}" for segment, count in by_segment.items()),
             f"referrals: {len(leads)} leads ({by_status}), {len(handouts)} rewards handed out",

@@ -108,16 +108,14 @@ def build(config_path: Path, month: str, out_root: Path, strict: bool, offline: 
 @month_option
 @out_option
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @_fails_cleanly
 def preview(config_path: Path, month: str, out_root: Path, host: str, port: int) -> None:
     """Serve the built month on localhost to look at it in a browser."""
-    from newsletter.preview import serve
+    from newsletter.preview import built_month, serve
 
     _settings(config_path)  # a preview of a broken config would mislead
-    out_dir = out_root / month
-    if not (out_dir / "manifest.json").is_file():
-        raise NewsletterError(f"no build for {month}: run `newsletter build` first", path=out_dir)
+    out_dir = built_month(out_root, month)
     with serve(out_dir, host=host, port=port) as url:
         click.echo(f"serving {out_dir} at {url}  (email: {url}email.html, web: {url}web/)")
         click.echo("press Ctrl+C to stop")

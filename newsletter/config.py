@@ -8,6 +8,7 @@ naming the file, the YAML line and the dotted key.
 from __future__ import annotations
 
 import re
+import string
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -147,12 +148,37 @@ class SegmentConfig(Strict):
 class IssueConfig(Strict):
     title: str = "{business} — {month_name} {year}"
     """Issue title; {business}, {month_name} and {year} are filled in."""
+
+    @field_validator("title")
+    @classmethod
+    def _known_placeholders(cls, value: str) -> str:
+        check_title_placeholders(value)
+        return value
+
     preheader: str = ""
     """Inbox preview text; defaults to the editorial summaries."""
     summary_length: int = Field(default=240, ge=40, le=2000)
     max_email_bytes: int = Field(default=102_000, gt=0)
     """Gmail clips messages larger than about 102 KB."""
     first_name_fallback: str = "neighbor"
+
+
+TITLE_FIELDS = ("business", "month_name", "year")
+
+
+def check_title_placeholders(title: str) -> None:
+    """ValueError unless every ``{…}`` in ``title`` is exactly one of TITLE_FIELDS, so the
+    build's ``title.format(...)`` cannot fail (or reach into an object's attributes)."""
+    known = ", ".join(f"{{{name}}}" for name in TITLE_FIELDS)
+    try:
+        parts = list(string.Formatter().parse(title))
+    except ValueError as exc:
+        raise ValueError(f"{exc} (write {{{{ and }}}} for a literal brace)") from None
+    for _, field, spec, conversion in parts:
+        if field is not None and field not in TITLE_FIELDS:
+            raise ValueError(f"unknown placeholder {{{field}}} (known: {known})")
+        if spec or conversion:
+            raise ValueError(f"write placeholders plainly ({known}), without ':' or '!'")
 
 
 class PathsConfig(Strict):

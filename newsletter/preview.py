@@ -20,7 +20,9 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from newsletter.errors import NewsletterError
 from newsletter.images import FOLDER
+from newsletter.months import parse_month
 
 LOCAL_IMAGES = f"/web/{FOLDER}/"
 
@@ -60,13 +62,33 @@ def image_rewrites(folder: Path) -> dict[str, str]:
     return {f"{url}{FOLDER}/": LOCAL_IMAGES}
 
 
+def built_month(out_root: Path, month: str) -> Path:
+    """The build folder of ``month`` (YYYY-MM) under ``out_root``; an error unless built."""
+    month = f"{parse_month(month):%Y-%m}"  # never "..", never a path
+    out_dir = out_root / month
+    if not (out_dir / "manifest.json").is_file():
+        raise NewsletterError(f"no build for {month}: run `newsletter build` first", path=out_dir)
+    return out_dir
+
+
 @contextmanager
 def serve(folder: Path, *, host: str = "127.0.0.1", port: int = 8000) -> Iterator[str]:
-    """Serve ``folder`` read-only until the block ends; yields the base URL."""
+    """Serve ``folder`` read-only until the block ends; yields the base URL.
+
+    A port that is taken (another preview still running) or a host that cannot be bound
+    is a NewsletterError naming it.
+    """
     handler = functools.partial(
         _PreviewHandler, directory=str(folder), rewrites=image_rewrites(folder)
     )
-    server = ThreadingHTTPServer((host, port), handler)
+    try:
+        server = ThreadingHTTPServer((host, port), handler)
+    except (OSError, OverflowError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        hint = f" (another preview? try --port {port + 1})" if port else ""
+        raise NewsletterError(
+            f"cannot serve on {host}:{port}: {reason}{hint}", key="--port"
+        ) from None
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -73,6 +73,10 @@ def render_template(env: jinja2.Environment, name: str, context: Mapping[str, An
     except jinja2.TemplateError as exc:
         path, line = _template_frame(exc, env, template)
         raise TemplateError(exc.message or type(exc).__name__, path=path, line=line) from exc
+    except (ArithmeticError, LookupError, TypeError, ValueError) as exc:
+        # An expression in the template failed ({{ total / count }} with count 0, …).
+        path, line = _template_frame(exc, env, template)
+        raise TemplateError(f"{type(exc).__name__}: {exc}", path=path, line=line) from exc
 
 
 class _Environment(jinja2.Environment):
