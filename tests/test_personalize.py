@@ -55,7 +55,7 @@ def test_one_click_unsubscribe_headers_when_https_url_configured() -> None:
     assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     mailto, https = headers["List-Unsubscribe"].split(", ")
     assert mailto == "<mailto:news@hartwellhvac.example.com?subject=unsubscribe>"
-    assert https.startswith("<https://news.hartwellhvac.example.com/unsubscribe?email=")
+    assert https.startswith("<https://news.hartwellhvac.example.com/unsubscribe?t=1")
 
 
 def test_only_mailto_unsubscribe_without_https_url() -> None:

@@ -16,7 +16,7 @@ from newsletter.deliver.transport import Recipient
 from newsletter.model import Subscriber
 from newsletter.placeholders import PLACEHOLDERS
 
-from .tokens import unsubscribe_url
+from .tokens import unsubscribe_tokens, unsubscribe_url
 
 
 def referral_link(landing_url: str, code: str, month: str, *, medium: str = "email") -> str:
@@ -70,7 +70,7 @@ class Personalizer:
 
     def __init__(self, settings: Settings, *, secret: bytes, landing_url: str, month: str):
         config = settings.config
-        self._secret = secret
+        self._tokens = unsubscribe_tokens(secret)
         self._fallback = config.issue.first_name_fallback
         self._unsubscribe_base = (
             config.web.unsubscribe_url or f"{config.web.base_url.rstrip('/')}/unsubscribe"
@@ -89,7 +89,7 @@ class Personalizer:
         self, email: str, first_name: str, last_name: str, *, code: str, progress: str = ""
     ) -> Recipient:
         """The recipient with every placeholder's value and their List-Unsubscribe."""
-        personal_unsubscribe = unsubscribe_url(self._unsubscribe_base, self._secret, email)
+        personal_unsubscribe = unsubscribe_url(self._unsubscribe_base, self._tokens, email)
         return Recipient(
             email=email,
             name=safe_name(f"{first_name} {last_name}"),

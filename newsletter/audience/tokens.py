@@ -1,17 +1,28 @@
-"""Per-subscriber tokens derived with a secret: referral codes and signed unsubscribe links.
+"""Per-subscriber tokens derived with a secret: referral codes and opaque unsubscribe links.
 
 Codes are HMAC-SHA256 of the normalized email address with the secret from
 ``NEWSLETTER_SECRET``: stable across months (the same address always gets the same code),
 revealing nothing about the address, and written in an alphabet without look-alikes
 (no 0/O, 1/I/L, U) so they can be read off paper and typed back.
+
+Unsubscribe links carry an opaque token, the address encrypted (:class:`UnsubscribeTokens`):
+the address is never in the link, and the unsubscribe endpoint reads it back with
+:func:`unsubscribe_address`, with no table of tokens to keep.
 """
 
 from __future__ import annotations
 
+import base64
+import functools
 import hmac
 import os
 from collections.abc import Iterable, Mapping
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESSIV
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from newsletter.errors import NewsletterError
 
@@ -206,28 +217,81 @@ def canonical_code(text: str) -> str:
     return "".join(ch for ch in text.upper() if ch.isalnum())
 
 
-def unsubscribe_signature(secret: bytes, email: str) -> str:
-    message = f"unsubscribe\x00{normalize_email(email)}".encode()
-    return hmac.digest(secret, message, "sha256").hex()[:32]
+TOKEN_VERSION = "1"
+"""The first character of every unsubscribe token: how it was made (AES-SIV over the
+address, key from HKDF-SHA256 of the secret). A new scheme takes the next version."""
+_KEY_ID_LENGTH = 2
 
 
-def unsubscribe_url(base_url: str, secret: bytes, email: str) -> str:
-    """``base_url`` with the address and its signature, so a click proves who asked."""
+class InvalidToken(NewsletterError):
+    """An unsubscribe token that no known key made (mistyped, cut short, forged or old)."""
+
+
+class UnsubscribeTokens:
+    """Opaque unsubscribe tokens: the address, encrypted, that only we can read back.
+
+    A token is the version, a key id (2 characters derived from the key, so a verifier
+    that knows several secrets while one is being rotated out finds the right one), and
+    the URL-safe base64 of AES-SIV (RFC 5297) of the normalized address under a key
+    derived from ``NEWSLETTER_SECRET``. AES-SIV is authenticated (a changed character is
+    refused) and deterministic (an address always has the same token, which the link
+    needs no table to map back), and adds 16 bytes: a 25-character address makes a
+    58-character token. Nothing about the address can be read from it without the key.
+    """
+
+    def __init__(self, secret: bytes) -> None:
+        material = HKDF(
+            algorithm=hashes.SHA256(), length=64 + 32, salt=None, info=_TOKEN_INFO
+        ).derive(secret)
+        self._cipher = AESSIV(material[:64])
+        self.key_id = base64.urlsafe_b64encode(material[64:]).decode()[:_KEY_ID_LENGTH]
+        self._prefix = TOKEN_VERSION + self.key_id
+
+    def token(self, email: str) -> str:
+        """The token for ``email`` (normalized first: any spelling gives the same token)."""
+        sealed = self._cipher.encrypt(normalize_email(email).encode(), None)
+        return self._prefix + base64.urlsafe_b64encode(sealed).decode().rstrip("=")
+
+    def address(self, token: str) -> str:
+        """The normalized address ``token`` was made for; InvalidToken if this key did not
+        make it."""
+        if not token.startswith(self._prefix):
+            raise InvalidToken("not an unsubscribe token of this newsletter's key")
+        payload = token[len(self._prefix) :]
+        try:
+            sealed = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+            return self._cipher.decrypt(sealed, None).decode()
+        except (ValueError, InvalidTag):  # binascii.Error is a ValueError
+            raise InvalidToken("unsubscribe token is damaged or forged") from None
+
+
+_TOKEN_INFO = b"newsletter unsubscribe token v1"
+
+
+def unsubscribe_address(token: str, secrets: Iterable[bytes]) -> str:
+    """The address an unsubscribe link's token stands for, without any lookup table.
+
+    ``secrets`` are the current ``NEWSLETTER_SECRET`` first, then any earlier ones still
+    honoured while links made with them may be clicked (key rotation). Raises
+    InvalidToken for a token none of them made. This is what the unsubscribe endpoint
+    calls.
+    """
+    if token[:1] != TOKEN_VERSION:
+        raise InvalidToken("unknown unsubscribe token version")
+    for secret in secrets:
+        tokens = unsubscribe_tokens(secret)
+        if token.startswith(TOKEN_VERSION + tokens.key_id):
+            return tokens.address(token)
+    raise InvalidToken("unsubscribe token made with a key that is no longer known")
+
+
+@functools.lru_cache(maxsize=4)
+def unsubscribe_tokens(secret: bytes) -> UnsubscribeTokens:
+    """The token maker for ``secret`` (made once: the key derivation runs per secret)."""
+    return UnsubscribeTokens(secret)
+
+
+def unsubscribe_url(base_url: str, tokens: UnsubscribeTokens, email: str) -> str:
+    """``base_url`` with the opaque token of ``email`` as ``t``."""
     separator = "&" if urlsplit(base_url).query else "?"
-    address = _quoted_address(normalize_email(email))
-    return f"{base_url}{separator}email={address}&sig={unsubscribe_signature(secret, email)}"
-
-
-_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-_")
-
-
-def _quoted_address(address: str) -> str:
-    """``quote(address, safe="")``, with a fast path for the common plain address."""
-    local, at, domain = address.partition("@")
-    if at and _PLAIN.issuperset(local) and _PLAIN.issuperset(domain):
-        return f"{local}%40{domain}"
-    return quote(address, safe="")
-
-
-def verify_unsubscribe(secret: bytes, email: str, signature: str) -> bool:
-    return hmac.compare_digest(unsubscribe_signature(secret, email), signature)
+    return f"{base_url}{separator}t={tokens.token(email)}"
