@@ -72,7 +72,7 @@ def parse_front_matter(text: str, path: Path) -> FrontMatter:
     text = text.removeprefix("\ufeff")
     lines = text.splitlines(keepends=True)
     if not lines or lines[0].rstrip() != "---":
-        return FrontMatter({}, {}, text, 0)
+        return FrontMatter({}, {(): 1}, text, 0)  # a missing key belongs on line 1
     closing = next((i for i in range(1, len(lines)) if _FENCE.match(lines[i])), None)
     if closing is None:
         raise ContentError("front matter has no closing '---' line", path=path, line=1)
