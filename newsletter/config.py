@@ -110,7 +110,7 @@ class FeedConfig(Strict):
     window_days: int = Field(default=31, gt=0, le=3660)
     """Entries published up to this many days before the end of the issue month are kept."""
     timeout: float = Field(default=10.0, gt=0, le=120)
-    max_bytes: int = Field(default=5_000_000, gt=0)
+    max_bytes: int = Field(default=5_000_000, gt=0, le=100_000_000)
     snapshot: ProjectPath | None = None
     """Bundled copy used when the feed cannot be fetched and nothing is cached (a path
     inside the project)."""
@@ -164,6 +164,8 @@ class IssueConfig(Strict):
 
 
 TITLE_FIELDS = ("business", "month_name", "year")
+MAX_FEEDS = 100
+"""Feeds are fetched all at once, one thread each: a hundred is more than any issue reads."""
 
 
 def check_title_placeholders(title: str) -> None:
@@ -246,7 +248,7 @@ class Config(Strict):
     delivery: DeliveryConfig = DeliveryConfig()
     print: PrintConfig = PrintConfig()
     fetch: FetchConfig = FetchConfig()
-    feeds: tuple[FeedConfig, ...] = ()
+    feeds: tuple[FeedConfig, ...] = Field(default=(), max_length=MAX_FEEDS)
     sections: tuple[SectionConfig, ...]
     segments: dict[SegmentName, SegmentConfig] = Field(default_factory=_default_segments)
 

@@ -136,3 +136,12 @@ def test_feed_snapshot_outside_the_project_is_refused(tmp_path: Path, snapshot: 
         load_config(write_config(tmp_path, data))
     assert caught.value.key == "feeds[0].snapshot"
     assert "project" in caught.value.message
+
+
+def test_more_feeds_than_are_fetched_at_once_is_an_error(tmp_path: Path) -> None:
+    data = sample_data()
+    data["feeds"] = [dict(data["feeds"][0], name=f"Feed {n}") for n in range(101)]
+    with pytest.raises(ConfigError) as caught:
+        load_config(write_config(tmp_path, data))
+    assert caught.value.key == "feeds"
+    assert "at most 100 items" in caught.value.message

@@ -102,7 +102,9 @@ def test_the_writer_refuses_a_ledger_it_could_not_read_back(ledger: Path) -> Non
     assert ledger.read_bytes() == before
 
 
-@pytest.mark.parametrize("typed", ["1e400", "100000000.01", "-5", "NaN", "Infinity"])
+@pytest.mark.parametrize(
+    "typed", ["1e400", "100000000.01", "-5", "NaN", "Infinity", "1,2,3", "5e8"]
+)
 def test_implausible_amounts_are_one_line_errors(sample_project: Path, typed: str) -> None:
     assert run(sample_project, "update", "3", "--status", "won", "--at", "2026-11-20")[0] == 0
     code, _, err = run(sample_project, "update", "3", "--value", typed, "--at", "2026-11-20")

@@ -7,7 +7,7 @@ project's own and are printed as one line by ``_fails_cleanly``.
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -255,11 +255,9 @@ def _moment(text: str | None, settings: Settings, key: str) -> datetime:
 
 def _amount(text: str) -> Decimal:
     from newsletter.errors import ReferralError
+    from newsletter.referrals.ledger import parse_amount
 
     try:
-        value = Decimal(text.strip().lstrip("$").replace(",", ""))
-    except InvalidOperation:
-        raise ReferralError(f"not an amount: {text!r}", key="--value") from None
-    if not value.is_finite():
-        raise ReferralError(f"not an amount: {text!r}", key="--value")
-    return value
+        return parse_amount(text)
+    except ValueError as exc:
+        raise ReferralError(str(exc), key="--value") from None

@@ -26,7 +26,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 from newsletter.audience.addresses import EmailNotValidError, normalized_address
@@ -83,6 +83,7 @@ MAX_VALUE = Decimal("100000000")
 """Dollars: more than any one job is worth, less than any typo like 1e400 would make."""
 # C0 and C1 controls (but tab, LF, CR), and the bidirectional overrides that reorder what a
 # terminal or page shows: never part of a name, a phone number or a note.
+_AMOUNT = re.compile(r"^\$?(\d{1,3}(,\d{3})+|\d+)(\.\d{1,2})?$")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -214,6 +215,14 @@ def typed(text: str, column: str) -> str:
         raise ReferralError(str(exc), key=OPTIONS.get(column, column)) from None
 
 
+def parse_amount(text: str) -> Decimal:
+    """Dollars as people write them: ``1200``, ``1,200.50``, ``$385``; ValueError for
+    anything else (``1,2,3``, ``5e8``, ``NaN``)."""
+    if not _AMOUNT.match(text.strip()):
+        raise ValueError(f"not an amount (e.g. 1200 or 1,200.50): {text[:40]!r}")
+    return Decimal(text.strip().lstrip("$").replace(",", ""))
+
+
 def checked_value(value: Decimal) -> Decimal:
     """Dollars won, to the cent; ValueError for a negative or implausibly large amount."""
     if not value.is_finite() or value < 0 or value > MAX_VALUE:
@@ -300,8 +309,8 @@ def _lead(row: dict[str, str], line: int, path: Path, repairing: int | None = No
     value = None
     if row["value"]:
         try:
-            value = checked_value(Decimal(row["value"].replace(",", "").lstrip("$")))
-        except (InvalidOperation, ValueError):
+            value = checked_value(parse_amount(row["value"]))
+        except ValueError:
             raise fail("value", f"not an amount: {row['value'][:40]!r}") from None
     consent = row["thank_by_name"].lower()
     if consent not in CONSENT:
