@@ -9,6 +9,7 @@ mocked. Use it as a context manager or through the ``fake_sendgrid`` fixture:
         server.fail_next, server.fail_status = 2, 503
         server.drop_next = 1             # read the request, then close without answering
         server.hold_request = 3          # accept the 3rd mail request, then hold the answer
+        server.faults = Faults(seed=7, drop=0.05, lose_answer=0.05)   # random, per request
         server.held.wait(); ...; server.release.set()
         ...
         assert [r.email for r in server.accepted] == [...]
@@ -35,6 +36,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import random
 import re
 import threading
 import time
@@ -69,6 +71,39 @@ class Accepted:
 
 
 @dataclass
+class Faults:
+    """Random trouble for chaos tests, drawn per mail-send request from a seeded generator
+    (each probability is of one request)."""
+
+    seed: int
+    rate_limit: float = 0.0  # answer 429, resetting at the next second
+    server_error: float = 0.0  # answer 503
+    drop: float = 0.0  # read the request, then close without answering (not accepted)
+    lose_answer: float = 0.0  # accept the request, then close without answering
+    max_delay: float = 0.0  # seconds, at most, to wait before answering
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed)
+        self._lock = threading.Lock()
+
+    def draw(self) -> tuple[str | None, float]:
+        """(the trouble for one request or None, seconds to wait first)."""
+        with self._lock:
+            delay = self._rng.uniform(0, self.max_delay)
+            roll = self._rng.random()
+        for name, chance in (
+            ("rate_limit_next", self.rate_limit),
+            ("fail_next", self.server_error),
+            ("drop_next", self.drop),
+            ("lose_answer", self.lose_answer),
+        ):
+            if roll < chance:
+                return name, delay
+            roll -= chance
+        return None, delay
+
+
+@dataclass
 class FakeSendGrid:
     """The server's state, failure switches and records; start it with ``with``."""
 
@@ -88,6 +123,7 @@ class FakeSendGrid:
     # settle afterwards. ``held`` is set once it is accepted, ``held_id`` is its message id.
     hold_request: int = 0
     hold_limit: float = 30.0  # seconds a held answer waits at most for ``release``
+    faults: Faults | None = None  # random trouble on mail sends (chaos tests)
     # False keeps only addresses and counts (benchmarks send a million recipients).
     keep_details: bool = True
     accepted: list[Accepted] = field(default_factory=list)
@@ -144,13 +180,17 @@ class FakeSendGrid:
 
     # -- decisions, made under the lock so concurrent requests count injections once --
 
-    def _take_injection(self) -> str | None:
+    def _take_injection(self, scope: str) -> str | None:
         with self.lock:
             for name in ("drop_next", "rate_limit_next", "fail_next"):
                 if getattr(self, name) > 0:
                     setattr(self, name, getattr(self, name) - 1)
                     return name
-        return None
+        if self.faults is None or scope != "mail.send":
+            return None
+        trouble, delay = self.faults.draw()
+        time.sleep(delay)
+        return trouble
 
     def emails_of(self, message_id: str | None) -> list[str]:
         """The recipients accepted under ``message_id``, sorted."""
@@ -350,6 +390,7 @@ def _validate_content(content: Any) -> list[tuple[str, str | None]]:
 
 class _Handler(BaseHTTPRequestHandler):
     fake: FakeSendGrid
+    lose_answer = False
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: object) -> None:
@@ -374,6 +415,11 @@ class _Handler(BaseHTTPRequestHandler):
         if problems:
             return self._errors(400, problems)
         message_id = self.fake._record(body)
+        if self.lose_answer:  # accepted, but the answer never reaches the client
+            with self.fake.lock:
+                self.fake.statuses.append(0)
+            self.close_connection = True
+            return
         sandbox = bool(body.get("mail_settings", {}).get("sandbox_mode", {}).get("enable"))
         # SendGrid answers a sandboxed request 200 (validated, not delivered), a real one 202.
         self._answer(200 if sandbox else 202, b"", {"X-Message-Id": message_id})
@@ -400,7 +446,8 @@ class _Handler(BaseHTTPRequestHandler):
         """Delay, injected failures and authorization; False when already answered."""
         if self.fake.delay:
             time.sleep(self.fake.delay)
-        injection = self.fake._take_injection()
+        injection = self.fake._take_injection(scope)
+        self.lose_answer = injection == "lose_answer"
         if injection == "drop_next":
             with self.fake.lock:
                 self.fake.statuses.append(0)

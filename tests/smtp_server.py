@@ -3,14 +3,29 @@
 from __future__ import annotations
 
 import email
+import random
 import socket
 from collections.abc import Iterator
+from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+
+
+@dataclass
+class SmtpFaults:
+    """Random trouble for chaos tests, drawn per recipient from a seeded generator."""
+
+    seed: int
+    defer: float = 0.0  # answer RCPT with 451
+    drop: float = 0.0  # hang up after the message, without taking it
+    lose_answer: float = 0.0  # take the message, then hang up before answering
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
 
 
 class Recorder:
@@ -25,6 +40,7 @@ class Recorder:
         self.drop_at_rcpt: set[str] = set()  # hang up at RCPT of these, once each
         self.refuse_data: dict[str, str] = {}  # address -> the reply to its message's end
         self.refuse_connections_after: int | None = None  # hang up on later connections
+        self.faults: SmtpFaults | None = None
         self.servers: list[Any] = []  # one per connection, to hang up from the test
         self.loop: Any = None  # the server's event loop, set by the fixture
 
@@ -41,6 +57,10 @@ class Recorder:
         return responses
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        roll = self.faults.rng.random() if self.faults else 1.0
+        if self.faults and roll < self.faults.drop:
+            server.transport.close()
+            return "421 closing"
         if self.drop_next_data:
             # Hang up before answering: the client cannot know it was accepted, and it
             # was not (nothing recorded).
@@ -54,6 +74,8 @@ class Recorder:
             return refusal
         parsed = email.message_from_bytes(envelope.content, policy=policy.default)
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), parsed))
+        if self.faults and roll < self.faults.drop + self.faults.lose_answer:
+            server.transport.close()  # taken, but the answer is lost
         return "250 OK"
 
     async def handle_RCPT(
@@ -65,13 +87,13 @@ class Recorder:
             self.drop_at_rcpt.discard(address)
             server.transport.close()
             return "421 closing"
-        if address in self.defer:
+        if address in self.defer or (self.faults and self.faults.rng.random() < self.faults.defer):
             return "451 4.3.0 try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -80,7 +102,7 @@ def _free_port() -> int:
 @pytest.fixture
 def server() -> Iterator[tuple[Recorder, int]]:
     recorder = Recorder()
-    port = _free_port()
+    port = free_port()
     controller = Controller(recorder, hostname="127.0.0.1", port=port)
     controller.start()
     try:

@@ -151,6 +151,10 @@ class Ledger:
         """Normalized emails marked in flight: a run is sending them, or died doing so."""
         return self._with_status(issue, "in_flight")
 
+    def with_status(self, issue: str, status: str) -> set[str]:
+        """Normalized emails of ``issue`` whose row has ``status``."""
+        return self._with_status(issue, status)
+
     def having(self, issue: str, emails: Sequence[str], statuses: Iterable[str]) -> set[str]:
         """Those of ``emails`` (normalized) whose row for ``issue`` has one of ``statuses``.
 

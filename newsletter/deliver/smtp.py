@@ -72,7 +72,7 @@ class SmtpTransport:
         username: str | None = None,
         password: str | None = None,
         timeout: float = 30,
-        max_batch: int = 100,
+        max_batch: int = 20,
         connections: int = 1,
         ssl_context: ssl.SSLContext | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -248,7 +248,6 @@ class SmtpTransport:
         if code == 421:  # closing the connection: not taken, try again on a new one
             raise _Lost(text, after_end=False)
         if code >= 500:
-            log.warning("SMTP server refused %s: %s", to, text)
             receipt.rejected[to] = text
         else:
             receipt.deferred[to] = text
