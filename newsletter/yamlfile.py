@@ -1,36 +1,43 @@
 """YAML loading with bounded work that remembers where each key was, so errors name the line.
 
 Config and content files are YAML, and YAML lets a small file stand for a huge one: nine
-levels of anchors and aliases (``&a [*b, *b, …]``) expand to billions of values. Loading
-here counts what a document would expand to *while composing it* (an alias costs what it
-stands for) and refuses a document over ``MAX_NODES`` values, nested deeper than
-``MAX_DEPTH`` or longer than ``MAX_YAML_CHARS`` before any of it is built, so a hostile
-file fails in milliseconds with a one-line error naming its line.
+levels of anchors and aliases (``&a [*b, *b, …]``) expand to billions of values. Before a
+document is built, one pass over its parser events counts what it would expand to (an
+alias costs what its anchor stands for) and refuses it at the first event that takes it
+over ``MAX_NODES`` values or ``MAX_DEPTH`` levels; longer than ``MAX_YAML_CHARS`` it is not
+parsed at all. A hostile file fails in milliseconds with a one-line error naming its line.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
-from yaml.composer import Composer
 from yaml.constructor import SafeConstructor
-from yaml.events import AliasEvent, Event
+from yaml.events import (
+    AliasEvent,
+    CollectionEndEvent,
+    CollectionStartEvent,
+    NodeEvent,
+    ScalarEvent,
+)
 from yaml.resolver import Resolver
 
 from newsletter.errors import NewsletterError
 
 KeyPath = tuple[str | int, ...]
-MAX_YAML_CHARS = 256_000
-"""A newsletter.yaml is a few KB; a quarter of a MB is room for hundreds of feeds."""
+MAX_YAML_CHARS = 64_000
+"""A newsletter.yaml is a few KB (a hundred feeds add about 15 KB). The cap bounds the
+cost of a valid-looking file too: PyYAML builds each value in Python, about 1 s per 250 KB
+on a busy machine."""
 MAX_NODES = 50_000
 """Values a document may stand for, aliases expanded."""
 MAX_DEPTH = 64
 # What YAML allows in a document (its "printable" set); anything else is named by line.
 _NOT_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_LIBYAML = bool(getattr(yaml, "__with_libyaml__", False))
 
 
 class _Refused(Exception):
@@ -42,49 +49,47 @@ class _Refused(Exception):
         self.line = line
 
 
-class _BoundedComposer(Composer):
-    """PyYAML's composer, keeping a running count of the values composed so far with
-    aliases expanded (an alias adds what its anchor stands for), so a document is refused
-    at the first alias that takes it over the limit."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._depth = 0
-        self._total = 0  # values so far, aliases expanded
-        self._sizes: dict[int, int] = {}  # id(anchored node) -> values it stands for
-
-    # From the parser this composer is mixed with (libyaml's CParser or PyYAML's Parser).
-    peek_event: Callable[[], Event]
-    check_event: Callable[..., bool]
-
-    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
-        event = self.peek_event()
+def _check_expansion(text: str) -> None:
+    """Refuse ``text`` if its values, aliases expanded, pass MAX_NODES or nest deeper than
+    MAX_DEPTH. Works on parser events, so nothing is built and an alias costs one step."""
+    parser = yaml.CSafeLoader if _LIBYAML else yaml.SafeLoader
+    anchors: dict[str, int] = {}  # anchor -> values it stands for
+    open_: list[list[Any]] = []  # collections being read: [anchor, values so far]
+    total = 0
+    for event in yaml.parse(text, Loader=parser):
+        if not isinstance(event, NodeEvent | CollectionEndEvent):
+            continue  # stream and document boundaries
         line = event.start_mark.line + 1 if event.start_mark else None
-        if self._depth >= MAX_DEPTH:
-            raise _Refused(f"nested more than {MAX_DEPTH} levels deep", line)
-        is_alias = self.check_event(AliasEvent)
-        before = self._total
-        self._depth += 1
-        try:
-            node = super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
-        if node is None:
-            return None
-        if is_alias:
-            if id(node) not in self._sizes:
-                raise _Refused("an alias refers to the value it is part of", line)
-            self._total += self._sizes[id(node)]
-        else:
-            self._total += 1  # this node; its children were counted as they were composed
-            self._sizes[id(node)] = self._total - before
-        if self._total > MAX_NODES:
+        if isinstance(event, CollectionStartEvent):
+            if len(open_) >= MAX_DEPTH:
+                raise _Refused(f"nested more than {MAX_DEPTH} levels deep", line)
+            open_.append([event.anchor, 1])
+            total += 1
+            continue
+        if isinstance(event, CollectionEndEvent):
+            anchor, size = open_.pop()
+            if anchor is not None:
+                anchors[anchor] = size
+        elif isinstance(event, AliasEvent):
+            if event.anchor not in anchors:
+                if any(anchor == event.anchor for anchor, _ in open_):
+                    raise _Refused("an alias refers to the value it is part of", line)
+                continue  # undefined: the composer names it
+            size = anchors[event.anchor]
+            total += size
+        else:  # a scalar
+            size = 1
+            total += 1
+            if isinstance(event, ScalarEvent) and event.anchor is not None:
+                anchors[event.anchor] = 1
+        if open_:
+            open_[-1][1] += size
+        if total > MAX_NODES:
             raise _Refused(
                 f"stands for more than {MAX_NODES:,} values (an alias counts as every value "
                 "it repeats); a newsletter's YAML needs far fewer",
                 line,
             )
-        return node
 
 
 class _ConstructorWithLines(SafeConstructor):
@@ -100,24 +105,21 @@ class _ConstructorWithLines(SafeConstructor):
             raise _Refused(f"not a valid value: {reason}", line) from None
 
 
-if getattr(yaml, "__with_libyaml__", False):
+if _LIBYAML:
     from yaml._yaml import CParser
 
-    class _Loader(_BoundedComposer, CParser, _ConstructorWithLines, Resolver):
-        """libyaml's parser (fast) under the bounded composer."""
+    class _Loader(CParser, _ConstructorWithLines, Resolver):
+        """libyaml's parser and composer (fast), our constructor."""
 
         def __init__(self, stream: str) -> None:
             CParser.__init__(self, stream)
-            _BoundedComposer.__init__(self)
             _ConstructorWithLines.__init__(self)
             Resolver.__init__(self)
 
 else:  # pragma: no cover - PyYAML built without libyaml
 
-    class _Loader(_BoundedComposer, yaml.SafeLoader, _ConstructorWithLines):  # type: ignore[no-redef]
-        def __init__(self, stream: str) -> None:
-            yaml.SafeLoader.__init__(self, stream)
-            _BoundedComposer.__init__(self)
+    class _Loader(yaml.SafeLoader, _ConstructorWithLines):  # type: ignore[no-redef]
+        pass
 
 
 def dotted(path: KeyPath) -> str:
@@ -157,6 +159,7 @@ def parse_yaml(
         if len(text) > MAX_YAML_CHARS:
             cut = text.count("\n", 0, MAX_YAML_CHARS) + 1
             raise _Refused(f"longer than {MAX_YAML_CHARS:,} characters", cut)
+        _check_expansion(text)
         loader = _Loader(text)
         try:
             node = loader.get_single_node()
