@@ -8,7 +8,6 @@ from newsletter.audience.subscribers import load_subscribers
 from newsletter.build import dry_build
 from newsletter.config import Settings
 from newsletter.diagnostics import Diagnostics
-from newsletter.images import logo_file
 from newsletter.months import parse_month
 from newsletter.referrals.ledger import LEDGER_FILE, STATUSES, load_leads
 from newsletter.referrals.rewards import REWARDS_FILE, load_handouts
@@ -42,7 +41,6 @@ def check_all(settings: Settings, month: str, *, strict: bool = False) -> CheckR
     diagnostics = Diagnostics(strict=strict)
     editorials = load_editorials(settings.content_dir, f"{first:%Y-%m}", diagnostics=diagnostics)
     offer = current_offer(settings.content_dir, first)
-    logo_file(settings)
     env = make_environment(settings.templates_dir)
     for name in REQUIRED_TEMPLATES:
         env.get_template(name)
