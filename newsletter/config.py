@@ -257,7 +257,7 @@ class Config(Strict):
     def _known_timezone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # "America" is a folder
             raise ValueError(f"unknown timezone: {value}") from None
         return value
 

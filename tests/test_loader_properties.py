@@ -182,6 +182,7 @@ def load_in_sample(path: Path) -> object:
     f"l{n}: &l{n} [{', '.join(['*' + ('a' if n == 1 else f'l{n - 1}')] * 9)}]\n".encode()
     for n in range(1, 10)
 ))  # fmt: skip
+@example(SAMPLE_CONFIG.replace("America/Chicago", "America").encode())  # a folder of zones
 def test_any_newsletter_yaml_loads_or_names_a_line(payload: bytes) -> None:
     loads_or_names_a_line(payload, "newsletter.yaml", load_in_sample, ConfigError)
 
