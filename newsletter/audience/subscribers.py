@@ -11,6 +11,7 @@ generated rows against the real encoder).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from datetime import date
@@ -104,6 +105,16 @@ def _unfit_value(row: dict[str, str]) -> tuple[str, str] | None:
     return None
 
 
+@functools.lru_cache(maxsize=64)
+def _channels(written: str) -> frozenset[str] | None:
+    """The channels a ``channels`` cell names, or None if it names none or an unknown one
+    (the few distinct spellings of a list are parsed once each)."""
+    if written.strip() == "both":
+        return frozenset(CHANNELS)
+    channels = frozenset(c.strip() for c in written.replace("+", ";").split(";") if c)
+    return channels if channels and channels <= set(CHANNELS) else None
+
+
 def _first_line_of(path: Path, normalized_email: str, *, before: int) -> int | None:
     for line, row in csv_rows(file_lines(path), path, required=(), allowed=COLUMNS):
         if line >= before:
@@ -132,15 +143,13 @@ def _subscriber(row: dict[str, str], line: int, path: Path, postal: Postal) -> S
         raise fail(
             "segment", f"unknown segment {segment!r} (expected one of {', '.join(SEGMENTS)})"
         )
-    channels = frozenset(c.strip() for c in row["channels"].replace("+", ";").split(";") if c)
-    if row["channels"].strip() == "both":
-        channels = frozenset(CHANNELS)
-    if not channels or not channels <= set(CHANNELS):
+    channels = _channels(row["channels"])
+    if channels is None:
         raise fail(
             "channels", f"unknown channel {row['channels']!r} (expected email, mail or both)"
         )
     address = None
-    if any(row.get(f) for f in POSTAL_FIELDS):
+    if row.get("street") or row.get("city") or row.get("postal_code") or row.get("country"):
         address = Address(
             row.get("street", ""),
             row.get("city", ""),
@@ -163,6 +172,7 @@ def _subscriber(row: dict[str, str], line: int, path: Path, postal: Postal) -> S
             raise fail(
                 "consent_date", f"not a date (YYYY-MM-DD): {row['consent_date']!r}"
             ) from None
+    tags = row.get("tags", "")
     return Subscriber(
         email=email,
         first_name=row.get("first_name", ""),
@@ -173,7 +183,7 @@ def _subscriber(row: dict[str, str], line: int, path: Path, postal: Postal) -> S
         address=address,
         consent_source=row.get("consent_source", ""),
         consent_date=consent_date,
-        tags=tuple(t.strip() for t in row.get("tags", "").split(";") if t.strip()),
+        tags=tuple(t.strip() for t in tags.split(";") if t.strip()) if tags else (),
         line=line,
         missing_postal=tuple(blank),
     )

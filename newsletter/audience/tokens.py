@@ -201,14 +201,14 @@ class _SeenFilter:
 
     def add(self, number: int) -> bool:
         """Mark ``number``; True if it may have been marked before."""
-        bits = self._bits
-        seen = True
+        bits, shift, seen = self._bits, self._shift, True
         for multiplier in self._MULTIPLIERS:
-            position = ((number * multiplier) & 0xFFFFFFFFFFFFFFFF) >> self._shift
-            byte, mask = position >> 3, 1 << (position & 7)
-            if not bits[byte] & mask:
+            position = ((number * multiplier) & 0xFFFFFFFFFFFFFFFF) >> shift
+            mask = 1 << (position & 7)
+            position >>= 3
+            if not bits[position] & mask:
                 seen = False
-                bits[byte] |= mask
+                bits[position] |= mask
         return seen
 
 
