@@ -85,10 +85,12 @@ class PublicOnlyTransport(httpx.BaseTransport):
         *,
         inner: httpx.BaseTransport | None = None,
         resolve: Resolver = socket.getaddrinfo,
+        judge: Callable[[IPAddress], str] = why_not_public,
     ) -> None:
         self.allowed = frozenset(host_key(h) for h in allow_private_hosts)
         self.inner = inner or httpx.HTTPTransport(verify=_tls_context())
         self.resolve = resolve
+        self.judge = judge  # why an address is not public ('' if it is); tests swap it
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         host = request.url.raw_host.decode("ascii").lower().rstrip(".")
@@ -124,7 +126,7 @@ class PublicOnlyTransport(httpx.BaseTransport):
         if not addresses:
             raise AddressRefused(f"cannot resolve {host}: no address")
         for address in addresses:
-            kind = why_not_public(address)
+            kind = self.judge(address)
             if kind:
                 shown = host if host == str(address) else f"{host} resolves to {address}, which"
                 raise AddressRefused(

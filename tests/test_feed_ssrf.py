@@ -227,6 +227,46 @@ def test_the_connection_goes_to_the_vetted_address_with_the_original_name() -> N
     assert sent.extensions["sni_hostname"] == "feeds.example.com"  # TLS checks the name
 
 
+def test_a_real_connection_goes_to_the_vetted_address_and_names_the_host(
+    server: FeedServer,
+) -> None:
+    # A name that resolves to the loopback server, with loopback judged public for once:
+    # the request reaches the server over a real socket, pinned, with the name as Host.
+    port = int(server.base.rsplit(":", 1)[1])
+
+    def resolve(host: str, port: int, **_: Any) -> list[tuple[Any, ...]]:
+        assert host == "feeds.example.com"
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+
+    transport = PublicOnlyTransport(resolve=resolve, judge=lambda address: "")
+    with httpx.Client(transport=transport) as client:
+        response = client.get(f"http://feeds.example.com:{port}/rss2.xml")
+    assert response.status_code == 200
+    assert server.requests[-1].headers["host"] == f"feeds.example.com:{port}"
+
+
+class ElsewhereStream:
+    """A network stream whose socket ended up at another address than the one vetted."""
+
+    def get_extra_info(self, name: str) -> Any:
+        return ("10.0.0.9", 80) if name == "server_addr" else None
+
+
+def test_a_connection_that_ends_up_elsewhere_is_refused() -> None:
+    def resolve(host: str, port: int, **_: Any) -> list[tuple[Any, ...]]:
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", port))]
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, extensions={"network_stream": ElsewhereStream()})
+
+    transport = PublicOnlyTransport(inner=httpx.MockTransport(answer), resolve=resolve)
+    with (
+        httpx.Client(transport=transport) as client,
+        pytest.raises(AddressRefused, match=r"connected to 10\.0\.0\.9, not 93\.184\.216\.34"),
+    ):
+        client.get("http://feeds.example.com/")
+
+
 def test_any_non_public_answer_refuses_the_host() -> None:
     def resolve(host: str, port: int, **_: Any) -> list[tuple[Any, ...]]:
         return [(0, 0, 0, "", ("93.184.216.34", port)), (0, 0, 0, "", ("10.0.0.5", port))]
