@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import urllib.request
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,9 +19,12 @@ from newsletter.config import load_config
 from newsletter.errors import ConfigError
 from newsletter.preview import serve
 from newsletter.render.environment import make_environment
-from newsletter.render.print import render_print_issue
+from newsletter.render.frontpage import MARGIN
+from newsletter.render.pdfdraw import FontMetrics
+from newsletter.render.print import LOGO_HEIGHT, render_print_issue
 from newsletter.render.printassets import _convert
 from tests.golden import REPO, build_sample, copy_sample
+from tests.print_support import page_texts
 
 MONTH = "2026-11"
 SAMPLE_IMAGES = ("first-hard-freeze.jpg", "logo.png", "marisol-vega.jpg")
@@ -127,3 +131,16 @@ def test_transparent_logo_prints_on_white_paper_in_greyscale() -> None:
     image = PILImage.open(io.BytesIO(converted))
     assert kind == "image/png" and image.mode == "L"
     assert image.getpixel((image.width - 1, 0)) == 255  # a transparent corner
+
+
+def test_a_long_title_is_set_smaller_to_leave_the_logo_its_room(built: BuildResult) -> None:
+    settings = load_config(built.out_dir.parent.parent / "newsletter.yaml")
+    title = "The Hartwell Home Letter for Homeowners — September 2026"
+    issue = replace(built.issue, title=title)
+    printed = render_print_issue(issue, settings, make_environment(settings.templates_dir))
+    (run,) = [t for t in page_texts(printed.pdf, 0) if t.text == title]
+    bold = FontMetrics(settings.templates_dir / "print" / "fonts" / "DejaVuSans-Bold.ttf")
+    trim_left = float(PdfReader(io.BytesIO(printed.pdf)).pages[0].trimbox[0])
+    logo_left = trim_left + printed.layout.sheet[0] - MARGIN - LOGO_HEIGHT * 4  # 800 x 200 px
+    assert run.size < 17
+    assert run.x + bold.width(title, run.size) <= logo_left
