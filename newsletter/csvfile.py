@@ -116,10 +116,17 @@ def neutralized(cell: str) -> str:
     return f"'{cell}" if cell.startswith(FORMULA_STARTS) else cell
 
 
+BYTE_ORDER_MARK = "\ufeff"
+
+
 def spreadsheet_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     """CSV for people and other programs (reports, mail merge): every cell neutralized and
-    quoted, so neither a formula nor a separator of another locale (``;``) gets through."""
+    quoted, so neither a formula nor a separator of another locale (``;``) gets through.
+
+    It starts with a byte-order mark: without one, Excel and LibreOffice read UTF-8 as
+    their legacy code page and a mail merge prints "MarÃ­a" for "María"."""
     out = io.StringIO()
+    out.write(BYTE_ORDER_MARK)
     writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow([neutralized(str(c)) for c in header])
     writer.writerows([neutralized(str(c)) for c in row] for row in rows)

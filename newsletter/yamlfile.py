@@ -104,6 +104,20 @@ class _ConstructorWithLines(SafeConstructor):
             reason = str(exc).split("; use sys.set_int_max_str_digits")[0]
             raise _Refused(f"not a valid value: {reason}", line) from None
 
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        # YAML says a key appears once; PyYAML would keep the last silently, so a second
+        # `sender:` further down would quietly replace the first. Merge keys (<<) may be
+        # overridden, as YAML intends.
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
+                continue
+            if key_node.value in seen:
+                line = key_node.start_mark.line + 1 if key_node.start_mark else None
+                raise _Refused(f"key {key_node.value!r} appears twice in one mapping", line)
+            seen.add(key_node.value)
+        return super().construct_mapping(node, deep)
+
 
 if _LIBYAML:
     from yaml._yaml import CParser

@@ -89,7 +89,14 @@ def test_ordinary_cells_are_kept(plain: str) -> None:
 
 
 def test_spreadsheet_csv_quotes_every_cell() -> None:
-    assert spreadsheet_csv(("name", "n"), [("Ann; =1+1", 3)]) == '"name","n"\n"Ann; =1+1","3"\n'
+    written = spreadsheet_csv(("name", "n"), [("Ann; =1+1", 3)])
+    assert written == '\ufeff"name","n"\n"Ann; =1+1","3"\n'
+
+
+def test_spreadsheet_csv_starts_with_a_byte_order_mark_so_spreadsheets_read_utf8() -> None:
+    written = spreadsheet_csv(("name",), [("María",)]).encode("utf-8")
+    assert written.startswith(b"\xef\xbb\xbf")
+    assert written.decode("utf-8-sig").splitlines()[1] == '"María"'
 
 
 def test_ledger_csv_keeps_values_exactly() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.audience.mail import MailingList, mailing_list
+from newsletter.audience.mail import MailingList, MailRecipient, mailing_list
 from newsletter.audience.postal import address_lines
 from newsletter.config import Settings
 from newsletter.deliver.printshop import CSV_COLUMNS, mailing_list_csv
@@ -45,6 +45,11 @@ def post(settings: Settings, **options: bool) -> MailingList:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return settings_with(tmp_path)
+
+
+def as_spreadsheet_reads(recipients: Sequence[MailRecipient]) -> io.StringIO:
+    """The mailing list's text as a spreadsheet reads it: the byte-order mark taken off."""
+    return io.StringIO(mailing_list_csv(recipients).removeprefix("\ufeff"))
 
 
 def emails(mailing: MailingList) -> list[str]:
@@ -145,7 +150,9 @@ def test_codes_and_links_are_personal(settings: Settings) -> None:
 
 def test_mailing_list_csv_has_the_mail_merge_columns(settings: Settings) -> None:
     write(settings, [ROWS["bo"]])
-    rows = list(csv.reader(io.StringIO(mailing_list_csv(post(settings).recipients))))
+    rows = list(
+        csv.reader(io.StringIO(mailing_list_csv(post(settings).recipients).removeprefix("\ufeff")))
+    )
     assert (
         tuple(rows[0])
         == CSV_COLUMNS
@@ -176,7 +183,9 @@ def test_mailing_list_csv_has_the_mail_merge_columns(settings: Settings) -> None
 def test_mailing_list_csv_rows_follow_the_copies_order(settings: Settings) -> None:
     write(settings, list(ROWS.values()))
     mailing = post(settings)
-    rows = list(csv.DictReader(io.StringIO(mailing_list_csv(mailing.recipients))))
+    rows = list(
+        csv.DictReader(io.StringIO(mailing_list_csv(mailing.recipients).removeprefix("\ufeff")))
+    )
     assert [r["referral_code"] for r in rows] == [r.code for r in mailing.recipients]
 
 
@@ -186,7 +195,11 @@ def test_mailing_list_csv_neutralizes_cells_a_spreadsheet_would_run(settings: Se
         "+1 Main Street,-Madison,WI,53703,US"
     )
     write(settings, [hostile])
-    (row,) = list(csv.DictReader(io.StringIO(mailing_list_csv(post(settings).recipients))))
+    (row,) = list(
+        csv.DictReader(
+            io.StringIO(mailing_list_csv(post(settings).recipients).removeprefix("\ufeff"))
+        )
+    )
     assert row["name"] == '\'=HYPERLINK("http://evil.example","x") Eve'
     assert (row["company"], row["address_1"], row["city"]) == (
         "'@Corp",

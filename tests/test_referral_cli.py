@@ -183,7 +183,8 @@ def test_report_prints_tables_and_writes_files(sample_project: Path, tmp_path: P
     assert lines[-1] == (
         f"wrote {out_root}/referrals/2026-11/ (index.html, overdue.csv, referrers.csv, totals.csv)"
     )
-    overdue = (out_root / "referrals" / "2026-11" / "overdue.csv").read_text().splitlines()
+    overdue = (out_root / "referrals" / "2026-11" / "overdue.csv").read_text("utf-8-sig")
+    overdue = overdue.splitlines()
     assert [line.split(",")[0] for line in overdue] == ['"id"', '"10"']
 
 

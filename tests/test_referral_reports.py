@@ -152,7 +152,7 @@ def test_month_without_leads_has_no_conversion_rate() -> None:
 
 
 def rows(text: str) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(text)))
+    return list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))  # as a spreadsheet reads it
 
 
 def test_report_files_as_csv_with_business_times() -> None:

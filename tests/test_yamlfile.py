@@ -122,3 +122,16 @@ def test_bytes_that_are_not_utf8_name_their_line(tmp_path: Path) -> None:
 def test_missing_top_level_key_names_the_first_line(tmp_path: Path) -> None:
     error = config_error("# a comment\ntimezone: America/Chicago\n", tmp_path)
     assert {(e.key, e.line) for e in (error, *error.also)} >= {("business", 2), ("web", 2)}
+
+
+def test_a_key_given_twice_is_an_error_naming_the_second() -> None:
+    text = "sender:\n  name: A\n  email: a@example.com\nsender:\n  name: B\n"
+    with pytest.raises(ConfigError, match="key 'sender' appears twice") as caught:
+        parse_yaml(text, "newsletter.yaml", ConfigError)
+    assert caught.value.line == 4
+
+
+def test_a_merge_key_may_be_overridden() -> None:
+    text = "base: &b {name: A, tz: x}\nfeed:\n  <<: *b\n  name: B\n"
+    data, _ = parse_yaml(text, "newsletter.yaml", ConfigError)
+    assert data["feed"] == {"name": "B", "tz": "x"}

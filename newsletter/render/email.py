@@ -36,6 +36,7 @@ def render_email(
         # width="100%" would replace the pixel width Outlook needs; templates set those.
         disable_basic_attributes=["width", "height"],
         cssutils_logging_level=logging.CRITICAL,
+        allow_network=False,  # a build fetches feeds and nothing else; styles are local
     )
     return inlined if inlined.endswith("\n") else inlined + "\n"
 
