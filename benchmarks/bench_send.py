@@ -28,7 +28,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from newsletter.build import build  # noqa: E402
 from newsletter.config import load_config  # noqa: E402
 from newsletter.deliver.ledger import Ledger  # noqa: E402
 from newsletter.deliver.send import content_variants, send_issue  # noqa: E402
@@ -199,6 +198,9 @@ def run_once(folder: Path, workload: Workload, concurrency: int) -> dict[str, fl
 
 def bench_sendgrid(workload: Workload, repeat: int, concurrency: int) -> None:
     """Build once, then send ``repeat`` times, each from an empty ledger."""
+    # Imported here, not at the top: the child that sends imports only what a send does.
+    from newsletter.build import build
+
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         settings = load_config(project(folder, workload.recipients))

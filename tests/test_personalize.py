@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from newsletter.audience.personalize import recipient_for, referral_link
+from newsletter.audience.personalize import Personalizer, recipient_for, referral_link
 from newsletter.audience.subscribers import load_subscribers
 from newsletter.config import load_config
+from newsletter.deliver import mime
+from newsletter.deliver.transport import Message
+from newsletter.placeholders import PLACEHOLDERS
 
 REPO = Path(__file__).resolve().parent.parent
 SECRET = b"a-test-secret-of-enough-length"
@@ -62,3 +67,35 @@ def test_only_mailto_unsubscribe_without_https_url() -> None:
     web = SETTINGS.config.web.model_copy(update={"unsubscribe_url": None})
     settings = replace(SETTINGS, config=SETTINGS.config.model_copy(update={"web": web}))
     assert set(recipient(settings=settings).headers) == {"List-Unsubscribe"}
+
+
+def test_a_send_fills_shared_parts_once_yet_each_reader_gets_the_same_email() -> None:
+    placeholders = " ".join(PLACEHOLDERS.values())
+    message = Message(
+        subject="News for %%FIRST_NAME%%",
+        from_email="news@hartwellhvac.example.com",
+        from_name="Hartwell",
+        reply_to=None,
+        html=f"<p>{placeholders}</p><a href='%%REFERRAL_LINK%%'>x</a>",
+        text=f"{placeholders}\n",
+    )
+    personalizer = Personalizer(
+        SETTINGS, secret=SECRET, landing_url="https://shop.example.com/refer", month="2026-11"
+    )
+    when = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
+    args = ("maria.gonzalez@example.com", "María", "González")
+    options = {"code": "K7QH3MZX", "progress": "You’ve sent us 3 friends"}
+    shared = personalizer.message(message)
+    sent = personalizer.recipient(*args, **options)
+    single = personalizer.single(*args, **options)
+
+    assert "%%REFERRAL_LINK%%" not in shared.html and "%%UNSUBSCRIBE_URL%%" not in shared.text
+    assert len(json.dumps(sent.substitutions)) < len(json.dumps(single.substitutions))
+    by_send = mime.parse(mime.render(shared, sent, when=when))
+    by_itself = mime.parse(mime.render(message, single, when=when))
+    for header in ("Subject", "To", "List-Unsubscribe", "List-Unsubscribe-Post"):
+        assert by_send[header] == by_itself[header]
+    for kind in ("plain", "html"):
+        content = by_send.get_body((kind,)).get_content()
+        assert content == by_itself.get_body((kind,)).get_content()
+        assert "%%" not in content

@@ -12,11 +12,11 @@ from dataclasses import replace
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from newsletter.config import Settings
-from newsletter.deliver.transport import Recipient
+from newsletter.deliver.transport import Message, Recipient
 from newsletter.model import Subscriber
 from newsletter.placeholders import PLACEHOLDERS
 
-from .tokens import unsubscribe_tokens, unsubscribe_url
+from .tokens import unsubscribe_link, unsubscribe_tokens
 
 
 def referral_link(landing_url: str, code: str, month: str, *, medium: str = "email") -> str:
@@ -64,49 +64,95 @@ def safe_name(name: str) -> str:
 class Personalizer:
     """Each recipient's placeholder values and unsubscribe header, for one send.
 
-    What is the same for every recipient (the links around the code, the unsubscribe
-    address, the one-click header) is worked out once here: this runs per reader.
+    What is the same for every recipient is worked out once here, and goes into the
+    message once (:meth:`message`): the referral link around the code, the unsubscribe
+    link around the token, the one-click header. So a recipient carries only what is
+    theirs: name, code, progress line and unsubscribe token (this runs per reader, and on
+    SendGrid every value is JSON in a request).
     """
 
     def __init__(self, settings: Settings, *, secret: bytes, landing_url: str, month: str):
         config = settings.config
         self._tokens = unsubscribe_tokens(secret)
         self._fallback = config.issue.first_name_fallback
-        self._unsubscribe_base = (
+        unsubscribe_base = (
             config.web.unsubscribe_url or f"{config.web.base_url.rstrip('/')}/unsubscribe"
         )
         self._link_before, self._link_after = _link_around_code(landing_url, month, "email")
+        self._unsubscribe_before = unsubscribe_link(unsubscribe_base, "")
         self._mailto = f"<mailto:{config.sender.email}?subject=unsubscribe>"
         self._one_click = bool(config.web.unsubscribe_url)
 
-    @property
-    def message_headers(self) -> dict[str, str]:
-        """Headers every recipient's message carries: one-click unsubscribe (RFC 8058)
-        when an https unsubscribe address is set (each List-Unsubscribe then has one)."""
+    def message(self, message: Message) -> Message:
+        """``message`` with what is the same for everyone filled in once: the referral
+        link is the landing page around ``%%REFERRAL_CODE%%``, the unsubscribe link the
+        unsubscribe page around the token; the one-click header is added."""
+        shared = {
+            _REFERRAL_LINK: f"{self._link_before}{_REFERRAL_CODE}{self._link_after}",
+            _UNSUBSCRIBE_URL: f"{self._unsubscribe_before}{UNSUBSCRIBE_TOKEN}",
+        }
+
+        def fill(text: str) -> str:
+            for token, value in shared.items():
+                text = text.replace(token, value)
+            return text
+
+        return replace(
+            message,
+            subject=fill(message.subject),
+            html=fill(message.html),
+            text=fill(message.text),
+            headers={**message.headers, **self._message_headers()},
+        )
+
+    def _message_headers(self) -> dict[str, str]:
+        """One-click unsubscribe (RFC 8058) when an https unsubscribe address is set (each
+        List-Unsubscribe then has one)."""
         return {"List-Unsubscribe-Post": "List-Unsubscribe=One-Click"} if self._one_click else {}
 
     def recipient(
         self, email: str, first_name: str, last_name: str, *, code: str, progress: str = ""
     ) -> Recipient:
-        """The recipient with every placeholder's value and their List-Unsubscribe."""
-        personal_unsubscribe = unsubscribe_url(self._unsubscribe_base, self._tokens, email)
+        """The recipient with their own values for a message from :meth:`message`."""
+        token = self._tokens.token(email)
+        first = safe_name(first_name)
         return Recipient(
             email=email,
-            name=safe_name(f"{first_name} {last_name}"),
+            name=safe_name(f"{first_name} {last_name}") if last_name else first,
             substitutions={
-                _FIRST_NAME: safe_name(first_name) or self._fallback,
+                _FIRST_NAME: first or self._fallback,
                 _REFERRAL_CODE: code,
-                _REFERRAL_LINK: f"{self._link_before}{code}{self._link_after}",
                 _REFERRAL_PROGRESS: progress,
-                _UNSUBSCRIBE_URL: personal_unsubscribe,
+                UNSUBSCRIBE_TOKEN: token,
             },
             headers={
-                "List-Unsubscribe": f"{self._mailto}, <{personal_unsubscribe}>"
+                "List-Unsubscribe": f"{self._mailto}, <{self._unsubscribe_before}{token}>"
                 if self._one_click
                 else self._mailto
             },
         )
 
+    def single(
+        self, email: str, first_name: str, last_name: str, *, code: str, progress: str = ""
+    ) -> Recipient:
+        """The recipient for the rendered message as the build left it (every
+        placeholder filled, the one-click header its own): a sample or a test copy."""
+        recipient = self.recipient(email, first_name, last_name, code=code, progress=progress)
+        token = recipient.substitutions[UNSUBSCRIBE_TOKEN]
+        return replace(
+            recipient,
+            substitutions={
+                **recipient.substitutions,
+                _REFERRAL_LINK: f"{self._link_before}{code}{self._link_after}",
+                _UNSUBSCRIBE_URL: f"{self._unsubscribe_before}{token}",
+            },
+            headers={**recipient.headers, **self._message_headers()},
+        )
+
+
+UNSUBSCRIBE_TOKEN = "%%UNSUBSCRIBE_TOKEN%%"
+"""Where :meth:`Personalizer.message` leaves each recipient's unsubscribe token (the send's
+own placeholder; the build never writes it)."""
 
 _FIRST_NAME = PLACEHOLDERS["first_name"]
 _REFERRAL_CODE = PLACEHOLDERS["referral_code"]
@@ -125,10 +171,10 @@ def recipient_for(
     month: str,
     progress: str = "",
 ) -> Recipient:
-    """One subscriber's recipient, with the one-click header among its own (for a single
-    message; a send uses one :class:`Personalizer` for everyone)."""
+    """One subscriber's recipient for the message as the build rendered it (a sample, a
+    test copy; a send uses one :class:`Personalizer` and its :meth:`~Personalizer.message`
+    for everyone)."""
     personalizer = Personalizer(settings, secret=secret, landing_url=landing_url, month=month)
-    recipient = personalizer.recipient(
+    return personalizer.single(
         subscriber.email, subscriber.first_name, subscriber.last_name, code=code, progress=progress
     )
-    return replace(recipient, headers={**recipient.headers, **personalizer.message_headers})

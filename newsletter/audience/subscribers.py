@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from newsletter.audience.addresses import EmailNotValidError, normalized_address
 from newsletter.csvfile import csv_rows, file_lines
@@ -127,7 +127,57 @@ def _first_line_of(path: Path, normalized_email: str, *, before: int) -> int | N
     return None
 
 
+def iter_readers(path: Path) -> Iterator[ReaderFields]:
+    """(email, first name, last name, segment, channels) of each row of ``path``, checked
+    exactly as :func:`iter_subscribers` checks it (postal fields required), for a send:
+    no Subscriber objects, and no duplicate check (the send's code book finds those)."""
+    for line, row in csv_rows(
+        file_lines(path), path, required=("email", "segment", "channels"), allowed=COLUMNS
+    ):
+        checked = _checked(row, line, path, "required")
+        yield (
+            checked.email,
+            row.get("first_name", ""),
+            row.get("last_name", ""),
+            checked.segment,
+            checked.channels,
+        )
+
+
+ReaderFields = tuple[str, str, str, str, frozenset[str]]
+
+
+class _Checked(NamedTuple):
+    email: str
+    segment: str
+    channels: frozenset[str]
+    address: Address | None
+    missing_postal: tuple[str, ...]
+    consent_date: date | None
+
+
 def _subscriber(row: dict[str, str], line: int, path: Path, postal: Postal) -> Subscriber:
+    checked = _checked(row, line, path, postal)
+    tags = row.get("tags", "")
+    return Subscriber(
+        email=checked.email,
+        first_name=row.get("first_name", ""),
+        last_name=row.get("last_name", ""),
+        company=row.get("company", ""),
+        segment=checked.segment,
+        channels=checked.channels,
+        address=checked.address,
+        consent_source=row.get("consent_source", ""),
+        consent_date=checked.consent_date,
+        tags=tuple(t.strip() for t in tags.split(";") if t.strip()) if tags else (),
+        line=line,
+        missing_postal=checked.missing_postal,
+    )
+
+
+def _checked(row: dict[str, str], line: int, path: Path, postal: Postal) -> _Checked:
+    """Every check of one row; the first problem raises ContentError naming line and key."""
+
     def fail(key: str, message: str) -> ContentError:
         return ContentError(message, path=path, line=line, key=key)
 
@@ -172,18 +222,4 @@ def _subscriber(row: dict[str, str], line: int, path: Path, postal: Postal) -> S
             raise fail(
                 "consent_date", f"not a date (YYYY-MM-DD): {row['consent_date']!r}"
             ) from None
-    tags = row.get("tags", "")
-    return Subscriber(
-        email=email,
-        first_name=row.get("first_name", ""),
-        last_name=row.get("last_name", ""),
-        company=row.get("company", ""),
-        segment=segment,
-        channels=channels,
-        address=address,
-        consent_source=row.get("consent_source", ""),
-        consent_date=consent_date,
-        tags=tuple(t.strip() for t in tags.split(";") if t.strip()) if tags else (),
-        line=line,
-        missing_postal=tuple(blank),
-    )
+    return _Checked(email, segment, channels, address, tuple(blank), consent_date)

@@ -293,5 +293,10 @@ def unsubscribe_tokens(secret: bytes) -> UnsubscribeTokens:
 
 def unsubscribe_url(base_url: str, tokens: UnsubscribeTokens, email: str) -> str:
     """``base_url`` with the opaque token of ``email`` as ``t``."""
+    return unsubscribe_link(base_url, tokens.token(email))
+
+
+def unsubscribe_link(base_url: str, token: str) -> str:
+    """``base_url`` with ``token`` as its ``t`` parameter."""
     separator = "&" if urlsplit(base_url).query else "?"
-    return f"{base_url}{separator}t={tokens.token(email)}"
+    return f"{base_url}{separator}t={token}"

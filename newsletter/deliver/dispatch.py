@@ -2,11 +2,12 @@
 
 The calling thread does all ledger work (SQLite connections stay on one thread): it marks
 a batch in flight and commits that *before* a worker may send it, and it settles each
-batch from its receipt once the worker is done. At most ``transport.concurrency`` batches
-are in flight; the caller blocks until one finishes when that many are out. So at any
-moment the ledger says exactly this: settled batches are settled, and the batches in
-flight (at most ``concurrency``) are the only ones a kill leaves for the next run to call
-uncertain.
+batch from its receipt once the worker is done (batches finished meanwhile are settled in
+the commit that puts the next one in flight: one write to disk per batch). At most
+``transport.concurrency`` batches are in flight; the caller blocks until one finishes
+when that many are out. So at any moment the ledger says exactly this: settled batches
+are settled, and the batches in flight (at most ``concurrency``) are the only ones a kill
+leaves for the next run to call uncertain.
 
 The first error that stops a batch (the key refused, SendGrid down after every retry, the
 message itself refused) stops the send: no new batch goes out, the ones in flight are
@@ -17,7 +18,8 @@ waited for and settled, and :meth:`Dispatcher.close` raises that error. An inter
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass
 
 from newsletter.deliver.ledger import LedgerRun
@@ -64,12 +66,14 @@ class Dispatcher:
 
     def send(self, message: Message, recipients: Sequence[Recipient], batch: str) -> bool:
         """Put ``batch`` in flight once a place is free; False (nothing sent) once the
-        send has stopped."""
-        while len(self._in_flight) >= self._transport.concurrency and not self.stopped_by:
-            self._settle(FIRST_COMPLETED)
-        if self.stopped_by:
-            return False
-        self._run.mark_in_flight(self._issue, [r.email for r in recipients], batch)
+        send has stopped. Batches finished meanwhile are settled in the same commit."""
+        done = self._finished(wait=len(self._in_flight) >= self._transport.concurrency)
+        with self._run.together():
+            for future in done:
+                self._settle(future)
+            if self.stopped_by:
+                return False
+            self._run.mark_in_flight(self._issue, [r.email for r in recipients], batch)
         receipt = Receipt()
         future = self._pool.submit(self._transport.send_batch, message, recipients, receipt)
         self._in_flight[future] = (batch, receipt, len(recipients))
@@ -79,30 +83,40 @@ class Dispatcher:
         """Wait for every batch in flight and settle it; then raise what stopped the send."""
         try:
             while self._in_flight:
-                self._settle(FIRST_COMPLETED)
+                done = self._finished(wait=True)
+                with self._run.together():
+                    for future in done:
+                        self._settle(future)
         finally:
             self._pool.shutdown(wait=not self._in_flight)
         if raise_stop and self.stopped_by is not None:
             raise self.stopped_by
 
-    def _settle(self, when: str) -> None:  # when: concurrent.futures' return_when
-        done, _ = wait(self._in_flight, return_when=when)
-        for future in done:
-            batch, receipt, size = self._in_flight.pop(future)
-            error = future.exception()
-            if error is None:
-                rest = None
-            elif isinstance(error, NewsletterError):
-                # A transport's own error: whoever has no outcome was not delivered.
-                rest = error.one_line()
-            else:
-                rest = None  # a bug: nobody can say, so the rest stay for recovery
-            self._run.settle(self._issue, batch, receipt, rest=rest)
-            self._count(receipt, size, rest)
-            if error is not None and self.stopped_by is None:
-                self.stopped_by = error
-            if self._on_settled:
-                self._on_settled(size)
+    def _finished(self, *, wait: bool) -> set[Future[Receipt]]:
+        """Batches whose sending is over: at least one if ``wait``, else those already."""
+        if not self._in_flight:
+            return set()
+        done, _ = futures_wait(
+            self._in_flight, timeout=None if wait else 0, return_when=FIRST_COMPLETED
+        )
+        return done
+
+    def _settle(self, future: Future[Receipt]) -> None:
+        batch, receipt, size = self._in_flight.pop(future)
+        error = future.exception()
+        if error is None:
+            rest = None
+        elif isinstance(error, NewsletterError):
+            # A transport's own error: whoever has no outcome was not delivered.
+            rest = error.one_line()
+        else:
+            rest = None  # a bug: nobody can say, so the rest stay for recovery
+        self._run.settle(self._issue, batch, receipt, rest=rest, size=size)
+        self._count(receipt, size, rest)
+        if error is not None and self.stopped_by is None:
+            self.stopped_by = error
+        if self._on_settled:
+            self._on_settled(size)
 
     def _count(self, receipt: Receipt, size: int, rest: str | None) -> None:
         tally = self.tally

@@ -30,6 +30,7 @@ memory files the same mode.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -207,14 +208,18 @@ class Ledger:
     @contextmanager
     def _transaction(self) -> Iterator[None]:
         # IMMEDIATE takes the write lock up front, so the checks and the writes inside
-        # see the same state.
-        self._db.execute("BEGIN IMMEDIATE")
+        # see the same state. Inside another transaction, a savepoint: the inner change
+        # is undone alone if it fails, and commits with the outer one.
+        nested = self._db.in_transaction
+        self._db.execute("SAVEPOINT inner" if nested else "BEGIN IMMEDIATE")
         try:
             yield
         except BaseException:
-            self._db.execute("ROLLBACK")
+            self._db.execute("ROLLBACK TO inner" if nested else "ROLLBACK")
+            if nested:
+                self._db.execute("RELEASE inner")
             raise
-        self._db.execute("COMMIT")
+        self._db.execute("RELEASE inner" if nested else "COMMIT")
 
     def _migrate(self) -> None:
         """Create the table, or bring a ledger of an earlier version up to this one."""
@@ -252,6 +257,11 @@ class LedgerRun:
         self._db = ledger._db
         self._transaction = ledger._transaction
         self._now = ledger._now
+
+    def together(self) -> contextlib.AbstractContextManager[None]:
+        """Changes made in this block commit as one: one write to disk, not one each (the
+        send settles finished batches and puts the next one in flight together)."""
+        return self._transaction()
 
     def recover(self, issue: str) -> list[str]:
         """Turn rows that dead runs left in flight into ``uncertain``; returns their emails.
@@ -331,8 +341,11 @@ class LedgerRun:
                     f"rejected or in flight: {shown}"
                 )
 
-    def settle(self, issue: str, batch: str, receipt: Receipt, *, rest: str | None) -> None:
-        """Record each outcome in ``receipt`` for ``batch``, in one transaction.
+    def settle(
+        self, issue: str, batch: str, receipt: Receipt, *, rest: str | None, size: int | None = None
+    ) -> None:
+        """Record each outcome in ``receipt`` for ``batch`` (of ``size`` recipients, if
+        the caller knows), in one transaction.
 
         Recipients of the batch without an outcome become ``failed`` with the reason
         ``rest`` (the transport stopped before them: certainly not delivered), or stay in
@@ -352,7 +365,7 @@ class LedgerRun:
         with self._transaction():
             ids = set(receipt.sent.values())
             everyone_sent = len(ids) == 1 and receipt.count() == len(receipt.sent)
-            if everyone_sent and self._in_flight(issue, batch) == len(receipt.sent):
+            if everyone_sent and (size or self._in_flight(issue, batch)) == len(receipt.sent):
                 # The common case, everyone sent in one request: one statement.
                 self._db.execute(by_batch, ("sent", ids.pop(), None, now, now, issue, batch))
                 return

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from newsletter.audience.subscribers import iter_subscribers
+from newsletter.audience.subscribers import iter_readers, iter_subscribers
 from newsletter.audience.tokens import CodeBook, DuplicateAddress
 
 CHUNK = 1000  # rows per spooled chunk
@@ -73,11 +73,11 @@ class Roster:
         # again by position.
         self._numbers = array("Q")
         chunk: list[tuple[object, ...]] = []
-        for subscriber in iter_subscribers(self.path, check_duplicates=False):
-            key = subscriber.email.lower()
+        for email, first_name, last_name, segment, channels in iter_readers(self.path):
+            key = email.lower()
             number = add(key)
             self._numbers.append(number)
-            if "email" not in subscriber.channels:
+            if "email" not in channels:
                 self.not_email += 1
                 chunk.append((key,))
             elif key in blocked:
@@ -85,16 +85,7 @@ class Roster:
                 chunk.append((key,))
             else:
                 self.emailable += 1
-                chunk.append(
-                    (
-                        subscriber.email,
-                        key,
-                        subscriber.first_name,
-                        subscriber.last_name,
-                        subscriber.segment,
-                        number,
-                    )
-                )
+                chunk.append((email, key, first_name, last_name, segment, number))
             if len(chunk) == CHUNK:
                 self._write(chunk)
                 chunk = []

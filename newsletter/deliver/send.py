@@ -228,11 +228,8 @@ def _messages(
     for variant in dict.fromkeys(variants.values()):
         message = segment_message(settings, out_dir, variant, manifest["issue"]["title"], month)
         sharing = "+".join(s for s in variants if variants[s] == variant)
-        messages[variant] = replace(
-            message,
-            custom_args={**message.custom_args, "segment": sharing},
-            headers={**message.headers, **personalizer.message_headers},
-        )
+        shared = replace(message, custom_args={**message.custom_args, "segment": sharing})
+        messages[variant] = personalizer.message(shared)
     return messages
 
 

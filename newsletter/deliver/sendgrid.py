@@ -20,7 +20,7 @@ from __future__ import annotations
 import base64
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from newsletter.deliver.sendgrid_api import (
@@ -195,11 +195,17 @@ def build_shared(
 def personalization(recipient: Recipient) -> dict[str, Any]:
     """One recipient's envelope: address, substitutions and own headers."""
     p: dict[str, Any] = {"to": [_address(recipient.email, recipient.name)]}
+    # The recipient's own mappings go in as they are (json takes any dict): copying them
+    # would cost a dict per recipient.
     if recipient.substitutions:
-        p["substitutions"] = dict(recipient.substitutions)
+        p["substitutions"] = _as_dict(recipient.substitutions)
     if recipient.headers:
-        p["headers"] = dict(recipient.headers)
+        p["headers"] = _as_dict(recipient.headers)
     return p
+
+
+def _as_dict(values: Mapping[str, str]) -> dict[str, str]:
+    return values if isinstance(values, dict) else dict(values)
 
 
 def _attachment(attachment: Attachment) -> dict[str, str]:
