@@ -73,6 +73,15 @@ def staged_folder(target: Path, *, mode: int = SHARED) -> Iterator[Path]:
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def write_new(path: Path, payload: bytes, *, mode: int) -> None:
+    """Create ``path`` (it must not exist yet: a staging folder's file) holding ``payload``
+    with exactly the permissions ``mode``."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    with os.fdopen(descriptor, "wb") as handle:
+        os.fchmod(handle.fileno(), mode)  # os.open's mode is narrowed by the umask
+        handle.write(payload)
+
+
 def replace_folder(target: Path, files: Mapping[str, bytes], *, mode: int = SHARED) -> None:
     """Make ``target`` hold exactly ``files`` (relative path -> bytes), all or nothing.
 
@@ -84,7 +93,4 @@ def replace_folder(target: Path, files: Mapping[str, bytes], *, mode: int = SHAR
         for relative, payload in sorted(files.items()):
             destination = staging / relative
             destination.parent.mkdir(parents=True, exist_ok=True)
-            descriptor = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-            with os.fdopen(descriptor, "wb") as handle:
-                os.fchmod(handle.fileno(), mode)  # os.open's mode is narrowed by the umask
-                handle.write(payload)
+            write_new(destination, payload, mode=mode)

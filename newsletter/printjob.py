@@ -28,7 +28,7 @@ from newsletter.deliver.printshop import (
     package,
     package_name,
 )
-from newsletter.fsutil import staged_folder
+from newsletter.fsutil import PRIVATE, staged_folder, write_new
 from newsletter.model import Issue
 from newsletter.months import parse_month
 from newsletter.progress import progress_bar
@@ -123,21 +123,23 @@ def print_job(
 
     out_dir = out_root / month / PRINT_DIR
     written = 0
-    with staged_folder(out_dir) as staging:
+    # Every subscriber's postal address is in here (copies, labels, mailing list): the
+    # folder and its files are the owner's only, like the ledgers they come from.
+    with staged_folder(out_dir, mode=PRIVATE) as staging:
         for name, data in files.items():
-            (staging / name).write_bytes(data)
+            write_new(staging / name, data, mode=PRIVATE)
         if make_package:
             with progress_bar("package", unit="files", silent=silent) as bar:
                 bar.set_total(len(files) + 1)  # and the checksums
                 zipped = package(files, issue.issue_date, advance=bar.advance)
-            (staging / package_name(month)).write_bytes(zipped)
+            write_new(staging / package_name(month), zipped, mode=PRIVATE)
         if split and recipients:
             folder = staging / SPLIT_DIR
-            folder.mkdir()
+            folder.mkdir(mode=0o700)
             with progress_bar("one PDF per copy", unit="copies", silent=silent) as bar:
                 bar.set_total(len(recipients))
                 for number, (recipient, pdf) in enumerate(split_pdfs(base.pdf, layers), start=1):
-                    (folder / copy_name(number, recipient)).write_bytes(pdf)
+                    write_new(folder / copy_name(number, recipient), pdf, mode=PRIVATE)
                     written += 1
                     bar.advance()
     if make_package:

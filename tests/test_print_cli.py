@@ -79,6 +79,16 @@ def test_print_writes_the_print_folder(project: Path, printed: Result) -> None:
     ]
 
 
+def test_the_print_folder_with_every_postal_address_is_private(
+    project: Path, printed: Result
+) -> None:
+    folder = project / "build" / MONTH / "print"
+    for path in (folder, folder / "addressed"):
+        assert path.stat().st_mode & 0o777 == 0o700
+    written = [p for p in folder.rglob("*") if p.is_file()]
+    assert written and {p.stat().st_mode & 0o777 for p in written} == {0o600}
+
+
 def test_print_reports_pages_copies_and_skips(printed: Result) -> None:
     assert "2026-11: 2 pages, 8 addressed copies" in printed.stdout
     assert "1 without an address" in printed.stdout
