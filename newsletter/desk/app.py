@@ -1,0 +1,120 @@
+"""The desk's web application: Starlette routes over one inbox, run by uvicorn.
+
+Why Starlette under uvicorn: the desk's one hard requirement is that a request is
+answered only after its event is durable, at hundreds of requests a second on two cores.
+That wants one process whose requests *wait* cheaply while a single writer thread
+group-commits them (:mod:`.inbox`): an asyncio server parks thousands of waiting requests
+for the cost of a few objects each, where a pre-forked WSGI server (Flask under
+gunicorn) would hold a worker per waiting request and split the writer across processes.
+The same process also runs the outbox worker (:mod:`.notify`) beside the inbox it reads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from newsletter.desk import admin, join, referral, status, unsubscribe, webhook
+from newsletter.desk.context import Desk, the_desk
+from newsletter.desk.directory import Directory
+from newsletter.desk.guard import FormTokens, SecurityHeaders
+from newsletter.desk.inbox import Inbox
+from newsletter.desk.notify import Notifier
+from newsletter.desk.pages import CSS_PATH, Pages
+from newsletter.desk.settings import DeskSettings
+
+log = logging.getLogger("newsletter.desk")
+
+
+def create_app(settings: DeskSettings) -> ASGIApp:
+    """The desk for ``settings``, ready for an ASGI server (uvicorn)."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        inbox = Inbox(settings.inbox)
+        desk = Desk(
+            settings=settings,
+            inbox=inbox,
+            pages=Pages(settings),
+            directory=Directory(settings.subscribers_dir, settings.secret),
+            forms=FormTokens(settings.secrets, secure=settings.https),
+        )
+        notifier = Notifier(desk)
+        desk.wake_outbox = notifier.wake
+        app.state.desk = desk
+        notifier.start()
+        log.info("desk ready: %s (inbox %s)", settings.public_url, settings.inbox.name)
+        try:
+            yield
+        finally:
+            notifier.stop()
+            inbox.close()
+
+    async def stylesheet(request: Request) -> Response:
+        return the_desk(request).pages.stylesheet(request)
+
+    async def health(request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    async def problem(request: Request, exc: Exception) -> Response:
+        desk = the_desk(request)
+        if isinstance(exc, HTTPException) and exc.status_code == 404:
+            return desk.pages.problem(404, "Page not found", "There is no page at this address.")
+        if isinstance(exc, HTTPException) and exc.status_code < 500:
+            return desk.pages.problem(exc.status_code, "That didn't work", "Please try again.")
+        log.error("error on %s: %s", request.url.path.split("/")[1], type(exc).__name__)
+        return desk.pages.problem(500, "Something went wrong", "Nothing was recorded.")
+
+    app = Starlette(
+        routes=[
+            Route(f"/{CSS_PATH}", stylesheet),
+            Route("/healthz", health),
+            *unsubscribe.routes(),
+            *referral.routes(),
+            *status.routes(),
+            *join.routes(),
+            *webhook.routes(),
+            *admin.routes(),
+        ],
+        lifespan=lifespan,
+        exception_handlers={HTTPException: problem, Exception: problem},
+    )
+    return AccessLog(SecurityHeaders(app, https=settings.https))
+
+
+class AccessLog:
+    """One log line per request: method, the path's first part, status and time. Never the
+    query (tokens), the rest of the path (codes), the body or the client's address."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        answered = 0
+
+        async def note(message: Message) -> None:
+            nonlocal answered
+            if message["type"] == "http.response.start":
+                answered = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, note)
+        finally:
+            if log.isEnabledFor(logging.INFO):
+                first = "/" + scope["path"].split("/")[1]
+                took = (time.perf_counter() - start) * 1000
+                log.info("%s %s %s %.1fms", scope["method"], first, answered, took)

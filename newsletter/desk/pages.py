@@ -1,0 +1,55 @@
+"""The desk's pages: Jinja templates from ``templates/desk/``, escaped, without script.
+
+Every page names the business and is made of the same base (``base.html.j2``) with the
+desk's one stylesheet (``desk.css.j2``, filled with the brand's colours and served from
+the desk itself, so the Content-Security-Policy needs no inline style). Errors are pages
+too: a bad link is a 400 page saying what to do, never a stack trace.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jinja2
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from newsletter.desk.settings import DeskSettings
+
+CSS_PATH = "desk.css"
+
+
+class Pages:
+    def __init__(self, settings: DeskSettings) -> None:
+        self.settings = settings
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(settings.templates_dir / "desk"),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.globals.update(
+            business=settings.business_name,
+            business_phone=settings.business_phone,
+            css_url="/" + CSS_PATH,
+        )
+        self._css = self.env.get_template("desk.css.j2").render(colors=settings.colors)
+
+    def render(self, template: str, /, **context: Any) -> str:
+        return self.env.get_template(template).render(**context)
+
+    def page(self, template: str, code: int = 200, /, **context: Any) -> HTMLResponse:
+        """The page ``template`` filled with ``context``, answered with status ``code``."""
+        return HTMLResponse(self.render(template, **context), status_code=code)
+
+    def problem(self, status: int, title: str, message: str) -> HTMLResponse:
+        """A plain page for a request the desk cannot take (bad link, too many posts …)."""
+        return self.page("problem.html.j2", status, title=title, message=message)
+
+    def stylesheet(self, request: Request) -> Response:
+        return Response(
+            self._css,
+            media_type="text/css",
+            headers={"cache-control": "public, max-age=3600"},
+        )

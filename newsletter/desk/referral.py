@@ -1,0 +1,161 @@
+"""``/r/CODE`` (and ``/r``): the page a referral link or QR code opens, and its lead form.
+
+The page shows the current offer, who sent the reader when the code is known and its
+owner agreed to be named, and the lead sheet's form. A posted lead is recorded against
+the code (an unknown or missing code is recorded all the same, flagged), the business is
+told at once, a reminder is put on the outbox for 20 hours later, and the page says when
+to expect a call.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from datetime import date, datetime
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from newsletter.audience.tokens import canonical_code
+from newsletter.desk.context import EXPIRED, Desk, durable, the_desk
+from newsletter.desk.directory import Referrer
+from newsletter.desk.guard import FORM_BYTES, HONEYPOT, client_address
+from newsletter.desk.inbox import append, now, schedule
+from newsletter.desk.leads import MEDIUMS, contact_by, lead_record, read_lead_form, spoken
+from newsletter.errors import NewsletterError
+from newsletter.model import Offer
+from newsletter.sources.offers import current_offer
+
+MAX_CODE = 32
+FORM = "lead"
+_offers: dict[str, tuple[float, Offer | None]] = {}
+OFFER_TTL = 60.0
+
+
+def offer_now(desk: Desk) -> Offer | None:
+    """The offer valid today in the business's zone (read at most once a minute)."""
+    key = str(desk.settings.content_dir)
+    cached = _offers.get(key)
+    if cached and time.monotonic() - cached[0] < OFFER_TTL:
+        return cached[1]
+    today: date = datetime.now(desk.settings.timezone).date()
+    try:
+        offer: Offer | None = current_offer(desk.settings.content_dir, today)
+    except NewsletterError:
+        offer = None  # no offer valid today: the page still takes leads
+    _offers[key] = (time.monotonic(), offer)
+    return offer
+
+
+async def _context(desk: Desk, code: str) -> tuple[Referrer | None, Offer | None]:
+    referrer = await run_in_threadpool(desk.directory.lookup, code) if code else None
+    return referrer, await run_in_threadpool(offer_now, desk)
+
+
+def _code_in(request: Request) -> str:
+    typed = request.path_params.get("code") or request.query_params.get("ref", "")
+    return canonical_code(typed[:MAX_CODE])
+
+
+def _medium(request: Request, form: dict[str, str] | None = None) -> str:
+    given = (form or {}).get("medium") or request.query_params.get("utm_medium", "")
+    return given if given in MEDIUMS else ""
+
+
+async def _form_page(
+    request: Request,
+    code: str,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    medium: str = "",
+    status: int = 200,
+) -> Response:
+    desk = the_desk(request)
+    referrer, offer = await _context(desk, code)
+    token, cookie = desk.forms.issue(request, FORM)
+    response = desk.pages.page(
+        "refer.html.j2",
+        status,
+        code=code,
+        typed_code=not request.path_params.get("code"),
+        referrer=referrer,
+        offer=offer,
+        values=values or {},
+        errors=errors or {},
+        form_token=token,
+        medium=medium or _medium(request),
+        action=f"/r/{code}" if request.path_params.get("code") else "/r",
+        honeypot=HONEYPOT,
+    )
+    if cookie:
+        response.set_cookie(**desk.forms.cookie(cookie))
+    return response
+
+
+async def landing(request: Request) -> Response:
+    code = _code_in(request)
+    return await _form_page(request, code)
+
+
+@durable
+async def take_lead(request: Request) -> Response:
+    desk = the_desk(request)
+    form = await desk.form(request, FORM_BYTES)
+    if isinstance(form, Response):
+        return form
+    code = _code_in(request) or canonical_code(form.get("code", "")[:MAX_CODE])
+    if desk.forged(request, FORM, form):
+        # An old page, or a post from elsewhere: show the form again, filled in.
+        return await _form_page(request, code, values=form, errors=EXPIRED, status=400)
+    if form.get(HONEYPOT):
+        return desk.pages.page("refer_thanks.html.j2", name="", contact_by="")
+    checked = read_lead_form(form)
+    if checked.errors:
+        return await _form_page(
+            request, code, values=form, errors=checked.errors, medium=_medium(request, form)
+        )
+    limits = desk.settings.limits
+    addresses = [
+        f"addr:{checked.values[k].lower()}" for k in ("phone", "email") if checked.values[k]
+    ]
+    if not desk.limiter.allow(f"ip:{client_address(request)}", limits.per_ip_per_hour) or not all(
+        desk.limiter.allow(key, limits.per_address_per_hour) for key in addresses
+    ):
+        return desk.too_many()
+    referrer = await run_in_threadpool(desk.directory.lookup, code) if code else None
+    record = lead_record(
+        checked.values,
+        code=code,
+        referrer_email=referrer.email if referrer else None,
+        medium=_medium(request, form),
+    )
+    received = now()
+    settings = desk.settings
+
+    def store(db: sqlite3.Connection) -> int:
+        lead_id = append(db, "lead", record, at=received)
+        assert lead_id is not None  # no key: never a duplicate
+        schedule(db, lead_id, "notify_lead", received)
+        schedule(db, lead_id, "remind_lead", received + settings.remind_after)
+        return lead_id
+
+    await desk.inbox.write(store)
+    desk.wake_outbox()
+    due = contact_by(received, settings.contact_within)
+    return desk.pages.page(
+        "refer_thanks.html.j2",
+        name=checked.values["name"].split()[0],
+        contact_by=spoken(due, settings.timezone),
+    )
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/r", landing, methods=["GET"]),
+        Route("/r", take_lead, methods=["POST"]),
+        Route("/r/{code}", landing, methods=["GET"]),
+        Route("/r/{code}", take_lead, methods=["POST"]),
+    ]

@@ -1,0 +1,153 @@
+"""What the desk needs to know, as one frozen value passed in.
+
+The desk reads nothing global: :class:`DeskSettings` carries the public address, the
+inbox file, the business's name and colours, the secrets and the transport. The
+command line makes it from the project's config and the environment
+(:func:`desk_settings`); tests make their own.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from newsletter.audience.tokens import secret_from_env
+from newsletter.config import Settings
+from newsletter.deliver.transport import Transport
+from newsletter.errors import ConfigError
+
+ADMIN_TOKEN_ENV = "NEWSLETTER_DESK_TOKEN"
+"""The desk's admin token: ``desk pull`` over HTTPS sends it as a bearer token."""
+OLDER_SECRETS_ENV = "NEWSLETTER_OLDER_SECRETS"
+"""Earlier values of NEWSLETTER_SECRET, comma-separated, whose links are still honoured."""
+WEBHOOK_KEY_ENV = "SENDGRID_WEBHOOK_PUBLIC_KEY"
+"""The Event Webhook's verification key (base64 DER, as SendGrid shows it)."""
+MIN_ADMIN_TOKEN = 32
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How many form posts one client address (and one submitted address) may make."""
+
+    per_ip_per_hour: int = 20
+    per_address_per_hour: int = 3
+    """Sign-ups and leads for one email address or phone number: a few mistakes, no flood."""
+
+
+@dataclass(frozen=True)
+class DeskSettings:
+    public_url: str
+    """Where readers reach the desk, ending in ``/`` (``https://desk.example.com/``)."""
+    inbox: Path
+    """The SQLite file of events (created 0600 with its folder)."""
+    templates_dir: Path
+    """The project's templates; the desk's pages are in ``desk/`` under it."""
+    subscribers_dir: Path
+    """subscribers.csv, referrals.csv and suppressions.csv: who owns which referral code."""
+    content_dir: Path
+    """The offers (``offers/*.yaml``): the landing page shows the current one."""
+    business_name: str
+    business_phone: str
+    notify_to: str
+    """Where new leads and reminders go (the business's inbox)."""
+    from_email: str
+    from_name: str
+    timezone: ZoneInfo
+    secrets: tuple[bytes, ...]
+    """NEWSLETTER_SECRET first, then older secrets still honoured (links already sent)."""
+    admin_token: str
+    transport: Callable[[], Transport] | None = None
+    """Makes the transport for notification emails; None sends nothing (logged)."""
+    webhook_key: str | None = None
+    colors: Mapping[str, str] = field(default_factory=dict)
+    contact_within: timedelta = timedelta(hours=24)
+    remind_after: timedelta = timedelta(hours=20)
+    limits: Limits = Limits()
+    webhook_max_age: timedelta = timedelta(minutes=10)
+    """SendGrid signatures older (or further in the future) than this are refused."""
+    outbox_poll: float = 1.0
+    """Seconds between looks at the outbox for work that has come due."""
+
+    @property
+    def secret(self) -> bytes:
+        return self.secrets[0]
+
+    @property
+    def https(self) -> bool:
+        return self.public_url.startswith("https://")
+
+    @property
+    def origin(self) -> str:
+        parts = urlsplit(self.public_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    def url(self, path: str) -> str:
+        """The public URL of ``path`` (``unsubscribe``, ``r/K7QH3MZX``)."""
+        return self.public_url + path.lstrip("/")
+
+
+def check_public_url(url: str) -> str:
+    """``url`` ending in ``/``; ConfigError unless it is an absolute http(s) URL without a
+    query or fragment."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigError(f"not a base URL for the desk: {url!r}", key="desk.public_url")
+    return url if url.endswith("/") else url + "/"
+
+
+def admin_token_from_env(environ: Mapping[str, str]) -> str:
+    token = environ.get(ADMIN_TOKEN_ENV, "")
+    if len(token) < MIN_ADMIN_TOKEN:
+        raise ConfigError(
+            f"set {ADMIN_TOKEN_ENV} to a random string of at least {MIN_ADMIN_TOKEN} characters "
+            "(it guards the desk's admin endpoints)",
+            key=ADMIN_TOKEN_ENV,
+        )
+    return token
+
+
+def secrets_from_env(environ: Mapping[str, str]) -> tuple[bytes, ...]:
+    older = [s.strip() for s in environ.get(OLDER_SECRETS_ENV, "").split(",") if s.strip()]
+    return (secret_from_env(environ), *(s.encode() for s in older))
+
+
+def desk_settings(
+    settings: Settings,
+    *,
+    public_url: str,
+    inbox: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    transport: Callable[[], Transport] | None = None,
+) -> DeskSettings:
+    """The desk's settings for the project of ``settings``; secrets from ``environ``."""
+    env = os.environ if environ is None else environ
+    config = settings.config
+    brand = config.brand
+    return DeskSettings(
+        public_url=check_public_url(public_url),
+        inbox=inbox or settings.state_dir / "desk" / "inbox.sqlite",
+        templates_dir=settings.templates_dir,
+        subscribers_dir=settings.subscribers_dir,
+        content_dir=settings.content_dir,
+        business_name=config.business.name,
+        business_phone=config.business.phone,
+        notify_to=config.sender.reply_to or config.sender.email,
+        from_email=config.sender.email,
+        from_name=config.sender.name,
+        timezone=settings.tz,
+        secrets=secrets_from_env(env),
+        admin_token=admin_token_from_env(env),
+        transport=transport,
+        webhook_key=env.get(WEBHOOK_KEY_ENV) or None,
+        colors={
+            "primary": brand.primary_color,
+            "accent": brand.accent_color,
+            "text": brand.text_color,
+            "background": brand.background_color,
+        },
+    )

@@ -1,0 +1,177 @@
+"""``/lead/TOKEN``: the business records what became of a lead from its notification email.
+
+The email carries signed links, one per action: "I've contacted them", "won" (with the
+value) and "lost". A link opens a page with one button (and the value for a win); the
+button records the status. A GET never changes anything, so a mail scanner that opens
+every link in the business's inbox cannot mark a lead contacted.
+
+The rules are the ledger's: the first contact is what counts; a closed lead may switch
+between won and lost but is not reopened; a value belongs to a won lead. When a lead is
+contacted or won for the first time, and its referrer agreed to updates, the referrer's
+note goes on the outbox.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from newsletter.desk.context import durable, the_desk
+from newsletter.desk.guard import FORM_BYTES
+from newsletter.desk.inbox import Event, append, event, now, related, schedule
+from newsletter.desk.leads import STATUSES, spoken
+from newsletter.desk.settings import DeskSettings
+from newsletter.desk.signing import BadSignature, sign, tag, tag_matches, unsign
+from newsletter.referrals.ledger import checked_value, parse_amount
+
+PURPOSE = "lead-status"
+LINK_TTL = 400 * 24 * 3600
+"""Seconds a status link works: longer than any job takes to close."""
+NOTED = ("contacted", "won")
+"""Statuses the referrer hears about."""
+
+
+def status_link(settings: DeskSettings, lead_id: int, action: str) -> str:
+    token = sign(settings.secret, PURPOSE, {"lead": lead_id}, ttl=LINK_TTL)
+    return settings.url(f"lead/{token}?do={action}")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    recorded: bool
+    message: str
+
+
+def current(statuses: list[Event]) -> tuple[str, Event | None]:
+    """A lead's status from its status events (oldest first), and the first contact."""
+    status, contacted = "new", None
+    for change in statuses:
+        new = change.data["status"]
+        if new == "contacted":
+            contacted = contacted or change
+            if status == "new":
+                status = "contacted"
+        else:
+            status = new
+    return status, contacted
+
+
+def _decide(status: str, action: str, value: Decimal | None) -> str | None:
+    """Why ``action`` cannot be recorded now, or None when it can."""
+    if action == "contacted" and status in ("won", "lost"):
+        return f"This lead is already {status}; a closed lead is not reopened."
+    if action == "contacted" and status == "contacted":
+        return "Already recorded: this lead was contacted."
+    if action in ("won", "lost") and status == action and value is None:
+        return f"Already recorded: this lead is {action}."
+    return None
+
+
+def _lead_id(request: Request) -> int | None:
+    desk = the_desk(request)
+    try:
+        payload = unsign(desk.settings.secrets, PURPOSE, request.path_params["token"])
+    except BadSignature:
+        return None
+    lead = payload.get("lead")
+    return lead if isinstance(lead, int) else None
+
+
+def _read_lead(db: sqlite3.Connection, lead_id: int) -> tuple[Event | None, list[Event]]:
+    return event(db, lead_id, "lead"), related(db, "lead_status", "lead", lead_id)
+
+
+async def status_page(request: Request) -> Response:
+    desk = the_desk(request)
+    lead_id = _lead_id(request)
+    action = request.query_params.get("do", "contacted")
+    if lead_id is None or action not in STATUSES:
+        return desk.bad_link("status")
+    lead, statuses = await desk.inbox.read(lambda db: _read_lead(db, lead_id))
+    if lead is None:
+        return desk.bad_link("status")
+    status, _ = current(statuses)
+    token = request.path_params["token"]
+    return desk.pages.page(
+        "status.html.j2",
+        lead=lead.data,
+        received=spoken(lead.at, desk.settings.timezone),
+        status=status,
+        action=action,
+        post_to=f"/lead/{token}",
+        form_token=tag(desk.settings.secret, PURPOSE, token),
+        values={},
+    )
+
+
+@durable
+async def record_status(request: Request) -> Response:
+    desk = the_desk(request)
+    lead_id = _lead_id(request)
+    token = request.path_params["token"]
+    form = await desk.form(request, FORM_BYTES)
+    if isinstance(form, Response):
+        return form
+    action = form.get("do", "")
+    if (
+        lead_id is None
+        or action not in STATUSES
+        or not tag_matches(desk.settings.secrets, PURPOSE, token, form.get("form", ""))
+    ):
+        return desk.bad_link("status")
+    value = None
+    if action == "won" and form.get("value", "").strip():
+        try:
+            value = checked_value(parse_amount(form["value"][:40]))
+        except ValueError:
+            return desk.pages.problem(
+                400, "That amount didn't work", "Please go back and type it like 1200 or 1,200.50."
+            )
+    lead, _ = await desk.inbox.read(lambda db: _read_lead(db, lead_id))
+    if lead is None:
+        return desk.bad_link("status")
+    code = lead.data.get("code") or ""
+    referrer = await run_in_threadpool(desk.directory.lookup, code) if code else None
+    tell_referrer = bool(
+        referrer and referrer.updates and referrer.email == lead.data.get("referrer_email")
+    )
+
+    def apply(db: sqlite3.Connection) -> Outcome:
+        status, _ = current(related(db, "lead_status", "lead", lead_id))
+        refusal = _decide(status, action, value)
+        if refusal:
+            return Outcome(False, refusal)
+        data: dict[str, Any] = {"lead": lead_id, "status": action}
+        if value is not None:
+            data["value"] = f"{value:.2f}"
+        change = append(db, "lead_status", data)
+        assert change is not None
+        first_time = not any(
+            e.data["status"] == action for e in related_before(db, lead_id, change)
+        )
+        if action in NOTED and first_time and tell_referrer:
+            schedule(db, change, "thank_referrer", now())
+        return Outcome(True, f"Recorded: {lead.data['name']} is {action}.")
+
+    outcome = await desk.inbox.write(apply)
+    if outcome.recorded:
+        desk.wake_outbox()
+    return desk.pages.page("status_done.html.j2", message=outcome.message)
+
+
+def related_before(db: sqlite3.Connection, lead_id: int, change: int) -> list[Event]:
+    return [e for e in related(db, "lead_status", "lead", lead_id) if e.id < change]
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/lead/{token}", status_page, methods=["GET"]),
+        Route("/lead/{token}", record_status, methods=["POST"]),
+    ]

@@ -1,0 +1,150 @@
+"""The desk as the tests run it: a real server process on loopback, started with the
+command the README gives, on a copy of the sample project that mails through aiosmtpd."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.smtp_server import free_port
+
+SECRET = "sample-only-secret-not-for-real-mail"
+"""The sample-only secret (scripts/with-secret.sh): the sample ledger's codes derive from it."""
+ADMIN_TOKEN = "desk-admin-token-for-tests-0123456789abcdef"
+MARIA_CODE = "WDTD6PDE"
+"""maria.gonzalez@example.com's code; she said yes to being named on lead 1."""
+STARTUP = 30.0
+
+
+def desk_project(project: Path, smtp_port: int) -> Path:
+    """The sample project at ``project``, sending its mail to the SMTP server on loopback."""
+    config = project / "newsletter.yaml"
+    config.write_text(
+        config.read_text(encoding="utf-8")
+        + f"\ndelivery:\n  transport: smtp\n  smtp:\n    host: 127.0.0.1\n"
+        f"    port: {smtp_port}\n    tls: none\n    connections: 1\n",
+        encoding="utf-8",
+    )
+    return project
+
+
+def desk_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SMTP_", "SENDGRID_"))}
+    env.update(NEWSLETTER_SECRET=SECRET, NEWSLETTER_DESK_TOKEN=ADMIN_TOKEN, **extra)
+    return env
+
+
+def serve_command(project: Path, port: int, *options: str) -> list[str]:
+    """``newsletter serve`` as README gives it (for now ``python -m newsletter.desk serve``)."""
+    return [
+        sys.executable,
+        "-m",
+        "newsletter.desk",
+        "serve",
+        "--config",
+        str(project / "newsletter.yaml"),
+        "--public-url",
+        f"http://127.0.0.1:{port}/",
+        "--port",
+        str(port),
+        *options,
+    ]
+
+
+@dataclass
+class RunningDesk:
+    project: Path
+    port: int
+    options: tuple[str, ...] = ()
+    env: dict[str, str] = field(default_factory=desk_env)
+    process: subprocess.Popen[bytes] | None = None
+    starts: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    @property
+    def inbox(self) -> Path:
+        return self.project / "state" / "desk" / "inbox.sqlite"
+
+    @property
+    def log(self) -> Path:
+        return self.project / f"desk-{self.port}.log"
+
+    def start(self) -> RunningDesk:
+        self.starts += 1
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                serve_command(self.project, self.port, *self.options),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=self.env,
+                cwd=self.project,
+            )
+        deadline = time.monotonic() + STARTUP
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"the desk stopped at start:\n{self.log.read_text()}")
+            try:
+                if httpx.get(self.url + "healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+        raise AssertionError(f"the desk did not start:\n{self.log.read_text()}")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown of any kind."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def events(self, kind: str | None = None) -> list[dict[str, Any]]:
+        """The inbox's events, read from the file as a pull would."""
+        db = sqlite3.connect(f"file:{self.inbox}?mode=ro", uri=True)
+        try:
+            rows = db.execute("SELECT id, kind, at, data FROM events ORDER BY id").fetchall()
+        finally:
+            db.close()
+        found = [{"id": r[0], "kind": r[1], "at": r[2], "data": json.loads(r[3])} for r in rows]
+        return [e for e in found if kind is None or e["kind"] == kind]
+
+
+def start_desk(project: Path, *options: str, **env: str) -> RunningDesk:
+    return RunningDesk(project, free_port(), tuple(options), desk_env(**env)).start()
+
+
+def wait_for(condition: Any, timeout: float = 20.0, what: str = "condition") -> Any:
+    """Poll ``condition()`` until it returns something true; its value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def form_token(page: str) -> str:
+    marker = 'name="form" value="'
+    start = page.index(marker) + len(marker)
+    return page[start : page.index('"', start)]
