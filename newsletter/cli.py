@@ -236,8 +236,11 @@ def _print_report(report: SendReport, *, dry_run: bool) -> None:
     segments = ", ".join(f"{n} {segment}" for segment, n in report.by_segment.items()) or "none"
     total = sum(report.by_segment.values()) if dry_run else report.sent
     click.echo(f"{report.month}: {verb} {total} ({segments})")
+    before = (
+        f", {report.done_otherwise} rejected or uncertain before" if report.done_otherwise else ""
+    )
     click.echo(
-        f"skipped: {report.already_sent} already sent, {report.suppressed} suppressed, "
+        f"skipped: {report.already_sent} already sent{before}, {report.suppressed} suppressed, "
         f"{report.not_email} post only"
     )
     if report.rejected or report.failed:

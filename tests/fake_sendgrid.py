@@ -124,6 +124,9 @@ class FakeSendGrid:
     hold_request: int = 0
     hold_limit: float = 30.0  # seconds a held answer waits at most for ``release``
     faults: Faults | None = None  # random trouble on mail sends (chaos tests)
+    # Addresses SendGrid refuses (a 400 naming their personalization), as it does an
+    # address on its list of invalid domains.
+    refuse: set[str] = field(default_factory=set)
     # False keeps only addresses and counts (benchmarks send a million recipients).
     keep_details: bool = True
     accepted: list[Accepted] = field(default_factory=list)
@@ -411,7 +414,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._errors(400, [("Bad Request", None)])
         with self.fake.lock:
             self.fake.requests.append(body if self.fake.keep_details else {})
-        problems = validate_mail(body)
+        problems = validate_mail(body) + self._refused(body)
         if problems:
             return self._errors(400, problems)
         message_id = self.fake._record(body)
@@ -441,6 +444,14 @@ class _Handler(BaseHTTPRequestHandler):
         self._json(200, self.fake.suppressions[name][offset : offset + limit])
 
     # -- shared steps --
+
+    def _refused(self, body: dict[str, Any]) -> list[tuple[str, str | None]]:
+        return [
+            ("Does not contain a valid address.", f"personalizations.{i}.to.{j}.email")
+            for i, p in enumerate(body.get("personalizations") or [])
+            for j, to in enumerate(p.get("to") or [])
+            if str(to.get("email", "")).lower() in self.fake.refuse
+        ]
 
     def _prologue(self, scope: str) -> bool:
         """Delay, injected failures and authorization; False when already answered."""

@@ -127,3 +127,38 @@ def test_suppressions_sync_merges_sendgrid_lists(
         ("greg.palmer@example.org", "unsubscribe"),
         ("tom.becker@example.net", "bounce"),
     ]
+
+
+def test_a_send_that_leaves_recipients_uncertain_says_so_and_exits_1(
+    sample_project: Path, fake_sendgrid: FakeSendGrid
+) -> None:
+    build(sample_project)
+    fake_sendgrid.drop_next = 1  # the first request's answer is lost
+    code, out, err = invoke(
+        sample_project, *send_args(sample_project, "--yes"), env=sendgrid_env(fake_sendgrid)
+    )
+    assert code == 1, err
+    assert "uncertain: " in out and "--resend-uncertain" in out
+    assert 0 < len(fake_sendgrid.emails()) < 17  # the rest went out
+
+
+def test_recipients_sendgrid_refuses_are_listed_with_its_reason_and_the_send_succeeds(
+    sample_project: Path, fake_sendgrid: FakeSendGrid
+) -> None:
+    build(sample_project)
+    fake_sendgrid.refuse = {"maria.gonzalez@example.com"}
+    code, out, err = invoke(
+        sample_project, *send_args(sample_project, "--yes"), env=sendgrid_env(fake_sendgrid)
+    )
+    assert code == 0, err
+    assert "2026-11: sent 16 " in out
+    assert "not sent: 1 rejected for good, 0 to retry" in out
+    assert (
+        "  rejected: maria.gonzalez@example.com: SendGrid: Does not contain a valid address. "
+        "(personalizations.0.to.0.email)" in out
+    )
+    _, again, _ = invoke(
+        sample_project, *send_args(sample_project, "--yes"), env=sendgrid_env(fake_sendgrid)
+    )
+    assert "skipped: 16 already sent, 1 rejected or uncertain before," in again
+    assert len(fake_sendgrid.emails()) == 16

@@ -193,7 +193,7 @@ def test_send_killed_mid_way_resumes_without_duplicates(
     assert set(got.values()) == {1}  # nobody twice, the killed run's in-flight batch included
     assert report.uncertain == in_flight  # reported, not resent
     assert report.sent == len(everyone) - before_kill
-    assert report.already_sent == before_kill  # the sent before the held batch + uncertain
+    assert (report.already_sent, report.done_otherwise) == (before_kill - BATCH, BATCH)
     counts = ledger_counts(project)
     assert (counts["sent"], counts["uncertain"], counts["in_flight"]) == (45, BATCH, 0)
 

@@ -157,17 +157,26 @@ class Ledger:
         return self._with_status(issue, status)
 
     def having(self, issue: str, emails: Sequence[str], statuses: Iterable[str]) -> set[str]:
-        """Those of ``emails`` (normalized) whose row for ``issue`` has one of ``statuses``.
+        """Those of ``emails`` (normalized) whose row for ``issue`` has one of ``statuses``."""
+        return set(self.statuses(issue, emails, statuses))
 
-        Asked a batch at a time, so a send never loads the whole ledger into memory.
+    def statuses(
+        self, issue: str, emails: Sequence[str], statuses: Iterable[str]
+    ) -> dict[str, str]:
+        """normalized email -> status, for those of ``emails`` whose row for ``issue`` has
+        one of ``statuses``.
+
+        Asked a batch at a time, so a send never loads the whole ledger into memory; one
+        statement, one row back (see :meth:`LedgerRun.mark_in_flight` for why).
         """
         wanted = tuple(statuses)
         (found,) = self._db.execute(
-            "SELECT json_group_array(email) FROM sends WHERE issue = ? AND email IN "
+            "SELECT json_group_object(email, status) FROM sends WHERE issue = ? AND email IN "
             f"(SELECT value FROM json_each(?)) AND status IN ({', '.join('?' * len(wanted))})",
             (issue, json.dumps(list(emails)), *wanted),
         ).fetchone()
-        return set(json.loads(found))
+        result: dict[str, str] = json.loads(found)
+        return result
 
     def problems(self, issue: str, *, limit: int) -> list[tuple[str, str, str]]:
         """Up to ``limit`` (email, status, reason) rows of ``issue`` that were rejected or

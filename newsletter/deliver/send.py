@@ -48,7 +48,8 @@ class SendReport:
     by_segment: dict[str, int] = field(default_factory=dict)  # recipients this run addressed
     suppressed: int = 0
     not_email: int = 0
-    already_sent: int = 0  # skipped: sent, rejected or uncertain before this run
+    already_sent: int = 0  # skipped: sent before this run
+    done_otherwise: int = 0  # skipped: rejected or uncertain before this run
     uncertain: list[str] = field(default_factory=list)  # every uncertain one of the month
     sent: int = 0
     rejected: int = 0  # this run: refused for good, each with its own reason
@@ -164,10 +165,13 @@ def _send(
     going = True
     with dispatcher or _NoDispatcher():
         for chunk in roster.chunks():
-            done = () if ledger_is_empty else ledger.having(month, [r[1] for r in chunk], skip)
+            done = {} if ledger_is_empty else ledger.statuses(month, [r[1] for r in chunk], skip)
             for email, key, first_name, last_name, segment, number in chunk:
                 if key in done:
-                    report.already_sent += 1
+                    if done[key] == "sent":
+                        report.already_sent += 1
+                    else:
+                        report.done_otherwise += 1
                     continue
                 if remaining is not None:
                     if remaining == 0:
