@@ -7,9 +7,11 @@ settings (:func:`newsletter.desk.settings.desk_settings`), and :func:`serve` run
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -22,8 +24,7 @@ def main() -> None:
     """The desk: the web service that listens for unsubscribes, leads and sign-ups."""
 
 
-@main.command("serve")
-@click.option(
+config_option = click.option(
     "--config",
     "config_path",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -31,6 +32,10 @@ def main() -> None:
     show_default=True,
     envvar="NEWSLETTER_CONFIG",
 )
+
+
+@main.command("serve")
+@config_option
 @click.option(
     "--public-url",
     envvar="NEWSLETTER_DESK_URL",
@@ -94,10 +99,66 @@ def serve_command(
             remind_after=timedelta(hours=remind_after),
         )
     except NewsletterError as exc:
-        for line in exc.all_lines():
-            click.echo(f"newsletter: {line}", err=True)
-        sys.exit(2)
+        _fail(exc)
     serve(desk, host=host, port=port, forwarded_allow_ips=forwarded_allow_ips)
+
+
+@main.command("pull")
+@config_option
+@click.option(
+    "--from",
+    "desk_url",
+    envvar="NEWSLETTER_DESK_URL",
+    help="The desk's address (https); the admin token is read from NEWSLETTER_DESK_TOKEN.",
+)
+@click.option(
+    "--inbox",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Read the desk's inbox file instead (a desk on this machine).",
+)
+@click.option(
+    "--page-size",
+    default=500,
+    show_default=True,
+    type=click.IntRange(1, 1000),
+    help="Events fetched and applied at a time.",
+)
+def pull_command(
+    config_path: Path, desk_url: str | None, inbox: Path | None, page_size: int
+) -> None:
+    """Apply the desk's new events to suppressions, subscribers and referrals."""
+    from newsletter.desk.pull import FileSource, HttpSource, pull
+    from newsletter.desk.settings import admin_token_from_env
+
+    try:
+        settings = load_config(config_path)
+        if desk_url and not inbox:
+            source: FileSource | HttpSource = HttpSource(desk_url, admin_token_from_env(os.environ))
+        else:
+            source = FileSource(inbox or settings.state_dir / "desk" / "inbox.sqlite")
+        report = pull(
+            source,
+            subscribers_dir=settings.subscribers_dir,
+            state_dir=settings.state_dir,
+            tz=settings.tz,
+            country=settings.config.business.address.country,
+            page_size=page_size,
+        )
+    except NewsletterError as exc:
+        _fail(exc)
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(
+        f"desk: {report.events} events: {report.suppressions} suppressions, "
+        f"{report.subscribers} subscribers, {report.leads} leads, {report.statuses} lead "
+        f"updates, {report.email_events} email events (cursor {report.cursor})"
+    )
+
+
+def _fail(exc: NewsletterError) -> NoReturn:
+    for line in exc.all_lines():
+        click.echo(f"newsletter: {line}", err=True)
+    sys.exit(2)
 
 
 if __name__ == "__main__":

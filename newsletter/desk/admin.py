@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from newsletter.desk.apply import opt_outs_after
 from newsletter.desk.context import the_desk
-from newsletter.desk.inbox import events_after
+from newsletter.desk.inbox import events_after, inbox_id
 
 MAX_PAGE = 1000
 
@@ -43,9 +43,15 @@ async def events(request: Request) -> Response:
     limit = _cursor(request, "limit", MAX_PAGE, MAX_PAGE)
     if after is None or not limit:
         return JSONResponse({"error": "after and limit are numbers"}, status_code=400)
-    found = await the_desk(request).inbox.read(lambda db: events_after(db, after, limit))
+    inbox, found = await the_desk(request).inbox.read(
+        lambda db: (inbox_id(db), events_after(db, after, limit))
+    )
     return JSONResponse(
-        {"events": [e.as_json() for e in found], "last": found[-1].id if found else after}
+        {
+            "inbox": inbox,
+            "events": [e.as_json() for e in found],
+            "last": found[-1].id if found else after,
+        }
     )
 
 

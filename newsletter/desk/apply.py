@@ -14,11 +14,14 @@ lets a pull that was killed halfway simply run again.
 
 from __future__ import annotations
 
+import re
 import sqlite3
+from collections.abc import Iterable
 from datetime import tzinfo
 
 from newsletter.audience.suppressions import Suppression
 from newsletter.desk.inbox import Event
+from newsletter.referrals.ledger import Lead
 
 ESP_SUPPRESSIONS = {
     "bounce": "bounce",
@@ -61,3 +64,71 @@ def opt_outs_after(db: sqlite3.Connection, after: int) -> int:
         (after, *ESP_SUPPRESSIONS),
     ).fetchone()
     return int(row[0])
+
+
+# ---- sign-ups ---------------------------------------------------------------------------
+
+CONSENT_FILE = "consents.csv"
+CONSENT_COLUMNS = (
+    "email",
+    "requested_at",
+    "confirmed_at",
+    "form",
+    "request_ip",
+    "confirm_ip",
+    "desk_event",
+)
+"""The proof of each confirmed sign-up: when it was asked for and confirmed, on which
+form, from which addresses. Kept in git beside subscribers.csv, readable by its owner."""
+JOIN_SOURCE = "desk /join (confirmed)"
+
+
+def subscriber_row(event: Event, tz: tzinfo, country: str) -> dict[str, str]:
+    """subscribers.csv's values for a confirmed sign-up: a ``prospect``."""
+    data = event.data
+    postal = data.get("channels") in ("mail", "both")
+    return {
+        "email": data["email"],
+        "first_name": data.get("first_name", ""),
+        "last_name": data.get("last_name", ""),
+        "company": "",
+        "segment": "prospect",
+        "channels": data.get("channels", "email"),
+        "street": data.get("street", "") if postal else "",
+        "city": data.get("city", "") if postal else "",
+        "region": data.get("region", "") if postal else "",
+        "postal_code": data.get("postal_code", "") if postal else "",
+        "country": country if postal else "",
+        "consent_source": JOIN_SOURCE,
+        "consent_date": event.at.astimezone(tz).date().isoformat(),
+        "tags": "",
+    }
+
+
+def consent_row(event: Event) -> dict[str, str]:
+    data = event.data
+    return {
+        "email": data["email"],
+        "requested_at": str(data.get("requested_at", "")),
+        "confirmed_at": event.at.isoformat(timespec="seconds"),
+        "form": str(data.get("form", "")),
+        "request_ip": str(data.get("requested_ip", "")),
+        "confirm_ip": str(data.get("ip", "")),
+        "desk_event": str(event.id),
+    }
+
+
+# ---- leads ------------------------------------------------------------------------------
+
+_DESK_LEAD = re.compile(r"\(desk lead (\d+)\)")
+
+
+def desk_leads(leads: Iterable[Lead]) -> dict[int, int]:
+    """Desk lead id -> ledger id, for the leads a pull added (their notes say which):
+    the one place that knows how a ledger row names its desk lead."""
+    found = {}
+    for lead in leads:
+        match = _DESK_LEAD.search(lead.notes)
+        if match:
+            found[int(match.group(1))] = lead.id
+    return found

@@ -15,6 +15,7 @@ as arrived during the previous one.
             deduplication; NULL for most), data (JSON)
     outbox  work the desk must do by a time (notify, remind, thank, confirm): due_at,
             state (due | done | dropped), attempts, last_error
+    meta    ``inbox``: this inbox's random id; a pull's cursor belongs to one inbox
 
 The file and its folder are created readable by their owner only (the inbox holds
 addresses and phone numbers); SQLite gives its -wal and -shm files the same mode.
@@ -62,6 +63,11 @@ CREATE TABLE IF NOT EXISTS outbox (
     done_at     TEXT
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, due_at);
+CREATE TABLE IF NOT EXISTS meta (
+    key    TEXT PRIMARY KEY,
+    value  TEXT NOT NULL
+);
+INSERT OR IGNORE INTO meta (key, value) VALUES ('inbox', lower(hex(randomblob(16))));
 CREATE INDEX IF NOT EXISTS events_kind ON events (kind, id);
 """
 
@@ -133,6 +139,13 @@ def schedule(db: sqlite3.Connection, event: int, kind: str, due: datetime) -> No
     db.execute(
         "INSERT INTO outbox (event, kind, due_at) VALUES (?, ?, ?)", (event, kind, stamp(due))
     )
+
+
+def inbox_id(db: sqlite3.Connection) -> str:
+    """The inbox's own random id: ids of events count from 1 in every inbox, so a cursor
+    remembered for one must never be used on another."""
+    row = db.execute("SELECT value FROM meta WHERE key = 'inbox'").fetchone()
+    return str(row[0]) if row else ""
 
 
 def events_after(db: sqlite3.Connection, after: int, limit: int = 1000) -> list[Event]:

@@ -154,13 +154,16 @@ async def confirm_post(request: Request) -> Response:
         if signup is None:
             return False
         if not related(db, "signup_confirmed", "signup", signup_id):
+            # Everything the subscriber row and the consent record need, in one event.
+            person = {k: signup.data.get(k, "") for k in (*FIELDS, "channels")}
             append(
                 db,
                 "signup_confirmed",
                 {
+                    **person,
                     "signup": signup_id,
-                    "email": signup.data["email"],
                     "ip": ip,
+                    "requested_ip": signup.data.get("ip", ""),
                     "requested_at": stamp(signup.at),
                     "form": signup.data.get("form", FORM_NAME),
                 },

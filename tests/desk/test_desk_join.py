@@ -48,9 +48,17 @@ def test_sign_up_is_confirmed_by_the_emailed_link_with_a_consent_record(
     assert "You're subscribed" in confirm(link).text
     [confirmed] = desk.events("signup_confirmed")
     assert confirmed["data"] == {
-        "signup": signup["id"],
         "email": NEW,
+        "first_name": "Jo",
+        "last_name": "Lindqvist",
+        "street": "",
+        "city": "",
+        "region": "",
+        "postal_code": "",
+        "channels": "email",
+        "signup": signup["id"],
         "ip": "127.0.0.1",
+        "requested_ip": "127.0.0.1",
         "requested_at": signup["at"],
         "form": "desk /join",
     }

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import base64
 import json
+import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from newsletter.deliver.ledger import Ledger
+from newsletter.desk.pull import FileSource, pull
 from tests.desk.support import ADMIN_TOKEN, RunningDesk, start_desk
 
 HOOK = "hooks/sendgrid"
@@ -155,3 +159,35 @@ def test_admin_events_need_the_token(
         hooked.url + "admin/pending?after=0", headers={"authorization": f"Bearer {ADMIN_TOKEN}"}
     ).json()
     assert pending["opt_outs"] == 1  # the bounce; an open takes nobody off the list
+
+
+def test_pulled_events_are_matched_to_the_send_ledger_by_message_id(
+    hooked: RunningDesk, signing_key: ec.EllipticCurvePrivateKey
+) -> None:
+    state = hooked.project / "state"
+    with Ledger(state / "ledger.sqlite"):
+        pass  # the send ledger's schema
+    db = sqlite3.connect(state / "ledger.sqlite")
+    db.execute(
+        "INSERT INTO sends (issue, email, status, message_id, created_at, updated_at) "
+        "VALUES ('2026-10', 'reader1@example.com', 'sent', '14c5d75ce93', 'x', 'x')"
+    )
+    db.commit()
+    db.close()
+    post(hooked, signing_key, events("delivered", "bounce"))
+    report = pull(
+        FileSource(hooked.inbox),
+        subscribers_dir=hooked.project / "subscribers",
+        state_dir=state,
+        tz=ZoneInfo("America/Chicago"),
+    )
+    assert (report.email_events, report.suppressions) == (2, 1)
+    db = sqlite3.connect(state / "email-events.sqlite")
+    kept = db.execute("SELECT email, event, issue, matched FROM email_events ORDER BY 1").fetchall()
+    db.close()
+    assert kept == [
+        ("reader0@example.com", "delivered", "2026-11", 0),  # only the custom argument
+        ("reader1@example.com", "bounce", "2026-10", 1),  # the ledger's own record
+    ]
+    suppressions = (hooked.project / "subscribers" / "suppressions.csv").read_text()
+    assert "reader1@example.com,bounce," in suppressions

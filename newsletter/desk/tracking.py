@@ -1,0 +1,93 @@
+"""SendGrid's events, matched to the send ledger, kept for the reports.
+
+Each event (delivered, bounce, dropped, spam report, unsubscribe, open, click) goes into
+``state/email-events.sqlite`` once (keyed by the desk's event id), with the issue it
+belongs to: the send ledger's row whose provider message id and address it names
+(SendGrid's ``sg_message_id`` starts with the ``X-Message-Id`` that the send recorded),
+else the ``issue`` the send put in the message's custom arguments.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+
+from newsletter.desk.inbox import Event, stamp
+
+EVENTS_FILE = "email-events.sqlite"
+LEDGER_FILE = "ledger.sqlite"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS email_events (
+    desk_event  INTEGER PRIMARY KEY,
+    issue       TEXT,
+    email       TEXT NOT NULL,
+    event       TEXT NOT NULL,
+    at          TEXT NOT NULL,
+    message_id  TEXT,
+    matched     INTEGER NOT NULL,
+    url         TEXT,
+    reason      TEXT
+)
+"""
+
+
+def record_email_events(state_dir: Path, events: Sequence[Event]) -> int:
+    """Keep ``events`` (kind ``esp``); how many were new."""
+    if not events:
+        return 0
+    path = state_dir / EVENTS_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    issues = _issues(state_dir / LEDGER_FILE, events)
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.execute(_SCHEMA)
+        db.execute("BEGIN IMMEDIATE")
+        before = db.total_changes
+        for event in events:
+            data = event.data
+            matched = issues.get((data.get("message_id", ""), data["email"]))
+            db.execute(
+                "INSERT OR IGNORE INTO email_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    event.id,
+                    matched or data.get("issue"),
+                    data["email"],
+                    data["event"],
+                    stamp(event.at),
+                    data.get("message_id"),
+                    1 if matched else 0,
+                    data.get("url"),
+                    data.get("reason"),
+                ),
+            )
+        db.execute("COMMIT")
+        return db.total_changes - before
+    finally:
+        db.close()
+
+
+def _issues(ledger: Path, events: Sequence[Event]) -> dict[tuple[str, str], str]:
+    """(message id, address) -> the issue the send ledger sent it for."""
+    if not ledger.exists():
+        return {}
+    wanted = {(e.data.get("message_id", ""), e.data["email"]) for e in events}
+    db = sqlite3.connect(f"file:{ledger}?mode=ro", uri=True)
+    try:
+        found = {}
+        for message_id in {m for m, _ in wanted if m}:
+            for issue, email in db.execute(
+                "SELECT issue, email FROM sends WHERE message_id = ?", (message_id,)
+            ):
+                if (message_id, email) in wanted:
+                    found[(message_id, email)] = issue
+        return found
+    finally:
+        db.close()
