@@ -32,6 +32,8 @@ from newsletter.fsutil import PRIVATE, staged_folder, write_new
 from newsletter.model import Issue
 from newsletter.months import parse_month
 from newsletter.progress import progress_bar
+from newsletter.referrals.ledger import LEDGER_FILE
+from newsletter.referrals.rewards import progress_lines
 from newsletter.render.addressed import LayerDrawing, copies_pdf, copy_name, split_pdfs
 from newsletter.render.environment import make_environment
 from newsletter.render.frontpage import front_layout
@@ -54,6 +56,34 @@ class PrintResult:
     package: Path | None
     split: int  # per-recipient PDFs written under addressed/
     warnings: tuple[str, ...]
+
+
+def print_edition(
+    settings: Settings,
+    month: str,
+    *,
+    out_root: Path,
+    secret: bytes,
+    split: bool = False,
+    make_package: bool = False,
+    skip_incomplete: bool = False,
+    silent: bool = True,
+) -> PrintResult:
+    """The print edition as ``newsletter print`` makes it: :func:`print_job` with each
+    addressed copy's referral progress line (from the referral ledger, under the offer of
+    the month)."""
+    offer = current_offer(settings.content_dir, parse_month(month))
+    return print_job(
+        settings,
+        month,
+        out_root=out_root,
+        secret=secret,
+        split=split,
+        make_package=make_package,
+        skip_incomplete=skip_incomplete,
+        progress=progress_lines(settings.subscribers_dir / LEDGER_FILE, offer, settings.tz),
+        silent=silent,
+    )
 
 
 def print_job(

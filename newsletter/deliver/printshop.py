@@ -15,10 +15,12 @@ import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from newsletter.audience.mail import MailingList, MailRecipient
 from newsletter.config import Settings
 from newsletter.csvfile import spreadsheet_csv
+from newsletter.deliver.factory import make_transport
 from newsletter.deliver.transport import (
     Attachment,
     DeliveryError,
@@ -206,3 +208,43 @@ def send_to_printer(settings: Settings, transport: Transport, message: Message) 
         outcomes = {**receipt.rejected, **receipt.deferred, **receipt.uncertain}
         raise DeliveryError(f"the print shop {shop} did not get the package: {outcomes[shop]}")
     return receipt
+
+
+@dataclass(frozen=True)
+class PackageEmail:
+    name: str  # the package's file name
+    size: int  # bytes
+    shop: str | None  # print.print_shop, None when unset
+    message_id: str | None  # None: a dry run, nothing sent
+
+    def summary(self) -> str:
+        if self.message_id is None:
+            return (
+                f"dry run: would email {self.name} ({self.size / 1000:.0f} KB) to "
+                f"{self.shop or '(print.print_shop is not set)'}; add --yes to send"
+            )
+        return f"emailed {self.name} to {self.shop} (message id {self.message_id or 'unknown'})"
+
+
+def email_package(
+    settings: Settings,
+    path: Path,
+    *,
+    ticket: str,
+    title: str,
+    live: bool,
+    environ: Mapping[str, str] | None = None,
+) -> PackageEmail:
+    """Email the package at ``path`` to the print shop through the configured transport
+    (made and closed here); unless ``live``, only say what would be sent."""
+    shop = settings.config.print.print_shop
+    data = path.read_bytes()
+    message = print_shop_message(settings, title=title, ticket=ticket, name=path.name, data=data)
+    if not live:
+        return PackageEmail(path.name, len(data), shop, message_id=None)
+    transport = make_transport(settings, environ)
+    try:
+        receipt = send_to_printer(settings, transport, message)
+    finally:
+        transport.close()
+    return PackageEmail(path.name, len(data), shop, message_id=receipt.first_id() or "")

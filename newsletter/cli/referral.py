@@ -1,22 +1,17 @@
 """``newsletter referral add|update|list|report|reward``: click wrappers over newsletter.referrals.
 
-The library does the work; these commands read options, call it, and print. Errors are the
-project's own and are printed as one line by ``_fails_cleanly``.
+The library (:mod:`newsletter.referrals.actions`) does the work; these commands read
+options, call it, and print. Errors are the project's own and are printed as one line by
+``fails_cleanly``.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
-from newsletter.cli import _fails_cleanly, _settings, _warn, config_option, month_option
-
-if TYPE_CHECKING:
-    from newsletter.config import Settings
+from newsletter.cli.options import config_option, fails_cleanly, month_option, settings_of, warn
 
 STATUS_CHOICES = ("new", "contacted", "won", "lost")
 thank_option = click.option(
@@ -48,7 +43,7 @@ def referral() -> None:
     "timezone unless an offset is given.",
 )
 @thank_option
-@_fails_cleanly
+@fails_cleanly
 def add(
     config_path: Path,
     code: str,
@@ -62,24 +57,17 @@ def add(
     thank: bool | None,
 ) -> None:
     """Add a lead to subscribers/referrals.csv (needs NEWSLETTER_SECRET to check the code)."""
-    from newsletter.audience.subscribers import load_subscribers
-    from newsletter.audience.tokens import referral_codes, secret_from_env
-    from newsletter.referrals.leads import add_lead, referrer_for_code
-    from newsletter.referrals.reports import full_name
+    from newsletter.audience.tokens import secret_from_env
+    from newsletter.referrals.actions import add_referred_lead, moment
     from newsletter.referrals.times import shown
 
-    settings = _settings(config_path)
-    secret = secret_from_env()
-    subscribers = load_subscribers(settings.subscribers_dir / "subscribers.csv")
-    canonical, referrer = referrer_for_code(
-        code, referral_codes(secret, (s.email for s in subscribers))
-    )
-    lead, duplicates = add_lead(
-        _ledger(settings),
-        referrer_code=canonical,
-        referrer_email=referrer,
+    settings = settings_of(config_path)
+    added = add_referred_lead(
+        settings,
+        secret_from_env(),
+        code=code,
         name=name,
-        received_at=_moment(received_at, settings, "--received-at"),
+        received_at=moment(received_at, settings.tz, "--received-at"),
         phone=phone,
         email=email,
         address=address,
@@ -87,14 +75,14 @@ def add(
         note=note,
         thank_by_name=thank,
     )
-    for duplicate in duplicates:
+    lead = added.lead
+    for duplicate in added.duplicates:
         earlier = duplicate.lead
-        _warn(
+        warn(
             f"lead {lead.id} may be lead {earlier.id} again ({earlier.name}, received "
             f"{shown(earlier.received_at, settings.tz)}): {duplicate.reason}"
         )
-    who = next(full_name(s) for s in subscribers if s.normalized_email == referrer)
-    click.echo(f"added lead {lead.id}: {lead.name}, referred by {who} ({canonical})")
+    click.echo(f"added lead {lead.id}: {lead.name}, referred by {added.referrer} ({added.code})")
 
 
 @referral.command("update")
@@ -110,7 +98,7 @@ def add(
 )
 @click.option("--at", default=None, help="When it happened (default: now).")
 @thank_option
-@_fails_cleanly
+@fails_cleanly
 def update(
     config_path: Path,
     lead_id: int,
@@ -122,16 +110,17 @@ def update(
     thank: bool | None,
 ) -> None:
     """Change a lead's status, value, notes or consent. Leads are never deleted: mark them lost."""
+    from newsletter.referrals.actions import amount, ledger_path, moment
     from newsletter.referrals.leads import update_lead
     from newsletter.referrals.outputs import money
 
-    settings = _settings(config_path)
+    settings = settings_of(config_path)
     lead = update_lead(
-        _ledger(settings),
+        ledger_path(settings),
         lead_id,
-        at=_moment(at, settings, "--at"),
+        at=moment(at, settings.tz, "--at"),
         status=status,
-        value=_amount(value) if value is not None else None,
+        value=amount(value) if value is not None else None,
         note=note,
         replace_notes=replace_notes,
         thank_by_name=thank,
@@ -145,20 +134,21 @@ def update(
 @click.option(
     "--status", "statuses", type=click.Choice(STATUS_CHOICES), multiple=True, help="Only these."
 )
-@_fails_cleanly
+@fails_cleanly
 def list_leads(config_path: Path, statuses: tuple[str, ...]) -> None:
     """List the leads in the ledger, oldest first."""
     from rich.console import Console
 
+    from newsletter.referrals.actions import ledger_path, referrer_names
     from newsletter.referrals.ledger import load_leads
     from newsletter.referrals.outputs import leads_table
 
-    settings = _settings(config_path)
-    leads = [x for x in load_leads(_ledger(settings)) if not statuses or x.status in statuses]
+    settings = settings_of(config_path)
+    leads = [x for x in load_leads(ledger_path(settings)) if not statuses or x.status in statuses]
     if not leads:
         click.echo("no leads" + (f" with status {' or '.join(statuses)}" if statuses else ""))
         return
-    Console(highlight=False).print(leads_table(leads, _names(settings), settings.tz))
+    Console(highlight=False).print(leads_table(leads, referrer_names(settings), settings.tz))
 
 
 @referral.command("report")
@@ -173,24 +163,21 @@ def list_leads(config_path: Path, statuses: tuple[str, ...]) -> None:
     help="The report is written to OUT/referrals/YYYY-MM/.",
 )
 @click.option("--now", "as_of", default=None, hidden=True, help="Report as of this time.")
-@_fails_cleanly
+@fails_cleanly
 def report(config_path: Path, month: str, out_root: Path, as_of: str | None) -> None:
     """Overdue leads, referrers and rewards, totals: printed, and written as CSV and HTML."""
     from rich.console import Console
 
-    from newsletter.months import parse_month
-    from newsletter.referrals.outputs import report_tables, write_report
-    from newsletter.referrals.reports import referral_report
+    from newsletter.referrals.actions import moment, write_referral_report
+    from newsletter.referrals.outputs import report_tables
 
-    settings = _settings(config_path)
-    month = f"{parse_month(month):%Y-%m}"
-    result = referral_report(settings, month, _moment(as_of, settings, "--now"))
+    settings = settings_of(config_path)
+    now = moment(as_of, settings.tz, "--now")
+    written = write_referral_report(settings, month, out_root=out_root, now=now)
     console = Console(highlight=False)
-    for part in report_tables(result):
+    for part in report_tables(written.report):
         console.print(part)
-    out_dir = out_root / "referrals" / month
-    names = write_report(result, out_dir)
-    click.echo(f"wrote {out_dir}/ ({', '.join(names)})")
+    click.echo(f"wrote {written.out_dir}/ ({', '.join(written.files)})")
 
 
 @referral.command("reward")
@@ -199,65 +186,17 @@ def report(config_path: Path, month: str, out_root: Path, as_of: str | None) -> 
 @click.option("--milestone", type=int, required=True, help="The milestone's number of referrals.")
 @click.option("--on", "on", default=None, help="The day it was handed out (default: today).")
 @click.option("--note", default="", help="How or where it was handed out.")
-@_fails_cleanly
+@fails_cleanly
 def reward(config_path: Path, code: str, milestone: int, on: str | None, note: str) -> None:
     """Record a reward handed out, in subscribers/rewards.csv (under the offer of that day)."""
-    from newsletter.errors import ReferralError
-    from newsletter.referrals.rewards import REWARDS_FILE, record_handout
-    from newsletter.sources.offers import current_offer
+    from newsletter.referrals.actions import day, record_reward, referrer_names
 
-    settings = _settings(config_path)
-    try:
-        day = date.fromisoformat(on) if on else datetime.now(settings.tz).date()
-    except ValueError:
-        raise ReferralError(f"not a date (YYYY-MM-DD): {on!r}", key="--on") from None
-    given = record_handout(
-        settings.subscribers_dir / REWARDS_FILE,
-        _ledger(settings),
-        code=code,
-        milestone=milestone,
-        offer=current_offer(settings.content_dir, day),
-        tz=settings.tz,
-        on=day,
-        note=note,
+    settings = settings_of(config_path)
+    given = record_reward(
+        settings, code=code, milestone=milestone, on=day(on, settings.tz), note=note
     )
-    who = _names(settings).get(given.referrer_email, given.referrer_email)
+    who = referrer_names(settings).get(given.referrer_email, given.referrer_email)
     click.echo(
         f"recorded {given.handed_out_on}: {given.reward} (milestone {given.milestone}) "
         f"for {who} ({given.referrer_code})"
     )
-
-
-def _ledger(settings: Settings) -> Path:
-    from newsletter.referrals.ledger import LEDGER_FILE
-
-    return settings.subscribers_dir / LEDGER_FILE
-
-
-def _names(settings: Settings) -> dict[str, str]:
-    """Referrers' names for display, by normalized email (none if there is no list)."""
-    from newsletter.audience.subscribers import load_subscribers
-    from newsletter.referrals.reports import full_name
-
-    path = settings.subscribers_dir / "subscribers.csv"
-    if not path.exists():
-        return {}
-    return {s.normalized_email: full_name(s) for s in load_subscribers(path)}
-
-
-def _moment(text: str | None, settings: Settings, key: str) -> datetime:
-    from newsletter.referrals.times import parse_typed
-
-    if text is None:
-        return datetime.now(settings.tz).replace(microsecond=0)
-    return parse_typed(text, settings.tz, key=key)
-
-
-def _amount(text: str) -> Decimal:
-    from newsletter.errors import ReferralError
-    from newsletter.referrals.ledger import parse_amount
-
-    try:
-        return parse_amount(text)
-    except ValueError as exc:
-        raise ReferralError(str(exc), key="--value") from None

@@ -1,20 +1,24 @@
 """``newsletter print``: the print edition of a built month, and the print shop's package.
 
-A click wrapper over :func:`newsletter.printjob.print_job`; emailing the package is a dry
-run unless ``--yes``, like ``send``.
+A click wrapper over :func:`newsletter.printjob.print_edition`; emailing the package
+(:func:`newsletter.deliver.printshop.email_package`) is a dry run unless ``--yes``, like
+``send``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
-from newsletter.cli import _fails_cleanly, _settings, _warn, config_option, month_option, out_option
-
-if TYPE_CHECKING:
-    from newsletter.config import Settings
+from newsletter.cli.options import (
+    config_option,
+    fails_cleanly,
+    month_option,
+    out_option,
+    settings_of,
+    warn,
+)
 
 
 @click.command("print")
@@ -36,7 +40,7 @@ if TYPE_CHECKING:
     "instead of stopping.",
 )
 @click.option("--silent", is_flag=True, help="No progress bars.")
-@_fails_cleanly
+@fails_cleanly
 def print_command(
     config_path: Path,
     month: str,
@@ -50,15 +54,11 @@ def print_command(
 ) -> None:
     """Print edition of the built month: issue.pdf, addressed copies, labels, mailing list."""
     from newsletter.audience.tokens import secret_from_env
-    from newsletter.months import parse_month
-    from newsletter.printjob import print_job
-    from newsletter.referrals.ledger import LEDGER_FILE
-    from newsletter.referrals.rewards import progress_lines
-    from newsletter.sources.offers import current_offer
+    from newsletter.deliver.printshop import email_package
+    from newsletter.printjob import print_edition
 
-    settings = _settings(config_path)
-    offer = current_offer(settings.content_dir, parse_month(month))
-    result = print_job(
+    settings = settings_of(config_path)
+    result = print_edition(
         settings,
         month,
         out_root=out_root,
@@ -66,11 +66,10 @@ def print_command(
         split=split,
         make_package=make_package or send_to_printer,
         skip_incomplete=skip_incomplete_addresses,
-        progress=progress_lines(settings.subscribers_dir / LEDGER_FILE, offer, settings.tz),
         silent=silent,
     )
     for message in result.warnings:
-        _warn(message)
+        warn(message)
     mailing = result.mailing
     click.echo(
         f"{result.issue.month}: {result.pages} pages, {len(mailing.recipients)} addressed copies "
@@ -81,25 +80,7 @@ def print_command(
     if result.split:
         click.echo(f"split: {result.split} PDFs in {result.out_dir / 'addressed'}")
     if send_to_printer and result.package is not None:
-        _send(settings, result.package, result.ticket, result.issue.title, yes=yes)
-
-
-def _send(settings: Settings, path: Path, ticket: str, title: str, *, yes: bool) -> None:
-    from newsletter.deliver.factory import make_transport
-    from newsletter.deliver.printshop import print_shop_message, send_to_printer
-
-    shop = settings.config.print.print_shop
-    data = path.read_bytes()
-    message = print_shop_message(settings, title=title, ticket=ticket, name=path.name, data=data)
-    if not yes:
-        click.echo(
-            f"dry run: would email {path.name} ({len(data) / 1000:.0f} KB) to "
-            f"{shop or '(print.print_shop is not set)'}; add --yes to send"
+        emailed = email_package(
+            settings, result.package, ticket=result.ticket, title=result.issue.title, live=yes
         )
-        return
-    transport = make_transport(settings)
-    try:
-        result = send_to_printer(settings, transport, message)
-    finally:
-        transport.close()
-    click.echo(f"emailed {path.name} to {shop} (message id {result.first_id() or 'unknown'})")
+        click.echo(emailed.summary())

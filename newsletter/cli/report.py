@@ -6,7 +6,13 @@ from pathlib import Path
 
 import click
 
-from newsletter.cli import _fails_cleanly, _settings, config_option, month_option, out_option
+from newsletter.cli.options import (
+    config_option,
+    fails_cleanly,
+    month_option,
+    out_option,
+    settings_of,
+)
 
 
 @click.command("report")
@@ -15,7 +21,7 @@ from newsletter.cli import _fails_cleanly, _settings, config_option, month_optio
 @out_option
 @click.option("--silent", is_flag=True, help="No progress bar.")
 @click.option("--now", "as_of", default=None, hidden=True, help="Report as of this time.")
-@_fails_cleanly
+@fails_cleanly
 def report_command(
     config_path: Path, month: str, out_root: Path, silent: bool, as_of: str | None
 ) -> None:
@@ -23,16 +29,16 @@ def report_command(
     issue's sends, in OUT/reports/YYYY-MM/ (index.html, summary.md), and printed."""
     from rich.console import Console
 
-    from newsletter.commands.referral import _moment
     from newsletter.months import parse_month
     from newsletter.progress import progress_bar
+    from newsletter.referrals.actions import moment
     from newsletter.report.monthly import REPORT_FILES, load_monthly_report, write_monthly_report
     from newsletter.report.outputs import report_renderables
     from newsletter.report.sections import SECTION_COUNT
 
-    settings = _settings(config_path)
+    settings = settings_of(config_path)
     month = f"{parse_month(month):%Y-%m}"
-    figures = load_monthly_report(settings, month, _moment(as_of, settings, "--now"))
+    figures = load_monthly_report(settings, month, moment(as_of, settings.tz, "--now"))
     out_dir = out_root / "reports" / month
     with progress_bar("drawing the report", unit="sections", silent=silent) as bar:
         bar.set_total(SECTION_COUNT)

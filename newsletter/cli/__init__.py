@@ -1,0 +1,30 @@
+"""Command line: the ``newsletter`` group and one module per group of commands.
+
+Each module holds click code only: it reads options, calls one public library function and
+prints what it returns. The shared options and error handling are in
+:mod:`newsletter.cli.options`.
+"""
+
+from __future__ import annotations
+
+import click
+
+from newsletter.cli.build import build, check, preview
+from newsletter.cli.print import print_command
+from newsletter.cli.referral import referral
+from newsletter.cli.report import report_command
+from newsletter.cli.send import send
+from newsletter.cli.suppressions import suppressions
+
+
+@click.group()
+@click.version_option(package_name="newsletter")
+def main() -> None:
+    """Build and deliver the monthly newsletter."""
+
+
+for _command in (build, preview, check, send, suppressions, print_command, referral):
+    main.add_command(_command)
+main.add_command(report_command)
+
+__all__ = ["main"]

@@ -1,0 +1,79 @@
+"""What every command shares: the common options, and one way of failing.
+
+Every NewsletterError is caught by :func:`fails_cleanly`, printed as one line per problem,
+and the command exits with status 2.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import ParamSpec, TypeVar
+
+import click
+
+from newsletter.config import Settings, load_config
+from newsletter.errors import NewsletterError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+EXIT_USER_ERROR = 2
+EXIT_LEFT_TO_RETRY = 1  # a send that left recipients failed or uncertain
+
+
+def fails_cleanly(command: Callable[P, R]) -> Callable[P, R]:
+    """Turn the project's errors into ``newsletter: <one line>`` and exit status 2."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except NewsletterError as exc:
+            for line in exc.all_lines():
+                click.echo(f"newsletter: {line}", err=True)
+            sys.exit(EXIT_USER_ERROR)
+
+    return wrapper
+
+
+config_option = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default="newsletter.yaml",
+    show_default=True,
+    envvar="NEWSLETTER_CONFIG",
+    help="The newsletter's config; content, templates and subscribers resolve next to it.",
+)
+month_option = click.option(
+    "--month",
+    default=lambda: f"{date.today():%Y-%m}",
+    show_default="this month",
+    help="The issue month, YYYY-MM.",
+)
+out_option = click.option(
+    "--out",
+    "out_root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default="build",
+    show_default=True,
+    help="Folder that holds one subfolder per built month.",
+)
+
+
+def settings_of(config_path: Path) -> Settings:
+    """The loaded config; a broken one raises ConfigError (printed by fails_cleanly)."""
+    return load_config(config_path)
+
+
+def warn(message: str) -> None:
+    click.echo(f"warning: {message}", err=True)
+
+
+def echo_lines(lines: list[str]) -> None:
+    for line in lines:
+        click.echo(line)

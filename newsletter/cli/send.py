@@ -1,0 +1,78 @@
+"""``newsletter send``: a thin wrapper over :func:`newsletter.deliver.run.send_month`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from newsletter.cli.options import (
+    EXIT_LEFT_TO_RETRY,
+    config_option,
+    echo_lines,
+    fails_cleanly,
+    month_option,
+    out_option,
+    settings_of,
+)
+
+
+@click.command()
+@config_option
+@month_option
+@out_option
+@click.option("--yes", is_flag=True, help="Really send (without it: a dry run).")
+@click.option("--test", "test_to", default="", help="Send [TEST] copies to a@x,b@y only.")
+@click.option("--limit", type=click.IntRange(min=1), help="Send to the next N only.")
+@click.option("--resend-uncertain", is_flag=True, help="Resend batches cut off mid-flight.")
+@click.option(
+    "--retry-rejected", is_flag=True, help="Try again recipients refused for good before."
+)
+@click.option("--silent", is_flag=True, help="No progress bar.")
+@fails_cleanly
+def send(
+    config_path: Path,
+    month: str,
+    out_root: Path,
+    yes: bool,
+    test_to: str,
+    limit: int | None,
+    resend_uncertain: bool,
+    retry_rejected: bool,
+    silent: bool,
+) -> None:
+    """Deliver the built month by email: a dry run unless --yes.
+
+    Exit status: 0 when everyone addressed was sent (or refused for good), 1 when some
+    are left for the next run (failed) or uncertain, 2 when an error stopped the send.
+    """
+    from newsletter.audience.tokens import secret_from_env
+    from newsletter.deliver.run import report_lines, send_month, send_test_copies, split_addresses
+    from newsletter.progress import progress_bar
+
+    settings = settings_of(config_path)
+    secret = secret_from_env()
+    if test_to:
+        addresses = split_addresses(test_to)
+        count = send_test_copies(
+            settings, month, out_root=out_root, secret=secret, addresses=addresses
+        )
+        click.echo(f"sent {count} test copies (the ledger is untouched)")
+        return
+    with progress_bar("sending", unit="recipients", silent=silent or not yes) as bar:
+        outcome = send_month(
+            settings,
+            month,
+            out_root=out_root,
+            secret=secret,
+            live=yes,
+            limit=limit,
+            resend_uncertain=resend_uncertain,
+            retry_rejected=retry_rejected,
+            on_plan=bar.set_total,
+            on_batch=bar.advance,
+        )
+    echo_lines(report_lines(outcome))
+    if outcome.left_to_retry:
+        sys.exit(EXIT_LEFT_TO_RETRY)

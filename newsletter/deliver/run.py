@@ -1,0 +1,158 @@
+"""``send_month()``: one send as ``newsletter send`` runs it, from the ledger to the report.
+
+:func:`newsletter.deliver.send.send_issue` delivers a month through a transport and a
+ledger it is given; this module owns what a whole run adds around it: where the send
+ledger lives, making and closing the configured transport, the dry run's sample message
+in ``state/preview/``, ``[TEST]`` copies, and the report's lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from newsletter.config import Settings
+from newsletter.deliver.factory import make_transport
+from newsletter.deliver.ledger import Ledger
+from newsletter.deliver.send import SendReport, sample_message, send_issue, send_test
+from newsletter.deliver.transport import Transport
+from newsletter.fsutil import PRIVATE, atomic_write
+from newsletter.months import parse_month
+
+SEND_LEDGER_FILE = "ledger.sqlite"  # under state/
+PREVIEW_DIR = "preview"  # under state/: the dry run's sample message
+
+
+def send_ledger_path(settings: Settings) -> Path:
+    """The send ledger: who was sent which month (state/ledger.sqlite)."""
+    return settings.state_dir / SEND_LEDGER_FILE
+
+
+def sample_message_path(settings: Settings, month: str) -> Path:
+    """Where a dry run writes the sample message of ``month``."""
+    return settings.state_dir / PREVIEW_DIR / f"{parse_month(month):%Y-%m}-client.eml"
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    report: SendReport
+    dry_run: bool
+    sample: Path | None  # the dry run's sample message
+
+    @property
+    def left_to_retry(self) -> bool:
+        """Some recipients failed (the next run retries them) or became uncertain."""
+        return bool(self.report.failed or self.report.newly_uncertain)
+
+
+def send_month(
+    settings: Settings,
+    month: str,
+    *,
+    out_root: Path,
+    secret: bytes,
+    live: bool,
+    limit: int | None = None,
+    resend_uncertain: bool = False,
+    retry_rejected: bool = False,
+    on_plan: Callable[[int], None] | None = None,
+    on_batch: Callable[[int], None] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> SendOutcome:
+    """Send the built ``month`` to everyone not yet sent, through the configured transport.
+
+    Unless ``live``, nothing is sent: the report says what a send would do, and one fully
+    personalized sample message is written (0600) for a look in a mail client.
+    """
+    with Ledger(send_ledger_path(settings)) as ledger:
+
+        def deliver(transport: Transport | None) -> SendReport:
+            return send_issue(
+                settings,
+                month,
+                out_root=out_root,
+                transport=transport,
+                ledger=ledger,
+                secret=secret,
+                limit=limit,
+                resend_uncertain=resend_uncertain,
+                retry_rejected=retry_rejected,
+                on_batch=on_batch,
+                on_plan=on_plan,
+            )
+
+        if not live:
+            report = deliver(None)
+            sample = sample_message_path(settings, month)
+            message = sample_message(settings, month, out_root=out_root, secret=secret)
+            atomic_write(sample, message, mode=PRIVATE)
+            return SendOutcome(report, dry_run=True, sample=sample)
+        transport = make_transport(settings, environ)
+        try:
+            report = deliver(transport)
+        finally:
+            transport.close()
+    return SendOutcome(report, dry_run=False, sample=None)
+
+
+def send_test_copies(
+    settings: Settings,
+    month: str,
+    *,
+    out_root: Path,
+    secret: bytes,
+    addresses: Sequence[str],
+    environ: Mapping[str, str] | None = None,
+) -> int:
+    """Send ``[TEST]`` copies to ``addresses`` through the configured transport; the ledger
+    is untouched. Returns how many were sent."""
+    transport = make_transport(settings, environ)
+    try:
+        return send_test(
+            settings,
+            month,
+            out_root=out_root,
+            transport=transport,
+            secret=secret,
+            addresses=addresses,
+        )
+    finally:
+        transport.close()
+
+
+def split_addresses(text: str) -> list[str]:
+    """The addresses of ``--test a@x,b@y``, blanks left out."""
+    return [address.strip() for address in text.split(",") if address.strip()]
+
+
+def report_lines(outcome: SendOutcome) -> list[str]:
+    """The send's report as the command prints it."""
+    report, dry_run = outcome.report, outcome.dry_run
+    verb = "would send" if dry_run else "sent"
+    segments = ", ".join(f"{n} {segment}" for segment, n in report.by_segment.items()) or "none"
+    total = sum(report.by_segment.values()) if dry_run else report.sent
+    before = (
+        f", {report.done_otherwise} rejected or uncertain before" if report.done_otherwise else ""
+    )
+    lines = [
+        f"{report.month}: {verb} {total} ({segments})",
+        f"skipped: {report.already_sent} already sent{before}, {report.suppressed} suppressed, "
+        f"{report.not_email} post only",
+    ]
+    if report.rejected or report.failed:
+        lines.append(
+            f"not sent: {report.rejected} rejected for good, {report.failed} to retry "
+            "(run the send again; --retry-rejected once their cause is fixed)"
+        )
+    lines.extend(f"  {status}: {email}: {reason}" for email, status, reason in report.problems)
+    if report.uncertain:
+        lines.append(
+            f"uncertain: {len(report.uncertain)} recipients of a batch cut off mid-flight "
+            "(not resent; use --resend-uncertain after checking the provider's activity)"
+        )
+    if outcome.sample is not None:
+        lines.append(f"sample message: {outcome.sample}")
+    if dry_run:
+        lines.append("dry run: nothing sent; add --yes to send")
+    return lines

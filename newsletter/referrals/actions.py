@@ -1,0 +1,141 @@
+"""What the ``referral`` commands do, on a project's settings: the library behind them.
+
+Each function takes what a user types (a code as given, times and amounts as text) and the
+project's :class:`~newsletter.config.Settings`, and does one whole action; the command line
+only reads options and prints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, tzinfo
+from decimal import Decimal
+from pathlib import Path
+
+from newsletter.audience.subscribers import load_subscribers
+from newsletter.audience.tokens import referral_codes
+from newsletter.config import Settings
+from newsletter.errors import ReferralError
+from newsletter.months import parse_month
+from newsletter.referrals.leads import Duplicate, add_lead, referrer_for_code
+from newsletter.referrals.ledger import LEDGER_FILE, Lead, parse_amount
+from newsletter.referrals.outputs import write_report
+from newsletter.referrals.reports import ReferralReport, full_name, referral_report
+from newsletter.referrals.rewards import REWARDS_FILE, Handout, record_handout
+from newsletter.referrals.times import parse_typed
+from newsletter.sources.offers import current_offer
+
+
+def ledger_path(settings: Settings) -> Path:
+    """The referral ledger: subscribers/referrals.csv."""
+    return settings.subscribers_dir / LEDGER_FILE
+
+
+def referrer_names(settings: Settings) -> dict[str, str]:
+    """Referrers' names for display, by normalized email (none if there is no list)."""
+    path = settings.subscribers_dir / "subscribers.csv"
+    if not path.exists():
+        return {}
+    return {s.normalized_email: full_name(s) for s in load_subscribers(path)}
+
+
+def moment(text: str | None, tz: tzinfo, key: str) -> datetime:
+    """A time typed for option ``key`` in the zone ``tz``; now (to the second) when None."""
+    if text is None:
+        return datetime.now(tz).replace(microsecond=0)
+    return parse_typed(text, tz, key=key)
+
+
+def amount(text: str, key: str = "--value") -> Decimal:
+    """Dollars typed as people write them (1,200.50); a ReferralError naming ``key``."""
+    try:
+        return parse_amount(text)
+    except ValueError as exc:
+        raise ReferralError(str(exc), key=key) from None
+
+
+def day(text: str | None, tz: tzinfo, key: str = "--on") -> date:
+    """A day typed as YYYY-MM-DD; today in ``tz`` when None."""
+    try:
+        return date.fromisoformat(text) if text else datetime.now(tz).date()
+    except ValueError:
+        raise ReferralError(f"not a date (YYYY-MM-DD): {text!r}", key=key) from None
+
+
+@dataclass(frozen=True)
+class AddedLead:
+    lead: Lead
+    code: str  # the referrer's code, canonical
+    referrer: str  # the referrer's full name
+    duplicates: tuple[Duplicate, ...]  # earlier leads this one looks like
+
+
+def add_referred_lead(
+    settings: Settings,
+    secret: bytes,
+    *,
+    code: str,
+    name: str,
+    received_at: datetime,
+    phone: str = "",
+    email: str = "",
+    address: str = "",
+    need: str = "",
+    note: str = "",
+    thank_by_name: bool | None = None,
+) -> AddedLead:
+    """Add a lead referred by the subscriber whose code is ``code`` (checked with
+    ``secret`` against the subscriber list) to the referral ledger."""
+    subscribers = load_subscribers(settings.subscribers_dir / "subscribers.csv")
+    canonical, referrer = referrer_for_code(
+        code, referral_codes(secret, (s.email for s in subscribers))
+    )
+    lead, duplicates = add_lead(
+        ledger_path(settings),
+        referrer_code=canonical,
+        referrer_email=referrer,
+        name=name,
+        received_at=received_at,
+        phone=phone,
+        email=email,
+        address=address,
+        need=need,
+        note=note,
+        thank_by_name=thank_by_name,
+    )
+    who = next(full_name(s) for s in subscribers if s.normalized_email == referrer)
+    return AddedLead(lead, canonical, who, tuple(duplicates))
+
+
+def record_reward(
+    settings: Settings, *, code: str, milestone: int, on: date, note: str = ""
+) -> Handout:
+    """Record a reward handed out on ``on`` in subscribers/rewards.csv, under the offer of
+    that day."""
+    return record_handout(
+        settings.subscribers_dir / REWARDS_FILE,
+        ledger_path(settings),
+        code=code,
+        milestone=milestone,
+        offer=current_offer(settings.content_dir, on),
+        tz=settings.tz,
+        on=on,
+        note=note,
+    )
+
+
+@dataclass(frozen=True)
+class WrittenReport:
+    report: ReferralReport
+    out_dir: Path
+    files: tuple[str, ...]
+
+
+def write_referral_report(
+    settings: Settings, month: str, *, out_root: Path, now: datetime
+) -> WrittenReport:
+    """The referral report of ``month`` as of ``now``, written to OUT/referrals/YYYY-MM/."""
+    month = f"{parse_month(month):%Y-%m}"
+    report = referral_report(settings, month, now)
+    out_dir = out_root / "referrals" / month
+    return WrittenReport(report, out_dir, write_report(report, out_dir))
