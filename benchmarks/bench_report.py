@@ -1,13 +1,16 @@
 """Benchmark: `newsletter report` for a big month. Target: at most 10 s on 2 cores for
-10,000 leads in the referral ledger and 1,000,000 rows in the send ledger (the issue's).
+10,000 leads in the referral ledger, 1,000,000 rows in the send ledger and 1,000,000 email
+events pulled from the desk (the issue's).
 
 It copies the sample newsletter into a temporary folder, writes a referral ledger of LEADS
 leads (12 months of them, from 2,000 referrers, every status) and a send ledger of ROWS
-rows over 12 issues, then runs the installed console script end to end (Python start-up,
+rows over 12 issues and EVENTS provider events (with a visit to the referral page for
+every 20), then runs the installed console script end to end (Python start-up,
 imports, reading both ledgers, drawing the charts, writing the page) RUNS times and prints
 the median, with the in-process split between computing the figures and drawing them.
 
-    .venv/bin/python benchmarks/bench_report.py [--leads 10000] [--rows 1000000] [--runs 5]
+    .venv/bin/python benchmarks/bench_report.py [--leads 10000] [--rows 1000000] [--events 1000000]
+                                              [--runs 5]
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ sys.path.insert(0, str(REPO))
 
 from newsletter.config import load_config  # noqa: E402
 from newsletter.deliver.ledger import Ledger  # noqa: E402
+from newsletter.desk.inbox import Event  # noqa: E402
+from newsletter.desk.tracking import EVENTS_FILE, record_page_visits  # noqa: E402
 from newsletter.referrals.ledger import Lead, ledger_text  # noqa: E402
 from newsletter.report.monthly import load_monthly_report, write_monthly_report  # noqa: E402
 from tests.golden import copy_sample  # noqa: E402
@@ -92,10 +97,49 @@ def send_ledger(path: Path, rows: int, issues: int = 12) -> None:
         )
 
 
+def email_events(state: Path, count: int, issues: int = 12) -> None:
+    """``count`` provider events over the last ``issues`` issues (a reader's delivery, an
+    open or two, now and then a click or a bounce) and a visit to the referral page for
+    every 20 events, in the desk pull's own schema."""
+    at = datetime(2026, 11, 3, 15, tzinfo=CHICAGO)
+    record_page_visits(state, [Event(0, "visit", at, {"medium": "email", "issue": MONTH})])
+    kinds = ("delivered",) * 5 + ("open",) * 3 + ("click", "bounce")
+
+    def issue(n: int) -> str:
+        return f"{2025 + (11 + n % issues) // 12}-{(11 + n % issues) % 12 + 1:02d}"
+
+    with sqlite3.connect(state / EVENTS_FILE) as db:
+        db.executemany(
+            "INSERT INTO email_events VALUES (?, ?, ?, ?, '2026-11-03T15:00:00Z', '', 1, ?, NULL)",
+            (
+                (
+                    n + 1,
+                    issue(n),
+                    f"r{n // 40}@example.com",
+                    kinds[n // issues % len(kinds)],
+                    f"https://example.com/{n % 37}"
+                    if kinds[n // issues % len(kinds)] == "click"
+                    else None,
+                )
+                for n in range(count)
+            ),
+        )
+        db.executemany(
+            "INSERT INTO page_visits VALUES (?, ?, ?, '2026-11-03T15:00:00Z')",
+            (
+                (n + 1, issue(n), ("email", "print", "web", "")[n // issues % 4])
+                for n in range(count // 20)
+            ),
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--leads", type=int, default=10_000, help="leads in the referral ledger")
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows in the send ledger")
+    parser.add_argument(
+        "--events", type=int, default=1_000_000, help="email events pulled from the desk"
+    )
     parser.add_argument("--runs", type=int, default=5, help="runs to take the median of")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -103,6 +147,7 @@ def main() -> None:
         copy_sample(project)
         (project / "subscribers" / "referrals.csv").write_text(ledger_text(leads(args.leads)))
         send_ledger(project / "state" / "ledger.sqlite", args.rows)
+        email_events(project / "state", args.events)
         command = [
             str(CONSOLE_SCRIPT),
             "report",
@@ -131,7 +176,8 @@ def main() -> None:
         shutil.rmtree(project / "build")
     median = statistics.median(timings)
     print(
-        f"newsletter report, {args.leads:,} leads, {args.rows:,} send-ledger rows: "
+        f"newsletter report, {args.leads:,} leads, {args.rows:,} send-ledger rows, "
+        f"{args.events:,} email events: "
         f"median {median:.2f} s of {args.runs} runs "
         f"(min {min(timings):.2f}, max {max(timings):.2f}); target {TARGET:.0f} s"
     )

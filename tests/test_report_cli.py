@@ -4,13 +4,17 @@ and not, on the sample newsletter with a send ledger in its state folder."""
 from __future__ import annotations
 
 import os
+import re
 import stat
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from newsletter.desk.inbox import Event
+from newsletter.desk.tracking import record_email_events, record_page_visits
 from tests.report_factory import write_send_ledger
 from tests.terminal import DEADLINE, run_on_terminal
 
@@ -101,3 +105,31 @@ def test_a_broken_send_ledger_is_one_error(project: Path) -> None:
     assert done.returncode == 2
     assert done.stderr.startswith(f"newsletter: {ledger}: cannot read the send ledger: ")
     assert done.stderr.count("\n") == 1
+
+
+def test_events_pulled_from_the_desk_show_what_readers_did(project: Path) -> None:
+    at = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+    readers = [f"2026-11-{n}@example.com" for n in range(4)]
+    record_email_events(
+        project / "state",
+        [
+            Event(n, "esp", at, {"email": email, "event": kind, "issue": "2026-11"})
+            for n, (email, kind) in enumerate(
+                [(e, "delivered") for e in readers] + [(readers[0], "open")], start=1
+            )
+        ],
+    )
+    record_page_visits(
+        project / "state", [Event(9, "visit", at, {"medium": "print", "issue": "2026-11"})]
+    )
+
+    done = subprocess.run(
+        report_args(project), env=env(), capture_output=True, text=True, timeout=DEADLINE
+    )
+
+    assert done.returncode == 0, done.stderr
+    html = (project / "build" / "reports" / "2026-11" / "index.html").read_text()
+    assert "<caption>Issue 2026-11: what readers did</caption>" in html
+    assert re.search(r"<td>Delivered</td>\s*<td[^>]*>4</td>", html)
+    assert re.search(r"<td>Opened</td>\s*<td[^>]*>1</td>", html)
+    assert re.search(r"<td>Referral page visits</td>\s*<td[^>]*>1</td>", html)

@@ -137,9 +137,12 @@ def test_figures_from_later_ledgers_take_the_place_of_no_data_yet(
         "Leads by source kind",
         "Recipients by segment",
         "Issue 2026-11: what readers did",
+        "Most clicked links",
+        "Referral page visits by medium",
     ):
         assert f"<caption>{caption}</caption>" in html
-    assert "<td>Referral page visits (print QR)</td>" in html
+    assert "<td>https://x.example/a</td>" in html
+    assert re.search(r"<th[^>]*>Print QR</th>", html)
 
 
 def test_what_people_typed_is_shown_as_text(settings: Settings) -> None:

@@ -151,7 +151,8 @@ def pull_command(
     click.echo(
         f"desk: {report.events} events: {report.suppressions} suppressions, "
         f"{report.subscribers} subscribers, {report.leads} leads, {report.statuses} lead "
-        f"updates, {report.email_events} email events (cursor {report.cursor})"
+        f"updates, {report.email_events} email events, {report.visits} page visits "
+        f"(cursor {report.cursor})"
     )
 
 

@@ -29,7 +29,7 @@ from newsletter.desk.apply import desk_leads, suppression_for
 from newsletter.desk.inbox import Event, connect, events_after, inbox_id
 from newsletter.desk.leads import ledger_fields
 from newsletter.desk.signups import add_signups
-from newsletter.desk.tracking import record_email_events
+from newsletter.desk.tracking import record_email_events, record_page_visits
 from newsletter.errors import NewsletterError
 from newsletter.fsutil import PRIVATE, atomic_write
 from newsletter.locks import locked
@@ -141,6 +141,7 @@ class PullReport:
     leads: int = 0
     statuses: int = 0
     email_events: int = 0
+    visits: int = 0
     cursor: int = 0
     warnings: list[str] = field(default_factory=list)
 
@@ -234,6 +235,7 @@ def _apply(
         [e for e in events if e.kind in ("lead", "lead_status")], subscribers_dir, tz, report
     )
     report.email_events += record_email_events(state_dir, [e for e in events if e.kind == "esp"])
+    report.visits += record_page_visits(state_dir, [e for e in events if e.kind == "visit"])
 
 
 def _apply_leads(events: Iterable[Event], folder: Path, tz: tzinfo, report: PullReport) -> None:

@@ -9,6 +9,8 @@ to expect a call.
 
 from __future__ import annotations
 
+import contextlib
+import re
 import sqlite3
 import time
 from datetime import date, datetime
@@ -22,7 +24,7 @@ from newsletter.audience.tokens import canonical_code
 from newsletter.desk.context import EXPIRED, Desk, durable, the_desk
 from newsletter.desk.directory import Referrer
 from newsletter.desk.guard import FORM_BYTES, HONEYPOT, client_address
-from newsletter.desk.inbox import append, now, schedule
+from newsletter.desk.inbox import InboxError, append, now, schedule
 from newsletter.desk.leads import MEDIUMS, contact_by, lead_record, read_lead_form, spoken
 from newsletter.errors import NewsletterError
 from newsletter.model import Offer
@@ -95,9 +97,29 @@ async def _form_page(
     return response
 
 
+_CAMPAIGN = re.compile(r"referral-(\d{4}-(?:0[1-9]|1[0-2]))")
+"""The campaign every referral link carries (``utm_campaign=referral-2026-11``): the issue
+it came with."""
+
+
 async def landing(request: Request) -> Response:
     code = _code_in(request)
+    await _count_visit(request)
     return await _form_page(request, code)
+
+
+async def _count_visit(request: Request) -> None:
+    """Keep a visit for the report: the medium and issue the link names, nothing about
+    the visitor. A client over its hourly allowance is not counted again; a visit that
+    cannot be stored is not counted (the page is still shown)."""
+    desk = the_desk(request)
+    allowance = desk.settings.limits.visits_per_ip_per_hour
+    if not desk.limiter.allow(f"visit:{client_address(request)}", allowance):
+        return
+    campaign = _CAMPAIGN.fullmatch(request.query_params.get("utm_campaign", ""))
+    visit = {"medium": _medium(request), "issue": campaign.group(1) if campaign else None}
+    with contextlib.suppress(InboxError, sqlite3.Error):
+        await desk.inbox.write(lambda db: append(db, "visit", visit))
 
 
 @durable

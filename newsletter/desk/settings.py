@@ -37,6 +37,9 @@ class Limits:
     per_ip_per_hour: int = 20
     per_address_per_hour: int = 3
     """Sign-ups and leads for one email address or phone number: a few mistakes, no flood."""
+    visits_per_ip_per_hour: int = 60
+    """Referral page visits counted for one client address: a reader coming back is one
+    reader, a script reloading the page is not a hundred."""
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,16 @@
-"""SendGrid's events, matched to the send ledger, kept for the reports.
+"""SendGrid's events, matched to the send ledger, and referral page visits, kept for the
+reports.
 
 Each event (delivered, bounce, dropped, spam report, unsubscribe, open, click) goes into
 ``state/email-events.sqlite`` once (keyed by the desk's event id), with the issue it
 belongs to: the send ledger's row whose provider message id and address it names
 (SendGrid's ``sg_message_id`` starts with the ``X-Message-Id`` that the send recorded),
 else the ``issue`` the send put in the message's custom arguments.
+
+Each visit to a referral page (``/r/CODE``) goes into the same file's ``page_visits``,
+once, with the medium its link names (``email``, ``print`` for a printed QR code, ``web``
+for the archive, or none for a typed address) and the issue from its campaign
+(``referral-YYYY-MM``). A visit keeps no address, code or IP: the report counts them.
 """
 
 from __future__ import annotations
@@ -31,7 +37,15 @@ CREATE TABLE IF NOT EXISTS email_events (
     matched     INTEGER NOT NULL,
     url         TEXT,
     reason      TEXT
-)
+);
+-- The report counts people per issue and event: this index answers it without the table.
+CREATE INDEX IF NOT EXISTS email_events_by_issue ON email_events (issue, event, email);
+CREATE TABLE IF NOT EXISTS page_visits (
+    desk_event  INTEGER PRIMARY KEY,
+    issue       TEXT,
+    medium      TEXT NOT NULL,
+    at          TEXT NOT NULL
+);
 """
 
 
@@ -39,35 +53,53 @@ def record_email_events(state_dir: Path, events: Sequence[Event]) -> int:
     """Keep ``events`` (kind ``esp``); how many were new."""
     if not events:
         return 0
+    issues = _issues(state_dir / LEDGER_FILE, events)
+    rows = []
+    for event in events:
+        data = event.data
+        matched = issues.get((data.get("message_id", ""), data["email"]))
+        rows.append(
+            (
+                event.id,
+                matched or data.get("issue"),
+                data["email"],
+                data["event"],
+                stamp(event.at),
+                data.get("message_id"),
+                1 if matched else 0,
+                data.get("url"),
+                data.get("reason"),
+            )
+        )
+    return _insert(state_dir, "INSERT OR IGNORE INTO email_events VALUES (?,?,?,?,?,?,?,?,?)", rows)
+
+
+def record_page_visits(state_dir: Path, events: Sequence[Event]) -> int:
+    """Keep ``events`` (kind ``visit``); how many were new."""
+    rows = [
+        (event.id, event.data.get("issue"), event.data.get("medium", ""), stamp(event.at))
+        for event in events
+    ]
+    return _insert(state_dir, "INSERT OR IGNORE INTO page_visits VALUES (?, ?, ?, ?)", rows)
+
+
+def _insert(state_dir: Path, statement: str, rows: Sequence[tuple[object, ...]]) -> int:
+    """Run ``statement`` for every row in one transaction; how many rows were new (an
+    event applied again by a pull killed before its cursor moved is ignored)."""
+    if not rows:
+        return 0
     path = state_dir / EVENTS_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     with contextlib.suppress(FileExistsError):
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-    issues = _issues(state_dir / LEDGER_FILE, events)
     db = sqlite3.connect(path, isolation_level=None)
     try:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
-        db.execute(_SCHEMA)
+        db.executescript(_SCHEMA)
         db.execute("BEGIN IMMEDIATE")
         before = db.total_changes
-        for event in events:
-            data = event.data
-            matched = issues.get((data.get("message_id", ""), data["email"]))
-            db.execute(
-                "INSERT OR IGNORE INTO email_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    event.id,
-                    matched or data.get("issue"),
-                    data["email"],
-                    data["event"],
-                    stamp(event.at),
-                    data.get("message_id"),
-                    1 if matched else 0,
-                    data.get("url"),
-                    data.get("reason"),
-                ),
-            )
+        db.executemany(statement, rows)
         db.execute("COMMIT")
         return db.total_changes - before
     finally:

@@ -13,9 +13,10 @@ referrers' names, the send ledger's counts) and an injectable ``now``; rendering
 - Follow-up time is the absolute time from receipt to first contact, in hours.
 
 Seams for figures the ledgers do not hold yet: ``MonthlyReport.qualification`` and
-``MonthlyReport.sources`` (issue 14: qualified/nurture leads, source kinds) and
-``IssueSends.engagement`` (issue 13: the desk's delivered/bounce/open/click events and
-referral page visits by medium) are ``None`` until then, and the page says "no data yet".
+``MonthlyReport.sources`` (issue 14: qualified/nurture leads, source kinds) are ``None``
+until then, and the page says "no data yet". ``IssueSends.engagement`` (the desk's
+delivered/bounce/open/click events and referral page visits by medium,
+:mod:`newsletter.report.events`) is ``None`` for an issue with no events pulled.
 """
 
 from __future__ import annotations
@@ -88,14 +89,16 @@ class FollowUp:
 
 @dataclass(frozen=True)
 class Engagement:
-    """What the desk's events say about one issue (issue 13; not recorded yet)."""
+    """What the desk's events say about one issue: readers (distinct addresses) the
+    provider delivered to, bounced, who opened, who clicked; the most clicked links; and
+    visits to the referral page by the medium its link named."""
 
     delivered: int
     bounced: int
     opened: int
     clicked: int
     top_links: tuple[tuple[str, int], ...]  # (url, clicks), most clicked first
-    visits_by_medium: Mapping[str, int]  # referral page visits: "email", "print QR"
+    visits_by_medium: Mapping[str, int]  # "email", "print QR", "web archive", "typed address"
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,7 @@ class IssueSends:
     issue: str  # "2026-11"
     by_status: Mapping[str, int]  # every status of newsletter.deliver.ledger.STATUSES
     by_segment: Mapping[str, int] | None = None  # None: the ledger does not record segments
-    engagement: Engagement | None = None  # issue 13: from the desk's events
+    engagement: Engagement | None = None  # None: no desk events pulled for this issue
 
     @property
     def recipients(self) -> int:

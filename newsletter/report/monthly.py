@@ -11,6 +11,7 @@ business, never for the web archive.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from newsletter.months import parse_month
 from newsletter.referrals.reports import referral_inputs
 from newsletter.render.environment import palette
 from newsletter.report.charts import Colors
+from newsletter.report.events import EVENTS_FILE, read_engagement
 from newsletter.report.figures import MonthlyReport, monthly_report
 from newsletter.report.outputs import report_page, report_summary
 from newsletter.report.sections import Section, report_sections
@@ -32,14 +34,17 @@ LOCK_WAIT = 60.0  # seconds: another report of the same month finishes in a few
 
 def load_monthly_report(settings: Settings, month: str, now: datetime) -> MonthlyReport:
     """The figures for ``month`` (``YYYY-MM``) as of ``now``, from the referral ledger,
-    the rewards handed out, the subscriber list and the send ledger (read only)."""
+    the rewards handed out, the subscriber list, the send ledger and the desk's events
+    (read only)."""
     first = parse_month(month)
     inputs = referral_inputs(settings, first)
+    sends = read_sends(settings.state_dir / LEDGER_NAME, through=f"{first:%Y-%m}")
+    engagement = read_engagement(settings.state_dir / EVENTS_FILE, [s.issue for s in sends])
     return monthly_report(
         inputs.leads,
         inputs.handouts,
         inputs.names,
-        read_sends(settings.state_dir / LEDGER_NAME, through=f"{first:%Y-%m}"),
+        tuple(replace(s, engagement=engagement.get(s.issue)) for s in sends),
         offer=inputs.offer,
         month=first,
         now=now,

@@ -10,7 +10,7 @@ section with nothing to draw has no chart: never an empty or broken one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -18,7 +18,7 @@ from newsletter.referrals.outputs import money, percent, report_blocks
 from newsletter.referrals.reports import Period
 from newsletter.referrals.times import shown
 from newsletter.report.charts import Bars, Colors, bar_chart, stacked_bars
-from newsletter.report.figures import IssueSends, MonthlyReport
+from newsletter.report.figures import Engagement, IssueSends, MonthlyReport
 from newsletter.tables import Block
 
 TOP_REFERRERS = 10
@@ -354,7 +354,8 @@ def _this_issue(report: MonthlyReport, colors: Colors) -> Section:
     else:
         pending.append(Pending("Recipients by segment", "the send ledger does not record it yet"))
     if issue is not None and issue.engagement is not None:
-        tables.append(_engagement_block(issue))
+        tables += [_engagement_block(issue), _top_links_block(issue.engagement)]
+        tables.append(_visits_block(report.sends))
     else:
         pending.append(
             Pending(
@@ -373,9 +374,33 @@ def _engagement_block(issue: IssueSends) -> Block:
         "Bounced": events.bounced,
         "Opened": events.opened,
         "Clicked": events.clicked,
-        **{f"Referral page visits ({medium})": n for medium, n in events.visits_by_medium.items()},
+        "Referral page visits": sum(events.visits_by_medium.values()),
     }
     return _counts_block(f"Issue {issue.issue}: what readers did", "Count", counts)
+
+
+def _top_links_block(events: Engagement) -> Block:
+    return Block(
+        "Most clicked links",
+        ("Link", "Clicks"),
+        tuple((url, f"{clicks:,}") for url, clicks in events.top_links),
+        frozenset({"Clicks"}),
+        "No clicks recorded for this issue.",
+    )
+
+
+def _visits_block(sends: Sequence[IssueSends]) -> Block:
+    """Referral page visits by medium, month over month (issues with events only)."""
+    pulled = [(s.issue, s.engagement.visits_by_medium) for s in reversed(sends) if s.engagement]
+    mediums = list(dict.fromkeys(m for _, visits in pulled for m in visits))
+    columns = tuple(m[:1].upper() + m[1:] for m in mediums)
+    return Block(
+        "Referral page visits by medium",
+        ("Issue", *columns),
+        tuple((issue, *(f"{visits.get(m, 0):,}" for m in mediums)) for issue, visits in pulled),
+        frozenset(columns),
+        "No referral page visits recorded yet.",
+    )
 
 
 # ---- shared -------------------------------------------------------------------------------
