@@ -64,16 +64,23 @@ class Dispatcher:
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         self.close(raise_stop=exc is None)
 
-    def send(self, message: Message, recipients: Sequence[Recipient], batch: str) -> bool:
-        """Put ``batch`` in flight once a place is free; False (nothing sent) once the
-        send has stopped. Batches finished meanwhile are settled in the same commit."""
+    def send(
+        self,
+        message: Message,
+        recipients: Sequence[Recipient],
+        batch: str,
+        segments: Sequence[str] | None = None,
+    ) -> bool:
+        """Put ``batch`` in flight once a place is free (``segments``: each recipient's,
+        for the ledger); False (nothing sent) once the send has stopped. Batches
+        finished meanwhile are settled in the same commit."""
         done = self._finished(wait=len(self._in_flight) >= self._transport.concurrency)
         with self._run.together():
             for future in done:
                 self._settle(future)
             if self.stopped_by:
                 return False
-            self._run.mark_in_flight(self._issue, [r.email for r in recipients], batch)
+            self._run.mark_in_flight(self._issue, [r.email for r in recipients], batch, segments)
         receipt = Receipt()
         future = self._pool.submit(self._transport.send_batch, message, recipients, receipt)
         self._in_flight[future] = (batch, receipt, len(recipients))

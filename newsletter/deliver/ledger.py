@@ -31,6 +31,7 @@ memory files the same mode.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import secrets
@@ -46,7 +47,7 @@ from newsletter.locks import locked
 
 STATUSES = ("pending", "in_flight", "sent", "uncertain", "failed", "rejected")
 RETRYABLE = ("pending", "failed")
-SCHEMA_VERSION = 2  # PRAGMA user_version; 0 is the first ledger (no run ids)
+SCHEMA_VERSION = 3  # PRAGMA user_version; 0 is the first ledger (no run ids), 2 had no segments
 
 _TABLE = """
 CREATE TABLE {name} (
@@ -62,6 +63,7 @@ CREATE TABLE {name} (
     created_at  TEXT NOT NULL,
     updated_at  TEXT NOT NULL,
     sent_at     TEXT,
+    segment     TEXT,
     PRIMARY KEY (issue, email)
 ) WITHOUT ROWID
 """
@@ -242,12 +244,15 @@ class Ledger:
                 exists = self._db.execute(
                     "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sends'"
                 ).fetchone()
-                if exists:  # version 0: no run ids; SQLite cannot widen a CHECK in place
+                if not exists:
+                    self._db.execute(_TABLE.format(name="sends"))
+                elif version == 2:  # no segments: every row kept, its segment unknown
+                    self._db.execute("ALTER TABLE sends ADD COLUMN segment TEXT")
+                else:  # version 0: no run ids; SQLite cannot widen a CHECK in place
                     self._db.execute("ALTER TABLE sends RENAME TO sends_v0")
                     self._db.execute("DROP INDEX IF EXISTS sends_batch")
                     self._db.execute("DROP INDEX IF EXISTS sends_status")
-                self._db.execute(_TABLE.format(name="sends"))
-                if exists:
+                    self._db.execute(_TABLE.format(name="sends"))
                     self._db.execute(
                         f"INSERT INTO sends ({_V0_COLUMNS}) SELECT {_V0_COLUMNS} FROM sends_v0"
                     )
@@ -306,15 +311,24 @@ class LedgerRun:
             )
         return cursor.rowcount
 
-    def mark_in_flight(self, issue: str, emails: Iterable[str], batch: str) -> None:
-        """Record that ``batch`` of this run is about to go to ``emails``; committed when
+    def mark_in_flight(
+        self,
+        issue: str,
+        emails: Iterable[str],
+        batch: str,
+        segments: Iterable[str] | None = None,
+    ) -> None:
+        """Record that ``batch`` of this run is about to go to ``emails`` (of ``segments``,
+        one each, when given: the report counts recipients by segment); committed when
         this returns.
 
         Raises LedgerError, changing nothing, if an address is already sent, uncertain,
         rejected or in flight, or if ``batch`` is already in flight: the caller must skip
         those.
         """
-        keys = list(dict.fromkeys(normalize(e) for e in emails))
+        labels: Iterable[str | None] = itertools.repeat(None) if segments is None else segments
+        of = dict(zip(map(normalize, emails), labels, strict=False))
+        keys = list(of)
         now = self._now()
         with self._transaction():
             busy = self._db.execute(
@@ -330,15 +344,17 @@ class LedgerRun:
             cursor = self._db.execute(
                 """
                 INSERT INTO sends (issue, email, status, batch, run, attempts, created_at,
-                                   updated_at)
-                SELECT ?, value, 'in_flight', ?, ?, 1, ?, ? FROM json_each(?) WHERE true
+                                   updated_at, segment)
+                SELECT ?, value ->> 0, 'in_flight', ?, ?, 1, ?, ?, value ->> 1
+                FROM json_each(?) WHERE true
                 ON CONFLICT (issue, email) DO UPDATE SET
                     status = 'in_flight', batch = excluded.batch, run = excluded.run,
                     error = NULL, message_id = NULL, attempts = attempts + 1,
-                    updated_at = excluded.updated_at
+                    updated_at = excluded.updated_at,
+                    segment = coalesce(excluded.segment, segment)
                 WHERE status IN ('pending', 'failed')
                 """,
-                (issue, batch, self.id, now, now, json.dumps(keys)),
+                (issue, batch, self.id, now, now, json.dumps(list(of.items()))),
             )
             if cursor.rowcount != len(keys):
                 # Rare path: name the offenders, then roll the whole batch back.

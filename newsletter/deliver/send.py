@@ -150,6 +150,7 @@ def _send(
     variants = content_variants(manifest, segments)
     messages = _messages(settings, out_dir, manifest, month, variants, personalizer)
     waiting: dict[str, list[Recipient]] = {variant: [] for variant in messages}
+    segments_of: dict[str, list[str]] = {variant: [] for variant in messages}  # the ledger's
     ledger_is_empty = not any(ledger.counts(month).values())
     by_segment = dict.fromkeys(segments, 0)
     code_of = roster.codes.code
@@ -158,9 +159,11 @@ def _send(
 
     def flush(variant: str) -> bool:
         recipients, waiting[variant] = waiting[variant], []
+        their_segments, segments_of[variant] = segments_of[variant], []
         if not recipients or dispatcher is None or run is None:
             return True
-        return dispatcher.send(messages[variant], recipients, f"{run.id}-{next(numbering)}")
+        batch_id = f"{run.id}-{next(numbering)}"
+        return dispatcher.send(messages[variant], recipients, batch_id, their_segments)
 
     going = True
     with dispatcher or _NoDispatcher():
@@ -191,6 +194,7 @@ def _send(
                         progress=progress(key),
                     )
                 )
+                segments_of[variant].append(segment)
                 if len(batch) >= batch_size and not flush(variant):
                     going = False
                     break

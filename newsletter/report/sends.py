@@ -7,9 +7,9 @@ ledger has: ``issue``, ``email`` and ``status``. Counting is done by SQLite in o
 over the rows by primary key ``(issue, email)`` (the ledger keeps no index by status: each
 row's status changes at least twice per send), about a second for a million rows.
 
-Segments are counted only when the ledger records them (a ``segment`` column); it does
-not today, and the report says so. When the send step starts recording them, nothing here
-has to change.
+Segments are counted from the ``segment`` column the send records with each recipient
+(schema 3 on); rows of ledgers written before it count as "unknown", and a ledger without
+the column at all (opened read-only, so never migrated here) shows "no data yet".
 """
 
 from __future__ import annotations

@@ -1,0 +1,102 @@
+"""The send ledger records each recipient's segment, so the report counts recipients by
+segment; ledgers written before it load with every row kept."""
+
+from __future__ import annotations
+
+import csv
+import sqlite3
+from collections import Counter
+from pathlib import Path
+
+from newsletter.deliver.ledger import SCHEMA_VERSION, Ledger
+from newsletter.deliver.transport import Receipt
+from newsletter.report.sends import read_sends
+from tests.smtp_server import Recorder
+from tests.test_send import MONTH, built, send
+
+V2_TABLE = """
+CREATE TABLE sends (
+    issue TEXT NOT NULL, email TEXT NOT NULL, status TEXT NOT NULL, batch TEXT, run TEXT,
+    message_id TEXT, error TEXT, attempts INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL, updated_at TEXT NOT NULL, sent_at TEXT,
+    PRIMARY KEY (issue, email)
+) WITHOUT ROWID
+"""
+
+
+def rows(path: Path) -> list[tuple[str, str, str | None]]:
+    db = sqlite3.connect(path)
+    try:
+        return db.execute("SELECT email, status, segment FROM sends ORDER BY email").fetchall()
+    finally:
+        db.close()
+
+
+def test_a_send_records_each_recipients_segment_as_the_list_gives_it(
+    sample_project: Path, server: tuple[Recorder, int]
+) -> None:
+    _, port = server
+    send(built(sample_project), sample_project, port)
+    with (sample_project / "subscribers" / "subscribers.csv").open(encoding="utf-8-sig") as f:
+        listed = {row["email"]: row["segment"] for row in csv.DictReader(f)}
+    recorded = rows(sample_project / "state" / "ledger.sqlite")
+    assert len(recorded) == 17
+    assert all(segment == listed[email] for email, _, segment in recorded)
+
+
+def test_the_report_counts_recipients_by_segment_from_the_ledger(
+    sample_project: Path, server: tuple[Recorder, int]
+) -> None:
+    _, port = server
+    send(built(sample_project), sample_project, port)
+    ledger = sample_project / "state" / "ledger.sqlite"
+    (issue,) = read_sends(ledger, through=MONTH)
+    assert issue.by_segment == dict(sorted(Counter(s for _, _, s in rows(ledger)).items()))
+
+
+def test_a_ledger_without_segments_loads_with_every_row_and_an_unknown_segment(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "ledger.sqlite"
+    db = sqlite3.connect(path)
+    db.execute(V2_TABLE)
+    db.execute(
+        "INSERT INTO sends VALUES ('2026-10', 'a@example.com', 'sent', 'b1', 'r1', 'm1', NULL,"
+        " 1, '2026-10-02T09:00:00Z', '2026-10-02T09:00:00Z', '2026-10-02T09:00:00Z')"
+    )
+    db.execute("PRAGMA user_version = 2")
+    db.commit()
+    db.close()
+
+    with Ledger(path) as ledger:
+        assert ledger.sent("2026-10") == {"a@example.com"}
+    assert rows(path) == [("a@example.com", "sent", None)]
+    (issue,) = read_sends(path, through="2026-10")
+    assert issue.by_segment == {"unknown": 1}
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    db.close()
+
+
+def test_a_retried_recipient_keeps_their_segment(tmp_path: Path) -> None:
+    with Ledger(tmp_path / "ledger.sqlite") as ledger, ledger.run("send") as run:
+        run.mark_in_flight(MONTH, ["a@example.com"], "b1", ["client"])
+        run.settle(MONTH, "b1", Receipt(), rest="421 try later")
+        run.mark_in_flight(MONTH, ["a@example.com"], "b2")
+    assert rows(tmp_path / "ledger.sqlite") == [("a@example.com", "in_flight", "client")]
+
+
+def test_the_first_ledger_without_run_ids_loads_with_every_row(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite"
+    db = sqlite3.connect(path)
+    db.execute(V2_TABLE.replace("run TEXT,", ""))
+    db.execute(
+        "INSERT INTO sends VALUES ('2026-10', 'a@example.com', 'sent', 'b1', 'm1', NULL,"
+        " 1, '2026-10-02T09:00:00Z', '2026-10-02T09:00:00Z', '2026-10-02T09:00:00Z')"
+    )
+    db.commit()
+    db.close()
+
+    with Ledger(path) as ledger:
+        assert ledger.sent("2026-10") == {"a@example.com"}
+    assert rows(path) == [("a@example.com", "sent", None)]
