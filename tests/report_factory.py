@@ -305,6 +305,14 @@ SENDS = {
 }
 
 
+SEGMENTS = ("client", "partner", "prospect")
+
+
+def segment_of(email: str) -> str:
+    """The segment the ledger records for ``issue-N@example.com``: they take turns."""
+    return SEGMENTS[int(email.split("@")[0].rsplit("-", 1)[1]) % len(SEGMENTS)]
+
+
 def write_send_ledger(path: Path) -> Path:
     """A send ledger holding :data:`SENDS`, made through the send step's own API: runs that
     die with batches in flight, recovery, ``--resend-uncertain``."""
@@ -330,7 +338,7 @@ def _batch(run: LedgerRun, issue: str, name: str, emails: list[str]) -> None:
     the others stay in flight (their run "dies")."""
     if not emails:
         return
-    run.mark_in_flight(issue, emails, name)
+    run.mark_in_flight(issue, emails, name, [segment_of(e) for e in emails])
     if name == "sent":
         run.settle(issue, name, Receipt(sent=dict.fromkeys(emails)), rest=None)
     elif name == "failed":

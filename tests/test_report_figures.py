@@ -15,7 +15,15 @@ from newsletter.referrals.rewards import Handout
 from newsletter.report.figures import MonthlyReport, hours_bins, last_months, monthly_report
 from newsletter.report.sends import read_sends
 from tests.referral_factory import CHICAGO, MARIA, OFFER, at
-from tests.report_factory import MONTH, NOW, SENDS, SPECS, fixture_leads, write_send_ledger
+from tests.report_factory import (
+    MONTH,
+    NOW,
+    SENDS,
+    SPECS,
+    fixture_leads,
+    segment_of,
+    write_send_ledger,
+)
 
 NAMES = {MARIA[1]: "María González"}
 HANDOUTS = (
@@ -162,7 +170,13 @@ def test_sends_per_issue_by_status_up_to_the_report_month(report: MonthlyReport)
 
 def test_figures_the_ledgers_do_not_hold_yet_are_absent_not_zero(report: MonthlyReport) -> None:
     assert report.qualification is None and report.sources is None
-    assert all(s.by_segment is None and s.engagement is None for s in report.sends)
+    assert all(s.engagement is None for s in report.sends)
+
+
+def test_recipients_by_segment_match_an_independent_count(report: MonthlyReport) -> None:
+    for issue in report.sends:
+        emails = [f"{issue.issue}-{n}@example.com" for n in range(sum(SENDS[issue.issue]))]
+        assert issue.by_segment == dict(sorted(Counter(map(segment_of, emails)).items()))
 
 
 def test_bins_split_exactly_at_24_hours() -> None:

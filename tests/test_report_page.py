@@ -109,7 +109,6 @@ def test_figures_not_recorded_yet_say_so(full_page: str) -> None:
     assert pending == [
         "Qualified and nurture leads",
         "Leads and dollars by source kind",
-        "Recipients by segment",
         "Delivered, bounced, opened, clicked, top links and referral page visits by medium",
     ]
 
