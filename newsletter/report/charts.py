@@ -157,9 +157,16 @@ def _draw_stacks(
     ax.set_ylim(0, max(bottoms) * 1.15 or 1)
     if len(labels) == 1:
         ax.set_xlim(-1.5, 1.5)  # one issue: a bar, not a wall
-    # Above the plot, never over a bar.
+    # Above the plot, never over a bar; compact, so four names fit the width.
     ax.legend(
-        frameon=False, loc="lower left", bbox_to_anchor=(0, 1), ncols=len(series), fontsize=10
+        frameon=False,
+        loc="lower left",
+        bbox_to_anchor=(0, 1),
+        ncols=len(series),
+        fontsize=10,
+        handlelength=1.0,
+        handletextpad=0.4,
+        columnspacing=1.0,
     )
 
 
