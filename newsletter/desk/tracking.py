@@ -107,19 +107,41 @@ def _insert(state_dir: Path, statement: str, rows: Sequence[tuple[object, ...]])
 
 
 def _issues(ledger: Path, events: Sequence[Event]) -> dict[tuple[str, str], str]:
-    """(message id, address) -> the issue the send ledger sent it for."""
-    if not ledger.exists():
+    """(message id, address) -> the issue the send ledger sent it for.
+
+    The ledger is keyed by (issue, address) and keeps no index by message id (a send
+    would pay for it on every row), so each event is first looked up under the issue its
+    message's custom arguments name, and kept when the message id agrees; the few left
+    (an issue missing or wrong) are found in one pass over the ledger for the whole page.
+    """
+    wanted = {
+        (e.data.get("message_id") or "", e.data["email"]): e.data.get("issue") for e in events
+    }
+    wanted = {key: issue for key, issue in wanted.items() if key[0]}
+    if not wanted or not ledger.exists():
         return {}
-    wanted = {(e.data.get("message_id", ""), e.data["email"]) for e in events}
     db = sqlite3.connect(f"file:{ledger}?mode=ro", uri=True)
     try:
         found = {}
-        for message_id in {m for m, _ in wanted if m}:
-            for issue, email in db.execute(
-                "SELECT issue, email FROM sends WHERE message_id = ?", (message_id,)
+        for (message_id, email), issue in wanted.items():
+            row = db.execute(
+                "SELECT message_id FROM sends WHERE issue = ? AND email = ?", (issue, email)
+            ).fetchone()
+            if row and row[0] == message_id:
+                found[(message_id, email)] = str(issue)
+        rest = sorted({m for m, e in wanted if (m, e) not in found})
+        for start in range(0, len(rest), _MAX_PARAMETERS):
+            some = rest[start : start + _MAX_PARAMETERS]
+            for issue, email, message_id in db.execute(
+                "SELECT issue, email, message_id FROM sends "
+                f"WHERE message_id IN ({', '.join('?' for _ in some)})",
+                some,
             ):
                 if (message_id, email) in wanted:
                     found[(message_id, email)] = issue
         return found
     finally:
         db.close()
+
+
+_MAX_PARAMETERS = 500  # message ids per pass; SQLite allows 32,766 parameters a statement
