@@ -51,9 +51,10 @@ config_option = click.option(
 )
 @click.option(
     "--forwarded-allow-ips",
+    envvar="NEWSLETTER_DESK_PROXIES",
     default="127.0.0.1",
     show_default=True,
-    help="Proxies whose X-Forwarded-For is believed.",
+    help="Reverse proxies whose X-Forwarded-For is believed (comma-separated addresses).",
 )
 @click.option(
     "--contact-within",

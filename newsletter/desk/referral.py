@@ -82,14 +82,14 @@ async def _form_page(
         "refer.html.j2",
         status,
         code=code,
-        typed_code=not request.path_params.get("code"),
+        typed_code=not code,
         referrer=referrer,
         offer=offer,
         values=values or {},
         errors=errors or {},
         form_token=token,
         medium=medium or _medium(request),
-        action=f"/r/{code}" if request.path_params.get("code") else "/r",
+        action=f"/r/{code}" if code else "/r",
         honeypot=HONEYPOT,
     )
     if cookie:
