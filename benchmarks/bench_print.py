@@ -32,13 +32,13 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from newsletter.audience.mail import mailing_list  # noqa: E402
 from newsletter.build import build, issue_of_build  # noqa: E402
 from newsletter.config import load_config  # noqa: E402
-from newsletter.printjob import print_job  # noqa: E402
-from newsletter.render import print as print_render  # noqa: E402
+from newsletter.print import document as print_render  # noqa: E402
+from newsletter.print.frontpage import MARGIN  # noqa: E402
+from newsletter.print.job import print_job  # noqa: E402
+from newsletter.print.mailing import mailing_list  # noqa: E402
 from newsletter.render.environment import make_environment, render_template  # noqa: E402
-from newsletter.render.frontpage import MARGIN  # noqa: E402
 
 SECRET = b"benchmark-secret-0123456789"
 MONTH = "2026-11"

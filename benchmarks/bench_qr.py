@@ -33,7 +33,7 @@ sys.path.insert(0, str(REPO))
 
 from newsletter.audience.personalize import referral_link  # noqa: E402
 from newsletter.audience.tokens import referral_code  # noqa: E402
-from newsletter.render.pdfdraw import QrCode, qr_code  # noqa: E402
+from newsletter.print.pdfdraw import QrCode, qr_code  # noqa: E402
 
 LANDING = "https://hartwellhvac.example.com/refer"
 SECRET = b"benchmark-secret-0123456789"

@@ -18,13 +18,13 @@ from newsletter.checks import check_all
 from newsletter.config import load_config
 from newsletter.errors import ConfigError
 from newsletter.preview import serve
+from newsletter.print.assets import _convert
+from newsletter.print.document import LOGO_HEIGHT, render_print_issue
+from newsletter.print.frontpage import MARGIN
+from newsletter.print.pdfdraw import FontMetrics
 from newsletter.render.environment import make_environment
-from newsletter.render.frontpage import MARGIN
-from newsletter.render.pdfdraw import FontMetrics
-from newsletter.render.print import LOGO_HEIGHT, render_print_issue
-from newsletter.render.printassets import _convert
 from tests.golden import REPO, build_sample, copy_sample
-from tests.print_support import page_texts
+from tests.print.support import page_texts
 
 MONTH = "2026-11"
 SAMPLE_IMAGES = ("first-hard-freeze.jpg", "logo.png", "marisol-vega.jpg")

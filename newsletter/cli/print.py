@@ -1,7 +1,7 @@
 """``newsletter print``: the print edition of a built month, and the print shop's package.
 
-A click wrapper over :func:`newsletter.printjob.print_edition`; emailing the package
-(:func:`newsletter.deliver.printshop.email_package`) is a dry run unless ``--yes``, like
+A click wrapper over :func:`newsletter.print.job.print_edition`; emailing the package
+(:func:`newsletter.print.shop.email_package`) is a dry run unless ``--yes``, like
 ``send``.
 """
 
@@ -54,8 +54,8 @@ def print_command(
 ) -> None:
     """Print edition of the built month: issue.pdf, addressed copies, labels, mailing list."""
     from newsletter.audience.tokens import secret_from_env
-    from newsletter.deliver.printshop import email_package
-    from newsletter.printjob import print_edition
+    from newsletter.print.job import print_edition
+    from newsletter.print.shop import email_package
 
     settings = settings_of(config_path)
     result = print_edition(

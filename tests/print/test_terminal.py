@@ -17,7 +17,7 @@ from pypdf import PdfReader
 
 from newsletter.build import build
 from newsletter.config import load_config
-from newsletter.render.addressed import PARALLEL_FROM
+from newsletter.print.addressed import PARALLEL_FROM
 from tests.golden import copy_sample
 from tests.terminal import run_on_terminal
 

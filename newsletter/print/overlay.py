@@ -1,7 +1,7 @@
 """What each addressed copy adds to page 1: address, salutation, referral code, QR code and
 progress line, fitted into the boxes of :class:`FrontLayout` and drawn as PDF operators.
 
-The address is fitted into :attr:`FrontLayout.address` (``render/window.py`` derives that
+The address is fitted into :attr:`FrontLayout.address` (``print/window.py`` derives that
 zone from the fold and the window): each line wrapped at spaces to the zone's width, the
 size reduced from 10 pt towards 6 pt until every line, with its full ascent and descent,
 lies inside. An address that does not fit at 6 pt is an error naming its CSV line.
@@ -17,11 +17,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from newsletter.audience.mail import MailRecipient, Progress, progress_line
 from newsletter.errors import ContentError
 from newsletter.placeholders import fill
-from newsletter.render.frontpage import GREETING_SIZE, FrontLayout
-from newsletter.render.pdfdraw import FontMetrics, TextBlock, fit_text, qr_code, qr_ops, text_ops
+from newsletter.print.frontpage import GREETING_SIZE, FrontLayout
+from newsletter.print.mailing import MailRecipient, Progress, progress_line
+from newsletter.print.pdfdraw import FontMetrics, TextBlock, fit_text, qr_code, qr_ops, text_ops
 
 SANS = "NLAddr"  # resource names of the overlay's fonts on page 1
 ITALIC = "NLGreet"

@@ -14,7 +14,7 @@ from click.testing import CliRunner, Result
 from newsletter.cli import main
 from tests.fake_sendgrid import API_KEY, FakeSendGrid
 from tests.golden import copy_sample
-from tests.print_support import page_texts
+from tests.print.support import page_texts
 
 SECRET = "a-test-secret-of-enough-length"
 MONTH = "2026-11"

@@ -22,9 +22,9 @@ from pypdf.generic import (
     NameObject,
 )
 
-from newsletter.audience.mail import MailRecipient
 from newsletter.errors import ContentError
-from newsletter.render.pdfdraw import (
+from newsletter.print.mailing import MailRecipient
+from newsletter.print.pdfdraw import (
     LEADING,
     FontMetrics,
     embed_font,
@@ -34,7 +34,7 @@ from newsletter.render.pdfdraw import (
     subset_font,
     text_ops,
 )
-from newsletter.render.window import Box
+from newsletter.print.window import Box
 
 INCH = 72.0
 FONT = "NLLabel"

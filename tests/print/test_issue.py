@@ -16,9 +16,9 @@ from pypdf.generic import ContentStream
 from newsletter.config import Settings
 from newsletter.errors import BuildError, ConfigError
 from newsletter.model import Image, Issue
-from newsletter.render.print import PrintedIssue, address_font
+from newsletter.print.document import PrintedIssue, address_font
 from tests.issue_factory import REPO, sample_issue, sample_settings
-from tests.print_support import render, sample_print, scanned_qr_codes, settings_with
+from tests.print.support import render, sample_print, scanned_qr_codes, settings_with
 
 BLEED = 9.0  # 0.125 in
 BUNDLED = {

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.audience.mail import MailingList, MailRecipient, mailing_list
-from newsletter.audience.postal import address_lines
 from newsletter.config import Settings
-from newsletter.deliver.printshop import CSV_COLUMNS, mailing_list_csv
 from newsletter.errors import ContentError
 from newsletter.model import Address
-from tests.print_support import LANDING, settings_with
+from newsletter.print.mailing import MailingList, MailRecipient, mailing_list
+from newsletter.print.postal import address_lines
+from newsletter.print.shop import CSV_COLUMNS, mailing_list_csv
+from tests.print.support import LANDING, settings_with
 
 SECRET = b"print-test-secret-0123456789"
 HEADER = (

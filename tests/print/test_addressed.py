@@ -13,12 +13,12 @@ import weasyprint
 from pypdf import PdfReader
 
 from newsletter.errors import ContentError
-from newsletter.render.addressed import PARALLEL_FROM, addressed_copies, copy_name, split_copies
-from newsletter.render.overlay import ITALIC, SANS
-from newsletter.render.print import PrintedIssue, pdf_fill
-from newsletter.render.window import Box
+from newsletter.print.addressed import PARALLEL_FROM, addressed_copies, copy_name, split_copies
+from newsletter.print.document import PrintedIssue, pdf_fill
+from newsletter.print.overlay import ITALIC, SANS
+from newsletter.print.window import Box
 from tests.issue_factory import sample_issue, sample_settings
-from tests.print_support import (
+from tests.print.support import (
     Text,
     address_metrics,
     page_texts,

@@ -11,9 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.audience.mail import MailingList
 from newsletter.config import Settings
-from newsletter.deliver.printshop import (
+from newsletter.deliver.sendgrid import SendGridTransport
+from newsletter.deliver.smtp import SmtpTransport
+from newsletter.errors import ConfigError
+from newsletter.print.mailing import MailingList
+from newsletter.print.shop import (
     JobFacts,
     checksums,
     job_ticket,
@@ -21,11 +24,8 @@ from newsletter.deliver.printshop import (
     print_shop_message,
     send_to_printer,
 )
-from newsletter.deliver.sendgrid import SendGridTransport
-from newsletter.deliver.smtp import SmtpTransport
-from newsletter.errors import ConfigError
 from tests.fake_sendgrid import FakeSendGrid, validate_mail
-from tests.print_support import recipients, settings_with
+from tests.print.support import recipients, settings_with
 from tests.smtp_server import Recorder
 
 FILES = {

@@ -18,13 +18,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from newsletter.audience.personalize import referral_link
-from newsletter.audience.postal import address_lines
 from newsletter.audience.subscribers import load_subscribers
 from newsletter.audience.suppressions import load_suppressions
 from newsletter.audience.tokens import referral_codes
 from newsletter.config import Settings
 from newsletter.errors import ContentError
 from newsletter.model import Address, Subscriber
+from newsletter.print.postal import address_lines
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 from newsletter.config import Settings
 from newsletter.images import FOLDER, is_local, local_path, published_url
 from newsletter.model import Image, Issue
+from newsletter.print.compat import layout_boxes
 
 MIN_DPI = 300
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".tif", ".tiff")
@@ -83,7 +84,7 @@ def low_resolution(document: weasyprint.Document, images: Mapping[str, str]) -> 
     original = {uri: src for src, uri in images.items()}
     warnings = []
     for number, page in enumerate(document.pages, start=1):
-        for box in page._page_box.descendants():  # WeasyPrint's layout tree
+        for box in layout_boxes(page):
             image = getattr(box, "replacement", None)
             pixels = getattr(image, "width", None)
             if not pixels or not box.width:

@@ -7,8 +7,8 @@ import itertools
 import pytest
 
 from newsletter.errors import ConfigError
+from newsletter.print.window import address_zone, panel_height, shifts, window_reach
 from newsletter.printconfig import EnvelopeConfig, WindowConfig
-from newsletter.render.window import address_zone, panel_height, shifts, window_reach
 
 INCH = 72.0
 LETTER = (8.5 * INCH, 11 * INCH)

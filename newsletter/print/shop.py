@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from newsletter.audience.mail import MailingList, MailRecipient
 from newsletter.config import Settings
 from newsletter.csvfile import spreadsheet_csv
 from newsletter.deliver.factory import make_transport
@@ -30,6 +29,7 @@ from newsletter.deliver.transport import (
     Transport,
 )
 from newsletter.errors import ConfigError, NewsletterError
+from newsletter.print.mailing import MailingList, MailRecipient
 
 CSV_COLUMNS = (
     "name",

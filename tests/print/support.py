@@ -15,15 +15,15 @@ from pathlib import Path
 import yaml
 from pypdf import PdfReader
 
-from newsletter.audience.mail import MailRecipient
 from newsletter.audience.personalize import referral_link
-from newsletter.audience.postal import address_lines
 from newsletter.config import Settings, load_config
 from newsletter.model import Address, Issue
+from newsletter.print.document import PrintedIssue, address_font, lettering, render_print_issue
+from newsletter.print.mailing import MailRecipient
+from newsletter.print.overlay import Lettering
+from newsletter.print.pdfdraw import FontMetrics
+from newsletter.print.postal import address_lines
 from newsletter.render.environment import make_environment
-from newsletter.render.overlay import Lettering
-from newsletter.render.pdfdraw import FontMetrics
-from newsletter.render.print import PrintedIssue, address_font, lettering, render_print_issue
 from tests.issue_factory import REPO, sample_issue, sample_settings
 
 LANDING = "https://hartwellhvac.example.com/refer"

@@ -32,15 +32,19 @@ from PIL import Image as PILImage
 from PIL import ImageCms
 from weasyprint.text.fonts import FontConfiguration
 
-from newsletter.audience.postal import address_lines
 from newsletter.config import Settings
 from newsletter.errors import BuildError, ConfigError, TemplateError
 from newsletter.images import published_url
 from newsletter.model import Issue
 from newsletter.placeholders import PLACEHOLDERS
-from newsletter.printconfig import PrintConfig
-from newsletter.render.environment import issue_context, palette, render_template, site_context
-from newsletter.render.frontpage import (
+from newsletter.print.assets import (
+    ColorMode,
+    Fetcher,
+    image_size,
+    local_images,
+    low_resolution,
+)
+from newsletter.print.frontpage import (
     COLUMN_GAP,
     GREETING_SIZE,
     MARGIN,
@@ -48,15 +52,11 @@ from newsletter.render.frontpage import (
     FrontLayout,
     front_layout,
 )
-from newsletter.render.overlay import Lettering
-from newsletter.render.pdfdraw import FontMetrics, fit_text, qr_code
-from newsletter.render.printassets import (
-    ColorMode,
-    Fetcher,
-    image_size,
-    local_images,
-    low_resolution,
-)
+from newsletter.print.overlay import Lettering
+from newsletter.print.pdfdraw import FontMetrics, fit_text, qr_code
+from newsletter.print.postal import address_lines
+from newsletter.printconfig import PrintConfig
+from newsletter.render.environment import issue_context, palette, render_template, site_context
 
 TEMPLATE = "print/issue.html.j2"
 GREETING_TEMPLATE = "print/partials/greeting.txt.j2"

@@ -7,8 +7,8 @@ import io
 import pytest
 from pypdf import PdfReader
 
-from newsletter.render.labels import AVERY_5160, label_lines, labels_pdf
-from tests.print_support import address_metrics, page_texts, recipients
+from newsletter.print.labels import AVERY_5160, label_lines, labels_pdf
+from tests.print.support import address_metrics, page_texts, recipients
 
 INCH = 72.0
 

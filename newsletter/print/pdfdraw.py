@@ -27,7 +27,6 @@ from fontTools.ttLib import TTFont
 from pypdf import PdfWriter
 from pypdf.generic import (
     ArrayObject,
-    ByteStringObject,
     DictionaryObject,
     FloatObject,
     IndirectObject,
@@ -38,15 +37,11 @@ from pypdf.generic import (
     TextStringObject,
 )
 
+from newsletter.print.compat import add_object, set_file_identifier
+
 DARK_RUN = re.compile(rb"\x00+")  # in zxing-cpp's module image a dark module is a 0 byte
 REPLACEMENT = "?"  # drawn for a character the font lacks (after NFC normalization)
 LEADING = 1.05  # line pitch, in ems: with DejaVu's tall accents, lines never touch
-
-
-def add(writer: PdfWriter, obj: PdfObject) -> IndirectObject:
-    """Make ``obj`` an indirect object of ``writer`` (pypdf's own examples use _add_object:
-    it has no public name)."""
-    return writer._add_object(obj)
 
 
 def set_identifier(writer: PdfWriter, parts: Iterable[bytes]) -> None:
@@ -56,7 +51,7 @@ def set_identifier(writer: PdfWriter, parts: Iterable[bytes]) -> None:
     for part in parts:
         digest.update(part)
         digest.update(b"\x00")
-    writer._ID = ArrayObject([ByteStringObject(digest.digest())] * 2)  # no public setter
+    set_file_identifier(writer, digest.digest())
 
 
 def stream(
@@ -72,7 +67,7 @@ def stream(
     obj[NameObject("/Filter")] = NameObject("/FlateDecode")
     for key, value in (extra or {}).items():
         obj[NameObject(key)] = value
-    return add(writer, obj)
+    return add_object(writer, obj)
 
 
 class FontMetrics:
@@ -195,12 +190,12 @@ def embed_font(writer: PdfWriter, font: FontSubset) -> IndirectObject:
                     NameObject("/Supplement"): NumberObject(0),
                 }
             ),
-            NameObject("/FontDescriptor"): add(writer, descriptor),
+            NameObject("/FontDescriptor"): add_object(writer, descriptor),
             NameObject("/W"): widths,
             NameObject("/CIDToGIDMap"): NameObject("/Identity"),
         }
     )
-    return add(
+    return add_object(
         writer,
         DictionaryObject(
             {
@@ -208,7 +203,7 @@ def embed_font(writer: PdfWriter, font: FontSubset) -> IndirectObject:
                 NameObject("/Subtype"): NameObject("/Type0"),
                 NameObject("/BaseFont"): name,
                 NameObject("/Encoding"): NameObject("/Identity-H"),
-                NameObject("/DescendantFonts"): ArrayObject([add(writer, cid_font)]),
+                NameObject("/DescendantFonts"): ArrayObject([add_object(writer, cid_font)]),
                 NameObject("/ToUnicode"): stream(writer, _to_unicode(font.glyphs)),
             }
         ),

@@ -18,27 +18,27 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from newsletter.audience.mail import MailingList, Progress, mailing_list
 from newsletter.build import issue_of_build
 from newsletter.config import Settings
-from newsletter.deliver.printshop import (
+from newsletter.fsutil import PRIVATE, staged_folder, write_new
+from newsletter.model import Issue
+from newsletter.months import parse_month
+from newsletter.print.addressed import LayerDrawing, copies_pdf, copy_name, split_pdfs
+from newsletter.print.document import address_font, lettering, render_print_issue
+from newsletter.print.frontpage import front_layout
+from newsletter.print.labels import AVERY_5160, labels_pdf
+from newsletter.print.mailing import MailingList, Progress, mailing_list
+from newsletter.print.shop import (
     JobFacts,
     job_ticket,
     mailing_list_csv,
     package,
     package_name,
 )
-from newsletter.fsutil import PRIVATE, staged_folder, write_new
-from newsletter.model import Issue
-from newsletter.months import parse_month
 from newsletter.progress import progress_bar
 from newsletter.referrals.ledger import LEDGER_FILE
 from newsletter.referrals.rewards import progress_lines
-from newsletter.render.addressed import LayerDrawing, copies_pdf, copy_name, split_pdfs
 from newsletter.render.environment import make_environment
-from newsletter.render.frontpage import front_layout
-from newsletter.render.labels import AVERY_5160, labels_pdf
-from newsletter.render.print import address_font, lettering, render_print_issue
 from newsletter.sources.offers import current_offer
 
 PRINT_DIR = "print"

@@ -30,9 +30,10 @@ from pypdf.generic import (
     NumberObject,
 )
 
-from newsletter.audience.mail import MailRecipient, Progress
-from newsletter.render.frontpage import FrontLayout
-from newsletter.render.overlay import (
+from newsletter.print.compat import add_object
+from newsletter.print.frontpage import FrontLayout
+from newsletter.print.mailing import MailRecipient, Progress
+from newsletter.print.overlay import (
     ITALIC,
     SANS,
     Lettering,
@@ -40,9 +41,8 @@ from newsletter.render.overlay import (
     overlay_content,
     plan_overlays,
 )
-from newsletter.render.pdfdraw import (
+from newsletter.print.pdfdraw import (
     FontSubset,
-    add,
     embed_font,
     set_identifier,
     stream,
@@ -241,7 +241,7 @@ def _write(
 def _append(writer: PdfWriter, template: DictionaryObject, kids: ArrayObject) -> DictionaryObject:
     """A new page object with the same entries as ``template``, added to the page tree."""
     page = DictionaryObject(template.items())
-    kids.append(add(writer, page))
+    kids.append(add_object(writer, page))
     return page
 
 
@@ -263,7 +263,7 @@ def _with_fonts(
     for name, font in added.items():
         fonts[NameObject(f"/{name}")] = font
     resources[NameObject("/Font")] = fonts
-    return add(writer, resources)
+    return add_object(writer, resources)
 
 
 def _keep_document_properties(reader: PdfReader, writer: PdfWriter, identity: list[bytes]) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from newsletter.config import Settings
 from newsletter.errors import ConfigError
-from newsletter.render.window import Box, address_zone, panel_height, window_reach
+from newsletter.print.window import Box, address_zone, panel_height, window_reach
 
 INCH = 72.0
 PAPER = {"letter": (8.5 * INCH, 11 * INCH), "a4": (595.28, 841.89)}
