@@ -24,8 +24,8 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from newsletter.build import build  # noqa: E402
 from newsletter.config import load_config  # noqa: E402
+from newsletter.pipeline.build import build  # noqa: E402
 
 FEEDS = 5
 ITEMS = 50

@@ -32,8 +32,8 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from newsletter.build import build, issue_of_build  # noqa: E402
 from newsletter.config import load_config  # noqa: E402
+from newsletter.pipeline.build import build, issue_of_build  # noqa: E402
 from newsletter.print import document as print_render  # noqa: E402
 from newsletter.print.frontpage import MARGIN  # noqa: E402
 from newsletter.print.job import print_job  # noqa: E402

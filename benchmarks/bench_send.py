@@ -34,11 +34,11 @@ from newsletter.deliver.send import content_variants, send_issue  # noqa: E402
 from newsletter.deliver.sendgrid import SendGridTransport  # noqa: E402
 from newsletter.deliver.smtp import SmtpTransport  # noqa: E402
 from newsletter.deliver.transport import Message, Recipient  # noqa: E402
+from newsletter.model import SEGMENTS  # noqa: E402
 from tests.fake_sendgrid import API_KEY  # noqa: E402
 
 SECRET = b"benchmark-secret-0123456789"
 MONTH = "2026-11"
-SEGMENTS = ("client", "partner", "prospect")
 SERVER = [sys.executable, str(REPO / "benchmarks" / "sendgrid_server.py")]
 AIOSMTPD = [sys.executable, "-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Sink"]
 TARGETS = {  # (recipients, latency) -> (wall seconds, peak RSS MB or None): issue 10
@@ -199,7 +199,7 @@ def run_once(folder: Path, workload: Workload, concurrency: int) -> dict[str, fl
 def bench_sendgrid(workload: Workload, repeat: int, concurrency: int) -> None:
     """Build once, then send ``repeat`` times, each from an empty ledger."""
     # Imported here, not at the top: the child that sends imports only what a send does.
-    from newsletter.build import build
+    from newsletter.pipeline.build import build
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

@@ -23,9 +23,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from newsletter.config import load_config  # noqa: E402
+from newsletter.config.yamlfile import MAX_YAML_CHARS  # noqa: E402
 from newsletter.errors import NewsletterError  # noqa: E402
 from newsletter.sources.markup import parse_front_matter  # noqa: E402
-from newsletter.yamlfile import MAX_YAML_CHARS  # noqa: E402
 
 RUNS = 21
 TARGET = 1.0

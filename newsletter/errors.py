@@ -6,8 +6,21 @@
     ├── SourceError            a feed or calendar failed (only raised under --strict)
     ├── TemplateError          a template is missing or does not render
     ├── BuildError             the build cannot be written or fails a check (size, …)
+    ├── SecretMissing          NEWSLETTER_SECRET is unset or too short
+    ├── InvalidToken           an unsubscribe token no known key made
+    ├── LockBusy               another process holds a data file's lock (names the holder)
+    ├── DeliveryError          sending failed in a way the user must look at
+    │   ├── AuthError          the API key is invalid or lacks permission: stop
+    │   ├── RejectedError      the provider refused the message itself as malformed: stop
+    │   ├── TransientError     retries exhausted (429, 5xx, timeouts, unreachable server)
+    │   └── LedgerError        the send ledger refused a change that would break exactly-once
     ├── ReferralError          a referral command cannot do what was asked (unknown code, …)
-    └── ReportError            the monthly report cannot read a ledger or write its folder
+    ├── ReportError            the monthly report cannot read a ledger or write its folder
+    ├── InboxError             the desk's inbox cannot be opened or written (desk/inbox.py)
+    └── DeskError              desk pull cannot read the desk (desk/pull.py)
+
+InboxError and DeskError still live with the desk, which is being built now; they join
+this module once it settles.
 
 Every error carries where it happened (a file, and a line or dotted key when known) so the
 CLI can print ``newsletter: FILE:LINE: KEY: message`` and exit with status 2.
@@ -16,6 +29,10 @@ CLI can print ``newsletter: FILE:LINE: KEY: message`` and exit with status 2.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from newsletter.locks import Holder
 
 
 class NewsletterError(Exception):
@@ -76,3 +93,39 @@ class ReferralError(NewsletterError):
 
 class ReportError(NewsletterError):
     """The monthly report cannot read what it is made from, or cannot be written."""
+
+
+class SecretMissing(NewsletterError):
+    """NEWSLETTER_SECRET is unset or too short to keep codes and links unguessable."""
+
+
+class InvalidToken(NewsletterError):
+    """An unsubscribe token that no known key made (mistyped, cut short, forged or old)."""
+
+
+class LockBusy(NewsletterError):
+    """Another process holds the lock (and we were told not to wait, or waited too long)."""
+
+    def __init__(self, message: str, *, path: Path, holder: Holder | None) -> None:
+        super().__init__(message, path=path)
+        self.holder = holder
+
+
+class DeliveryError(NewsletterError):
+    """Sending failed in a way the user must look at."""
+
+
+class AuthError(DeliveryError):
+    """The provider refused the credentials: nothing more can be sent this run."""
+
+
+class RejectedError(DeliveryError):
+    """The provider refused the message itself as malformed: nothing more can be sent."""
+
+
+class TransientError(DeliveryError):
+    """Retries are exhausted (429, 5xx, timeouts, an unreachable server)."""
+
+
+class LedgerError(DeliveryError):
+    """The ledger refused a change that would break the exactly-once guarantee."""

@@ -18,8 +18,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from newsletter.config.validation import check_url
 from newsletter.errors import ConfigError, ContentError
-from newsletter.validation import check_url
 
 if TYPE_CHECKING:  # config.py validates with this module: no import at run time
     from newsletter.config import Settings

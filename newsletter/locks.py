@@ -23,15 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from newsletter.errors import NewsletterError
-
-
-class LockBusy(NewsletterError):
-    """Another process holds the lock (and we were told not to wait, or waited too long)."""
-
-    def __init__(self, message: str, *, path: Path, holder: Holder | None) -> None:
-        super().__init__(message, path=path)
-        self.holder = holder
+from newsletter.errors import LockBusy
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,45 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Literal
+from enum import StrEnum
 
-SEGMENTS: tuple[str, ...] = ("client", "partner", "prospect")
-"""Who a subscriber is to the business: clients, referral partners, prospects being nurtured."""
 
-SectionKind = Literal["editorials", "news", "events", "holidays", "offer"]
+class Segment(StrEnum):
+    """Who a subscriber is to the business: clients, referral partners, prospects being
+    nurtured. Members are strings: ``Segment.CLIENT == "client"``."""
+
+    CLIENT = "client"
+    PARTNER = "partner"
+    PROSPECT = "prospect"
+
+
+SEGMENTS: tuple[str, ...] = tuple(segment.value for segment in Segment)
+"""Every segment's name, in the order issues list them."""
+
+
+class SectionKind(StrEnum):
+    """What a section of the issue holds; configured sections that are not built in are news."""
+
+    EDITORIALS = "editorials"
+    NEWS = "news"
+    EVENTS = "events"
+    HOLIDAYS = "holidays"
+    OFFER = "offer"
+
+
+class Placeholder(StrEnum):
+    """Per-recipient values left in the rendered issue for the send step to fill.
+
+    The build renders once per segment, never per recipient. These tokens use only
+    letters, digits and ``%`` and ``_`` so they survive HTML serialization, CSS inlining and
+    URL attributes unchanged, and they work as SendGrid substitution keys as they are.
+    """
+
+    FIRST_NAME = "%%FIRST_NAME%%"
+    REFERRAL_CODE = "%%REFERRAL_CODE%%"
+    REFERRAL_LINK = "%%REFERRAL_LINK%%"
+    REFERRAL_PROGRESS = "%%REFERRAL_PROGRESS%%"
+    UNSUBSCRIBE_URL = "%%UNSUBSCRIBE_URL%%"
 
 
 @dataclass(frozen=True)

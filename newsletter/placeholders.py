@@ -1,23 +1,12 @@
-"""Per-recipient values left in the rendered issue for the send step to fill.
-
-The build renders once per segment, never per recipient. These tokens use only letters,
-digits and ``%`` and ``_`` so they survive HTML serialization, CSS inlining and URL
-attributes unchanged, and they work as SendGrid substitution keys as they are.
-"""
+"""The placeholders (:class:`newsletter.model.Placeholder`) by name, as templates use them."""
 
 from __future__ import annotations
 
 from types import MappingProxyType
 
-PLACEHOLDERS = MappingProxyType(
-    {
-        "first_name": "%%FIRST_NAME%%",
-        "referral_code": "%%REFERRAL_CODE%%",
-        "referral_link": "%%REFERRAL_LINK%%",
-        "referral_progress": "%%REFERRAL_PROGRESS%%",
-        "unsubscribe_url": "%%UNSUBSCRIBE_URL%%",
-    }
-)
+from newsletter.model import Placeholder
+
+PLACEHOLDERS = MappingProxyType({p.name.lower(): p.value for p in Placeholder})
 
 
 def fill(text: str, values: dict[str, str]) -> str:

@@ -11,8 +11,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from newsletter.build import BuildResult, build
 from newsletter.config import load_config
+from newsletter.pipeline.build import BuildResult, build
 
 REPO = Path(__file__).resolve().parent.parent
 GOLDEN_MONTH = "2026-11"

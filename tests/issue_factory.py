@@ -13,7 +13,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from newsletter.config import Settings, load_config
-from newsletter.html import html_to_text
 from newsletter.model import (
     Editorial,
     Entry,
@@ -26,6 +25,7 @@ from newsletter.model import (
     Offer,
     Section,
 )
+from newsletter.sources.html import html_to_text
 
 REPO = Path(__file__).resolve().parent.parent
 CHICAGO = ZoneInfo("America/Chicago")

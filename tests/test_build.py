@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from newsletter.build import build, verify_manifest
 from newsletter.config import load_config
 from newsletter.errors import BuildError, ContentError
+from newsletter.pipeline.build import build, verify_manifest
 from tests.feed_server import FeedServer
 
 MONTH = "2026-11"

@@ -11,7 +11,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from newsletter.cli import main
-from newsletter.preview import serve
+from newsletter.pipeline.preview import serve
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from newsletter.config import FeedConfig
+from newsletter.config.settings import FeedConfig
 from newsletter.diagnostics import Diagnostics
 from newsletter.errors import SourceError
 from newsletter.model import Event

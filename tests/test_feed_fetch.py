@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from newsletter.config import FeedConfig
+from newsletter.config.settings import FeedConfig
 from newsletter.diagnostics import Diagnostics
 from newsletter.errors import SourceError
 from newsletter.sources.fetch import FetchedFeed, fetch_feeds

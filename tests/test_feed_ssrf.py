@@ -14,7 +14,7 @@ import httpx
 import pytest
 import yaml
 
-from newsletter.config import FeedConfig, load_config
+from newsletter.config.settings import FeedConfig, load_config
 from newsletter.diagnostics import Diagnostics
 from newsletter.errors import ConfigError, SourceError
 from newsletter.netguard import AddressRefused, PublicOnlyTransport, host_key, why_not_public

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from newsletter.config import CustomObservance, HolidaysConfig
+from newsletter.config.settings import CustomObservance, HolidaysConfig
 from newsletter.errors import ConfigError
 from newsletter.model import Holiday
 from newsletter.sources.holidays import upcoming_holidays

@@ -1,10 +1,10 @@
-"""Specifications for newsletter.html: sanitizing, truncating and plain-text rendering."""
+"""Specifications for newsletter.sources.html: sanitizing, truncating and plain-text rendering."""
 
 from __future__ import annotations
 
 import re
 
-from newsletter.html import html_to_text, sanitize, truncate_html
+from newsletter.sources.html import html_to_text, sanitize, truncate_html
 
 # ---- sanitize ----------------------------------------------------------------------------
 

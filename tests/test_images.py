@@ -13,11 +13,11 @@ import pytest
 from PIL import Image as PILImage
 from pypdf import PdfReader
 
-from newsletter.build import BuildResult, build
-from newsletter.checks import check_all
 from newsletter.config import load_config
 from newsletter.errors import ConfigError
-from newsletter.preview import serve
+from newsletter.pipeline.build import BuildResult, build
+from newsletter.pipeline.check import check_all
+from newsletter.pipeline.preview import serve
 from newsletter.print.assets import _convert
 from newsletter.print.document import LOGO_HEIGHT, render_print_issue
 from newsletter.print.frontpage import MARGIN

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.deliver.ledger import Ledger, LedgerError, LedgerRun
+from newsletter.deliver.ledger import Ledger, LedgerRun
 from newsletter.deliver.transport import Receipt
-from newsletter.locks import LockBusy
+from newsletter.errors import LedgerError, LockBusy
 
 REPO = Path(__file__).resolve().parent.parent
 ISSUE = "2025-05"

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.locks import LockBusy, lock_path, locked, read_holder
+from newsletter.errors import LockBusy
+from newsletter.locks import lock_path, locked, read_holder
 
 HOLD = textwrap.dedent(
     """

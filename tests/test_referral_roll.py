@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from newsletter.audience.subscribers import load_subscribers
-from newsletter.build import build
 from newsletter.config import load_config
 from newsletter.errors import ContentError
 from newsletter.model import ThankYouRoll
+from newsletter.pipeline.build import build
 from newsletter.referrals.ledger import load_leads
 from newsletter.referrals.roll import public_name, roll_for, thank_you_roll
 from tests.golden import build_sample

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.build import build
 from newsletter.config import load_config
 from newsletter.deliver.ledger import Ledger
 from newsletter.deliver.send import send_issue
 from newsletter.deliver.smtp import SmtpTransport
 from newsletter.errors import NewsletterError
+from newsletter.pipeline.build import build
 from tests.smtp_server import Recorder
 
 SECRET = b"a-test-secret-of-enough-length"

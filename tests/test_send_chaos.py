@@ -29,9 +29,9 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
-from newsletter.build import build
 from newsletter.config import load_config
 from newsletter.deliver.ledger import Ledger
+from newsletter.pipeline.build import build
 from tests.fake_sendgrid import API_KEY, FakeSendGrid, Faults
 from tests.golden import copy_sample
 from tests.smtp_server import Recorder, SmtpFaults, free_port

@@ -24,11 +24,11 @@ from typing import Any
 
 import pytest
 
-from newsletter.build import build
 from newsletter.config import Settings, load_config
 from newsletter.deliver.ledger import Ledger
 from newsletter.deliver.send import SendReport, content_variants, send_issue
 from newsletter.deliver.sendgrid import SendGridTransport
+from newsletter.pipeline.build import build
 from tests.fake_sendgrid import API_KEY, FakeSendGrid
 from tests.golden import copy_sample
 

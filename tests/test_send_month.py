@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from newsletter.build import build
 from newsletter.config import load_config
 from newsletter.deliver.run import (
     report_lines,
@@ -14,6 +13,7 @@ from newsletter.deliver.run import (
     send_test_copies,
     split_addresses,
 )
+from newsletter.pipeline.build import build
 from tests.fake_sendgrid import API_KEY, FakeSendGrid
 
 SECRET = b"a-test-secret-of-enough-length"

@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from newsletter.build import build
 from newsletter.config import load_config
+from newsletter.pipeline.build import build
 from tests.fake_sendgrid import API_KEY, FakeSendGrid
 from tests.terminal import DEADLINE, run_on_terminal
 

@@ -13,13 +13,8 @@ import pytest
 from newsletter.deliver.sendgrid import SendGridTransport
 from newsletter.deliver.sendgrid_api import AUTH_MESSAGE, RetryPolicy
 from newsletter.deliver.sendgrid_suppressions import fetch_suppressions
-from newsletter.deliver.transport import (
-    AuthError,
-    Message,
-    Recipient,
-    RejectedError,
-    TransientError,
-)
+from newsletter.deliver.transport import Message, Recipient
+from newsletter.errors import AuthError, RejectedError, TransientError
 from tests.fake_sendgrid import API_KEY, FakeSendGrid
 
 MESSAGE = Message(

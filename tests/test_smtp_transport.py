@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from newsletter.deliver.smtp import SmtpTransport
-from newsletter.deliver.transport import DeliveryError, Message, Receipt, Recipient, TransientError
-from newsletter.errors import ConfigError
+from newsletter.deliver.transport import Message, Receipt, Recipient
+from newsletter.errors import ConfigError, DeliveryError, TransientError
 from tests.smtp_server import Recorder
 
 FIXED = datetime(2025, 5, 1, 9, 0, tzinfo=UTC)

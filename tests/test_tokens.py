@@ -12,8 +12,6 @@ from newsletter.audience import tokens
 from newsletter.audience.tokens import (
     ALPHABET,
     TOKEN_VERSION,
-    InvalidToken,
-    SecretMissing,
     canonical_code,
     referral_code,
     referral_codes,
@@ -22,6 +20,7 @@ from newsletter.audience.tokens import (
     unsubscribe_tokens,
     unsubscribe_url,
 )
+from newsletter.errors import InvalidToken, SecretMissing
 
 SECRET = b"a-test-secret-of-enough-length"
 

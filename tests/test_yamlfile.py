@@ -9,9 +9,9 @@ from click.testing import CliRunner
 
 from newsletter.cli import main
 from newsletter.config import load_config
+from newsletter.config.yamlfile import MAX_DEPTH, MAX_NODES, MAX_YAML_CHARS, parse_yaml
 from newsletter.errors import ConfigError, ContentError
 from newsletter.sources.markup import parse_front_matter
-from newsletter.yamlfile import MAX_DEPTH, MAX_NODES, MAX_YAML_CHARS, parse_yaml
 
 
 def alias_bomb(levels: int, indent: str = "") -> str:

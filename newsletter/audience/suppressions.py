@@ -17,11 +17,11 @@ from datetime import date
 from pathlib import Path
 
 from newsletter.audience.addresses import EmailNotValidError, normalized_address
+from newsletter.config.yamlfile import read_text
 from newsletter.csvfile import csv_rows
 from newsletter.errors import ContentError
 from newsletter.fsutil import PRIVATE, atomic_write
 from newsletter.locks import locked
-from newsletter.yamlfile import read_text
 
 REASONS = ("unsubscribe", "bounce", "complaint", "manual")
 CHANNELS = ("email", "mail", "all")

@@ -24,16 +24,12 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from newsletter.errors import NewsletterError
+from newsletter.errors import InvalidToken, SecretMissing
 
 SECRET_ENV = "NEWSLETTER_SECRET"
 ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
 CODE_LENGTH = 8
 """30^8 ≈ 6.6e11 codes: collisions are rare for a small business's list, and checked."""
-
-
-class SecretMissing(NewsletterError):
-    pass
 
 
 def secret_from_env(environ: Mapping[str, str] = os.environ) -> bytes:
@@ -221,10 +217,6 @@ TOKEN_VERSION = "1"
 """The first character of every unsubscribe token: how it was made (AES-SIV over the
 address, key from HKDF-SHA256 of the secret). A new scheme takes the next version."""
 _KEY_ID_LENGTH = 2
-
-
-class InvalidToken(NewsletterError):
-    """An unsubscribe token that no known key made (mistyped, cut short, forged or old)."""
 
 
 class UnsubscribeTokens:

@@ -26,7 +26,7 @@ from newsletter.cli.options import (
 @fails_cleanly
 def build(config_path: Path, month: str, out_root: Path, strict: bool, offline: bool) -> None:
     """Build build/YYYY-MM/: email (HTML and text), web pages and the manifest."""
-    from newsletter.build import build as run_build
+    from newsletter.pipeline.build import build as run_build
 
     result = run_build(
         settings_of(config_path), month, out_root=out_root, strict=strict, offline=offline
@@ -48,7 +48,7 @@ def build(config_path: Path, month: str, out_root: Path, strict: bool, offline: 
 @fails_cleanly
 def preview(config_path: Path, month: str, out_root: Path, host: str, port: int) -> None:
     """Serve the built month on localhost to look at it in a browser."""
-    from newsletter.preview import built_month, serve
+    from newsletter.pipeline.preview import built_month, serve
 
     settings_of(config_path)  # a preview of a broken config would mislead
     out_dir = built_month(out_root, month)
@@ -68,7 +68,7 @@ def preview(config_path: Path, month: str, out_root: Path, host: str, port: int)
 @fails_cleanly
 def check(config_path: Path, month: str, strict: bool) -> None:
     """Validate config, content, templates and subscribers without building."""
-    from newsletter.checks import check_all
+    from newsletter.pipeline.check import check_all
 
     report = check_all(settings_of(config_path), month, strict=strict)
     for message in report.warnings:

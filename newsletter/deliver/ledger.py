@@ -42,7 +42,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
-from newsletter.deliver.transport import DeliveryError, Receipt
+from newsletter.deliver.transport import Receipt
+from newsletter.errors import LedgerError
 from newsletter.locks import locked
 
 STATUSES = ("pending", "in_flight", "sent", "uncertain", "failed", "rejected")
@@ -77,10 +78,6 @@ _INDEXES = (
 )
 _V0_COLUMNS = "issue, email, status, batch, message_id, error, attempts, created_at, "
 _V0_COLUMNS += "updated_at, sent_at"
-
-
-class LedgerError(DeliveryError):
-    """The ledger refused a change that would break the exactly-once guarantee."""
 
 
 def normalize(email: str) -> str:

@@ -31,9 +31,9 @@ from newsletter.deliver.ledger import Ledger, LedgerRun
 from newsletter.deliver.roster import Roster
 from newsletter.deliver.transport import Message, Recipient, Transport
 from newsletter.errors import NewsletterError
-from newsletter.manifest import MANIFEST, verify_manifest
 from newsletter.model import Subscriber
 from newsletter.months import parse_month
+from newsletter.pipeline.manifest import MANIFEST, verify_manifest
 from newsletter.referrals.ledger import LEDGER_FILE
 from newsletter.referrals.rewards import progress_lines
 from newsletter.sources.offers import current_offer

@@ -32,14 +32,8 @@ from newsletter.deliver.sendgrid_api import (
     TooLarge,
     client_for,
 )
-from newsletter.deliver.transport import (
-    Attachment,
-    DeliveryError,
-    Message,
-    Receipt,
-    Recipient,
-    RejectedError,
-)
+from newsletter.deliver.transport import Attachment, Message, Receipt, Recipient
+from newsletter.errors import DeliveryError, RejectedError
 
 _PERSONALIZATION_FIELD = re.compile(r"^personalizations\.(\d+)(?:\.|$)")
 

@@ -35,7 +35,7 @@ from typing import Any
 import python_http_client
 import sendgrid
 
-from newsletter.deliver.transport import AuthError, RejectedError, TransientError
+from newsletter.errors import AuthError, RejectedError, TransientError
 
 DEFAULT_BASE_URL = "https://api.sendgrid.com"
 _RATE_LIMITED = "rate limited (429)"

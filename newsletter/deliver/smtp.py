@@ -36,16 +36,8 @@ from email.message import EmailMessage
 from typing import Literal
 
 from newsletter.deliver import mime
-from newsletter.deliver.transport import (
-    AuthError,
-    DeliveryError,
-    Message,
-    Receipt,
-    Recipient,
-    RejectedError,
-    TransientError,
-)
-from newsletter.errors import ConfigError
+from newsletter.deliver.transport import Message, Receipt, Recipient
+from newsletter.errors import AuthError, ConfigError, DeliveryError, RejectedError, TransientError
 
 TlsMode = Literal["none", "starttls", "implicit"]
 log = logging.getLogger(__name__)

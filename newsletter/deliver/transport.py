@@ -22,12 +22,8 @@ learns it*, so an exception part-way through a batch loses nothing already known
 the batch cannot go on at all; every recipient then without an outcome was certainly not
 delivered (the transport never leaves work running behind the exception).
 
-Errors (all :class:`DeliveryError`, a NewsletterError):
-
-    DeliveryError
-    ├── AuthError          API key invalid or lacks permission: stop
-    ├── RejectedError      the provider refused the message itself as malformed: stop
-    └── TransientError     retries exhausted (429, 5xx, timeouts, unreachable server)
+Errors are :class:`~newsletter.errors.DeliveryError` and its subclasses (AuthError,
+RejectedError, TransientError), drawn with the whole tree in :mod:`newsletter.errors`.
 """
 
 from __future__ import annotations
@@ -35,24 +31,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
-
-from newsletter.errors import NewsletterError
-
-
-class DeliveryError(NewsletterError):
-    """Sending failed in a way the user must look at."""
-
-
-class AuthError(DeliveryError):
-    pass
-
-
-class RejectedError(DeliveryError):
-    pass
-
-
-class TransientError(DeliveryError):
-    pass
 
 
 @dataclass(frozen=True)

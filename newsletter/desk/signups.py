@@ -17,13 +17,13 @@ from pathlib import Path
 
 from newsletter.audience.subscribers import COLUMNS, iter_subscribers
 from newsletter.audience.suppressions import load_suppressions, suppressed_emails
+from newsletter.config.yamlfile import read_text
 from newsletter.csvfile import csv_rows
 from newsletter.desk.apply import CONSENT_COLUMNS, CONSENT_FILE, consent_row, subscriber_row
 from newsletter.desk.inbox import Event
 from newsletter.errors import ContentError
 from newsletter.fsutil import PRIVATE, atomic_write
 from newsletter.locks import locked
-from newsletter.yamlfile import read_text
 
 
 def add_signups(

@@ -22,11 +22,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from newsletter.audience.tokens import InvalidToken, unsubscribe_address
+from newsletter.audience.tokens import unsubscribe_address
 from newsletter.desk.context import Desk, durable, the_desk
 from newsletter.desk.guard import FORM_BYTES, TooLarge, parse_form, read_body
 from newsletter.desk.inbox import append
 from newsletter.desk.signing import tag, tag_matches
+from newsletter.errors import InvalidToken
 
 CHANNELS = ("email", "mail", "all")
 MAX_TOKEN = 600

@@ -33,6 +33,7 @@ from PIL import ImageCms
 from weasyprint.text.fonts import FontConfiguration
 
 from newsletter.config import Settings
+from newsletter.config.print import PrintConfig
 from newsletter.errors import BuildError, ConfigError, TemplateError
 from newsletter.images import published_url
 from newsletter.model import Issue
@@ -55,7 +56,6 @@ from newsletter.print.frontpage import (
 from newsletter.print.overlay import Lettering
 from newsletter.print.pdfdraw import FontMetrics, fit_text, qr_code
 from newsletter.print.postal import address_lines
-from newsletter.printconfig import PrintConfig
 from newsletter.render.environment import issue_context, palette, render_template, site_context
 
 TEMPLATE = "print/issue.html.j2"

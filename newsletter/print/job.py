@@ -18,11 +18,11 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from newsletter.build import issue_of_build
 from newsletter.config import Settings
 from newsletter.fsutil import PRIVATE, staged_folder, write_new
 from newsletter.model import Issue
 from newsletter.months import parse_month
+from newsletter.pipeline.build import issue_of_build
 from newsletter.print.addressed import LayerDrawing, copies_pdf, copy_name, split_pdfs
 from newsletter.print.document import address_font, lettering, render_print_issue
 from newsletter.print.frontpage import front_layout

@@ -20,15 +20,8 @@ from pathlib import Path
 from newsletter.config import Settings
 from newsletter.csvfile import spreadsheet_csv
 from newsletter.deliver.factory import make_transport
-from newsletter.deliver.transport import (
-    Attachment,
-    DeliveryError,
-    Message,
-    Receipt,
-    Recipient,
-    Transport,
-)
-from newsletter.errors import ConfigError, NewsletterError
+from newsletter.deliver.transport import Attachment, Message, Receipt, Recipient, Transport
+from newsletter.errors import ConfigError, DeliveryError, NewsletterError
 from newsletter.print.mailing import MailingList, MailRecipient
 
 CSV_COLUMNS = (

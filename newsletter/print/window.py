@@ -36,8 +36,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from newsletter.config.print import EnvelopeConfig, WindowConfig
 from newsletter.errors import ConfigError
-from newsletter.printconfig import EnvelopeConfig, WindowConfig
 
 PANELS = 3  # a tri-fold
 

@@ -31,11 +31,11 @@ from pathlib import Path
 
 from newsletter.audience.addresses import EmailNotValidError, normalized_address
 from newsletter.audience.tokens import canonical_code, normalize_email
+from newsletter.config.yamlfile import read_text
 from newsletter.csvfile import csv_rows, ledger_csv
 from newsletter.errors import ContentError, ReferralError
 from newsletter.fsutil import PRIVATE, atomic_write
 from newsletter.referrals.times import local_date, parse_stored, stored
-from newsletter.yamlfile import read_text
 
 LEDGER_FILE = "referrals.csv"
 STATUSES = ("new", "contacted", "won", "lost")

@@ -27,6 +27,7 @@ from datetime import date, tzinfo
 from pathlib import Path
 
 from newsletter.audience.tokens import canonical_code
+from newsletter.config.yamlfile import read_text
 from newsletter.csvfile import csv_rows, ledger_csv
 from newsletter.errors import ContentError, ReferralError
 from newsletter.fsutil import PRIVATE, atomic_write
@@ -35,7 +36,6 @@ from newsletter.model import Milestone, Offer
 from newsletter.referrals.leads import counted_leads
 from newsletter.referrals.ledger import Lead, check_text, clean_email, load_leads, one_line
 from newsletter.referrals.times import check_plausible
-from newsletter.yamlfile import read_text
 
 REWARDS_FILE = "rewards.csv"
 COLUMNS = (

@@ -18,7 +18,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from newsletter.config import BrandConfig, Settings
+from newsletter.config.settings import BrandConfig, Settings
 from newsletter.errors import TemplateError
 from newsletter.images import published_url
 from newsletter.model import Event, Issue

@@ -19,13 +19,14 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
+from newsletter.config.validation import Segments, Strict, validate
+from newsletter.config.yamlfile import line_for
 from newsletter.diagnostics import Diagnostics
 from newsletter.errors import ContentError
-from newsletter.html import html_to_text
 from newsletter.images import check_image_src, is_local, local_path, published_url
 from newsletter.model import SEGMENTS, Editorial, Image
+from newsletter.sources.html import html_to_text
 from newsletter.sources.markup import (
-    Segments,
     content_path,
     images_without_alt,
     markdown_to_html,
@@ -33,8 +34,6 @@ from newsletter.sources.markup import (
     raise_all,
     read_content,
 )
-from newsletter.validation import Strict, validate
-from newsletter.yamlfile import line_for
 
 DEFAULT_ORDER = 100
 

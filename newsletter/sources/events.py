@@ -17,12 +17,12 @@ from zoneinfo import ZoneInfo
 import icalendar
 import recurring_ical_events
 
-from newsletter.config import FeedConfig
+from newsletter.config.settings import FeedConfig
 from newsletter.diagnostics import Diagnostics
 from newsletter.errors import SourceError
-from newsletter.html import html_to_text
 from newsletter.model import Event
 from newsletter.sources.feeds import malformed, parse_feed
+from newsletter.sources.html import html_to_text
 
 DESCRIPTION_LENGTH = 200
 _PADDING = timedelta(days=1)  # ask the library for a wider window, then cut it exactly here

@@ -16,10 +16,10 @@ from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
 
 import feedparser
 
-from newsletter.config import FeedConfig
+from newsletter.config.settings import FeedConfig
 from newsletter.diagnostics import Diagnostics
-from newsletter.html import html_to_text, sanitize, truncate_html
 from newsletter.model import Item
+from newsletter.sources.html import html_to_text, sanitize, truncate_html
 
 # WordPress ends every excerpt with "[…]" and "The post X appeared first on Y." — noise here.
 BOILERPLATE = re.compile(

@@ -23,7 +23,7 @@ from typing import Literal
 
 import httpx
 
-from newsletter.config import FeedConfig
+from newsletter.config.settings import FeedConfig
 from newsletter.diagnostics import Diagnostics
 from newsletter.fsutil import SHARED, atomic_write
 from newsletter.netguard import AddressRefused, PublicOnlyTransport

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import holidays as holiday_calendars
 
-from newsletter.config import CustomObservance, HolidaysConfig
+from newsletter.config.settings import CustomObservance, HolidaysConfig
 from newsletter.errors import ConfigError
 from newsletter.model import Holiday
 

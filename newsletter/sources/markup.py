@@ -11,37 +11,17 @@ import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import markdown
-from pydantic import AfterValidator
 
+from newsletter.config.yamlfile import KeyPath, parse_yaml, read_text
 from newsletter.errors import ContentError
-from newsletter.model import SEGMENTS
-from newsletter.yamlfile import KeyPath, parse_yaml, read_text
 
 MARKDOWN_EXTENSIONS = ("tables", "smarty", "sane_lists", "fenced_code")
 MAX_CONTENT_BYTES = 2_000_000
 """An editorial is a few KB of Markdown; a file of megabytes is a mistake (or worse)."""
 _FENCE = re.compile(r"^(---|\.\.\.)\s*$")  # YAML allows '...' to end a document too
-
-
-def check_segment(value: str) -> str:
-    """One of the known segments; the message lists them, since a typo is the usual cause."""
-    if value not in SEGMENTS:
-        raise ValueError(f"unknown segment {value!r} (segments: {', '.join(SEGMENTS)})")
-    return value
-
-
-def check_segments(value: tuple[str, ...]) -> tuple[str, ...]:
-    """Non-empty and without repeats; an empty list would show the content to nobody."""
-    if not value:
-        raise ValueError(f"list at least one segment ({', '.join(SEGMENTS)})")
-    return tuple(dict.fromkeys(value))
-
-
-Segment = Annotated[str, AfterValidator(check_segment)]
-Segments = Annotated[tuple[Segment, ...], AfterValidator(check_segments)]
 
 
 @dataclass(frozen=True)

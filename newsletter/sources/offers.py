@@ -21,20 +21,19 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
+from newsletter.config.validation import Segments, Strict, check_url, validate
+from newsletter.config.yamlfile import MAX_YAML_CHARS, line_for, parse_yaml
 from newsletter.errors import ContentError
-from newsletter.html import html_to_text
-from newsletter.model import Milestone, Offer
+from newsletter.model import Milestone, Offer, Segment
+from newsletter.sources.html import html_to_text
 from newsletter.sources.markup import (
-    Segments,
     content_path,
     markdown_to_html,
     raise_all,
     read_content,
 )
-from newsletter.validation import Strict, check_url, validate
-from newsletter.yamlfile import MAX_YAML_CHARS, line_for, parse_yaml
 
-DEFAULT_SEGMENTS = ("client", "partner")
+DEFAULT_SEGMENTS: tuple[str, ...] = (Segment.CLIENT, Segment.PARTNER)
 """Prospects have no one to refer yet, so by default they do not see the offer."""
 
 

@@ -15,8 +15,8 @@ import pytest
 import yaml
 from pypdf import PdfReader
 
-from newsletter.build import build
 from newsletter.config import load_config
+from newsletter.pipeline.build import build
 from newsletter.print.addressed import PARALLEL_FROM
 from tests.golden import copy_sample
 from tests.terminal import run_on_terminal

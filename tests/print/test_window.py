@@ -6,9 +6,9 @@ import itertools
 
 import pytest
 
+from newsletter.config.print import EnvelopeConfig, WindowConfig
 from newsletter.errors import ConfigError
 from newsletter.print.window import address_zone, panel_height, shifts, window_reach
-from newsletter.printconfig import EnvelopeConfig, WindowConfig
 
 INCH = 72.0
 LETTER = (8.5 * INCH, 11 * INCH)

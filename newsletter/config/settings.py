@@ -17,22 +17,31 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, Field, field_validator
 
+from newsletter.config.print import PrintConfig
+from newsletter.config.validation import ProjectPath, SegmentName, Strict, check_url, validate
+from newsletter.config.yamlfile import (
+    MAX_YAML_CHARS,
+    KeyPath,
+    dotted,
+    line_for,
+    parse_yaml,
+    read_text,
+)
 from newsletter.errors import ConfigError
 from newsletter.images import check_image_src
-from newsletter.model import SEGMENTS, Address
+from newsletter.model import SEGMENTS, Address, SectionKind, Segment
 from newsletter.netguard import host_key
-from newsletter.printconfig import PrintConfig
-from newsletter.validation import ProjectPath, Strict, check_url, validate
-from newsletter.yamlfile import MAX_YAML_CHARS, KeyPath, dotted, line_for, parse_yaml, read_text
 
 Url = Annotated[str, AfterValidator(check_url)]
 Color = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")]
-SegmentName = Literal["client", "partner", "prospect"]
 BUILTIN_SECTIONS = {
-    "editorials": "editorials",
-    "events": "events",
-    "holidays": "holidays",
-    "offer": "offer",
+    kind.value: kind
+    for kind in (
+        SectionKind.EDITORIALS,
+        SectionKind.EVENTS,
+        SectionKind.HOLIDAYS,
+        SectionKind.OFFER,
+    )
 }
 
 
@@ -137,7 +146,7 @@ class FetchConfig(Strict):
 class SectionConfig(Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     title: str = ""
-    segments: tuple[SegmentName, ...] = SEGMENTS  # type: ignore[assignment]
+    segments: tuple[SegmentName, ...] = SEGMENTS
 
 
 class SegmentConfig(Strict):
@@ -229,9 +238,9 @@ class DeliveryConfig(Strict):
 
 def _default_segments() -> dict[SegmentName, SegmentConfig]:
     return {
-        "client": SegmentConfig(label="Clients"),
-        "partner": SegmentConfig(label="Referral partners"),
-        "prospect": SegmentConfig(label="Friends and neighbors"),
+        Segment.CLIENT: SegmentConfig(label="Clients"),
+        Segment.PARTNER: SegmentConfig(label="Referral partners"),
+        Segment.PROSPECT: SegmentConfig(label="Friends and neighbors"),
     }
 
 
@@ -312,8 +321,8 @@ class Settings:
         a = self.config.business.address
         return Address(a.street, a.city, a.region, a.postal_code, a.country)
 
-    def section_kind(self, section_id: str) -> str:
-        return BUILTIN_SECTIONS.get(section_id, "news")
+    def section_kind(self, section_id: str) -> SectionKind:
+        return BUILTIN_SECTIONS.get(section_id, SectionKind.NEWS)
 
 
 def load_config(path: str | Path) -> Settings:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 
-from newsletter.config import FeedConfig, Settings
+from newsletter.config.settings import FeedConfig, Settings
 from newsletter.diagnostics import Diagnostics
 from newsletter.errors import ContentError
 from newsletter.model import Editorial, Entry, Event, Issue, Item, Offer, Section
@@ -74,7 +74,7 @@ def assemble_issue(
         Section(
             id=s.id,
             title=s.title or s.id.replace("-", " ").capitalize(),
-            kind=settings.section_kind(s.id),  # type: ignore[arg-type]
+            kind=settings.section_kind(s.id),
             segments=tuple(s.segments),
             entries=entries_for.get(s.id, ()),
         )

@@ -17,16 +17,16 @@ from newsletter.diagnostics import Diagnostics
 from newsletter.errors import BuildError
 from newsletter.fsutil import replace_folder
 from newsletter.images import local_path, published_images
-from newsletter.issue import assemble_issue
-from newsletter.manifest import MANIFEST, sha256
-from newsletter.manifest import verify_manifest as verify_manifest  # the public API's
 from newsletter.model import Issue
 from newsletter.months import parse_month
+from newsletter.pipeline.manifest import MANIFEST, sha256
+from newsletter.pipeline.manifest import verify_manifest as verify_manifest  # the public API's
 from newsletter.referrals.ledger import LEDGER_FILE
 from newsletter.render.email import render_email
 from newsletter.render.environment import make_environment
 from newsletter.render.text import render_text
 from newsletter.render.web import ArchiveEntry, render_archive, render_atom, render_web_issue
+from newsletter.sources.assemble import assemble_issue
 from newsletter.sources.fetch import FetchedFeed, fetch_feeds
 
 SNAPSHOT_DIR = "snapshot"

@@ -1,6 +1,6 @@
 """The build's ``manifest.json``: what a later step checks before it uses a build.
 
-Kept apart from :mod:`newsletter.build` so that readers of a build (the send) need not
+Kept apart from :mod:`newsletter.pipeline.build` so that readers of a build (the send) need not
 import the whole rendering pipeline.
 """
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from newsletter.audience.subscribers import load_subscribers
-from newsletter.build import dry_build
 from newsletter.config import Settings
 from newsletter.diagnostics import Diagnostics
 from newsletter.months import parse_month
+from newsletter.pipeline.build import dry_build
 from newsletter.referrals.ledger import LEDGER_FILE, STATUSES, load_leads
 from newsletter.referrals.rewards import REWARDS_FILE, load_handouts
 from newsletter.render.environment import make_environment

@@ -9,8 +9,9 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 from pydantic_core import ErrorDetails
 
+from newsletter.config.yamlfile import KeyPath, dotted, line_for
 from newsletter.errors import NewsletterError
-from newsletter.yamlfile import KeyPath, dotted, line_for
+from newsletter.model import SEGMENTS
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -90,3 +91,22 @@ def validate(
             key=problems[0].key,
             also=tuple(problems[1:]),
         ) from None
+
+
+def check_segment(value: str) -> str:
+    """One of the known segments; the message lists them, since a typo is the usual cause."""
+    if value not in SEGMENTS:
+        raise ValueError(f"unknown segment {value!r} (segments: {', '.join(SEGMENTS)})")
+    return value
+
+
+def check_segments(value: tuple[str, ...]) -> tuple[str, ...]:
+    """Non-empty and without repeats; an empty list would show the content to nobody."""
+    if not value:
+        raise ValueError(f"list at least one segment ({', '.join(SEGMENTS)})")
+    return tuple(dict.fromkeys(value))
+
+
+SegmentName = Annotated[str, AfterValidator(check_segment)]
+"""A segment's name as written in newsletter.yaml or content (:class:`newsletter.model.Segment`)."""
+Segments = Annotated[tuple[SegmentName, ...], AfterValidator(check_segments)]
