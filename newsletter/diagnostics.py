@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from newsletter.errors import NewsletterError, SourceError
+from newsletter.errors import NewsletterError, SourceError, together
 
 
 @dataclass
@@ -48,7 +48,4 @@ class Diagnostics:
         finally:
             held, self._held = self._held, None
         if held:
-            first = held[0]
-            raise type(first)(
-                first.message, path=first.path, line=first.line, key=first.key, also=tuple(held[1:])
-            )
+            raise together(held)

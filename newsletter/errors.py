@@ -28,8 +28,9 @@ CLI can print ``newsletter: FILE:LINE: KEY: message`` and exit with status 2.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from newsletter.locks import Holder
@@ -65,6 +66,21 @@ class NewsletterError(Exception):
     def all_lines(self) -> list[str]:
         """This problem and every further one found with it, one line each."""
         return [self.one_line(), *(p.one_line() for p in self.also)]
+
+
+E = TypeVar("E", bound=NewsletterError)
+
+
+def together(problems: Sequence[E]) -> E:
+    """The first of ``problems`` carrying all the others (and theirs) in ``also``, so one
+    run reports every problem it found. ``problems`` must not be empty."""
+    first = problems[0]
+    rest: list[NewsletterError] = [*first.also]
+    for problem in problems[1:]:
+        rest += (problem, *problem.also)
+    return type(first)(
+        first.message, path=first.path, line=first.line, key=first.key, also=tuple(rest)
+    )
 
 
 class ConfigError(NewsletterError):

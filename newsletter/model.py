@@ -10,6 +10,12 @@ from datetime import date, datetime
 from enum import StrEnum
 
 
+def normalize_email(email: str) -> str:
+    """The one key for an address everywhere (lists, suppressions, ledgers, codes, tokens):
+    surrounding blanks dropped, lower case. Not validation: see audience/addresses.py."""
+    return email.strip().lower()
+
+
 class Segment(StrEnum):
     """Who a subscriber is to the business: clients, referral partners, prospects being
     nurtured. Members are strings: ``Segment.CLIENT == "client"``."""
@@ -216,4 +222,4 @@ class Subscriber:
 
     @property
     def normalized_email(self) -> str:
-        return self.email.strip().lower()
+        return normalize_email(self.email)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import MappingProxyType
 
 from newsletter.model import Placeholder
@@ -9,8 +10,14 @@ from newsletter.model import Placeholder
 PLACEHOLDERS = MappingProxyType({p.name.lower(): p.value for p in Placeholder})
 
 
-def fill(text: str, values: dict[str, str]) -> str:
+def fill(text: str, values: Mapping[str, str]) -> str:
     """Replace each placeholder whose name is in ``values``; others stay as they are."""
-    for name, value in values.items():
-        text = text.replace(PLACEHOLDERS[name], value)
+    return fill_tokens(text, {PLACEHOLDERS[name]: value for name, value in values.items()})
+
+
+def fill_tokens(text: str, substitutions: Mapping[str, str]) -> str:
+    """Replace each placeholder token (``%%FIRST_NAME%%``) in ``substitutions`` by its value,
+    as SendGrid does with a personalization's substitutions."""
+    for token, value in substitutions.items():
+        text = text.replace(token, value)
     return text

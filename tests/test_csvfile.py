@@ -6,6 +6,7 @@ import csv
 import io
 from pathlib import Path
 
+import jinja2
 import pytest
 
 from newsletter.csvfile import MAX_FIELD, csv_rows, ledger_csv, neutralized, spreadsheet_csv
@@ -106,7 +107,7 @@ def test_ledger_csv_keeps_values_exactly() -> None:
 
 
 def test_ledger_keeps_a_formula_lookalike_exactly_while_the_report_neutralizes_it(
-    tmp_path: Path,
+    tmp_path: Path, env: jinja2.Environment
 ) -> None:
     ledger = tmp_path / "referrals.csv"
     add_lead(
@@ -130,7 +131,7 @@ def test_ledger_keeps_a_formula_lookalike_exactly_while_the_report_neutralizes_i
         now=at("2026-11-20T12:00:00-06:00"),
         tz=CHICAGO,
     )
-    overdue = list(csv.DictReader(io.StringIO(report_files(report)["overdue.csv"])))
+    overdue = list(csv.DictReader(io.StringIO(report_files(report, env)["overdue.csv"])))
     assert overdue[0]["lead_name"] == f"'{FORMULA}"
     assert overdue[0]["lead_phone"] == "'+1 608 555 0100"
     assert overdue[0]["need"] == "'@SUM(A1:A9)"

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import jinja2
 import pytest
 
 from newsletter.referrals.outputs import OVERDUE_COLUMNS, report_files, write_report
@@ -155,8 +156,8 @@ def rows(text: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))  # as a spreadsheet reads it
 
 
-def test_report_files_as_csv_with_business_times() -> None:
-    files = report_files(report(make_lead(1, "2026-10-31T09:00:00-05:00")))
+def test_report_files_as_csv_with_business_times(env: jinja2.Environment) -> None:
+    files = report_files(report(make_lead(1, "2026-10-31T09:00:00-05:00")), env)
     assert rows(files["overdue.csv"]) == [
         list(OVERDUE_COLUMNS),
         [
@@ -180,8 +181,9 @@ def test_report_files_as_csv_with_business_times() -> None:
     ]
 
 
-def test_report_csv_quotes_every_cell_so_no_locale_splits_one() -> None:
-    files = report_files(report(make_lead(1, "2026-10-31T09:00:00-05:00", need="duct; =1+1")))
+def test_report_csv_quotes_every_cell_so_no_locale_splits_one(env: jinja2.Environment) -> None:
+    lead = make_lead(1, "2026-10-31T09:00:00-05:00", need="duct; =1+1")
+    files = report_files(report(lead), env)
     assert '"Thermostat' not in files["overdue.csv"]
     assert ',"duct; =1+1",' in files["overdue.csv"]
 
@@ -189,22 +191,24 @@ def test_report_csv_quotes_every_cell_so_no_locale_splits_one() -> None:
 @pytest.mark.parametrize(
     "typed", ['=HYPERLINK("http://evil.example","x")', "+1+cmd", "-2+3", "@SUM(A1)", "\tTab"]
 )
-def test_report_csv_neutralizes_what_a_spreadsheet_would_run(typed: str) -> None:
+def test_report_csv_neutralizes_what_a_spreadsheet_would_run(
+    typed: str, env: jinja2.Environment
+) -> None:
     lead = make_lead(1, "2026-10-31T09:00:00-05:00", name=typed, need=typed)
-    overdue = rows(report_files(report(lead))["overdue.csv"])[1]
+    overdue = rows(report_files(report(lead), env)["overdue.csv"])[1]
     assert overdue[4] == overdue[7] == f"'{typed}"
 
 
-def test_report_page_escapes_what_people_typed() -> None:
-    page = report_files(report(make_lead(1, name="<script>x</script>")))["index.html"]
+def test_report_page_escapes_what_people_typed(env: jinja2.Environment) -> None:
+    page = report_files(report(make_lead(1, name="<script>x</script>")), env)["index.html"]
     assert "<script>" not in page
     assert "&lt;script&gt;x&lt;/script&gt;" in page
 
 
-def test_report_folder_is_written_whole(tmp_path: Path) -> None:
+def test_report_folder_is_written_whole(tmp_path: Path, env: jinja2.Environment) -> None:
     out = tmp_path / "referrals" / "2026-11"
     out.mkdir(parents=True)
     (out / "stale.csv").write_text("from an older report")
-    names = write_report(report(make_lead(1)), out)
+    names = write_report(report(make_lead(1)), out, env)
     assert names == ("index.html", "overdue.csv", "referrers.csv", "totals.csv")
     assert sorted(p.name for p in out.iterdir()) == list(names)

@@ -8,7 +8,6 @@ from pathlib import Path
 from newsletter.config import load_config
 from newsletter.deliver.run import (
     report_lines,
-    send_ledger_path,
     send_month,
     send_test_copies,
     split_addresses,
@@ -56,8 +55,8 @@ def test_a_live_send_records_everyone_in_the_state_ledger(
         environ=environ,
     )
     assert (outcome.report.sent, planned, outcome.left_to_retry) == (17, [17], False)
-    assert send_ledger_path(settings) == sample_project / "state" / "ledger.sqlite"
-    assert send_ledger_path(settings).exists()
+    assert settings.send_ledger == sample_project / "state" / "ledger.sqlite"
+    assert settings.send_ledger.exists()
 
 
 def test_test_copies_go_to_the_given_addresses_only(
@@ -75,4 +74,4 @@ def test_test_copies_go_to_the_given_addresses_only(
         environ=environ,
     )
     assert (addresses, count) == (["a@example.com", "b@example.com"], 2)
-    assert not send_ledger_path(settings).exists()
+    assert not settings.send_ledger.exists()

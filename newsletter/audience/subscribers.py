@@ -21,7 +21,7 @@ from typing import Literal, NamedTuple
 from newsletter.audience.addresses import EmailNotValidError, normalized_address
 from newsletter.csvfile import csv_rows, file_lines
 from newsletter.errors import ContentError
-from newsletter.model import SEGMENTS, Address, Subscriber
+from newsletter.model import SEGMENTS, Address, Subscriber, normalize_email
 
 COLUMNS = (
     "email",
@@ -120,7 +120,7 @@ def _first_line_of(path: Path, normalized_email: str, *, before: int) -> int | N
         if line >= before:
             return None
         try:
-            if normalized_address(row["email"]).lower() == normalized_email:
+            if normalize_email(normalized_address(row["email"])) == normalized_email:
                 return line
         except EmailNotValidError:
             continue

@@ -22,6 +22,7 @@ from newsletter.csvfile import csv_rows
 from newsletter.errors import ContentError
 from newsletter.fsutil import PRIVATE, atomic_write
 from newsletter.locks import locked
+from newsletter.model import normalize_email
 
 REASONS = ("unsubscribe", "bounce", "complaint", "manual")
 CHANNELS = ("email", "mail", "all")
@@ -42,7 +43,7 @@ class Suppression:
 
     @property
     def normalized_email(self) -> str:
-        return self.email.strip().lower()
+        return normalize_email(self.email)
 
     def covers(self, channel: str) -> bool:
         return self.channel in (channel, "all")

@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from newsletter.errors import InvalidToken, SecretMissing
+from newsletter.model import normalize_email
 
 SECRET_ENV = "NEWSLETTER_SECRET"
 ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
@@ -42,10 +43,6 @@ def secret_from_env(environ: Mapping[str, str] = os.environ) -> bytes:
             key=SECRET_ENV,
         )
     return value.encode("utf-8")
-
-
-def normalize_email(email: str) -> str:
-    return email.strip().lower()
 
 
 def _digest(secret: bytes, purpose: str, email: str) -> bytes:

@@ -17,6 +17,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, Field, field_validator
 
+from newsletter.config.files import (
+    REFERRALS_FILE,
+    REWARDS_FILE,
+    SEND_LEDGER_FILE,
+    SUBSCRIBERS_FILE,
+    SUPPRESSIONS_FILE,
+)
 from newsletter.config.print import PrintConfig
 from newsletter.config.validation import ProjectPath, SegmentName, Strict, check_url, validate
 from newsletter.config.yamlfile import (
@@ -27,13 +34,15 @@ from newsletter.config.yamlfile import (
     parse_yaml,
     read_text,
 )
-from newsletter.errors import ConfigError
+from newsletter.errors import ConfigError, together
 from newsletter.images import check_image_src
 from newsletter.model import SEGMENTS, Address, SectionKind, Segment
 from newsletter.netguard import host_key
 
 Url = Annotated[str, AfterValidator(check_url)]
 Color = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")]
+GMAIL_CLIP_BYTES = 102_000
+"""Gmail shows "[Message clipped]" and hides the rest (footer included) above about 102 KB."""
 BUILTIN_SECTIONS = {
     kind.value: kind
     for kind in (
@@ -167,7 +176,7 @@ class IssueConfig(Strict):
     preheader: str = ""
     """Inbox preview text; defaults to the editorial summaries."""
     summary_length: int = Field(default=240, ge=40, le=2000)
-    max_email_bytes: int = Field(default=102_000, gt=0)
+    max_email_bytes: int = Field(default=GMAIL_CLIP_BYTES, gt=0)
     """Gmail clips messages larger than about 102 KB."""
     first_name_fallback: str = "neighbor"
 
@@ -313,6 +322,26 @@ class Settings:
         return self.resolve(self.config.paths.state)
 
     @property
+    def subscribers_csv(self) -> Path:
+        return self.subscribers_dir / SUBSCRIBERS_FILE
+
+    @property
+    def suppressions_csv(self) -> Path:
+        return self.subscribers_dir / SUPPRESSIONS_FILE
+
+    @property
+    def referrals_csv(self) -> Path:
+        return self.subscribers_dir / REFERRALS_FILE
+
+    @property
+    def rewards_csv(self) -> Path:
+        return self.subscribers_dir / REWARDS_FILE
+
+    @property
+    def send_ledger(self) -> Path:
+        return self.state_dir / SEND_LEDGER_FILE
+
+    @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.config.timezone)
 
@@ -338,13 +367,7 @@ def load_config(path: str | Path) -> Settings:
         for key, message in _cross_check(config)
     ]
     if problems:
-        raise ConfigError(
-            problems[0].message,
-            path=path,
-            line=problems[0].line,
-            key=problems[0].key,
-            also=tuple(problems[1:]),
-        )
+        raise together(problems)
     return Settings(config=config, path=path.resolve())
 
 

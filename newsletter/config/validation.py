@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 from pydantic_core import ErrorDetails
 
 from newsletter.config.yamlfile import KeyPath, dotted, line_for
-from newsletter.errors import NewsletterError
+from newsletter.errors import NewsletterError, together
 from newsletter.model import SEGMENTS
 
 M = TypeVar("M", bound=BaseModel)
@@ -84,13 +84,7 @@ def validate(
                     _message(detail), path=path, line=line_for(lines, loc), key=dotted(loc) or None
                 )
             )
-        raise error(
-            problems[0].message,
-            path=path,
-            line=problems[0].line,
-            key=problems[0].key,
-            also=tuple(problems[1:]),
-        ) from None
+        raise together(problems) from None
 
 
 def check_segment(value: str) -> str:

@@ -68,4 +68,4 @@ def sync_suppressions(settings: Settings, environ: Mapping[str, str] | None = No
         Suppression(email=email, reason=reason, date=date.fromisoformat(day), source=source)
         for email, reason, day, source in found
     ]
-    return merge_suppressions(settings.subscribers_dir / "suppressions.csv", entries)
+    return merge_suppressions(settings.suppressions_csv, entries)

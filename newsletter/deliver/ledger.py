@@ -45,6 +45,7 @@ from types import TracebackType
 from newsletter.deliver.transport import Receipt
 from newsletter.errors import LedgerError
 from newsletter.locks import locked
+from newsletter.model import normalize_email
 
 STATUSES = ("pending", "in_flight", "sent", "uncertain", "failed", "rejected")
 RETRYABLE = ("pending", "failed")
@@ -78,11 +79,6 @@ _INDEXES = (
 )
 _V0_COLUMNS = "issue, email, status, batch, message_id, error, attempts, created_at, "
 _V0_COLUMNS += "updated_at, sent_at"
-
-
-def normalize(email: str) -> str:
-    """The ledger's key for an address; the same rule as ``Subscriber.normalized_email``."""
-    return email.strip().lower()
 
 
 def utc_now() -> datetime:
@@ -324,7 +320,7 @@ class LedgerRun:
         those.
         """
         labels: Iterable[str | None] = itertools.repeat(None) if segments is None else segments
-        of = dict(zip(map(normalize, emails), labels, strict=False))
+        of = dict(zip(map(normalize_email, emails), labels, strict=False))
         keys = list(of)
         now = self._now()
         with self._transaction():
@@ -393,7 +389,7 @@ class LedgerRun:
                 return
             rows: list[tuple[str, str | None, str | None, str | None, str, str, str, str]]
             rows = [
-                ("sent", message_id, None, now, now, issue, normalize(email), batch)
+                ("sent", message_id, None, now, now, issue, normalize_email(email), batch)
                 for email, message_id in receipt.sent.items()
             ]
             for status, outcome in (
@@ -402,7 +398,7 @@ class LedgerRun:
                 ("uncertain", receipt.uncertain),
             ):
                 rows += [
-                    (status, None, reason, None, now, issue, normalize(email), batch)
+                    (status, None, reason, None, now, issue, normalize_email(email), batch)
                     for email, reason in outcome.items()
                 ]
             self._db.executemany(by_email, rows)

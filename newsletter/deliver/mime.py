@@ -23,6 +23,7 @@ from email.utils import format_datetime, make_msgid
 from urllib.parse import quote
 
 from newsletter.deliver.transport import Attachment, Message, Recipient
+from newsletter.placeholders import fill_tokens
 
 # Fold only past RFC 5322's hard limit: at 78 the policy folds a long List-Unsubscribe
 # value onto a continuation line of its own, which some receivers read back with a
@@ -41,9 +42,7 @@ def render(
     """
 
     def fill(text: str) -> str:
-        for token, value in recipient.substitutions.items():
-            text = text.replace(token, value)
-        return text
+        return fill_tokens(text, recipient.substitutions)
 
     head = EmailMessage(policy=POLICY)
     domain = message.from_email.rpartition("@")[2] or None

@@ -24,6 +24,7 @@ from typing import IO, Any
 
 from newsletter.audience.subscribers import iter_readers, iter_subscribers
 from newsletter.audience.tokens import CodeBook, DuplicateAddress
+from newsletter.model import normalize_email
 
 CHUNK = 1000  # rows per spooled chunk
 _SIZE = struct.Struct("<I")  # each chunk's length, before it
@@ -74,7 +75,7 @@ class Roster:
         self._numbers = array("Q")
         chunk: list[tuple[object, ...]] = []
         for email, first_name, last_name, segment, channels in iter_readers(self.path):
-            key = email.lower()
+            key = normalize_email(email)
             number = add(key)
             self._numbers.append(number)
             if "email" not in channels:

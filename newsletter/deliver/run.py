@@ -1,9 +1,9 @@
 """``send_month()``: one send as ``newsletter send`` runs it, from the ledger to the report.
 
 :func:`newsletter.deliver.send.send_issue` delivers a month through a transport and a
-ledger it is given; this module owns what a whole run adds around it: where the send
-ledger lives, making and closing the configured transport, the dry run's sample message
-in ``state/preview/``, ``[TEST]`` copies, and the report's lines.
+ledger it is given; this module owns what a whole run adds around it: opening the send
+ledger (``settings.send_ledger``), making and closing the configured transport, the dry
+run's sample message in ``state/preview/``, ``[TEST]`` copies, and the report's lines.
 """
 
 from __future__ import annotations
@@ -20,13 +20,7 @@ from newsletter.deliver.transport import Transport
 from newsletter.fsutil import PRIVATE, atomic_write
 from newsletter.months import parse_month
 
-SEND_LEDGER_FILE = "ledger.sqlite"  # under state/
 PREVIEW_DIR = "preview"  # under state/: the dry run's sample message
-
-
-def send_ledger_path(settings: Settings) -> Path:
-    """The send ledger: who was sent which month (state/ledger.sqlite)."""
-    return settings.state_dir / SEND_LEDGER_FILE
 
 
 def sample_message_path(settings: Settings, month: str) -> Path:
@@ -65,7 +59,7 @@ def send_month(
     Unless ``live``, nothing is sent: the report says what a send would do, and one fully
     personalized sample message is written (0600) for a look in a mail client.
     """
-    with Ledger(send_ledger_path(settings)) as ledger:
+    with Ledger(settings.send_ledger) as ledger:
 
         def deliver(transport: Transport | None) -> SendReport:
             return send_issue(

@@ -31,10 +31,9 @@ from newsletter.deliver.ledger import Ledger, LedgerRun
 from newsletter.deliver.roster import Roster
 from newsletter.deliver.transport import Message, Recipient, Transport
 from newsletter.errors import NewsletterError
-from newsletter.model import Subscriber
+from newsletter.model import Subscriber, normalize_email
 from newsletter.months import parse_month
 from newsletter.pipeline.manifest import MANIFEST, verify_manifest
-from newsletter.referrals.ledger import LEDGER_FILE
 from newsletter.referrals.rewards import progress_lines
 from newsletter.sources.offers import current_offer
 
@@ -85,9 +84,9 @@ def send_issue(
     month = f"{parse_month(month):%Y-%m}"
     out_dir = out_root / month
     manifest = load_build(out_dir)
-    blocked = suppressed_emails(load_suppressions(settings.subscribers_dir / "suppressions.csv"))
+    blocked = suppressed_emails(load_suppressions(settings.suppressions_csv))
     roster = Roster(
-        settings.subscribers_dir / "subscribers.csv",
+        settings.subscribers_csv,
         secret=secret,
         blocked=blocked,
         spool_dir=settings.state_dir,
@@ -144,7 +143,7 @@ def _send(
     report = SendReport(month=month, suppressed=roster.suppressed, not_email=roster.not_email)
     first = parse_month(month)
     offer = current_offer(settings.content_dir, first)
-    progress = progress_lines(settings.subscribers_dir / LEDGER_FILE, offer, settings.tz)
+    progress = progress_lines(settings.referrals_csv, offer, settings.tz)
     personalizer = Personalizer(settings, secret=secret, landing_url=offer.landing_url, month=month)
     segments: list[str] = list(settings.config.segments)
     variants = content_variants(manifest, segments)
@@ -309,7 +308,7 @@ def send_test(
             stand_in_subscriber(address, segment),
             settings,
             secret=secret,
-            code=codes[address.strip().lower()],
+            code=codes[normalize_email(address)],
             landing_url=offer.landing_url,
             month=month,
         )
@@ -321,10 +320,8 @@ def send_test(
 
 def _first_reader(settings: Settings, segment: str) -> Subscriber | None:
     """The first subscriber of ``segment`` an issue would be emailed to."""
-    blocked = suppressed_emails(load_suppressions(settings.subscribers_dir / "suppressions.csv"))
-    for subscriber in iter_subscribers(
-        settings.subscribers_dir / "subscribers.csv", check_duplicates=False
-    ):
+    blocked = suppressed_emails(load_suppressions(settings.suppressions_csv))
+    for subscriber in iter_subscribers(settings.subscribers_csv, check_duplicates=False):
         emailed = "email" in subscriber.channels and subscriber.normalized_email not in blocked
         if emailed and subscriber.segment == segment:
             return subscriber

@@ -35,7 +35,7 @@ from typing import Any
 import python_http_client
 import sendgrid
 
-from newsletter.errors import AuthError, RejectedError, TransientError
+from newsletter.errors import AuthError, RejectedError, TransientError, together
 
 DEFAULT_BASE_URL = "https://api.sendgrid.com"
 _RATE_LIMITED = "rate limited (429)"
@@ -160,8 +160,7 @@ def rejection(body: bytes | None) -> RejectedError:
         for e in errors
         if isinstance(e, dict)
     ] or [RejectedError("SendGrid: the request was rejected (400)")]
-    first = problems[0]
-    return RejectedError(first.message, key=first.key, also=tuple(problems[1:]))
+    return together(problems)
 
 
 class RedactKey(logging.Filter):

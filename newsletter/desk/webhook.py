@@ -27,10 +27,10 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from newsletter.audience.tokens import normalize_email
 from newsletter.desk.context import durable, the_desk
 from newsletter.desk.guard import TooLarge, read_body
 from newsletter.desk.inbox import append
+from newsletter.model import normalize_email
 
 SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
 TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"

@@ -21,8 +21,7 @@ from newsletter.model import Issue
 from newsletter.months import parse_month
 from newsletter.pipeline.manifest import MANIFEST, sha256
 from newsletter.pipeline.manifest import verify_manifest as verify_manifest  # the public API's
-from newsletter.referrals.ledger import LEDGER_FILE
-from newsletter.render.email import render_email
+from newsletter.render.email import clip_warning, render_email
 from newsletter.render.environment import make_environment
 from newsletter.render.text import render_text
 from newsletter.render.web import ArchiveEntry, render_archive, render_atom, render_web_issue
@@ -164,13 +163,9 @@ def _gather_feeds(
 def _check_email_sizes(outputs: Outputs, settings: Settings, diagnostics: Diagnostics) -> None:
     limit = settings.config.issue.max_email_bytes
     for name, data in sorted(outputs.files.items()):
-        if name.endswith("email.html") and len(data) > limit:
-            diagnostics.warn(
-                f"{len(data) / 1000:.1f} KB, over the {limit / 1000:.0f} KB at which Gmail "
-                "clips messages",
-                error=BuildError,
-                path=name,
-            )
+        warning = clip_warning(len(data), limit) if name.endswith("email.html") else None
+        if warning:
+            diagnostics.warn(warning, error=BuildError, path=name)
 
 
 def _archive_entries(out_root: Path, issue: Issue) -> list[ArchiveEntry]:
@@ -209,9 +204,9 @@ def _input_hashes(settings: Settings, month: str) -> dict[str, str]:
     paths += sorted((content / "editorials" / month).glob("*.md"))
     paths += sorted((content / "offers").glob("*.yaml"))
     paths += sorted(p for p in settings.templates_dir.rglob("*") if p.is_file())
-    ledger = settings.subscribers_dir / LEDGER_FILE
+    ledger = settings.referrals_csv
     if ledger.is_file():  # the thank-you roll reads it, and names from the subscriber list
-        paths += [ledger, settings.subscribers_dir / "subscribers.csv"]
+        paths += [ledger, settings.subscribers_csv]
     return {_relative(p, settings.root): sha256(p.read_bytes()) for p in paths}
 
 

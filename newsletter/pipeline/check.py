@@ -9,8 +9,8 @@ from newsletter.config import Settings
 from newsletter.diagnostics import Diagnostics
 from newsletter.months import parse_month
 from newsletter.pipeline.build import dry_build
-from newsletter.referrals.ledger import LEDGER_FILE, STATUSES, load_leads
-from newsletter.referrals.rewards import REWARDS_FILE, load_handouts
+from newsletter.referrals.ledger import STATUSES, load_leads
+from newsletter.referrals.rewards import load_handouts
 from newsletter.render.environment import make_environment
 from newsletter.sources.editorials import load_editorials
 from newsletter.sources.offers import current_offer
@@ -44,12 +44,12 @@ def check_all(settings: Settings, month: str, *, strict: bool = False) -> CheckR
     env = make_environment(settings.templates_dir)
     for name in REQUIRED_TEMPLATES:
         env.get_template(name)
-    subscribers = load_subscribers(settings.subscribers_dir / "subscribers.csv")
+    subscribers = load_subscribers(settings.subscribers_csv)
     by_segment = {
         s: sum(1 for x in subscribers if x.segment == s) for s in settings.config.segments
     }
-    leads = load_leads(settings.subscribers_dir / LEDGER_FILE)
-    handouts = load_handouts(settings.subscribers_dir / REWARDS_FILE)
+    leads = load_leads(settings.referrals_csv)
+    handouts = load_handouts(settings.rewards_csv)
     rendered = dry_build(settings, f"{first:%Y-%m}")  # what the build evaluates, unwritten
     by_status = ", ".join(f"{sum(1 for x in leads if x.status == s)} {s}" for s in STATUSES)
     return CheckReport(

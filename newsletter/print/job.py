@@ -36,7 +36,6 @@ from newsletter.print.shop import (
     package_name,
 )
 from newsletter.progress import progress_bar
-from newsletter.referrals.ledger import LEDGER_FILE
 from newsletter.referrals.rewards import progress_lines
 from newsletter.render.environment import make_environment
 from newsletter.sources.offers import current_offer
@@ -81,7 +80,7 @@ def print_edition(
         split=split,
         make_package=make_package,
         skip_incomplete=skip_incomplete,
-        progress=progress_lines(settings.subscribers_dir / LEDGER_FILE, offer, settings.tz),
+        progress=progress_lines(settings.referrals_csv, offer, settings.tz),
         silent=silent,
     )
 

@@ -22,7 +22,8 @@ from newsletter.audience.subscribers import load_subscribers
 from newsletter.audience.suppressions import load_suppressions
 from newsletter.audience.tokens import referral_codes
 from newsletter.config import Settings
-from newsletter.errors import ContentError
+from newsletter.config.files import SUBSCRIBERS_FILE
+from newsletter.errors import ContentError, together
 from newsletter.model import Address, Subscriber
 from newsletter.print.postal import address_lines
 
@@ -38,7 +39,7 @@ class MailRecipient:
     code: str  # personal referral code
     link: str  # personal referral link (utm_medium=print)
     line: int  # line in subscribers.csv, for messages
-    source: str = "subscribers.csv"  # that file's path, for messages
+    source: str = SUBSCRIBERS_FILE  # that file's path, for messages
 
     @property
     def name(self) -> str:
@@ -76,17 +77,13 @@ def mailing_list(
     skip_incomplete: bool = False,
 ) -> MailingList:
     """Everyone who gets this month's issue by post, sorted by postal code."""
-    path = settings.subscribers_dir / "subscribers.csv"
+    path = settings.subscribers_csv
     # Every row validated as a send would; a mail row without an address is kept (without
     # its mail channel) so all of them can be named at once, or skipped.
     subscribers = load_subscribers(path, postal="ignored")
     incomplete = [s for s in subscribers if s.missing_postal]
     if incomplete and not skip_incomplete:
-        problems = [_incomplete_error(path, s) for s in incomplete]
-        first = problems[0]
-        raise ContentError(
-            first.message, path=path, line=first.line, key=first.key, also=tuple(problems[1:])
-        )
+        raise together([_incomplete_error(path, s) for s in incomplete])
     warnings = [
         f"{path}:{s.line}: {s.email}: no postal address "
         f"(missing {', '.join(s.missing_postal)}); left off the mailing list"
@@ -136,7 +133,7 @@ def _incomplete_error(path: Path, subscriber: Subscriber) -> ContentError:
 def _postal_suppressions(settings: Settings) -> dict[str, str]:
     """Normalized address -> "returned" or "opted-out", for suppressions covering mail."""
     found: dict[str, str] = {}
-    for entry in load_suppressions(settings.subscribers_dir / "suppressions.csv"):
+    for entry in load_suppressions(settings.suppressions_csv):
         if not entry.covers("mail"):
             continue  # email-only: post is a separate consent
         status = "returned" if entry.channel == "mail" and entry.reason == "bounce" else None

@@ -18,22 +18,23 @@ from newsletter.config import Settings
 from newsletter.errors import ReferralError
 from newsletter.months import parse_month
 from newsletter.referrals.leads import Duplicate, add_lead, referrer_for_code
-from newsletter.referrals.ledger import LEDGER_FILE, Lead, parse_amount
+from newsletter.referrals.ledger import Lead, parse_amount
 from newsletter.referrals.outputs import write_report
 from newsletter.referrals.reports import ReferralReport, full_name, referral_report
-from newsletter.referrals.rewards import REWARDS_FILE, Handout, record_handout
+from newsletter.referrals.rewards import Handout, record_handout
 from newsletter.referrals.times import parse_typed
+from newsletter.render.environment import make_environment
 from newsletter.sources.offers import current_offer
 
 
 def ledger_path(settings: Settings) -> Path:
     """The referral ledger: subscribers/referrals.csv."""
-    return settings.subscribers_dir / LEDGER_FILE
+    return settings.referrals_csv
 
 
 def referrer_names(settings: Settings) -> dict[str, str]:
     """Referrers' names for display, by normalized email (none if there is no list)."""
-    path = settings.subscribers_dir / "subscribers.csv"
+    path = settings.subscribers_csv
     if not path.exists():
         return {}
     return {s.normalized_email: full_name(s) for s in load_subscribers(path)}
@@ -86,7 +87,7 @@ def add_referred_lead(
 ) -> AddedLead:
     """Add a lead referred by the subscriber whose code is ``code`` (checked with
     ``secret`` against the subscriber list) to the referral ledger."""
-    subscribers = load_subscribers(settings.subscribers_dir / "subscribers.csv")
+    subscribers = load_subscribers(settings.subscribers_csv)
     canonical, referrer = referrer_for_code(
         code, referral_codes(secret, (s.email for s in subscribers))
     )
@@ -113,7 +114,7 @@ def record_reward(
     """Record a reward handed out on ``on`` in subscribers/rewards.csv, under the offer of
     that day."""
     return record_handout(
-        settings.subscribers_dir / REWARDS_FILE,
+        settings.rewards_csv,
         ledger_path(settings),
         code=code,
         milestone=milestone,
@@ -138,4 +139,5 @@ def write_referral_report(
     month = f"{parse_month(month):%Y-%m}"
     report = referral_report(settings, month, now)
     out_dir = out_root / "referrals" / month
-    return WrittenReport(report, out_dir, write_report(report, out_dir))
+    env = make_environment(settings.templates_dir)
+    return WrittenReport(report, out_dir, write_report(report, out_dir, env))

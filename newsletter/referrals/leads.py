@@ -13,9 +13,10 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from newsletter.audience.tokens import canonical_code, normalize_email
+from newsletter.audience.tokens import canonical_code
 from newsletter.errors import ReferralError
 from newsletter.locks import locked
+from newsletter.model import normalize_email
 from newsletter.referrals.ledger import (
     CLOSED,
     LIMITS,
@@ -270,7 +271,7 @@ def _identity(lead: Lead) -> dict[str, str]:
     if digits:
         keys["same phone"] = digits[-10:]  # "+1 608…" and "608…" are one number
     if lead.email:
-        keys["same email"] = lead.email.lower()
+        keys["same email"] = normalize_email(lead.email)
     if lead.address:
         keys["same name and address"] = " ".join(f"{lead.name}|{lead.address}".casefold().split())
     return keys

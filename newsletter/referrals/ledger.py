@@ -30,14 +30,16 @@ from decimal import Decimal
 from pathlib import Path
 
 from newsletter.audience.addresses import EmailNotValidError, normalized_address
-from newsletter.audience.tokens import canonical_code, normalize_email
+from newsletter.audience.tokens import canonical_code
+from newsletter.config.files import REFERRALS_FILE
 from newsletter.config.yamlfile import read_text
 from newsletter.csvfile import csv_rows, ledger_csv
 from newsletter.errors import ContentError, ReferralError
 from newsletter.fsutil import PRIVATE, atomic_write
+from newsletter.model import normalize_email
 from newsletter.referrals.times import local_date, parse_stored, stored
 
-LEDGER_FILE = "referrals.csv"
+LEDGER_FILE = REFERRALS_FILE  # the desk reads the ledger by folder
 STATUSES = ("new", "contacted", "won", "lost")
 CLOSED = ("won", "lost")
 COLUMNS = (

@@ -24,8 +24,10 @@ from newsletter.model import Milestone
 from newsletter.referrals.ledger import STATUSES, Lead
 from newsletter.referrals.reports import Period, ReferralReport
 from newsletter.referrals.times import hours, shown
+from newsletter.render.environment import render_template
 from newsletter.tables import KEEP, Block, block_renderable, literal
 
+PAGE_TEMPLATE = "referrals/index.html.j2"
 REPORT_FILES = ("index.html", "overdue.csv", "referrers.csv", "totals.csv")
 OVERDUE_COLUMNS = (
     "id",
@@ -177,8 +179,9 @@ def leads_table(leads: Iterable[Lead], names: Mapping[str, str], tz: tzinfo) -> 
 # ---- files ------------------------------------------------------------------------------
 
 
-def report_files(report: ReferralReport) -> dict[str, str]:
-    """File name -> content of every file the report writes."""
+def report_files(report: ReferralReport, env: jinja2.Environment) -> dict[str, str]:
+    """File name -> content of every file the report writes (the page from ``env``'s
+    ``referrals/index.html.j2``)."""
     tz = report.tz
     overdue = [
         [
@@ -212,64 +215,16 @@ def report_files(report: ReferralReport) -> dict[str, str]:
         "overdue.csv": spreadsheet_csv(OVERDUE_COLUMNS, overdue),
         "referrers.csv": spreadsheet_csv(REFERRER_COLUMNS, referrers),
         "totals.csv": spreadsheet_csv(("", *labels), total_rows(report.periods, plain=True)),
-        "index.html": _ENV.from_string(_PAGE).render(
-            heading=report_heading(report), blocks=report_blocks(report)
+        "index.html": render_template(
+            env, PAGE_TEMPLATE, {"heading": report_heading(report), "blocks": report_blocks(report)}
         ),
     }
 
 
-def write_report(report: ReferralReport, out_dir: Path) -> tuple[str, ...]:
+def write_report(report: ReferralReport, out_dir: Path, env: jinja2.Environment) -> tuple[str, ...]:
     """Write the report's files into ``out_dir``, all or nothing; returns their names."""
-    files = report_files(report)
+    files = report_files(report, env)
     # The overdue list is a call list with phone numbers: for the business's eyes only.
     payload = {name: text.encode("utf-8") for name, text in files.items()}
     replace_folder(out_dir, payload, mode=PRIVATE)
     return tuple(sorted(files))
-
-
-_ENV = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
-# A page for the business's own eyes: no tracking, not indexed, readable when printed.
-_PAGE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>{{ heading }}</title>
-<style>
-body { font: 15px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 72rem;
-  padding: 0 1rem; color: #222; }
-table { border-collapse: collapse; margin: 0 0 2rem; width: 100%; }
-th, td { border-bottom: 1px solid #ddd; padding: 0.35rem 0.6rem; text-align: left;
-  vertical-align: top; }
-th { background: #f4f1ec; }
-.n { text-align: right; white-space: nowrap; }
-</style>
-</head>
-<body>
-<h1>{{ heading }}</h1>
-{% for block in blocks %}
-<h2>{{ block.title }}</h2>
-{% if block.rows or not block.empty %}
-<table>
-<tr>
-{% for c in block.columns %}
-<th{{ ' class="n"' | safe if c in block.numeric }}>{{ c }}</th>
-{% endfor %}
-</tr>
-{% for row in block.rows %}
-<tr>
-{% for value in row %}
-{% set c = block.columns[loop.index0] %}
-<td{{ ' class="n"' | safe if c in block.numeric }}>{{ value }}</td>
-{% endfor %}
-</tr>
-{% endfor %}
-</table>
-{% else %}
-<p>{{ block.empty }}</p>
-{% endif %}
-{% endfor %}
-</body>
-</html>
-"""

@@ -26,9 +26,8 @@ from newsletter.config import Settings
 from newsletter.model import Milestone, Offer, Subscriber
 from newsletter.months import month_name, next_month, parse_month
 from newsletter.referrals.leads import counted_leads
-from newsletter.referrals.ledger import LEDGER_FILE, STATUSES, Lead, load_leads
+from newsletter.referrals.ledger import STATUSES, Lead, load_leads
 from newsletter.referrals.rewards import (
-    REWARDS_FILE,
     Handout,
     counts_by_referrer,
     earned,
@@ -150,14 +149,13 @@ class ReferralInputs:
 def referral_inputs(settings: Settings, month: date) -> ReferralInputs:
     """Read the ledger, the rewards handed out, the referrers' names from the subscriber
     list, and the offer valid on ``month`` (the first of a month)."""
-    folder = settings.subscribers_dir
-    leads = load_leads(folder / LEDGER_FILE)
+    leads = load_leads(settings.referrals_csv)
     wanted = {lead.referrer_email for lead in leads}
-    subscribers = load_subscribers(folder / "subscribers.csv", postal="ignored") if wanted else ()
+    subscribers = load_subscribers(settings.subscribers_csv, postal="ignored") if wanted else ()
     names = {s.normalized_email: full_name(s) for s in subscribers if s.normalized_email in wanted}
     return ReferralInputs(
         leads=leads,
-        handouts=load_handouts(folder / REWARDS_FILE),
+        handouts=load_handouts(settings.rewards_csv),
         names=names,
         offer=current_offer(settings.content_dir, month),
     )

@@ -37,7 +37,6 @@ from newsletter.referrals.leads import counted_leads
 from newsletter.referrals.ledger import Lead, check_text, clean_email, load_leads, one_line
 from newsletter.referrals.times import check_plausible
 
-REWARDS_FILE = "rewards.csv"
 COLUMNS = (
     "handed_out_on",
     "referrer_code",

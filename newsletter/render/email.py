@@ -8,12 +8,11 @@ import jinja2
 import premailer
 
 from newsletter.config import Settings
+from newsletter.config.settings import GMAIL_CLIP_BYTES
 from newsletter.model import Issue
 from newsletter.render.environment import issue_context, render_template
 
 TEMPLATE = "email.html.j2"
-GMAIL_CLIP_BYTES = 102_000
-"""Gmail shows "[Message clipped]" and hides the rest (footer included) above about 102 KB."""
 
 
 def render_email(
@@ -51,7 +50,11 @@ def email_size_warning(html: str, limit: int = GMAIL_CLIP_BYTES) -> str | None:
 
     The caller decides whether that is a warning or (under ``--strict``) an error.
     """
-    size = email_size(html)
+    return clip_warning(email_size(html), limit)
+
+
+def clip_warning(size: int, limit: int = GMAIL_CLIP_BYTES) -> str | None:
+    """A one-line warning when an email of ``size`` bytes is over ``limit``, else None."""
     if size <= limit:
         return None
     return (

@@ -13,7 +13,6 @@ from newsletter.diagnostics import Diagnostics
 from newsletter.errors import ContentError
 from newsletter.model import Editorial, Entry, Event, Issue, Item, Offer, Section
 from newsletter.months import month_name, next_month
-from newsletter.referrals.ledger import LEDGER_FILE
 from newsletter.referrals.roll import thank_you_roll
 from newsletter.sources.editorials import load_editorials
 from newsletter.sources.events import parse_calendar, parse_event_feed
@@ -57,8 +56,8 @@ def assemble_issue(
         events = _events(settings, first, end, bodies, diagnostics)
     holidays = upcoming_holidays(config.holidays, first)
     thanks = thank_you_roll(
-        settings.subscribers_dir / LEDGER_FILE,
-        settings.subscribers_dir / "subscribers.csv",
+        settings.referrals_csv,
+        settings.subscribers_csv,
         first,
         settings.tz,
     )

@@ -16,7 +16,7 @@ from typing import Any
 import markdown
 
 from newsletter.config.yamlfile import KeyPath, parse_yaml, read_text
-from newsletter.errors import ContentError
+from newsletter.errors import ContentError, together
 
 MARKDOWN_EXTENSIONS = ("tables", "smarty", "sane_lists", "fenced_code")
 MAX_CONTENT_BYTES = 2_000_000
@@ -82,11 +82,7 @@ def read_content(path: Path, shown: str, *, max_bytes: int = MAX_CONTENT_BYTES) 
 def raise_all(problems: list[ContentError]) -> None:
     """Raise the first problem carrying all the others, so one run reports every file."""
     if problems:
-        flat = [p for problem in problems for p in (problem, *problem.also)]
-        first = flat[0]
-        raise ContentError(
-            first.message, path=first.path, line=first.line, key=first.key, also=tuple(flat[1:])
-        )
+        raise together(problems)
 
 
 def content_path(path: Path, content_dir: Path) -> str:

@@ -1,0 +1,21 @@
+"""The names of the project's data files, in one place.
+
+Under ``paths.subscribers`` (plain CSV in git, reviewable in a pull request):
+
+    subscribers.csv    who gets the newsletter, by which channels
+    suppressions.csv   who must not get it (unsubscribes, bounces, complaints)
+    referrals.csv      referred leads and what became of them
+    rewards.csv        rewards handed out to referrers
+
+Under ``paths.state`` (machine state that must survive, not in git):
+
+    ledger.sqlite      the send ledger: who was sent which month
+
+:class:`newsletter.config.Settings` gives each one's path (``settings.subscribers_csv``, …).
+"""
+
+SUBSCRIBERS_FILE = "subscribers.csv"
+SUPPRESSIONS_FILE = "suppressions.csv"
+REFERRALS_FILE = "referrals.csv"
+REWARDS_FILE = "rewards.csv"
+SEND_LEDGER_FILE = "ledger.sqlite"
