@@ -20,12 +20,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import yaml
+from _support import REPO
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from newsletter.config import load_config  # noqa: E402
-from newsletter.pipeline.build import build  # noqa: E402
+from newsletter.config import load_config
+from newsletter.pipeline.build import build
 
 FEEDS = 5
 ITEMS = 50

@@ -28,17 +28,15 @@ import time
 from pathlib import Path
 
 import yaml
+from _support import REPO
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from newsletter.config import load_config  # noqa: E402
-from newsletter.pipeline.build import build, issue_of_build  # noqa: E402
-from newsletter.print import document as print_render  # noqa: E402
-from newsletter.print.frontpage import MARGIN  # noqa: E402
-from newsletter.print.job import print_job  # noqa: E402
-from newsletter.print.mailing import mailing_list  # noqa: E402
-from newsletter.render.environment import make_environment, render_template  # noqa: E402
+from newsletter.config import load_config
+from newsletter.pipeline.build import build, issue_of_build
+from newsletter.print import document as print_render
+from newsletter.print.frontpage import MARGIN
+from newsletter.print.job import print_job
+from newsletter.print.mailing import mailing_list
+from newsletter.render.environment import make_environment, render_template
 
 SECRET = b"benchmark-secret-0123456789"
 MONTH = "2026-11"

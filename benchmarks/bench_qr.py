@@ -26,14 +26,10 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from newsletter.audience.personalize import referral_link  # noqa: E402
-from newsletter.audience.tokens import referral_code  # noqa: E402
-from newsletter.print.pdfdraw import QrCode, qr_code  # noqa: E402
+from newsletter.audience.tokens import referral_code
+from newsletter.deliver.personalize import referral_link
+from newsletter.print.pdfdraw import QrCode, qr_code
 
 LANDING = "https://hartwellhvac.example.com/refer"
 SECRET = b"benchmark-secret-0123456789"

@@ -30,16 +30,14 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from _support import copy_sample
 
-from newsletter.config import load_config  # noqa: E402
-from newsletter.deliver.ledger import Ledger  # noqa: E402
-from newsletter.desk.inbox import Event  # noqa: E402
-from newsletter.desk.tracking import EVENTS_FILE, record_page_visits  # noqa: E402
-from newsletter.referrals.ledger import Lead, ledger_text  # noqa: E402
-from newsletter.report.monthly import load_monthly_report, write_monthly_report  # noqa: E402
-from tests.golden import copy_sample  # noqa: E402
+from newsletter.config import load_config
+from newsletter.deliver.ledger import Ledger
+from newsletter.desk.inbox import Event
+from newsletter.desk.tracking import EVENTS_FILE, record_page_visits
+from newsletter.referrals.ledger import Lead, ledger_text
+from newsletter.report.monthly import load_monthly_report, write_monthly_report
 
 TARGET = 10.0
 MONTH = "2026-11"

@@ -25,17 +25,15 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from _support import REPO
 
-from newsletter.config import load_config  # noqa: E402
-from newsletter.deliver.ledger import Ledger  # noqa: E402
-from newsletter.deliver.send import content_variants, send_issue  # noqa: E402
-from newsletter.deliver.sendgrid import SendGridTransport  # noqa: E402
-from newsletter.deliver.smtp import SmtpTransport  # noqa: E402
-from newsletter.deliver.transport import Message, Recipient  # noqa: E402
-from newsletter.model import SEGMENTS  # noqa: E402
-from tests.fake_sendgrid import API_KEY  # noqa: E402
+from newsletter.config import load_config
+from newsletter.deliver.ledger import Ledger
+from newsletter.deliver.send import content_variants, send_issue
+from newsletter.deliver.sendgrid import SendGridTransport
+from newsletter.deliver.smtp import SmtpTransport
+from newsletter.deliver.transport import Message, Recipient
+from newsletter.model import SEGMENTS
 
 SECRET = b"benchmark-secret-0123456789"
 MONTH = "2026-11"
@@ -143,7 +141,7 @@ def send_child(folder: Path, base_url: str, concurrency: int) -> None:
     started = time.perf_counter()
     settings = load_config(folder / "newsletter.yaml")
     transport = SendGridTransport(
-        API_KEY,
+        os.environ["SENDGRID_API_KEY"],
         base_url=base_url,
         concurrency=concurrency or settings.config.delivery.sendgrid.concurrency,
     )
@@ -178,11 +176,13 @@ def run_once(folder: Path, workload: Workload, concurrency: int) -> dict[str, fl
     assert server.stdin is not None and server.stdout is not None
     try:
         base_url = server.stdout.readline().strip()
+        api_key = server.stdout.readline().strip()  # the fake's; secrets go by environment
         child = subprocess.run(
             [sys.executable, __file__, "--child", str(folder), base_url, str(concurrency)],
             check=True,
             capture_output=True,
             text=True,
+            env={**os.environ, "SENDGRID_API_KEY": api_key},
         )
         figures: dict[str, float] = json.loads(child.stdout.strip().splitlines()[-1])
         server.stdin.write("stats\n")

@@ -18,14 +18,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import yaml
+from _support import REPO
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from newsletter.config import load_config  # noqa: E402
-from newsletter.config.yamlfile import MAX_YAML_CHARS  # noqa: E402
-from newsletter.errors import NewsletterError  # noqa: E402
-from newsletter.sources.markup import parse_front_matter  # noqa: E402
+from newsletter.config import load_config
+from newsletter.config.yamlfile import MAX_YAML_CHARS
+from newsletter.errors import NewsletterError
+from newsletter.sources.markup import parse_front_matter
 
 RUNS = 21
 TARGET = 1.0

@@ -2,9 +2,9 @@
 
     python benchmarks/sendgrid_server.py [--latency SECONDS]
 
-Prints its base URL on the first line of stdout; each line ``stats`` on stdin answers one
-JSON line (requests, accepted, distinct addresses, the server's CPU seconds); end of input
-stops it.
+Prints its base URL on the first line of stdout and the API key it accepts on the
+second; each line ``stats`` on stdin answers one JSON line (requests, accepted, distinct
+addresses, the server's CPU seconds); end of input stops it.
 """
 
 from __future__ import annotations
@@ -15,9 +15,11 @@ import resource
 import sys
 from pathlib import Path
 
+# The one benchmark helper that runs test code: the fake SendGrid server the tests use
+# (tests/fake_sendgrid.py), in a process of its own. No benchmark script imports tests.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.fake_sendgrid import FakeSendGrid
+from tests.fake_sendgrid import API_KEY, FakeSendGrid
 
 
 def main() -> None:
@@ -31,7 +33,7 @@ def main() -> None:
     )
     options = parser.parse_args()
     with FakeSendGrid(keep_details=False, delay=options.latency) as server:
-        print(server.base_url, flush=True)
+        print(server.base_url, API_KEY, sep="\n", flush=True)
         for line in sys.stdin:
             if line.strip() == "stats":
                 emails = server.emails()

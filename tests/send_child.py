@@ -1,4 +1,4 @@
-"""A send run in its own process, so tests/test_send_kill.py can SIGKILL it mid-way.
+"""A send run in its own process, so tests/deliver/test_send_kill.py can SIGKILL it mid-way.
 
     python -m tests.send_child PROJECT MONTH BASE_URL API_KEY MAX_BATCH CONCURRENCY
 

@@ -5,7 +5,7 @@ characters and no control characters (a quoted line break in a spreadsheet expor
 A line break in a name would split the To header; a name of 50,000 characters makes a
 header line no server takes. With values this short, no header line the send writes can
 exceed SMTP's 998 bytes once encoded: the longest piece that cannot be folded is a
-200-character name in quotes, every character escaped (tests/test_subscribers.py checks
+200-character name in quotes, every character escaped (tests/audience/test_subscribers.py checks
 generated rows against the real encoder).
 """
 

@@ -21,13 +21,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from newsletter.audience.personalize import Personalizer, recipient_for
 from newsletter.audience.subscribers import iter_subscribers
 from newsletter.audience.suppressions import load_suppressions, suppressed_emails
 from newsletter.audience.tokens import referral_codes
 from newsletter.config import Settings
 from newsletter.deliver.dispatch import Dispatcher
 from newsletter.deliver.ledger import Ledger, LedgerRun
+from newsletter.deliver.personalize import Personalizer, recipient_for
 from newsletter.deliver.roster import Roster
 from newsletter.deliver.transport import Message, Recipient, Transport
 from newsletter.errors import NewsletterError

@@ -21,6 +21,7 @@ from newsletter.model import Issue
 from newsletter.months import parse_month
 from newsletter.pipeline.manifest import MANIFEST, sha256
 from newsletter.pipeline.manifest import verify_manifest as verify_manifest  # the public API's
+from newsletter.referrals.roll import thank_you_roll
 from newsletter.render.email import clip_warning, render_email
 from newsletter.render.environment import make_environment
 from newsletter.render.text import render_text
@@ -71,9 +72,8 @@ def build(
     out_dir = out_root / month
     diagnostics = Diagnostics(strict=strict)
 
-    fetched = _gather_feeds(settings, out_dir, offline, diagnostics)
-    bodies = {slug: f.body for slug, f in fetched.items() if f.body is not None}
-    issue = assemble_issue(settings, first, bodies, diagnostics)
+    issue, fetched = gather_issue(settings, first, out_dir, offline, diagnostics)
+    bodies = _bodies(fetched)
 
     images = published_images(settings, issue)
     outputs = render_issue(issue, settings, _archive_entries(out_root, issue), images)
@@ -126,9 +126,7 @@ def dry_build(settings: Settings, month: str) -> Outputs:
     nothing written: what ``check`` runs to find what would stop the build."""
     first = parse_month(month)
     quiet = Diagnostics(strict=False)  # check reports content warnings itself
-    fetched = _gather_feeds(settings, None, True, quiet)
-    bodies = {slug: f.body for slug, f in fetched.items() if f.body is not None}
-    issue = assemble_issue(settings, first, bodies, quiet)
+    issue, _ = gather_issue(settings, first, None, True, quiet)
     return render_issue(issue, settings, [_archive_entry(issue)], published_images(settings, issue))
 
 
@@ -267,6 +265,25 @@ def issue_of_build(settings: Settings, month: str, *, out_root: Path) -> Issue:
             path=out_dir,
         )
     diagnostics = Diagnostics(strict=False)  # the build already reported these warnings
-    fetched = _gather_feeds(settings, out_dir, True, diagnostics)
-    bodies = {slug: f.body for slug, f in fetched.items() if f.body is not None}
-    return assemble_issue(settings, first, bodies, diagnostics)
+    issue, _ = gather_issue(settings, first, out_dir, True, diagnostics)
+    return issue
+
+
+def gather_issue(
+    settings: Settings,
+    first: date,
+    out_dir: Path | None,
+    offline: bool,
+    diagnostics: Diagnostics,
+) -> tuple[Issue, dict[str, FetchedFeed]]:
+    """The one way the pipeline makes an Issue (for a build, a check's dry build and print):
+    the feeds (fetched, or the snapshot saved in ``out_dir``), the referral thank-you roll,
+    and every other source of the month starting ``first``. Also returns the feeds."""
+    fetched = _gather_feeds(settings, out_dir, offline, diagnostics)
+    thanks = thank_you_roll(settings.referrals_csv, settings.subscribers_csv, first, settings.tz)
+    issue = assemble_issue(settings, first, _bodies(fetched), diagnostics, thanks=thanks)
+    return issue, fetched
+
+
+def _bodies(fetched: Mapping[str, FetchedFeed]) -> dict[str, bytes]:
+    return {slug: f.body for slug, f in fetched.items() if f.body is not None}

@@ -17,12 +17,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from newsletter.audience.personalize import referral_link
 from newsletter.audience.subscribers import load_subscribers
 from newsletter.audience.suppressions import load_suppressions
 from newsletter.audience.tokens import referral_codes
 from newsletter.config import Settings
 from newsletter.config.files import SUBSCRIBERS_FILE
+from newsletter.deliver.personalize import referral_link
 from newsletter.errors import ContentError, together
 from newsletter.model import Address, Subscriber
 from newsletter.print.postal import address_lines

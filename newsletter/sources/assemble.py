@@ -11,9 +11,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from newsletter.config.settings import FeedConfig, Settings
 from newsletter.diagnostics import Diagnostics
 from newsletter.errors import ContentError
-from newsletter.model import Editorial, Entry, Event, Issue, Item, Offer, Section
+from newsletter.model import Editorial, Entry, Event, Issue, Item, Offer, Section, ThankYouRoll
 from newsletter.months import month_name, next_month
-from newsletter.referrals.roll import thank_you_roll
 from newsletter.sources.editorials import load_editorials
 from newsletter.sources.events import parse_calendar, parse_event_feed
 from newsletter.sources.feeds import merge_news, parse_news
@@ -30,11 +29,14 @@ def assemble_issue(
     first: date,
     bodies: Mapping[str, bytes],
     diagnostics: Diagnostics,
+    *,
+    thanks: ThankYouRoll | None,
 ) -> Issue:
     """Gather every source for the month starting ``first`` into an Issue.
 
     ``bodies`` maps a feed's slug to the saved bytes of that feed; feeds missing from it
-    were unavailable and are simply absent (the fetch step already warned).
+    were unavailable and are simply absent (the fetch step already warned). ``thanks`` is
+    the referral thank-you roll of the month, which the referrals stage makes.
     """
     config = settings.config
     month = f"{first:%Y-%m}"
@@ -55,12 +57,6 @@ def assemble_issue(
         news = _news_by_section(settings, first, end, bodies, diagnostics)
         events = _events(settings, first, end, bodies, diagnostics)
     holidays = upcoming_holidays(config.holidays, first)
-    thanks = thank_you_roll(
-        settings.referrals_csv,
-        settings.subscribers_csv,
-        first,
-        settings.tz,
-    )
 
     entries_for: dict[str, tuple[Entry, ...]] = {
         "editorials": editorials,

@@ -11,7 +11,7 @@ from newsletter.errors import ContentError
 from newsletter.model import Milestone
 from newsletter.sources.offers import current_offer, load_offers
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 VALID = """\
 title: Send a neighbor our way

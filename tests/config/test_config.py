@@ -10,7 +10,7 @@ import yaml
 from newsletter.config import load_config
 from newsletter.errors import ConfigError
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def write_config(folder: Path, data: dict) -> Path:

@@ -21,7 +21,7 @@ from newsletter.referrals.rewards import (
 )
 from tests.referral_factory import CHICAGO, KAREN, MARIA, OFFER, TOM, make_lead, write_ledger
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 # ---- the progress line ------------------------------------------------------------------
 

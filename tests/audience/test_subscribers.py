@@ -9,7 +9,7 @@ import pytest
 from newsletter.audience.subscribers import iter_subscribers, load_subscribers
 from newsletter.errors import ContentError
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 HEADER = (
     "email,first_name,last_name,company,segment,channels,street,city,region,postal_code,"
     "country,consent_source,consent_date,tags\n"

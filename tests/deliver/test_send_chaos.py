@@ -11,7 +11,7 @@ messages, plus a random delay), so they land mid-send.
 
 Seeds: NEWSLETTER_CHAOS_SEEDS per provider (default 1, to keep the suite quick); raise it
 for a longer soak, e.g. ``NEWSLETTER_CHAOS_SEEDS=20 .venv/bin/python -m pytest
-tests/test_send_chaos.py``.
+tests/deliver/test_send_chaos.py``.
 """
 
 from __future__ import annotations
@@ -32,10 +32,10 @@ from aiosmtpd.controller import Controller
 from newsletter.config import load_config
 from newsletter.deliver.ledger import Ledger
 from newsletter.pipeline.build import build
+from tests.cli.test_send_terminal import CONSOLE_SCRIPT, DEADLINE, MONTH, SECRET
 from tests.fake_sendgrid import API_KEY, FakeSendGrid, Faults
 from tests.golden import copy_sample
 from tests.smtp_server import Recorder, SmtpFaults, free_port
-from tests.test_send_terminal import CONSOLE_SCRIPT, DEADLINE, MONTH, SECRET
 
 SEEDS = range(int(os.environ.get("NEWSLETTER_CHAOS_SEEDS", "1")))
 SENDGRID_READERS = 20_000

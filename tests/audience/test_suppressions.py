@@ -16,7 +16,7 @@ from newsletter.audience.suppressions import (
 from newsletter.errors import ContentError
 from newsletter.locks import lock_path
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 HEADER = "email,reason,date,source\n"
 
 

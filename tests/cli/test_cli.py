@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from newsletter.cli import main
 from newsletter.pipeline.preview import serve
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def run(*args: str) -> tuple[int, str, str]:

@@ -15,8 +15,8 @@ from collections import Counter
 from pathlib import Path
 
 from newsletter.deliver.ledger import Ledger
+from tests.cli.test_send_terminal import DEADLINE, MONTH, built_project, send_env, send_yes
 from tests.fake_sendgrid import FakeSendGrid
-from tests.test_send_terminal import DEADLINE, MONTH, built_project, send_env, send_yes
 
 
 def first_to_exit(processes: list[subprocess.Popen[bytes]]) -> subprocess.Popen[bytes]:

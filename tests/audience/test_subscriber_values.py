@@ -13,15 +13,15 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from newsletter.audience.personalize import recipient_for
 from newsletter.audience.subscribers import COLUMNS, MAX_VALUE_CHARS, iter_subscribers
 from newsletter.cli import main
 from newsletter.config import load_config
+from newsletter.deliver.personalize import recipient_for
 from newsletter.deliver.smtp import SmtpTransport
 from newsletter.deliver.transport import Message
 from newsletter.errors import ContentError
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SETTINGS = load_config(REPO / "newsletter.yaml")
 SECRET = "a-test-secret-of-enough-length"
 

@@ -14,7 +14,7 @@ from newsletter.errors import SourceError
 from newsletter.model import Item
 from newsletter.sources.feeds import merge_news, normalize_link, parse_news
 
-FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "feeds"
 WINDOW = (datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 30, tzinfo=UTC))
 
 

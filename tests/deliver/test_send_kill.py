@@ -32,7 +32,7 @@ from newsletter.pipeline.build import build
 from tests.fake_sendgrid import API_KEY, FakeSendGrid
 from tests.golden import copy_sample
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SECRET = b"a-test-secret-of-enough-length"  # the same as tests/send_child.py
 MONTH = "2026-11"
 BATCH = 5

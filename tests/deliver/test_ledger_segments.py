@@ -11,8 +11,8 @@ from pathlib import Path
 from newsletter.deliver.ledger import SCHEMA_VERSION, Ledger
 from newsletter.deliver.transport import Receipt
 from newsletter.report.sends import read_sends
+from tests.deliver.test_send import MONTH, built, send
 from tests.smtp_server import Recorder
-from tests.test_send import MONTH, built, send
 
 V2_TABLE = """
 CREATE TABLE sends (

@@ -20,7 +20,7 @@ from newsletter.referrals.leads import (
 from newsletter.referrals.ledger import ledger_text, load_leads
 from tests.referral_factory import HEADER, KAREN, MARIA, at, make_lead, write_ledger
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 GOOD_ROW = (
     "1,2026-11-02T09:00:00-06:00,WDTD6PDE,maria.gonzalez@example.com,Leo Santos,,"
     "(608) 555-0175,,Thermostat,new,,,,,\n"

@@ -20,7 +20,7 @@ from newsletter.referrals.roll import public_name, roll_for, thank_you_roll
 from tests.golden import build_sample
 from tests.referral_factory import CHICAGO, KAREN, MARIA, TOM, make_lead
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SUBSCRIBERS = load_subscribers(REPO / "subscribers" / "subscribers.csv")
 OCTOBER = date(2026, 10, 1)
 

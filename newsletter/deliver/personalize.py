@@ -11,12 +11,11 @@ import functools
 from dataclasses import replace
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from newsletter.audience.tokens import unsubscribe_link, unsubscribe_tokens
 from newsletter.config import Settings
 from newsletter.deliver.transport import Message, Recipient
 from newsletter.model import Subscriber
 from newsletter.placeholders import PLACEHOLDERS
-
-from .tokens import unsubscribe_link, unsubscribe_tokens
 
 
 def referral_link(landing_url: str, code: str, month: str, *, medium: str = "email") -> str:

@@ -8,14 +8,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from newsletter.audience.personalize import Personalizer, recipient_for, referral_link
 from newsletter.audience.subscribers import load_subscribers
 from newsletter.config import load_config
 from newsletter.deliver import mime
+from newsletter.deliver.personalize import Personalizer, recipient_for, referral_link
 from newsletter.deliver.transport import Message
 from newsletter.placeholders import PLACEHOLDERS
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SECRET = b"a-test-secret-of-enough-length"
 SETTINGS = load_config(REPO / "newsletter.yaml")
 MARIA = load_subscribers(REPO / "subscribers" / "subscribers.csv")[0]

@@ -13,7 +13,7 @@ from newsletter.model import SEGMENTS, Image
 from newsletter.sources.editorials import load_editorials
 from newsletter.sources.markup import front_matter, markdown_to_html
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 MONTH = "2026-11"
 
 

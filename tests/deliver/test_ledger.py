@@ -21,7 +21,7 @@ from newsletter.deliver.ledger import Ledger, LedgerRun
 from newsletter.deliver.transport import Receipt
 from newsletter.errors import LedgerError, LockBusy
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 ISSUE = "2025-05"
 FIXED = datetime(2025, 5, 1, 9, 30, tzinfo=UTC)
 

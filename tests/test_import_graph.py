@@ -1,0 +1,127 @@
+"""The package's imports point one way: down the pipeline, never back up, never in a circle.
+
+    __main__, cli                        the command line: click code over the library
+    report                               the monthly report: reads what everything below wrote
+    print, desk                          the paper edition; the web service that listens
+    deliver                              the send (transports, ledger, personalization)
+    pipeline                             build, manifest, check, preview
+    referrals                            the referral ledger, rewards, the thank-you roll
+    render, audience, sources            pure renderers; who gets what; what goes in an issue
+    config, model, errors and the small shared modules (fsutil, locks, csvfile, …)
+
+A package may import its own modules and anything in a lower layer. The shared modules
+at the bottom may import each other, as long as no modules import each other in a circle.
+Imports only for type checking (``if TYPE_CHECKING:``) are left out: they never run.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import defaultdict
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "newsletter"
+LAYERS = (
+    ("__main__",),
+    ("cli",),
+    ("report",),
+    ("print", "desk"),
+    ("deliver",),
+    ("pipeline",),
+    ("referrals",),
+    ("render", "audience", "sources"),
+)
+RANK = {unit: len(LAYERS) - depth for depth, units in enumerate(LAYERS) for unit in units}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def unit(module: str) -> str:
+    """The package (or top-level module) under ``newsletter`` a module belongs to."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else ""
+
+
+def rank(module: str) -> int:
+    return RANK.get(unit(module), 0)
+
+
+class _Imports(ast.NodeVisitor):
+    def __init__(self) -> None:
+        self.found: set[str] = set()
+
+    def visit_If(self, node: ast.If) -> None:
+        test = node.test
+        name = test.id if isinstance(test, ast.Name) else getattr(test, "attr", "")
+        if name == "TYPE_CHECKING":
+            for statement in node.orelse:
+                self.visit(statement)
+            return
+        self.generic_visit(node)
+
+    def visit_Import(self, node: ast.Import) -> None:
+        self.found.update(a.name for a in node.names if a.name.startswith("newsletter."))
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        assert node.level == 0, f"relative import of {node.module} (line {node.lineno})"
+        if node.module and node.module.startswith("newsletter"):
+            self.found.add(node.module)
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Module -> the project modules it imports, anywhere in it (function bodies too)."""
+    graph: dict[str, set[str]] = defaultdict(set)
+    for path in sorted(PACKAGE.rglob("*.py")):
+        visitor = _Imports()
+        visitor.visit(ast.parse(path.read_text(encoding="utf-8"), str(path)))
+        graph[module_name(path)] = visitor.found
+    return graph
+
+
+def test_every_import_points_down_the_layers() -> None:
+    wrong = sorted(
+        f"{module} imports {target}"
+        for module, targets in import_graph().items()
+        for target in targets
+        if unit(target) != unit(module) and rank(target) >= rank(module) and rank(module) > 0
+    )
+    assert wrong == []
+
+
+def test_the_shared_modules_at_the_bottom_import_nothing_above_them() -> None:
+    wrong = sorted(
+        f"{module} imports {target}"
+        for module, targets in import_graph().items()
+        for target in targets
+        if rank(module) == 0 and rank(target) > 0
+    )
+    assert wrong == []
+
+
+def test_no_modules_import_each_other_in_a_circle() -> None:
+    graph = import_graph()
+    cycles: list[list[str]] = []
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+
+    def visit(module: str, path: list[str]) -> None:
+        state[module] = 1
+        for target in sorted(graph.get(module, ())):
+            if state.get(target) == 1:
+                cycles.append([*path[path.index(target) :], target])
+            elif target not in state:
+                visit(target, [*path, target])
+        state[module] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])
+    assert cycles == []
+
+
+def test_every_package_has_a_layer() -> None:
+    packages = {p.parent.name for p in PACKAGE.glob("*/__init__.py")}
+    bottom = {"config"}  # with model.py, errors.py and the shared modules
+    assert packages - set(RANK) - bottom == set()
