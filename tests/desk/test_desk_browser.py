@@ -26,7 +26,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from tests.desk.support import RunningDesk, desk_env, wait_for
 from tests.desk.test_desk_join import confirmation_link
-from tests.print_support import scanned_qr_codes
+from tests.print.support import scanned_qr_codes
 from tests.smtp_server import Recorder
 
 CHROMIUM = "/usr/bin/chromium"
