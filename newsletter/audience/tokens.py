@@ -58,12 +58,18 @@ def _encode(digest: bytes, length: int) -> str:
 
 _PAIRS = [ALPHABET[n % len(ALPHABET)] + ALPHABET[n // len(ALPHABET)] for n in range(30 * 30)]
 """Two base-30 digits at a time, lowest first: half the divisions (this runs per reader)."""
+_PAIR_COUNT = len(_PAIRS)
 
 
 def _encode_number(number: int, length: int) -> str:
+    if length == 8:  # every code but the few longer ones: no loop, no list
+        rest, first = divmod(number, _PAIR_COUNT)
+        rest, second = divmod(rest, _PAIR_COUNT)
+        fourth, third = divmod(rest, _PAIR_COUNT)
+        return _PAIRS[first] + _PAIRS[second] + _PAIRS[third] + _PAIRS[fourth % _PAIR_COUNT]
     chars = []
     for _ in range(length // 2):
-        number, pair = divmod(number, len(_PAIRS))
+        number, pair = divmod(number, _PAIR_COUNT)
         chars.append(_PAIRS[pair])
     if length % 2:
         chars.append(ALPHABET[number % len(ALPHABET)])
@@ -161,6 +167,8 @@ class CodeBook:
 
     def code(self, email: str, number: int | None = None) -> str:
         """``email``'s code; ``number`` is what :meth:`add` returned for it, if kept."""
+        if number is not None and not self._longer:
+            return _encode_number(number, self._length)  # runs per reader: no clash to look up
         key = normalize_email(email)
         longer = self._longer.get(key) if self._longer else None
         if longer:
