@@ -23,6 +23,6 @@ VOLUME ["/project"]
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4)"]
-# NEWSLETTER_DESK_URL (the public https address) and NEWSLETTER_DESK_PROXIES (the reverse
-# proxy's address, whose X-Forwarded-For is believed) are set when the container is run.
-CMD ["python", "-m", "newsletter.desk", "serve", "--host", "0.0.0.0", "--port", "8080"]
+# desk.public_url in the mounted newsletter.yaml (or NEWSLETTER_DESK_URL) is the public https
+# address; NEWSLETTER_DESK_PROXIES names the reverse proxy whose X-Forwarded-For is believed.
+CMD ["newsletter", "serve", "--host", "0.0.0.0", "--port", "8080"]

@@ -6,13 +6,15 @@ BIN := $(VENV)/bin
 MONTH ?= $(shell date +%Y-%m)
 # Extra options for `newsletter send`, e.g. SEND_ARGS="--limit 100" or "--resend-uncertain".
 SEND_ARGS ?=
+# Extra options for `newsletter serve`, e.g. SERVE_ARGS=--no-email (the sample, without a key).
+SERVE_ARGS ?=
 STAMP := $(VENV)/.installed
 # Commands that need NEWSLETTER_SECRET run through this: without it, the bundled sample
 # (and only the sample) gets a sample-only secret, with a warning. See scripts/with-secret.sh.
 WITH_SECRET := NEWSLETTER_PYTHON=$(BIN)/python scripts/with-secret.sh
 
-.PHONY: help setup issue preview check send send-live print referrals report test bench lint \
-	update-golden clean
+.PHONY: help setup issue preview check send send-live print referrals report serve desk-pull test \
+	bench lint update-golden clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /  \1\t/' | expand -t 18
@@ -49,6 +51,12 @@ referrals: setup ## the referral report for MONTH (overdue leads, referrers, rew
 
 report: setup ## the monthly report for MONTH (charts, follow-up, referrers, sends) in build/reports/
 	$(BIN)/newsletter report --month $(MONTH)
+
+serve: setup ## run the desk (unsubscribes, referral leads, sign-ups); SERVE_ARGS=--no-email for a look
+	$(WITH_SECRET) $(BIN)/newsletter serve $(SERVE_ARGS)
+
+desk-pull: setup ## move the desk's new events into subscribers/ (suppressions, sign-ups, leads)
+	$(BIN)/newsletter desk pull
 
 test: setup ## run the test suite (README's test command)
 	$(BIN)/python -m pytest

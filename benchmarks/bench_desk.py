@@ -1,6 +1,6 @@
 """Benchmark the desk: one-click unsubscribes under load, and a lead's notification.
 
-Each run starts the desk as a real process (``python -m newsletter.desk serve``) on a copy
+Each run starts the desk as a real process (``newsletter serve``) on a copy
 of the sample, mailing through aiosmtpd in this process, then:
 
 1. a bounded load: --requests one-click POSTs (RFC 8058) for different addresses from
@@ -46,6 +46,7 @@ from tests.desk.support import (  # noqa: E402
     desk_env,
     desk_project,
     form_token,
+    use_desk,
 )
 from tests.golden import copy_sample  # noqa: E402
 from tests.smtp_server import free_port  # noqa: E402
@@ -132,7 +133,9 @@ def one_run(args: argparse.Namespace, workdir: Path) -> dict[str, float]:
     smtp = Controller(recorder, hostname="127.0.0.1", port=free_port())
     smtp.start()
     project = desk_project(copy_sample(workdir / "project"), smtp.port)
-    desk = RunningDesk(project, free_port(), env=desk_env())
+    port = free_port()
+    use_desk(project, port)
+    desk = RunningDesk(project, port, env=desk_env())
     desk.start()
     try:
         maker = unsubscribe_tokens(SECRET.encode())

@@ -15,6 +15,8 @@
 set -euo pipefail
 
 SAMPLE_SECRET=sample-only-secret-not-for-real-mail
+# The desk's admin token for the sample only (`make serve`), on the same terms.
+SAMPLE_DESK_TOKEN=sample-only-desk-token-not-for-a-real-desk
 
 config_value() {
     # Prints one dotted key of the config (e.g. sender.email); nothing if it cannot load.
@@ -34,6 +36,7 @@ if [[ -z "${NEWSLETTER_SECRET:-}" ]]; then
             "the config sends from $sender (the bundled sample). Referral codes made with it" \
             "are not real." >&2
         export NEWSLETTER_SECRET="$SAMPLE_SECRET"
+        export NEWSLETTER_DESK_TOKEN="${NEWSLETTER_DESK_TOKEN:-$SAMPLE_DESK_TOKEN}"
     fi
 fi
 exec "$@"

@@ -27,6 +27,8 @@ TARGETS = (
     "print",
     "referrals",
     "report",
+    "serve",
+    "desk-pull",
     "test",
     "bench",
     "lint",

@@ -24,6 +24,7 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 WORKFLOWS = sorted((REPO / ".github" / "workflows").glob("*.y*ml"))
 SEND_ENVIRONMENT = "newsletter-send"
+DESK_ENVIRONMENT = "newsletter-desk"
 
 
 def load(name: str) -> dict[str, Any]:
@@ -146,7 +147,7 @@ def test_monthly_runs_on_a_schedule_and_by_hand(monthly: dict[str, Any]) -> None
     assert inputs["dry_run"] == {**inputs["dry_run"], "type": "boolean", "default": True}
     plan = monthly["jobs"]["plan"]
     assert "scripts/monthly_plan.py" in steps(plan)[index_of(plan, "monthly_plan.py")]["run"]
-    for name in ("build",):
+    for name in ("desk", "build"):
         assert monthly["jobs"][name]["if"] == "needs.plan.outputs.go == 'true'"
 
 
@@ -173,9 +174,13 @@ def test_secrets_reach_only_the_jobs_a_person_approved(monthly: dict[str, Any]) 
     with_secrets = {
         name for name, job in monthly["jobs"].items() if "secrets." in yaml.safe_dump(job)
     }
-    assert with_secrets == {"send", "print"}
-    for name in with_secrets:
+    assert with_secrets == {"desk", "send", "print"}
+    for name in ("send", "print"):
         assert environment_name(monthly["jobs"][name]) == SEND_ENVIRONMENT
+    # Before approval, the desk job holds the desk's admin token and nothing else.
+    desk = monthly["jobs"]["desk"]
+    assert environment_name(desk) == DESK_ENVIRONMENT
+    assert set(re.findall(r"secrets\.(\w+)", yaml.safe_dump(desk))) == {"NEWSLETTER_DESK_TOKEN"}
     send_text = yaml.safe_dump(monthly["jobs"]["send"])
     assert "secrets.SENDGRID_API_KEY" in send_text
     assert "secrets.NEWSLETTER_SECRET" in send_text
@@ -198,6 +203,44 @@ def test_the_ledger_is_restored_before_sending_and_saved_whatever_happened(
     records = steps(send)[index_of(send, "actions/upload-artifact")]
     assert records["if"] == "always()"
     assert "state/ledger.sqlite" in records["with"]["path"]
+
+
+def test_the_desk_is_pulled_before_the_build_and_again_before_the_send_and_the_print(
+    monthly: dict[str, Any],
+) -> None:
+    jobs = monthly["jobs"]
+    desk, build = jobs["desk"], jobs["build"]
+    assert "desk" in build["needs"]
+    pull = steps(desk)[index_of(desk, "scripts/desk-pull.sh")]
+    assert "--no-commit" in pull["run"] and '"$DRY_RUN" = true' in pull["run"]
+    assert desk["permissions"] == {"contents": "write"}  # commits what the desk took in
+    for name in ("build", "send", "print"):
+        checkout = steps(jobs[name])[index_of(jobs[name], "actions/checkout")]
+        assert checkout["with"]["ref"] == "${{ needs.desk.outputs.sha }}", name
+    send = jobs["send"]
+    restore, again = index_of(send, "state_branch.py restore"), index_of(send, "desk-pull.sh")
+    assert restore < again < index_of(send, "newsletter send")
+    deliver = steps(send)[index_of(send, "newsletter send")]
+    assert deliver["env"]["NEWSLETTER_DESK_TOKEN"] == "${{ secrets.NEWSLETTER_DESK_TOKEN }}"
+    print_job = jobs["print"]
+    assert index_of(print_job, "newsletter --no-commit") < index_of(print_job, "newsletter print")
+
+
+def test_the_desk_pull_script_commits_only_when_told_and_never_forces(tmp_path: Path) -> None:
+    text = (REPO / "scripts" / "desk-pull.sh").read_text()
+    assert '"$newsletter" desk pull' in text
+    assert "--force" not in text and "git add subscribers/" in text
+    # Without a desk: section there is nothing to pull, and nothing is run.
+    config = tmp_path / "newsletter.yaml"
+    config.write_text("business: {}\n")
+    done = subprocess.run(
+        ["bash", str(REPO / "scripts" / "desk-pull.sh"), "/bin/false"],
+        env={**os.environ, "NEWSLETTER_CONFIG": str(config)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 0 and "nothing to pull" in done.stdout
 
 
 def test_the_monthly_report_summary_follows_the_send_and_its_names_stay_private(

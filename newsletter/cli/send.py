@@ -30,6 +30,11 @@ from newsletter.cli.options import (
     "--retry-rejected", is_flag=True, help="Try again recipients refused for good before."
 )
 @click.option("--silent", is_flag=True, help="No progress bar.")
+@click.option(
+    "--skip-desk-check",
+    is_flag=True,
+    help="Send even if the desk holds unsubscribes not pulled yet, or cannot be reached.",
+)
 @fails_cleanly
 def send(
     config_path: Path,
@@ -41,6 +46,7 @@ def send(
     resend_uncertain: bool,
     retry_rejected: bool,
     silent: bool,
+    skip_desk_check: bool,
 ) -> None:
     """Deliver the built month by email: a dry run unless --yes.
 
@@ -49,10 +55,13 @@ def send(
     """
     from newsletter.audience.tokens import secret_from_env
     from newsletter.deliver.run import report_lines, send_month, send_test_copies, split_addresses
+    from newsletter.desk.project import check_desk_pulled
     from newsletter.progress import progress_bar
 
     settings = settings_of(config_path)
     secret = secret_from_env()
+    if yes and not test_to and not skip_desk_check:
+        check_desk_pulled(settings)  # nobody who unsubscribed on the desk is mailed
     if test_to:
         addresses = split_addresses(test_to)
         count = send_test_copies(

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, Field, field_validator
 
+from newsletter.config.desk import DESK_INBOX, DeskConfig
 from newsletter.config.files import (
     REFERRALS_FILE,
     REWARDS_FILE,
@@ -265,6 +266,8 @@ class Config(Strict):
     paths: PathsConfig = PathsConfig()
     delivery: DeliveryConfig = DeliveryConfig()
     print: PrintConfig = PrintConfig()
+    desk: DeskConfig | None = None
+    """The desk (``newsletter serve``); when set, unsubscribe and referral links lead there."""
     fetch: FetchConfig = FetchConfig()
     feeds: tuple[FeedConfig, ...] = Field(default=(), max_length=MAX_FEEDS)
     sections: tuple[SectionConfig, ...]
@@ -340,6 +343,16 @@ class Settings:
     @property
     def send_ledger(self) -> Path:
         return self.state_dir / SEND_LEDGER_FILE
+
+    @property
+    def desk_database(self) -> Path | None:
+        """The desk's inbox file, when there is a desk."""
+        desk = self.config.desk
+        if desk is None:
+            return None
+        if desk.database:
+            return self.resolve(desk.database)
+        return self.state_dir / "desk" / DESK_INBOX
 
     @property
     def tz(self) -> ZoneInfo:

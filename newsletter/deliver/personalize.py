@@ -13,13 +13,16 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from newsletter.audience.tokens import unsubscribe_link, unsubscribe_tokens
 from newsletter.config import Settings
+from newsletter.config.desk import CODE_SLOT, one_click_unsubscribe, unsubscribe_base
 from newsletter.deliver.transport import Message, Recipient
 from newsletter.model import Subscriber
 from newsletter.placeholders import PLACEHOLDERS
 
 
 def referral_link(landing_url: str, code: str, month: str, *, medium: str = "email") -> str:
-    """The offer's landing page with ``ref=CODE`` and campaign parameters for the month.
+    """The offer's landing page with ``ref=CODE`` and campaign parameters for the month; a
+    ``landing_url`` with ``{code}`` in its path (the desk's ``/r/{code}``) carries the code
+    there instead.
 
     ``medium`` tells the landing page's analytics where the link came from (``print`` for
     the QR code on paper)."""
@@ -40,13 +43,15 @@ def _link_around_code(landing_url: str, month: str, medium: str) -> tuple[str, s
         for k, v in parse_qsl(parts.query, keep_blank_values=True)
         if k not in ("ref", "utm_source", "utm_medium", "utm_campaign")
     ]
+    path = parts.path.replace(CODE_SLOT, _CODE_SLOT)
+    if path == parts.path:
+        query.append(("ref", _CODE_SLOT))
     query += [
-        ("ref", _CODE_SLOT),
         ("utm_source", "newsletter"),
         ("utm_medium", medium),
         ("utm_campaign", f"referral-{month}"),
     ]
-    url = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
+    url = urlunsplit((parts.scheme, parts.netloc, path, urlencode(query), parts.fragment))
     before, _, after = url.partition(_CODE_SLOT)
     return before, after
 
@@ -74,13 +79,11 @@ class Personalizer:
         config = settings.config
         self._tokens = unsubscribe_tokens(secret)
         self._fallback = config.issue.first_name_fallback
-        unsubscribe_base = (
-            config.web.unsubscribe_url or f"{config.web.base_url.rstrip('/')}/unsubscribe"
-        )
+        base = unsubscribe_base(config)
         self._link_before, self._link_after = _link_around_code(landing_url, month, "email")
-        self._unsubscribe_before = unsubscribe_link(unsubscribe_base, "")
+        self._unsubscribe_before = unsubscribe_link(base, "")
         self._mailto = f"<mailto:{config.sender.email}?subject=unsubscribe>"
-        self._one_click = bool(config.web.unsubscribe_url)
+        self._one_click = one_click_unsubscribe(config)
 
     def message(self, message: Message) -> Message:
         """``message`` with what is the same for everyone filled in once: the referral

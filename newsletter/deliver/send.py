@@ -25,6 +25,7 @@ from newsletter.audience.subscribers import iter_subscribers
 from newsletter.audience.suppressions import load_suppressions, suppressed_emails
 from newsletter.audience.tokens import referral_codes
 from newsletter.config import Settings
+from newsletter.config.desk import referral_base
 from newsletter.deliver.dispatch import Dispatcher
 from newsletter.deliver.ledger import Ledger, LedgerRun
 from newsletter.deliver.personalize import Personalizer, recipient_for
@@ -144,7 +145,8 @@ def _send(
     first = parse_month(month)
     offer = current_offer(settings.content_dir, first)
     progress = progress_lines(settings.referrals_csv, offer, settings.tz)
-    personalizer = Personalizer(settings, secret=secret, landing_url=offer.landing_url, month=month)
+    landing_url = referral_base(settings.config, offer.landing_url)
+    personalizer = Personalizer(settings, secret=secret, landing_url=landing_url, month=month)
     segments: list[str] = list(settings.config.segments)
     variants = content_variants(manifest, segments)
     messages = _messages(settings, out_dir, manifest, month, variants, personalizer)
@@ -309,7 +311,7 @@ def send_test(
             settings,
             secret=secret,
             code=codes[normalize_email(address)],
-            landing_url=offer.landing_url,
+            landing_url=referral_base(settings.config, offer.landing_url),
             month=month,
         )
         for address in addresses
@@ -362,7 +364,9 @@ def sample_message(
         settings,
         secret=secret,
         code=referral_codes(secret, [subscriber.email])[subscriber.normalized_email],
-        landing_url=current_offer(settings.content_dir, first).landing_url,
+        landing_url=referral_base(
+            settings.config, current_offer(settings.content_dir, first).landing_url
+        ),
         month=month,
     )
     # Building a MIME message needs no connection: the SMTP transport only connects to send.

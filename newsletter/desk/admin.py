@@ -61,8 +61,10 @@ async def pending(request: Request) -> Response:
     after = _cursor(request, "after", 0, 2**62)
     if after is None:
         return JSONResponse({"error": "after is a number"}, status_code=400)
-    count = await the_desk(request).inbox.read(lambda db: opt_outs_after(db, after))
-    return JSONResponse({"opt_outs": count, "after": after})
+    inbox, count = await the_desk(request).inbox.read(
+        lambda db: (inbox_id(db), opt_outs_after(db, after))
+    )
+    return JSONResponse({"inbox": inbox, "opt_outs": count, "after": after})
 
 
 def routes() -> list[Route]:

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from newsletter.audience.tokens import secret_from_env
 from newsletter.config import Settings
+from newsletter.config.desk import DESK_INBOX
 from newsletter.deliver.transport import Transport
 from newsletter.errors import ConfigError
 
@@ -122,18 +123,29 @@ def secrets_from_env(environ: Mapping[str, str]) -> tuple[bytes, ...]:
 def desk_settings(
     settings: Settings,
     *,
-    public_url: str,
+    public_url: str | None = None,
     inbox: Path | None = None,
     environ: Mapping[str, str] | None = None,
     transport: Callable[[], Transport] | None = None,
 ) -> DeskSettings:
-    """The desk's settings for the project of ``settings``; secrets from ``environ``."""
+    """The desk's settings for the project of ``settings`` (its ``desk:`` section, where
+    ``public_url`` and ``inbox`` override it); secrets from ``environ``."""
     env = os.environ if environ is None else environ
     config = settings.config
     brand = config.brand
+    desk = config.desk
+    public_url = public_url or (desk.public_url if desk else None)
+    if not public_url:
+        raise ConfigError(
+            "the desk's public address is not set: add desk.public_url to the config "
+            "(or give --public-url)",
+            path=settings.path,
+            key="desk.public_url",
+        )
+    hours = (desk.contact_within_hours, desk.remind_after_hours) if desk else (24.0, 20.0)
     return DeskSettings(
         public_url=check_public_url(public_url),
-        inbox=inbox or settings.state_dir / "desk" / "inbox.sqlite",
+        inbox=inbox or settings.desk_database or settings.state_dir / "desk" / DESK_INBOX,
         templates_dir=settings.templates_dir,
         subscribers_dir=settings.subscribers_dir,
         content_dir=settings.content_dir,
@@ -153,4 +165,6 @@ def desk_settings(
             "text": brand.text_color,
             "background": brand.background_color,
         },
+        contact_within=timedelta(hours=hours[0]),
+        remind_after=timedelta(hours=hours[1]),
     )

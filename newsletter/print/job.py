@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from newsletter.config import Settings
+from newsletter.config.desk import referral_base
 from newsletter.fsutil import PRIVATE, staged_folder, write_new
 from newsletter.model import Issue
 from newsletter.months import parse_month
@@ -109,7 +110,9 @@ def print_job(
     mailing = mailing_list(
         settings,
         secret=secret,
-        landing_url=current_offer(settings.content_dir, first).landing_url,
+        landing_url=referral_base(
+            settings.config, current_offer(settings.content_dir, first).landing_url
+        ),
         month=month,
         skip_incomplete=skip_incomplete,
     )

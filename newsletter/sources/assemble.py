@@ -6,8 +6,10 @@ Pure apart from reading content files: the same snapshot and content give the sa
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 
+from newsletter.config.desk import landing_url
 from newsletter.config.settings import FeedConfig, Settings
 from newsletter.diagnostics import Diagnostics
 from newsletter.errors import ContentError
@@ -53,6 +55,7 @@ def assemble_issue(
             path=content_path(folder, settings.content_dir),
         )
     offer = current_offer(settings.content_dir, first)
+    offer = replace(offer, landing_url=landing_url(config, offer.landing_url))
     with diagnostics.batch():  # under --strict, every unreadable feed is named at once
         news = _news_by_section(settings, first, end, bodies, diagnostics)
         events = _events(settings, first, end, bodies, diagnostics)

@@ -40,25 +40,45 @@ def desk_project(project: Path, smtp_port: int) -> Path:
 
 def desk_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SMTP_", "SENDGRID_"))}
-    env.update(NEWSLETTER_SECRET=SECRET, NEWSLETTER_DESK_TOKEN=ADMIN_TOKEN, **extra)
+    env.update({"NEWSLETTER_SECRET": SECRET, "NEWSLETTER_DESK_TOKEN": ADMIN_TOKEN, **extra})
     return env
 
 
-def serve_command(project: Path, port: int, *options: str) -> list[str]:
-    """``newsletter serve`` as README gives it (for now ``python -m newsletter.desk serve``)."""
-    return [
-        sys.executable,
-        "-m",
-        "newsletter.desk",
-        "serve",
-        "--config",
-        str(project / "newsletter.yaml"),
-        "--public-url",
-        f"http://127.0.0.1:{port}/",
-        "--port",
-        str(port),
-        *options,
-    ]
+NEWSLETTER = str(Path(sys.executable).with_name("newsletter"))
+"""The installed console script."""
+
+
+def newsletter(project: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """The console script run on ``project`` (from its folder: build/ is relative to where
+    a command runs), with the desk's environment and ``env``."""
+    return subprocess.run(
+        [NEWSLETTER, *args, "--config", str(project / "newsletter.yaml")],
+        env=desk_env(**env),
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def newsletter_ok(project: Path, *args: str) -> str:
+    """What the console script prints on ``project``, which must succeed."""
+    done = newsletter(project, *args)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def serve_command(project: Path, *options: str) -> list[str]:
+    """``newsletter serve`` as README gives it."""
+    return [NEWSLETTER, "serve", "--config", str(project / "newsletter.yaml"), *options]
+
+
+def use_desk(project: Path, port: int, **settings: float | str) -> None:
+    """Give the project's config a ``desk:`` section for a desk on loopback at ``port``."""
+    config = project / "newsletter.yaml"
+    section = {"public_url": f"http://127.0.0.1:{port}/", "port": port, **settings}
+    lines = "".join(f"  {key}: {value}\n" for key, value in section.items())
+    config.write_text(config.read_text(encoding="utf-8") + f"\ndesk:\n{lines}", encoding="utf-8")
 
 
 @dataclass
@@ -86,7 +106,9 @@ class RunningDesk:
         self.starts += 1
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                serve_command(self.project, self.port, *self.options),
+                serve_command(
+                    self.project, "--port", str(self.port), "--public-url", self.url, *self.options
+                ),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=self.env,
@@ -129,8 +151,14 @@ class RunningDesk:
         return [e for e in found if kind is None or e["kind"] == kind]
 
 
-def start_desk(project: Path, *options: str, **env: str) -> RunningDesk:
-    return RunningDesk(project, free_port(), tuple(options), desk_env(**env)).start()
+def start_desk(
+    project: Path, *options: str, desk: dict[str, float] | None = None, **env: str
+) -> RunningDesk:
+    """The desk of ``project`` on a free port (its config given a ``desk:`` section with
+    ``desk``'s extra settings), started with ``newsletter serve`` and ``options``."""
+    port = free_port()
+    use_desk(project, port, **(desk or {}))
+    return RunningDesk(project, port, tuple(options), desk_env(**env)).start()
 
 
 def wait_for(condition: Any, timeout: float = 20.0, what: str = "condition") -> Any:

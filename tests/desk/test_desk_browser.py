@@ -12,8 +12,6 @@ import email
 import os
 import re
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from email import policy
 from pathlib import Path
@@ -24,7 +22,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from tests.desk.support import RunningDesk, desk_env, wait_for
+from tests.desk.support import RunningDesk, newsletter_ok, wait_for
 from tests.desk.test_desk_join import confirmation_link
 from tests.print.support import scanned_qr_codes
 from tests.smtp_server import Recorder
@@ -83,44 +81,11 @@ def screenshots(driver: WebDriver, name: str, folder: Path) -> list[Path]:
     return made
 
 
-def newsletter(project: Path, *args: str, env: dict[str, str]) -> str:
-    command = Path(sys.executable).with_name("newsletter")
-    done = subprocess.run(
-        [str(command), *args, "--config", str(project / "newsletter.yaml")],
-        env=env,
-        cwd=project,  # build/ is relative to where the command runs
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
-def use_the_desk(project: Path, desk: RunningDesk) -> None:
-    """Point the sample's unsubscribe link and its offer's landing page at the desk."""
-    config = project / "newsletter.yaml"
-    config.write_text(
-        config.read_text().replace(
-            "unsubscribe_url: https://news.hartwellhvac.example.com/unsubscribe",
-            f"unsubscribe_url: {desk.url}unsubscribe",
-        )
-    )
-    offer = project / "content" / "offers" / "2026-27-send-a-neighbor.yaml"
-    offer.write_text(
-        offer.read_text().replace(
-            "landing_url: https://hartwellhvac.example.com/refer", f"landing_url: {desk.url}r"
-        )
-    )
-
-
 def test_unsubscribe_from_a_real_dry_run_message(
     desk: RunningDesk, browser: WebDriver, tmp_path: Path
 ) -> None:
-    use_the_desk(desk.project, desk)
-    env = desk_env()
-    newsletter(desk.project, "build", "--month", MONTH, "--offline", env=env)
-    newsletter(desk.project, "send", "--month", MONTH, env=env)  # a dry run
+    newsletter_ok(desk.project, "build", "--month", MONTH, "--offline")
+    newsletter_ok(desk.project, "send", "--month", MONTH)  # a dry run
     sample = desk.project / "state" / "preview" / f"{MONTH}-client.eml"
     message = email.message_from_bytes(sample.read_bytes(), policy=policy.default)
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -143,13 +108,11 @@ def test_unsubscribe_from_a_real_dry_run_message(
 def test_lead_from_a_printed_qr_code(
     desk: RunningDesk, browser: WebDriver, tmp_path: Path, server: tuple[Recorder, int]
 ) -> None:
-    use_the_desk(desk.project, desk)
-    env = desk_env()
-    newsletter(desk.project, "build", "--month", MONTH, "--offline", env=env)
-    newsletter(desk.project, "print", "--month", MONTH, "--silent", env=env)
+    newsletter_ok(desk.project, "build", "--month", MONTH, "--offline")
+    newsletter_ok(desk.project, "print", "--month", MONTH, "--silent")
     addressed = desk.project / "build" / MONTH / "print" / "addressed.pdf"
     [target] = scanned_qr_codes(addressed.read_bytes(), 0)
-    assert target.startswith(f"{desk.url}r?ref=") and "utm_medium=print" in target
+    assert target.startswith(f"{desk.url}r/") and "utm_medium=print" in target
     browser.get(target)
     screenshots(browser, "referral", tmp_path)
     fields = {
@@ -168,7 +131,7 @@ def test_lead_from_a_printed_qr_code(
     screenshots(browser, "referral-thanks", tmp_path)
     [lead] = desk.events("lead")
     assert lead["data"]["medium"] == "print" and lead["data"]["known"] is True
-    assert lead["data"]["code"] == re.search(r"ref=([A-Z0-9]+)", target)[1]
+    assert lead["data"]["code"] == re.search(r"/r/([A-Z0-9]+)\?", target)[1]
     recorder = server[0]
     wait_for(
         lambda: any("New referred lead: Alex Doe" in m["Subject"] for _, _, m in recorder.messages),

@@ -7,7 +7,6 @@ import random
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -16,7 +15,7 @@ import httpx
 import pytest
 
 from newsletter.desk.pull import DeskError, FileSource, HttpSource, pull
-from tests.desk.support import ADMIN_TOKEN, RunningDesk, desk_env, wait_for
+from tests.desk.support import ADMIN_TOKEN, NEWSLETTER, RunningDesk, desk_env, wait_for
 from tests.desk.test_desk_follow_up import press, status_links
 from tests.desk.test_desk_join import NEW, confirm, confirmation_link, sign_up
 from tests.desk.test_desk_unsubscribe import ONE_CLICK, link
@@ -126,7 +125,7 @@ def test_pull_killed_anywhere_loses_nothing(
     shutil.copytree(desk.project / "subscribers", reference)
     pull(FileSource(desk.inbox), subscribers_dir=reference, state_dir=tmp_path / "state", tz=TZ)
     command = [
-        sys.executable, "-m", "newsletter.desk", "pull",
+        NEWSLETTER, "desk", "pull",
         "--config", str(desk.project / "newsletter.yaml"), "--page-size", "1",
     ]  # fmt: skip
     rng = random.Random(13)

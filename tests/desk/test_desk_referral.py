@@ -173,7 +173,7 @@ def test_reminder_at_twenty_hours_survives_a_restart(
 ) -> None:
     # 20 of 24 hours, scaled down to 2 of 2.4 seconds.
     running = start_desk(
-        desk_site, "--contact-within", str(2.4 / 3600), "--remind-after", str(2 / 3600)
+        desk_site, desk={"contact_within_hours": 2.4 / 3600, "remind_after_hours": 2 / 3600}
     )
     try:
         with httpx.Client() as browser:

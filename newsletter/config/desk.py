@@ -1,0 +1,108 @@
+"""The ``desk:`` section of ``newsletter.yaml``: where the desk (``newsletter serve``) listens
+and where readers reach it.
+
+With a ``desk:`` section, every message's unsubscribe link and ``List-Unsubscribe`` header
+point at the desk's ``/unsubscribe`` (one-click, RFC 8058), and every referral link and QR
+code (email, web page, printed copies) opens the desk's ``/r/CODE`` instead of the offer's
+``landing_url``. Secrets are never here: ``NEWSLETTER_SECRET`` and ``NEWSLETTER_DESK_TOKEN``
+come from the environment.
+"""
+
+from __future__ import annotations
+
+from ipaddress import ip_network
+from typing import TYPE_CHECKING, Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, Field, field_validator
+
+from newsletter.config.validation import Strict, check_url
+
+if TYPE_CHECKING:
+    from newsletter.config.settings import Config
+
+
+def _base_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.query or parts.fragment:
+        raise ValueError("a base address has no ?query or #fragment")
+    return value if value.endswith("/") else value + "/"
+
+
+DESK_INBOX = "inbox.sqlite"
+"""The inbox's file name in ``desk/`` under the state folder, unless ``desk.database``."""
+CODE_SLOT = "{code}"
+"""Where a referral link on the desk carries the code: ``https://desk.example.com/r/{code}``."""
+BaseUrl = Annotated[str, AfterValidator(check_url), AfterValidator(_base_url)]
+
+
+class DeskConfig(Strict):
+    public_url: BaseUrl
+    """Where readers reach the desk, e.g. ``https://desk.example.com/`` (https in
+    production; behind a reverse proxy that terminates TLS)."""
+    host: str = "127.0.0.1"
+    """The address ``newsletter serve`` listens on: loopback unless a container or a proxy
+    on another host needs ``0.0.0.0``."""
+    port: int = Field(default=8080, gt=0, lt=65536)
+    database: str | None = None
+    """The desk's inbox (SQLite, WAL), relative to the config or absolute; by default
+    ``desk/inbox.sqlite`` in the state folder (``paths.state``)."""
+    proxies: tuple[str, ...] = ("127.0.0.1",)
+    """Reverse proxies (addresses or networks) whose X-Forwarded-For is believed, for the
+    rate limits and the consent record's address."""
+    pull_from: Literal["auto", "file", "https"] = "auto"
+    """Where ``desk pull`` and the send's check read the desk: its ``database`` file (a desk
+    on this machine), ``public_url`` over HTTPS with ``NEWSLETTER_DESK_TOKEN``, or ``auto``:
+    the file when it exists here, else HTTPS."""
+    contact_within_hours: float = Field(default=24.0, gt=0, le=24 * 14)
+    """The business promises to call a referred lead within this many hours."""
+    remind_after_hours: float = Field(default=20.0, gt=0, le=24 * 14)
+    """A lead not contacted after this many hours is reminded to the business."""
+
+    @field_validator("proxies")
+    @classmethod
+    def _addresses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for address in value:
+            if address != "*":
+                ip_network(address)  # an address or a network; ValueError names it
+        return value
+
+    @property
+    def unsubscribe_url(self) -> str:
+        return self.public_url + "unsubscribe"
+
+    @property
+    def landing_url(self) -> str:
+        """The referral page without a code: a reader types theirs (web page, print)."""
+        return self.public_url + "r"
+
+    @property
+    def referral_url(self) -> str:
+        """A personal referral link, its code at :data:`CODE_SLOT`."""
+        return f"{self.landing_url}/{CODE_SLOT}"
+
+
+def unsubscribe_base(config: Config) -> str:
+    """Where unsubscribe links lead: the desk, else ``web.unsubscribe_url``, else a page
+    under ``web.base_url``."""
+    if config.desk:
+        return config.desk.unsubscribe_url
+    web = config.web
+    return web.unsubscribe_url or f"{web.base_url.rstrip('/')}/unsubscribe"
+
+
+def one_click_unsubscribe(config: Config) -> bool:
+    """Whether the unsubscribe address takes an RFC 8058 one-click POST."""
+    return bool(config.desk or config.web.unsubscribe_url)
+
+
+def landing_url(config: Config, offer_landing_url: str) -> str:
+    """The referral page shown without a code (web page, print): the desk's ``/r`` when
+    there is a desk, else the offer's own landing page."""
+    return config.desk.landing_url if config.desk else offer_landing_url
+
+
+def referral_base(config: Config, offer_landing_url: str) -> str:
+    """The personal referral link with :data:`CODE_SLOT` where the code goes on the desk
+    (``…/r/{code}``), else the offer's landing page (the code goes in ``ref=``)."""
+    return config.desk.referral_url if config.desk else offer_landing_url
