@@ -33,9 +33,10 @@ from zoneinfo import ZoneInfo
 from _support import copy_sample
 
 from newsletter.config import load_config
+from newsletter.config.files import EMAIL_EVENTS_FILE
 from newsletter.deliver.ledger import Ledger
 from newsletter.desk.inbox import Event
-from newsletter.desk.tracking import EVENTS_FILE, record_page_visits
+from newsletter.desk.tracking import record_page_visits
 from newsletter.referrals.ledger import Lead, ledger_text
 from newsletter.report.monthly import load_monthly_report, write_monthly_report
 
@@ -106,7 +107,7 @@ def email_events(state: Path, count: int, issues: int = 12) -> None:
     def issue(n: int) -> str:
         return f"{2025 + (11 + n % issues) // 12}-{(11 + n % issues) % 12 + 1:02d}"
 
-    with sqlite3.connect(state / EVENTS_FILE) as db:
+    with sqlite3.connect(state / EMAIL_EVENTS_FILE) as db:
         db.executemany(
             "INSERT INTO email_events VALUES (?, ?, ?, ?, '2026-11-03T15:00:00Z', '', 1, ?, NULL)",
             (

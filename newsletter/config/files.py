@@ -6,10 +6,14 @@ Under ``paths.subscribers`` (plain CSV in git, reviewable in a pull request):
     suppressions.csv   who must not get it (unsubscribes, bounces, complaints)
     referrals.csv      referred leads and what became of them
     rewards.csv        rewards handed out to referrers
+    consents.csv       proof of each sign-up's consent (time, form, address), from the desk
+    desk.json          how far ``desk pull`` has applied the desk's events
 
 Under ``paths.state`` (machine state that must survive, not in git):
 
     ledger.sqlite      the send ledger: who was sent which month
+    email-events.sqlite  the email provider's events and referral page visits, pulled
+                       from the desk for the reports
 
 :class:`newsletter.config.Settings` gives each one's path (``settings.subscribers_csv``, …).
 """
@@ -18,4 +22,7 @@ SUBSCRIBERS_FILE = "subscribers.csv"
 SUPPRESSIONS_FILE = "suppressions.csv"
 REFERRALS_FILE = "referrals.csv"
 REWARDS_FILE = "rewards.csv"
+CONSENTS_FILE = "consents.csv"
+DESK_CURSOR_FILE = "desk.json"
 SEND_LEDGER_FILE = "ledger.sqlite"
+EMAIL_EVENTS_FILE = "email-events.sqlite"

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from datetime import tzinfo
 
 from newsletter.audience.suppressions import Suppression
+from newsletter.config.files import CONSENTS_FILE
 from newsletter.desk.inbox import Event
 from newsletter.referrals.ledger import Lead
 
@@ -68,7 +69,7 @@ def opt_outs_after(db: sqlite3.Connection, after: int) -> int:
 
 # ---- sign-ups ---------------------------------------------------------------------------
 
-CONSENT_FILE = "consents.csv"
+CONSENT_FILE = CONSENTS_FILE
 CONSENT_COLUMNS = (
     "email",
     "requested_at",

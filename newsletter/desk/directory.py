@@ -23,13 +23,14 @@ from pathlib import Path
 from newsletter.audience.subscribers import iter_subscribers
 from newsletter.audience.suppressions import load_suppressions, suppressed_emails
 from newsletter.audience.tokens import canonical_code, referral_codes
+from newsletter.config.files import SUBSCRIBERS_FILE, SUPPRESSIONS_FILE
 from newsletter.errors import NewsletterError
 from newsletter.referrals.ledger import LEDGER_FILE, load_leads
 from newsletter.referrals.roll import named_referrers, public_name
 
 log = logging.getLogger("newsletter.desk")
 NO_UPDATES_TAG = "no-referral-updates"
-FILES = ("subscribers.csv", LEDGER_FILE, "suppressions.csv")
+FILES = (SUBSCRIBERS_FILE, LEDGER_FILE, SUPPRESSIONS_FILE)
 
 
 @dataclass(frozen=True)
@@ -77,13 +78,13 @@ class Directory:
         self._stamp = stamp
 
     def _load(self) -> dict[str, Referrer]:
-        path = self.folder / "subscribers.csv"
+        path = self.folder / SUBSCRIBERS_FILE
         if not path.exists():
             return {}
         subscribers = list(iter_subscribers(path, postal="ignored"))
         codes = referral_codes(self._secret, (s.email for s in subscribers))
         consenting = named_referrers(load_leads(self.folder / LEDGER_FILE))
-        blocked = suppressed_emails(load_suppressions(self.folder / "suppressions.csv"))
+        blocked = suppressed_emails(load_suppressions(self.folder / SUPPRESSIONS_FILE))
         found = {}
         for subscriber in subscribers:
             email = subscriber.normalized_email

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from newsletter.audience.suppressions import merge_suppressions
+from newsletter.config.files import DESK_CURSOR_FILE, SUPPRESSIONS_FILE
 from newsletter.desk.apply import desk_leads, suppression_for
 from newsletter.desk.inbox import Event, connect, events_after, inbox_id
 from newsletter.desk.leads import ledger_fields
@@ -36,7 +37,7 @@ from newsletter.locks import locked
 from newsletter.referrals.leads import add_lead, update_lead
 from newsletter.referrals.ledger import LEDGER_FILE, load_leads
 
-CURSOR_FILE = "desk.json"
+CURSOR_FILE = DESK_CURSOR_FILE
 PAGE = 500
 
 
@@ -225,7 +226,7 @@ def _apply(
 ) -> None:
     entries = [s for s in (suppression_for(e, tz) for e in events) if s is not None]
     if entries:
-        report.suppressions += merge_suppressions(subscribers_dir / "suppressions.csv", entries)
+        report.suppressions += merge_suppressions(subscribers_dir / SUPPRESSIONS_FILE, entries)
     confirmed = [e for e in events if e.kind == "signup_confirmed"]
     if confirmed:
         added, warnings = add_signups(subscribers_dir, confirmed, tz, country)

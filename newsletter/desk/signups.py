@@ -17,6 +17,7 @@ from pathlib import Path
 
 from newsletter.audience.subscribers import COLUMNS, iter_subscribers
 from newsletter.audience.suppressions import load_suppressions, suppressed_emails
+from newsletter.config.files import SUBSCRIBERS_FILE, SUPPRESSIONS_FILE
 from newsletter.config.yamlfile import read_text
 from newsletter.csvfile import csv_rows
 from newsletter.desk.apply import CONSENT_COLUMNS, CONSENT_FILE, consent_row, subscriber_row
@@ -31,8 +32,8 @@ def add_signups(
 ) -> tuple[int, list[str]]:
     """(how many subscribers were added, warnings) for ``confirmed`` sign-ups."""
     warnings: list[str] = []
-    path = folder / "subscribers.csv"
-    blocked = suppressed_emails(load_suppressions(folder / "suppressions.csv"))
+    path = folder / SUBSCRIBERS_FILE
+    blocked = suppressed_emails(load_suppressions(folder / SUPPRESSIONS_FILE))
     with locked(path, purpose="add confirmed sign-ups"):
         listed = {s.normalized_email for s in iter_subscribers(path)} if path.exists() else set()
         rows = []
@@ -101,7 +102,7 @@ def _csv(rows: list[list[str]]) -> str:
 def _check_subscribers(path: Path, header: list[str], added: str) -> None:
     """ContentError (naming the sign-up's value) if the list would refuse the new rows."""
     with tempfile.TemporaryDirectory() as folder:
-        probe = Path(folder) / "subscribers.csv"
+        probe = Path(folder) / SUBSCRIBERS_FILE
         probe.write_text(_csv([header]) + added, encoding="utf-8")
         try:
             for _ in iter_subscribers(probe):

@@ -21,10 +21,8 @@ import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
+from newsletter.config.files import EMAIL_EVENTS_FILE, SEND_LEDGER_FILE
 from newsletter.desk.inbox import Event, stamp
-
-EVENTS_FILE = "email-events.sqlite"
-LEDGER_FILE = "ledger.sqlite"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS email_events (
@@ -53,7 +51,7 @@ def record_email_events(state_dir: Path, events: Sequence[Event]) -> int:
     """Keep ``events`` (kind ``esp``); how many were new."""
     if not events:
         return 0
-    issues = _issues(state_dir / LEDGER_FILE, events)
+    issues = _issues(state_dir / SEND_LEDGER_FILE, events)
     rows = []
     for event in events:
         data = event.data
@@ -88,7 +86,7 @@ def _insert(state_dir: Path, statement: str, rows: Sequence[tuple[object, ...]])
     event applied again by a pull killed before its cursor moved is ignored)."""
     if not rows:
         return 0
-    path = state_dir / EVENTS_FILE
+    path = state_dir / EMAIL_EVENTS_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     with contextlib.suppress(FileExistsError):
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))

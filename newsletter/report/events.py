@@ -15,7 +15,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
-from newsletter.desk.tracking import EVENTS_FILE
 from newsletter.errors import ReportError
 from newsletter.report.figures import Engagement
 
@@ -24,8 +23,6 @@ BOUNCES = ("bounce", "dropped")
 """Events that mean the message did not reach the reader."""
 MEDIUMS = {"email": "email", "print": "print QR", "web": "web archive", "": "typed address"}
 """How the report names each medium a referral link carries."""
-
-__all__ = ["EVENTS_FILE", "read_engagement"]
 
 
 def read_engagement(path: Path, issues: Sequence[str]) -> dict[str, Engagement]:

@@ -16,17 +16,18 @@ from datetime import datetime
 from pathlib import Path
 
 from newsletter.config import Settings
+from newsletter.config.files import EMAIL_EVENTS_FILE
 from newsletter.fsutil import PRIVATE, replace_folder
 from newsletter.locks import locked
 from newsletter.months import parse_month
 from newsletter.referrals.reports import referral_inputs
 from newsletter.render.environment import palette
 from newsletter.report.charts import Colors
-from newsletter.report.events import EVENTS_FILE, read_engagement
+from newsletter.report.events import read_engagement
 from newsletter.report.figures import MonthlyReport, monthly_report
 from newsletter.report.outputs import report_page, report_summary
 from newsletter.report.sections import Section, report_sections
-from newsletter.report.sends import LEDGER_NAME, read_sends
+from newsletter.report.sends import read_sends
 
 REPORT_FILES = ("index.html", "summary.md")
 LOCK_WAIT = 60.0  # seconds: another report of the same month finishes in a few
@@ -38,8 +39,8 @@ def load_monthly_report(settings: Settings, month: str, now: datetime) -> Monthl
     (read only)."""
     first = parse_month(month)
     inputs = referral_inputs(settings, first)
-    sends = read_sends(settings.state_dir / LEDGER_NAME, through=f"{first:%Y-%m}")
-    engagement = read_engagement(settings.state_dir / EVENTS_FILE, [s.issue for s in sends])
+    sends = read_sends(settings.send_ledger, through=f"{first:%Y-%m}")
+    engagement = read_engagement(settings.state_dir / EMAIL_EVENTS_FILE, [s.issue for s in sends])
     return monthly_report(
         inputs.leads,
         inputs.handouts,

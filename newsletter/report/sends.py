@@ -22,7 +22,6 @@ from newsletter.deliver.ledger import STATUSES
 from newsletter.errors import ReportError
 from newsletter.report.figures import IssueSends
 
-LEDGER_NAME = "ledger.sqlite"
 SEGMENT_COLUMN = "segment"
 
 

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from newsletter.config.files import EMAIL_EVENTS_FILE
 from newsletter.deliver.ledger import Ledger
 from newsletter.desk.inbox import Event
-from newsletter.desk.tracking import EVENTS_FILE, record_email_events
+from newsletter.desk.tracking import record_email_events
 
 AT = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 
@@ -43,7 +44,7 @@ def kept(state: Path, *events: tuple[str, str, str | None]) -> list[tuple[str, s
             for n, (email, m, i) in enumerate(events, start=1)
         ],
     )
-    db = sqlite3.connect(state / EVENTS_FILE)
+    db = sqlite3.connect(state / EMAIL_EVENTS_FILE)
     try:
         return db.execute("SELECT email, issue, matched FROM email_events ORDER BY 1").fetchall()
     finally:

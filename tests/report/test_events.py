@@ -7,8 +7,9 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
+from newsletter.config.files import EMAIL_EVENTS_FILE
 from newsletter.desk.inbox import Event
-from newsletter.desk.tracking import EVENTS_FILE, record_email_events, record_page_visits
+from newsletter.desk.tracking import record_email_events, record_page_visits
 from newsletter.report.events import TOP_LINKS, read_engagement
 
 AT = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
@@ -24,7 +25,7 @@ def esp(n: int, issue: str, email: str, kind: str, url: str | None = None) -> Ev
 
 
 def test_no_events_file_means_no_engagement(tmp_path: Path) -> None:
-    assert read_engagement(tmp_path / EVENTS_FILE, ["2026-11"]) == {}
+    assert read_engagement(tmp_path / EMAIL_EVENTS_FILE, ["2026-11"]) == {}
 
 
 def test_every_figure_matches_an_independent_count(tmp_path: Path) -> None:
@@ -43,7 +44,7 @@ def test_every_figure_matches_an_independent_count(tmp_path: Path) -> None:
     record_email_events(tmp_path, events)
     record_page_visits(tmp_path, visits)
 
-    found = read_engagement(tmp_path / EVENTS_FILE, ["2026-10", "2026-11"])["2026-11"]
+    found = read_engagement(tmp_path / EMAIL_EVENTS_FILE, ["2026-10", "2026-11"])["2026-11"]
 
     mine = [e.data for e in events if e.data["issue"] == "2026-11"]
 
@@ -68,12 +69,12 @@ def test_every_figure_matches_an_independent_count(tmp_path: Path) -> None:
 
 def test_an_issue_without_events_has_no_engagement(tmp_path: Path) -> None:
     record_email_events(tmp_path, [esp(1, "2026-11", "a@example.com", "open")])
-    assert set(read_engagement(tmp_path / EVENTS_FILE, ["2026-10", "2026-11"])) == {"2026-11"}
+    assert set(read_engagement(tmp_path / EMAIL_EVENTS_FILE, ["2026-10", "2026-11"])) == {"2026-11"}
 
 
 def test_the_report_never_writes_the_events_file(tmp_path: Path) -> None:
     record_email_events(tmp_path, [esp(1, "2026-11", "a@example.com", "open")])
-    path = tmp_path / EVENTS_FILE
+    path = tmp_path / EMAIL_EVENTS_FILE
     before = path.read_bytes()
     read_engagement(path, ["2026-11"])
     assert path.read_bytes() == before
