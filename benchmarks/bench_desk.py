@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
+import socket
 import sqlite3
 import statistics
 import subprocess
@@ -33,24 +35,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from _support import copy_sample
 from aiosmtpd.controller import Controller
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from newsletter.audience.tokens import referral_codes, unsubscribe_tokens
 
-from newsletter.audience.tokens import unsubscribe_tokens  # noqa: E402
-from tests.desk.support import (  # noqa: E402
-    MARIA_CODE,
-    SECRET,
-    RunningDesk,
-    desk_env,
-    desk_project,
-    form_token,
-    use_desk,
-)
-from tests.golden import copy_sample  # noqa: E402
-from tests.smtp_server import free_port  # noqa: E402
-
+SECRET = "sample-only-secret-not-for-real-mail"
+"""The sample-only secret (scripts/with-secret.sh): the sample's referral codes derive from it."""
+ADMIN_TOKEN = "bench-only-desk-admin-token-0123456789abcdef"
+REFERRER = "maria.gonzalez@example.com"
+"""A subscriber of the sample whose referral page the leads are posted on."""
+NEWSLETTER = str(Path(sys.executable).with_name("newsletter"))
 TARGET_RATE = 500.0
 TARGET_P99 = 0.050
 TARGET_NOTIFY = 2.0
@@ -61,6 +56,59 @@ examples:
   .venv/bin/python benchmarks/bench_desk.py
   .venv/bin/python benchmarks/bench_desk.py --requests 20000 --clients 32 --runs 5
 """
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Desk:
+    """``newsletter serve`` on a copy of the sample, mailing through the SMTP server at
+    ``smtp_port``, as a process of its own on a free loopback port."""
+
+    def __init__(self, workdir: Path, smtp_port: int) -> None:
+        self.project = copy_sample(workdir / "project")
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.inbox = self.project / "state" / "desk" / "inbox.sqlite"
+        config = self.project / "newsletter.yaml"
+        config.write_text(
+            config.read_text(encoding="utf-8")
+            + f"\ndelivery:\n  transport: smtp\n  smtp:\n    host: 127.0.0.1\n"
+            f"    port: {smtp_port}\n    tls: none\n    connections: 1\n"
+            f"desk:\n  public_url: {self.url}\n  port: {self.port}\n",
+            encoding="utf-8",
+        )
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SMTP_", "SENDGRID_"))}
+        env.update(NEWSLETTER_SECRET=SECRET, NEWSLETTER_DESK_TOKEN=ADMIN_TOKEN)
+        self.process = subprocess.Popen(
+            [NEWSLETTER, "serve", "--config", str(config)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and self.process.poll() is None:
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(self.url + "healthz", timeout=1).status_code == 200:
+                    return
+            time.sleep(0.05)
+        self.stop()
+        raise SystemExit("the desk did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def form_token(page: str) -> str:
+    return page.split('name="form" value="', 1)[1].split('"', 1)[0]
 
 
 class Inbox:
@@ -132,11 +180,8 @@ def one_run(args: argparse.Namespace, workdir: Path) -> dict[str, float]:
     recorder = Inbox()
     smtp = Controller(recorder, hostname="127.0.0.1", port=free_port())
     smtp.start()
-    project = desk_project(copy_sample(workdir / "project"), smtp.port)
-    port = free_port()
-    use_desk(project, port)
-    desk = RunningDesk(project, port, env=desk_env())
-    desk.start()
+    desk = Desk(workdir, smtp.port)
+    code = referral_codes(SECRET.encode(), [REFERRER])[REFERRER]
     try:
         maker = unsubscribe_tokens(SECRET.encode())
         tokens = [maker.token(f"reader{n}@example.com") for n in range(args.requests)]
@@ -150,7 +195,7 @@ def one_run(args: argparse.Namespace, workdir: Path) -> dict[str, float]:
         load = json.loads(done.stdout)
         latencies = sorted(load["latencies"])
         stored = _count(desk.inbox)
-        notify = [_one_lead(desk, recorder, n) for n in range(args.leads)]
+        notify = [_one_lead(desk, recorder, code, n) for n in range(args.leads)]
     finally:
         desk.stop()
         smtp.stop()
@@ -173,15 +218,13 @@ def _count(inbox: Path) -> int:
         db.close()
 
 
-def _one_lead(desk: RunningDesk, recorder: Inbox, n: int) -> float:
+def _one_lead(desk: Desk, recorder: Inbox, code: str, n: int) -> float:
     name = f"Bench Lead{n}"
     with httpx.Client() as browser:
-        page = browser.get(f"{desk.url}r/{MARIA_CODE}")
+        page = browser.get(f"{desk.url}r/{code}")
         fields = {"name": name, "phone": f"608 555 {1000 + n}", "consent": "yes"}
         start = time.perf_counter()
-        answer = browser.post(
-            f"{desk.url}r/{MARIA_CODE}", data={**fields, "form": form_token(page.text)}
-        )
+        answer = browser.post(f"{desk.url}r/{code}", data={**fields, "form": form_token(page.text)})
         assert answer.status_code == 200, answer.status_code
     deadline = start + 30
     while time.perf_counter() < deadline:

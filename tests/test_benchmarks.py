@@ -15,7 +15,6 @@ BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
 SCRIPTS = sorted(p.name for p in BENCHMARKS.glob("*.py") if not p.name.startswith("_"))
 TEST_BRIDGE = "sendgrid_server.py"  # serves the tests' fake SendGrid in a process of its own
-STILL_BORROWING = {"bench_desk.py"}  # the desk's benchmark runs the desk tests' RunningDesk
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
@@ -33,7 +32,7 @@ def test_benchmark_script_answers_help_with_its_usage(script: str) -> None:
 
 @pytest.mark.parametrize(
     "script",
-    [s for s in SCRIPTS if s != TEST_BRIDGE and s not in STILL_BORROWING] + ["_support.py"],
+    [s for s in SCRIPTS if s != TEST_BRIDGE] + ["_support.py"],
 )
 def test_benchmark_script_imports_the_package_and_its_helpers_not_tests(script: str) -> None:
     tree = ast.parse((BENCHMARKS / script).read_text(encoding="utf-8"))
