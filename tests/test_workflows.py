@@ -214,6 +214,9 @@ def test_the_desk_is_pulled_before_the_build_and_again_before_the_send_and_the_p
     pull = steps(desk)[index_of(desk, "scripts/desk-pull.sh")]
     assert "--no-commit" in pull["run"] and '"$DRY_RUN" = true' in pull["run"]
     assert desk["permissions"] == {"contents": "write"}  # commits what the desk took in
+    # The provider's events are not in git: the run keeps them as an artifact.
+    kept = steps(desk)[index_of(desk, "actions/upload-artifact")]
+    assert kept["with"]["path"] == "state/email-events.sqlite" and kept["if"] == "always()"
     for name in ("build", "send", "print"):
         checkout = steps(jobs[name])[index_of(jobs[name], "actions/checkout")]
         assert checkout["with"]["ref"] == "${{ needs.desk.outputs.sha }}", name

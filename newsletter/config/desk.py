@@ -29,8 +29,6 @@ def _base_url(value: str) -> str:
     return value if value.endswith("/") else value + "/"
 
 
-DESK_INBOX = "inbox.sqlite"
-"""The inbox's file name in ``desk/`` under the state folder, unless ``desk.database``."""
 CODE_SLOT = "{code}"
 """Where a referral link on the desk carries the code: ``https://desk.example.com/r/{code}``."""
 BaseUrl = Annotated[str, AfterValidator(check_url), AfterValidator(_base_url)]

@@ -14,6 +14,7 @@ Under ``paths.state`` (machine state that must survive, not in git):
     ledger.sqlite      the send ledger: who was sent which month
     email-events.sqlite  the email provider's events and referral page visits, pulled
                        from the desk for the reports
+    desk/inbox.sqlite  the desk's inbox, where the desk runs (unless ``desk.database``)
 
 :class:`newsletter.config.Settings` gives each one's path (``settings.subscribers_csv``, …).
 """
@@ -26,3 +27,4 @@ CONSENTS_FILE = "consents.csv"
 DESK_CURSOR_FILE = "desk.json"
 SEND_LEDGER_FILE = "ledger.sqlite"
 EMAIL_EVENTS_FILE = "email-events.sqlite"
+DESK_INBOX_FILE = "desk/inbox.sqlite"

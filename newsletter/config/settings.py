@@ -17,8 +17,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, Field, field_validator
 
-from newsletter.config.desk import DESK_INBOX, DeskConfig
+from newsletter.config.desk import DeskConfig
 from newsletter.config.files import (
+    DESK_INBOX_FILE,
     REFERRALS_FILE,
     REWARDS_FILE,
     SEND_LEDGER_FILE,
@@ -345,14 +346,12 @@ class Settings:
         return self.state_dir / SEND_LEDGER_FILE
 
     @property
-    def desk_database(self) -> Path | None:
-        """The desk's inbox file, when there is a desk."""
+    def desk_inbox(self) -> Path:
+        """The desk's inbox file: ``desk.database``, else ``desk/inbox.sqlite`` in state."""
         desk = self.config.desk
-        if desk is None:
-            return None
-        if desk.database:
+        if desk and desk.database:
             return self.resolve(desk.database)
-        return self.state_dir / "desk" / DESK_INBOX
+        return self.state_dir / DESK_INBOX_FILE
 
     @property
     def tz(self) -> ZoneInfo:

@@ -40,8 +40,7 @@ def desk_source(
                 path=settings.path,
                 key="desk",
             )
-        local = settings.desk_database
-        assert local is not None
+        local = settings.desk_inbox
         use_file = desk.pull_from == "file" or (desk.pull_from == "auto" and local.exists())
         inbox, url = (local, None) if use_file else (None, desk.public_url)
     if inbox is not None:

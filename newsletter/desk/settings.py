@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 
 from newsletter.audience.tokens import secret_from_env
 from newsletter.config import Settings
-from newsletter.config.desk import DESK_INBOX
 from newsletter.deliver.transport import Transport
 from newsletter.errors import ConfigError
 
@@ -145,7 +144,7 @@ def desk_settings(
     hours = (desk.contact_within_hours, desk.remind_after_hours) if desk else (24.0, 20.0)
     return DeskSettings(
         public_url=check_public_url(public_url),
-        inbox=inbox or settings.desk_database or settings.state_dir / "desk" / DESK_INBOX,
+        inbox=inbox or settings.desk_inbox,
         templates_dir=settings.templates_dir,
         subscribers_dir=settings.subscribers_dir,
         content_dir=settings.content_dir,

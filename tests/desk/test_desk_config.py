@@ -55,7 +55,7 @@ def test_desk_defaults_listen_on_loopback_with_the_inbox_under_state(tmp_path: P
     desk = settings.config.desk
     assert desk is not None
     assert (desk.host, desk.port, desk.pull_from) == ("127.0.0.1", 8080, "auto")
-    assert settings.desk_database == (tmp_path / "state" / "desk" / "inbox.sqlite").resolve()
+    assert settings.desk_inbox == (tmp_path / "state" / "desk" / "inbox.sqlite").resolve()
 
 
 def test_unknown_desk_key_is_an_error_naming_its_line(tmp_path: Path) -> None:
