@@ -4,6 +4,8 @@ The monthly workflow runs on a fresh machine each time. What must outlive it liv
 orphan branch (``state`` by default) of the repository itself::
 
     ledger.sqlite          the send ledger (state/ledger.sqlite), one row per recipient
+    email-events.sqlite    what `desk pull` kept of the email provider's events and the
+                           referral page visits (state/email-events.sqlite), for reports
     issues/YYYY-MM/...     the build folder of each month whose send was started
 
 Commands (run from the repository's root; only git and the standard library are used):
@@ -45,6 +47,9 @@ from pathlib import Path
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 LEDGER_NAME = "ledger.sqlite"
+EVENTS_NAME = "email-events.sqlite"
+"""Kept beside the ledger, in and out of the branch: the pulled events are in no other
+place once the desk's cursor has moved past them."""
 ISSUES = "issues"
 MARKER = "state-branch.json"
 """Written by ``restore`` next to the ledger: the branch commit the ledger came from."""
@@ -56,6 +61,8 @@ BRANCH_README = """\
 Written by the monthly workflow (`scripts/state_branch.py`); do not edit or delete.
 
 - `ledger.sqlite`: the send ledger. Deleting it means the next send goes to everyone again.
+- `email-events.sqlite`: the email provider's events and referral page visits pulled from
+  the desk, for the monthly report.
 - `issues/YYYY-MM/`: the build folder of each issue whose send was started. A rerun
   sends this exact build, and the web archive is laid out from these.
 """
@@ -113,7 +120,8 @@ def fetch(remote: str, branch: str) -> str:
 
 def restore(remote: str, branch: str, ledger: Path, build_dir: Path, *, issues: bool = True) -> str:
     """Bring the ledger (and, with ``issues``, the sent issues) back; returns a summary."""
-    leftovers = [p for p in _ledger_files(ledger) if p.exists()]
+    events = ledger.with_name(EVENTS_NAME)
+    leftovers = [p for p in (*_ledger_files(ledger), *_ledger_files(events)) if p.exists()]
     if leftovers:
         raise StateError(
             f"{leftovers[0]} already exists: move it away first (restore never overwrites a ledger)"
@@ -129,6 +137,8 @@ def restore(remote: str, branch: str, ledger: Path, build_dir: Path, *, issues: 
     has_ledger = bool(git("ls-tree", "--name-only", commit, LEDGER_NAME).strip())
     if has_ledger:
         _atomic_write(ledger, git("cat-file", "blob", f"{commit}:{LEDGER_NAME}"))
+    if git("ls-tree", "--name-only", commit, EVENTS_NAME).strip():
+        _atomic_write(events, git("cat-file", "blob", f"{commit}:{EVENTS_NAME}"))
     _write_marker(ledger, remote, branch, commit)
     what = f"ledger ({_ledger_summary(ledger)})" if has_ledger else "no ledger on the branch"
     months = ", ".join(restored) or "none new"
@@ -166,7 +176,9 @@ def save(remote: str, branch: str, ledger: Path, build_dir: Path, month: str | N
     base: str | None = marker["commit"]
     files: dict[str, bytes] = {}
     if ledger.exists():
-        files[LEDGER_NAME] = _ledger_snapshot(ledger)
+        files[LEDGER_NAME] = _snapshot(ledger)
+    if ledger.with_name(EVENTS_NAME).exists():
+        files[EVENTS_NAME] = _snapshot(ledger.with_name(EVENTS_NAME))
     if month:
         files.update(_issue_files(build_dir, month))
     if not files:
@@ -216,13 +228,13 @@ def _issue_files(build_dir: Path, month: str) -> dict[str, bytes]:
     return files
 
 
-def _ledger_snapshot(ledger: Path) -> bytes:
-    """A self-contained copy of the ledger, including what is still in its WAL file."""
+def _snapshot(database: Path) -> bytes:
+    """A self-contained copy of a SQLite file, including what is still in its WAL file."""
     with tempfile.TemporaryDirectory() as tmp:
-        copy = Path(tmp) / LEDGER_NAME
+        copy = Path(tmp) / database.name
         # A plain connection, as the next send's would be: it reads what a killed send
         # left in the -wal file too.
-        source = sqlite3.connect(ledger)
+        source = sqlite3.connect(database)
         target = sqlite3.connect(copy)
         try:
             source.backup(target)

@@ -8,16 +8,22 @@ from __future__ import annotations
 
 import csv
 import json
+import sqlite3
+import stat
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from newsletter.cli import main
+from newsletter.config.files import EMAIL_EVENTS_FILE
 from newsletter.deliver.ledger import Ledger
 from newsletter.deliver.transport import Receipt
+from newsletter.desk.inbox import Event
+from newsletter.desk.tracking import record_page_visits
 from tests.conftest import REPO
 from tests.fake_sendgrid import API_KEY, FakeSendGrid
 from tests.golden import copy_sample
@@ -234,3 +240,24 @@ def test_site_puts_each_issue_in_its_month_and_the_newest_archive_on_top(
     ]
     assert (site / "index.html").read_text() == "2026-11 archive.html"
     assert (site / "feed.xml").read_text() == "2026-11 feed.xml"
+
+
+def test_the_pulled_email_events_go_with_the_ledger_to_the_next_run(
+    tmp_path: Path, origin: Path
+) -> None:
+    first = fresh_checkout(tmp_path, "run1", origin)
+    restored(first)
+    at = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+    record_page_visits(
+        first / "state", [Event(1, "visit", at, {"medium": "print", "issue": MONTH})]
+    )
+    saved(first)
+    second = fresh_checkout(tmp_path, "run2", origin)
+    restored(second)
+    events = second / "state" / EMAIL_EVENTS_FILE
+    db = sqlite3.connect(events)
+    try:
+        assert db.execute("SELECT issue, medium FROM page_visits").fetchall() == [(MONTH, "print")]
+    finally:
+        db.close()
+    assert stat.S_IMODE(events.stat().st_mode) == 0o600

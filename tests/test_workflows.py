@@ -214,7 +214,13 @@ def test_the_desk_is_pulled_before_the_build_and_again_before_the_send_and_the_p
     pull = steps(desk)[index_of(desk, "scripts/desk-pull.sh")]
     assert "--no-commit" in pull["run"] and '"$DRY_RUN" = true' in pull["run"]
     assert desk["permissions"] == {"contents": "write"}  # commits what the desk took in
-    # The provider's events are not in git: the run keeps them as an artifact.
+    # The provider's events are not in git: they go to the state branch beside the ledger
+    # (restored first, so the pull can match events to sends), and the run keeps a copy.
+    restore, pulled = index_of(desk, "state_branch.py restore"), index_of(desk, "desk-pull.sh")
+    save = index_of(desk, "state_branch.py save")
+    assert restore < pulled < save
+    assert steps(desk)[restore]["if"] == "env.DRY_RUN != 'true'"
+    assert steps(desk)[save]["if"] == "always() && steps.restore.outcome == 'success'"
     kept = steps(desk)[index_of(desk, "actions/upload-artifact")]
     assert kept["with"]["path"] == "state/email-events.sqlite" and kept["if"] == "always()"
     for name in ("build", "send", "print"):
