@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from newsletter.errors import ContentError
@@ -130,4 +130,28 @@ def spreadsheet_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> 
     writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow([neutralized(str(c)) for c in header])
     writer.writerows([neutralized(str(c)) for c in row] for row in rows)
+    return out.getvalue()
+
+
+def appended_csv(text: str, columns: Sequence[str], rows: Iterable[Mapping[str, str]]) -> str:
+    """``text`` (a whole CSV file, or "" for a new one) with ``rows`` added at the end.
+
+    The rows go under the file's own header. A column of ``columns`` that the header lacks
+    is added at its end when a new row has a value for it: the older rows, which then have
+    fewer fields than the header, read as blank there, and every byte of them is kept.
+    """
+    header_line, _, rest = text.partition("\n")
+    header = [c.strip() for c in next(csv.reader([header_line.lstrip(BYTE_ORDER_MARK)]), [])]
+    rows = list(rows)
+    grown = [*header, *(c for c in columns if c not in header and any(r.get(c) for r in rows))]
+    if not header:
+        grown, rest = list(columns), ""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    if grown != header:
+        writer.writerow(grown)
+    else:
+        out.write(header_line + "\n")
+    out.write(rest if not rest or rest.endswith("\n") else rest + "\n")
+    writer.writerows([row.get(c, "") for c in grown] for row in rows)
     return out.getvalue()

@@ -54,6 +54,38 @@ class Placeholder(StrEnum):
     UNSUBSCRIBE_URL = "%%UNSUBSCRIBE_URL%%"
 
 
+SOURCE_KINDS: tuple[str, ...] = (
+    "client",
+    "contact-sphere",
+    "power-team",
+    "business-contact",
+    "benefiting-business",
+    "referral-group",
+    "social-group",
+    "staff-friend",
+    "key-partner",
+    "other",
+)
+"""Where referrals come from: the kind of relationship a subscriber (a potential referrer)
+or a lead comes through. Labels for people are in :data:`SOURCE_LABELS`."""
+SOURCE_LABELS: dict[str, str] = {
+    "client": "Clients",
+    "contact-sphere": "Contact spheres",
+    "power-team": "Power teams",
+    "business-contact": "People we do business with (or nearly did)",
+    "benefiting-business": "Businesses that benefit from ours",
+    "referral-group": "Referral groups",
+    "social-group": "Business and social groups",
+    "staff-friend": "Staff and friends",
+    "key-partner": "Key referral partners",
+    "other": "Other",
+    "": "Not recorded",
+}
+QUALIFICATIONS: tuple[str, ...] = ("qualified", "nurture")
+"""A qualified lead can buy and is called within 24 hours; a nurture lead is not ready
+and is kept in touch with (cards, informational email), never chased."""
+
+
 @dataclass(frozen=True)
 class Image:
     src: str  # what email and web reference: a URL (newsletter/images.py)
@@ -219,6 +251,9 @@ class Subscriber:
     # Postal fields a mail subscriber lacks; only ever set when the list was read with
     # ``postal="ignored"``, which then also drops "mail" from ``channels``.
     missing_postal: tuple[str, ...] = ()
+    source: str = ""  # the kind of relationship (SOURCE_KINDS), "" not recorded
+    lead_id: int | None = None  # a prospect who was a lead: its id in referrals.csv
+    referred_by: str = ""  # … and the code of the subscriber who referred them
 
     @property
     def normalized_email(self) -> str:

@@ -22,10 +22,11 @@ from newsletter.audience.subscribers import load_subscribers
 from newsletter.audience.suppressions import COLUMNS as SUPPRESSION_COLUMNS
 from newsletter.audience.suppressions import load_suppressions
 from newsletter.config import load_config
+from newsletter.csvfile import appended_csv
 from newsletter.diagnostics import Diagnostics
 from newsletter.errors import ConfigError, ContentError, NewsletterError
 from newsletter.referrals.ledger import COLUMNS as LEDGER_COLUMNS
-from newsletter.referrals.ledger import ledger_text, load_leads
+from newsletter.referrals.ledger import LEGACY_COLUMNS, ledger_text, load_leads
 from newsletter.sources.editorials import load_editorials
 
 REPO = Path(__file__).resolve().parent.parent
@@ -129,6 +130,7 @@ def test_any_suppressions_csv_loads_or_names_a_line(payload: bytes) -> None:
 @BOUNDED
 @given(files(LEDGER_COLUMNS, "referrals.csv"))
 @example(csv_bytes(LEDGER_COLUMNS, [["1", "0001-01-01T00:00:00+05:00"] + ["x"] * 13]))
+@example(csv_bytes(LEGACY_COLUMNS, [["²", "2026-11-02T09:00:00-06:00"] + ["x"] * 13]))
 def test_any_referrals_csv_loads_or_names_a_line(payload: bytes) -> None:
     loads_or_names_a_line(payload, "referrals.csv", load_leads, ContentError)
 
@@ -141,6 +143,50 @@ def test_a_ledger_that_loads_is_written_back_as_it_reads(payload: bytes) -> None
         assert isinstance(leads, tuple)
         again = with_file(ledger_text(leads).encode(), "referrals.csv", load_leads)
         assert again == leads
+
+
+@BOUNDED
+@given(
+    st.one_of(
+        mutated(REPO / "tests" / "fixtures" / "referrals-before-qualification.csv"),
+        table(LEGACY_COLUMNS),
+    )
+)
+def test_a_ledger_from_before_qualification_loads_and_is_written_back_losing_nothing(
+    payload: bytes,
+) -> None:
+    leads = loads_or_names_a_line(payload, "referrals.csv", load_leads, ContentError)
+    if leads:
+        assert isinstance(leads, tuple)
+        assert all(x.qualified and x.clock_start == x.received_at for x in leads)
+        again = with_file(ledger_text(leads).encode(), "referrals.csv", load_leads)
+        assert again == leads
+
+
+PROSPECT = {
+    "email": "new.prospect@example.com",
+    "segment": "prospect",
+    "channels": "email",
+    "source": "business-contact",
+    "lead_id": "12",
+    "referred_by": "WDTD6PDE",
+}
+
+
+@BOUNDED
+@given(files(SUBSCRIBER_COLUMNS, "subscribers.csv"))
+def test_a_prospect_appended_to_any_list_keeps_every_subscriber_as_read(payload: bytes) -> None:
+    before = loads_or_names_a_line(payload, "subscribers.csv", load_subscribers, ContentError)
+    if not before:
+        return
+    assert isinstance(before, tuple)
+    grown = appended_csv(payload.decode("utf-8-sig"), SUBSCRIBER_COLUMNS, [PROSPECT])
+    after = with_file(grown.encode(), "subscribers.csv", load_subscribers)
+    assert isinstance(after, tuple)
+    assert [(s.email, s.segment, s.channels, s.address, s.tags) for s in after[:-1]] == [
+        (s.email, s.segment, s.channels, s.address, s.tags) for s in before
+    ]
+    assert (after[-1].email, after[-1].lead_id) == ("new.prospect@example.com", 12)
 
 
 # ---- YAML ----------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from typing import Literal, NamedTuple
 from newsletter.audience.addresses import EmailNotValidError, normalized_address
 from newsletter.csvfile import csv_rows, file_lines
 from newsletter.errors import ContentError
-from newsletter.model import SEGMENTS, Address, Subscriber, normalize_email
+from newsletter.model import SEGMENTS, SOURCE_KINDS, Address, Subscriber, normalize_email
 
 COLUMNS = (
     "email",
@@ -38,6 +38,9 @@ COLUMNS = (
     "consent_source",
     "consent_date",
     "tags",
+    "source",
+    "lead_id",
+    "referred_by",
 )
 CHANNELS = ("email", "mail")
 MAX_VALUE_CHARS = 200
@@ -154,6 +157,8 @@ class _Checked(NamedTuple):
     address: Address | None
     missing_postal: tuple[str, ...]
     consent_date: date | None
+    source: str = ""
+    lead_id: int | None = None
 
 
 def _subscriber(row: dict[str, str], line: int, path: Path, postal: Postal) -> Subscriber:
@@ -172,6 +177,9 @@ def _subscriber(row: dict[str, str], line: int, path: Path, postal: Postal) -> S
         tags=tuple(t.strip() for t in tags.split(";") if t.strip()) if tags else (),
         line=line,
         missing_postal=checked.missing_postal,
+        source=checked.source,
+        lead_id=checked.lead_id,
+        referred_by=row.get("referred_by", ""),
     )
 
 
@@ -222,4 +230,19 @@ def _checked(row: dict[str, str], line: int, path: Path, postal: Postal) -> _Che
             raise fail(
                 "consent_date", f"not a date (YYYY-MM-DD): {row['consent_date']!r}"
             ) from None
-    return _Checked(email, segment, channels, address, tuple(blank), consent_date)
+    source = row.get("source", "")
+    if source and source not in SOURCE_KINDS:
+        raise fail("source", f"unknown source {source!r} (expected {', '.join(SOURCE_KINDS)})")
+    lead_id = row.get("lead_id", "")
+    if lead_id and not (lead_id.isdecimal() and int(lead_id) >= 1):
+        raise fail("lead_id", f"not a lead number (its id in referrals.csv): {lead_id!r}")
+    return _Checked(
+        email,
+        segment,
+        channels,
+        address,
+        tuple(blank),
+        consent_date,
+        source,
+        int(lead_id) if lead_id else None,
+    )

@@ -1,4 +1,5 @@
-"""``newsletter referral add|update|list|report|reward``: click wrappers over newsletter.referrals.
+"""``newsletter referral add|update|subscribe|list|report|reward``: click wrappers over
+newsletter.referrals.
 
 The library (:mod:`newsletter.referrals.actions`) does the work; these commands read
 options, call it, and print. Errors are the project's own and are printed as one line by
@@ -8,12 +9,39 @@ options, call it, and print. Errors are the project's own and are printed as one
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from newsletter.cli.options import config_option, fails_cleanly, month_option, settings_of, warn
+from newsletter.model import SOURCE_KINDS
+
+if TYPE_CHECKING:
+    from newsletter.referrals.ledger import Lead
 
 STATUS_CHOICES = ("new", "contacted", "won", "lost")
+qualify_option = click.option(
+    "--qualify",
+    "qualified_because",
+    default=None,
+    metavar="REASON",
+    help="Qualified: ready and able to buy, called within 24 hours (from now, for a "
+    'nurture lead promoted). REASON in a few words, or "".',
+)
+nurture_option = click.option(
+    "--nurture",
+    "nurture_because",
+    default=None,
+    metavar="REASON",
+    help="Nurture: not ready yet; kept in touch with, never chased. Why, in a few words.",
+)
+source_option = click.option(
+    "--source",
+    type=click.Choice(SOURCE_KINDS),
+    default=None,
+    help="The kind of relationship the lead came through (default for a new lead: the "
+    "referrer's source in subscribers.csv).",
+)
 thank_option = click.option(
     "--thank/--no-thank",
     "thank",
@@ -43,6 +71,9 @@ def referral() -> None:
     "timezone unless an offset is given.",
 )
 @thank_option
+@qualify_option
+@nurture_option
+@source_option
 @fails_cleanly
 def add(
     config_path: Path,
@@ -55,10 +86,16 @@ def add(
     note: str,
     received_at: str | None,
     thank: bool | None,
+    qualified_because: str | None,
+    nurture_because: str | None,
+    source: str | None,
 ) -> None:
-    """Add a lead to subscribers/referrals.csv (needs NEWSLETTER_SECRET to check the code)."""
+    """Add a lead to subscribers/referrals.csv (needs NEWSLETTER_SECRET to check the code).
+
+    A lead is qualified unless --nurture says why not yet."""
     from newsletter.audience.tokens import secret_from_env
     from newsletter.referrals.actions import add_referred_lead, moment
+    from newsletter.referrals.leads import Qualification
     from newsletter.referrals.times import shown
 
     settings = settings_of(config_path)
@@ -74,6 +111,8 @@ def add(
         need=need,
         note=note,
         thank_by_name=thank,
+        qualification=Qualification.given(qualified_because, nurture_because),
+        source=source,
     )
     lead = added.lead
     for duplicate in added.duplicates:
@@ -82,7 +121,10 @@ def add(
             f"lead {lead.id} may be lead {earlier.id} again ({earlier.name}, received "
             f"{shown(earlier.received_at, settings.tz)}): {duplicate.reason}"
         )
-    click.echo(f"added lead {lead.id}: {lead.name}, referred by {added.referrer} ({added.code})")
+    click.echo(
+        f"added lead {lead.id}: {lead.name}, referred by {added.referrer} ({added.code}); "
+        f"{_judged(lead)}"
+    )
 
 
 @referral.command("update")
@@ -98,6 +140,9 @@ def add(
 )
 @click.option("--at", default=None, help="When it happened (default: now).")
 @thank_option
+@qualify_option
+@nurture_option
+@source_option
 @fails_cleanly
 def update(
     config_path: Path,
@@ -108,10 +153,14 @@ def update(
     replace_notes: str | None,
     at: str | None,
     thank: bool | None,
+    qualified_because: str | None,
+    nurture_because: str | None,
+    source: str | None,
 ) -> None:
-    """Change a lead's status, value, notes or consent. Leads are never deleted: mark them lost."""
+    """Change a lead's status, value, notes, consent, qualification or source. Leads are
+    never deleted: mark them lost."""
     from newsletter.referrals.actions import amount, ledger_path, moment
-    from newsletter.referrals.leads import update_lead
+    from newsletter.referrals.leads import Qualification, update_lead
     from newsletter.referrals.outputs import money
 
     settings = settings_of(config_path)
@@ -124,9 +173,80 @@ def update(
         note=note,
         replace_notes=replace_notes,
         thank_by_name=thank,
+        qualification=Qualification.given(qualified_because, nurture_because),
+        source=source,
     )
     worth = f", {money(lead.value)}" if lead.value is not None and lead.status == "won" else ""
-    click.echo(f"updated lead {lead.id} ({lead.name}): {lead.status}{worth}")
+    click.echo(f"updated lead {lead.id} ({lead.name}): {lead.status}{worth}; {_judged(lead)}")
+
+
+@referral.command("subscribe")
+@config_option
+@click.argument("lead_id", metavar="ID", type=int)
+@click.option(
+    "--channels",
+    type=click.Choice(("email", "mail", "both")),
+    required=True,
+    help="What they agreed to receive: email, post (mail) or both.",
+)
+@click.option("--how", required=True, help="How they agreed, e.g. 'by phone' or 'in person'.")
+@click.option("--email", default="", help="Their address, if the lead has none or another.")
+@click.option("--street", default="", help="Postal address (default: the lead's address).")
+@click.option("--city", default="")
+@click.option("--region", default="", help="State, e.g. WI.")
+@click.option("--postal-code", default="")
+@click.option(
+    "--source",
+    type=click.Choice(SOURCE_KINDS),
+    default="business-contact",
+    show_default=True,
+    help="Their kind of relationship, as a subscriber.",
+)
+@click.option("--at", default=None, help="When they agreed (default: now).")
+@fails_cleanly
+def subscribe(
+    config_path: Path,
+    lead_id: int,
+    channels: str,
+    how: str,
+    email: str,
+    street: str,
+    city: str,
+    region: str,
+    postal_code: str,
+    source: str,
+    at: str | None,
+) -> None:
+    """A nurture lead who agreed to hear from us becomes a prospect subscriber: the row in
+    subscribers.csv (linked to the lead and its referrer), the consent in consents.csv,
+    and a note on the lead."""
+    from newsletter.referrals.actions import moment
+    from newsletter.referrals.nurture import PostalAddress, subscribe_lead
+
+    settings = settings_of(config_path)
+    given = [street, city, region, postal_code]
+    done = subscribe_lead(
+        settings.subscribers_dir,
+        lead_id,
+        channels=channels,
+        how=how,
+        at=moment(at, settings.tz, "--at"),
+        country=settings.config.business.address.country,
+        email=email,
+        postal=PostalAddress(*given) if any(given) else None,
+        source=source,
+    )
+    if not done.line_added and not done.consent_added:
+        click.echo(f"lead {lead_id} ({done.lead.name}) was already subscribed as {done.email}")
+        return
+    click.echo(
+        f"subscribed lead {lead_id} ({done.lead.name}) as a prospect: {done.email}, {channels}"
+    )
+
+
+def _judged(lead: Lead) -> str:
+    why = f" ({lead.qualification_reason})" if lead.qualification_reason else ""
+    return f"{lead.qualification}{why}"
 
 
 @referral.command("list")

@@ -19,8 +19,9 @@ import sqlite3
 from collections.abc import Iterable
 from datetime import tzinfo
 
+from newsletter.audience.consents import CONSENT_COLUMNS as CONSENT_COLUMNS
+from newsletter.audience.consents import CONSENT_FILE as CONSENT_FILE
 from newsletter.audience.suppressions import Suppression
-from newsletter.config.files import CONSENTS_FILE
 from newsletter.desk.inbox import Event
 from newsletter.referrals.ledger import Lead
 
@@ -69,18 +70,7 @@ def opt_outs_after(db: sqlite3.Connection, after: int) -> int:
 
 # ---- sign-ups ---------------------------------------------------------------------------
 
-CONSENT_FILE = CONSENTS_FILE
-CONSENT_COLUMNS = (
-    "email",
-    "requested_at",
-    "confirmed_at",
-    "form",
-    "request_ip",
-    "confirm_ip",
-    "desk_event",
-)
-"""The proof of each confirmed sign-up: when it was asked for and confirmed, on which
-form, from which addresses. Kept in git beside subscribers.csv, readable by its owner."""
+# consents.csv (newsletter.audience.consents) keeps the proof of each confirmed sign-up.
 JOIN_SOURCE = "desk /join (confirmed)"
 
 

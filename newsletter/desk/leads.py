@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
+from newsletter.referrals.leads import Qualification
 from newsletter.referrals.ledger import check_text, clean_email, clean_phone, one_line
 
 FIELDS = ("name", "address", "phone", "email", "need", "best_time")
@@ -134,4 +135,7 @@ def ledger_fields(event_id: int, data: dict[str, Any], received: datetime) -> di
         "address": data.get("address", ""),
         "need": data.get("need", ""),
         "note": "; ".join(notes),
+        # The form asks to be contacted: the business calls within 24 hours. A person can
+        # put the lead to nurture later (referral update ID --nurture "why").
+        "qualification": Qualification("qualified", "asked on the referral page to be called"),
     }

@@ -17,7 +17,7 @@ from newsletter.audience.tokens import referral_codes
 from newsletter.config import Settings
 from newsletter.errors import ReferralError
 from newsletter.months import parse_month
-from newsletter.referrals.leads import Duplicate, add_lead, referrer_for_code
+from newsletter.referrals.leads import Duplicate, Qualification, add_lead, referrer_for_code
 from newsletter.referrals.ledger import Lead, parse_amount
 from newsletter.referrals.outputs import write_report
 from newsletter.referrals.reports import ReferralReport, full_name, referral_report
@@ -84,13 +84,17 @@ def add_referred_lead(
     need: str = "",
     note: str = "",
     thank_by_name: bool | None = None,
+    qualification: Qualification | None = None,
+    source: str | None = None,
 ) -> AddedLead:
     """Add a lead referred by the subscriber whose code is ``code`` (checked with
-    ``secret`` against the subscriber list) to the referral ledger."""
+    ``secret`` against the subscriber list) to the referral ledger. Without ``source``,
+    the lead's is its referrer's (``source`` in the subscriber list)."""
     subscribers = load_subscribers(settings.subscribers_csv)
     canonical, referrer = referrer_for_code(
         code, referral_codes(secret, (s.email for s in subscribers))
     )
+    theirs = next(s for s in subscribers if s.normalized_email == referrer)
     lead, duplicates = add_lead(
         ledger_path(settings),
         referrer_code=canonical,
@@ -103,9 +107,10 @@ def add_referred_lead(
         need=need,
         note=note,
         thank_by_name=thank_by_name,
+        qualification=qualification,
+        source=source if source is not None else theirs.source,
     )
-    who = next(full_name(s) for s in subscribers if s.normalized_email == referrer)
-    return AddedLead(lead, canonical, who, tuple(duplicates))
+    return AddedLead(lead, canonical, full_name(theirs), tuple(duplicates))
 
 
 def record_reward(

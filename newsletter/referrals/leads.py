@@ -16,7 +16,7 @@ from pathlib import Path
 from newsletter.audience.tokens import canonical_code
 from newsletter.errors import ReferralError
 from newsletter.locks import locked
-from newsletter.model import normalize_email
+from newsletter.model import QUALIFICATIONS, SOURCE_KINDS, normalize_email
 from newsletter.referrals.ledger import (
     CLOSED,
     LIMITS,
@@ -54,12 +54,20 @@ def add_lead(
     need: str = "",
     note: str = "",
     thank_by_name: bool | None = None,
+    qualification: Qualification | None = None,
+    source: str = "",
 ) -> tuple[Lead, tuple[Duplicate, ...]]:
     """Append a lead to the ledger at ``path``; returns it and the leads it looks like.
+
+    Without ``qualification`` the lead is qualified: the business calls it within 24 hours,
+    so a lead nobody judged is never left uncalled. ``source`` is a kind of
+    :data:`~newsletter.model.SOURCE_KINDS` (blank: not recorded).
 
     A likely duplicate is not refused (the caller warns): two people in one household can
     share a phone, and only a person can tell.
     """
+    qualification = qualification or Qualification("qualified")
+    _check_source(source)
     if received_at.utcoffset() is None:
         raise ValueError("received_at needs a timezone")  # the ledger stores offsets
     _not_in_the_future(received_at, "--received-at")
@@ -78,7 +86,7 @@ def add_lead(
         raise ReferralError(str(exc), key="--email") from None
     phone, email = typed(phone, "lead_phone"), typed(email, "lead_email")
     address, need = typed(address, "lead_address"), typed(need, "need")
-    notes = _dated(note, received_at) if note.strip() else ""
+    notes = dated_note(note, received_at) if note.strip() else ""
     typed(notes, "notes")
     # The id is the next free one at the moment of writing: read, number and write under
     # the lock, or two adds at once would both take the same id and one lead would be lost.
@@ -96,6 +104,9 @@ def add_lead(
             need=need,
             notes=notes,
             thank_by_name=thank_by_name,
+            qualification=qualification.kind,
+            qualification_reason=qualification.reason,
+            source=source,
         )
         write_leads(path, (*leads, lead))
     return lead, likely_duplicates(lead, leads)
@@ -111,8 +122,11 @@ def update_lead(
     note: str = "",
     replace_notes: str | None = None,
     thank_by_name: bool | None = None,
+    qualification: Qualification | None = None,
+    source: str | None = None,
 ) -> Lead:
-    """Change one lead's status, value, notes or consent; see :func:`changed`.
+    """Change one lead's status, value, notes, consent, qualification or source; see
+    :func:`changed`.
 
     With ``replace_notes`` the lead's notes may be over the limit when read (that is what
     replacing them repairs); every other field of every lead must be sound.
@@ -132,6 +146,8 @@ def update_lead(
                     note=note,
                     replace_notes=replace_notes,
                     thank_by_name=thank_by_name,
+                    qualification=qualification,
+                    source=source,
                 )
                 write_leads(path, (*leads[:index], new, *leads[index + 1 :]))
                 return new
@@ -147,6 +163,8 @@ def changed(
     note: str = "",
     replace_notes: str | None = None,
     thank_by_name: bool | None = None,
+    qualification: Qualification | None = None,
+    source: str | None = None,
 ) -> Lead:
     """``lead`` after an update made at ``at``.
 
@@ -154,12 +172,14 @@ def changed(
     closed lead may switch between won and lost (a correction) but not reopen; a value
     belongs to a won lead. A note is appended, dated; when the notes would pass their
     limit the note is refused (nothing is cut), and ``replace_notes`` replaces them all.
+    A nurture lead promoted to qualified gets its 24 hours from ``at``; see
+    :func:`requalified`.
     """
     nothing = status is None and value is None and not note.strip() and thank_by_name is None
-    if nothing and replace_notes is None:
+    if nothing and replace_notes is None and qualification is None and source is None:
         raise ReferralError(
             f"nothing to change for lead {lead.id}: give --status, --value, --note, "
-            "--replace-notes, --thank or --no-thank"
+            "--replace-notes, --thank, --no-thank, --qualify, --nurture or --source"
         )
     if status is not None and status not in STATUSES[1:]:
         raise ReferralError(f"unknown status {status!r} (contacted, won or lost)", key="--status")
@@ -190,7 +210,7 @@ def changed(
     if replace_notes is not None:
         new = replace(new, notes=typed(replace_notes, "notes"))
     if note.strip():
-        notes = "; ".join(n for n in (new.notes, typed(_dated(note, at), "notes")) if n)
+        notes = "; ".join(n for n in (new.notes, typed(dated_note(note, at), "notes")) if n)
         if len(notes) > LIMITS["notes"]:
             raise ReferralError(
                 f"the notes of lead {lead.id} would be {len(notes):,} characters, more than the "
@@ -201,7 +221,82 @@ def changed(
         new = replace(new, notes=notes)
     if thank_by_name is not None:
         new = replace(new, thank_by_name=thank_by_name)
+    if qualification is not None:
+        new = requalified(new, qualification, at)
+    if source is not None:
+        _check_source(source)
+        new = replace(new, source=source)
     return new
+
+
+@dataclass(frozen=True)
+class Qualification:
+    """A judgement of a lead: ``qualified`` (call within 24 hours) or ``nurture`` (keep in
+    touch, never chase), with a short reason (required for nurture)."""
+
+    kind: str
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in QUALIFICATIONS:
+            raise ReferralError(
+                f"expected {' or '.join(QUALIFICATIONS)}, not {self.kind!r}",
+                key="--qualify/--nurture",
+            )
+        reason = typed(self.reason, "qualification_reason")
+        if self.kind == "nurture" and not reason:
+            raise ReferralError(
+                "a nurture lead needs a short reason (why not now), e.g. --nurture "
+                '"renting until spring"',
+                key="--nurture",
+            )
+        object.__setattr__(self, "reason", reason)
+
+    @classmethod
+    def given(cls, qualify: str | None, nurture: str | None) -> Qualification | None:
+        """The judgement that ``--qualify REASON`` or ``--nurture REASON`` asks for (None:
+        neither was given)."""
+        if qualify is not None and nurture is not None:
+            raise ReferralError(
+                "a lead is qualified or nurture, not both", key="--qualify/--nurture"
+            )
+        if nurture is not None:
+            return cls("nurture", nurture)
+        return cls("qualified", qualify) if qualify is not None else None
+
+
+def requalified(lead: Lead, qualification: Qualification, at: datetime) -> Lead:
+    """``lead`` judged anew at ``at``. A nurture lead promoted to qualified starts its 24
+    hours at ``at``; a qualified lead stays on its clock (only the reason changes); a lead
+    put to nurture leaves the call list."""
+    if qualification.kind == "nurture":
+        return replace(
+            lead,
+            qualification="nurture",
+            qualification_reason=qualification.reason,
+            qualified_at=None,
+        )
+    if at < lead.received_at:
+        raise ReferralError(
+            f"{stored(at)} is before lead {lead.id} arrived ({stored(lead.received_at)})",
+            key="--at",
+        )
+    promoted_at = lead.qualified_at if lead.qualified else at
+    return replace(
+        lead,
+        qualification="qualified",
+        # A promoted lead's nurture reason no longer says why: only a reason given now does.
+        qualification_reason=qualification.reason
+        or (lead.qualification_reason if lead.qualified else ""),
+        qualified_at=promoted_at,
+    )
+
+
+def _check_source(source: str) -> None:
+    if source and source not in SOURCE_KINDS:
+        raise ReferralError(
+            f"unknown source {source!r} (expected {', '.join(SOURCE_KINDS)})", key="--source"
+        )
 
 
 def referrer_for_code(typed: str, codes: Mapping[str, str]) -> tuple[str, str]:
@@ -283,5 +378,5 @@ def _not_in_the_future(moment: datetime, key: str) -> None:
         raise ReferralError(f"{stored(moment)} is in the future", key=key)
 
 
-def _dated(note: str, at: datetime) -> str:
+def dated_note(note: str, at: datetime) -> str:
     return f"{at:%Y-%m-%d} {one_line(note)}"

@@ -15,6 +15,17 @@ nowhere is marked lost). Columns:
     value           dollars won, e.g. 1200.00
     notes           free text; ``referral update --note`` appends dated notes
     thank_by_name   yes | no | blank (not asked): may the referrer be thanked by name?
+    qualification   qualified (can buy: called within 24 hours) | nurture (not ready:
+                    kept in touch with, never chased)
+    qualification_reason  why, in a few words (required for nurture)
+    qualified_at    when a nurture lead was promoted to qualified: its 24 hours start then
+                    (blank: they start when the lead arrived)
+    source          the kind of relationship the lead came through (newsletter.model.
+                    SOURCE_KINDS: client, power-team, …) or blank (not recorded)
+
+A ledger written before the last four columns existed loads as it is (every lead
+qualified from its arrival, source not recorded) and gains them, values kept, at its
+next change.
 
 Every change reads and validates the whole file first and then replaces it atomically: a
 malformed line is an error naming it, and nothing is written until it is fixed.
@@ -22,21 +33,29 @@ malformed line is an error naming it, and nothing is written until it is fixed.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from pathlib import Path
 
-from newsletter.audience.addresses import EmailNotValidError, normalized_address
 from newsletter.audience.tokens import canonical_code
 from newsletter.config.files import REFERRALS_FILE
 from newsletter.config.yamlfile import read_text
 from newsletter.csvfile import csv_rows, ledger_csv
 from newsletter.errors import ContentError, ReferralError
 from newsletter.fsutil import PRIVATE, atomic_write
-from newsletter.model import normalize_email
+from newsletter.model import QUALIFICATIONS, SOURCE_KINDS
+
+# The values' own checks live in .fields; these names are imported from here too.
+from newsletter.referrals.fields import LIMITS as LIMITS
+from newsletter.referrals.fields import check_text as check_text
+from newsletter.referrals.fields import checked_value as checked_value
+from newsletter.referrals.fields import clean_email as clean_email
+from newsletter.referrals.fields import clean_phone as clean_phone
+from newsletter.referrals.fields import one_line as one_line
+from newsletter.referrals.fields import parse_amount as parse_amount
+from newsletter.referrals.fields import typed as typed
 from newsletter.referrals.times import local_date, parse_stored, stored
 
 LEDGER_FILE = REFERRALS_FILE  # the desk reads the ledger by folder
@@ -58,35 +77,14 @@ COLUMNS = (
     "value",
     "notes",
     "thank_by_name",
+    "qualification",
+    "qualification_reason",
+    "qualified_at",
+    "source",
 )
+LEGACY_COLUMNS = COLUMNS[:15]
+"""The columns every ledger has; a ledger from before qualification has only these."""
 CONSENT = {"yes": True, "no": False, "": None}
-MIN_PHONE_DIGITS = 7
-LIMITS = {
-    "referrer_code": 32,
-    "referrer_email": 254,
-    "lead_name": 200,
-    "lead_address": 300,
-    "lead_phone": 40,
-    "lead_email": 254,
-    "need": 500,
-    "notes": 4000,
-}
-"""Characters each text column may hold: room for any real value, never a wall of text."""
-OPTIONS = {
-    "lead_name": "--name",
-    "lead_address": "--address",
-    "lead_phone": "--phone",
-    "lead_email": "--email",
-    "need": "--need",
-    "notes": "--note",
-}
-"""The command-line option that fills each column, for messages."""
-MAX_VALUE = Decimal("100000000")
-"""Dollars: more than any one job is worth, less than any typo like 1e400 would make."""
-# C0 and C1 controls (but tab, LF, CR), and the bidirectional overrides that reorder what a
-# terminal or page shows: never part of a name, a phone number or a note.
-_AMOUNT = re.compile(r"^\$?(\d{1,3}(,\d{3})+|\d+)(\.\d{1,2})?$")
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True)
@@ -108,10 +106,26 @@ class Lead:
     value: Decimal | None = None
     notes: str = ""
     thank_by_name: bool | None = None  # None: the referrer was not asked
+    qualification: str = "qualified"  # or "nurture"
+    qualification_reason: str = ""
+    qualified_at: datetime | None = None  # a nurture lead promoted; None: from arrival
+    source: str = ""  # one of SOURCE_KINDS, or "" (not recorded)
     line: int | None = field(default=None, compare=False)
 
     def received_on(self, tz: tzinfo) -> date:
         return local_date(self.received_at, tz)
+
+    @property
+    def qualified(self) -> bool:
+        return self.qualification == "qualified"
+
+    @property
+    def clock_start(self) -> datetime | None:
+        """When this lead's 24 hours to a first call started (None: a nurture lead, which
+        nobody chases)."""
+        if not self.qualified:
+            return None
+        return self.qualified_at or self.received_at
 
 
 # ---- reading and writing --------------------------------------------------------------
@@ -133,7 +147,7 @@ def parse_leads(text: str, path: Path, *, repairing: int | None = None) -> tuple
     """The leads in ``text``, the contents of the ledger at ``path``; see :func:`load_leads`."""
     leads: list[Lead] = []
     seen: dict[int, int] = {}
-    for line, row in csv_rows(text, path, required=COLUMNS, allowed=COLUMNS):
+    for line, row in csv_rows(text, path, required=LEGACY_COLUMNS, allowed=COLUMNS):
         lead = _lead(row, line, path, repairing)
         if lead.id in seen:
             raise ContentError(
@@ -169,69 +183,6 @@ def write_leads(path: Path, leads: Sequence[Lead]) -> None:
         raise ReferralError(f"cannot write the ledger: {exc.strerror or exc}", path=path) from None
 
 
-# ---- fields -----------------------------------------------------------------------------
-
-
-def clean_phone(text: str) -> str:
-    """The phone number as written, if it has enough digits to dial; blank stays blank."""
-    text = one_line(text)
-    if text and len(re.sub(r"\D", "", text)) < MIN_PHONE_DIGITS:
-        raise ValueError(f"not a phone number: {text!r}")
-    return text
-
-
-def clean_email(text: str) -> str:
-    """The address, checked and lower-cased; blank stays blank."""
-    text = text.strip()
-    if not text:
-        return ""
-    try:
-        return normalize_email(normalized_address(text))
-    except EmailNotValidError as exc:
-        raise ValueError(f"not a valid address {text!r}: {exc}") from None
-
-
-def one_line(text: str) -> str:
-    # One physical line per lead keeps the CSV readable in a diff and line numbers exact.
-    return " ".join(text.split())
-
-
-def check_text(value: str, column: str, limits: dict[str, int] = LIMITS) -> str:
-    """``value`` for ``column`` if it fits: no control character, at most the column's
-    limit of characters. ValueError says what is wrong."""
-    bad = _CONTROL.search(value)
-    if bad:
-        raise ValueError(f"contains a control character (U+{ord(bad.group()):04X})")
-    limit = limits.get(column)
-    if limit is not None and len(value) > limit:
-        raise ValueError(f"{len(value):,} characters, more than the {limit:,} allowed")
-    return value
-
-
-def typed(text: str, column: str) -> str:
-    """A value typed on the command line for ``column``, on one line and checked;
-    ReferralError names the option."""
-    try:
-        return check_text(one_line(text), column)
-    except ValueError as exc:
-        raise ReferralError(str(exc), key=OPTIONS.get(column, column)) from None
-
-
-def parse_amount(text: str) -> Decimal:
-    """Dollars as people write them: ``1200``, ``1,200.50``, ``$385``; ValueError for
-    anything else (``1,2,3``, ``5e8``, ``NaN``)."""
-    if not _AMOUNT.match(text.strip()):
-        raise ValueError(f"not an amount (e.g. 1200 or 1,200.50): {text[:40]!r}")
-    return Decimal(text.strip().lstrip("$").replace(",", ""))
-
-
-def checked_value(value: Decimal) -> Decimal:
-    """Dollars won, to the cent; ValueError for a negative or implausibly large amount."""
-    if not value.is_finite() or value < 0 or value > MAX_VALUE:
-        raise ValueError(f"not an amount from $0 to ${MAX_VALUE:,.0f}: {value}")
-    return value.quantize(Decimal("0.01"))
-
-
 def _row(lead: Lead) -> list[str]:
     consent = {True: "yes", False: "no", None: ""}[lead.thank_by_name]
     return [
@@ -250,6 +201,10 @@ def _row(lead: Lead) -> list[str]:
         f"{lead.value:.2f}" if lead.value is not None else "",
         lead.notes,
         consent,
+        lead.qualification,
+        lead.qualification_reason,
+        stored(lead.qualified_at) if lead.qualified_at else "",
+        lead.source,
     ]
 
 
@@ -273,7 +228,7 @@ def _lead(row: dict[str, str], line: int, path: Path, repairing: int | None = No
         return ContentError(message, path=path, line=line, key=key)
 
     def moment(key: str) -> datetime | None:
-        if not row[key]:
+        if not row.get(key):
             return None
         try:
             return parse_stored(row[key])
@@ -281,7 +236,7 @@ def _lead(row: dict[str, str], line: int, path: Path, repairing: int | None = No
             raise fail(key, str(exc)) from None
 
     _check_columns(row, fail, repairing)
-    if not row["id"].isdigit() or int(row["id"]) < 1:
+    if not row["id"].isdecimal() or int(row["id"]) < 1:
         raise fail("id", f"not a lead number: {row['id']!r}")
     received_at = moment("received_at")
     if received_at is None:
@@ -317,6 +272,9 @@ def _lead(row: dict[str, str], line: int, path: Path, repairing: int | None = No
     consent = row["thank_by_name"].lower()
     if consent not in CONSENT:
         raise fail("thank_by_name", f"expected yes, no or blank, not {row['thank_by_name']!r}")
+    qualification, reason, qualified_at, source = _qualification(row, fail, moment)
+    if qualified_at is not None and qualified_at < received_at:
+        raise fail("qualified_at", "before the lead was received")
     return Lead(
         id=int(row["id"]),
         received_at=received_at,
@@ -333,8 +291,36 @@ def _lead(row: dict[str, str], line: int, path: Path, repairing: int | None = No
         value=value,
         notes=row["notes"],
         thank_by_name=CONSENT[consent],
+        qualification=qualification,
+        qualification_reason=reason,
+        qualified_at=qualified_at,
+        source=source,
         line=line,
     )
+
+
+def _qualification(
+    row: dict[str, str],
+    fail: Callable[[str, str], ContentError],
+    moment: Callable[[str], datetime | None],
+) -> tuple[str, str, datetime | None, str]:
+    """(qualification, its reason, when promoted, source) of a row; a ledger from before
+    these columns (or a blank cell) reads as qualified from arrival, source not recorded."""
+    qualification = row.get("qualification", "") or "qualified"
+    if qualification not in QUALIFICATIONS:
+        raise fail(
+            "qualification", f"expected {' or '.join(QUALIFICATIONS)}, not {qualification!r}"
+        )
+    reason = row.get("qualification_reason", "")
+    if qualification == "nurture" and not reason:
+        raise fail("qualification_reason", "a nurture lead needs a short reason (why not now)")
+    qualified_at = moment("qualified_at")
+    if qualified_at is not None and qualification != "qualified":
+        raise fail("qualified_at", "only for qualified leads")
+    source = row.get("source", "")
+    if source and source not in SOURCE_KINDS:
+        raise fail("source", f"unknown source {source!r} (expected {', '.join(SOURCE_KINDS)})")
+    return qualification, reason, qualified_at, source
 
 
 def _check_columns(
@@ -343,9 +329,9 @@ def _check_columns(
     """Every text column within its limit, without control characters."""
     for column in LIMITS:
         try:
-            check_text(row[column], column)
+            check_text(row.get(column, ""), column)
         except ValueError as exc:
-            lead_id = row["id"] if row["id"].isdigit() else "ID"
+            lead_id = row["id"] if row["id"].isdecimal() else "ID"
             if column != "notes":
                 raise fail(column, f"{exc}; shorten it in the file") from None
             if repairing is not None and lead_id == str(repairing) and "characters" in str(exc):

@@ -1,6 +1,7 @@
 """The referral report and the lead list as terminal tables, CSV files and an HTML page.
 
-``write_report`` puts ``overdue.csv``, ``referrers.csv``, ``totals.csv`` and ``index.html``
+``write_report`` puts ``overdue.csv``, ``referrers.csv``, ``sources.csv``, ``totals.csv`` and
+``index.html``
 into one folder (``build/referrals/YYYY-MM/`` from the CLI), replaced as a whole. The
 overdue list holds leads' phone numbers: the folder is for the business, not for
 publishing (``build/`` is not in git).
@@ -20,7 +21,7 @@ from rich.text import Text
 
 from newsletter.csvfile import spreadsheet_csv
 from newsletter.fsutil import PRIVATE, replace_folder
-from newsletter.model import Milestone
+from newsletter.model import SOURCE_LABELS, Milestone
 from newsletter.referrals.ledger import STATUSES, Lead
 from newsletter.referrals.reports import Period, ReferralReport
 from newsletter.referrals.times import hours, shown
@@ -28,7 +29,7 @@ from newsletter.render.environment import render_template
 from newsletter.tables import KEEP, Block, block_renderable, literal
 
 PAGE_TEMPLATE = "referrals/index.html.j2"
-REPORT_FILES = ("index.html", "overdue.csv", "referrers.csv", "totals.csv")
+REPORT_FILES = ("index.html", "overdue.csv", "referrers.csv", "sources.csv", "totals.csv")
 OVERDUE_COLUMNS = (
     "id",
     "received_at",
@@ -44,12 +45,14 @@ REFERRER_COLUMNS = (
     "referrer",
     "code",
     "email",
+    "source",
     "leads",
     "won",
     "won_value",
     "earned",
     "to_hand_out",
 )
+SOURCE_COLUMNS = ("source", "kind", "leads", "won", "won_value")
 
 
 def money(value: Decimal) -> str:
@@ -117,11 +120,12 @@ def report_blocks(report: ReferralReport) -> tuple[Block, ...]:
     )
     referrers = Block(
         f"Referrers under “{report.offer.title}”",
-        ("Referrer", "Code", "Leads", "Won", "Won $", "Earned", "To hand out"),
+        ("Referrer", "Code", "Source", "Leads", "Won", "Won $", "Earned", "To hand out"),
         tuple(
             (
                 r.name,
                 r.code,
+                SOURCE_LABELS[r.source],
                 str(r.leads),
                 str(r.won),
                 money(r.won_value),
@@ -140,7 +144,18 @@ def report_blocks(report: ReferralReport) -> tuple[Block, ...]:
         tuple(tuple(row) for row in total_rows(report.periods)),
         frozenset(labels),
     )
-    return overdue, referrers, totals
+    return overdue, referrers, totals, sources_block(report)
+
+
+def sources_block(report: ReferralReport) -> Block:
+    """Leads, won and dollars by kind of source, the year to date."""
+    return Block(
+        f"Where referrals come from, {report.periods[1].label}",
+        ("Source", "Leads", "Won", "Won $"),
+        tuple((s.label, str(s.leads), str(s.won), money(s.won_value)) for s in report.sources),
+        frozenset({"Leads", "Won", "Won $"}),
+        "No leads received this year yet.",
+    )
 
 
 def report_heading(report: ReferralReport) -> str:
@@ -156,7 +171,8 @@ def report_tables(report: ReferralReport) -> list[RenderableType]:
 def leads_table(leads: Iterable[Lead], names: Mapping[str, str], tz: tzinfo) -> Table:
     """The ledger as a table, for ``referral list``."""
     table = Table()
-    for column in ("#", "Received", "Lead", "Contact", "Need", "Referred by", "Status", "Value"):
+    columns = ("#", "Received", "Lead", "Contact", "Need", "Referred by", "Status", "Value")
+    for column in (*columns, "Qualification"):
         numeric = column in ("#", "Value")
         table.add_column(
             column, justify="right" if numeric else "left", no_wrap=numeric or column in KEEP
@@ -171,6 +187,9 @@ def leads_table(leads: Iterable[Lead], names: Mapping[str, str], tz: tzinfo) -> 
             names.get(lead.referrer_email, lead.referrer_email),
             lead.status,
             money(lead.value) if lead.value is not None else "",
+            f"{lead.qualification}: {lead.qualification_reason}"
+            if lead.qualification_reason
+            else lead.qualification,
         )
         table.add_row(*map(literal, cells))
     return table
@@ -202,6 +221,7 @@ def report_files(report: ReferralReport, env: jinja2.Environment) -> dict[str, s
             r.name,
             r.code,
             r.email,
+            r.source,
             str(r.leads),
             str(r.won),
             f"{r.won_value:.2f}",
@@ -214,6 +234,13 @@ def report_files(report: ReferralReport, env: jinja2.Environment) -> dict[str, s
     return {
         "overdue.csv": spreadsheet_csv(OVERDUE_COLUMNS, overdue),
         "referrers.csv": spreadsheet_csv(REFERRER_COLUMNS, referrers),
+        "sources.csv": spreadsheet_csv(
+            SOURCE_COLUMNS,
+            [
+                [s.label, s.kind, str(s.leads), str(s.won), f"{s.won_value:.2f}"]
+                for s in report.sources
+            ],
+        ),
         "totals.csv": spreadsheet_csv(("", *labels), total_rows(report.periods, plain=True)),
         "index.html": render_template(
             env, PAGE_TEMPLATE, {"heading": report_heading(report), "blocks": report_blocks(report)}

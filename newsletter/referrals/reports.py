@@ -3,27 +3,31 @@
 Everything is computed from the ledger, the rewards given and the subscriber list, as of an
 injectable ``now``:
 
-- Overdue: leads still new more than 24 hours (absolute time, so DST-safe) after they
-  arrived, oldest first; shown in the business's timezone. This is a call list, whatever
-  the month.
+- Overdue: qualified leads still new more than 24 hours (absolute time, so DST-safe)
+  after they arrived (or, for a nurture lead promoted later, after it was qualified),
+  oldest first; shown in the business's timezone. This is a call list, whatever the
+  month. A nurture lead is never overdue: nobody chases it.
 - Per referrer: counted leads received while the active offer ran (up to the end of the
   report month), how many are won and for how much, the offer's rewards earned, and
   those not yet handed out.
 - Totals for the month and the year to date: leads received by current status, the
   conversion rate (won of received), and dollars won (won leads closed in the period).
+- By source, the year to date: the leads received through each kind of relationship,
+  how many of them are won and for how much. A lead's source is its own (``source``) or,
+  when not recorded, its referrer's in the subscriber list.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 
 from newsletter.audience.subscribers import load_subscribers
 from newsletter.config import Settings
-from newsletter.model import Milestone, Offer, Subscriber
+from newsletter.model import SOURCE_KINDS, SOURCE_LABELS, Milestone, Offer, Subscriber
 from newsletter.months import month_name, next_month, parse_month
 from newsletter.referrals.leads import counted_leads
 from newsletter.referrals.ledger import STATUSES, Lead, load_leads
@@ -46,7 +50,7 @@ class OverdueLead:
     lead: Lead
     referrer: str
     due: datetime  # received_at + 24 hours
-    waiting: timedelta
+    waiting: timedelta  # since its 24 hours started
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,21 @@ class ReferrerLine:
     won_value: Decimal
     earned: tuple[Milestone, ...]
     to_hand_out: tuple[Milestone, ...]
+    source: str = ""  # the referrer's kind of relationship ("" not recorded)
+
+
+@dataclass(frozen=True)
+class SourceLine:
+    """Leads received through one kind of source, and what they brought in."""
+
+    kind: str  # one of SOURCE_KINDS, or "" (not recorded)
+    leads: int
+    won: int
+    won_value: Decimal
+
+    @property
+    def label(self) -> str:
+        return SOURCE_LABELS[self.kind]
 
 
 @dataclass(frozen=True)
@@ -83,27 +102,34 @@ class ReferralReport:
     overdue: tuple[OverdueLead, ...]
     referrers: tuple[ReferrerLine, ...]
     periods: tuple[Period, ...]  # the month, then the year to date
+    sources: tuple[SourceLine, ...] = ()  # the year to date, most leads first
 
 
 def is_overdue(lead: Lead, now: datetime) -> bool:
-    """Still not contacted more than 24 hours after it arrived, counted in absolute time."""
-    return lead.status == "new" and elapsed(lead.received_at, now) > FOLLOW_UP
+    """A qualified lead still not contacted more than 24 hours after its clock started
+    (arrival, or promotion from nurture), counted in absolute time."""
+    start = lead.clock_start
+    return lead.status == "new" and start is not None and elapsed(start, now) > FOLLOW_UP
 
 
 def overdue_leads(
     leads: Iterable[Lead], now: datetime, names: Mapping[str, str]
 ) -> tuple[OverdueLead, ...]:
     """The overdue leads, oldest first."""
-    late = sorted((x for x in leads if is_overdue(x, now)), key=lambda x: x.received_at)
+    late = sorted((x for x in leads if is_overdue(x, now)), key=_clock)
     return tuple(
         OverdueLead(
             lead=x,
             referrer=names.get(x.referrer_email, x.referrer_email),
-            due=x.received_at.astimezone(UTC) + FOLLOW_UP,  # in UTC: absolute, not wall clock
-            waiting=elapsed(x.received_at, now),
+            due=_clock(x).astimezone(UTC) + FOLLOW_UP,  # in UTC: absolute, not wall clock
+            waiting=elapsed(_clock(x), now),
         )
         for x in late
     )
+
+
+def _clock(lead: Lead) -> datetime:
+    return lead.clock_start or lead.received_at
 
 
 def build_report(
@@ -115,12 +141,15 @@ def build_report(
     month: date,
     now: datetime,
     tz: tzinfo,
+    sources: Mapping[str, str] | None = None,
 ) -> ReferralReport:
     """The report for the month starting ``month``, as of ``now``.
 
-    ``names`` maps a referrer's normalized email to how the report shows them.
+    ``names`` maps a referrer's normalized email to how the report shows them; ``sources``
+    to their kind of relationship (the subscriber list's ``source``).
     """
     leads, handouts = tuple(leads), tuple(handouts)
+    sources = sources or {}
     last_day = next_month(month) - timedelta(days=1)
     return ReferralReport(
         month=f"{month:%Y-%m}",
@@ -128,12 +157,36 @@ def build_report(
         tz=tz,
         offer=offer,
         overdue=overdue_leads(leads, now, names),
-        referrers=_referrers(leads, handouts, names, offer, last_day, tz),
+        referrers=_referrers(leads, handouts, names, offer, last_day, tz, sources),
         periods=(
             _period(f"{month_name(month)} {month.year}", leads, month, last_day, tz),
             _period(f"{month.year} to date", leads, month.replace(month=1), last_day, tz),
         ),
+        sources=source_lines(leads, sources, month.replace(month=1), last_day, tz),
     )
+
+
+def lead_source(lead: Lead, sources: Mapping[str, str]) -> str:
+    """The kind of relationship ``lead`` came through: its own, else its referrer's."""
+    return lead.source or sources.get(lead.referrer_email, "")
+
+
+def source_lines(
+    leads: Iterable[Lead], sources: Mapping[str, str], start: date, end: date, tz: tzinfo
+) -> tuple[SourceLine, ...]:
+    """Leads received from ``start`` to ``end`` (repeats left out) by source, with how many
+    of them are won and for how much; most leads first, then most dollars."""
+    tally: dict[str, list[Lead]] = defaultdict(list)
+    for x in counted_leads(leads):
+        if start <= x.received_on(tz) <= end:
+            tally[lead_source(x, sources)].append(x)
+    lines = []
+    for kind, theirs in tally.items():
+        won = [x for x in theirs if x.status == "won"]
+        value = sum((x.value or Decimal(0) for x in won), Decimal(0))
+        lines.append(SourceLine(kind, len(theirs), len(won), value))
+    order = {kind: i for i, kind in enumerate((*SOURCE_KINDS, ""))}
+    return tuple(sorted(lines, key=lambda s: (-s.leads, -s.won_value, order[s.kind])))
 
 
 @dataclass(frozen=True)
@@ -144,6 +197,7 @@ class ReferralInputs:
     handouts: tuple[Handout, ...]
     names: Mapping[str, str]  # referrer's normalized email -> shown name
     offer: Offer  # the offer of the report month
+    sources: Mapping[str, str] = field(default_factory=dict)  # email -> kind of source
 
 
 def referral_inputs(settings: Settings, month: date) -> ReferralInputs:
@@ -152,12 +206,13 @@ def referral_inputs(settings: Settings, month: date) -> ReferralInputs:
     leads = load_leads(settings.referrals_csv)
     wanted = {lead.referrer_email for lead in leads}
     subscribers = load_subscribers(settings.subscribers_csv, postal="ignored") if wanted else ()
-    names = {s.normalized_email: full_name(s) for s in subscribers if s.normalized_email in wanted}
+    theirs = [s for s in subscribers if s.normalized_email in wanted]
     return ReferralInputs(
         leads=leads,
         handouts=load_handouts(settings.rewards_csv),
-        names=names,
+        names={s.normalized_email: full_name(s) for s in theirs},
         offer=current_offer(settings.content_dir, month),
+        sources={s.normalized_email: s.source for s in theirs if s.source},
     )
 
 
@@ -173,6 +228,7 @@ def referral_report(settings: Settings, month: str, now: datetime) -> ReferralRe
         month=first,
         now=now,
         tz=settings.tz,
+        sources=inputs.sources,
     )
 
 
@@ -189,6 +245,7 @@ def _referrers(
     offer: Offer,
     last_day: date,
     tz: tzinfo,
+    sources: Mapping[str, str],
 ) -> tuple[ReferrerLine, ...]:
     counts = counts_by_referrer(leads, offer, tz, until=last_day)
     theirs: dict[str, list[Lead]] = defaultdict(list)  # one pass, however many referrers
@@ -208,6 +265,7 @@ def _referrers(
                 won_value=sum((x.value or Decimal(0) for x in won), Decimal(0)),
                 earned=earned(count, offer),
                 to_hand_out=outstanding(email, count, offer, handouts),
+                source=sources.get(email, ""),
             )
         )
     return tuple(sorted(lines, key=lambda r: (-r.leads, -r.won, r.name.casefold())))

@@ -306,7 +306,7 @@ def _handout(row: Mapping[str, str], line: int, path: Path) -> Handout:
             check_text(row.get(key, ""), key, LIMITS)
         except ValueError as exc:
             raise fail(key, f"{exc}; shorten it in the file") from None
-    if not row["milestone"].isdigit() or int(row["milestone"]) < 1:
+    if not row["milestone"].isdecimal() or int(row["milestone"]) < 1:
         raise fail("milestone", f"not a number of referrals: {row['milestone']!r}")
     return Handout(
         handed_out_on=on,

@@ -8,15 +8,16 @@ referrers' names, the send ledger's counts) and an injectable ``now``; rendering
 - Leads count by the business day they arrived, repeats of a person left out; dollars by
   the day a job was won. Conversion is won of received.
 - The month's funnel partitions the month's leads twice: by first contact (within 24 hours,
-  later, not yet — still within its day or overdue —, or closed with no contact recorded)
-  and by outcome (won, lost, open).
-- Follow-up time is the absolute time from receipt to first contact, in hours.
+  later, not yet — still within its day or overdue —, closed with no contact recorded, or
+  nurture: not chased, by design) and by outcome (won, lost, open).
+- Follow-up time is the absolute time from the start of a qualified lead's 24 hours
+  (arrival, or promotion from nurture) to first contact, in hours.
+- Qualified and nurture: the month's leads by their qualification now. Sources: the year's
+  leads by kind of source (:func:`newsletter.referrals.reports.source_lines`).
 
-Seams for figures the ledgers do not hold yet: ``MonthlyReport.qualification`` and
-``MonthlyReport.sources`` (issue 14: qualified/nurture leads, source kinds) are ``None``
-until then, and the page says "no data yet". ``IssueSends.engagement`` (the desk's
-delivered/bounce/open/click events and referral page visits by medium,
-:mod:`newsletter.report.events`) is ``None`` for an issue with no events pulled.
+``IssueSends.engagement`` (the desk's delivered/bounce/open/click events and referral page
+visits by medium, :mod:`newsletter.report.events`) is ``None`` for an issue with no events
+pulled, and the page says "no data yet".
 """
 
 from __future__ import annotations
@@ -25,9 +26,8 @@ import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
-from decimal import Decimal
 
-from newsletter.model import Offer
+from newsletter.model import QUALIFICATIONS, Offer
 from newsletter.months import next_month
 from newsletter.referrals.leads import counted_leads
 from newsletter.referrals.ledger import Lead
@@ -36,6 +36,7 @@ from newsletter.referrals.reports import (
     OverdueLead,
     Period,
     ReferralReport,
+    SourceLine,
     build_report,
     monthly_periods,
 )
@@ -61,6 +62,7 @@ class Funnel:
     won: int
     lost: int
     open: int  # new or contacted
+    nurture: int = 0  # nurture leads: kept in touch with, never chased (no 24 hours)
 
 
 @dataclass(frozen=True)
@@ -134,16 +136,6 @@ class IssueSends:
 
 
 @dataclass(frozen=True)
-class SourceLine:
-    """Leads and dollars from one kind of source (issue 14; not recorded yet)."""
-
-    kind: str  # "client", "power team", …
-    leads: int
-    won: int
-    won_value: Decimal
-
-
-@dataclass(frozen=True)
 class MonthlyReport:
     month: str  # "2026-11"
     now: datetime
@@ -153,7 +145,8 @@ class MonthlyReport:
     funnel: Funnel
     follow_up: FollowUp
     sends: tuple[IssueSends, ...]  # issues up to this month's, oldest first (up to 12)
-    # Issue 14: leads by qualification ("qualified", "nurture") and by source kind.
+    # The month's leads by qualification ("qualified", "nurture"); the year's by source.
+    # None only for a report made without them.
     qualification: Mapping[str, int] | None = None
     sources: tuple[SourceLine, ...] | None = None
 
@@ -181,14 +174,18 @@ def monthly_report(
     month: date,
     now: datetime,
     tz: tzinfo,
+    sources: Mapping[str, str] | None = None,
 ) -> MonthlyReport:
     """The report for the month starting ``month``, as of ``now``.
 
-    ``names`` maps a referrer's normalized email to how the report shows them; ``sends``
-    are the send ledger's counts per issue (:func:`newsletter.report.sends.read_sends`).
+    ``names`` maps a referrer's normalized email to how the report shows them, ``sources``
+    to their kind of source; ``sends`` are the send ledger's counts per issue
+    (:func:`newsletter.report.sends.read_sends`).
     """
     leads = tuple(leads)
-    referrals = build_report(leads, handouts, names, offer=offer, month=month, now=now, tz=tz)
+    referrals = build_report(
+        leads, handouts, names, offer=offer, month=month, now=now, tz=tz, sources=sources
+    )
     last_day = next_month(month) - timedelta(days=1)
     in_month = [x for x in counted_leads(leads) if month <= x.received_on(tz) <= last_day]
     hours = first_contact_hours(in_month)
@@ -205,9 +202,10 @@ def monthly_report(
             overdue=referrals.overdue,
         ),
         sends=tuple(s for s in sends if s.issue <= f"{month:%Y-%m}")[-VOLUME_MONTHS:],
-        # Issue 14 fills these from the ledger's qualification and source columns.
-        qualification=None,
-        sources=None,
+        qualification={
+            kind: sum(1 for x in in_month if x.qualification == kind) for kind in QUALIFICATIONS
+        },
+        sources=referrals.sources,
     )
 
 
@@ -222,13 +220,16 @@ def last_months(month: date, count: int) -> tuple[date, ...]:
 
 def funnel(leads: Sequence[Lead], now: datetime) -> Funnel:
     """The funnel of ``leads`` (a month's counted leads) as of ``now``."""
-    contact = {"on_time": 0, "late": 0, "waiting": 0, "overdue": 0, "unrecorded": 0}
+    contact = {"on_time": 0, "late": 0, "waiting": 0, "overdue": 0, "unrecorded": 0, "nurture": 0}
     for lead in leads:
-        if lead.contacted_at is not None:
-            late = elapsed(lead.received_at, lead.contacted_at) > FOLLOW_UP
+        start = lead.clock_start
+        if start is None:
+            contact["nurture"] += 1
+        elif lead.contacted_at is not None:
+            late = elapsed(start, lead.contacted_at) > FOLLOW_UP
             contact["late" if late else "on_time"] += 1
         elif lead.status == "new":
-            late = elapsed(lead.received_at, now) > FOLLOW_UP
+            late = elapsed(start, now) > FOLLOW_UP
             contact["overdue" if late else "waiting"] += 1
         else:
             contact["unrecorded"] += 1
@@ -238,11 +239,13 @@ def funnel(leads: Sequence[Lead], now: datetime) -> Funnel:
 
 
 def first_contact_hours(leads: Iterable[Lead]) -> list[float]:
-    """Hours from receipt to first contact, for the leads with a first contact."""
+    """Hours from the start of their 24 hours to first contact, for the qualified leads
+    with a first contact (a promoted lead's clock starts when it was promoted; a call
+    before that counts as 0 hours)."""
     return [
-        elapsed(x.received_at, x.contacted_at).total_seconds() / 3600
+        max(0.0, elapsed(x.clock_start, x.contacted_at).total_seconds() / 3600)
         for x in leads
-        if x.contacted_at is not None
+        if x.contacted_at is not None and x.clock_start is not None
     ]
 
 

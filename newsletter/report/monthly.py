@@ -47,6 +47,7 @@ def load_monthly_report(settings: Settings, month: str, now: datetime) -> Monthl
         inputs.names,
         tuple(replace(s, engagement=engagement.get(s.issue)) for s in sends),
         offer=inputs.offer,
+        sources=inputs.sources,
         month=first,
         now=now,
         tz=settings.tz,

@@ -158,13 +158,14 @@ def _funnel(report: MonthlyReport, colors: Colors) -> Section:
         ("Not called, under 24 h", f.waiting, colors.light),
         ("Not called, overdue", f.overdue, colors.bad),
         ("Closed, no call recorded", f.unrecorded, colors.muted),
+        ("Nurture: not chased", f.nurture, colors.light),
         ("Won", f.won, colors.good),
         ("Lost", f.lost, colors.muted),
         ("Open", f.open, colors.light),
     ]
     # A won or lost lead with no call recorded is rare: its bar is drawn only when there is
     # one (the table always has the row).
-    drawn = [s for s in stages if s[1] or s[0] != "Closed, no call recorded"]
+    drawn = [s for s in stages if s[1] or s[0] not in _DRAWN_WHEN_ANY]
     if f.referred:
         reading = (
             f"{_leads(f.referred)} in {report.label}: {f.on_time} called within 24 hours, "
@@ -203,6 +204,9 @@ def _funnel(report: MonthlyReport, colors: Colors) -> Section:
     return Section(
         "funnel", "The month's leads", reading, chart, tuple(tables), tuple(pending), table
     )
+
+
+_DRAWN_WHEN_ANY = ("Closed, no call recorded", "Nurture: not chased")
 
 
 def _leads(count: int) -> str:
@@ -286,10 +290,10 @@ def _referrers(report: MonthlyReport, colors: Colors) -> Section:
     if report.sources is not None:
         tables.append(
             Block(
-                "Leads by source kind",
+                f"Leads by source kind, {report.year_to_date.label}",
                 ("Source", "Leads", "Won", "Dollars won"),
                 tuple(
-                    (s.kind, str(s.leads), str(s.won), money(s.won_value)) for s in report.sources
+                    (s.label, str(s.leads), str(s.won), money(s.won_value)) for s in report.sources
                 ),
                 frozenset({"Leads", "Won", "Dollars won"}),
             )

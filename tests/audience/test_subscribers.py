@@ -114,3 +114,39 @@ def test_readers_that_need_no_address_keep_a_mail_row_without_one(tmp_path: Path
         load_subscribers(path)
     (ann,) = load_subscribers(path, postal="ignored")
     assert (ann.first_name, ann.channels, ann.address) == ("Ann", {"email"}, None)
+
+
+def with_source_columns(tmp_path: Path, row: str) -> Path:
+    path = tmp_path / "subscribers.csv"
+    path.write_text(f"{HEADER.strip()},source,lead_id,referred_by\n{row}\n", encoding="utf-8")
+    return path
+
+
+def test_source_and_lead_link_are_read(tmp_path: Path) -> None:
+    path = with_source_columns(
+        tmp_path, "a@example.com,,,,prospect,email,,,,,,,,,power-team,7,WDTD6PDE"
+    )
+    (subscriber,) = load_subscribers(path)
+    assert (subscriber.source, subscriber.lead_id, subscriber.referred_by) == (
+        "power-team",
+        7,
+        "WDTD6PDE",
+    )
+
+
+def test_a_list_without_the_source_columns_reads_them_blank(tmp_path: Path) -> None:
+    (subscriber,) = load_subscribers(write_csv(tmp_path, "a@example.com,,,,client,email,,,,,,,,"))
+    assert (subscriber.source, subscriber.lead_id, subscriber.referred_by) == ("", None, "")
+
+
+@pytest.mark.parametrize(
+    ("cells", "key"),
+    [("neighbour,,", "source"), ("client,seven,", "lead_id"), ("client,0,", "lead_id")],
+)
+def test_an_unknown_source_or_a_bad_lead_number_names_line_and_column(
+    tmp_path: Path, cells: str, key: str
+) -> None:
+    path = with_source_columns(tmp_path, f"a@example.com,,,,client,email,,,,,,,,,{cells}")
+    with pytest.raises(ContentError) as caught:
+        load_subscribers(path)
+    assert (caught.value.line, caught.value.key) == (2, key)

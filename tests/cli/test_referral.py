@@ -30,12 +30,12 @@ def test_add_appends_a_lead_for_a_known_code(sample_project: Path) -> None:
     code, out, err = run(sample_project, *ADD, "--received-at", "2026-11-23T08:05", "--thank")
     assert (code, out, err) == (
         0,
-        "added lead 12: Jordan Miller, referred by María González (WDTD6PDE)\n",
+        "added lead 12: Jordan Miller, referred by María González (WDTD6PDE); qualified\n",
         "",
     )
     assert ledger(sample_project).read_text().splitlines()[-1] == (
         "12,2026-11-23T08:05:00-06:00,WDTD6PDE,maria.gonzalez@example.com,Jordan Miller,,"
-        "(608) 555-0100,,,new,,,,,yes"
+        "(608) 555-0100,,,new,,,,,yes,qualified,,,client"
     )
 
 
@@ -68,7 +68,10 @@ def test_add_warns_about_a_likely_duplicate_and_adds_it(sample_project: Path) ->
         sample_project, "add", "--ref", "TA388GSS", "--name", "L. Santos", "--phone", "608-555-0175"
     )
     assert code == 0
-    assert out == "added lead 12: L. Santos, referred by Karen Vogel (Lakeside Realty) (TA388GSS)\n"
+    assert out == (
+        "added lead 12: L. Santos, referred by Karen Vogel (Lakeside Realty) (TA388GSS); "
+        "qualified\n"
+    )
     assert err == (
         "warning: lead 12 may be lead 10 again (Leo Santos, received 2026-11-18 18:25 CST): "
         "same phone\n"
@@ -78,10 +81,10 @@ def test_add_warns_about_a_likely_duplicate_and_adds_it(sample_project: Path) ->
 def test_update_moves_a_lead_on(sample_project: Path) -> None:
     at = ("--at", "2026-11-23T09:00")
     assert run(sample_project, "update", "10", "--status", "contacted", *at)[1] == (
-        "updated lead 10 (Leo Santos): contacted\n"
+        "updated lead 10 (Leo Santos): contacted; qualified\n"
     )
     assert run(sample_project, "update", "10", "--status", "won", "--value", "$1,200", *at)[1] == (
-        "updated lead 10 (Leo Santos): won, $1,200.00\n"
+        "updated lead 10 (Leo Santos): won, $1,200.00; qualified\n"
     )
     row = ledger(sample_project).read_text().splitlines()[10]
     assert ",won,2026-11-23T09:00:00-06:00,2026-11-23T09:00:00-06:00,1200.00,," in row
@@ -117,7 +120,17 @@ def test_list_shows_leads_of_a_status(sample_project: Path) -> None:
     code, out, _ = run(sample_project, "list", "--status", "new")
     assert code == 0
     assert cells(out, "┃") == [
-        ["#", "Received", "Lead", "Contact", "Need", "Referred by", "Status", "Value"]
+        [
+            "#",
+            "Received",
+            "Lead",
+            "Contact",
+            "Need",
+            "Referred by",
+            "Status",
+            "Value",
+            "Qualification",
+        ]
     ]
     assert cells(out) == [
         [
@@ -129,6 +142,7 @@ def test_list_shows_leads_of_a_status(sample_project: Path) -> None:
             "María González",
             "new",
             "",
+            "qualified",
         ],
         [
             "11",
@@ -139,6 +153,7 @@ def test_list_shows_leads_of_a_status(sample_project: Path) -> None:
             "Jim Okafor",
             "new",
             "",
+            "qualified",
         ],
     ]
 
@@ -181,7 +196,8 @@ def test_report_prints_tables_and_writes_files(sample_project: Path, tmp_path: P
         "María González",
     ] in cells(out)
     assert lines[-1] == (
-        f"wrote {out_root}/referrals/2026-11/ (index.html, overdue.csv, referrers.csv, totals.csv)"
+        f"wrote {out_root}/referrals/2026-11/ "
+        "(index.html, overdue.csv, referrers.csv, sources.csv, totals.csv)"
     )
     overdue = (out_root / "referrals" / "2026-11" / "overdue.csv").read_text("utf-8-sig")
     overdue = overdue.splitlines()

@@ -166,7 +166,8 @@ def test_report_files_as_csv_with_business_times(env: jinja2.Environment) -> Non
         ],
     ]
     assert rows(files["referrers.csv"])[1] == [
-        *("María González", "WDTD6PDE", "maria.gonzalez@example.com", "1", "0", "0.00", "1"),
+        *("María González", "WDTD6PDE", "maria.gonzalez@example.com", "", "1", "0", "0.00"),
+        "1",
         "1: A coffee card",
     ]
     assert rows(files["totals.csv"]) == [
@@ -210,5 +211,5 @@ def test_report_folder_is_written_whole(tmp_path: Path, env: jinja2.Environment)
     out.mkdir(parents=True)
     (out / "stale.csv").write_text("from an older report")
     names = write_report(report(make_lead(1)), out, env)
-    assert names == ("index.html", "overdue.csv", "referrers.csv", "totals.csv")
+    assert names == ("index.html", "overdue.csv", "referrers.csv", "sources.csv", "totals.csv")
     assert sorted(p.name for p in out.iterdir()) == list(names)

@@ -169,7 +169,6 @@ def test_sends_per_issue_by_status_up_to_the_report_month(report: MonthlyReport)
 
 
 def test_figures_the_ledgers_do_not_hold_yet_are_absent_not_zero(report: MonthlyReport) -> None:
-    assert report.qualification is None and report.sources is None
     assert all(s.engagement is None for s in report.sends)
 
 
@@ -177,6 +176,13 @@ def test_recipients_by_segment_match_an_independent_count(report: MonthlyReport)
     for issue in report.sends:
         emails = [f"{issue.issue}-{n}@example.com" for n in range(sum(SENDS[issue.issue]))]
         assert issue.by_segment == dict(sorted(Counter(map(segment_of, emails)).items()))
+
+
+def test_every_fixture_lead_is_qualified_so_the_month_has_no_nurture_lead(
+    report: MonthlyReport,
+) -> None:
+    november = sum(1 for spec in SPECS if spec.november)
+    assert report.qualification == {"qualified": november, "nurture": 0}
 
 
 def test_bins_split_exactly_at_24_hours() -> None:
