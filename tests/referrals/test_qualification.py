@@ -224,3 +224,15 @@ def test_funnel_counts_nurture_leads_apart_and_never_overdue() -> None:
     leads = (make_lead(1, RECEIVED), nurture(2, phone="6085550111"))
     result = funnel(leads, at("2026-11-20T12:00:00-06:00"))  # type: ignore[arg-type]
     assert (result.referred, result.overdue, result.nurture, result.open) == (2, 1, 1, 2)
+
+
+def test_a_lead_from_the_desks_referral_form_is_qualified(tmp_path: Path) -> None:
+    from newsletter.desk.leads import ledger_fields
+
+    data = {"name": "Ann Lee", "phone": "6085550100", "code": MARIA[0], "known": True}
+    fields = ledger_fields(7, {**data, "referrer_email": MARIA[1]}, at(RECEIVED))
+    lead, _ = add_lead(tmp_path / "referrals.csv", **fields)
+    assert (lead.qualification, lead.qualification_reason) == (
+        "qualified",
+        "asked on the referral page to be called",
+    )
