@@ -5,9 +5,10 @@ Sources build an :class:`Issue`; renderers are pure functions of it. Nothing her
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 
 def normalize_email(email: str) -> str:
@@ -141,6 +142,25 @@ class Editorial:
     segments: tuple[str, ...]
     image: Image | None
     path: str
+    # ``::: only TAG`` blocks, each (tag, html, text); body_html and body_text leave them
+    # out. Empty for an editorial without such blocks.
+    tagged: tuple[TaggedBlock, ...] = ()
+    marked_html: str = ""  # the whole body, each tagged block between markers (variants)
+    marked_text: str = ""
+
+    def with_blocks(self) -> Editorial:
+        """This editorial with its tagged blocks in place, between markers that
+        :mod:`newsletter.pipeline.variants` keeps or cuts per reader."""
+        if not self.tagged:
+            return self
+        return replace(self, body_html=self.marked_html, body_text=self.marked_text)
+
+
+@dataclass(frozen=True)
+class TaggedBlock:
+    tag: str
+    html: str
+    text: str
 
 
 @dataclass(frozen=True)
@@ -254,6 +274,7 @@ class Subscriber:
     source: str = ""  # the kind of relationship (SOURCE_KINDS), "" not recorded
     lead_id: int | None = None  # a prospect who was a lead: its id in referrals.csv
     referred_by: str = ""  # … and the code of the subscriber who referred them
+    facts: tuple[Any, ...] = ()  # dated facts (newsletter.audience.hooks.Fact)
 
     @property
     def normalized_email(self) -> str:

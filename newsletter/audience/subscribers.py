@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Literal, NamedTuple
 
 from newsletter.audience.addresses import EmailNotValidError, normalized_address
+from newsletter.audience.hooks import Fact, parse_facts
 from newsletter.csvfile import csv_rows, file_lines
 from newsletter.errors import ContentError
 from newsletter.model import SEGMENTS, SOURCE_KINDS, Address, Subscriber, normalize_email
@@ -41,6 +42,7 @@ COLUMNS = (
     "source",
     "lead_id",
     "referred_by",
+    "facts",
 )
 CHANNELS = ("email", "mail")
 MAX_VALUE_CHARS = 200
@@ -131,9 +133,10 @@ def _first_line_of(path: Path, normalized_email: str, *, before: int) -> int | N
 
 
 def iter_readers(path: Path) -> Iterator[ReaderFields]:
-    """(email, first name, last name, segment, channels) of each row of ``path``, checked
-    exactly as :func:`iter_subscribers` checks it (postal fields required), for a send:
-    no Subscriber objects, and no duplicate check (the send's code book finds those)."""
+    """(email, first name, last name, segment, channels, tags, facts) of each row of
+    ``path`` (tags and facts as written), checked exactly as :func:`iter_subscribers`
+    checks it (postal fields required), for a send: no Subscriber objects, and no
+    duplicate check (the send's code book finds those)."""
     for line, row in csv_rows(
         file_lines(path), path, required=("email", "segment", "channels"), allowed=COLUMNS
     ):
@@ -144,10 +147,12 @@ def iter_readers(path: Path) -> Iterator[ReaderFields]:
             row.get("last_name", ""),
             checked.segment,
             checked.channels,
+            row.get("tags", ""),
+            row.get("facts", ""),
         )
 
 
-ReaderFields = tuple[str, str, str, str, frozenset[str]]
+ReaderFields = tuple[str, str, str, str, frozenset[str], str, str]
 
 
 class _Checked(NamedTuple):
@@ -159,6 +164,7 @@ class _Checked(NamedTuple):
     consent_date: date | None
     source: str = ""
     lead_id: int | None = None
+    facts: tuple[Fact, ...] = ()
 
 
 def _subscriber(row: dict[str, str], line: int, path: Path, postal: Postal) -> Subscriber:
@@ -180,6 +186,7 @@ def _subscriber(row: dict[str, str], line: int, path: Path, postal: Postal) -> S
         source=checked.source,
         lead_id=checked.lead_id,
         referred_by=row.get("referred_by", ""),
+        facts=checked.facts,
     )
 
 
@@ -236,6 +243,12 @@ def _checked(row: dict[str, str], line: int, path: Path, postal: Postal) -> _Che
     lead_id = row.get("lead_id", "")
     if lead_id and not (lead_id.isdecimal() and int(lead_id) >= 1):
         raise fail("lead_id", f"not a lead number (its id in referrals.csv): {lead_id!r}")
+    facts: tuple[Fact, ...] = ()
+    if row.get("facts"):
+        try:
+            facts = _facts(row["facts"])
+        except ValueError as exc:
+            raise fail("facts", str(exc)) from None
     return _Checked(
         email,
         segment,
@@ -245,4 +258,10 @@ def _checked(row: dict[str, str], line: int, path: Path, postal: Postal) -> _Che
         consent_date,
         source,
         int(lead_id) if lead_id else None,
+        facts,
     )
+
+
+@functools.lru_cache(maxsize=1024)
+def _facts(cell: str) -> tuple[Fact, ...]:
+    return parse_facts(cell)

@@ -26,6 +26,7 @@ from newsletter.config.files import (
     SUBSCRIBERS_FILE,
     SUPPRESSIONS_FILE,
 )
+from newsletter.config.personal import PersonalConfig
 from newsletter.config.print import PrintConfig
 from newsletter.config.validation import ProjectPath, SegmentName, Strict, check_url, validate
 from newsletter.config.yamlfile import (
@@ -269,6 +270,7 @@ class Config(Strict):
     print: PrintConfig = PrintConfig()
     desk: DeskConfig | None = None
     """The desk (``newsletter serve``); when set, unsubscribe and referral links lead there."""
+    personal: PersonalConfig = PersonalConfig()
     fetch: FetchConfig = FetchConfig()
     feeds: tuple[FeedConfig, ...] = Field(default=(), max_length=MAX_FEEDS)
     sections: tuple[SectionConfig, ...]

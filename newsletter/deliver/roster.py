@@ -18,7 +18,7 @@ import marshal
 import struct
 import tempfile
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -29,16 +29,27 @@ from newsletter.model import normalize_email
 CHUNK = 1000  # rows per spooled chunk
 _SIZE = struct.Struct("<I")  # each chunk's length, before it
 
-Reader = tuple[str, str, str, str, str, int]
+Reader = tuple[str, str, str, str, str, int, str]
 """One subscriber to email: (email, normalized email, first name, last name, segment,
-referral code number)."""
+referral code number, personal variant key or "")."""
+VariantKey = Callable[[str, str, str], str]
+"""(segment, tags cell, facts cell) -> the reader's personal variant ("" the plain one)."""
 
 
 class Roster:
     """The list read once (see the module docstring); use as a context manager."""
 
-    def __init__(self, path: Path, *, secret: bytes, blocked: frozenset[str], spool_dir: Path):
+    def __init__(
+        self,
+        path: Path,
+        *,
+        secret: bytes,
+        blocked: frozenset[str],
+        spool_dir: Path,
+        variant_key: VariantKey | None = None,
+    ):
         self.path = path
+        self._variant_key = variant_key
         self.codes = CodeBook(secret)
         self.emailable = 0
         self.suppressed = 0
@@ -64,7 +75,7 @@ class Roster:
         """The subscribers to email, in file order, a chunk at a time."""
         self._spool.seek(0)
         for _ in self._offsets:
-            yield [row for row in self._load() if len(row) == 6]
+            yield [row for row in self._load() if len(row) > 1]
 
     # -- the one pass ----------------------------------------------------------------
 
@@ -74,7 +85,8 @@ class Roster:
         # again by position.
         self._numbers = array("Q")
         chunk: list[tuple[object, ...]] = []
-        for email, first_name, last_name, segment, channels in iter_readers(self.path):
+        variant_key = self._variant_key
+        for email, first_name, last_name, segment, channels, tags, facts in iter_readers(self.path):
             key = normalize_email(email)
             number = add(key)
             self._numbers.append(number)
@@ -86,7 +98,10 @@ class Roster:
                 chunk.append((key,))
             else:
                 self.emailable += 1
-                chunk.append((email, key, first_name, last_name, segment, number))
+                variant = ""
+                if variant_key is not None and (tags or facts):
+                    variant = variant_key(segment, tags, facts)
+                chunk.append((email, key, first_name, last_name, segment, number, variant))
             if len(chunk) == CHUNK:
                 self._write(chunk)
                 chunk = []

@@ -31,6 +31,7 @@ from newsletter.deliver.ledger import Ledger, LedgerRun
 from newsletter.deliver.personalize import Personalizer, recipient_for
 from newsletter.deliver.roster import Roster
 from newsletter.deliver.transport import Message, Recipient, Transport
+from newsletter.deliver.variants import SendVariants
 from newsletter.errors import NewsletterError
 from newsletter.model import Subscriber, normalize_email
 from newsletter.months import parse_month
@@ -86,11 +87,13 @@ def send_issue(
     out_dir = out_root / month
     manifest = load_build(out_dir)
     blocked = suppressed_emails(load_suppressions(settings.suppressions_csv))
+    personal = SendVariants(settings, out_dir)
     roster = Roster(
         settings.subscribers_csv,
         secret=secret,
         blocked=blocked,
         spool_dir=settings.state_dir,
+        variant_key=personal.key if personal.active else None,
     )
     with roster:
         if transport is None:
@@ -170,7 +173,7 @@ def _send(
     with dispatcher or _NoDispatcher():
         for chunk in roster.chunks():
             done = {} if ledger_is_empty else ledger.statuses(month, [r[1] for r in chunk], skip)
-            for email, key, first_name, last_name, segment, number in chunk:
+            for email, key, first_name, last_name, segment, number, personal in chunk:
                 if key in done:
                     if done[key] == "sent":
                         report.already_sent += 1
@@ -184,7 +187,13 @@ def _send(
                 by_segment[segment] += 1
                 if dispatcher is None:
                     continue
-                variant = variants[segment]
+                variant = f"{segment}/{personal}" if personal else variants[segment]
+                if variant not in messages:  # a personal variant, read when first needed
+                    title = manifest["issue"]["title"]
+                    messages[variant] = personalizer.message(
+                        segment_message(settings, out_dir, segment, title, month, variant=personal)
+                    )
+                    waiting[variant], segments_of[variant] = [], []
                 batch = waiting[variant]
                 batch.append(
                     personalizer.recipient(
@@ -257,9 +266,17 @@ def load_build(out_dir: Path) -> dict[str, Any]:
 
 
 def segment_message(
-    settings: Settings, out_dir: Path, segment: str, subject: str, month: str
+    settings: Settings,
+    out_dir: Path,
+    segment: str,
+    subject: str,
+    month: str,
+    *,
+    variant: str = "",
 ) -> Message:
     folder = out_dir / "segments" / segment
+    if variant:
+        folder = folder / "variants" / variant
     sender = settings.config.sender
     return Message(
         subject=subject,

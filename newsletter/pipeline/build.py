@@ -21,6 +21,7 @@ from newsletter.model import Issue
 from newsletter.months import parse_month
 from newsletter.pipeline.manifest import MANIFEST, sha256
 from newsletter.pipeline.manifest import verify_manifest as verify_manifest  # the public API's
+from newsletter.pipeline.variants import personalized, render_variants
 from newsletter.referrals.roll import thank_you_roll
 from newsletter.render.email import clip_warning, render_email
 from newsletter.render.environment import make_environment
@@ -113,6 +114,8 @@ def render_issue(
         outputs.add(
             f"segments/{segment}/email.txt", render_text(issue, settings, env, segment=segment)
         )
+    if personalized(settings):
+        render_variants(issue, settings, env, outputs.add)
     outputs.add("web/index.html", render_web_issue(issue, settings, env))
     outputs.add("web/archive.html", render_archive(archive, settings, env, web_url=issue.web_url))
     outputs.add("web/feed.xml", render_atom(archive, settings, env, web_url=issue.web_url))
@@ -204,7 +207,10 @@ def _input_hashes(settings: Settings, month: str) -> dict[str, str]:
     paths += sorted(p for p in settings.templates_dir.rglob("*") if p.is_file())
     ledger = settings.referrals_csv
     if ledger.is_file():  # the thank-you roll reads it, and names from the subscriber list
-        paths += [ledger, settings.subscribers_csv]
+        paths += [ledger]
+    readers = settings.subscribers_csv
+    if (ledger.is_file() or personalized(settings)) and readers.is_file():
+        paths += [readers]  # … and personal variants follow the readers' tags and facts
     return {_relative(p, settings.root): sha256(p.read_bytes()) for p in paths}
 
 

@@ -39,7 +39,12 @@ def check_all(settings: Settings, month: str, *, strict: bool = False) -> CheckR
     """
     first = parse_month(month)
     diagnostics = Diagnostics(strict=strict)
-    editorials = load_editorials(settings.content_dir, f"{first:%Y-%m}", diagnostics=diagnostics)
+    editorials = load_editorials(
+        settings.content_dir,
+        f"{first:%Y-%m}",
+        diagnostics=diagnostics,
+        tags=settings.config.personal.tags,
+    )
     offer = current_offer(settings.content_dir, first)
     env = make_environment(settings.templates_dir)
     for name in REQUIRED_TEMPLATES:

@@ -16,7 +16,12 @@ TEMPLATE = "email.html.j2"
 
 
 def render_email(
-    issue: Issue, settings: Settings, env: jinja2.Environment, *, segment: str | None
+    issue: Issue,
+    settings: Settings,
+    env: jinja2.Environment,
+    *,
+    segment: str | None,
+    hook_slot: bool = False,
 ) -> str:
     """The issue as ``segment`` receives it (None: everything), as email-ready HTML.
 
@@ -25,6 +30,7 @@ def render_email(
     fields are placeholders (``%%FIRST_NAME%%`` …) for the send step to fill.
     """
     context = issue_context(issue, settings, segment=segment, personal=True)
+    context["hook_slot"] = hook_slot  # a slot for hook lines (newsletter.blocks)
     html = render_template(env, TEMPLATE, context)
     inlined: str = premailer.transform(
         html,

@@ -17,7 +17,12 @@ _MARKER = re.compile(r"^(\s*)([-*]|\d+\.)\s+")
 
 
 def render_text(
-    issue: Issue, settings: Settings, env: jinja2.Environment, *, segment: str | None
+    issue: Issue,
+    settings: Settings,
+    env: jinja2.Environment,
+    *,
+    segment: str | None,
+    hook_slot: bool = False,
 ) -> str:
     """The issue as ``segment`` receives it (None: everything), as plain text.
 
@@ -26,6 +31,7 @@ def render_text(
     newline. Recipient fields are placeholders for the send step, as in the HTML.
     """
     context = issue_context(issue, settings, segment=segment, personal=True)
+    context["hook_slot"] = hook_slot  # a slot for hook lines (newsletter.blocks)
     return tidy(render_template(env, TEMPLATE, context), WIDTH)
 
 

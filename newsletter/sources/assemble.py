@@ -45,7 +45,11 @@ def assemble_issue(
     end = next_month(first)
     web_url = f"{config.web.base_url.rstrip('/')}/{month}/"
     editorials = load_editorials(
-        settings.content_dir, month, diagnostics=diagnostics, web_url=web_url
+        settings.content_dir,
+        month,
+        diagnostics=diagnostics,
+        web_url=web_url,
+        tags=config.personal.tags,
     )
     if not editorials:
         folder = settings.content_dir / "editorials" / month

@@ -10,21 +10,28 @@
     image: {src: https://…/freeze.jpg, alt: Frost on a window}
     ---
     Markdown body…
+
+    ::: only pets
+    A block only readers tagged ``pets`` get (newsletter.yaml ``personal.tags``).
+    :::
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Collection
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
+from newsletter.blocks import marked_html, marked_text
 from newsletter.config.validation import Segments, Strict, validate
 from newsletter.config.yamlfile import line_for
 from newsletter.diagnostics import Diagnostics
 from newsletter.errors import ContentError
 from newsletter.images import check_image_src, is_local, local_path, published_url
-from newsletter.model import SEGMENTS, Editorial, Image
+from newsletter.model import SEGMENTS, Editorial, Image, TaggedBlock
 from newsletter.sources.html import html_to_text
 from newsletter.sources.markup import (
     content_path,
@@ -59,7 +66,12 @@ class EditorialFront(Strict):
 
 
 def load_editorials(
-    content_dir: Path, month: str, *, diagnostics: Diagnostics, web_url: str = ""
+    content_dir: Path,
+    month: str,
+    *,
+    diagnostics: Diagnostics,
+    web_url: str = "",
+    tags: Collection[str] = (),
 ) -> tuple[Editorial, ...]:
     """Every ``*.md`` in ``content_dir/editorials/<month>/``, sorted by (order, slug).
 
@@ -67,6 +79,7 @@ def load_editorials(
     warning). Invalid front matter raises ContentError naming file, line and key, and so
     does an image in ``content/images/`` that is not there; images without alt text warn.
     Given the issue's ``web_url``, such an image's ``src`` is where that page publishes it.
+    A ``::: only TAG`` block must name one of ``tags`` and be closed by a ``:::`` line.
     """
     folder = content_dir / "editorials" / month
     if not folder.is_dir():
@@ -76,14 +89,16 @@ def load_editorials(
     problems: list[ContentError] = []
     for path in files:
         try:
-            editorials.append(_load(path, content_dir, diagnostics, web_url))
+            editorials.append(_load(path, content_dir, diagnostics, web_url, tags))
         except ContentError as problem:
             problems.append(problem)
     raise_all(problems)
     return tuple(sorted(editorials, key=lambda e: (e.order, e.slug)))
 
 
-def _load(path: Path, content_dir: Path, diagnostics: Diagnostics, web_url: str) -> Editorial:
+def _load(
+    path: Path, content_dir: Path, diagnostics: Diagnostics, web_url: str, tags: Collection[str]
+) -> Editorial:
     shown = content_path(path, content_dir)
     document = parse_front_matter(read_content(path, shown), Path(shown))
     front = validate(
@@ -112,8 +127,11 @@ def _load(path: Path, content_dir: Path, diagnostics: Diagnostics, web_url: str)
                 line=line_for(document.lines, ("image", "alt")),
                 key="image.alt",
             )
-    body_html = markdown_to_html(document.body)
-    for src in images_without_alt(body_html):
+    parts = split_blocks(document.body, tags, path=shown, offset=document.body_offset)
+    htmls = [(tag, markdown_to_html(text)) for tag, text in parts]
+    body_html = "".join(html for tag, html in htmls if tag is None)
+    tagged = tuple(TaggedBlock(t, h, html_to_text(h)) for t, h in htmls if t is not None)
+    for src in images_without_alt("".join(html for _, html in htmls)):
         diagnostics.warn(
             f"image {src} in the text has no alt text (write ![description]({src}))",
             error=ContentError,
@@ -130,7 +148,61 @@ def _load(path: Path, content_dir: Path, diagnostics: Diagnostics, web_url: str)
         segments=front.segments,
         image=image,
         path=shown,
+        tagged=tagged,
+        marked_html="".join(marked_html(tag, html) for tag, html in htmls) if tagged else "",
+        marked_text="\n\n".join(marked_text(tag, html_to_text(html)) for tag, html in htmls)
+        if tagged
+        else "",
     )
+
+
+_FENCE = re.compile(r"^:::\s*(?:only\s+(?P<tag>\S+)\s*)?$")
+
+
+def split_blocks(
+    body: str, tags: Collection[str], *, path: str, offset: int
+) -> list[tuple[str | None, str]]:
+    """The body as (tag or None, markdown) parts, in order; ContentError names the line of
+    an unknown tag, a block left open, a ``:::`` closing nothing, or a block in a block."""
+    parts: list[tuple[str | None, str]] = []
+    current: list[str] = []
+    tag: str | None = None
+    opened = 0
+    for number, line in enumerate(body.splitlines(), start=1):
+        fence = _FENCE.match(line.strip()) if line.lstrip().startswith(":::") else None
+        if fence is None:
+            if line.lstrip().startswith(":::"):
+                raise ContentError(
+                    f"not a block fence (write '::: only TAG' … ':::'): {line.strip()!r}",
+                    path=path,
+                    line=number + offset,
+                )
+            current.append(line)
+            continue
+        named = fence.group("tag")
+        if named is not None:
+            if tag is not None:
+                raise ContentError(
+                    f"a block inside the block opened on line {opened}: close it first",
+                    path=path,
+                    line=number + offset,
+                )
+            if named not in tags:
+                known = ", ".join(tags) or "none: add them to personal.tags in newsletter.yaml"
+                raise ContentError(
+                    f"unknown tag {named!r} (known: {known})", path=path, line=number + offset
+                )
+            parts.append((None, "\n".join(current)))
+            current, tag, opened = [], named, number + offset
+        else:
+            if tag is None:
+                raise ContentError("':::' closes no block", path=path, line=number + offset)
+            parts.append((tag, "\n".join(current)))
+            current, tag = [], None
+    if tag is not None:
+        raise ContentError(f"block 'only {tag}' is never closed", path=path, line=opened)
+    parts.append((None, "\n".join(current)))
+    return [(t, text) for t, text in parts if text.strip()]
 
 
 def _body_line(body: str, needle: str, offset: int) -> int | None:

@@ -1,0 +1,112 @@
+"""Personal variants of a segment's email: one per distinct combination in use of the tags
+that the issue's editorial blocks name and the hook lines readers' facts call for.
+
+The build reads subscribers.csv (the email readers), finds the combinations in use,
+refuses more than ``personal.max_variants``, renders each segment once with every block
+in place and a hook slot (:mod:`newsletter.blocks`), and cuts each variant from that::
+
+    segments/client/variants/3f9c0a1b2c4d/email.html, email.txt
+    variants.json   issue date; per segment the tags that matter and each variant's
+                    tags and hook lines, by key
+
+The send reads variants.json, gives each reader their variant's key and batches by it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import jinja2
+
+from newsletter.audience.hooks import VARIANTS_FILE, Variant, VariantPicker
+from newsletter.audience.subscribers import iter_readers
+from newsletter.blocks import variant_html, variant_text
+from newsletter.config import Settings
+from newsletter.errors import BuildError
+from newsletter.model import Editorial, Issue
+from newsletter.render.email import render_email
+from newsletter.render.text import render_text
+
+
+def personalized(settings: Settings) -> bool:
+    """Whether the config asks for personal variants at all (else builds are as before)."""
+    personal = settings.config.personal
+    return bool(personal.tags or personal.hooks)
+
+
+def used_tags(issue: Issue, segment: str) -> tuple[str, ...]:
+    """The tags the editorials ``segment`` reads write blocks for, sorted."""
+    tags = {
+        block.tag
+        for section in issue.for_segment(segment)
+        for entry in section.entries
+        if isinstance(entry, Editorial)
+        for block in entry.tagged
+    }
+    return tuple(sorted(tags))
+
+
+def variants_in_use(settings: Settings, issue: Issue) -> dict[str, set[Variant]]:
+    """Per segment, the variants (other than the plain email) the email readers need."""
+    segments = tuple(settings.config.segments)
+    pickers = {
+        s: VariantPicker(settings.config.personal, used_tags(issue, s), issue.issue_date)
+        for s in segments
+    }
+    found: dict[str, set[Variant]] = {s: set() for s in segments}
+    path = settings.subscribers_dir / "subscribers.csv"
+    if not path.exists():
+        return found
+    for _, _, _, segment, channels, tags, facts in iter_readers(path):
+        if "email" in channels and segment in pickers and (tags or facts):
+            variant = pickers[segment].pick(segment, tags, facts)
+            if variant.key:
+                found[segment].add(variant)
+    return found
+
+
+def render_variants(
+    issue: Issue, settings: Settings, env: jinja2.Environment, add: Callable[[str, str], None]
+) -> None:
+    """Render every variant in use into the build (``add(relative path, text)``)."""
+    found = variants_in_use(settings, issue)
+    total = sum(len(v) for v in found.values())
+    cap = settings.config.personal.max_variants
+    if total > cap:
+        raise BuildError(
+            f"the subscriber list needs {total:,} personal variants (combinations of segment, "
+            f"tags the editorials use and hook lines), more than personal.max_variants "
+            f"({cap:,}); raise it, or use fewer tags or hook lines",
+            path=settings.subscribers_dir / "subscribers.csv",
+        )
+    marked = _with_blocks(issue)
+    listing: dict[str, Any] = {"issue_date": issue.issue_date.isoformat(), "segments": {}}
+    for segment, variants in found.items():
+        entry: dict[str, Any] = {"tags": list(used_tags(issue, segment)), "variants": {}}
+        listing["segments"][segment] = entry
+        if not variants:
+            continue
+        html = render_email(marked, settings, env, segment=segment, hook_slot=True)
+        text = render_text(marked, settings, env, segment=segment, hook_slot=True)
+        for variant in sorted(variants, key=lambda v: v.key):
+            folder = f"segments/{segment}/variants/{variant.key}"
+            add(f"{folder}/email.html", variant_html(html, variant.tags, variant.hooks))
+            add(f"{folder}/email.txt", variant_text(text, variant.tags, variant.hooks))
+            entry["variants"][variant.key] = {
+                "tags": list(variant.tags),
+                "hooks": list(variant.hooks),
+            }
+    add(VARIANTS_FILE, json.dumps(listing, indent=2, ensure_ascii=False) + "\n")
+
+
+def _with_blocks(issue: Issue) -> Issue:
+    sections = tuple(
+        replace(
+            s, entries=tuple(e.with_blocks() if isinstance(e, Editorial) else e for e in s.entries)
+        )
+        for s in issue.sections
+    )
+    return replace(issue, sections=sections)
