@@ -16,6 +16,9 @@ import base64
 import functools
 import hmac
 import os
+from array import array
+from binascii import b2a_base64
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
 
@@ -104,30 +107,37 @@ class CodeBook:
 
     ``add`` every address once (it returns the code's number, to keep), then ``settle``
     with the addresses whose numbers are ``flagged``; ``code`` then answers for any of
-    them. Memory does not grow with the list: the first pass only
-    marks a fixed-size filter, the second counts the few codes the filter flagged, and
-    only addresses whose codes really collide are remembered, each with a longer code.
+    them. Memory grows by 8 bytes an address: the first pass keeps only the code numbers
+    (in buckets by their lowest bits), the second looks at the few addresses whose numbers
+    occur twice, and only addresses whose codes really collide are remembered, each with a
+    longer code.
     """
 
     def __init__(self, secret: bytes, *, length: int | None = None) -> None:
         self._secret = secret
         self._length = length or CODE_LENGTH
         self._modulus: int = len(ALPHABET) ** self._length
-        self._seen = _SeenFilter()
-        self._flagged: set[int] = set()
+        # Each bucket is small enough to check for repeats alone: no big transient copy.
+        self._buckets = [array("Q") for _ in range(_BUCKETS)]
+        self._flagged: set[int] | None = None
         self._longer: dict[str, str] = {}
 
     def add(self, email: str) -> int:
         """Count ``email``'s code; call once per address. Returns the code as a number
         (give it to :meth:`code` later, to spare computing it again)."""
         number = self._number(email)
-        if self._seen.add(number):
-            self._flagged.add(number)
+        self._buckets[number & _BUCKET_MASK].append(number)
         return number
 
     @property
     def flagged(self) -> frozenset[int]:
-        """Code numbers that may be shared: ``settle`` needs every address with one."""
+        """Code numbers that occur more than once: ``settle`` needs every address with one."""
+        if self._flagged is None:
+            flagged: set[int] = set()
+            for bucket in self._buckets:
+                if len(set(bucket)) < len(bucket):
+                    flagged.update(n for n, count in Counter(bucket).items() if count > 1)
+            self._flagged = flagged
         return frozenset(self._flagged)
 
     def settle(self, emails: Iterable[str]) -> None:
@@ -135,22 +145,23 @@ class CodeBook:
 
         Raises DuplicateAddress when an address occurs twice.
         """
-        self._seen = _SeenFilter(size=0)
-        if not self._flagged:
+        flagged = self.flagged
+        self._buckets = []
+        self._flagged = set()
+        if not flagged:
             return
         holders: dict[int, list[str]] = {}
         for email in emails:
             number = self._number(email)
-            if number in self._flagged:
+            if number in flagged:
                 holders.setdefault(number, []).append(normalize_email(email))
-        self._flagged = set()
         owners: set[str] = set()
         for emails_of_code in holders.values():
             if len(set(emails_of_code)) < len(emails_of_code):
                 raise DuplicateAddress(
                     next(e for e in emails_of_code if emails_of_code.count(e) > 1)
                 )
-            if len(emails_of_code) > 1:  # a real collision, not the filter's false alarm
+            if len(emails_of_code) > 1:
                 owners.update(emails_of_code)
         length = self._length
         while owners:
@@ -184,33 +195,8 @@ class CodeBook:
         return int.from_bytes(digest, "big") % self._modulus
 
 
-class _SeenFilter:
-    """A Bloom filter over numbers: fixed memory; says "seen" for every repeat, and for a
-    new number only rarely (about 1 in a million at a million numbers, 16 MiB)."""
-
-    # Odd 64-bit multipliers: multiply-shift hashing spreads a number over the bits.
-    _MULTIPLIERS = (
-        0x9E3779B97F4A7C15,
-        0xC2B2AE3D27D4EB4F,
-        0x165667B19E3779F9,
-        0xD6E8FEB86659FD93,
-    )
-
-    def __init__(self, size: int = 1 << 27) -> None:
-        self._bits = bytearray(size // 8)
-        self._shift = 64 - max(size.bit_length() - 1, 0)
-
-    def add(self, number: int) -> bool:
-        """Mark ``number``; True if it may have been marked before."""
-        bits, shift, seen = self._bits, self._shift, True
-        for multiplier in self._MULTIPLIERS:
-            position = ((number * multiplier) & 0xFFFFFFFFFFFFFFFF) >> shift
-            mask = 1 << (position & 7)
-            position >>= 3
-            if not bits[position] & mask:
-                seen = False
-                bits[position] |= mask
-        return seen
+_BUCKETS = 256
+_BUCKET_MASK = _BUCKETS - 1
 
 
 def canonical_code(text: str) -> str:
@@ -241,13 +227,17 @@ class UnsubscribeTokens:
             algorithm=hashes.SHA256(), length=64 + 32, salt=None, info=_TOKEN_INFO
         ).derive(secret)
         self._cipher = AESSIV(material[:64])
+        self._encrypt = self._cipher.encrypt
         self.key_id = base64.urlsafe_b64encode(material[64:]).decode()[:_KEY_ID_LENGTH]
         self._prefix = TOKEN_VERSION + self.key_id
 
     def token(self, email: str) -> str:
         """The token for ``email`` (normalized first: any spelling gives the same token)."""
-        sealed = self._cipher.encrypt(normalize_email(email).encode(), None)
-        return self._prefix + base64.urlsafe_b64encode(sealed).decode().rstrip("=")
+        sealed = self._encrypt(normalize_email(email).encode(), None)
+        # binascii directly, not base64's wrappers around it: this runs per reader.
+        return self._prefix + b2a_base64(sealed, newline=False).translate(_URL_SAFE).rstrip(
+            b"="
+        ).decode("ascii")
 
     def address(self, token: str) -> str:
         """The normalized address ``token`` was made for; InvalidToken if this key did not
@@ -263,6 +253,7 @@ class UnsubscribeTokens:
 
 
 _TOKEN_INFO = b"newsletter unsubscribe token v1"
+_URL_SAFE = bytes.maketrans(b"+/", b"-_")  # base64's alphabet -> the URL-safe one
 
 
 def unsubscribe_address(token: str, secrets: Iterable[bytes]) -> str:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 
 from newsletter.config import Settings
+from newsletter.deliver import offload
 from newsletter.deliver.sendgrid import SendGridTransport
 from newsletter.deliver.smtp import SmtpTransport
 from newsletter.deliver.transport import Transport
@@ -23,8 +25,14 @@ def sendgrid_api(settings: Settings, environ: Mapping[str, str]) -> tuple[str, s
     return key, environ.get(API_URL_ENV) or settings.config.delivery.sendgrid.api_url
 
 
-def make_transport(settings: Settings, environ: Mapping[str, str] | None = None) -> Transport:
-    """The configured transport (``delivery.transport``), ready for one whole send."""
+def make_transport(
+    settings: Settings, environ: Mapping[str, str] | None = None, *, own_process: bool = False
+) -> Transport:
+    """The configured transport (``delivery.transport``), ready for one whole send.
+
+    ``own_process``: SendGrid's requests are built and sent by a child process
+    (:mod:`newsletter.deliver.offload`), so a large send uses a second core.
+    """
     env = os.environ if environ is None else environ
     delivery = settings.config.delivery
     if delivery.transport == "smtp":
@@ -36,7 +44,8 @@ def make_transport(settings: Settings, environ: Mapping[str, str] | None = None)
             connections=delivery.smtp.connections,
         )
     key, url = sendgrid_api(settings, env)
-    return SendGridTransport(
+    make = functools.partial(
+        SendGridTransport,
         key,
         base_url=url,
         timeout=delivery.sendgrid.timeout,
@@ -44,6 +53,13 @@ def make_transport(settings: Settings, environ: Mapping[str, str] | None = None)
         asm_group_id=delivery.sendgrid.asm_group_id,
         concurrency=delivery.sendgrid.concurrency,
     )
+    if own_process:
+        return offload.own_process(
+            make,
+            max_batch=SendGridTransport.max_batch,
+            concurrency=max(1, delivery.sendgrid.concurrency),
+        )
+    return make()
 
 
 def sync_suppressions(settings: Settings, environ: Mapping[str, str] | None = None) -> int:

@@ -84,6 +84,7 @@ class Personalizer:
         self._unsubscribe_before = unsubscribe_link(base, "")
         self._mailto = f"<mailto:{config.sender.email}?subject=unsubscribe>"
         self._one_click = one_click_unsubscribe(config)
+        self._one_click_before = f"{self._mailto}, <{self._unsubscribe_before}"  # + token
 
     def message(self, message: Message) -> Message:
         """``message`` with what is the same for everyone filled in once: the referral
@@ -119,19 +120,17 @@ class Personalizer:
         token = self._tokens.token(email)
         first = safe_name(first_name)
         return Recipient(
-            email=email,
-            name=safe_name(f"{first_name} {last_name}") if last_name else first,
-            substitutions={
+            email,
+            safe_name(f"{first_name} {last_name}") if last_name else first,
+            {
                 _FIRST_NAME: first or self._fallback,
                 _REFERRAL_CODE: code,
                 _REFERRAL_PROGRESS: progress,
                 UNSUBSCRIBE_TOKEN: token,
             },
-            headers={
-                "List-Unsubscribe": f"{self._mailto}, <{self._unsubscribe_before}{token}>"
-                if self._one_click
-                else self._mailto
-            },
+            {"List-Unsubscribe": f"{self._one_click_before}{token}>"}
+            if self._one_click
+            else {"List-Unsubscribe": self._mailto},
         )
 
     def single(

@@ -8,8 +8,8 @@ temporary file (0600, already unlinked, in the state folder) of compact chunks t
 send then streams back, so memory stays flat however long the list is.
 
 Codes are checked the same way: each address's code number is computed once, here, kept
-in the spool, and marked in the code book's fixed-size filter; only the few numbers the
-filter flags are looked at again (:meth:`Roster._settle_codes`).
+in the spool and counted by the code book; only the addresses of the few numbers that
+occur twice are looked at again (:meth:`Roster._settle_codes`).
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ class Roster:
 
     def _read(self, blocked: frozenset[str]) -> None:
         add = self.codes.add
-        # Every row's code number, in file order: the few the filter flags are looked up
+        # Every row's code number, in file order: the few flagged as repeated are looked up
         # again by position.
         self._numbers = array("Q")
         chunk: list[tuple[object, ...]] = []

@@ -82,7 +82,7 @@ def send_month(
             message = sample_message(settings, month, out_root=out_root, secret=secret)
             atomic_write(sample, message, mode=PRIVATE)
             return SendOutcome(report, dry_run=True, sample=sample)
-        transport = make_transport(settings, environ)
+        transport = make_transport(settings, environ, own_process=True)
         try:
             report = deliver(transport)
         finally:

@@ -1,0 +1,246 @@
+"""A transport in a process of its own, so a send uses both cores.
+
+A SendGrid send spends about as much CPU turning each batch into its request (the
+personalizations, their JSON, urllib) as it spends reading the list and keeping the
+ledger, and Python runs one thread at a time. :class:`ProcessTransport` gives the first
+half to a child process: it forwards each batch (the message and each recipient's values)
+over a pipe, the child sends it with a transport of its own on a pool of threads, and the
+batch's receipt comes back the same way. This process keeps everything that must be
+exact: the ledger, the lock, the order in which batches are marked in flight and settled.
+
+Faults keep their meaning:
+
+- The child dies with this process (``PR_SET_PDEATHSIG``): a SIGKILL of the send stops
+  every request at once, as it would stop the threads of a transport in this process.
+  Batches in flight are left in flight in the ledger, for the next run to call uncertain.
+- Ctrl+C reaches only this process (the child ignores SIGINT), which lets the batches in
+  flight finish and records them before stopping, as with any transport.
+- If the child dies first, every recipient of a batch it held without an outcome is
+  recorded as uncertain (it may have sent them) and the send stops with a DeliveryError.
+- Errors the inner transport raises come back as the same class with the same message.
+
+Only where the kernel can tie the child's life to this process (Linux) is a batch sent
+from a child; elsewhere :func:`own_process` returns the transport itself.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import itertools
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from multiprocessing.connection import Connection
+from typing import Any
+
+from newsletter import errors
+from newsletter.deliver.transport import Message, Receipt, Recipient, Transport
+from newsletter.errors import DeliveryError, NewsletterError
+
+_PR_SET_PDEATHSIG = 1
+_Outcomes = tuple[dict[str, str | None], dict[str, str], dict[str, str], dict[str, str]]
+_Failure = tuple[str, str, str | None, int | None, str | None] | None
+"""(class name in newsletter.errors, message, path, line, key) of a NewsletterError, or
+("", description, None, None, None) for anything else."""
+
+
+def own_process(make: Callable[[], Transport], *, max_batch: int, concurrency: int) -> Transport:
+    """``make()``'s transport, run in a child process (see the module docstring) where the
+    kernel can end the child with this process; else ``make()`` itself. ``make`` must
+    pickle (a class with keyword arguments in a functools.partial)."""
+    if not sys.platform.startswith("linux"):
+        return make()
+    return ProcessTransport(make, max_batch=max_batch, concurrency=concurrency)
+
+
+class ProcessTransport:
+    """Forwards every batch to ``make()``'s transport in a child process."""
+
+    def __init__(self, make: Callable[[], Transport], *, max_batch: int, concurrency: int) -> None:
+        self.max_batch = max_batch
+        self.concurrency = concurrency
+        ours, theirs = socket.socketpair()
+        # A fresh interpreter that imports only this module: it inherits no lock, no ledger
+        # connection, no thread, and does not run the caller's main module again.
+        self._child = subprocess.Popen(
+            [sys.executable, "-m", __name__, str(theirs.fileno()), str(os.getpid())],
+            pass_fds=[theirs.fileno()],
+            stdin=subprocess.DEVNULL,
+        )
+        theirs.close()
+        self._pipe = Connection(ours.detach())
+        self._pipe.send(make)
+        self._numbers = itertools.count()
+        self._writing = threading.Lock()
+        self._waiting: dict[int, Future[tuple[_Outcomes, _Failure]]] = {}
+        self._guard = threading.Lock()
+        self._gone: str | None = None
+        self._reader = threading.Thread(target=self._read, name="send-results", daemon=True)
+        self._reader.start()
+
+    @property
+    def pid(self) -> int:
+        return self._child.pid
+
+    def send_batch(
+        self, message: Message, recipients: Sequence[Recipient], receipt: Receipt | None = None
+    ) -> Receipt:
+        receipt = Receipt() if receipt is None else receipt
+        number = next(self._numbers)
+        answer: Future[tuple[_Outcomes, _Failure]] = Future()
+        values = [(r.email, r.name, dict(r.substitutions), dict(r.headers)) for r in recipients]
+        with self._guard:
+            if self._gone is None:
+                self._waiting[number] = answer
+        if self._gone is not None:
+            raise DeliveryError(self._gone)
+        try:
+            with self._writing:
+                self._pipe.send((number, message, values))
+        except (OSError, ValueError):
+            pass  # the child is gone: the reader answers every batch it held
+        outcomes, failure = answer.result()
+        sent, rejected, deferred, uncertain = outcomes
+        receipt.sent.update(sent)
+        receipt.rejected.update(rejected)
+        receipt.deferred.update(deferred)
+        receipt.uncertain.update(uncertain)
+        if failure is None:
+            return receipt
+        if failure[0] == _CHILD_GONE:
+            for recipient in recipients:
+                if not receipt.has(recipient.email):
+                    receipt.uncertain[recipient.email] = failure[1]
+        raise _rebuilt(failure)
+
+    def close(self) -> None:
+        """Let the child finish what it holds, then end it."""
+        try:
+            with self._writing:
+                self._pipe.send(None)  # the end: the child finishes what it holds and exits
+        except (OSError, ValueError):
+            pass  # already gone
+        try:
+            self._child.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self._child.kill()
+            self._child.wait()
+        self._reader.join()
+        self._pipe.close()
+
+    def __enter__(self) -> ProcessTransport:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _read(self) -> None:
+        """Hand each answer to the batch that waits for it; when the child is gone, answer
+        every batch still waiting."""
+        ready = False  # the child made its transport: from now on it may send
+        while True:
+            try:
+                answer = self._pipe.recv()
+            except (EOFError, OSError):
+                break
+            if answer == _READY:
+                ready = True
+                continue
+            number, outcomes, failure = answer
+            with self._guard:
+                waiting = self._waiting.pop(number)
+            waiting.set_result((outcomes, failure))
+        try:
+            status: int | None = self._child.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            status = None
+        if ready:
+            kind, reason = (
+                _CHILD_GONE,
+                (
+                    f"the process sending to the provider stopped (exit status {status}): "
+                    "it may or may not have sent what it held"
+                ),
+            )
+        else:  # it never started sending: nothing it held went out
+            kind = "DeliveryError"
+            reason = f"the process that sends to the provider did not start (exit status {status})"
+        with self._guard:
+            self._gone = reason
+            left, self._waiting = self._waiting, {}
+        empty: _Outcomes = ({}, {}, {}, {})
+        for waiting in left.values():
+            waiting.set_result((empty, (kind, reason, None, None, None)))
+
+
+_CHILD_GONE = "-"
+
+
+def _rebuilt(failure: tuple[str, str, str | None, int | None, str | None]) -> BaseException:
+    """The error the child's transport raised, as the same class (or a DeliveryError)."""
+    name, message, path, line, key = failure
+    kind = getattr(errors, name, None) if name else None
+    if (
+        isinstance(kind, type)
+        and issubclass(kind, NewsletterError)
+        and kind.__init__ is (NewsletterError.__init__)
+    ):
+        return kind(message, path=path, line=line, key=key)
+    if name:
+        return DeliveryError(message, path=path, line=line, key=key)
+    return RuntimeError(message)  # a bug in the child: the dispatcher leaves its batch in flight
+
+
+def _serve(pipe: Connection) -> None:
+    """The child: make the transport, then send each batch that arrives and answer with its
+    receipt, until the end of the input."""
+    make: Callable[[], Transport] = pipe.recv()
+    transport = make()
+    writing = threading.Lock()
+    pipe.send(_READY)
+
+    def send(number: int, message: Message, values: list[Any]) -> None:
+        receipt = Receipt()
+        failure: _Failure = None
+        try:
+            transport.send_batch(message, [Recipient(*v) for v in values], receipt)
+        except NewsletterError as error:
+            failure = (type(error).__name__, error.message, error.path, error.line, error.key)
+        except BaseException as error:
+            failure = ("", f"{type(error).__name__}: {error}", None, None, None)
+        outcomes = (receipt.sent, receipt.rejected, receipt.deferred, receipt.uncertain)
+        with writing:
+            pipe.send((number, outcomes, failure))
+
+    with ThreadPoolExecutor(max(1, transport.concurrency), thread_name_prefix="send") as pool:
+        while True:
+            try:
+                batch = pipe.recv()
+            except EOFError:
+                break
+            if batch is None:
+                break
+            pool.submit(send, *batch)
+    transport.close()
+
+
+_READY = "ready"
+
+
+def _main(argv: list[str]) -> None:
+    fd, parent = int(argv[0]), int(argv[1])
+    # Die with the parent (a SIGKILLed send must stop sending), and leave Ctrl+C to it.
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the line above
+        return
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _serve(Connection(fd))
+
+
+if __name__ == "__main__":
+    _main(sys.argv[1:])

@@ -1,0 +1,103 @@
+"""A transport in a process of its own (newsletter/deliver/offload.py): the same receipts and
+errors as in this process, and a child that never outlives the send or sends unknown."""
+
+# The fixture is imported by name (tests/conftest.py is shared), so ruff sees each test's
+# argument as a redefinition.
+
+from __future__ import annotations
+
+import functools
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from newsletter.deliver.offload import ProcessTransport
+from newsletter.deliver.sendgrid import SendGridTransport
+from newsletter.deliver.transport import Receipt
+from newsletter.errors import AuthError, DeliveryError
+from tests.deliver.test_sendgrid_transport import MESSAGE, recipients
+from tests.fake_sendgrid import API_KEY, FakeSendGrid
+
+DEADLINE = 20
+
+
+def in_child(server: FakeSendGrid, api_key: str = API_KEY) -> ProcessTransport:
+    make = functools.partial(
+        SendGridTransport, api_key, base_url=server.base_url, timeout=5, concurrency=2
+    )
+    return ProcessTransport(make, max_batch=SendGridTransport.max_batch, concurrency=2)
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as stat:  # a zombie is gone, only not yet waited for
+        return stat.read().rpartition(")")[2].split()[0] != "Z"
+
+
+def test_a_batch_sent_from_the_child_comes_back_with_everyone_sent(
+    fake_sendgrid: FakeSendGrid,
+) -> None:
+    with in_child(fake_sendgrid) as transport:
+        receipt = transport.send_batch(MESSAGE, recipients(3))
+    message_id = fake_sendgrid.accepted[0].message_id
+    assert receipt.sent == {f"r{i}@example.com": message_id for i in range(3)}
+    assert fake_sendgrid.accepted[1].substitutions == {"%%FIRST_NAME%%": "Reader1"}
+
+
+def test_an_error_of_the_childs_transport_is_raised_here_as_the_same_class(
+    fake_sendgrid: FakeSendGrid,
+) -> None:
+    with in_child(fake_sendgrid, api_key="SG.wrong") as transport, pytest.raises(AuthError):
+        transport.send_batch(MESSAGE, recipients(2))
+    assert fake_sendgrid.emails() == []
+
+
+def test_a_child_killed_mid_request_leaves_its_batch_uncertain(
+    fake_sendgrid: FakeSendGrid,
+) -> None:
+    fake_sendgrid.delay = 5.0  # the request is out when the child dies (it starts in < 1 s)
+    transport = in_child(fake_sendgrid)
+    receipt = Receipt()
+    started = time.monotonic()
+    killer = subprocess.Popen(["sh", "-c", f"sleep 2.5; kill -9 {transport.pid}"])
+    with pytest.raises(DeliveryError, match="may or may not have sent"):
+        transport.send_batch(MESSAGE, recipients(3), receipt)
+    killer.wait()
+    transport.close()
+    assert set(receipt.uncertain) == {f"r{i}@example.com" for i in range(3)}
+    assert time.monotonic() - started < DEADLINE
+
+
+def test_the_child_dies_with_a_killed_send(fake_sendgrid: FakeSendGrid) -> None:
+    fake_sendgrid.delay = 5.0  # a request stays out until the child is gone
+    script = textwrap.dedent(
+        f"""
+        import functools, sys, threading
+        from newsletter.deliver.offload import ProcessTransport
+        from newsletter.deliver.sendgrid import SendGridTransport
+        from tests.deliver.test_sendgrid_transport import MESSAGE, recipients
+        url = {fake_sendgrid.base_url!r}
+        make = functools.partial(SendGridTransport, {API_KEY!r}, base_url=url)
+        transport = ProcessTransport(make, max_batch=1000, concurrency=1)
+        print(transport.pid, flush=True)
+        threading.Thread(target=transport.send_batch, args=(MESSAGE, recipients(1))).start()
+        """
+    )
+    send = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert send.stdout is not None
+    helper = int(send.stdout.readline())
+    time.sleep(2.5)  # the child started and its request is out
+    send.send_signal(signal.SIGKILL)
+    send.wait(DEADLINE)
+    deadline = time.monotonic() + DEADLINE
+    while alive(helper) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(helper)
