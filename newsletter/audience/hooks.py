@@ -17,12 +17,13 @@ import calendar
 import functools
 import hashlib
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from newsletter.config.personal import NAME, PersonalConfig
 
+CACHE_SIZE = 16384  # entries per cache: a few MB at most
 VARIANTS_FILE = "variants.json"
 """The build's list of personal variants (newsletter.pipeline.variants), read by the send."""
 _DATE = re.compile(r"^(?:(?P<what>.*?)\s+)?(?P<when>\d{4}(?:-\d{2}(?:-\d{2})?)?|[A-Za-z]+)$")
@@ -43,15 +44,17 @@ class Fact:
 
 def parse_facts(cell: str) -> tuple[Fact, ...]:
     """The facts in a ``facts`` cell; ValueError says which one is not ``key: [words] DATE``."""
-    facts = []
-    for item in (part.strip() for part in cell.split(";")):
-        if not item:
-            continue
-        key, colon, value = (x.strip() for x in item.partition(":"))
-        if not colon or not re.match(NAME, key):
-            raise ValueError(f"not a fact (key: [words] DATE): {item!r}")
-        facts.append(_fact(key, value))
-    return tuple(facts)
+    return tuple(_parsed(item) for item in (part.strip() for part in cell.split(";")) if item)
+
+
+# Whole cells are often one reader's own ("last_service: 2026-03-14" differs from row to
+# row) but their items repeat across a list: each distinct item is parsed once.
+@functools.lru_cache(maxsize=16384)
+def _parsed(item: str) -> Fact:
+    key, colon, value = (x.strip() for x in item.partition(":"))
+    if not colon or not re.match(NAME, key):
+        raise ValueError(f"not a fact (key: [words] DATE): {item!r}")
+    return _fact(key, value)
 
 
 def _fact(key: str, value: str) -> Fact:
@@ -73,32 +76,46 @@ def _fact(key: str, value: str) -> Fact:
     return Fact(key, what, year, month, day)
 
 
-def hook_lines(facts: tuple[Fact, ...], personal: PersonalConfig, on: date) -> tuple[str, ...]:
+HookFinds = tuple[tuple[int, str], ...]
+"""The hook lines one fact calls for, each with the place of its hook in the config."""
+
+
+def hook_lines(facts: Sequence[Fact], personal: PersonalConfig, on: date) -> tuple[str, ...]:
     """The config's hook lines that ``facts`` call for on the issue date ``on``, in the
     config's order (each line once)."""
-    lines: list[str] = []
-    for hook in personal.hooks:
-        for fact in facts:
-            if fact.key != hook.fact:
-                continue
-            months = _months_since(fact, on)
-            if hook.in_month:
-                due = fact.month == on.month
-            elif hook.min_years is not None:
-                due = months is not None and months // 12 >= hook.min_years
-            else:
-                due = months is not None and months >= (hook.min_months or 0)
-            if not due:
-                continue
+    return _in_config_order([fact_hooks(fact, personal, on) for fact in facts])
+
+
+def fact_hooks(fact: Fact, personal: PersonalConfig, on: date) -> HookFinds:
+    """The hook lines ``fact`` calls for on ``on``, with their hooks' places in the config."""
+    found: list[tuple[int, str]] = []
+    for place, hook in enumerate(personal.hooks):
+        if fact.key != hook.fact:
+            continue
+        months = _months_since(fact, on)
+        if hook.in_month:
+            due = fact.month == on.month
+        elif hook.min_years is not None:
+            due = months is not None and months // 12 >= hook.min_years
+        else:
+            due = months is not None and months >= (hook.min_months or 0)
+        if due:
             line = hook.text.format(
                 what=fact.what or fact.key.replace("_", " "),
                 years="" if months is None else months // 12,
                 months="" if months is None else months,
                 year="" if fact.year is None else fact.year,
             )
-            if line not in lines:
-                lines.append(line)
-    return tuple(lines)
+            found.append((place, line))
+    return tuple(found)
+
+
+def _in_config_order(per_fact: Sequence[HookFinds]) -> tuple[str, ...]:
+    """Hook lines by their hooks' order in the config, then the facts' order, each once."""
+    if not any(per_fact):
+        return ()
+    ranked = sorted((place, n, line) for n, found in enumerate(per_fact) for place, line in found)
+    return tuple(dict.fromkeys(line for _, _, line in ranked))
 
 
 def _months_since(fact: Fact, on: date) -> int | None:
@@ -118,7 +135,7 @@ class Variant:
     tags: tuple[str, ...]  # only tags some editorial block of the issue names, sorted
     hooks: tuple[str, ...]
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
         """ "" for the segment's plain email, else a short stable name for the folder."""
         if not self.tags and not self.hooks:
@@ -128,17 +145,44 @@ class Variant:
 
 
 class VariantPicker:
-    """The variant of a reader from the cells of their row; the few distinct spellings of
-    a list's cells are worked out once each."""
+    """The variant of a reader, from the cells of their row (:meth:`pick`) or from their
+    row read (:meth:`variant`).
+
+    A send asks once per reader, so the work is cached in parts that repeat across a list
+    whatever its size: the tags cells, the facts cells and each single fact (cells written
+    per reader, such as a service date, miss the cell cache but not the fact's), and the
+    few variants themselves, each with its key hashed once.
+    """
 
     def __init__(self, personal: PersonalConfig, used_tags: Collection[str], on: date) -> None:
         self.personal = personal
         self.used = frozenset(used_tags)
         self.on = on
-        self.pick = functools.lru_cache(maxsize=4096)(self._pick)
+        cache = functools.lru_cache(maxsize=CACHE_SIZE)
+        self._tags_of_cell = cache(self._cell_tags)
+        self._hooks_of_cell = cache(self._cell_hooks)
+        self._hooks_of_fact = cache(functools.partial(fact_hooks, personal=personal, on=on))
+        self._interned = cache(Variant)
 
-    def _pick(self, segment: str, tags_cell: str, facts_cell: str) -> Variant:
-        tags = sorted({t.strip() for t in tags_cell.split(";")} & self.used)
-        facts = parse_facts(facts_cell) if facts_cell else ()
-        hooks = hook_lines(facts, self.personal, self.on) if facts else ()
-        return Variant(segment, tuple(tags), hooks)
+    def pick(self, segment: str, tags_cell: str, facts_cell: str) -> Variant:
+        """The variant of a reader of ``segment`` whose row has these tags and facts cells
+        (ValueError for a facts cell that is not facts)."""
+        tags = self._tags_of_cell(tags_cell) if tags_cell else ()
+        hooks = self._hooks_of_cell(facts_cell) if facts_cell else ()
+        return self._interned(segment, tags, hooks)
+
+    def variant(self, segment: str, tags: Collection[str], facts: Sequence[Fact]) -> Variant:
+        """The variant of a reader of ``segment`` with these tags and (parsed) facts."""
+        return self._interned(segment, self._tags_that_matter(tags), self._hooks(facts))
+
+    def _cell_tags(self, cell: str) -> tuple[str, ...]:
+        return self._tags_that_matter([t.strip() for t in cell.split(";")])
+
+    def _tags_that_matter(self, tags: Collection[str]) -> tuple[str, ...]:
+        return tuple(sorted(self.used.intersection(tags)))
+
+    def _cell_hooks(self, cell: str) -> tuple[str, ...]:
+        return self._hooks(parse_facts(cell))
+
+    def _hooks(self, facts: Sequence[Fact]) -> tuple[str, ...]:
+        return _in_config_order([self._hooks_of_fact(fact) for fact in facts])

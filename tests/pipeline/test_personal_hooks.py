@@ -104,6 +104,26 @@ def test_readers_with_the_same_tags_and_hooks_share_one_variant() -> None:
     assert picker.pick("client", "kids", "").key == ""  # kids: no block in this issue
 
 
+def test_a_reader_gets_the_same_variant_from_the_cells_or_from_the_row_read() -> None:
+    picker = VariantPicker(HOOKS, ("pets",), ISSUE_DATE)
+    cells = ("kids; pets", "last_service: 2025-12-01; installed: furnace 2012")
+    facts = parse_facts(cells[1])
+    assert picker.variant("client", ("pets", "kids"), facts) == picker.pick("client", *cells)
+    assert picker.pick("client", *cells).hooks == (
+        "Your furnace turns 14 this winter.",  # the config's order, not the cell's
+        "Your tune-up is due.",
+    )
+
+
+def test_readers_each_with_their_own_dates_share_the_variants_of_their_hook_lines() -> None:
+    picker = VariantPicker(HOOKS, (), ISSUE_DATE)
+    cells = [f"last_service: {date(2024, 1, 1) + timedelta(days=n)}" for n in range(300)]
+    variants = {picker.pick("client", "", cell) for cell in cells}
+    assert {v.hooks for v in variants} == {("Your tune-up is due.",)}
+    first = picker.pick("client", "", cells[0])
+    assert all(picker.pick("client", "", cell) is first for cell in cells)  # one object
+
+
 def test_a_hook_line_needs_exactly_one_rule_and_known_placeholders() -> None:
     with pytest.raises(ValueError, match="exactly one"):
         HookLine(fact="installed", text="x")
