@@ -9,7 +9,12 @@ ticket, written to disk) in a child process of its own, so its peak RSS is its o
 workers', reported apart). CPU seconds (the child's and its workers') are printed too: on a
 machine shared with other work they vary less than wall time.
 
-    .venv/bin/python benchmarks/bench_print.py [COPIES] [--runs 3] [--naive-copies 50]
+``--hooks``: the list with personal hooks (issue 14): 2 of the config's tags have a block in
+the month's editorial and every reader some tags and dated facts that call for 0 to 2 hook
+lines, so the copies need 16 editions, each a WeasyPrint render of its own. No target: the
+figure to compare with the plain list's.
+
+    .venv/bin/python benchmarks/bench_print.py [COPIES] [--runs 3] [--naive-copies 50] [--hooks]
 """
 
 from __future__ import annotations
@@ -53,19 +58,36 @@ COLUMNS = (
     *("email", "first_name", "last_name", "company", "segment", "channels"),
     *("street", "city", "region", "postal_code", "country"),
 )
+TAGS = ("pets", "kids", "new-homeowner", "allergies", "senior", "smart-home")
+PERSONAL = {
+    "tags": list(TAGS),
+    "hooks": [
+        {"fact": "installed", "min_years": 15, "text": "Your {what} is past fifteen."},
+        {"fact": "last_service", "min_months": 11, "text": "Your yearly tune-up is due."},
+    ],
+}
 
 
-def project(folder: Path, copies: int) -> Path:
+def project(folder: Path, copies: int, *, hooks: bool = False) -> Path:
     for part in ("content", "templates", "subscribers"):
         shutil.copytree(REPO / part, folder / part)
     config = yaml.safe_load((REPO / "newsletter.yaml").read_text(encoding="utf-8"))
     config["feeds"] = []  # editorials, holidays and the offer: two pages
+    if hooks:
+        config["personal"] = PERSONAL
+        editorial = sorted((folder / "content" / "editorials" / MONTH).glob("*.md"))[0]
+        notes = "".join(f"\n::: only {t}\nA note for readers tagged {t}.\n:::\n" for t in TAGS[:2])
+        editorial.write_text(editorial.read_text(encoding="utf-8") + notes, encoding="utf-8")
     path = folder / "newsletter.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     with (folder / "subscribers" / "subscribers.csv").open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
-        writer.writerow(COLUMNS)
+        writer.writerow([*COLUMNS, *(("tags", "facts") if hooks else ())])
         for n in range(copies):
+            # As bench_hooks.py: some of 6 tags each, and facts for none, one or both lines.
+            tags = ";".join(t for bit, t in enumerate(TAGS) if (n * 2654435761 >> bit + 7) & 1)
+            facts = f"installed: furnace {1995 + n % 30}; last_service: 2025-{1 + n % 12:02d}-15"
+            personal = [tags, facts] if hooks else []
             writer.writerow(
                 [
                     f"reader{n:06d}@example.com",
@@ -79,6 +101,7 @@ def project(folder: Path, copies: int) -> Path:
                     "WI",
                     f"{53700 + n % 20}",
                     "US",
+                    *personal,
                 ]
             )
     (folder / "subscribers" / "suppressions.csv").unlink(missing_ok=True)
@@ -101,6 +124,7 @@ def child(config: Path, out_root: Path) -> None:
                 "cpu_seconds": cpu,
                 "copies": len(result.mailing.recipients),
                 "pages": result.pages,
+                "editions": result.editions,
                 "rss_mb": peak_rss_mb(),
                 "worker_rss_mb": workers,
                 "addressed_mb": size / 1e6,
@@ -184,6 +208,11 @@ def arguments() -> argparse.Namespace:
         default=NAIVE_COPIES,
         help=f"copies rendered one by one with WeasyPrint (default {NAIVE_COPIES})",
     )
+    parser.add_argument(
+        "--hooks",
+        action="store_true",
+        help="a list with personal tags and facts: 16 editions (no target; compare)",
+    )
     parser.add_argument("--child", nargs=2, metavar=("CONFIG", "OUT"), help=argparse.SUPPRESS)
     return parser.parse_args()
 
@@ -194,7 +223,7 @@ def main() -> None:
         child(Path(args.child[0]), Path(args.child[1]))
         return
     with tempfile.TemporaryDirectory() as tmp:
-        config = project(Path(tmp), args.copies)
+        config = project(Path(tmp), args.copies, hooks=args.hooks)
         out_root = Path(tmp) / "build"
         build(load_config(config), MONTH, out_root=out_root, offline=True)
         runs = [timed_run(config, out_root) for _ in range(args.runs)]
@@ -208,7 +237,8 @@ def main() -> None:
     ratio = extrapolated / seconds
     spread = ", ".join(f"{r['seconds']:.1f}" for r in runs)
     print(
-        f"print: {figures['copies']} addressed copies of a {figures['pages']}-page issue in "
+        f"print: {figures['copies']} addressed copies ({figures['editions']:.0f} edition"
+        f"{'s' if figures['editions'] != 1 else ''}) of a {figures['pages']}-page issue in "
         f"{seconds:.1f} s wall, median of {len(runs)} runs ({spread}; whole print job; "
         f"target <= {TARGET_SECONDS:.0f} s), {cpu:.1f} s CPU with its workers; peak RSS "
         f"{rss:.0f} MB + workers {workers:.0f} MB each (target <= {TARGET_MB} MB); "
@@ -219,7 +249,8 @@ def main() -> None:
         f"{extrapolated / 60:.0f} min for {figures['copies']}; ratio {ratio:.0f}x "
         f"(target >= {TARGET_RATIO}x)"
     )
-    if seconds > TARGET_SECONDS or rss + 2 * workers > TARGET_MB or ratio < TARGET_RATIO:
+    missed = seconds > TARGET_SECONDS or rss + 2 * workers > TARGET_MB or ratio < TARGET_RATIO
+    if missed and not args.hooks:  # the targets are the plain list's
         sys.exit("print benchmark missed a target")
 
 

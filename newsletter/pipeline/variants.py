@@ -37,8 +37,9 @@ def personalized(settings: Settings) -> bool:
     return bool(personal.tags or personal.hooks)
 
 
-def used_tags(issue: Issue, segment: str) -> tuple[str, ...]:
-    """The tags the editorials ``segment`` reads write blocks for, sorted."""
+def used_tags(issue: Issue, segment: str | None) -> tuple[str, ...]:
+    """The tags the editorials ``segment`` reads (None: every editorial, as on paper) write
+    blocks for, sorted."""
     tags = {
         block.tag
         for section in issue.for_segment(segment)
@@ -73,16 +74,8 @@ def render_variants(
 ) -> None:
     """Render every variant in use into the build (``add(relative path, text)``)."""
     found = variants_in_use(settings, issue)
-    total = sum(len(v) for v in found.values())
-    cap = settings.config.personal.max_variants
-    if total > cap:
-        raise BuildError(
-            f"the subscriber list needs {total:,} personal variants (combinations of segment, "
-            f"tags the editorials use and hook lines), more than personal.max_variants "
-            f"({cap:,}); raise it, or use fewer tags or hook lines",
-            path=settings.subscribers_dir / "subscribers.csv",
-        )
-    marked = _with_blocks(issue)
+    check_variant_cap(settings, sum(len(v) for v in found.values()))
+    marked = with_blocks(issue)
     listing: dict[str, Any] = {"issue_date": issue.issue_date.isoformat(), "segments": {}}
     for segment, variants in found.items():
         entry: dict[str, Any] = {"tags": list(used_tags(issue, segment)), "variants": {}}
@@ -102,7 +95,24 @@ def render_variants(
     add(VARIANTS_FILE, json.dumps(listing, indent=2, ensure_ascii=False) + "\n")
 
 
-def _with_blocks(issue: Issue) -> Issue:
+def check_variant_cap(settings: Settings, total: int, *, paper: bool = False) -> None:
+    """Raise BuildError when ``total`` variants in use (of the email, or of the print
+    edition) exceed ``personal.max_variants``: a list needing more is an error, not a slow
+    build."""
+    cap = settings.config.personal.max_variants
+    if total > cap:
+        what = "print edition (combinations of" if paper else "email (combinations of segment,"
+        raise BuildError(
+            f"the subscriber list needs {total:,} personal variants of the {what} tags the "
+            f"editorials use and hook lines), more than personal.max_variants ({cap:,}); "
+            "raise it, or use fewer tags or hook lines",
+            path=settings.subscribers_dir / "subscribers.csv",
+        )
+
+
+def with_blocks(issue: Issue) -> Issue:
+    """``issue`` with every tagged block in place between markers, for cutting variants
+    (:func:`newsletter.blocks.variant_html`)."""
     sections = tuple(
         replace(
             s, entries=tuple(e.with_blocks() if isinstance(e, Editorial) else e for e in s.entries)

@@ -153,17 +153,26 @@ def _counter(advance: Callable[[int], object], count: int) -> Callable[[Future[l
     return done
 
 
-def copies_pdf(base: bytes, layers: Layers) -> bytes:
-    """One PDF with a copy of ``base`` for each recipient of ``layers``, in their order."""
-    reader = PdfReader(io.BytesIO(base))
-    return _write(reader, layers.fonts, layers.streams, _identity(base, layers.recipients))
+def copies_pdf(
+    bases: Sequence[bytes], layers: Layers, editions: Sequence[int] | None = None
+) -> bytes:
+    """One PDF with a copy for each recipient of ``layers``, in their order: the pages of
+    ``bases[editions[n]]`` for the n-th (of ``bases[0]`` for all without ``editions``)."""
+    readers = [PdfReader(io.BytesIO(base)) for base in bases]
+    of_copy = editions if editions is not None else [0] * len(layers.streams)
+    identity = _identity(bases, layers.recipients)
+    return _write(readers, layers.fonts, layers.streams, of_copy, identity)
 
 
-def split_pdfs(base: bytes, layers: Layers) -> Iterator[tuple[MailRecipient, bytes]]:
+def split_pdfs(
+    bases: Sequence[bytes], layers: Layers, editions: Sequence[int] | None = None
+) -> Iterator[tuple[MailRecipient, bytes]]:
     """One PDF per recipient (``--split``), in order, built one at a time."""
-    reader = PdfReader(io.BytesIO(base))
-    for recipient, layer in zip(layers.recipients, layers.streams, strict=True):
-        yield recipient, _write(reader, layers.fonts, [layer], _identity(base, [recipient]))
+    readers = [PdfReader(io.BytesIO(base)) for base in bases]
+    of_copy = editions if editions is not None else [0] * len(layers.streams)
+    for recipient, layer, index in zip(layers.recipients, layers.streams, of_copy, strict=True):
+        identity = _identity([bases[index]], [recipient])
+        yield recipient, _write([readers[index]], layers.fonts, [layer], [0], identity)
 
 
 def addressed_copies(
@@ -177,7 +186,7 @@ def addressed_copies(
 ) -> bytes:
     """One PDF with a copy of ``base`` for each recipient, in the order given."""
     with LayerDrawing(recipients, layout, lettering, progress, workers=workers) as drawing:
-        return copies_pdf(base, drawing.layers())
+        return copies_pdf([base], drawing.layers())
 
 
 def split_copies(
@@ -192,7 +201,7 @@ def split_copies(
     """One PDF per recipient, in the order given, built one at a time."""
     with LayerDrawing(recipients, layout, lettering, progress, workers=workers) as drawing:
         layers = drawing.layers()
-    yield from split_pdfs(base, layers)
+    yield from split_pdfs([base], layers)
 
 
 def copy_name(number: int, recipient: MailRecipient) -> str:
@@ -203,39 +212,65 @@ def copy_name(number: int, recipient: MailRecipient) -> str:
     return f"{number:04d}-{postal or 'nopostcode'}-{name or 'copy'}.pdf"
 
 
+@dataclass(frozen=True)
+class _Edition:
+    """One base's pages in the writer, and what each copy of them shares."""
+
+    pages: Sequence[DictionaryObject]  # the first copy's
+    resources: object  # page 1's, with the layers' fonts
+    contents: list[object]  # page 1's own content streams
+    to_trim_corner: IndirectObject  # closes them and moves the origin for the layer
+
+
 def _write(
-    reader: PdfReader,
+    readers: Sequence[PdfReader],
     fonts: dict[str, FontSubset],
     layers: Sequence[bytes],
+    editions: Sequence[int],
     identity: list[bytes],
 ) -> bytes:
-    """The base pages once per layer; every copy shares the base's streams and resources.
+    """The pages of ``readers[editions[n]]`` once per layer n; every copy shares its base's
+    streams and resources.
 
-    Copies after the first are appended to the page tree directly: pypdf's add_page
-    duplicates a page's content streams each time, which would store the issue once per
-    recipient.
+    A base's pages are added when a copy first needs them; later copies are appended to
+    the page tree directly: pypdf's add_page duplicates a page's content streams each
+    time, which would store the issue once per recipient.
     """
     writer = PdfWriter()
     embedded = {name: embed_font(writer, subset) for name, subset in fonts.items()}
-    x0, _, _, y1 = (float(v) for v in reader.pages[0].trimbox)
     opening = stream(writer, b"q\n")
-    to_trim_corner = stream(writer, f"Q\nq 1 0 0 1 {x0:.3f} {y1:.3f} cm 0 g\n".encode("ascii"))
-    imported = [writer.add_page(page) for page in reader.pages]
-    resources = _with_fonts(imported[0], embedded, writer)
-    base_contents = _contents(imported[0])
+    imported: dict[int, _Edition] = {}
     tree = cast(DictionaryObject, writer.root_object["/Pages"].get_object())
-    kids = cast(ArrayObject, tree["/Kids"])
-    for number, layer in enumerate(layers):
-        pages = imported if number == 0 else [_append(writer, page, kids) for page in imported]
-        pages[0][NameObject("/Resources")] = resources
+    for layer, index in zip(layers, editions, strict=True):
+        edition = imported.get(index)
+        if edition is None:
+            edition = imported[index] = _import(writer, readers[index], embedded)
+            pages = edition.pages
+        else:
+            kids = cast(ArrayObject, tree["/Kids"])
+            pages = [_append(writer, page, kids) for page in edition.pages]
+        pages[0][NameObject("/Resources")] = edition.resources
         pages[0][NameObject("/Contents")] = ArrayObject(
-            [opening, *base_contents, to_trim_corner, stream(writer, layer, compressed=True)]
+            [
+                opening,
+                *edition.contents,
+                edition.to_trim_corner,
+                stream(writer, layer, compressed=True),
+            ]
         )
-    tree[NameObject("/Count")] = NumberObject(len(kids))
-    _keep_document_properties(reader, writer, identity)
+    tree[NameObject("/Count")] = NumberObject(len(cast(ArrayObject, tree["/Kids"])))
+    _keep_document_properties(readers[0], writer, identity)
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
+
+
+def _import(writer: PdfWriter, reader: PdfReader, fonts: dict[str, IndirectObject]) -> _Edition:
+    x0, _, _, y1 = (float(v) for v in reader.pages[0].trimbox)
+    to_trim_corner = stream(writer, f"Q\nq 1 0 0 1 {x0:.3f} {y1:.3f} cm 0 g\n".encode("ascii"))
+    pages = [writer.add_page(page) for page in reader.pages]
+    resources = _with_fonts(pages[0], fonts, writer)
+    return _Edition(pages, resources, _contents(pages[0]), to_trim_corner)
 
 
 def _append(writer: PdfWriter, template: DictionaryObject, kids: ArrayObject) -> DictionaryObject:
@@ -278,5 +313,5 @@ def _keep_document_properties(reader: PdfReader, writer: PdfWriter, identity: li
     set_identifier(writer, identity)
 
 
-def _identity(base: bytes, recipients: Sequence[MailRecipient]) -> list[bytes]:
-    return [base, *(f"{r.email}\x00{r.code}".encode() for r in recipients)]
+def _identity(bases: Sequence[bytes], recipients: Sequence[MailRecipient]) -> list[bytes]:
+    return [*bases, *(f"{r.email}\x00{r.code}".encode() for r in recipients)]

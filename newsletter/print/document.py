@@ -32,11 +32,14 @@ from PIL import Image as PILImage
 from PIL import ImageCms
 from weasyprint.text.fonts import FontConfiguration
 
+from newsletter.audience.hooks import Variant as PersonalVariant
+from newsletter.blocks import variant_html
 from newsletter.config import Settings
 from newsletter.config.print import PrintConfig
 from newsletter.errors import BuildError, ConfigError, TemplateError
 from newsletter.images import published_url
 from newsletter.model import Issue
+from newsletter.pipeline.variants import with_blocks
 from newsletter.placeholders import PLACEHOLDERS
 from newsletter.print.assets import (
     ColorMode,
@@ -89,9 +92,21 @@ def color_mode(config: PrintConfig) -> ColorMode:
 
 
 def render_print_issue(
-    issue: Issue, settings: Settings, env: jinja2.Environment, *, variant: Variant = "generic"
+    issue: Issue,
+    settings: Settings,
+    env: jinja2.Environment,
+    *,
+    variant: Variant = "generic",
+    personal: PersonalVariant | None = None,
 ) -> PrintedIssue:
-    """The issue as a print-ready PDF; raises BuildError when it cannot fit 4 pages."""
+    """The issue as a print-ready PDF; raises BuildError when it cannot fit 4 pages.
+
+    With ``personal``, the edition of the readers with those tags and hook lines: the
+    template is rendered with every ``::: only TAG`` block and a slot for hook lines, then
+    cut as the email's variants are (:mod:`newsletter.blocks`), and laid out on its own.
+    """
+    if personal is not None:
+        issue = with_blocks(issue)
     config = settings.config.print
     layout = front_layout(settings)
     mode = color_mode(config)
@@ -119,7 +134,10 @@ def render_print_issue(
 
     def render(density: int, pad: bool) -> weasyprint.Document:
         context = _context(env, issue, settings, layout, variant, images, mode, density, pad)
+        context["hook_slot"] = personal is not None  # where its hook lines go (blocks.py)
         html = render_template(env, TEMPLATE, context)
+        if personal is not None:
+            html = variant_html(html, personal.tags, personal.hooks)
         document = weasyprint.HTML(
             string=html,
             base_url=(settings.templates_dir / "print").as_uri() + "/",
@@ -184,6 +202,7 @@ def _context(
         "black": css_color("#000000", mode),
         "white": css_color("#ffffff", mode),
         "variant": variant,
+        "hook_slot": False,
         "density": density,
         "pad": pad,
         "page_size": "letter" if config.paper == "letter" else "A4",

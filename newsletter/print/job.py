@@ -29,6 +29,7 @@ from newsletter.print.document import address_font, lettering, render_print_issu
 from newsletter.print.frontpage import front_layout
 from newsletter.print.labels import AVERY_5160, labels_pdf
 from newsletter.print.mailing import MailingList, Progress, mailing_list
+from newsletter.print.personal import paper_editions
 from newsletter.print.shop import (
     JobFacts,
     job_ticket,
@@ -50,12 +51,13 @@ class PrintResult:
     issue: Issue
     out_dir: Path  # build/YYYY-MM/print
     files: dict[str, str]  # file name -> sha256, the top level of out_dir
-    pages: int
+    pages: int  # of the longest edition
     mailing: MailingList
     ticket: str
     package: Path | None
     split: int  # per-recipient PDFs written under addressed/
     warnings: tuple[str, ...]
+    editions: int = 1  # addressed bases: the plain one and the personal ones in use
 
 
 def print_edition(
@@ -118,6 +120,7 @@ def print_job(
     )
     issue = issue_of_build(settings, month, out_root=out_root)
     recipients = mailing.recipients
+    editions = paper_editions(settings, issue, recipients)  # too many stops the job here
     font = address_font(settings)
     env = make_environment(settings.templates_dir)
     warnings = list(mailing.warnings)
@@ -133,12 +136,15 @@ def print_job(
         bar.set_total(len(recipients))
         drawing.track(bar.advance)
         generic = render_print_issue(issue, settings, env, variant="generic")
-        base = render_print_issue(issue, settings, env, variant="addressed")
+        bases = [
+            render_print_issue(issue, settings, env, variant="addressed", personal=personal)
+            for personal in editions.variants
+        ]
         warnings[:0] = generic.warnings
         layers = drawing.layers()
         files: dict[str, bytes] = {"issue.pdf": generic.pdf}
         if recipients:
-            files["addressed.pdf"] = copies_pdf(base.pdf, layers)
+            files["addressed.pdf"] = copies_pdf([b.pdf for b in bases], layers, editions.of_copy)
     if recipients:
         with progress_bar("labels", unit="labels", silent=silent) as bar:
             bar.set_total(len(recipients))
@@ -150,7 +156,11 @@ def print_job(
         warnings.append("nobody gets this issue by post: no addressed copies or labels")
     files["mailing-list.csv"] = mailing_list_csv(recipients).encode("utf-8")
     sheets = -(-len(recipients) // AVERY_5160.per_sheet)
-    ticket = job_ticket(settings, JobFacts(issue.title, month, base.pages, mailing, sheets))
+    pages = sorted({b.pages for b in bases})
+    ticket = job_ticket(
+        settings,
+        JobFacts(issue.title, month, pages[0], mailing, sheets, most_pages=pages[-1]),
+    )
     files["job-ticket.txt"] = ticket.encode("utf-8")
 
     out_dir = out_root / month / PRINT_DIR
@@ -170,7 +180,8 @@ def print_job(
             folder.mkdir(mode=0o700)
             with progress_bar("one PDF per copy", unit="copies", silent=silent) as bar:
                 bar.set_total(len(recipients))
-                for number, (recipient, pdf) in enumerate(split_pdfs(base.pdf, layers), start=1):
+                copies = split_pdfs([b.pdf for b in bases], layers, editions.of_copy)
+                for number, (recipient, pdf) in enumerate(copies, start=1):
                     write_new(folder / copy_name(number, recipient), pdf, mode=PRIVATE)
                     written += 1
                     bar.advance()
@@ -180,7 +191,8 @@ def print_job(
         issue=issue,
         out_dir=out_dir,
         files={name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())},
-        pages=base.pages,
+        pages=pages[-1],
+        editions=len(bases),
         mailing=mailing,
         ticket=ticket,
         package=out_dir / package_name(month) if make_package else None,

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from newsletter.audience.hooks import Fact
 from newsletter.audience.subscribers import load_subscribers
 from newsletter.audience.suppressions import load_suppressions
 from newsletter.audience.tokens import referral_codes
@@ -40,6 +41,8 @@ class MailRecipient:
     link: str  # personal referral link (utm_medium=print)
     line: int  # line in subscribers.csv, for messages
     source: str = SUBSCRIBERS_FILE  # that file's path, for messages
+    tags: tuple[str, ...] = ()  # as in subscribers.csv: what picks the copy's edition
+    facts: tuple[Fact, ...] = ()  # … with these (newsletter.print.personal)
 
     @property
     def name(self) -> str:
@@ -160,6 +163,8 @@ def _recipient(
         link=link,
         line=subscriber.line,
         source=str(path),
+        tags=subscriber.tags,
+        facts=subscriber.facts,
     )
 
 

@@ -77,6 +77,7 @@ class JobFacts:
     pages: int
     mailing: MailingList
     labels_sheets: int
+    most_pages: int = 0  # when personal editions differ in length: the longest's pages
 
 
 def job_ticket(settings: Settings, facts: JobFacts) -> str:
@@ -94,7 +95,9 @@ def job_ticket(settings: Settings, facts: JobFacts) -> str:
         colour = f"full colour, CMYK ({print_config.pdfx.upper()}, your output profile)"
     else:
         colour = "full colour (RGB: convert with your profile)"
-    sheets = -(-facts.pages // 2)
+    most = max(facts.pages, facts.most_pages)
+    sheets = -(-most // 2)
+    pages = f"{facts.pages}" if most == facts.pages else f"{facts.pages} to {most} by copy"
     contact = config.sender.reply_to or config.sender.email
     lines = [
         f"JOB TICKET — {facts.title}",
@@ -106,8 +109,8 @@ def job_ticket(settings: Settings, facts: JobFacts) -> str:
         "",
         f"Quantity:   {copies} addressed copies (addressed.pdf, in postal-code order)",
         f"Trim size:  {PAPER_NAMES[print_config.paper]}",
-        f"Pages:      {facts.pages} ({sheets} sheet{'s' if sheets != 1 else ''}, "
-        "printed on both sides)",
+        f"Pages:      {pages} ({sheets} sheet{'s' if sheets != 1 else ''}"
+        f"{' at most' if most != facts.pages else ''}, printed on both sides)",
         f"Bleed:      {print_config.bleed / 72:.3f} in on every side; crop marks outside it "
         "(TrimBox and BleedBox are set)",
         f"Colour:     {colour}",
