@@ -4,8 +4,8 @@ The ledger (``state/ledger.sqlite``, :mod:`newsletter.deliver.ledger`) belongs t
 step. The report opens it read-only (``mode=ro``: it never creates, migrates or locks it,
 so it may run while a send is going on) and reads only the columns every version of the
 ledger has: ``issue``, ``email`` and ``status``. Counting is done by SQLite in one pass
-over the rows by primary key ``(issue, email)`` (the ledger keeps no index by status: each
-row's status changes at least twice per send), about a second for a million rows.
+over the rows (the ledger keeps no index by status: each row's status changes at least twice
+per send), about a second for a million rows.
 
 Segments are counted from the ``segment`` column the send records with each recipient
 (schema 3 on); rows of ledgers written before it count as "unknown", and a ledger without

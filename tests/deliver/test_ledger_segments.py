@@ -100,3 +100,39 @@ def test_the_first_ledger_without_run_ids_loads_with_every_row(tmp_path: Path) -
     with Ledger(path) as ledger:
         assert ledger.sent("2026-10") == {"a@example.com"}
     assert rows(path) == [("a@example.com", "sent", None)]
+
+
+V3_TABLE = V2_TABLE.replace("sent_at TEXT,", "sent_at TEXT, segment TEXT,")
+
+
+def test_a_ledger_kept_in_address_order_loads_with_every_row_and_its_segment(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "ledger.sqlite"
+    db = sqlite3.connect(path)
+    db.execute(V3_TABLE)
+    db.execute("CREATE INDEX sends_batch ON sends (issue, batch)")
+    for email, status, segment in (
+        ("b@example.com", "sent", "client"),
+        ("a@x.org", "failed", None),
+    ):
+        db.execute(
+            "INSERT INTO sends VALUES "
+            "('2026-10', ?, ?, 'b1', 'r1', NULL, NULL, 1, 't', 't', NULL, ?)",
+            (email, status, segment),
+        )
+    db.execute("PRAGMA user_version = 3")
+    db.commit()
+    db.close()
+
+    with Ledger(path) as ledger, ledger.run(purpose="send") as run:
+        assert ledger.sent("2026-10") == {"b@example.com"}
+        run.mark_in_flight("2026-10", ["a@x.org", "c@example.com"], "b2", ["partner", "client"])
+    assert rows(path) == [
+        ("a@x.org", "in_flight", "partner"),  # failed before: put in flight again
+        ("b@example.com", "sent", "client"),
+        ("c@example.com", "in_flight", "client"),
+    ]
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    db.close()
