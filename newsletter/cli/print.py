@@ -76,6 +76,8 @@ def print_command(
         f"({mailing.opted_out} opted out of post, {mailing.returned} returned as "
         f"undeliverable, {mailing.incomplete} without an address) -> {result.out_dir}"
     )
+    if result.editions > 1:
+        click.echo(f"editions: {result.editions} (copies with the same personal hooks share one)")
     click.echo(f"files: {', '.join(result.files)}")
     if result.split:
         click.echo(f"split: {result.split} PDFs in {result.out_dir / 'addressed'}")

@@ -29,7 +29,7 @@ from newsletter.print.document import address_font, lettering, render_print_issu
 from newsletter.print.frontpage import front_layout
 from newsletter.print.labels import AVERY_5160, labels_pdf
 from newsletter.print.mailing import MailingList, Progress, mailing_list
-from newsletter.print.personal import paper_editions
+from newsletter.print.personal import EditionRendering, paper_editions
 from newsletter.print.shop import (
     JobFacts,
     job_ticket,
@@ -124,22 +124,21 @@ def print_job(
     font = address_font(settings)
     env = make_environment(settings.templates_dir)
     warnings = list(mailing.warnings)
-    # The per-recipient layers are drawn by worker processes while this one renders the
-    # issue with WeasyPrint: both take seconds, and there are cores for both. The workers
-    # start before any progress bar does: forking beside the bar's thread could hang them.
+    # The per-recipient layers (and personal editions past the first) are drawn by worker
+    # processes while this one renders the issue with WeasyPrint: both take seconds, and
+    # there are cores for both. The workers start before any progress bar does: forking
+    # beside the bar's thread could hang them.
     with (
         LayerDrawing(
             recipients, front_layout(settings), lettering(settings, env), progress, workers=workers
         ) as drawing,
+        EditionRendering(issue, settings, editions, workers=workers) as rendering,
         progress_bar("addressed copies", unit="copies", silent=silent) as bar,
     ):
         bar.set_total(len(recipients))
         drawing.track(bar.advance)
         generic = render_print_issue(issue, settings, env, variant="generic")
-        bases = [
-            render_print_issue(issue, settings, env, variant="addressed", personal=personal)
-            for personal in editions.variants
-        ]
+        bases = rendering.bases(env)
         warnings[:0] = generic.warnings
         layers = drawing.layers()
         files: dict[str, bytes] = {"issue.pdf": generic.pdf}

@@ -90,6 +90,7 @@ def printed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     status, output = run_on_terminal(print_package(folder, "--split"), env, timeout=TIMEOUT)
     assert status == 0, output
     assert "Traceback" not in output
+    assert "editions: 4 (" in output  # pat and sam's, kim's, lou's, and the plain one (ann)
     return folder / "build" / MONTH / "print"
 
 
