@@ -54,14 +54,21 @@ def csv_rows(
         if unknown:
             raise ContentError(f"unknown column(s): {', '.join(unknown)}", path=path, line=1)
         start = reader.line_num + 1
+        width, strip = len(header), str.strip
         for cells in reader:
             line, start = start, reader.line_num + 1
+            count = len(cells)
+            if count == width:  # the common row, built in one step: this runs per row
+                yield line, dict(zip(header, map(strip, cells), strict=True))
+                continue
             if not cells:
                 continue  # a blank line
-            if len(cells) > len(header):
+            if count > width:
                 raise ContentError("more fields than the header has", path=path, line=line)
-            values = [c.strip() for c in cells] + [""] * (len(header) - len(cells))
-            yield line, dict(zip(header, values, strict=True))
+            yield (
+                line,
+                dict(zip(header, [*map(strip, cells), *[""] * (width - count)], strict=True)),
+            )
     except csv.Error as exc:
         if "field larger than field limit" in str(exc):
             limit = csv.field_size_limit()
@@ -74,11 +81,13 @@ def csv_rows(
         raise ContentError(f"malformed CSV: {exc}", path=path, line=reader.line_num) from None
 
 
-def file_lines(path: Path) -> Iterator[str]:
+def file_lines(path: Path, *, start: int = 0, stop: int | None = None) -> Iterator[str]:
     """The lines of the UTF-8 file at ``path``, read as they are needed (any size of file).
 
     OS and decoding errors become ContentError naming the file, and the line for bytes
-    that are not UTF-8. A byte-order mark (spreadsheet exports) is dropped.
+    that are not UTF-8. A byte-order mark (spreadsheet exports) is dropped. ``start`` and
+    ``stop`` (byte offsets at the start of a line) read only the lines between them; line
+    numbers in errors then count from ``start``.
     """
     try:
         handle = path.open("rb")
@@ -87,11 +96,17 @@ def file_lines(path: Path) -> Iterator[str]:
     except OSError as exc:
         raise ContentError(f"cannot read: {exc.strerror}", path=path) from None
     with handle:
+        handle.seek(start)
+        left = -1 if stop is None else stop - start  # bytes still to read; -1: all
         # Bytes are decoded line by line (not by the file's own decoder, which reads ahead
         # in chunks) so a bad byte is reported on its own line.
         for number, raw in enumerate(handle, start=1):
+            if left >= 0:
+                if left == 0:
+                    return
+                left -= len(raw)
             try:
-                yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
+                yield raw.decode("utf-8-sig" if number == 1 and not start else "utf-8")
             except UnicodeDecodeError as exc:
                 raise ContentError(
                     f"not UTF-8 text (byte {exc.start} of the line)", path=path, line=number

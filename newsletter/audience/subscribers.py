@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Literal, NamedTuple
@@ -132,13 +132,17 @@ def _first_line_of(path: Path, normalized_email: str, *, before: int) -> int | N
     return None
 
 
-def iter_readers(path: Path) -> Iterator[ReaderFields]:
+def iter_readers(path: Path, lines: Iterable[str] | None = None) -> Iterator[ReaderFields]:
     """(email, first name, last name, segment, channels, tags, facts) of each row of
     ``path`` (tags and facts as written), checked exactly as :func:`iter_subscribers`
     checks it (postal fields required), for a send: no Subscriber objects, and no
-    duplicate check (the send's code book finds those)."""
+    duplicate check (the send's code book finds those). ``lines``: the header and some of
+    the file's lines, to read only those."""
     for line, row in csv_rows(
-        file_lines(path), path, required=("email", "segment", "channels"), allowed=COLUMNS
+        file_lines(path) if lines is None else lines,
+        path,
+        required=("email", "segment", "channels"),
+        allowed=COLUMNS,
     ):
         checked = _checked(row, line, path, "required")
         yield (

@@ -129,6 +129,10 @@ class CodeBook:
         self._buckets[number & _BUCKET_MASK].append(number)
         return number
 
+    def count(self, number: int) -> None:
+        """Count a code number :meth:`add` returned elsewhere (another process's book)."""
+        self._buckets[number & _BUCKET_MASK].append(number)
+
     @property
     def flagged(self) -> frozenset[int]:
         """Code numbers that occur more than once: ``settle`` needs every address with one."""

@@ -232,13 +232,18 @@ def _serve(pipe: Connection) -> None:
 _READY = "ready"
 
 
+def die_with_parent(parent: int) -> bool:
+    """Have the kernel SIGKILL this (child) process when ``parent`` dies; False if it is
+    already gone. A SIGKILLed send must stop everything it started."""
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    return os.getppid() == parent
+
+
 def _main(argv: list[str]) -> None:
     fd, parent = int(argv[0]), int(argv[1])
-    # Die with the parent (a SIGKILLed send must stop sending), and leave Ctrl+C to it.
-    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # the parent died before the line above
+    if not die_with_parent(parent):
         return
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl+C stops
     _serve(Connection(fd))
 
 

@@ -14,19 +14,29 @@ occur twice are looked at again (:meth:`Roster._settle_codes`).
 
 from __future__ import annotations
 
+import bisect
+import contextlib
+import itertools
 import marshal
+import os
+import signal
 import struct
 import tempfile
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
 from newsletter.audience.subscribers import iter_readers, iter_subscribers
 from newsletter.audience.tokens import CodeBook, DuplicateAddress
+from newsletter.csvfile import file_lines
+from newsletter.deliver.offload import die_with_parent
+from newsletter.errors import NewsletterError
 from newsletter.model import normalize_email
 
 CHUNK = 1000  # rows per spooled chunk
+SPLIT_BYTES = 1 << 19
+"""Lists this long or longer (about 10,000 rows) are read in two halves at once."""
 _SIZE = struct.Struct("<I")  # each chunk's length, before it
 
 Reader = tuple[str, str, str, str, str, int, str]
@@ -37,7 +47,11 @@ VariantKey = Callable[[str, str, str], str]
 
 
 class Roster:
-    """The list read once (see the module docstring); use as a context manager."""
+    """The list read once (see the module docstring); use as a context manager.
+
+    A list of at least ``split_bytes`` is read in two halves at once, the second by a
+    forked child into a spool of its own (:meth:`_read_halves`).
+    """
 
     def __init__(
         self,
@@ -47,77 +61,133 @@ class Roster:
         blocked: frozenset[str],
         spool_dir: Path,
         variant_key: VariantKey | None = None,
+        split_bytes: int = SPLIT_BYTES,
     ):
         self.path = path
         self._variant_key = variant_key
-        self.codes = CodeBook(secret)
-        self.emailable = 0
-        self.suppressed = 0
-        self.not_email = 0
+        self._secret = secret
+        self._spool_dir = spool_dir
         spool_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         # Closed by __exit__ (or at once if reading fails).
-        self._spool: IO[bytes] = tempfile.TemporaryFile(dir=spool_dir)  # noqa: SIM115
-        self._offsets: list[int] = []  # where each chunk starts in the spool
+        self._spools: list[IO[bytes]] = [tempfile.TemporaryFile(dir=spool_dir)]  # noqa: SIM115
+        self._start()
         try:
-            self._read(blocked)
+            if not self._read_halves(blocked, split_bytes):
+                self._take(self._read_part(blocked, None, 0))
             self._settle_codes()
         except BaseException:
-            self._spool.close()
+            self.__exit__()
             raise
 
     def __enter__(self) -> Roster:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._spool.close()
+        for spool in self._spools:
+            spool.close()
 
     def chunks(self) -> Iterator[list[Reader]]:
         """The subscribers to email, in file order, a chunk at a time."""
-        self._spool.seek(0)
-        for _ in self._offsets:
-            yield [row for row in self._load() if len(row) > 1]
+        for spool, offset, _ in self._chunks:
+            yield [row for row in self._load(spool, offset) if len(row) > 1]
 
     # -- the one pass ----------------------------------------------------------------
 
-    def _read(self, blocked: frozenset[str]) -> None:
-        add = self.codes.add
+    def _start(self) -> None:
+        self.codes = CodeBook(self._secret)
+        self.emailable = self.suppressed = self.not_email = 0
         # Every row's code number, in file order: the few flagged as repeated are looked up
         # again by position.
         self._numbers = array("Q")
+        self._chunks: list[tuple[int, int, int]] = []  # (spool, offset, first row's position)
+
+    def _read_part(self, blocked: frozenset[str], lines: Iterable[str] | None, spool: int) -> _Part:
+        """Read ``lines`` (the header and some rows; None: the whole file) into ``spool``."""
+        part = _Part(spool)
+        add, numbers, variant_key = self.codes.add, part.numbers, self._variant_key
         chunk: list[tuple[object, ...]] = []
-        variant_key = self._variant_key
-        for email, first_name, last_name, segment, channels, tags, facts in iter_readers(self.path):
+        for email, first_name, last_name, segment, channels, tags, facts in iter_readers(
+            self.path, lines
+        ):
             key = normalize_email(email)
             number = add(key)
-            self._numbers.append(number)
+            numbers.append(number)
             if "email" not in channels:
-                self.not_email += 1
+                part.not_email += 1
                 chunk.append((key,))
             elif key in blocked:
-                self.suppressed += 1
+                part.suppressed += 1
                 chunk.append((key,))
             else:
-                self.emailable += 1
+                part.emailable += 1
                 variant = ""
                 if variant_key is not None and (tags or facts):
                     variant = variant_key(segment, tags, facts)
                 chunk.append((email, key, first_name, last_name, segment, number, variant))
             if len(chunk) == CHUNK:
-                self._write(chunk)
+                self._write(part, chunk)
                 chunk = []
         if chunk:
-            self._write(chunk)
+            self._write(part, chunk)
+        return part
 
-    def _write(self, chunk: list[tuple[object, ...]]) -> None:
-        self._offsets.append(self._spool.tell())
+    def _take(self, part: _Part, counted: bool = True) -> None:
+        """Add a part read to the roster (``counted``: its codes are in the code book)."""
+        first = len(self._numbers)
+        self._chunks += [(part.spool, offset, first + at) for offset, at in part.chunks]
+        self._numbers.extend(part.numbers)
+        if not counted:
+            for number in part.numbers:
+                self.codes.count(number)
+        self.emailable += part.emailable
+        self.suppressed += part.suppressed
+        self.not_email += part.not_email
+
+    def _read_halves(self, blocked: frozenset[str], split_bytes: int) -> bool:
+        """Read the list in two halves at once, if it is long enough; False if it was not
+        read. A half that fails (a bad row, or the middle inside a quoted value) sends the
+        list back to be read whole, which reports the first problem in file order."""
+        split = _middle(self.path, split_bytes)
+        if split is None:
+            return False
+        header, middle = split
+        self._spools.append(tempfile.TemporaryFile(dir=self._spool_dir))  # noqa: SIM115
+        lines = itertools.chain([header], file_lines(self.path, start=middle))
+        child, pipe = _fork_reading(lambda: self._read_part(blocked, lines, 1))
+        try:
+            first: _Part | None = self._read_part(blocked, file_lines(self.path, stop=middle), 0)
+        except NewsletterError:
+            first = None
+        except BaseException:
+            os.kill(child, signal.SIGKILL)
+            raise
+        finally:
+            with os.fdopen(pipe, "rb") as answer:
+                second = _Part.loads(answer.read(), spool=1)
+            os.waitpid(child, 0)
+        if first is None or second is None:
+            self._spools.pop().close()
+            self._spools[0].seek(0)
+            self._spools[0].truncate()
+            self._start()
+            return False
+        self._take(first)
+        self._take(second, counted=False)
+        return True
+
+    def _write(self, part: _Part, chunk: list[tuple[object, ...]]) -> None:
+        spool = self._spools[part.spool]
+        part.chunks.append((spool.tell(), len(part.numbers) - len(chunk)))
         blob = marshal.dumps(chunk)
-        self._spool.write(_SIZE.pack(len(blob)) + blob)
+        spool.write(_SIZE.pack(len(blob)) + blob)
 
-    def _load(self) -> list[tuple[Any, ...]]:
-        """The chunk at the spool's position, read whole (one read: reading a file lets
+    def _load(self, spool: int, offset: int) -> list[tuple[Any, ...]]:
+        """The chunk at ``offset`` of a spool, read whole (one read: reading a file lets
         other threads in, and the send's threads are busy)."""
-        (size,) = _SIZE.unpack(self._spool.read(_SIZE.size))
-        rows: list[tuple[Any, ...]] = marshal.loads(self._spool.read(size))
+        file = self._spools[spool]
+        file.seek(offset)
+        (size,) = _SIZE.unpack(file.read(_SIZE.size))
+        rows: list[tuple[Any, ...]] = marshal.loads(file.read(size))
         return rows
 
     def _settle_codes(self) -> None:
@@ -126,11 +196,15 @@ class Roster:
         flagged = self.codes.flagged
         positions = [i for i, number in enumerate(self._numbers) if number in flagged]
         del self._numbers
+        starts = [first for _, _, first in self._chunks]
+        by_chunk: dict[int, list[int]] = {}
+        for position in positions:
+            index = bisect.bisect_right(starts, position) - 1
+            by_chunk.setdefault(index, []).append(position - starts[index])
         emails: list[str] = []
-        for chunk_number in sorted({p // CHUNK for p in positions}):
-            self._spool.seek(self._offsets[chunk_number])
-            rows = self._load()
-            wanted = {p % CHUNK for p in positions if p // CHUNK == chunk_number}
+        for index, wanted in sorted(by_chunk.items()):
+            spool, offset, _ = self._chunks[index]
+            rows = self._load(spool, offset)
             emails += [str(rows[i][0] if len(rows[i]) == 1 else rows[i][1]) for i in wanted]
         try:
             self.codes.settle(emails)
@@ -138,3 +212,68 @@ class Roster:
             for _ in iter_subscribers(self.path):  # raises the error naming both lines
                 pass
             raise
+
+
+class _Part:
+    """What reading some of the list gave: counts, code numbers, chunks in a spool."""
+
+    def __init__(self, spool: int) -> None:
+        self.spool = spool
+        self.emailable = self.suppressed = self.not_email = 0
+        self.numbers = array("Q")
+        self.chunks: list[tuple[int, int]] = []  # (offset in the spool, first row's index)
+
+    def dumps(self) -> bytes:
+        counts = (self.emailable, self.suppressed, self.not_email)
+        return marshal.dumps((counts, self.numbers.tobytes(), self.chunks))
+
+    @classmethod
+    def loads(cls, data: bytes, *, spool: int) -> _Part | None:
+        if not data:
+            return None  # the child failed: the parent reads the list whole
+        (emailable, suppressed, not_email), numbers, chunks = marshal.loads(data)
+        part = cls(spool)
+        part.emailable, part.suppressed, part.not_email = emailable, suppressed, not_email
+        part.numbers.frombytes(numbers)
+        part.chunks = [(offset, first) for offset, first in chunks]
+        return part
+
+
+def _middle(path: Path, split_bytes: int) -> tuple[str, int] | None:
+    """(header line, offset of the first line starting after the middle of the file), for
+    a file of at least ``split_bytes``; else None."""
+    try:
+        size = path.stat().st_size
+        if size < split_bytes:
+            return None
+        with path.open("rb") as file:
+            header = file.readline()
+            file.seek(size // 2)
+            file.readline()
+            middle = file.tell()
+        if middle >= size or middle <= len(header):
+            return None
+        return header.decode("utf-8-sig"), middle
+    except (OSError, UnicodeDecodeError):
+        return None  # reading it whole reports the problem
+
+
+def _fork_reading(read: Callable[[], _Part]) -> tuple[int, int]:
+    """Run ``read`` in a forked child; (its pid, the pipe its part comes back on: empty if
+    it failed)."""
+    parent = os.getpid()
+    pipe, ours = os.pipe()
+    child = os.fork()
+    if child:
+        os.close(ours)
+        return child, pipe
+    try:  # the child: nothing here may return into the caller's code
+        os.close(pipe)
+        data = b""
+        if die_with_parent(parent):
+            with contextlib.suppress(BaseException):
+                data = read().dumps()
+        with os.fdopen(ours, "wb") as answer:
+            answer.write(data)
+    finally:
+        os._exit(0)

@@ -8,6 +8,8 @@ import sqlite3
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from newsletter.deliver.ledger import SCHEMA_VERSION, Ledger
 from newsletter.deliver.transport import Receipt
 from newsletter.report.sends import read_sends
@@ -22,6 +24,20 @@ CREATE TABLE sends (
     PRIMARY KEY (issue, email)
 ) WITHOUT ROWID
 """
+
+
+def old_ledger(folder: Path, table: str, *, version: int, segment: str | None = None) -> Path:
+    """A ledger made by an earlier version (``table``, ``version``), one row sent."""
+    path = folder / "ledger.sqlite"
+    db = sqlite3.connect(path)
+    db.execute(table)
+    values = "'2026-10', 'a@example.com', 'sent', 'b1', 'r1', 'm1', NULL, 1"
+    values += ", '2026-10-02T09:00:00Z'" * 3 + (f", '{segment}'" if segment else "")
+    db.execute(f"INSERT INTO sends VALUES ({values})")
+    db.execute(f"PRAGMA user_version = {version}")
+    db.commit()
+    db.close()
+    return path
 
 
 def rows(path: Path) -> list[tuple[str, str, str | None]]:
@@ -57,16 +73,7 @@ def test_the_report_counts_recipients_by_segment_from_the_ledger(
 def test_a_ledger_without_segments_loads_with_every_row_and_an_unknown_segment(
     tmp_path: Path,
 ) -> None:
-    path = tmp_path / "ledger.sqlite"
-    db = sqlite3.connect(path)
-    db.execute(V2_TABLE)
-    db.execute(
-        "INSERT INTO sends VALUES ('2026-10', 'a@example.com', 'sent', 'b1', 'r1', 'm1', NULL,"
-        " 1, '2026-10-02T09:00:00Z', '2026-10-02T09:00:00Z', '2026-10-02T09:00:00Z')"
-    )
-    db.execute("PRAGMA user_version = 2")
-    db.commit()
-    db.close()
+    path = old_ledger(tmp_path, V2_TABLE, version=2)
 
     with Ledger(path) as ledger:
         assert ledger.sent("2026-10") == {"a@example.com"}
@@ -135,4 +142,27 @@ def test_a_ledger_kept_in_address_order_loads_with_every_row_and_its_segment(
     ]
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    db.close()
+
+
+def test_a_ledger_of_schema_4_keeps_every_row_and_still_refuses_an_unknown_status(
+    tmp_path: Path,
+) -> None:
+    v4_table = V3_TABLE.replace(
+        "status TEXT NOT NULL,",
+        "status TEXT NOT NULL CHECK (status IN ('pending', 'in_flight', 'sent', "
+        "'uncertain', 'failed', 'rejected')),",
+    ).replace("PRIMARY KEY (issue, email)\n) WITHOUT ROWID", "UNIQUE (issue, email)\n)")
+    path = old_ledger(tmp_path, v4_table, version=4, segment="client")
+
+    with Ledger(path) as ledger:
+        assert ledger.sent("2026-10") == {"a@example.com"}
+    assert rows(path) == [("a@example.com", "sent", "client")]
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+        db.execute(
+            "INSERT INTO sends (issue, email, status, created_at, updated_at) "
+            "VALUES ('2026-10', 'b@example.com', 'lost', 't', 't')"
+        )
     db.close()
