@@ -27,8 +27,8 @@ import sys
 import time
 from collections.abc import Callable
 
+from newsletter.audience.links import referral_link
 from newsletter.audience.tokens import referral_code
-from newsletter.deliver.personalize import referral_link
 from newsletter.print.pdfdraw import QrCode, qr_code
 
 LANDING = "https://hartwellhvac.example.com/refer"

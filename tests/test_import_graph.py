@@ -4,6 +4,7 @@
     report                               the monthly report: reads what everything below wrote
     print, desk                          the paper edition; the web service that listens
     deliver                              the send (transports, ledger, personalization)
+    cards                                the quarter's card: content and who gets it
     pipeline                             build, manifest, check, preview
     referrals                            the referral ledger, rewards, the thank-you roll
     render, audience, sources            pure renderers; who gets what; what goes in an issue
@@ -27,6 +28,7 @@ LAYERS = (
     ("report",),
     ("print", "desk"),
     ("deliver",),
+    ("cards",),
     ("pipeline",),
     ("referrals",),
     ("render", "audience", "sources"),

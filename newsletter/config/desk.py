@@ -75,6 +75,11 @@ class DeskConfig(Strict):
         return self.public_url + "r"
 
     @property
+    def signup_url(self) -> str:
+        """The sign-up form (double opt-in), for someone not on the list yet."""
+        return self.public_url + "join"
+
+    @property
     def referral_url(self) -> str:
         """A personal referral link, its code at :data:`CODE_SLOT`."""
         return f"{self.landing_url}/{CODE_SLOT}"
@@ -98,6 +103,12 @@ def landing_url(config: Config, offer_landing_url: str) -> str:
     """The referral page shown without a code (web page, print): the desk's ``/r`` when
     there is a desk, else the offer's own landing page."""
     return config.desk.landing_url if config.desk else offer_landing_url
+
+
+def signup_page(config: Config) -> str:
+    """Where someone signs up: the desk's ``/join`` when there is a desk, else the
+    newsletter's web page (``web.base_url``)."""
+    return config.desk.signup_url if config.desk else config.web.base_url
 
 
 def referral_base(config: Config, offer_landing_url: str) -> str:

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, Field, field_validator
 
+from newsletter.config.cards import CardsConfig
 from newsletter.config.desk import DeskConfig
 from newsletter.config.files import (
     DESK_INBOX_FILE,
@@ -271,6 +272,8 @@ class Config(Strict):
     desk: DeskConfig | None = None
     """The desk (``newsletter serve``); when set, unsubscribe and referral links lead there."""
     personal: PersonalConfig = PersonalConfig()
+    cards: CardsConfig = CardsConfig()
+    """The quarterly postcard (``newsletter cards``): who, size, rate, postage."""
     fetch: FetchConfig = FetchConfig()
     feeds: tuple[FeedConfig, ...] = Field(default=(), max_length=MAX_FEEDS)
     sections: tuple[SectionConfig, ...]

@@ -7,54 +7,15 @@ them apart), so values are plain text that is safe in both: names lose ``<``, ``
 
 from __future__ import annotations
 
-import functools
 from dataclasses import replace
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from newsletter.audience.links import link_around_code
 from newsletter.audience.tokens import unsubscribe_link, unsubscribe_tokens
 from newsletter.config import Settings
-from newsletter.config.desk import CODE_SLOT, one_click_unsubscribe, unsubscribe_base
+from newsletter.config.desk import one_click_unsubscribe, unsubscribe_base
 from newsletter.deliver.transport import Message, Recipient
 from newsletter.model import Subscriber
 from newsletter.placeholders import PLACEHOLDERS
-
-
-def referral_link(landing_url: str, code: str, month: str, *, medium: str = "email") -> str:
-    """The offer's landing page with ``ref=CODE`` and campaign parameters for the month; a
-    ``landing_url`` with ``{code}`` in its path (the desk's ``/r/{code}``) carries the code
-    there instead.
-
-    ``medium`` tells the landing page's analytics where the link came from (``print`` for
-    the QR code on paper)."""
-    # Codes use only URL-safe letters and digits, so the URL is built once per send and
-    # the code dropped in: this runs for every recipient.
-    before, after = _link_around_code(landing_url, month, medium)
-    return f"{before}{code}{after}"
-
-
-_CODE_SLOT = "CODESLOT"
-
-
-@functools.lru_cache(maxsize=16)
-def _link_around_code(landing_url: str, month: str, medium: str) -> tuple[str, str]:
-    parts = urlsplit(landing_url)
-    query = [
-        (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if k not in ("ref", "utm_source", "utm_medium", "utm_campaign")
-    ]
-    path = parts.path.replace(CODE_SLOT, _CODE_SLOT)
-    if path == parts.path:
-        query.append(("ref", _CODE_SLOT))
-    query += [
-        ("utm_source", "newsletter"),
-        ("utm_medium", medium),
-        ("utm_campaign", f"referral-{month}"),
-    ]
-    url = urlunsplit((parts.scheme, parts.netloc, path, urlencode(query), parts.fragment))
-    before, _, after = url.partition(_CODE_SLOT)
-    return before, after
-
 
 _UNSAFE = str.maketrans("", "", "<>&")
 
@@ -80,7 +41,7 @@ class Personalizer:
         self._tokens = unsubscribe_tokens(secret)
         self._fallback = config.issue.first_name_fallback
         base = unsubscribe_base(config)
-        self._link_before, self._link_after = _link_around_code(landing_url, month, "email")
+        self._link_before, self._link_after = link_around_code(landing_url, month, "email")
         self._unsubscribe_before = unsubscribe_link(base, "")
         self._mailto = f"<mailto:{config.sender.email}?subject=unsubscribe>"
         self._one_click = one_click_unsubscribe(config)

@@ -1,14 +1,8 @@
 """Who gets the newsletter by post: the mailing list behind addressed copies and labels.
 
-Email and post are separate consents. A subscriber is on the mailing list when their
-``channels`` include mail and no suppression covers the mail channel (``channel`` mail or
-all). Email-only suppressions (unsubscribes, bounces, complaints from the email provider)
-never take anyone off the post. A ``bounce`` suppressed for the ``mail`` channel marks mail
-that came back undeliverable; it is skipped and counted apart on the job ticket.
-
-A mail subscriber without street, city or postal code is an error naming the CSV line,
-unless ``skip_incomplete`` is set: then the row is left off the mailing list with a warning.
-Never a copy with a blank address.
+Who is on it is :func:`newsletter.audience.postal.postal_list`'s rule (the mail channel, no
+suppression covering mail, a complete address), the same one the quarterly cards follow;
+this module adds each recipient's address block, referral code and personal link.
 """
 
 from __future__ import annotations
@@ -18,13 +12,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from newsletter.audience.hooks import Fact
-from newsletter.audience.subscribers import load_subscribers
-from newsletter.audience.suppressions import load_suppressions
+from newsletter.audience.links import referral_link
+from newsletter.audience.postal import postal_list
 from newsletter.audience.tokens import referral_codes
 from newsletter.config import Settings
 from newsletter.config.files import SUBSCRIBERS_FILE
-from newsletter.deliver.personalize import referral_link
-from newsletter.errors import ContentError, together
 from newsletter.model import Address, Subscriber
 from newsletter.print.postal import address_lines
 
@@ -81,74 +73,31 @@ def mailing_list(
 ) -> MailingList:
     """Everyone who gets this month's issue by post, sorted by postal code."""
     path = settings.subscribers_csv
-    # Every row validated as a send would; a mail row without an address is kept (without
-    # its mail channel) so all of them can be named at once, or skipped.
-    subscribers = load_subscribers(path, postal="ignored")
-    incomplete = [s for s in subscribers if s.missing_postal]
-    if incomplete and not skip_incomplete:
-        raise together([_incomplete_error(path, s) for s in incomplete])
-    warnings = [
-        f"{path}:{s.line}: {s.email}: no postal address "
-        f"(missing {', '.join(s.missing_postal)}); left off the mailing list"
-        for s in incomplete
-    ]
+    home = settings.address.country
+    chosen = postal_list(
+        path, settings.suppressions_csv, home_country=home, skip_incomplete=skip_incomplete
+    )
     # Codes over the whole list, as the email send makes them, so a rare collision gets the
     # same longer code on paper as in the inbox.
-    codes = referral_codes(secret, (s.email for s in subscribers))
-    blocked = _postal_suppressions(settings)
-    home = settings.address.country
-    recipients: list[MailRecipient] = []
-    opted_out = returned = 0
-    for subscriber in subscribers:
-        if "mail" not in subscriber.channels:
-            continue
-        email = subscriber.normalized_email
-        status = blocked.get(email)
-        if status == "returned":
-            returned += 1
-            continue
-        if status == "opted-out":
-            opted_out += 1
-            continue
-        link = referral_link(landing_url, codes[email], month, medium="print")
-        recipients.append(_recipient(path, subscriber, codes[email], link, home))
-    recipients.sort(key=lambda r: _postal_order(r, home))
+    codes = referral_codes(secret, (s.email for s in chosen.everyone))
+    recipients = []
+    for subscriber in chosen.subscribers:
+        code = codes[subscriber.normalized_email]
+        link = referral_link(landing_url, code, month, medium="print")
+        recipients.append(mail_recipient(path, subscriber, code, link, home))
     return MailingList(
         recipients=tuple(recipients),
-        opted_out=opted_out,
-        returned=returned,
-        incomplete=len(incomplete),
-        warnings=tuple(warnings),
+        opted_out=chosen.opted_out,
+        returned=chosen.returned,
+        incomplete=chosen.incomplete,
+        warnings=chosen.warnings,
     )
 
 
-def _incomplete_error(path: Path, subscriber: Subscriber) -> ContentError:
-    missing = subscriber.missing_postal
-    return ContentError(
-        f"{subscriber.email} gets the newsletter by mail but has no {', '.join(missing)} "
-        "(fix the row, or run with --skip-incomplete-addresses to leave it off)",
-        path=path,
-        line=subscriber.line,
-        key=missing[0],
-    )
-
-
-def _postal_suppressions(settings: Settings) -> dict[str, str]:
-    """Normalized address -> "returned" or "opted-out", for suppressions covering mail."""
-    found: dict[str, str] = {}
-    for entry in load_suppressions(settings.suppressions_csv):
-        if not entry.covers("mail"):
-            continue  # email-only: post is a separate consent
-        status = "returned" if entry.channel == "mail" and entry.reason == "bounce" else None
-        key = entry.normalized_email
-        # An opt-out outranks a returned-mail mark: it is the subscriber's own choice.
-        found[key] = "opted-out" if status is None or found.get(key) == "opted-out" else status
-    return found
-
-
-def _recipient(
+def mail_recipient(
     path: Path, subscriber: Subscriber, code: str, link: str, home: str
 ) -> MailRecipient:
+    """``subscriber`` as a piece of mail: the address block as the carrier reads it."""
     assert subscriber.address is not None  # the mail channel requires one
     address = replace(subscriber.address, country=subscriber.address.country.upper())
     name = " ".join(f"{subscriber.first_name} {subscriber.last_name}".split())
@@ -165,16 +114,4 @@ def _recipient(
         source=str(path),
         tags=subscriber.tags,
         facts=subscriber.facts,
-    )
-
-
-def _postal_order(recipient: MailRecipient, home: str) -> tuple[object, ...]:
-    a = recipient.address
-    return (
-        a.country != home.upper(),
-        a.country,
-        a.postal_code.replace(" ", "").upper(),
-        recipient.last_name.casefold(),
-        recipient.first_name.casefold(),
-        recipient.email,
     )

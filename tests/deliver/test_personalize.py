@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+from newsletter.audience.links import referral_link
 from newsletter.audience.subscribers import load_subscribers
 from newsletter.config import load_config
 from newsletter.deliver import mime
-from newsletter.deliver.personalize import Personalizer, recipient_for, referral_link
+from newsletter.deliver.personalize import Personalizer, recipient_for
 from newsletter.deliver.transport import Message
 from newsletter.placeholders import PLACEHOLDERS
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import yaml
 from pypdf import PdfReader
 
+from newsletter.audience.links import referral_link
 from newsletter.config import Settings, load_config
-from newsletter.deliver.personalize import referral_link
 from newsletter.model import Address, Issue
 from newsletter.print.document import PrintedIssue, address_font, lettering, render_print_issue
 from newsletter.print.mailing import MailRecipient
