@@ -60,7 +60,7 @@ def test_check_validates_without_building(sample_project: Path) -> None:
         "check", "--config", str(sample_project / "newsletter.yaml"), "--month", "2026-11"
     )
     assert code == 0
-    assert "subscribers: 8 client, 5 partner, 7 prospect" in out
+    assert "subscribers: 8 client, 5 partner, 8 prospect" in out
     assert out.strip().endswith("ok")
     assert not (sample_project / "build").exists()
 
@@ -72,7 +72,7 @@ def test_check_names_a_broken_subscriber_line(sample_project: Path) -> None:
         "check", "--config", str(sample_project / "newsletter.yaml"), "--month", "2026-11"
     )
     assert code == 2
-    assert f"{csv}:22: email: not a valid address" in err
+    assert f"{csv}:23: email: not a valid address" in err
 
 
 def test_preview_serves_the_build_folder(sample_project: Path) -> None:

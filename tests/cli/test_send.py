@@ -45,7 +45,7 @@ def test_send_is_a_dry_run_by_default(sample_project: Path, fake_sendgrid: FakeS
     )
     assert code == 0
     assert "2026-11: would send 17 (7 client, 4 partner, 6 prospect)" in out
-    assert "1 suppressed, 2 post only" in out
+    assert "1 suppressed, 3 post only" in out
     assert "dry run: nothing sent" in out
     assert fake_sendgrid.emails() == []
     sample = sample_project / "state" / "preview" / "2026-11-client.eml"
