@@ -24,7 +24,7 @@ def write_csv(tmp_path: Path, *rows: str) -> Path:
 
 def test_sample_subscribers_load_across_all_segments() -> None:
     subscribers = load_subscribers(REPO / "subscribers" / "subscribers.csv")
-    assert len(subscribers) == 20
+    assert len(subscribers) == 21
     assert {s.segment for s in subscribers} == {"client", "partner", "prospect"}
 
 

@@ -90,12 +90,12 @@ def test_the_print_folder_with_every_postal_address_is_private(
 
 
 def test_print_reports_pages_copies_and_skips(printed: Result) -> None:
-    assert "2026-11: 2 pages, 8 addressed copies" in printed.stdout
+    assert "2026-11: 2 pages, 9 addressed copies" in printed.stdout
     assert "1 without an address" in printed.stdout
 
 
 def test_skipped_subscriber_is_a_warning_naming_the_csv_line(printed: Result) -> None:
-    assert "subscribers.csv:22: nora.vance@example.com: no postal address" in printed.stderr
+    assert "subscribers.csv:23: nora.vance@example.com: no postal address" in printed.stderr
 
 
 def test_package_zip_holds_the_print_files(project: Path, printed: Result) -> None:
@@ -112,7 +112,7 @@ def test_package_zip_holds_the_print_files(project: Path, printed: Result) -> No
 
 def test_split_writes_one_pdf_per_recipient_in_postal_order(project: Path, printed: Result) -> None:
     names = sorted(p.name for p in (project / "build" / MONTH / "print" / "addressed").iterdir())
-    assert len(names) == 8
+    assert len(names) == 9
     assert names[0].startswith("0001-53703-")
 
 
@@ -147,7 +147,7 @@ def test_incomplete_address_stops_with_the_csv_line_and_exit_2(tmp_path: Path) -
     folder = make_project(tmp_path, incomplete=True)
     result = invoke(folder, *print_args(folder))
     assert result.exit_code == 2
-    assert result.stderr.startswith(f"newsletter: {folder / 'subscribers' / 'subscribers.csv'}:22:")
+    assert result.stderr.startswith(f"newsletter: {folder / 'subscribers' / 'subscribers.csv'}:23:")
     assert "--skip-incomplete-addresses" in result.stderr
 
 
