@@ -12,9 +12,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from newsletter.cards.quarter import Quarter
 from newsletter.config import Settings
 from newsletter.deliver.factory import make_transport
 from newsletter.deliver.ledger import Ledger
+from newsletter.deliver.nurture import nurture_key, nurture_sample, send_nurture
 from newsletter.deliver.send import SendReport, sample_message, send_issue, send_test
 from newsletter.deliver.transport import Transport
 from newsletter.fsutil import PRIVATE, atomic_write
@@ -76,17 +78,72 @@ def send_month(
                 on_plan=on_plan,
             )
 
-        if not live:
-            report = deliver(None)
-            sample = sample_message_path(settings, month)
+        def sample() -> tuple[Path, bytes]:
             message = sample_message(settings, month, out_root=out_root, secret=secret)
-            atomic_write(sample, message, mode=PRIVATE)
-            return SendOutcome(report, dry_run=True, sample=sample)
-        transport = make_transport(settings, environ, own_process=True)
-        try:
-            report = deliver(transport)
-        finally:
-            transport.close()
+            return sample_message_path(settings, month), message
+
+        return _run(settings, deliver, sample, live=live, environ=environ)
+
+
+def send_nurture_quarter(
+    settings: Settings,
+    quarter: Quarter,
+    *,
+    secret: bytes,
+    live: bool,
+    limit: int | None = None,
+    resend_uncertain: bool = False,
+    retry_rejected: bool = False,
+    on_plan: Callable[[int], None] | None = None,
+    on_batch: Callable[[int], None] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> SendOutcome:
+    """Send ``quarter``'s nurture email (``newsletter cards --email``) as
+    :func:`send_month` sends an issue: through the same ledger and transport, a dry run
+    with a sample message unless ``live``."""
+    with Ledger(settings.send_ledger) as ledger:
+
+        def deliver(transport: Transport | None) -> SendReport:
+            return send_nurture(
+                settings,
+                quarter,
+                transport=transport,
+                ledger=ledger,
+                secret=secret,
+                limit=limit,
+                resend_uncertain=resend_uncertain,
+                retry_rejected=retry_rejected,
+                on_plan=on_plan,
+                on_batch=on_batch,
+            )
+
+        def sample() -> tuple[Path, bytes]:
+            path = settings.state_dir / PREVIEW_DIR / f"{nurture_key(quarter)}.eml"
+            return path, nurture_sample(settings, quarter, secret=secret)
+
+        return _run(settings, deliver, sample, live=live, environ=environ)
+
+
+def _run(
+    settings: Settings,
+    deliver: Callable[[Transport | None], SendReport],
+    sample: Callable[[], tuple[Path, bytes]],
+    *,
+    live: bool,
+    environ: Mapping[str, str] | None,
+) -> SendOutcome:
+    """A dry run (``deliver`` without a transport, and the sample written 0600), or the
+    send through the configured transport, closed whatever happens."""
+    if not live:
+        report = deliver(None)
+        path, message = sample()
+        atomic_write(path, message, mode=PRIVATE)
+        return SendOutcome(report, dry_run=True, sample=path)
+    transport = make_transport(settings, environ, own_process=True)
+    try:
+        report = deliver(transport)
+    finally:
+        transport.close()
     return SendOutcome(report, dry_run=False, sample=None)
 
 

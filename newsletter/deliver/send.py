@@ -16,7 +16,7 @@ segment variant filling its own batch: memory does not grow with the list.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -61,6 +61,13 @@ class SendReport:
     """Up to PROBLEMS_SHOWN (email, status, reason) of the month's rejected and failed."""
 
 
+def skipped_statuses(released: Mapping[str, bool]) -> tuple[str, ...]:
+    """The ledger statuses a run does not send again, less those ``released`` for it
+    (``{"uncertain": True}`` with --resend-uncertain): a dry run, which changes nothing in
+    the ledger, counts the released ones as due."""
+    return tuple(status for status in _DONE if not released.get(status))
+
+
 def send_issue(
     settings: Settings,
     month: str,
@@ -98,7 +105,7 @@ def send_issue(
     with roster:
         if transport is None:
             released = {"uncertain": resend_uncertain, "rejected": retry_rejected}
-            skip = tuple(s for s in (*_DONE, "in_flight") if not released.get(s))
+            skip = skipped_statuses(released)
             return _send(settings, month, out_dir, manifest, roster, ledger, secret, limit, skip)
         with ledger.run(purpose=f"send {month}") as run:
             run.recover(month)  # in flight when a run died: uncertain from now on

@@ -25,13 +25,19 @@ def render_email(
 ) -> str:
     """The issue as ``segment`` receives it (None: everything), as email-ready HTML.
 
-    Styles are inlined by premailer; media queries and dark-mode rules stay in a
-    ``<style data-premailer="ignore">`` block, which premailer leaves as written. Recipient
-    fields are placeholders (``%%FIRST_NAME%%`` …) for the send step to fill.
+    Styles are inlined (:func:`inline_css`). Recipient fields are placeholders
+    (``%%FIRST_NAME%%`` …) for the send step to fill.
     """
     context = issue_context(issue, settings, segment=segment, personal=True)
     context["hook_slot"] = hook_slot  # a slot for hook lines (newsletter.blocks)
-    html = render_template(env, TEMPLATE, context)
+    return inline_css(render_template(env, TEMPLATE, context))
+
+
+def inline_css(html: str) -> str:
+    """``html`` with its styles inlined for email clients, ending in a newline.
+
+    Media queries and dark-mode rules stay in a ``<style data-premailer="ignore">`` block,
+    which premailer leaves as written."""
     inlined: str = premailer.transform(
         html,
         remove_classes=False,  # the media queries and dark-mode rules select by class
