@@ -33,9 +33,9 @@ LEDGER_COLUMN = {
     "email": "lead_email",
     "need": "need",
 }
-MEDIUMS = ("email", "print", "web")
-"""Where a referral link was followed from (the link's utm_medium): the email, a printed
-QR code, or the web archive."""
+MEDIUMS = ("email", "print", "card", "web")
+"""Where a referral link was followed from (the link's utm_medium): the email, the QR code
+of a printed issue or of a quarterly card, or the web archive."""
 STATUSES = ("contacted", "won", "lost")
 
 

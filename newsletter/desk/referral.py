@@ -97,9 +97,10 @@ async def _form_page(
     return response
 
 
-_CAMPAIGN = re.compile(r"referral-(\d{4}-(?:0[1-9]|1[0-2]))")
-"""The campaign every referral link carries (``utm_campaign=referral-2026-11``): the issue
-it came with."""
+_CAMPAIGN = re.compile(r"referral-(\d{4}-(?:0[1-9]|1[0-2])|\d{4}Q[1-4])")
+"""The campaign every referral link carries: the issue it came with
+(``utm_campaign=referral-2026-11``), or the quarter of a card or nurture email
+(``referral-2026Q4``)."""
 
 
 async def landing(request: Request) -> Response:

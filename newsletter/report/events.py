@@ -21,7 +21,13 @@ from newsletter.report.figures import Engagement
 TOP_LINKS = 10
 BOUNCES = ("bounce", "dropped")
 """Events that mean the message did not reach the reader."""
-MEDIUMS = {"email": "email", "print": "print QR", "web": "web archive", "": "typed address"}
+MEDIUMS = {
+    "email": "email",
+    "print": "print QR",
+    "card": "postcard QR",
+    "web": "web archive",
+    "": "typed address",
+}
 """How the report names each medium a referral link carries."""
 
 

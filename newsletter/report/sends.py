@@ -23,6 +23,9 @@ from newsletter.errors import ReportError
 from newsletter.report.figures import IssueSends
 
 SEGMENT_COLUMN = "segment"
+MONTH_KEY = "[0-9][0-9][0-9][0-9]-[0-9][0-9]"
+"""The ledger keys of monthly issues (``2026-11``); the quarter's nurture email
+(``nurture-2026Q4``) shares the ledger and is not an issue."""
 
 
 def read_sends(path: Path, *, through: str, last: int = 12) -> tuple[IssueSends, ...]:
@@ -69,8 +72,9 @@ def _counts(db: sqlite3.Connection, column: str, through: str) -> dict[str, dict
     counts: dict[str, dict[str, int]] = defaultdict(dict)
     # ``column`` is one of two names fixed above, never user input.
     for issue, value, count in db.execute(
-        f"SELECT issue, {column}, COUNT(*) FROM sends WHERE issue <= ? GROUP BY issue, {column}",
-        (through,),
+        f"SELECT issue, {column}, COUNT(*) FROM sends WHERE issue <= ? AND issue GLOB ? "
+        f"GROUP BY issue, {column}",
+        (through, MONTH_KEY),
     ):
         counts[issue][value if value is not None else "unknown"] = count
     return counts

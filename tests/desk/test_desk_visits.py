@@ -44,6 +44,12 @@ def test_a_visit_keeps_the_medium_and_issue_of_its_link_and_nothing_of_the_visit
     assert event["data"] == {"medium": "print", "issue": "2026-11"}
 
 
+def test_a_quarterly_cards_qr_code_is_a_card_visit_of_its_quarter(desk: RunningDesk) -> None:
+    visit(desk, f"r/{MARIA_CODE}?utm_medium=card&utm_campaign=referral-2026Q4")
+    (event,) = desk.events("visit")
+    assert event["data"] == {"medium": "card", "issue": "2026Q4"}
+
+
 def test_a_typed_address_is_a_visit_with_no_medium_or_issue(desk: RunningDesk) -> None:
     visit(desk, "r?utm_medium=fax&utm_campaign=referral-2026-13")
     (event,) = desk.events("visit")

@@ -14,7 +14,7 @@ from newsletter.report.events import TOP_LINKS, read_engagement
 
 AT = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 KINDS = ("delivered", "bounce", "dropped", "open", "click", "spamreport")
-MEDIUMS = ("email", "print", "web", "")
+MEDIUMS = ("email", "print", "card", "web", "")
 
 
 def esp(n: int, issue: str, email: str, kind: str, url: str | None = None) -> Event:
@@ -62,6 +62,7 @@ def test_every_figure_matches_an_independent_count(tmp_path: Path) -> None:
     assert found.visits_by_medium == {
         "email": by_medium["email"],
         "print QR": by_medium["print"],
+        "postcard QR": by_medium["card"],
         "web archive": by_medium["web"],
         "typed address": by_medium[""],
     }

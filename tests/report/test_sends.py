@@ -44,6 +44,16 @@ def test_only_the_last_issues_up_to_the_month_are_read(tmp_path: Path) -> None:
     assert read_sends(ledger, through="2026-08") == ()
 
 
+def test_the_quarters_nurture_email_in_the_same_ledger_is_not_an_issue(tmp_path: Path) -> None:
+    ledger = write_send_ledger(tmp_path / "ledger.sqlite")
+    with Ledger(ledger) as sending, sending.run("send nurture-2026Q4") as run:
+        run.mark_in_flight("nurture-2026Q4", ["prospect@example.com"], "batch-1")
+
+    issues = read_sends(ledger, through="9999-12")
+
+    assert "nurture-2026Q4" not in [s.issue for s in issues]
+
+
 def test_segments_are_counted_once_the_ledger_records_them(tmp_path: Path) -> None:
     # A ledger of a later version, with the segment column the send step may add.
     path = tmp_path / "ledger.sqlite"
