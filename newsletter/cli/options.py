@@ -77,3 +77,24 @@ def warn(message: str) -> None:
 def echo_lines(lines: list[str]) -> None:
     for line in lines:
         click.echo(line)
+
+
+def send_options(command: Callable[P, R]) -> Callable[P, R]:
+    """The options of a send to the list (``newsletter send``, ``newsletter cards
+    --email``): a dry run unless --yes, and what to do about those left over."""
+    options = (
+        click.option("--yes", is_flag=True, help="Really send (without it: a dry run)."),
+        click.option("--limit", type=click.IntRange(min=1), help="Send to the next N only."),
+        click.option("--resend-uncertain", is_flag=True, help="Resend batches cut off mid-flight."),
+        click.option(
+            "--retry-rejected", is_flag=True, help="Try again recipients refused for good before."
+        ),
+        click.option(
+            "--skip-desk-check",
+            is_flag=True,
+            help="Send even if the desk holds unsubscribes not pulled yet, or cannot be reached.",
+        ),
+    )
+    for option in reversed(options):
+        command = option(command)
+    return command

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -14,27 +17,21 @@ from newsletter.cli.options import (
     fails_cleanly,
     month_option,
     out_option,
+    send_options,
     settings_of,
 )
+
+if TYPE_CHECKING:
+    from newsletter.deliver.run import SendOutcome
 
 
 @click.command()
 @config_option
 @month_option
 @out_option
-@click.option("--yes", is_flag=True, help="Really send (without it: a dry run).")
+@send_options
 @click.option("--test", "test_to", default="", help="Send [TEST] copies to a@x,b@y only.")
-@click.option("--limit", type=click.IntRange(min=1), help="Send to the next N only.")
-@click.option("--resend-uncertain", is_flag=True, help="Resend batches cut off mid-flight.")
-@click.option(
-    "--retry-rejected", is_flag=True, help="Try again recipients refused for good before."
-)
 @click.option("--silent", is_flag=True, help="No progress bar.")
-@click.option(
-    "--skip-desk-check",
-    is_flag=True,
-    help="Send even if the desk holds unsubscribes not pulled yet, or cannot be reached.",
-)
 @fails_cleanly
 def send(
     config_path: Path,
@@ -54,9 +51,8 @@ def send(
     are left for the next run (failed) or uncertain, 2 when an error stopped the send.
     """
     from newsletter.audience.tokens import secret_from_env
-    from newsletter.deliver.run import report_lines, send_month, send_test_copies, split_addresses
+    from newsletter.deliver.run import send_month, send_test_copies, split_addresses
     from newsletter.desk.project import check_desk_pulled
-    from newsletter.progress import progress_bar
 
     settings = settings_of(config_path)
     secret = secret_from_env()
@@ -69,8 +65,9 @@ def send(
         )
         click.echo(f"sent {count} test copies (the ledger is untouched)")
         return
-    with progress_bar("sending", unit="recipients", silent=silent or not yes) as bar:
-        outcome = send_month(
+    send_with_progress(
+        functools.partial(
+            send_month,
             settings,
             month,
             out_root=out_root,
@@ -79,9 +76,20 @@ def send(
             limit=limit,
             resend_uncertain=resend_uncertain,
             retry_rejected=retry_rejected,
-            on_plan=bar.set_total,
-            on_batch=bar.advance,
-        )
+        ),
+        live=yes,
+        silent=silent,
+    )
+
+
+def send_with_progress(send: Callable[..., SendOutcome], *, live: bool, silent: bool) -> None:
+    """Run ``send`` (given ``on_plan`` and ``on_batch``) under a progress bar when it is
+    live and on a terminal, print its report, and exit 1 when some are left to retry."""
+    from newsletter.deliver.run import report_lines
+    from newsletter.progress import progress_bar
+
+    with progress_bar("sending", unit="recipients", silent=silent or not live) as bar:
+        outcome = send(on_plan=bar.set_total, on_batch=bar.advance)
     echo_lines(report_lines(outcome))
     if outcome.left_to_retry:
         sys.exit(EXIT_LEFT_TO_RETRY)
