@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 MONTH ?= $(shell date +%Y-%m)
+QUARTER ?= $(shell echo "$$(date +%Y)Q$$(( ($$(date +%-m) + 2) / 3 ))")
 # Extra options for `newsletter send`, e.g. SEND_ARGS="--limit 100" or "--resend-uncertain".
 SEND_ARGS ?=
 # Extra options for `newsletter serve`, e.g. SERVE_ARGS=--no-email (the sample, without a key).
@@ -13,7 +14,7 @@ STAMP := $(VENV)/.installed
 # (and only the sample) gets a sample-only secret, with a warning. See scripts/with-secret.sh.
 WITH_SECRET := NEWSLETTER_PYTHON=$(BIN)/python scripts/with-secret.sh
 
-.PHONY: help setup issue preview check send send-live print referrals report serve desk-pull test \
+.PHONY: help setup issue preview check send send-live print cards referrals report serve desk-pull test \
 	bench lint update-golden clean
 
 help: ## list the targets
@@ -45,6 +46,9 @@ send-live: setup ## really send MONTH's issue: needs the real secrets, asks you 
 
 print: setup ## the print shop's package for MONTH in build/MONTH/print/
 	$(WITH_SECRET) $(BIN)/newsletter print --month $(MONTH) --package
+
+cards: setup ## the quarter's postcards (QUARTER=YYYYQn for another) in build/cards/QUARTER/
+	$(WITH_SECRET) $(BIN)/newsletter cards --quarter $(QUARTER)
 
 referrals: setup ## the referral report for MONTH (overdue leads, referrers, rewards) in build/referrals/
 	$(WITH_SECRET) $(BIN)/newsletter referral report --month $(MONTH)

@@ -33,11 +33,13 @@ import time
 from pathlib import Path
 
 import yaml
-from _support import REPO
+from _support import REPO, peak_rss_mb
 
 from newsletter.config import load_config
 from newsletter.pipeline.build import build, issue_of_build
 from newsletter.print import document as print_render
+from newsletter.print import press as print_press
+from newsletter.print.assets import Fetcher
 from newsletter.print.frontpage import MARGIN
 from newsletter.print.job import print_job
 from newsletter.print.mailing import mailing_list
@@ -133,16 +135,6 @@ def child(config: Path, out_root: Path) -> None:
     )
 
 
-def peak_rss_mb() -> float:
-    """This process's peak resident memory (VmHWM: getrusage would report the parent's
-    peak when that was higher, as Linux carries ru_maxrss across exec)."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def naive(config: Path, out_root: Path, copies: int) -> float:
     """Seconds per copy when each copy is its own WeasyPrint render, address and QR code in
     the HTML (timed on ``copies`` copies)."""
@@ -158,9 +150,7 @@ def naive(config: Path, out_root: Path, copies: int) -> float:
         env, issue, settings, layout, "addressed", images, "rgb", 0, False
     )
     page = render_template(env, print_render.TEMPLATE, context)
-    fetcher = print_render.Fetcher(
-        roots=(settings.templates_dir / "print",), extra_files=(), mode="rgb"
-    )
+    fetcher = Fetcher(roots=(settings.templates_dir / "print",), extra_files=(), mode="rgb")
     zone, qr, code = layout.address, layout.qr, layout.code
     started = time.perf_counter()
     for r in recipients:
@@ -177,7 +167,7 @@ def naive(config: Path, out_root: Path, copies: int) -> float:
             string=html,
             base_url=(settings.templates_dir / "print").as_uri() + "/",
             url_fetcher=fetcher,
-        ).write_pdf(finisher=print_render._crop_marks(settings.config.print.bleed, "rgb"))
+        ).write_pdf(finisher=print_press.crop_marks(settings.config.print.bleed, "rgb"))
     return (time.perf_counter() - started) / len(recipients)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import click
 
 from newsletter.cli.build import build, check, preview
+from newsletter.cli.cards import cards_command
 from newsletter.cli.desk import desk, serve_command
 from newsletter.cli.print import print_command
 from newsletter.cli.referral import referral
@@ -24,7 +25,7 @@ def main() -> None:
     """Build and deliver the monthly newsletter."""
 
 
-for _command in (build, preview, check, send, suppressions, print_command, referral):
+for _command in (build, preview, check, send, suppressions, print_command, cards_command, referral):
     main.add_command(_command)
 main.add_command(report_command)
 main.add_command(serve_command)

@@ -12,26 +12,17 @@ nor the font subset is needed until the copies are written.
 
 from __future__ import annotations
 
+import functools
 import io
-import os
 import unicodedata
 import zlib
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import cast
 
-from pypdf import PdfReader, PdfWriter
-from pypdf.generic import (
-    ArrayObject,
-    DictionaryObject,
-    IndirectObject,
-    NameObject,
-    NumberObject,
-)
+from pypdf import PdfReader
 
-from newsletter.print.compat import add_object
 from newsletter.print.frontpage import FrontLayout
+from newsletter.print.layers import ParallelLayers, stack_copies
 from newsletter.print.mailing import MailRecipient, Progress
 from newsletter.print.overlay import (
     ITALIC,
@@ -41,29 +32,7 @@ from newsletter.print.overlay import (
     overlay_content,
     plan_overlays,
 )
-from newsletter.print.pdfdraw import (
-    FontSubset,
-    embed_font,
-    set_identifier,
-    stream,
-    subset_font,
-)
-
-CHUNK = 250  # recipients per worker task
-PARALLEL_FROM = 400  # fewer copies than this are drawn in this process
-CATALOG_KEYS = ("/OutputIntents", "/Metadata", "/Lang", "/ViewerPreferences")
-
-
-@dataclass(frozen=True)
-class _Job:
-    overlays: Sequence[Overlay]
-    layout: FrontLayout
-    lettering: Lettering
-
-
-def _draw(job: _Job) -> list[bytes]:
-    """Compressed page-1 layers for a chunk of overlays (runs in a worker process)."""
-    return [zlib.compress(overlay_content(o, job.layout, job.lettering), 6) for o in job.overlays]
+from newsletter.print.pdfdraw import FontSubset, subset_font
 
 
 @dataclass(frozen=True)
@@ -73,6 +42,11 @@ class Layers:
     recipients: Sequence[MailRecipient]
     streams: Sequence[bytes]  # Flate-compressed, one per recipient
     fonts: dict[str, FontSubset]  # resource name -> the subset of what the layers draw
+
+
+def _draw(overlays: Sequence[Overlay], layout: FrontLayout, lettering: Lettering) -> list[bytes]:
+    """Compressed page-1 layers for a chunk of overlays (runs in a worker process)."""
+    return [zlib.compress(overlay_content(o, layout, lettering), 6) for o in overlays]
 
 
 class LayerDrawing:
@@ -94,35 +68,18 @@ class LayerDrawing:
         self._recipients = tuple(recipients)
         self._overlays = plan_overlays(recipients, layout, lettering, progress)
         self._lettering = lettering
-        self._jobs = [
-            _Job(self._overlays[i : i + CHUNK], layout, lettering)
-            for i in range(0, len(self._overlays), CHUNK)
-        ]
-        count = workers if workers is not None else (os.cpu_count() or 1)
-        parallel = count > 1 and len(self._overlays) >= PARALLEL_FROM
-        self._pool = ProcessPoolExecutor(max_workers=count) if parallel else None
-        self._futures = [self._pool.submit(_draw, job) for job in self._jobs] if self._pool else []
-        self._advance: Callable[[int], object] | None = None
+        draw = functools.partial(_draw, layout=layout, lettering=lettering)
+        self._drawing = ParallelLayers(self._overlays, draw, workers=workers)
         self._done: Layers | None = None
 
     def track(self, advance: Callable[[int], object]) -> None:
-        """Call ``advance(n)`` as each chunk of n layers is done (from a worker's result
-        thread when drawn in parallel, so a progress bar moves while the caller renders)."""
-        self._advance = advance
-        for job, future in zip(self._jobs, self._futures, strict=False):  # none: drawn here
-            future.add_done_callback(_counter(advance, len(job.overlays)))
+        """Call ``advance(n)`` as each chunk of n layers is done."""
+        self._drawing.track(advance)
 
     def layers(self) -> Layers:
         """The layers in recipient order (waiting for the workers)."""
         if self._done is None:
-            streams: list[bytes] = []
-            for index, job in enumerate(self._jobs):
-                if self._futures:
-                    streams += self._futures[index].result()
-                    continue
-                streams += _draw(job)
-                if self._advance is not None:
-                    self._advance(len(job.overlays))
+            streams = self._drawing.results()
             sans = "".join(o.sans_text() for o in self._overlays)
             italic = "".join(line for o in self._overlays for line in o.greeting.lines)
             fonts = {
@@ -133,24 +90,13 @@ class LayerDrawing:
         return self._done
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
+        self._drawing.close()
 
     def __enter__(self) -> LayerDrawing:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _counter(advance: Callable[[int], object], count: int) -> Callable[[Future[list[bytes]]], None]:
-    """A done-callback telling ``advance`` of ``count`` layers when their chunk succeeded."""
-
-    def done(future: Future[list[bytes]]) -> None:
-        if not future.cancelled() and future.exception() is None:
-            advance(count)
-
-    return done
 
 
 def copies_pdf(
@@ -161,7 +107,8 @@ def copies_pdf(
     readers = [PdfReader(io.BytesIO(base)) for base in bases]
     of_copy = editions if editions is not None else [0] * len(layers.streams)
     identity = _identity(bases, layers.recipients)
-    return _write(readers, layers.fonts, layers.streams, of_copy, identity)
+    copies = [(layer,) for layer in layers.streams]
+    return stack_copies(readers, layers.fonts, copies, of_copy, identity)
 
 
 def split_pdfs(
@@ -172,7 +119,7 @@ def split_pdfs(
     of_copy = editions if editions is not None else [0] * len(layers.streams)
     for recipient, layer, index in zip(layers.recipients, layers.streams, of_copy, strict=True):
         identity = _identity([bases[index]], [recipient])
-        yield recipient, _write([readers[index]], layers.fonts, [layer], [0], identity)
+        yield recipient, stack_copies([readers[index]], layers.fonts, [(layer,)], [0], identity)
 
 
 def addressed_copies(
@@ -210,107 +157,6 @@ def copy_name(number: int, recipient: MailRecipient) -> str:
     folded = unicodedata.normalize("NFKD", recipient.last_name.lower())  # "gonzález": "gonzalez"
     name = "".join(ch for ch in folded if ch.isascii() and ch.isalnum())
     return f"{number:04d}-{postal or 'nopostcode'}-{name or 'copy'}.pdf"
-
-
-@dataclass(frozen=True)
-class _Edition:
-    """One base's pages in the writer, and what each copy of them shares."""
-
-    pages: Sequence[DictionaryObject]  # the first copy's
-    resources: object  # page 1's, with the layers' fonts
-    contents: list[object]  # page 1's own content streams
-    to_trim_corner: IndirectObject  # closes them and moves the origin for the layer
-
-
-def _write(
-    readers: Sequence[PdfReader],
-    fonts: dict[str, FontSubset],
-    layers: Sequence[bytes],
-    editions: Sequence[int],
-    identity: list[bytes],
-) -> bytes:
-    """The pages of ``readers[editions[n]]`` once per layer n; every copy shares its base's
-    streams and resources.
-
-    A base's pages are added when a copy first needs them; later copies are appended to
-    the page tree directly: pypdf's add_page duplicates a page's content streams each
-    time, which would store the issue once per recipient.
-    """
-    writer = PdfWriter()
-    embedded = {name: embed_font(writer, subset) for name, subset in fonts.items()}
-    opening = stream(writer, b"q\n")
-    imported: dict[int, _Edition] = {}
-    tree = cast(DictionaryObject, writer.root_object["/Pages"].get_object())
-    for layer, index in zip(layers, editions, strict=True):
-        edition = imported.get(index)
-        if edition is None:
-            edition = imported[index] = _import(writer, readers[index], embedded)
-            pages = edition.pages
-        else:
-            kids = cast(ArrayObject, tree["/Kids"])
-            pages = [_append(writer, page, kids) for page in edition.pages]
-        pages[0][NameObject("/Resources")] = edition.resources
-        pages[0][NameObject("/Contents")] = ArrayObject(
-            [
-                opening,
-                *edition.contents,
-                edition.to_trim_corner,
-                stream(writer, layer, compressed=True),
-            ]
-        )
-    tree[NameObject("/Count")] = NumberObject(len(cast(ArrayObject, tree["/Kids"])))
-    _keep_document_properties(readers[0], writer, identity)
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
-
-
-def _import(writer: PdfWriter, reader: PdfReader, fonts: dict[str, IndirectObject]) -> _Edition:
-    x0, _, _, y1 = (float(v) for v in reader.pages[0].trimbox)
-    to_trim_corner = stream(writer, f"Q\nq 1 0 0 1 {x0:.3f} {y1:.3f} cm 0 g\n".encode("ascii"))
-    pages = [writer.add_page(page) for page in reader.pages]
-    resources = _with_fonts(pages[0], fonts, writer)
-    return _Edition(pages, resources, _contents(pages[0]), to_trim_corner)
-
-
-def _append(writer: PdfWriter, template: DictionaryObject, kids: ArrayObject) -> DictionaryObject:
-    """A new page object with the same entries as ``template``, added to the page tree."""
-    page = DictionaryObject(template.items())
-    kids.append(add_object(writer, page))
-    return page
-
-
-def _contents(page: DictionaryObject) -> list[object]:
-    contents = page["/Contents"]
-    target = contents.get_object()
-    if isinstance(target, ArrayObject):
-        return list(target)
-    return [contents]
-
-
-def _with_fonts(
-    page: DictionaryObject, added: dict[str, IndirectObject], writer: PdfWriter
-) -> object:
-    resources = DictionaryObject(cast(DictionaryObject, page["/Resources"].get_object()))
-    fonts = DictionaryObject(
-        cast(DictionaryObject, resources.get("/Font", DictionaryObject()).get_object())
-    )
-    for name, font in added.items():
-        fonts[NameObject(f"/{name}")] = font
-    resources[NameObject("/Font")] = fonts
-    return add_object(writer, resources)
-
-
-def _keep_document_properties(reader: PdfReader, writer: PdfWriter, identity: list[bytes]) -> None:
-    """Carry over what PDF/X and the print shop read: output intent, XMP metadata, the
-    document info (title, dates, PDF/X version) and a file identifier."""
-    root = cast(DictionaryObject, reader.trailer["/Root"])
-    for key in CATALOG_KEYS:
-        if key in root:
-            writer.root_object[NameObject(key)] = root[key].clone(writer)
-    if reader.metadata:
-        writer.add_metadata(dict(reader.metadata))
-    set_identifier(writer, identity)
 
 
 def _identity(bases: Sequence[bytes], recipients: Sequence[MailRecipient]) -> list[bytes]:

@@ -18,24 +18,18 @@ from __future__ import annotations
 import base64
 import functools
 import io
-import logging
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import jinja2
-import pydyf
 import weasyprint
 from PIL import Image as PILImage
-from PIL import ImageCms
-from weasyprint.text.fonts import FontConfiguration
 
 from newsletter.audience.hooks import Variant as PersonalVariant
 from newsletter.blocks import variant_html
 from newsletter.config import Settings
-from newsletter.config.print import PrintConfig
 from newsletter.errors import BuildError, ConfigError, TemplateError
 from newsletter.images import published_url
 from newsletter.model import Issue
@@ -43,7 +37,6 @@ from newsletter.pipeline.variants import with_blocks
 from newsletter.placeholders import PLACEHOLDERS
 from newsletter.print.assets import (
     ColorMode,
-    Fetcher,
     image_size,
     local_images,
     low_resolution,
@@ -59,6 +52,7 @@ from newsletter.print.frontpage import (
 from newsletter.print.overlay import Lettering
 from newsletter.print.pdfdraw import FontMetrics, fit_text, qr_code
 from newsletter.print.postal import address_lines
+from newsletter.print.press import color_mode, paper_press
 from newsletter.render.environment import issue_context, palette, render_template, site_context
 
 TEMPLATE = "print/issue.html.j2"
@@ -69,7 +63,6 @@ TITLE_FONT = "print/fonts/DejaVuSans-Bold.ttf"  # the masthead's: "NL Sans" bold
 LOGO_HEIGHT = 30.0  # points, at the masthead's right
 MIN_PAGES, MAX_PAGES = 2, 4
 DENSITIES = 3  # layouts tried, from roomy to dense, before a long issue is an error
-MARK_GAP, MARK_LENGTH, MARK_WIDTH = 3.0, 18.0, 0.3  # crop marks, in points
 QR_PIXELS = 400  # at least: 300 dpi up to 1.33 in wide
 
 Variant = Literal["generic", "addressed"]
@@ -81,14 +74,6 @@ class PrintedIssue:
     pages: int
     layout: FrontLayout
     warnings: tuple[str, ...]
-
-
-def color_mode(config: PrintConfig) -> ColorMode:
-    """Grey when asked; CMYK for PDF/X (X-1a allows no RGB; X-3/-4 read CMYK through the
-    shop's output profile); RGB otherwise."""
-    if config.grayscale:
-        return "gray"
-    return "cmyk" if config.pdfx != "none" else "rgb"
 
 
 def render_print_issue(
@@ -107,49 +92,17 @@ def render_print_issue(
     """
     if personal is not None:
         issue = with_blocks(issue)
-    config = settings.config.print
     layout = front_layout(settings)
-    mode = color_mode(config)
+    press = paper_press(settings)
     images, warnings = local_images(issue, settings)
-    profile = _output_profile(settings)
-    variant_name = None if config.pdfx == "none" else config.pdfx
-    fetcher = Fetcher(
-        roots=(settings.templates_dir / "print", settings.content_dir / "images"),
-        extra_files=(profile,) if profile else (),
-        mode=mode,
-    )
-    stylesheets = []
-    profiles: dict[str, Any] = {}  # shared: the stylesheet fills it, the document reads it
-    if profile is not None:
-        stylesheets.append(
-            weasyprint.CSS(
-                string=(
-                    f"@color-profile device-cmyk {{ src: url({profile.as_uri()}); "
-                    f"components: {_components(profile)}; }}"
-                ),
-                url_fetcher=fetcher,
-                color_profiles=profiles,
-            )
-        )
 
     def render(density: int, pad: bool) -> weasyprint.Document:
-        context = _context(env, issue, settings, layout, variant, images, mode, density, pad)
+        context = _context(env, issue, settings, layout, variant, images, press.mode, density, pad)
         context["hook_slot"] = personal is not None  # where its hook lines go (blocks.py)
         html = render_template(env, TEMPLATE, context)
         if personal is not None:
             html = variant_html(html, personal.tags, personal.hooks)
-        document = weasyprint.HTML(
-            string=html,
-            base_url=(settings.templates_dir / "print").as_uri() + "/",
-            url_fetcher=fetcher,
-        )
-        with _captured(warnings):
-            return document.render(
-                font_config=FontConfiguration(),
-                color_profiles=profiles,
-                stylesheets=stylesheets,
-                pdf_variant=variant_name,
-            )
+        return press.render(html, warnings)
 
     for density in range(DENSITIES):
         document = render(density, pad=False)
@@ -164,11 +117,7 @@ def render_print_issue(
     if len(document.pages) < MIN_PAGES:
         document = render(density, pad=True)  # the offer moves to a back page of its own
     warnings += low_resolution(document, images)
-    with _captured(warnings):
-        pdf = document.write_pdf(
-            pdf_variant=variant_name,
-            finisher=_crop_marks(config.bleed, mode),
-        )
+    pdf = press.write(document, warnings)
     return PrintedIssue(pdf, len(document.pages), layout, tuple(warnings))
 
 
@@ -237,7 +186,7 @@ def _masthead(
         pixels_wide, pixels_high = image_size(uri)
         width = LOGO_HEIGHT * pixels_wide / pixels_high
     room = layout.sheet[0] - 2 * MARGIN - (width + 12 if width else 0)
-    title = _bundled_font(settings, TITLE_FONT, "the masthead")
+    title = title_font(settings)
     size = next((s / 4 for s in range(68, 43, -1) if title.width(issue.title, s / 4) <= room), 11)
     return {
         "masthead_logo": uri,
@@ -270,6 +219,11 @@ def lettering(settings: Settings, env: jinja2.Environment) -> Lettering:
         fallback=settings.config.issue.first_name_fallback,
         ink=pdf_fill(palette(settings.config.brand)["text"], color_mode(settings.config.print)),
     )
+
+
+def title_font(settings: Settings) -> FontMetrics:
+    """The bold sans of titles (the masthead's, a card's), to size them to their line."""
+    return _bundled_font(settings, TITLE_FONT, "titles")
 
 
 def _bundled_font(settings: Settings, relative: str, purpose: str) -> FontMetrics:
@@ -326,76 +280,3 @@ def qr_data_uri(text: str) -> str:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=True)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-def _output_profile(settings: Settings) -> Path | None:
-    config = settings.config.print
-    if config.pdfx == "none" or not config.output_profile:
-        return None
-    path = settings.resolve(config.output_profile)
-    if not path.is_file():
-        raise ConfigError("output profile not found", path=path, key="print.output_profile")
-    return path
-
-
-def _components(profile: Path) -> str:
-    """The channels of an ICC profile's colour space, as WeasyPrint's @color-profile wants."""
-    try:
-        space = ImageCms.getOpenProfile(str(profile)).profile.xcolor_space.strip()
-    except (ImageCms.PyCMSError, OSError):
-        raise ConfigError("not an ICC profile", path=profile, key="print.output_profile") from None
-    names = {"CMYK": "c, m, y, k", "RGB": "r, g, b", "GRAY": "k"}
-    if space not in names:
-        raise ConfigError(
-            f"output profile is for {space} colour; expected CMYK, RGB or grey",
-            path=profile,
-            key="print.output_profile",
-        )
-    return names[space]
-
-
-@contextmanager
-def _captured(warnings: list[str]) -> Iterator[None]:
-    """WeasyPrint's own warnings (a resource it could not load, CSS it ignored) as ours."""
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            warnings.append(f"print: {record.getMessage()}")
-
-    handler = Collect(level=logging.WARNING)
-    logger = logging.getLogger("weasyprint")
-    logger.addHandler(handler)
-    try:
-        yield
-    finally:
-        logger.removeHandler(handler)
-
-
-def _crop_marks(bleed: float, mode: ColorMode) -> Any:
-    """A WeasyPrint finisher: widen each page's MediaBox past the bleed and draw crop marks
-    there (WeasyPrint's own ``marks: crop`` would sit inside the bleed, on the artwork)."""
-    ink = "0 G" if mode == "gray" else "1 1 1 1 K"  # CMYK 100% each: registration
-    room = bleed + MARK_GAP + MARK_LENGTH + MARK_GAP
-
-    def finish(document: Any, pdf: pydyf.PDF) -> None:
-        opening = pydyf.Stream([b"q"])
-        pdf.add_object(opening)
-        for number in pdf.pages["Kids"][::3]:
-            page = pdf.objects[number]
-            x0, y0, x1, y1 = page["TrimBox"]
-            page["MediaBox"] = pydyf.Array((x0 - room, y0 - room, x1 + room, y1 + room))
-            marks = pydyf.Stream([b"Q", *_mark_lines(x0, y0, x1, y1, bleed, ink)])
-            pdf.add_object(marks)
-            page["Contents"] = pydyf.Array([opening.reference, page["Contents"], marks.reference])
-
-    return finish
-
-
-def _mark_lines(x0: float, y0: float, x1: float, y1: float, bleed: float, ink: str) -> list[bytes]:
-    near, far = bleed + MARK_GAP, bleed + MARK_GAP + MARK_LENGTH
-    ops = [f"q {ink} {MARK_WIDTH} w"]
-    for x, y, sx, sy in ((x0, y0, -1, -1), (x1, y0, 1, -1), (x0, y1, -1, 1), (x1, y1, 1, 1)):
-        ops.append(f"{x + sx * near:.2f} {y:.2f} m {x + sx * far:.2f} {y:.2f} l S")
-        ops.append(f"{x:.2f} {y + sy * near:.2f} m {x:.2f} {y + sy * far:.2f} l S")
-    ops.append("Q")
-    return [op.encode() for op in ops]

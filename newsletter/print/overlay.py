@@ -22,6 +22,7 @@ from newsletter.placeholders import fill
 from newsletter.print.frontpage import GREETING_SIZE, FrontLayout
 from newsletter.print.mailing import MailRecipient, Progress, progress_line
 from newsletter.print.pdfdraw import FontMetrics, TextBlock, fit_text, qr_code, qr_ops, text_ops
+from newsletter.print.window import Box
 
 SANS = "NLAddr"  # resource names of the overlay's fonts on page 1
 ITALIC = "NLGreet"
@@ -80,20 +81,24 @@ def plan_overlay(
         raise ContentError(f"referral code {recipient.code} does not fit its box on page 1")
     box = layout.progress
     note = fit_text(font, [progress], box.width, box.height, **PROGRESS_SIZES) if progress else None
-    return Overlay(address, _greeting(recipient, layout, lettering), code, note, recipient.link)
+    greeting = fit_greeting(recipient, layout.greeting, lettering)
+    return Overlay(address, greeting, code, note, recipient.link)
 
 
-def _greeting(recipient: MailRecipient, layout: FrontLayout, lettering: Lettering) -> TextBlock:
-    """The salutation on one line of its box, centred in the line as CSS sets the generic
-    edition's (half the leading above, half below)."""
+def fit_greeting(
+    recipient: MailRecipient, box: Box, lettering: Lettering, *, max_size: float = GREETING_SIZE
+) -> TextBlock:
+    """The salutation ("Hi María,") on one line of ``box``, centred in the line as CSS
+    sets the generic edition's (half the leading above, half below); ContentError naming
+    the CSV line when even the smallest size cannot fit it."""
     font = lettering.italic
     name = recipient.first_name.strip() or lettering.fallback
     text = " ".join(fill(lettering.salutation, {"first_name": name}).split())
-    box = layout.greeting
-    fitted = fit_text(font, [text], box.width, box.height, **GREETING_SIZES)
+    sizes = {**GREETING_SIZES, "max_size": max_size}
+    fitted = fit_text(font, [text], box.width, box.height, **sizes)
     if fitted is None or len(fitted.lines) != 1:
         raise ContentError(
-            f"the salutation {text!r} does not fit one line of the first column even at "
+            f"the salutation {text!r} does not fit its line even at "
             f"{GREETING_SIZES['min_size']:g} pt; shorten the first name of {recipient.email}",
             path=recipient.source,
             line=recipient.line,

@@ -13,8 +13,9 @@ import weasyprint
 from pypdf import PdfReader
 
 from newsletter.errors import ContentError
-from newsletter.print.addressed import PARALLEL_FROM, addressed_copies, copy_name, split_copies
+from newsletter.print.addressed import addressed_copies, copy_name, split_copies
 from newsletter.print.document import PrintedIssue, pdf_fill
+from newsletter.print.layers import PARALLEL_FROM
 from newsletter.print.overlay import ITALIC, SANS
 from newsletter.print.window import Box
 from tests.issue_factory import sample_issue, sample_settings

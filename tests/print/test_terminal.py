@@ -17,7 +17,7 @@ from pypdf import PdfReader
 
 from newsletter.config import load_config
 from newsletter.pipeline.build import build
-from newsletter.print.addressed import PARALLEL_FROM
+from newsletter.print.layers import PARALLEL_FROM
 from tests.golden import copy_sample
 from tests.terminal import run_on_terminal
 
