@@ -14,7 +14,7 @@ STAMP := $(VENV)/.installed
 # (and only the sample) gets a sample-only secret, with a warning. See scripts/with-secret.sh.
 WITH_SECRET := NEWSLETTER_PYTHON=$(BIN)/python scripts/with-secret.sh
 
-.PHONY: help setup issue preview check send send-live print cards referrals report serve desk-pull test \
+.PHONY: help setup issue preview check send send-live print cards cards-email referrals report serve desk-pull test \
 	bench lint update-golden clean
 
 help: ## list the targets
@@ -49,6 +49,9 @@ print: setup ## the print shop's package for MONTH in build/MONTH/print/
 
 cards: setup ## the quarter's postcards (QUARTER=YYYYQn for another) in build/cards/QUARTER/
 	$(WITH_SECRET) $(BIN)/newsletter cards --quarter $(QUARTER)
+
+cards-email: setup ## dry run of the quarter's nurture email; SEND_ARGS=--yes sends it
+	$(WITH_SECRET) $(BIN)/newsletter cards --quarter $(QUARTER) --email $(SEND_ARGS)
 
 referrals: setup ## the referral report for MONTH (overdue leads, referrers, rewards) in build/referrals/
 	$(WITH_SECRET) $(BIN)/newsletter referral report --month $(MONTH)

@@ -1,16 +1,27 @@
-"""``newsletter cards``: the quarter's postcards for the nurture list, ready for the shop.
+"""``newsletter cards``: the quarter's postcards for the nurture list, ready for the shop,
+or (``--email``) the quarter's nurture email.
 
-A click wrapper over :func:`newsletter.print.cardrun.print_cards`.
+A click wrapper over :func:`newsletter.print.cardrun.print_cards` and
+:func:`newsletter.deliver.run.send_nurture_quarter`.
 """
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from pathlib import Path
 
 import click
 
-from newsletter.cli.options import config_option, fails_cleanly, out_option, settings_of, warn
+from newsletter.cli.options import (
+    config_option,
+    fails_cleanly,
+    out_option,
+    send_options,
+    settings_of,
+    warn,
+)
+from newsletter.cli.send import send_with_progress
 
 
 @click.command("cards")
@@ -28,16 +39,66 @@ from newsletter.cli.options import config_option, fails_cleanly, out_option, set
     help="Leave readers without a postal address off, with a warning, instead of stopping.",
 )
 @click.option("--silent", is_flag=True, help="No progress bars.")
+@click.option(
+    "--email",
+    is_flag=True,
+    help="Send the quarter's nurture email instead of making the cards (a dry run unless --yes).",
+)
+@send_options
 @fails_cleanly
 def cards_command(
-    config_path: Path, quarter: str, out_root: Path, skip_incomplete_addresses: bool, silent: bool
+    config_path: Path,
+    quarter: str,
+    out_root: Path,
+    skip_incomplete_addresses: bool,
+    silent: bool,
+    email: bool,
+    yes: bool,
+    limit: int | None,
+    resend_uncertain: bool,
+    retry_rejected: bool,
+    skip_desk_check: bool,
 ) -> None:
-    """Quarterly postcards: cards.pdf (both sides, duplex), labels, mailing list."""
+    """Quarterly postcards: cards.pdf (both sides, duplex), labels, mailing list; with
+    --email, the quarter's nurture email to the same people, once each.
+
+    Exit status with --email: as `newsletter send` (0 all done, 1 some left to retry or
+    uncertain, 2 an error stopped it).
+    """
     from newsletter.audience.tokens import secret_from_env
     from newsletter.cards import parse_quarter
     from newsletter.print.cardrun import print_cards
 
+    sending = {
+        "--yes": yes,
+        "--limit": limit,
+        "--resend-uncertain": resend_uncertain,
+        "--retry-rejected": retry_rejected,
+        "--skip-desk-check": skip_desk_check,
+    }
+    if not email and any(sending.values()):
+        given = ", ".join(option for option, value in sending.items() if value)
+        raise click.UsageError(f"{given}: only with --email (the cards are printed, not sent)")
     chosen = parse_quarter(quarter)
+    if email:
+        from newsletter.deliver.run import send_nurture_quarter
+        from newsletter.desk.project import check_desk_pulled
+
+        settings = settings_of(config_path)
+        if yes and not skip_desk_check:
+            check_desk_pulled(settings)  # nobody who unsubscribed on the desk is mailed
+        send = functools.partial(
+            send_nurture_quarter,
+            settings,
+            chosen,
+            secret=secret_from_env(),
+            live=yes,
+            limit=limit,
+            resend_uncertain=resend_uncertain,
+            retry_rejected=retry_rejected,
+        )
+        send_with_progress(send, live=yes, silent=silent)
+        return
     settings = settings_of(config_path)
     result = print_cards(
         settings,
