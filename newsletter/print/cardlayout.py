@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from newsletter.config.cards import CardSize
-from newsletter.print.window import Box
+from newsletter.print.window import Box, boxes_css
 
 INCH = 72.0
 OCR_SIDE = 0.5 * INCH  # the read area's margin from the left and right edges
@@ -64,16 +64,7 @@ class CardLayout:
     def css(self, origin: tuple[float, float] = (0.0, 0.0)) -> dict[str, dict[str, str]]:
         """Each box as CSS ``left/top/width/height`` in points from ``origin`` (the corner
         of the page area the template positions from)."""
-        return {
-            name: {
-                "left": f"{box.left - origin[0]:.2f}pt",
-                "top": f"{box.top - origin[1]:.2f}pt",
-                "width": f"{box.width:.2f}pt",
-                "height": f"{box.height:.2f}pt",
-            }
-            for name, box in vars(self).items()
-            if isinstance(box, Box)
-        }
+        return boxes_css(self, origin)
 
 
 def card_layout(size: CardSize) -> CardLayout:

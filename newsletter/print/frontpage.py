@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from newsletter.config import Settings
 from newsletter.errors import ConfigError
-from newsletter.print.window import Box, address_zone, panel_height, window_reach
+from newsletter.print.window import Box, address_zone, boxes_css, panel_height, window_reach
 
 INCH = 72.0
 PAPER = {"letter": (8.5 * INCH, 11 * INCH), "a4": (595.28, 841.89)}
@@ -49,16 +49,7 @@ class FrontLayout:
     def css(self, origin: tuple[float, float] = (0.0, 0.0)) -> dict[str, dict[str, str]]:
         """Each box as CSS ``left/top/width/height`` in points from ``origin`` (the corner
         of the page area the template positions from)."""
-        return {
-            name: {
-                "left": f"{box.left - origin[0]:.2f}pt",
-                "top": f"{box.top - origin[1]:.2f}pt",
-                "width": f"{box.width:.2f}pt",
-                "height": f"{box.height:.2f}pt",
-            }
-            for name, box in vars(self).items()
-            if isinstance(box, Box)
-        }
+        return boxes_css(self, origin)
 
 
 def front_layout(settings: Settings) -> FrontLayout:

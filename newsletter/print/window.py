@@ -66,6 +66,21 @@ class Box:
         )
 
 
+def boxes_css(layout: object, origin: tuple[float, float]) -> dict[str, dict[str, str]]:
+    """Each :class:`Box` attribute of ``layout`` as CSS ``left/top/width/height`` in points
+    from ``origin``, by attribute name (the layouts' ``css()``)."""
+    return {
+        name: {
+            "left": f"{box.left - origin[0]:.2f}pt",
+            "top": f"{box.top - origin[1]:.2f}pt",
+            "width": f"{box.width:.2f}pt",
+            "height": f"{box.height:.2f}pt",
+        }
+        for name, box in vars(layout).items()
+        if isinstance(box, Box)
+    }
+
+
 def panel_height(sheet_height: float) -> float:
     return sheet_height / PANELS
 
