@@ -42,6 +42,22 @@ def csv_rows(
     syntax error, is a ContentError naming the line. A row's line is the line it starts
     on, also when a quoted value runs over several lines.
     """
+    records = csv_records(text, path, required=required, allowed=allowed)
+    _, header = next(records)
+    for line, cells in records:
+        yield line, dict(zip(header, cells, strict=True))
+
+
+def csv_records(
+    text: str | Iterable[str],
+    path: Path,
+    *,
+    required: Collection[str],
+    allowed: Collection[str],
+) -> Iterator[tuple[int, list[str]]]:
+    """As :func:`csv_rows`, but each row as its list of stripped cells, as many as the
+    header has (missing trailing cells are empty), after the header itself as line 1: for
+    a reader that looks cells up by position (the send reads every row of a long list)."""
     lines = io.StringIO(text, newline="\n") if isinstance(text, str) else text
     reader = csv.reader(lines, strict=True)
     start = 1  # the line the record being read starts on
@@ -53,22 +69,20 @@ def csv_rows(
         unknown = [c for c in header if c not in allowed]
         if unknown:
             raise ContentError(f"unknown column(s): {', '.join(unknown)}", path=path, line=1)
+        yield 1, header
         start = reader.line_num + 1
         width, strip = len(header), str.strip
         for cells in reader:
             line, start = start, reader.line_num + 1
             count = len(cells)
-            if count == width:  # the common row, built in one step: this runs per row
-                yield line, dict(zip(header, map(strip, cells), strict=True))
+            if count == width:  # the common row: this runs per row
+                yield line, list(map(strip, cells))
                 continue
             if not cells:
                 continue  # a blank line
             if count > width:
                 raise ContentError("more fields than the header has", path=path, line=line)
-            yield (
-                line,
-                dict(zip(header, [*map(strip, cells), *[""] * (width - count)], strict=True)),
-            )
+            yield line, [*map(strip, cells), *[""] * (width - count)]
     except csv.Error as exc:
         if "field larger than field limit" in str(exc):
             limit = csv.field_size_limit()

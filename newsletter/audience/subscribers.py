@@ -20,7 +20,7 @@ from typing import Literal, NamedTuple
 
 from newsletter.audience.addresses import EmailNotValidError, normalized_address
 from newsletter.audience.hooks import Fact, parse_facts
-from newsletter.csvfile import csv_rows, file_lines
+from newsletter.csvfile import csv_records, csv_rows, file_lines
 from newsletter.errors import ContentError
 from newsletter.model import SEGMENTS, SOURCE_KINDS, Address, Subscriber, normalize_email
 
@@ -137,23 +137,105 @@ def iter_readers(path: Path, lines: Iterable[str] | None = None) -> Iterator[Rea
     ``path`` (tags and facts as written), checked exactly as :func:`iter_subscribers`
     checks it (postal fields required), for a send: no Subscriber objects, and no
     duplicate check (the send's code book finds those). ``lines``: the header and some of
-    the file's lines, to read only those."""
-    for line, row in csv_rows(
+    the file's lines, to read only those.
+
+    This runs for every row of a long list, so a row is looked at by position: the common
+    row, whose every value is plainly fine, passes a few quick tests; any other row goes
+    through the one full check (:func:`_checked`), which raises the error naming its line
+    and column.
+    """
+    records = csv_records(
         file_lines(path) if lines is None else lines,
         path,
         required=("email", "segment", "channels"),
         allowed=COLUMNS,
-    ):
-        checked = _checked(row, line, path, "required")
+    )
+    _, header = next(records)
+    quick = _QuickCheck(header)
+    at = _positions(header)
+    first_name, last_name = at.get("first_name"), at.get("last_name")
+    tags, facts = at.get("tags"), at.get("facts")
+    for line, cells in records:
+        fit = quick(cells)
+        if fit is None:
+            checked = _checked(dict(zip(header, cells, strict=True)), line, path, "required")
+            fit = checked.email, checked.segment, checked.channels
+        email, segment, channels = fit
         yield (
-            checked.email,
-            row.get("first_name", ""),
-            row.get("last_name", ""),
-            checked.segment,
-            checked.channels,
-            row.get("tags", ""),
-            row.get("facts", ""),
+            email,
+            "" if first_name is None else cells[first_name],
+            "" if last_name is None else cells[last_name],
+            segment,
+            channels,
+            "" if tags is None else cells[tags],
+            "" if facts is None else cells[facts],
         )
+
+
+class _QuickCheck:
+    """(email, segment, channels) of a row whose every value is plainly fine, or None for
+    any row :func:`_checked` must look at. It passes no row that check would refuse (a
+    hypothesis test holds them to that), so a row it passes needs no other check."""
+
+    def __init__(self, header: list[str]) -> None:
+        at = _positions(header)
+        self._email, self._segment, self._channels = at["email"], at["segment"], at["channels"]
+        self._postal = [at.get(f) for f in POSTAL_FIELDS if f != "country"]
+        # Columns whose non-empty values need a check of their own.
+        self._rare = [
+            (at[column], check)
+            for column, check in (
+                ("consent_date", _is_date),
+                ("source", SOURCE_KINDS.__contains__),
+                ("lead_id", _is_lead_id),
+                ("facts", _are_facts),
+            )
+            if column in at
+        ]
+
+    def __call__(self, cells: list[str]) -> tuple[str, str, frozenset[str]] | None:
+        every = "".join(cells)
+        if len(every) > MAX_VALUE_CHARS or _CONTROL.search(every):
+            return None
+        segment = cells[self._segment]
+        channels = _channels(cells[self._channels])
+        if segment not in SEGMENTS or channels is None:
+            return None
+        if "mail" in channels and not all(i is not None and cells[i] for i in self._postal):
+            return None
+        for index, check in self._rare:
+            if cells[index] and not check(cells[index]):
+                return None
+        try:
+            return normalized_address(cells[self._email]), segment, channels
+        except EmailNotValidError:
+            return None
+
+
+def _positions(header: list[str]) -> dict[str, int]:
+    """column -> its cell's index; of a column named twice, the last (as in a row's dict)."""
+    return {column: index for index, column in enumerate(header)}
+
+
+@functools.lru_cache(maxsize=1024)
+def _is_date(cell: str) -> bool:
+    try:
+        date.fromisoformat(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_lead_id(cell: str) -> bool:
+    return cell.isdecimal() and int(cell) >= 1
+
+
+def _are_facts(cell: str) -> bool:
+    try:
+        _facts(cell)
+    except ValueError:
+        return False
+    return True
 
 
 ReaderFields = tuple[str, str, str, str, frozenset[str], str, str]

@@ -49,8 +49,16 @@ def secret_from_env(environ: Mapping[str, str] = os.environ) -> bytes:
 
 
 def _digest(secret: bytes, purpose: str, email: str) -> bytes:
-    message = f"{purpose}\x00{normalize_email(email)}".encode()
-    return hmac.digest(secret, message, "sha256")  # the one-shot C path: runs per reader
+    # A copy of the keyed state, not hmac.digest: that sets the key up again for every
+    # message, twice the cost of the hash itself (this runs per reader).
+    keyed = _keyed(secret).copy()
+    keyed.update(f"{purpose}\x00{normalize_email(email)}".encode())
+    return keyed.digest()
+
+
+@functools.lru_cache(maxsize=4)
+def _keyed(secret: bytes) -> hmac.HMAC:
+    return hmac.new(secret, digestmod="sha256")
 
 
 def _encode(digest: bytes, length: int) -> str:
