@@ -41,7 +41,6 @@ from newsletter.config.yamlfile import (
 from newsletter.errors import ConfigError, together
 from newsletter.images import check_image_src
 from newsletter.model import SEGMENTS, Address, SectionKind, Segment
-from newsletter.netguard import host_key
 
 Url = Annotated[str, AfterValidator(check_url)]
 Color = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")]
@@ -151,6 +150,10 @@ class FetchConfig(Strict):
     @field_validator("allow_private_hosts")
     @classmethod
     def _host_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        # Imported here: it brings httpx (and with it rich), which loading the config for
+        # a send, a report or the desk does not need (a sixth of their start-up time).
+        from newsletter.netguard import host_key
+
         for host in value:
             host_key(host)  # ValueError names the bad entry
         return value

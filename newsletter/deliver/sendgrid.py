@@ -32,7 +32,7 @@ from newsletter.deliver.sendgrid_api import (
     TooLarge,
     client_for,
 )
-from newsletter.deliver.transport import Attachment, Message, Receipt, Recipient
+from newsletter.deliver.transport import Attachment, Message, Receipt, Recipient, as_dict
 from newsletter.errors import DeliveryError, RejectedError
 
 _PERSONALIZATION_FIELD = re.compile(r"^personalizations\.(\d+)(?:\.|$)")
@@ -91,42 +91,51 @@ class SendGridTransport:
         self, message: Message, recipients: Sequence[Recipient], receipt: Receipt | None = None
     ) -> Receipt:
         """Send ``recipients`` in one request (more after a 413 or a refused address)."""
-        if len(recipients) > self.max_batch:
+        return self.send_rows(
+            message, [(r.email, r.name, r.substitutions, r.headers) for r in recipients], receipt
+        )
+
+    def send_rows(
+        self, message: Message, rows: Sequence[RecipientRow], receipt: Receipt | None = None
+    ) -> Receipt:
+        """:meth:`send_batch` for recipients as rows, as a process that sends for another
+        receives them (:mod:`newsletter.deliver.offload`): no Recipient is made again."""
+        if len(rows) > self.max_batch:
             raise ValueError(f"at most {self.max_batch} recipients per batch")
         receipt = Receipt() if receipt is None else receipt
-        if recipients:
+        if rows:
             shared = build_shared(message, sandbox=self.sandbox, asm_group_id=self.asm_group_id)
-            self._send_part(shared, list(recipients), receipt)
+            self._send_part(shared, list(rows), receipt)
         return receipt
 
     def _send_part(
-        self, shared: dict[str, Any], recipients: list[Recipient], receipt: Receipt
+        self, shared: dict[str, Any], rows: list[RecipientRow], receipt: Receipt
     ) -> None:
-        body = {**shared, "personalizations": [personalization(r) for r in recipients]}
+        body = {**shared, "personalizations": [_personalization(*row) for row in rows]}
         try:
             response = self.retry.call(
                 lambda: self._client.client.mail.send.post(request_body=body), idempotent=False
             )
         except AnswerLost as lost:
-            for recipient in recipients:
-                receipt.uncertain[recipient.email] = f"{lost}: SendGrid may or may not have it"
+            for email, *_ in rows:
+                receipt.uncertain[email] = f"{lost}: SendGrid may or may not have it"
             return
         except TooLarge:
-            if len(recipients) == 1:
+            if len(rows) == 1:
                 raise RejectedError(
                     "SendGrid: the message is too large (413) even for a single recipient"
                 ) from None
-            middle = len(recipients) // 2
-            self._send_part(shared, recipients[:middle], receipt)
-            self._send_part(shared, recipients[middle:], receipt)
+            middle = len(rows) // 2
+            self._send_part(shared, rows[:middle], receipt)
+            self._send_part(shared, rows[middle:], receipt)
             return
         except RejectedError as rejected:
-            refused = _refused_recipients(rejected, len(recipients))
+            refused = _refused_recipients(rejected, len(rows))
             if not refused:
                 raise
             for index, reason in refused.items():
-                receipt.rejected[recipients[index].email] = reason
-            rest = [r for i, r in enumerate(recipients) if i not in refused]
+                receipt.rejected[rows[index][0]] = reason
+            rest = [r for i, r in enumerate(rows) if i not in refused]
             if rest:  # SendGrid refused the request whole: nobody in it was sent
                 self._send_part(shared, rest, receipt)
             return
@@ -135,12 +144,11 @@ class SendGridTransport:
         except BaseException:
             # Anything else while the request was out (a bug, an interrupted thread):
             # SendGrid may have it.
-            for recipient in recipients:
-                receipt.uncertain[recipient.email] = "the send was interrupted mid-request"
+            for email, *_ in rows:
+                receipt.uncertain[email] = "the send was interrupted mid-request"
             raise
         message_id = response.headers.get("X-Message-Id")
-        for recipient in recipients:
-            receipt.sent[recipient.email] = message_id
+        receipt.sent.update(dict.fromkeys([row[0] for row in rows], message_id))
 
 
 def _refused_recipients(rejected: RejectedError, count: int) -> dict[int, str]:
@@ -186,20 +194,28 @@ def build_shared(
     return body
 
 
+RecipientRow = tuple[str, str, Mapping[str, str], Mapping[str, str]]
+"""A recipient's (email, name, substitutions, headers)."""
+
+
 def personalization(recipient: Recipient) -> dict[str, Any]:
     """One recipient's envelope: address, substitutions and own headers."""
-    p: dict[str, Any] = {"to": [_address(recipient.email, recipient.name)]}
+    return _personalization(
+        recipient.email, recipient.name, recipient.substitutions, recipient.headers
+    )
+
+
+def _personalization(
+    email: str, name: str, substitutions: Mapping[str, str], headers: Mapping[str, str]
+) -> dict[str, Any]:
+    p: dict[str, Any] = {"to": [{"email": email, "name": name} if name else {"email": email}]}
     # The recipient's own mappings go in as they are (json takes any dict): copying them
-    # would cost a dict per recipient.
-    if recipient.substitutions:
-        p["substitutions"] = _as_dict(recipient.substitutions)
-    if recipient.headers:
-        p["headers"] = _as_dict(recipient.headers)
+    # would cost a dict per recipient (this runs per recipient).
+    if substitutions:
+        p["substitutions"] = as_dict(substitutions)
+    if headers:
+        p["headers"] = as_dict(headers)
     return p
-
-
-def _as_dict(values: Mapping[str, str]) -> dict[str, str]:
-    return values if isinstance(values, dict) else dict(values)
 
 
 def _attachment(attachment: Attachment) -> dict[str, str]:

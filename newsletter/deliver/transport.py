@@ -41,6 +41,12 @@ class Recipient:
     headers: Mapping[str, str] = field(default_factory=dict)  # e.g. List-Unsubscribe
 
 
+def as_dict(values: Mapping[str, str]) -> dict[str, str]:
+    """A recipient's values as a dict, for JSON or pickle: itself when it is one already
+    (a copy would cost a dict per recipient)."""
+    return values if isinstance(values, dict) else dict(values)
+
+
 @dataclass(frozen=True)
 class Attachment:
     """A file sent with a message (the print-shop package); the same for every recipient."""
