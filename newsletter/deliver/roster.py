@@ -8,13 +8,12 @@ temporary file (0600, already unlinked, in the state folder) of compact chunks t
 send then streams back, so memory stays flat however long the list is.
 
 Codes are checked the same way: each address's code number is computed once, here, kept
-in the spool and counted by the code book; only the addresses of the few numbers that
-occur twice are looked at again (:meth:`Roster._settle_codes`).
+in the spool and counted by the code book; only when some number occurs twice is the
+spool read again, for the addresses that have it (:meth:`Roster._settle_codes`).
 """
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import itertools
 import marshal
@@ -88,36 +87,44 @@ class Roster:
 
     def chunks(self) -> Iterator[list[Reader]]:
         """The subscribers to email, in file order, a chunk at a time."""
-        for spool, offset, _ in self._chunks:
-            yield [row for row in self._load(spool, offset) if len(row) > 1]
+        for spool, offset in self._chunks:
+            # A row not to email is only (normalized email, code number).
+            yield [row for row in self._load(spool, offset) if len(row) > 2]
 
     # -- the one pass ----------------------------------------------------------------
 
     def _start(self) -> None:
         self.codes = CodeBook(self._secret)
         self.emailable = self.suppressed = self.not_email = 0
-        # Every row's code number, in file order: the few flagged as repeated are looked up
-        # again by position.
-        self._numbers = array("Q")
-        self._chunks: list[tuple[int, int, int]] = []  # (spool, offset, first row's position)
+        self._chunks: list[tuple[int, int]] = []  # (spool, offset)
 
-    def _read_part(self, blocked: frozenset[str], lines: Iterable[str] | None, spool: int) -> _Part:
-        """Read ``lines`` (the header and some rows; None: the whole file) into ``spool``."""
+    def _read_part(
+        self,
+        blocked: frozenset[str],
+        lines: Iterable[str] | None,
+        spool: int,
+        *,
+        keep_numbers: bool = False,
+    ) -> _Part:
+        """Read ``lines`` (the header and some rows; None: the whole file) into ``spool``.
+        ``keep_numbers``: the part keeps its code numbers, for another process's book."""
         part = _Part(spool)
-        add, numbers, variant_key = self.codes.add, part.numbers, self._variant_key
+        add, variant_key = self.codes.add, self._variant_key
+        keep = part.numbers.append if keep_numbers else None
         chunk: list[tuple[object, ...]] = []
         for email, first_name, last_name, segment, channels, tags, facts in iter_readers(
             self.path, lines
         ):
             key = normalize_email(email)
             number = add(key)
-            numbers.append(number)
+            if keep is not None:
+                keep(number)
             if "email" not in channels:
                 part.not_email += 1
-                chunk.append((key,))
+                chunk.append((key, number))
             elif key in blocked:
                 part.suppressed += 1
-                chunk.append((key,))
+                chunk.append((key, number))
             else:
                 part.emailable += 1
                 variant = ""
@@ -133,9 +140,7 @@ class Roster:
 
     def _take(self, part: _Part, counted: bool = True) -> None:
         """Add a part read to the roster (``counted``: its codes are in the code book)."""
-        first = len(self._numbers)
-        self._chunks += [(part.spool, offset, first + at) for offset, at in part.chunks]
-        self._numbers.extend(part.numbers)
+        self._chunks += [(part.spool, offset) for offset in part.chunks]
         if not counted:
             for number in part.numbers:
                 self.codes.count(number)
@@ -153,7 +158,7 @@ class Roster:
         header, middle = split
         self._spools.append(tempfile.TemporaryFile(dir=self._spool_dir))  # noqa: SIM115
         lines = itertools.chain([header], file_lines(self.path, start=middle))
-        child, pipe = _fork_reading(lambda: self._read_part(blocked, lines, 1))
+        child, pipe = _fork_reading(lambda: self._read_part(blocked, lines, 1, keep_numbers=True))
         try:
             first: _Part | None = self._read_part(blocked, file_lines(self.path, stop=middle), 0)
         except NewsletterError:
@@ -177,7 +182,7 @@ class Roster:
 
     def _write(self, part: _Part, chunk: list[tuple[object, ...]]) -> None:
         spool = self._spools[part.spool]
-        part.chunks.append((spool.tell(), len(part.numbers) - len(chunk)))
+        part.chunks.append(spool.tell())
         blob = marshal.dumps(chunk)
         spool.write(_SIZE.pack(len(blob)) + blob)
 
@@ -194,18 +199,14 @@ class Roster:
         """Give the addresses whose codes may clash to the code book (which finds real
         clashes and duplicate addresses among them)."""
         flagged = self.codes.flagged
-        positions = [i for i, number in enumerate(self._numbers) if number in flagged]
-        del self._numbers
-        starts = [first for _, _, first in self._chunks]
-        by_chunk: dict[int, list[int]] = {}
-        for position in positions:
-            index = bisect.bisect_right(starts, position) - 1
-            by_chunk.setdefault(index, []).append(position - starts[index])
         emails: list[str] = []
-        for index, wanted in sorted(by_chunk.items()):
-            spool, offset, _ = self._chunks[index]
-            rows = self._load(spool, offset)
-            emails += [str(rows[i][0] if len(rows[i]) == 1 else rows[i][1]) for i in wanted]
+        # Rare (two codes alike: about once in a list of a million), so the spool is read
+        # again rather than every row's number kept (8 MB a million rows).
+        for spool, offset in self._chunks if flagged else ():
+            for row in self._load(spool, offset):
+                key, number = row[:2] if len(row) == 2 else (row[1], row[5])
+                if number in flagged:
+                    emails.append(key)
         try:
             self.codes.settle(emails)
         except DuplicateAddress:
@@ -215,13 +216,14 @@ class Roster:
 
 
 class _Part:
-    """What reading some of the list gave: counts, code numbers, chunks in a spool."""
+    """What reading some of the list gave: counts, chunks in a spool, and (when read by
+    another process) its code numbers."""
 
     def __init__(self, spool: int) -> None:
         self.spool = spool
         self.emailable = self.suppressed = self.not_email = 0
         self.numbers = array("Q")
-        self.chunks: list[tuple[int, int]] = []  # (offset in the spool, first row's index)
+        self.chunks: list[int] = []  # each chunk's offset in the spool
 
     def dumps(self) -> bytes:
         counts = (self.emailable, self.suppressed, self.not_email)
@@ -235,7 +237,7 @@ class _Part:
         part = cls(spool)
         part.emailable, part.suppressed, part.not_email = emailable, suppressed, not_email
         part.numbers.frombytes(numbers)
-        part.chunks = [(offset, first) for offset, first in chunks]
+        part.chunks = list(chunks)
         return part
 
 
