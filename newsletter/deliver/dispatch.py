@@ -22,7 +22,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass
 
-from newsletter.deliver.ledger import LedgerRun
+from newsletter.deliver.ledger_run import LedgerRun
 from newsletter.deliver.transport import Message, Receipt, Recipient, Transport
 from newsletter.errors import NewsletterError
 

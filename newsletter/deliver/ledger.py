@@ -24,14 +24,17 @@ flight. A second send is refused at once, naming the running one, and changes no
 Since the lock is held, a row in flight under another run id was left by a run that is
 provably gone: only those rows are recovered as uncertain.
 
+Most batches go in flight as one row of ``flights`` and their recipients' rows are written
+later, many batches at once, in address order (:mod:`newsletter.deliver.flights`): one
+row per recipient per batch made each commit rewrite most of the address index of a list
+not in address order. The ``every_send`` view shows both as one table; every query reads it.
+
 The file is created 0600 (it lists who was emailed); SQLite gives its WAL and shared
 memory files the same mode.
 """
 
 from __future__ import annotations
 
-import contextlib
-import itertools
 import json
 import os
 import secrets
@@ -42,15 +45,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
-from newsletter.deliver.transport import Receipt
+from newsletter.deliver.flights import EVERY_SEND, EVERY_SEND_VIEW, FLIGHTS_TABLE
+from newsletter.deliver.ledger_run import LedgerRun
 from newsletter.errors import LedgerError
 from newsletter.locks import locked
-from newsletter.model import normalize_email
 
 STATUSES = ("pending", "in_flight", "sent", "uncertain", "failed", "rejected")
 RETRYABLE = ("pending", "failed")
-SCHEMA_VERSION = 5  # PRAGMA user_version; 0 is the first ledger (no run ids), 2 had no segments,
-# 3 kept rows in (issue, email) order (WITHOUT ROWID), 4 checked the status with IN (...)
+SCHEMA_VERSION = 6  # PRAGMA user_version; 0 is the first ledger (no run ids), 2 had no segments,
+# 3 kept rows in (issue, email) order (WITHOUT ROWID), 4 checked the status with IN (...), 5 had
+# no flights (newsletter/deliver/flights.py)
 
 # The status CHECK is spelled with OR, not IN (...): SQLite evaluates an IN list in a CHECK
 # by building a small table for every row written, which made each batch's two writes
@@ -142,7 +146,11 @@ class Ledger:
         start time), when another send holds it; nothing is changed then.
         """
         with locked(self.path, purpose=purpose, wait=0):
-            yield LedgerRun(self, secrets.token_hex(6))
+            run = LedgerRun(self, secrets.token_hex(6))
+            try:
+                yield run
+            finally:
+                run.land()
 
     # -- queries -----------------------------------------------------------------------
 
@@ -176,9 +184,16 @@ class Ledger:
         statement, one row back (see :meth:`LedgerRun.mark_in_flight` for why).
         """
         wanted = tuple(statuses)
+        marks = ", ".join(f"?{n}" for n in range(3, 3 + len(wanted)))
+        # The two halves of every_send spelled out: SQLite would not take the addresses
+        # into the view, and would read every row of the issue for each batch.
         (found,) = self._db.execute(
-            "SELECT json_group_object(email, status) FROM sends WHERE issue = ? AND email IN "
-            f"(SELECT value FROM json_each(?)) AND status IN ({', '.join('?' * len(wanted))})",
+            "SELECT json_group_object(email, status) FROM ("
+            "SELECT email, status FROM sends WHERE issue = ?1 "
+            f"AND email IN (SELECT value FROM json_each(?2)) AND status IN ({marks}) "
+            "UNION ALL SELECT r.value ->> 0, f.status "
+            "FROM flights AS f, json_each(f.recipients) AS r WHERE f.issue = ?1 "
+            f"AND r.value ->> 0 IN (SELECT value FROM json_each(?2)) AND f.status IN ({marks}))",
             (issue, json.dumps(list(emails)), *wanted),
         ).fetchone()
         result: dict[str, str] = json.loads(found)
@@ -188,7 +203,7 @@ class Ledger:
         """Up to ``limit`` (email, status, reason) rows of ``issue`` that were rejected or
         failed, by address."""
         rows = self._db.execute(
-            "SELECT email, status, COALESCE(error, '') FROM sends "
+            f"SELECT email, status, COALESCE(error, '') FROM {EVERY_SEND} "
             "WHERE issue = ? AND status IN ('rejected', 'failed') ORDER BY email LIMIT ?",
             (issue, limit),
         )
@@ -198,7 +213,7 @@ class Ledger:
         """Rows per status for ``issue``, every status present (zero when none)."""
         counts = dict.fromkeys(STATUSES, 0)
         for status, count in self._db.execute(
-            "SELECT status, COUNT(*) FROM sends WHERE issue = ? GROUP BY status", (issue,)
+            f"SELECT status, COUNT(*) FROM {EVERY_SEND} WHERE issue = ? GROUP BY status", (issue,)
         ):
             counts[status] = count
         return counts
@@ -210,13 +225,14 @@ class Ledger:
 
     def _with_status(self, issue: str, status: str) -> set[str]:
         rows = self._db.execute(
-            "SELECT email FROM sends WHERE issue = ? AND status = ?", (issue, status)
+            f"SELECT email FROM {EVERY_SEND} WHERE issue = ? AND status = ?", (issue, status)
         )
         return {row[0] for row in rows}
 
     def _row(self, issue: str, email: str) -> tuple[str, str | None] | None:
         row = self._db.execute(
-            "SELECT status, batch FROM sends WHERE issue = ? AND email = ?", (issue, email)
+            f"SELECT status, batch FROM {EVERY_SEND} WHERE issue = ? AND email = ?",
+            (issue, email),
         ).fetchone()
         return (row[0], row[1]) if row else None
 
@@ -248,13 +264,15 @@ class Ledger:
                 exists = self._db.execute(
                     "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sends'"
                 ).fetchone()
-                if exists:
+                if exists and version < 5:
                     self._rebuild()
-                else:
+                elif not exists:
                     self._db.execute(_TABLE.format(name="sends"))
                 self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             for index in _INDEXES:
                 self._db.execute(index)
+            self._db.execute(FLIGHTS_TABLE)
+            self._db.execute(EVERY_SEND_VIEW)
 
     def _rebuild(self) -> None:
         """The table of an earlier schema copied into this one's, every row kept (SQLite
@@ -262,6 +280,7 @@ class Ledger:
         lacks stays empty: run ids (schema 0), segments (schema 0 and 2; reported unknown)."""
         old = {row[1] for row in self._db.execute("PRAGMA table_info(sends)")}
         kept = ", ".join(c for c in _COLUMNS.split(", ") if c in old)
+        self._db.execute(f"DROP VIEW IF EXISTS {EVERY_SEND}")  # renaming would retarget it
         self._db.execute("ALTER TABLE sends RENAME TO sends_old")
         self._db.execute("DROP INDEX IF EXISTS sends_batch")
         self._db.execute("DROP INDEX IF EXISTS sends_status")
@@ -269,177 +288,6 @@ class Ledger:
         # In the old key's order: each issue's rows stay together.
         self._db.execute(f"INSERT INTO sends ({kept}) SELECT {kept} FROM sends_old")
         self._db.execute("DROP TABLE sends_old")
-
-
-class LedgerRun:
-    """The changes one send makes, under the ledger's lock (see :meth:`Ledger.run`)."""
-
-    def __init__(self, ledger: Ledger, run_id: str) -> None:
-        self.ledger = ledger
-        self.id = run_id
-        self._db = ledger._db
-        self._transaction = ledger._transaction
-        self._now = ledger._now
-
-    def together(self) -> contextlib.AbstractContextManager[None]:
-        """Changes made in this block commit as one: one write to disk, not one each (the
-        send settles finished batches and puts the next one in flight together)."""
-        return self._transaction()
-
-    def recover(self, issue: str) -> list[str]:
-        """Turn rows that dead runs left in flight into ``uncertain``; returns their emails.
-
-        Every run but this one is gone (this one holds the lock), so every row in flight
-        under another run id is a dead run's. Call before this run sends anything.
-        """
-        now = self._now()
-        with self._transaction():
-            emails = [
-                row[0]
-                for row in self._db.execute(
-                    "SELECT email FROM sends WHERE issue = ? AND status = 'in_flight' "
-                    "AND run IS NOT ? ORDER BY email",
-                    (issue, self.id),
-                )
-            ]
-            self._db.execute(
-                "UPDATE sends SET status = 'uncertain', updated_at = ? "
-                "WHERE issue = ? AND status = 'in_flight' AND run IS NOT ?",
-                (now, issue, self.id),
-            )
-        return emails
-
-    def release_uncertain(self, issue: str) -> int:
-        """Make the uncertain recipients sendable again (``--resend-uncertain``)."""
-        now = self._now()
-        with self._transaction():
-            cursor = self._db.execute(
-                "UPDATE sends SET status = 'pending', updated_at = ? "
-                "WHERE issue = ? AND status = 'uncertain'",
-                (now, issue),
-            )
-        return cursor.rowcount
-
-    def mark_in_flight(
-        self,
-        issue: str,
-        emails: Iterable[str],
-        batch: str,
-        segments: Iterable[str] | None = None,
-    ) -> None:
-        """Record that ``batch`` of this run is about to go to ``emails`` (of ``segments``,
-        one each, when given: the report counts recipients by segment); committed when
-        this returns.
-
-        Raises LedgerError, changing nothing, if an address is already sent, uncertain,
-        rejected or in flight, or if ``batch`` is already in flight: the caller must skip
-        those.
-        """
-        labels: Iterable[str | None] = itertools.repeat(None) if segments is None else segments
-        of = dict(zip(map(normalize_email, emails), labels, strict=False))
-        keys = list(of)
-        now = self._now()
-        with self._transaction():
-            busy = self._db.execute(
-                "SELECT 1 FROM sends INDEXED BY sends_batch "
-                "WHERE issue = ? AND batch = ? AND status = 'in_flight'",
-                (issue, batch),
-            ).fetchone()
-            if busy:
-                raise LedgerError(f"batch {batch!r} of {issue} is already in flight")
-            # One statement over a JSON array, not one per address: sqlite3 lets other
-            # threads run at every statement step, and a sending thread that takes over
-            # keeps this one waiting.
-            cursor = self._db.execute(
-                """
-                INSERT INTO sends (issue, email, status, batch, run, attempts, created_at,
-                                   updated_at, segment)
-                SELECT ?, value ->> 0, 'in_flight', ?, ?, 1, ?, ?, value ->> 1
-                FROM json_each(?) WHERE true
-                ON CONFLICT (issue, email) DO UPDATE SET
-                    status = 'in_flight', batch = excluded.batch, run = excluded.run,
-                    error = NULL, message_id = NULL, attempts = attempts + 1,
-                    updated_at = excluded.updated_at,
-                    segment = coalesce(excluded.segment, segment)
-                WHERE status IN ('pending', 'failed')
-                """,
-                (issue, batch, self.id, now, now, json.dumps(list(of.items()))),
-            )
-            if cursor.rowcount != len(keys):
-                # Rare path: name the offenders, then roll the whole batch back.
-                ledger = self.ledger
-                blocked = [key for key in keys if ledger._row(issue, key) != ("in_flight", batch)]
-                shown = ", ".join(sorted(blocked)[:5])
-                raise LedgerError(
-                    f"{len(blocked)} recipient(s) of {issue} already sent, uncertain, "
-                    f"rejected or in flight: {shown}"
-                )
-
-    def settle(
-        self, issue: str, batch: str, receipt: Receipt, *, rest: str | None, size: int | None = None
-    ) -> None:
-        """Record each outcome in ``receipt`` for ``batch`` (of ``size`` recipients, if
-        the caller knows), in one transaction.
-
-        Recipients of the batch without an outcome become ``failed`` with the reason
-        ``rest`` (the transport stopped before them: certainly not delivered), or stay in
-        flight when ``rest`` is None (nobody can say: the next run will call them
-        uncertain).
-        """
-        now = self._now()
-        by_batch = """
-            UPDATE sends INDEXED BY sends_batch
-            SET status = ?, message_id = ?, error = ?, sent_at = ?, updated_at = ?
-            WHERE issue = ? AND batch = ? AND status = 'in_flight'
-        """
-        by_email = """
-            UPDATE sends SET status = ?, message_id = ?, error = ?, sent_at = ?, updated_at = ?
-            WHERE issue = ? AND email = ? AND batch = ? AND status = 'in_flight'
-        """
-        with self._transaction():
-            ids = set(receipt.sent.values())
-            everyone_sent = len(ids) == 1 and receipt.count() == len(receipt.sent)
-            if everyone_sent and (size or self._in_flight(issue, batch)) == len(receipt.sent):
-                # The common case, everyone sent in one request: one statement.
-                self._db.execute(by_batch, ("sent", ids.pop(), None, now, now, issue, batch))
-                return
-            rows: list[tuple[str, str | None, str | None, str | None, str, str, str, str]]
-            rows = [
-                ("sent", message_id, None, now, now, issue, normalize_email(email), batch)
-                for email, message_id in receipt.sent.items()
-            ]
-            for status, outcome in (
-                ("rejected", receipt.rejected),
-                ("failed", receipt.deferred),
-                ("uncertain", receipt.uncertain),
-            ):
-                rows += [
-                    (status, None, reason, None, now, issue, normalize_email(email), batch)
-                    for email, reason in outcome.items()
-                ]
-            self._db.executemany(by_email, rows)
-            if rest is not None:
-                self._db.execute(by_batch, ("failed", None, rest, None, now, issue, batch))
-
-    def release_rejected(self, issue: str) -> int:
-        """Make the rejected recipients sendable again (``--retry-rejected``)."""
-        now = self._now()
-        with self._transaction():
-            cursor = self._db.execute(
-                "UPDATE sends SET status = 'pending', updated_at = ? "
-                "WHERE issue = ? AND status = 'rejected'",
-                (now, issue),
-            )
-        return cursor.rowcount
-
-    def _in_flight(self, issue: str, batch: str) -> int:
-        return int(
-            self._db.execute(
-                "SELECT COUNT(*) FROM sends INDEXED BY sends_batch "
-                "WHERE issue = ? AND batch = ? AND status = 'in_flight'",
-                (issue, batch),
-            ).fetchone()[0]
-        )
 
 
 def _create_private(path: Path) -> None:

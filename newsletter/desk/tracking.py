@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from newsletter.config.files import EMAIL_EVENTS_FILE, SEND_LEDGER_FILE
+from newsletter.deliver.flights import every_send
 from newsletter.desk.inbox import Event, stamp
 
 _SCHEMA = """
@@ -121,9 +122,10 @@ def _issues(ledger: Path, events: Sequence[Event]) -> dict[tuple[str, str], str]
     db = sqlite3.connect(f"file:{ledger}?mode=ro", uri=True)
     try:
         found = {}
+        rows = every_send(db)
         for (message_id, email), issue in wanted.items():
             row = db.execute(
-                "SELECT message_id FROM sends WHERE issue = ? AND email = ?", (issue, email)
+                f"SELECT message_id FROM {rows} WHERE issue = ? AND email = ?", (issue, email)
             ).fetchone()
             if row and row[0] == message_id:
                 found[(message_id, email)] = str(issue)
@@ -131,7 +133,7 @@ def _issues(ledger: Path, events: Sequence[Event]) -> dict[tuple[str, str], str]
         for start in range(0, len(rest), _MAX_PARAMETERS):
             some = rest[start : start + _MAX_PARAMETERS]
             for issue, email, message_id in db.execute(
-                "SELECT issue, email, message_id FROM sends "
+                f"SELECT issue, email, message_id FROM {rows} "
                 f"WHERE message_id IN ({', '.join('?' for _ in some)})",
                 some,
             ):

@@ -18,6 +18,7 @@ import sqlite3
 from collections import defaultdict
 from pathlib import Path
 
+from newsletter.deliver.flights import every_send
 from newsletter.deliver.ledger import STATUSES
 from newsletter.errors import ReportError
 from newsletter.report.figures import IssueSends
@@ -72,7 +73,8 @@ def _counts(db: sqlite3.Connection, column: str, through: str) -> dict[str, dict
     counts: dict[str, dict[str, int]] = defaultdict(dict)
     # ``column`` is one of two names fixed above, never user input.
     for issue, value, count in db.execute(
-        f"SELECT issue, {column}, COUNT(*) FROM sends WHERE issue <= ? AND issue GLOB ? "
+        f"SELECT issue, {column}, COUNT(*) FROM {every_send(db)} WHERE issue <= ? "
+        "AND issue GLOB ? "
         f"GROUP BY issue, {column}",
         (through, MONTH_KEY),
     ):

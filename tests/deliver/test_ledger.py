@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.deliver.ledger import Ledger, LedgerRun
+from newsletter.deliver.ledger import Ledger
+from newsletter.deliver.ledger_run import LedgerRun
 from newsletter.deliver.transport import Receipt
 from newsletter.errors import LedgerError, LockBusy
 
@@ -73,10 +74,22 @@ def test_times_and_message_id_are_recorded(ledger: Ledger, run: LedgerRun) -> No
     run.mark_in_flight(ISSUE, ["a@example.com"], "b1")
     all_sent(run, "b1", ["a@example.com"], "msg-1")
     row = ledger._db.execute(
-        "SELECT batch, message_id, created_at, sent_at FROM sends WHERE email = ?",
+        "SELECT batch, message_id, created_at, sent_at FROM every_send WHERE email = ?",
         ("a@example.com",),
     ).fetchone()
     assert row == ("b1", "msg-1", "2025-05-01T09:30:00.000+00:00", "2025-05-01T09:30:00.000+00:00")
+
+
+def test_a_batchs_rows_are_written_out_as_the_ledger_showed_them(
+    ledger: Ledger, run: LedgerRun
+) -> None:
+    run.mark_in_flight(ISSUE, ["b@example.com", "a@example.com"], "b1", ["partner", "client"])
+    all_sent(run, "b1", ["b@example.com", "a@example.com"], "msg-1")
+    query = "SELECT * FROM {} ORDER BY email"
+    shown = ledger._db.execute(query.format("every_send")).fetchall()
+    run.land()
+    assert ledger._db.execute(query.format("sends")).fetchall() == shown
+    assert ledger._db.execute("SELECT COUNT(*) FROM flights").fetchone() == (0,)
 
 
 def test_issues_are_kept_apart(ledger: Ledger, run: LedgerRun) -> None:
@@ -322,3 +335,14 @@ def test_rejected_recipients_are_not_retried_until_released(ledger: Ledger, run:
         run.mark_in_flight(ISSUE, ["a@example.com"], "b2")
     assert run.release_rejected(ISSUE) == 1
     run.mark_in_flight(ISSUE, ["a@example.com"], "b2")
+
+
+def test_a_change_rolled_back_is_forgotten_and_nothing_else(ledger: Ledger, run: LedgerRun) -> None:
+    run.mark_in_flight(ISSUE, ["a@example.com"], "b1")
+    with pytest.raises(LedgerError), run.together():
+        run.mark_in_flight(ISSUE, ["b@example.com"], "b2")
+        run.mark_in_flight(ISSUE, ["b@example.com"], "b3")  # b is in flight: refused
+    run.mark_in_flight(ISSUE, ["b@example.com"], "b4")  # b2 never happened
+    with pytest.raises(LedgerError, match=r"a@example\.com"):
+        run.mark_in_flight(ISSUE, ["a@example.com"], "b5")  # b1 still did
+    assert ledger.in_flight(ISSUE) == {"a@example.com", "b@example.com"}
