@@ -1,7 +1,9 @@
-"""Shared fixtures: a copy of the bundled sample newsletter in a temporary folder."""
+"""Shared fixtures: a copy of the bundled sample newsletter in a temporary folder, the fake
+SendGrid server."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import jinja2
@@ -10,7 +12,7 @@ import pytest
 from newsletter.config import Settings
 from newsletter.model import Issue
 from newsletter.render.environment import make_environment
-from tests.fake_sendgrid import fake_sendgrid  # noqa: F401 - shared fixture
+from tests.fake_sendgrid import FakeSendGrid
 from tests.golden import copy_sample
 from tests.issue_factory import sample_issue, sample_settings
 from tests.smtp_server import server  # noqa: F401 - shared fixture
@@ -41,3 +43,10 @@ def issue(settings: Settings) -> Issue:
 @pytest.fixture(scope="session")
 def env(settings: Settings) -> jinja2.Environment:
     return make_environment(settings.templates_dir)
+
+
+@pytest.fixture
+def fake_sendgrid() -> Iterator[FakeSendGrid]:
+    """A running fake SendGrid server (tests/fake_sendgrid.py), stopped after the test."""
+    with FakeSendGrid() as running:
+        yield running

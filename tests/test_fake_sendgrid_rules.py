@@ -1,0 +1,108 @@
+"""The fake SendGrid's shortcut for well-formed personalizations answers exactly as its full
+per-item checks do: the same errors, in the same order, for any list it is given."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from newsletter.deliver.sendgrid import personalization
+from newsletter.deliver.transport import Recipient
+from tests.fake_sendgrid_rules import (
+    _personalization_errors,
+    _validate_personalizations,
+    _well_formed,
+)
+
+# Valid addresses (two differ only in case: a repeat), invalid ones (one ends in a newline,
+# which the address pattern lets through), and values that are not strings at all.
+ADDRESSES = st.sampled_from(
+    ["ann@example.com", "ANN@example.com", "bo@example.org", "cy@mail.example.net", "x@y.z\n"]
+)
+NOT_ADDRESSES = st.sampled_from(["", "not-an-address", "a@b", "a b@example.com", "@example.com"])
+NOT_STRINGS = st.sampled_from([None, 7, ["ann@example.com"], {"email": "ann@example.com"}])
+EMAILS = st.one_of(ADDRESSES, ADDRESSES, NOT_ADDRESSES, NOT_STRINGS, st.text(max_size=12))
+
+RECIPIENT = st.one_of(
+    st.fixed_dictionaries({"email": EMAILS}, optional={"name": st.text(max_size=5)}),
+    st.fixed_dictionaries({}, optional={"name": st.text(max_size=5)}),
+    NOT_STRINGS,
+)
+TO = st.one_of(st.lists(RECIPIENT, max_size=3), st.none(), st.just("ann@example.com"))
+SUBSTITUTIONS = st.one_of(
+    st.dictionaries(st.text(max_size=4), st.text(max_size=4), max_size=3),
+    st.dictionaries(st.text(max_size=4), st.one_of(st.text(max_size=4), st.integers())),
+    st.none(),
+    st.just(["%%NAME%%", "Ann"]),
+)
+PERSONALIZATION = st.one_of(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "to": TO,
+            "substitutions": SUBSTITUTIONS,
+            "subject": st.sampled_from(["", "Hi", None]),
+            "headers": st.just({"List-Unsubscribe": "<mailto:u@example.com>"}),
+        },
+    ),
+    # Mostly the shape a sender builds, so the shortcut is taken as often as refused.
+    st.builds(
+        lambda email, subs: {"to": [{"email": email}], "substitutions": subs},
+        ADDRESSES,
+        st.dictionaries(st.text(max_size=4), st.text(max_size=4), max_size=3),
+    ),
+    st.sampled_from([None, "ann@example.com", []]),
+)
+
+
+def outcome(check: Any, *arguments: Any) -> Any:
+    """What a check returns, or the kind of exception it raises (a personalization that is
+    not an object makes the full checks raise; the shortcut must not change that)."""
+    try:
+        return check(*arguments)
+    except Exception as error:  # the kind of failure is what is compared
+        return type(error)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(PERSONALIZATION, min_size=1, max_size=12), st.booleans())
+def test_shortcut_and_full_checks_find_the_same_problems(
+    personalizations: list[Any], has_subject: bool
+) -> None:
+    assert outcome(_validate_personalizations, personalizations, has_subject) == outcome(
+        _personalization_errors, personalizations, has_subject
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(PERSONALIZATION, min_size=1, max_size=12))
+def test_shortcut_passes_only_what_the_full_checks_pass(personalizations: list[Any]) -> None:
+    if _well_formed(personalizations):
+        assert _personalization_errors(personalizations, True) == []
+
+
+def test_shortcut_takes_personalizations_built_as_the_sender_builds_them() -> None:
+    built = [
+        personalization(
+            Recipient(
+                email=f"reader{i}@example.com",
+                name=f"Reader{i}",
+                substitutions={"%%FIRST_NAME%%": f"Reader{i}", "%%CODE%%": "PZKZ3MFZ"},
+                headers={"List-Unsubscribe": "<mailto:news@example.com?subject=unsubscribe>"},
+            )
+        )
+        for i in range(1000)
+    ]
+    assert _well_formed(built)
+
+
+def test_shortcut_refuses_more_than_1000_recipients_in_all() -> None:
+    many = [{"to": [{"email": f"p{i}-{j}@example.com"} for j in range(501)]} for i in range(2)]
+    assert not _well_formed(many)
+
+
+def test_shortcut_refuses_an_address_repeated_in_another_case() -> None:
+    twice = [{"to": [{"email": "a@example.com"}]}, {"to": [{"email": "A@example.com"}]}]
+    assert not _well_formed(twice)
