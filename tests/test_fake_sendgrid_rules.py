@@ -1,8 +1,11 @@
-"""The fake SendGrid's shortcut for well-formed personalizations answers exactly as its full
-per-item checks do: the same errors, in the same order, for any list it is given."""
+"""The fake SendGrid's shortcuts answer exactly as the slower way they stand in for: the
+check of well-formed personalizations as the full per-item checks (the same errors, in the
+same order, for any list), the JSON reader as json.loads (the same values, or a ValueError,
+for any bytes)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -10,6 +13,7 @@ from hypothesis import strategies as st
 
 from newsletter.deliver.sendgrid import personalization
 from newsletter.deliver.transport import Recipient
+from tests.fake_sendgrid import read_json
 from tests.fake_sendgrid_rules import (
     _personalization_errors,
     _validate_personalizations,
@@ -106,3 +110,91 @@ def test_shortcut_refuses_more_than_1000_recipients_in_all() -> None:
 def test_shortcut_refuses_an_address_repeated_in_another_case() -> None:
     twice = [{"to": [{"email": "a@example.com"}]}, {"to": [{"email": "A@example.com"}]}]
     assert not _well_formed(twice)
+
+
+# JSON text written token by token, so that it can hold what json.dumps never writes: a key
+# twice in one object, numbers past 64 bits or past a float's range, escapes of lone
+# surrogates, spacing anywhere.
+NUMBERS = st.one_of(
+    st.integers().map(str),
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.sampled_from(
+        [
+            "-0",
+            "-0.0",
+            "1E2",
+            "1e400",
+            "-1e400",
+            "18446744073709551616",
+            "9007199254740993",
+            "2.2250738585072011e-308",
+            "4.9e-324",
+            "0.30000000000000004441",
+            "NaN",
+            "Infinity",
+        ]
+    ),
+)
+STRINGS = st.one_of(
+    st.text(max_size=8).map(json.dumps),
+    st.text(max_size=8).map(lambda text: json.dumps(text, ensure_ascii=False)),
+    st.sampled_from(['"\\ud800"', '"\\u00e9\\u2019"', '"\\u0000"', '"tab\\there"']),
+)
+SPACE = st.sampled_from(["", " ", "\n", "\t", "\r\n  "])
+JSON_TEXT = st.recursive(
+    st.one_of(NUMBERS, STRINGS, st.sampled_from(["true", "false", "null"])),
+    lambda inner: st.one_of(
+        st.builds(lambda items, s: "[" + s + ("," + s).join(items) + "]", st.lists(inner), SPACE),
+        st.builds(
+            lambda pairs, s: "{" + ",".join(f"{s}{k}{s}:{s}{v}" for k, v in pairs) + "}",
+            st.lists(st.tuples(STRINGS, inner)),
+            SPACE,
+        ),
+    ),
+    max_leaves=12,
+)
+RAW = st.one_of(
+    JSON_TEXT.map(lambda text: text.encode("utf-8", "surrogatepass")),
+    JSON_TEXT.map(lambda text: text.encode("utf-16")),
+    JSON_TEXT.map(lambda text: "\ufeff".encode() + text.encode("utf-8", "surrogatepass")),
+    # A byte changed anywhere in well-formed JSON: mostly bad JSON, sometimes other JSON.
+    st.builds(
+        lambda text, at, byte: (
+            (raw := text.encode("utf-8", "surrogatepass"))[:at] + bytes([byte]) + raw[at + 1 :]
+        ),
+        JSON_TEXT,
+        st.integers(0, 40),
+        st.integers(0, 255),
+    ),
+    st.binary(max_size=20),
+)
+
+
+def typed(value: Any) -> Any:
+    """``value`` with every type spelled out, so that 1, 1.0 and True, or 0.0 and -0.0,
+    differ (== alone would call them equal)."""
+    if isinstance(value, dict):
+        return ("dict", [(typed(k), typed(v)) for k, v in value.items()])
+    if isinstance(value, list):
+        return ("list", [typed(item) for item in value])
+    return (type(value).__name__, repr(value))
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(RAW)
+def test_json_reader_reads_any_bytes_as_json_loads_does(raw: bytes) -> None:
+    try:
+        expected = typed(json.loads(raw))
+    except ValueError as error:
+        expected = type(error)
+    try:
+        got = typed(read_json(raw))
+    except ValueError as error:
+        got = type(error)
+    assert got == expected
+
+
+def test_json_reader_keeps_integers_past_64_bits() -> None:
+    assert read_json(b'{"asm": {"group_id": 18446744073709551616}}') == {
+        "asm": {"group_id": 18446744073709551616}
+    }
