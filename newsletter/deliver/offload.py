@@ -40,6 +40,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from newsletter import errors
+from newsletter.deliver.collector import collect_rarely
 from newsletter.deliver.transport import Message, Receipt, Recipient, Transport, as_dict
 from newsletter.errors import DeliveryError, NewsletterError
 
@@ -274,6 +275,7 @@ def _main(argv: list[str]) -> None:
     if not die_with_parent(parent):
         return
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl+C stops
+    collect_rarely()
     _serve(Connection(fd))
 
 

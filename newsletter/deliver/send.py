@@ -26,6 +26,7 @@ from newsletter.audience.suppressions import load_suppressions, suppressed_email
 from newsletter.audience.tokens import referral_codes
 from newsletter.config import Settings
 from newsletter.config.desk import referral_base
+from newsletter.deliver.collector import rare_collections
 from newsletter.deliver.dispatch import Dispatcher
 from newsletter.deliver.ledger import Ledger
 from newsletter.deliver.ledger_run import LedgerRun
@@ -69,6 +70,7 @@ def skipped_statuses(released: Mapping[str, bool]) -> tuple[str, ...]:
     return tuple(status for status in _DONE if not released.get(status))
 
 
+@rare_collections()
 def send_issue(
     settings: Settings,
     month: str,
