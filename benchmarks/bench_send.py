@@ -9,36 +9,38 @@ whose CPU time and peak RSS are added to the send's, and reads the second half o
 list in a forked child, whose CPU time is added too (its memory is mostly the parent's
 pages, shared, so it is not added). Figures are medians over --repeat runs.
 
-Where the time goes, and the floor (issue 10's targets, measured 2026-11-30 on the shared
-2-core machine at a load average of 6 to 11 from other work: walls are high and noisy, so
-compare a change with its parent in alternate runs, and read CPU seconds and callgrind's
-instruction counts as the steadier guide):
+Where the time goes, and the floor (issue 10's targets; measured 2026-12-01 on the shared
+2-core machine at a load average of about 2: walls vary by a second from run to run, so
+compare a change with its parent in alternate runs, and read CPU seconds as the steadier
+guide):
 
-- 100,000 recipients take about 14 s of CPU in all: about 8 s in the send (its own process
-  and the forked reader of the list's second half), about 3 s in the process that sends
-  the requests, about 3 s in the fake SendGrid server, which runs on the same 2 cores. On
-  2 idle cores that is a floor of 6 to 7 s however the work is spread, above the 5 s and
-  6 s targets: meeting them needs several seconds of CPU less, not more parallelism.
-- Reading the list, split between two processes: about 84k instructions a row
-  (callgrind); by a profile, 60 % the CSV and each row's checks (subscribers.py
-  ``_checked``, addresses.py), 30 % the referral code's HMAC and the code book, 10 % the
-  spool.
-- Then about 87k instructions a recipient in the send's own process: 40 % the recipient's
-  values (the AES-SIV unsubscribe token half of that), 30 % the ledger (SQLite's own
-  B-tree work for each batch's mark in flight and settle; commits are synchronous=FULL),
-  10 % the referral code's characters, the rest the send loop and handing each batch to the
-  request process (tuples pickled per batch). Computing tokens and codes while the list is
-  read (in both halves at once) instead would move about a third of this onto the second
-  core: the next step, not taken.
-- The request process: about 100k instructions a recipient: personalizations as dicts,
-  the official client's json.dumps of the whole body (and its debug line, which formats the
-  body even with logging off), urllib. A body serialized once by us would need a
-  Content-Type other than exactly "application/json" (only then does the client skip
-  json.dumps), which SendGrid is not known to accept: not done.
-- 1,000,000 recipients: about 10 times the figures of 100,000 (linear). Peak RSS is the
-  send's process (about 100 MB: 59 MB of imports and configuration, the code numbers while
-  the list is read, then 8 batches in flight) plus the request process (about 70 MB: 33 MB
-  of imports, 8 requests in flight with their bodies), above the 150 MB target.
+- 100,000 recipients: about 8.5 s of CPU in our processes and 1.2 s in the fake SendGrid
+  server, which shares the 2 cores; walls of 4.2 to 6.2 s, median about 5.6 s. Ideally
+  spread, 9.7 s of CPU is 4.9 s on 2 cores: the 5 s target needs about a second and a half
+  of CPU less, not more parallelism.
+- Reading the list (both halves, one in a forked child): about 2 s, 20 us a row: the CSV
+  parser and the quick checks of each row (audience/subscribers.py), the address pattern,
+  the referral code's HMAC, the spool.
+- The send's own process, after reading: about 3 s: each recipient's AES-SIV unsubscribe
+  token and referral code (about 0.6 s), the ledger (about 0.9 s: a batch in flight and
+  settled as one row, its recipients' rows written 32 batches at a time, every commit
+  synchronous=FULL), the send loop, each batch pickled to the request process.
+- The request process: about 2.3 s: the official client's json.dumps of each body (about
+  1 s: it runs with the default options, so every string is ASCII-escaped and every
+  container checked for cycles) and the debug line it formats from the whole body even with
+  logging off (about 0.3 s), the personalizations, urllib, its imports. A body serialized
+  once by us would need a Content-Type other than exactly "application/json" (only then
+  does the client skip json.dumps), which SendGrid is not known to accept: not done.
+- Both interpreters' imports: about 0.8 s.
+- The floor of this design is what no rewrite in Python removes: the official client's
+  serialization and debug line (1.3 s, measured alone), the cryptography (AES-SIV 0.3 s and
+  HMAC 0.2 s), parsing the CSV (0.13 s), the fake server (1.2 s): about 3 s of CPU, 1.5 s of
+  wall on 2 cores. The rest, about 6.5 s, is Python's own cost per row and per recipient
+  (tuples, dicts, calls) spread over the stages above.
+- 1,000,000 recipients: about ten times the figures of 100,000 (linear). Peak RSS is the
+  send's process (about 86 MB: 47 MB of imports and configuration, the code book's 8 MB,
+  batches in flight) plus the request process (about 63 MB: 31 MB of imports, 8 requests in
+  flight with their bodies); each lets its threads share two malloc heaps (offload.py).
 """
 
 from __future__ import annotations
