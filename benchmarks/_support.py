@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import resource
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -31,3 +34,16 @@ def peak_rss_mb() -> float:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child_figures(script: str, *arguments: object) -> dict[str, float]:
+    """Run ``script --child ARGUMENTS...`` in a fresh process (so its time and memory are
+    its own) and return the figures it prints as JSON on its last line."""
+    run = subprocess.run(
+        [sys.executable, script, "--child", *map(str, arguments)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    figures: dict[str, float] = json.loads(run.stdout.strip().splitlines()[-1])
+    return figures

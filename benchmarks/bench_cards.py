@@ -17,14 +17,13 @@ import json
 import os
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import yaml
-from _support import copy_sample, peak_rss_mb
+from _support import child_figures, copy_sample, peak_rss_mb
 
 from newsletter.cards import parse_quarter
 from newsletter.config import load_config
@@ -85,16 +84,6 @@ def child(config: Path, out_root: Path) -> None:
     )
 
 
-def timed_run(config: Path, out_root: Path) -> dict[str, float]:
-    run = subprocess.run(
-        [sys.executable, __file__, "--child", str(config), str(out_root)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(run.stdout.strip().splitlines()[-1])
-
-
 def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Time `newsletter cards` for many cards; exits 1 when the target is missed.",
@@ -114,7 +103,7 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as tmp:
         config = project(Path(tmp) / "project", args.cards, args.size)
-        runs = [timed_run(config, Path(tmp) / "build") for _ in range(args.runs)]
+        runs = [child_figures(__file__, config, Path(tmp) / "build") for _ in range(args.runs)]
     seconds = statistics.median(r["seconds"] for r in runs)
     cpu = statistics.median(r["cpu_seconds"] for r in runs)
     spread = ", ".join(f"{r['seconds']:.1f}" for r in runs)

@@ -26,14 +26,13 @@ import os
 import resource
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import yaml
-from _support import REPO, peak_rss_mb
+from _support import REPO, child_figures, peak_rss_mb
 
 from newsletter.config import load_config
 from newsletter.pipeline.build import build, issue_of_build
@@ -171,16 +170,6 @@ def naive(config: Path, out_root: Path, copies: int) -> float:
     return (time.perf_counter() - started) / len(recipients)
 
 
-def timed_run(config: Path, out_root: Path) -> dict[str, float]:
-    run = subprocess.run(
-        [sys.executable, __file__, "--child", str(config), str(out_root)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(run.stdout.strip().splitlines()[-1])
-
-
 def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Time `newsletter print` for many addressed copies against WeasyPrint "
@@ -216,7 +205,7 @@ def main() -> None:
         config = project(Path(tmp), args.copies, hooks=args.hooks)
         out_root = Path(tmp) / "build"
         build(load_config(config), MONTH, out_root=out_root, offline=True)
-        runs = [timed_run(config, out_root) for _ in range(args.runs)]
+        runs = [child_figures(__file__, config, out_root) for _ in range(args.runs)]
         per_copy = naive(config, out_root, args.naive_copies)
     figures = runs[0]
     seconds = statistics.median(r["seconds"] for r in runs)
