@@ -101,8 +101,7 @@ class Personalizer:
         placeholder filled, the one-click header its own): a sample or a test copy."""
         recipient = self.recipient(email, first_name, last_name, code=code, progress=progress)
         token = recipient.substitutions[UNSUBSCRIBE_TOKEN]
-        return replace(
-            recipient,
+        return recipient._replace(
             substitutions={
                 **recipient.substitutions,
                 _REFERRAL_LINK: f"{self._link_before}{code}{self._link_after}",

@@ -91,9 +91,7 @@ class SendGridTransport:
         self, message: Message, recipients: Sequence[Recipient], receipt: Receipt | None = None
     ) -> Receipt:
         """Send ``recipients`` in one request (more after a 413 or a refused address)."""
-        return self.send_rows(
-            message, [(r.email, r.name, r.substitutions, r.headers) for r in recipients], receipt
-        )
+        return self.send_rows(message, recipients, receipt)  # a Recipient is a row
 
     def send_rows(
         self, message: Message, rows: Sequence[RecipientRow], receipt: Receipt | None = None

@@ -30,15 +30,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from types import MappingProxyType
+from typing import NamedTuple, Protocol
 
 
-@dataclass(frozen=True)
-class Recipient:
+class Recipient(NamedTuple):
+    """One addressee of a message and their own values.
+
+    A named tuple, not a dataclass: a send makes one per reader, and a tuple is made in
+    half the time and goes to the request process as it is (a row, no copy)."""
+
     email: str
     name: str
     substitutions: Mapping[str, str]  # placeholder token (e.g. %%FIRST_NAME%%) -> value
-    headers: Mapping[str, str] = field(default_factory=dict)  # e.g. List-Unsubscribe
+    headers: Mapping[str, str] = MappingProxyType({})  # e.g. List-Unsubscribe
 
 
 def as_dict(values: Mapping[str, str]) -> dict[str, str]:
