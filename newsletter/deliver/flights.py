@@ -49,9 +49,12 @@ SELECT f.issue, r.value ->> 0, f.status, f.batch, f.run, f.message_id, NULL, 1,
        r.value ->> 1
 FROM flights AS f, json_each(f.recipients) AS r
 """
-LAND_EVERY = 32
+LAND_EVERY = 16
 """Settled flights a run keeps before writing their rows: enough that a batch's page is
-written once for many of its neighbours, few enough that the view stays cheap to read."""
+written once for many of its neighbours, few enough that the view stays cheap to read and
+that writing them (about a tenth of a second) does not leave the process sending the
+requests idle (32 did, at 100,000 recipients: a machine-wide sample showed half the CPU
+idle during each landing)."""
 
 # Rows in address order: each index page is written once per landing.
 _LAND = """

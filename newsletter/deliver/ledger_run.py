@@ -55,16 +55,23 @@ class LedgerRun:
             (issue, email) for (issue, _), (_, emails) in self._aloft.items() for email in emails
         }
 
+    def land_when_due(self) -> None:
+        """:meth:`land` once :data:`~newsletter.deliver.flights.LAND_EVERY` flights are
+        settled. The send calls it right after a batch goes out, not while settling: the
+        process sending the requests then has every place full while this one writes."""
+        self.land(at_least=LAND_EVERY)
+
     def together(self) -> contextlib.AbstractContextManager[None]:
         """Changes made in this block commit as one: one write to disk, not one each (the
         send settles finished batches and puts the next one in flight together)."""
         return self._transaction()
 
-    def land(self) -> None:
-        """Write the rows of this run's settled flights (:mod:`newsletter.deliver.flights`);
-        committed with the transaction around it, or at once."""
+    def land(self, *, at_least: int = 1) -> None:
+        """Write the rows of this run's settled flights (:mod:`newsletter.deliver.flights`),
+        if there are ``at_least`` so many; committed with the transaction around it, or
+        at once."""
         landed = [flight for flight, (status, _) in self._aloft.items() if status == "sent"]
-        if not landed:
+        if not landed or len(landed) < at_least:
             return
         with self._transaction():
             self._flights.land("f.run = ? AND f.status = 'sent'", (self.id,))
@@ -217,8 +224,6 @@ class LedgerRun:
                 if everyone_sent and len(emails) == len(receipt.sent):
                     self._flights.sent(issue, batch, ids.pop(), now)
                     self._aloft[issue, batch] = ("sent", emails)
-                    if sum(status == "sent" for status, _ in self._aloft.values()) >= LAND_EVERY:
-                        self.land()
                     return
                 # Outcomes of their own, one by one: the batch's rows are written now.
                 self._flights.land("f.issue = ? AND f.batch = ?", (issue, batch))

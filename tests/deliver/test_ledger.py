@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from newsletter.deliver.flights import LAND_EVERY
 from newsletter.deliver.ledger import Ledger
 from newsletter.deliver.ledger_run import LedgerRun
 from newsletter.deliver.transport import Receipt
@@ -90,6 +91,20 @@ def test_a_batchs_rows_are_written_out_as_the_ledger_showed_them(
     run.land()
     assert ledger._db.execute(query.format("sends")).fetchall() == shown
     assert ledger._db.execute("SELECT COUNT(*) FROM flights").fetchone() == (0,)
+
+
+def test_settled_batches_rows_are_written_once_enough_have_settled(
+    ledger: Ledger, run: LedgerRun
+) -> None:
+    def flights() -> int:
+        return int(ledger._db.execute("SELECT COUNT(*) FROM flights").fetchone()[0])
+
+    for n in range(LAND_EVERY):
+        run.mark_in_flight(ISSUE, [f"r{n}@example.com"], f"b{n}")
+        all_sent(run, f"b{n}", [f"r{n}@example.com"], f"msg-{n}")
+        run.land_when_due()
+        assert flights() == (n + 1 if n + 1 < LAND_EVERY else 0)
+    assert len(ledger.sent(ISSUE)) == LAND_EVERY
 
 
 def test_issues_are_kept_apart(ledger: Ledger, run: LedgerRun) -> None:
@@ -167,6 +182,7 @@ def test_settle_only_touches_its_own_batch(ledger: Ledger, run: LedgerRun) -> No
 _CHILD = """
 import sys, time
 from pathlib import Path
+from newsletter.deliver.flights import LAND_EVERY
 from newsletter.deliver.ledger import Ledger
 from newsletter.deliver.transport import Receipt
 
