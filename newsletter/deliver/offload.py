@@ -226,7 +226,10 @@ def _rebuilt(failure: tuple[str, str, str | None, int | None, str | None]) -> Ba
 def _serve(pipe: Connection) -> None:
     """The child: make the transport, then send each batch that arrives and answer with its
     receipt, until the end of the input."""
-    make: Callable[[], Transport] = pipe.recv()
+    try:
+        make: Callable[[], Transport] = pipe.recv()
+    except (EOFError, OSError):
+        return  # the send is already gone
     transport = make()
     writing = threading.Lock()
     pipe.send(_READY)
@@ -255,7 +258,11 @@ def _serve(pipe: Connection) -> None:
         while True:
             try:
                 batch = pipe.recv()
-            except EOFError:
+            except (EOFError, OSError):
+                # The send is gone without saying so: killed (the kernel ends this process
+                # next). A socket closed with our answers unread in it reads as a reset,
+                # not an end. Send nothing more: its batches are in flight in the ledger.
+                pool.shutdown(wait=False, cancel_futures=True)
                 break
             if batch is None:
                 break

@@ -9,16 +9,20 @@ from __future__ import annotations
 import functools
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
+import threading
 import time
+from collections.abc import Sequence
+from multiprocessing.connection import Connection
 
 import pytest
 
-from newsletter.deliver.offload import ProcessTransport
+from newsletter.deliver.offload import ProcessTransport, _serve
 from newsletter.deliver.sendgrid import SendGridTransport
-from newsletter.deliver.transport import Receipt
+from newsletter.deliver.transport import Message, Receipt, Recipient
 from newsletter.errors import AuthError, DeliveryError
 from tests.deliver.test_sendgrid_transport import MESSAGE, recipients
 from tests.fake_sendgrid import API_KEY, FakeSendGrid
@@ -101,3 +105,47 @@ def test_the_child_dies_with_a_killed_send(fake_sendgrid: FakeSendGrid) -> None:
     while alive(helper) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not alive(helper)
+
+
+class Instant:
+    """A transport that takes every batch at once (made in the child from a pickle)."""
+
+    max_batch = 10
+    concurrency = 1
+
+    def send_batch(
+        self, message: Message, recipients: Sequence[Recipient], receipt: Receipt | None = None
+    ) -> Receipt:
+        receipt = Receipt() if receipt is None else receipt
+        receipt.sent.update(dict.fromkeys((r[0] for r in recipients), "id"))
+        return receipt
+
+    def close(self) -> None:
+        pass
+
+
+def test_the_child_ends_quietly_when_the_send_is_gone_with_answers_unread() -> None:
+    # A SIGKILLed send's sockets close before the kernel signals the child: the child
+    # then reads a reset (our answers were unread), and must not print a traceback.
+    ours, theirs = socket.socketpair()
+    send, serve = Connection(ours.detach()), Connection(theirs.detach())
+    failures: list[BaseException] = []
+
+    def child() -> None:
+        try:
+            _serve(serve)
+        except BaseException as error:
+            failures.append(error)
+
+    thread = threading.Thread(target=child)
+    thread.start()
+    send.send(Instant)
+    assert send.recv() == "ready"
+    send.send((0, MESSAGE, [("r0@example.com", "", {}, {})]))
+    deadline = time.monotonic() + DEADLINE
+    while not send.poll(0.01) and time.monotonic() < deadline:
+        pass  # the answer arrived, and stays unread
+    send.close()
+    thread.join(DEADLINE)
+    assert not thread.is_alive()
+    assert failures == []
