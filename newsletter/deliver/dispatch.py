@@ -75,12 +75,19 @@ class Dispatcher:
         for the ledger); False (nothing sent) once the send has stopped. Batches
         finished meanwhile are settled in the same commit."""
         done = self._finished(wait=len(self._in_flight) >= self._transport.concurrency)
+        refused: Exception | None = None
         with self._run.together():
             for future in done:
                 self._settle(future)
             if self.stopped_by:
                 return False
-            self._run.mark_in_flight(self._issue, [r.email for r in recipients], batch, segments)
+            try:
+                emails = [r.email for r in recipients]
+                self._run.mark_in_flight(self._issue, emails, batch, segments)
+            except Exception as error:  # undone alone: the outcomes above are still kept
+                refused = error
+        if refused is not None:
+            raise refused
         receipt = Receipt()
         future = self._pool.submit(self._transport.send_batch, message, recipients, receipt)
         self._in_flight[future] = (batch, receipt, len(recipients))

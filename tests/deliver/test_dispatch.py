@@ -1,0 +1,119 @@
+"""The dispatcher (newsletter/deliver/dispatch.py): a batch is in flight in the ledger before
+it goes out, and an interruption or an error sends nothing more while everything in
+flight is settled."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from newsletter.deliver.dispatch import Dispatcher
+from newsletter.deliver.ledger import Ledger
+from newsletter.deliver.ledger_run import LedgerRun
+from newsletter.deliver.transport import Message, Receipt, Recipient
+from newsletter.errors import LedgerError
+from tests.deliver.test_sendgrid_transport import MESSAGE
+
+ISSUE = "2026-11"
+DEADLINE = 20
+
+
+class HeldTransport:
+    """Takes each batch once let go (:meth:`release`), noting what each recipient's
+    ledger row said when the batch reached it."""
+
+    max_batch = 10
+    concurrency = 1
+
+    def __init__(self, ledger_path: Path) -> None:
+        self.ledger_path = ledger_path
+        self.batches: list[list[str]] = []
+        self.seen_as: dict[str, set[str]] = {}
+        self.reached = threading.Semaphore(0)
+        self._go = threading.Semaphore(0)
+
+    def release(self, batches: int = 1) -> None:
+        for _ in range(batches):
+            self._go.release()
+
+    def send_batch(
+        self, message: Message, recipients: Sequence[Recipient], receipt: Receipt | None = None
+    ) -> Receipt:
+        receipt = Receipt() if receipt is None else receipt
+        emails = [r.email for r in recipients]
+        with Ledger(self.ledger_path) as reader:  # another connection, as another process
+            self.seen_as[emails[0]] = {reader.statuses(ISSUE, emails, ["in_flight"])[emails[0]]}
+        self.batches.append(emails)
+        self.reached.release()
+        assert self._go.acquire(timeout=DEADLINE)
+        receipt.sent.update(dict.fromkeys(emails, f"msg-{len(self.batches)}"))
+        return receipt
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> Iterator[Ledger]:
+    with Ledger(tmp_path / "ledger.sqlite") as opened:
+        yield opened
+
+
+@pytest.fixture
+def run(ledger: Ledger) -> Iterator[LedgerRun]:
+    with ledger.run(purpose="dispatch test") as held:
+        yield held
+
+
+def batch(name: str) -> list[Recipient]:
+    return [Recipient(f"{name}{n}@example.com", "", {}) for n in range(2)]
+
+
+def test_a_batch_reaches_the_transport_only_once_it_is_in_flight_in_the_ledger(
+    ledger: Ledger, run: LedgerRun
+) -> None:
+    transport = HeldTransport(ledger.path)
+    transport.release(2)
+    with Dispatcher(transport, run, ISSUE) as dispatcher:
+        assert dispatcher.send(MESSAGE, batch("a"), "b1")
+        assert dispatcher.send(MESSAGE, batch("b"), "b2")
+    assert transport.seen_as == {"a0@example.com": {"in_flight"}, "b0@example.com": {"in_flight"}}
+    assert ledger.counts(ISSUE)["sent"] == 4
+    assert dispatcher.tally.sent == 4
+
+
+def test_an_interruption_sends_nothing_more_and_settles_what_is_in_flight(
+    ledger: Ledger, run: LedgerRun
+) -> None:
+    transport = HeldTransport(ledger.path)
+    main = threading.main_thread().ident
+    assert main == threading.get_ident()  # Ctrl+C reaches the main thread
+    with pytest.raises(KeyboardInterrupt), Dispatcher(transport, run, ISSUE) as dispatcher:
+        dispatcher.send(MESSAGE, batch("a"), "b1")
+        assert transport.reached.acquire(timeout=DEADLINE)
+        threading.Timer(0.2, signal.pthread_kill, (main, signal.SIGINT)).start()
+        threading.Timer(0.5, transport.release).start()
+        dispatcher.send(MESSAGE, batch("b"), "b2")  # waits for a place: interrupted
+    assert transport.batches == [["a0@example.com", "a1@example.com"]]
+    assert ledger.sent(ISSUE) == {"a0@example.com", "a1@example.com"}
+    assert ledger.counts(ISSUE)["in_flight"] == 0
+
+
+def test_a_batch_the_ledger_refuses_stops_the_send_and_keeps_the_outcomes_settled_with_it(
+    ledger: Ledger, run: LedgerRun
+) -> None:
+    transport = HeldTransport(ledger.path)
+    transport.release(1)
+    refusal = "already sent, uncertain, rejected or in flight"
+    with pytest.raises(LedgerError, match=refusal), Dispatcher(transport, run, ISSUE) as sending:
+        sending.send(MESSAGE, batch("a"), "b1")
+        assert transport.reached.acquire(timeout=DEADLINE)
+        time.sleep(0.2)  # the first batch is done: it is settled with the next one's mark
+        sending.send(MESSAGE, batch("a"), "b2")  # the same readers again: refused
+    assert len(transport.batches) == 1
+    assert ledger.sent(ISSUE) == {"a0@example.com", "a1@example.com"}
