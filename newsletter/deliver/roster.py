@@ -136,6 +136,9 @@ class Roster:
                 chunk = []
         if chunk:
             self._write(part, chunk)
+        # On disk before the part is handed over: a forked reader ends with os._exit, which
+        # would drop what its file object still buffers (a short last chunk).
+        self._spools[part.spool].flush()
         return part
 
     def _take(self, part: _Part, counted: bool = True) -> None:

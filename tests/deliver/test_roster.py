@@ -56,6 +56,14 @@ def test_a_list_read_in_two_halves_gives_what_reading_it_whole_gives(tmp_path: P
     assert len(readers) == 2499
 
 
+@pytest.mark.parametrize("count", [2040, 2006])
+def test_a_second_half_ending_in_a_short_chunk_is_read_whole(tmp_path: Path, count: int) -> None:
+    # The reader of the second half is a forked child, which ends without flushing its
+    # files: a last chunk short enough to stay in its buffer was lost.
+    path = write_list(tmp_path, plain_rows(count))
+    assert read(path, split_bytes=1) == read(path, split_bytes=1 << 40)
+
+
 def test_a_bad_row_in_the_second_half_is_reported_with_its_own_line(tmp_path: Path) -> None:
     rows = plain_rows(2000)
     rows[1900] = "not-an-address,Bad,Row,client,email\n"
