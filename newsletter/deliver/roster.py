@@ -34,6 +34,9 @@ from newsletter.errors import NewsletterError
 from newsletter.model import normalize_email
 
 CHUNK = 1000  # rows per spooled chunk
+HELD_ROWS = 16 * CHUNK
+"""Rows read and not yet spooled, at most: with many groups (segments and variants, up to
+the build's cap of 200 variants) each group's chunk is written before it is full."""
 SPLIT_BYTES = 1 << 19
 """Lists this long or longer (about 10,000 rows) are read in two halves at once."""
 _SIZE = struct.Struct("<I")  # each chunk's length, before it
@@ -86,8 +89,12 @@ class Roster:
             spool.close()
 
     def chunks(self) -> Iterator[list[Reader]]:
-        """The subscribers to email, in file order, a chunk at a time."""
-        for spool, offset in self._chunks:
+        """The subscribers to email, a chunk at a time: segment by segment and variant by
+        variant (each in file order), so that the send fills one batch at a time and
+        each batch goes out as soon as it is full. In file order, every variant's batch
+        filled at once: the first went out late, and the last of each all came at the
+        end, each waiting for a place in flight while nothing else was done."""
+        for spool, offset, _ in sorted(self._chunks, key=_group):
             # A row not to email is only (normalized email, code number).
             yield [row for row in self._load(spool, offset) if len(row) > 2]
 
@@ -96,7 +103,7 @@ class Roster:
     def _start(self) -> None:
         self.codes = CodeBook(self._secret)
         self.emailable = self.suppressed = self.not_email = 0
-        self._chunks: list[tuple[int, int]] = []  # (spool, offset)
+        self._chunks: list[tuple[int, int, str]] = []  # (spool, offset, group)
 
     def _read_part(
         self,
@@ -111,7 +118,11 @@ class Roster:
         part = _Part(spool)
         add, variant_key = self.codes.add, self._variant_key
         keep = part.numbers.append if keep_numbers else None
-        chunk: list[tuple[object, ...]] = []
+        # A chunk for each group of readers (segment and variant), and one of the rows
+        # not to email (the code check reads them again if codes clash).
+        chunks: dict[str, list[tuple[object, ...]]] = {}
+        held = 0  # rows in them
+        row: tuple[object, ...]
         for email, first_name, last_name, segment, channels, tags, facts in iter_readers(
             self.path, lines
         ):
@@ -121,21 +132,33 @@ class Roster:
                 keep(number)
             if "email" not in channels:
                 part.not_email += 1
-                chunk.append((key, number))
+                group, row = _NOT_EMAILED, (key, number)
             elif key in blocked:
                 part.suppressed += 1
-                chunk.append((key, number))
+                group, row = _NOT_EMAILED, (key, number)
             else:
                 part.emailable += 1
                 variant = ""
                 if variant_key is not None and (tags or facts):
                     variant = variant_key(segment, tags, facts)
-                chunk.append((email, key, first_name, last_name, segment, number, variant))
+                group = f"{segment}/{variant}"
+                row = (email, key, first_name, last_name, segment, number, variant)
+            chunk = chunks.get(group)
+            if chunk is None:
+                chunk = chunks[group] = []
+            chunk.append(row)
+            held += 1
             if len(chunk) == CHUNK:
-                self._write(part, chunk)
-                chunk = []
-        if chunk:
-            self._write(part, chunk)
+                self._write(part, chunk, group)
+                del chunks[group]
+                held -= CHUNK
+            elif held >= HELD_ROWS:  # many groups, each filling slowly: memory stays flat
+                for group, chunk in chunks.items():
+                    self._write(part, chunk, group)
+                chunks.clear()
+                held = 0
+        for group, chunk in chunks.items():
+            self._write(part, chunk, group)
         # On disk before the part is handed over: a forked reader ends with os._exit, which
         # would drop what its file object still buffers (a short last chunk).
         self._spools[part.spool].flush()
@@ -143,7 +166,7 @@ class Roster:
 
     def _take(self, part: _Part, counted: bool = True) -> None:
         """Add a part read to the roster (``counted``: its codes are in the code book)."""
-        self._chunks += [(part.spool, offset) for offset in part.chunks]
+        self._chunks += [(part.spool, offset, group) for group, offset in part.chunks]
         if not counted:
             for number in part.numbers:
                 self.codes.count(number)
@@ -183,9 +206,9 @@ class Roster:
         self._take(second, counted=False)
         return True
 
-    def _write(self, part: _Part, chunk: list[tuple[object, ...]]) -> None:
+    def _write(self, part: _Part, chunk: list[tuple[object, ...]], group: str) -> None:
         spool = self._spools[part.spool]
-        part.chunks.append(spool.tell())
+        part.chunks.append((group, spool.tell()))
         blob = marshal.dumps(chunk)
         spool.write(_SIZE.pack(len(blob)) + blob)
 
@@ -205,7 +228,7 @@ class Roster:
         emails: list[str] = []
         # Rare (two codes alike: about once in a list of a million), so the spool is read
         # again rather than every row's number kept (8 MB a million rows).
-        for spool, offset in self._chunks if flagged else ():
+        for spool, offset, _ in self._chunks if flagged else ():
             for row in self._load(spool, offset):
                 key, number = row[:2] if len(row) == 2 else (row[1], row[5])
                 if number in flagged:
@@ -226,7 +249,7 @@ class _Part:
         self.spool = spool
         self.emailable = self.suppressed = self.not_email = 0
         self.numbers = array("Q")
-        self.chunks: list[int] = []  # each chunk's offset in the spool
+        self.chunks: list[tuple[str, int]] = []  # each chunk's group and offset in the spool
 
     def dumps(self) -> bytes:
         counts = (self.emailable, self.suppressed, self.not_email)
@@ -240,8 +263,15 @@ class _Part:
         part = cls(spool)
         part.emailable, part.suppressed, part.not_email = emailable, suppressed, not_email
         part.numbers.frombytes(numbers)
-        part.chunks = list(chunks)
+        part.chunks = [(group, offset) for group, offset in chunks]
         return part
+
+
+_NOT_EMAILED = ""  # the group of rows not to email (a reader's group has a "/")
+
+
+def _group(chunk: tuple[int, int, str]) -> str:
+    return chunk[2]
 
 
 def _middle(path: Path, split_bytes: int) -> tuple[str, int] | None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from newsletter.audience import tokens
+from newsletter.deliver import roster as roster_module
 from newsletter.deliver.roster import Roster
 from newsletter.errors import ContentError
 
@@ -119,3 +120,34 @@ def test_readers_whose_codes_clash_get_longer_codes_in_either_half(
             codes = [roster.codes.code(email) for email in emails]
         assert len(set(codes)) == len(codes)
         assert all(len(code) > 1 for code in codes)
+
+
+@pytest.mark.parametrize("held_rows", [roster_module.HELD_ROWS, 7])
+@pytest.mark.parametrize("split_bytes", [1, 1 << 40])
+def test_readers_come_segment_by_segment_and_variant_by_variant_each_in_file_order(
+    tmp_path: Path, split_bytes: int, held_rows: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A send fills one batch at a time this way: each goes out as soon as it is full. With
+    # few rows held (many groups, each filling slowly) chunks are written before they are
+    # full, and the order is the same.
+    monkeypatch.setattr(roster_module, "HELD_ROWS", held_rows)
+    path = tmp_path / "subscribers.csv"
+    rows = [
+        f"reader{n:05d}@example.com,Reader{n},Last,{SEGMENTS[n % 3]},email,{'pets' * (n % 2)}\n"
+        for n in range(3000)
+    ]
+    path.write_text(HEADER.strip() + ",tags\n" + "".join(rows), encoding="utf-8")
+    with Roster(
+        path,
+        secret=SECRET,
+        blocked=frozenset(),
+        spool_dir=tmp_path / "state",
+        split_bytes=split_bytes,
+        variant_key=lambda segment, tags, facts: tags,
+    ) as roster:
+        order = [((row[4], row[6]), row[0]) for chunk in roster.chunks() for row in chunk]
+    groups = [group for group, _ in order]
+    assert groups == sorted(groups)  # each segment's and variant's readers together
+    for group in {(s, v) for s in SEGMENTS for v in ("", "pets")}:
+        emails = [email for g, email in order if g == group]
+        assert emails == sorted(emails) and len(emails) == 500  # in file order
