@@ -10,36 +10,40 @@ list in a forked child, whose CPU time is added too (its memory is mostly the pa
 pages, shared, so it is not added). Figures are medians over --repeat runs.
 
 Where the time goes, and the floor (issue 10's targets; measured 2026-12-01 on the shared
-2-core machine at a load average of about 2: walls vary by a second from run to run, so
-compare a change with its parent in alternate runs, and read CPU seconds as the steadier
-guide):
+2-core machine). The machine's speed drifts by a quarter within minutes: the same send
+took 5.1 to 9.0 s of CPU in runs a few minutes apart, so a median of five runs moves by
+half a second with it. Compare a change with its parent in alternate runs, and read CPU
+seconds as the steadier guide:
 
-- 100,000 recipients: about 8.5 s of CPU in our processes and 1.2 s in the fake SendGrid
-  server, which shares the 2 cores; walls of 4.2 to 6.2 s, median about 5.6 s. Ideally
-  spread, 9.7 s of CPU is 4.9 s on 2 cores: the 5 s target needs about a second and a half
-  of CPU less, not more parallelism.
-- Reading the list (both halves, one in a forked child): about 2 s, 20 us a row: the CSV
-  parser and the quick checks of each row (audience/subscribers.py), the address pattern,
-  the referral code's HMAC, the spool.
-- The send's own process, after reading: about 3 s: each recipient's AES-SIV unsubscribe
-  token and referral code (about 0.6 s), the ledger (about 0.9 s: a batch in flight and
-  settled as one row, its recipients' rows written 32 batches at a time, every commit
-  synchronous=FULL), the send loop, each batch pickled to the request process.
-- The request process: about 2.3 s: the official client's json.dumps of each body (about
-  1 s: it runs with the default options, so every string is ASCII-escaped and every
+- 100,000 recipients: 7 to 9 s of CPU in our processes and 0.8 to 1.2 s in the fake
+  SendGrid server, which shares the 2 cores; medians of five runs 4.8 to 5.3 s. Ideally
+  spread, that is 4 to 5 s on 2 cores: the machine is busy all along (a sample of its idle
+  time every 100 ms: none while reading, 5 to 20 % while sending, the gaps where the
+  send's process writes the ledger or waits for the request process).
+- Reading the list (both halves, one in a forked child): about 1.2 s, 12 us a row: the
+  CSV parser and the quick checks of each row (audience/subscribers.py), the address
+  pattern, the referral code's HMAC, the spool.
+- The send's own process, after reading: about 2.5 to 3 s, the critical path while
+  sending: each recipient's AES-SIV unsubscribe token and values (about 1 s), the ledger
+  (about 1.2 s, three fifths of it writing the rows of settled batches, 16 at a time,
+  right after the next batch goes out), the send loop, each batch pickled.
+- The request process: about 2.2 s: the official client's json.dumps of each body (about
+  0.85 s: it runs with the default options, so every string is ASCII-escaped and every
   container checked for cycles) and the debug line it formats from the whole body even with
-  logging off (about 0.3 s), the personalizations, urllib, its imports. A body serialized
+  logging off (about 0.43 s), the personalizations, urllib, its imports. A body serialized
   once by us would need a Content-Type other than exactly "application/json" (only then
-  does the client skip json.dumps), which SendGrid is not known to accept: not done.
-- Both interpreters' imports: about 0.8 s.
+  does the client skip json.dumps); SendGrid has answered 415 to
+  "application/json; charset=utf-8" (sendgrid/java-http-client#4, and the Contacts API in
+  sendgrid/sendgrid-csharp#910), so it is not done.
+- Both interpreters' imports: about 0.65 s.
 - The floor of this design is what no rewrite in Python removes: the official client's
   serialization and debug line (1.3 s, measured alone), the cryptography (AES-SIV 0.3 s and
-  HMAC 0.2 s), parsing the CSV (0.13 s), the fake server (1.2 s): about 3 s of CPU, 1.5 s of
-  wall on 2 cores. The rest, about 6.5 s, is Python's own cost per row and per recipient
-  (tuples, dicts, calls) spread over the stages above.
+  HMAC 0.2 s), parsing the CSV (0.13 s), SQLite writing 100,000 rows (0.6 s), the fake
+  server (0.8 s): about 3.3 s of CPU. The rest is Python's own cost per row and per
+  recipient (tuples, dicts, calls) spread over the stages above.
 - 1,000,000 recipients: about ten times the figures of 100,000 (linear). Peak RSS is the
-  send's process (about 86 MB: 47 MB of imports and configuration, the code book's 8 MB,
-  batches in flight) plus the request process (about 63 MB: 31 MB of imports, 8 requests in
+  send's process (about 82 MB: 47 MB of imports and configuration, the code book's 8 MB,
+  batches in flight) plus the request process (about 62 MB: 31 MB of imports, 8 requests in
   flight with their bodies); each lets its threads share two malloc heaps (offload.py).
 """
 
