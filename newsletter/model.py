@@ -181,6 +181,10 @@ class Offer:
     milestones: tuple[Milestone, ...]
     segments: tuple[str, ...]
     path: str
+    friends_html: str = ""
+    """What the referral page (``/r``) tells the friend who was sent, addressed to them; the
+    body speaks to the referrer. Empty: the page shows no offer text."""
+    friends_text: str = ""
 
 
 Entry = Item | Event | Holiday | Editorial | Offer

@@ -3,8 +3,10 @@
 ::
 
     title: Send a neighbor our way
-    body: |                         # Markdown
+    body: |                         # Markdown, to the referrer
       Your friend gets **$50 off** a tune-up…
+    for_friends: |                  # Markdown, to the friend on the referral page (optional)
+      Your first tune-up is **$50 off**…
     valid_from: 2026-09-01
     valid_to: 2027-08-31            # must be after valid_from
     landing_url: https://hartwellhvac.example.com/refer
@@ -50,6 +52,7 @@ class OfferFile(Strict):
 
     title: str = Field(min_length=1)
     body: str = Field(min_length=1)
+    for_friends: str = ""
     valid_from: date
     valid_to: date
     landing_url: Annotated[str, AfterValidator(check_url)]
@@ -136,6 +139,7 @@ def _load(path: Path, content_dir: Path) -> Offer:
                 key=f"milestones[{index}].referrals",
             )
     body_html = markdown_to_html(offer.body)
+    friends_html = markdown_to_html(offer.for_friends) if offer.for_friends.strip() else ""
     return Offer(
         slug=path.stem,
         title=offer.title,
@@ -147,4 +151,6 @@ def _load(path: Path, content_dir: Path) -> Offer:
         milestones=tuple(Milestone(m.referrals, m.reward) for m in offer.milestones),
         segments=offer.segments,
         path=shown,
+        friends_html=friends_html,
+        friends_text=html_to_text(friends_html) if friends_html else "",
     )

@@ -35,11 +35,16 @@ def mail_to(recorder: Recorder, address: str) -> list:
     return [m for _, to, m in recorder.messages if address in to]
 
 
-def test_landing_names_the_referrer_who_agreed_and_shows_the_offer(desk: RunningDesk) -> None:
+def test_landing_names_the_referrer_who_agreed_and_shows_the_offer_to_the_friend(
+    desk: RunningDesk,
+) -> None:
     page = httpx.get(f"{desk.url}r/{MARIA_CODE}")
     assert page.status_code == 200
     assert "María G.</strong> thought you'd like to hear from us" in page.text
-    assert "Send a neighbor our way" in page.text  # the current offer
+    assert (
+        "your first tune-up with us is <strong>$50 off</strong>" in page.text
+    )  # the offer, in its words for them
+    assert "When you send a friend" not in page.text  # not the words for the referrer
     for field in ("name", "phone", "email", "address", "need", "best_time", "consent"):
         assert f'name="{field}"' in page.text
 
