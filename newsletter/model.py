@@ -184,7 +184,6 @@ class Offer:
     friends_html: str = ""
     """What the referral page (``/r``) tells the friend who was sent, addressed to them; the
     body speaks to the referrer. Empty: the page shows no offer text."""
-    friends_text: str = ""
 
 
 Entry = Item | Event | Holiday | Editorial | Offer

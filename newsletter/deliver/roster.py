@@ -263,7 +263,7 @@ class _Part:
         part = cls(spool)
         part.emailable, part.suppressed, part.not_email = emailable, suppressed, not_email
         part.numbers.frombytes(numbers)
-        part.chunks = [(group, offset) for group, offset in chunks]
+        part.chunks = list(chunks)
         return part
 
 

@@ -152,5 +152,4 @@ def _load(path: Path, content_dir: Path) -> Offer:
         segments=offer.segments,
         path=shown,
         friends_html=friends_html,
-        friends_text=html_to_text(friends_html) if friends_html else "",
     )

@@ -64,12 +64,11 @@ def test_offer_file_becomes_an_offer(content: Path) -> None:
 
 def test_the_words_for_the_friend_are_optional_markdown(content: Path) -> None:
     write(content, "neighbor.yaml", VALID)
-    assert (load_offers(content)[0].friends_html, load_offers(content)[0].friends_text) == ("", "")
+    assert load_offers(content)[0].friends_html == ""
     friends = "for_friends: |\n  Your first tune-up is **$50 off**.\nvalid_from:"
     write(content, "neighbor.yaml", VALID.replace("valid_from:", friends))
     (offer,) = load_offers(content)
     assert offer.friends_html == "<p>Your first tune-up is <strong>$50 off</strong>.</p>"
-    assert offer.friends_text == "Your first tune-up is $50 off."
 
 
 def test_segments_default_to_clients_and_partners(content: Path) -> None:
