@@ -114,14 +114,7 @@ class LedgerRun:
 
     def release_uncertain(self, issue: str) -> int:
         """Make the uncertain recipients sendable again (``--resend-uncertain``)."""
-        now = self._now()
-        with self._transaction():
-            cursor = self._db.execute(
-                "UPDATE sends SET status = 'pending', updated_at = ? "
-                "WHERE issue = ? AND status = 'uncertain'",
-                (now, issue),
-            )
-        return cursor.rowcount
+        return self._release(issue, "uncertain")
 
     def mark_in_flight(
         self,
@@ -253,12 +246,16 @@ class LedgerRun:
 
     def release_rejected(self, issue: str) -> int:
         """Make the rejected recipients sendable again (``--retry-rejected``)."""
+        return self._release(issue, "rejected")
+
+    def _release(self, issue: str, status: str) -> int:
+        """Make ``issue``'s recipients in ``status`` pending again; returns how many."""
         now = self._now()
         with self._transaction():
             cursor = self._db.execute(
                 "UPDATE sends SET status = 'pending', updated_at = ? "
-                "WHERE issue = ? AND status = 'rejected'",
-                (now, issue),
+                "WHERE issue = ? AND status = ?",
+                (now, issue, status),
             )
         return cursor.rowcount
 
