@@ -1,6 +1,8 @@
 """Batches out over a bounded pool of threads, every outcome recorded in the ledger.
 
-The calling thread does all ledger work (SQLite connections stay on one thread): it marks
+A transport that takes a batch and returns at once (``submit``: the process transport of
+offload.py) is given each batch directly, with no thread of the pool waiting on it. The
+calling thread does all ledger work (SQLite connections stay on one thread): it marks
 a batch in flight and commits that *before* a worker may send it, and it settles each
 batch from its receipt once the worker is done (batches finished meanwhile are settled in
 the commit that puts the next one in flight: one write to disk per batch). At most
@@ -23,7 +25,7 @@ from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass
 
 from newsletter.deliver.ledger_run import LedgerRun
-from newsletter.deliver.transport import Message, Receipt, Recipient, Transport
+from newsletter.deliver.transport import HandOver, Message, Receipt, Recipient, Transport
 from newsletter.errors import NewsletterError
 
 
@@ -54,6 +56,7 @@ class Dispatcher:
         self._issue = issue
         self._on_settled = on_settled
         self._pool = ThreadPoolExecutor(transport.concurrency, thread_name_prefix="send")
+        self._hand_over: HandOver | None = getattr(transport, "submit", None)
         self._in_flight: dict[Future[Receipt], tuple[str, Receipt, int]] = {}
         self.tally = Tally()
         self.stopped_by: BaseException | None = None
@@ -89,7 +92,14 @@ class Dispatcher:
         if refused is not None:
             raise refused
         receipt = Receipt()
-        future = self._pool.submit(self._transport.send_batch, message, recipients, receipt)
+        if self._hand_over is not None:  # the transport takes it without a thread of ours
+            try:
+                future = self._hand_over(message, recipients, receipt)
+            except Exception as error:  # settled as the pool's worker would have it
+                future = Future()
+                future.set_exception(error)
+        else:
+            future = self._pool.submit(self._transport.send_batch, message, recipients, receipt)
         self._in_flight[future] = (batch, receipt, len(recipients))
         # Settled batches' rows are written while the batches in flight are being sent (a
         # few tenths of a second of SQLite: done before this batch went out, it left the

@@ -5,8 +5,10 @@ personalizations, their JSON, urllib) as it spends reading the list and keeping 
 ledger, and Python runs one thread at a time. :class:`ProcessTransport` gives the first
 half to a child process: it forwards each batch (the message and each recipient's values)
 over a pipe, the child sends it with a transport of its own on a pool of threads, and the
-batch's receipt comes back the same way. This process keeps everything that must be
-exact: the ledger, the lock, the order in which batches are marked in flight and settled.
+batch's receipt comes back the same way. Here, a batch is pickled by the thread that hands
+it over (:meth:`ProcessTransport.submit`), written by one thread and answered by another.
+This process keeps everything that must be exact: the ledger, the lock, the order in which
+batches are marked in flight and settled.
 
 Faults keep their meaning:
 
@@ -29,6 +31,7 @@ import contextlib
 import ctypes
 import itertools
 import os
+import queue
 import signal
 import socket
 import subprocess
@@ -37,6 +40,7 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from multiprocessing.connection import Connection
+from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 from newsletter import errors
@@ -98,12 +102,14 @@ class ProcessTransport:
         self._pipe = Connection(ours.detach())
         self._pipe.send(make)
         self._numbers = itertools.count()
-        self._writing = threading.Lock()
+        self._outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self._waiting: dict[int, Future[tuple[_Outcomes, _Failure]]] = {}
         self._guard = threading.Lock()
         self._gone: str | None = None
         self._reader = threading.Thread(target=self._read, name="send-results", daemon=True)
         self._reader.start()
+        self._writer = threading.Thread(target=self._write, name="send-batches", daemon=True)
+        self._writer.start()
 
     @property
     def pid(self) -> int:
@@ -112,46 +118,47 @@ class ProcessTransport:
     def send_batch(
         self, message: Message, recipients: Sequence[Recipient], receipt: Receipt | None = None
     ) -> Receipt:
+        return self.submit(message, recipients, receipt).result()
+
+    def submit(
+        self, message: Message, recipients: Sequence[Recipient], receipt: Receipt | None = None
+    ) -> Future[Receipt]:
+        """Hand the batch to the child and return at once: the future ends with its receipt
+        (or the error that stopped it), as :meth:`send_batch` would.
+
+        The batch is pickled on the calling thread and written by a thread of this object's,
+        so a send needs no thread of its own per batch in flight. Those threads (8, each
+        pickling a batch) competed with the thread keeping the ledger for the interpreter
+        lock: it waited, each time it let the lock go for SQLite, for one of them to give
+        it back."""
         receipt = Receipt() if receipt is None else receipt
         number = next(self._numbers)
-        answer: Future[tuple[_Outcomes, _Failure]] = Future()
         # Plain tuples of dicts: a named tuple pickles as a call to its class, which takes
         # the child twice as long to read back.
         values = [
             (email, name, as_dict(substitutions), as_dict(headers))
             for email, name, substitutions, headers in recipients
         ]
+        data = bytes(ForkingPickler.dumps((number, message, values)))
+        answer: Future[tuple[_Outcomes, _Failure]] = Future()
+        done: Future[Receipt] = Future()
         with self._guard:
-            if self._gone is None:
+            gone = self._gone
+            if gone is None:
                 self._waiting[number] = answer
-        if self._gone is not None:
-            raise DeliveryError(self._gone)
-        try:
-            with self._writing:
-                self._pipe.send((number, message, values))
-        except (OSError, ValueError):
-            pass  # the child is gone: the reader answers every batch it held
-        outcomes, failure = answer.result()
-        sent, rejected, deferred, uncertain = outcomes
-        receipt.sent.update(sent)
-        receipt.rejected.update(rejected)
-        receipt.deferred.update(deferred)
-        receipt.uncertain.update(uncertain)
-        if failure is None:
-            return receipt
-        if failure[0] == _CHILD_GONE:
-            for recipient in recipients:
-                if not receipt.has(recipient.email):
-                    receipt.uncertain[recipient.email] = failure[1]
-        raise _rebuilt(failure)
+        if gone is not None:  # nothing was sent: nobody in it was delivered
+            done.set_exception(DeliveryError(gone))
+            return done
+        answer.add_done_callback(lambda _: _settled(answer, recipients, receipt, done))
+        self._outbox.put(data)
+        return done
 
     def close(self) -> None:
         """Let the child finish what it holds, then end it."""
-        try:
-            with self._writing:
-                self._pipe.send(None)  # the end: the child finishes what it holds and exits
-        except (OSError, ValueError):
-            pass  # already gone
+        # The end: the child finishes what it holds and exits.
+        self._outbox.put(bytes(ForkingPickler.dumps(None)))
+        self._outbox.put(None)
+        self._writer.join()
         try:
             self._child.wait(timeout=60)
         except subprocess.TimeoutExpired:
@@ -165,6 +172,13 @@ class ProcessTransport:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def _write(self) -> None:
+        """Write each batch handed over, in order, until the end."""
+        while (data := self._outbox.get()) is not None:
+            # If the child is gone, the reader answers every batch it held.
+            with contextlib.suppress(OSError, ValueError):
+                self._pipe.send_bytes(data)
 
     def _read(self) -> None:
         """Hand each answer to the batch that waits for it; when the child is gone, answer
@@ -206,6 +220,34 @@ class ProcessTransport:
 
 
 _CHILD_GONE = "-"
+
+
+def _settled(
+    answer: Future[tuple[_Outcomes, _Failure]],
+    recipients: Sequence[Recipient],
+    receipt: Receipt,
+    done: Future[Receipt],
+) -> None:
+    """Record the child's answer for a batch in its receipt, and end ``done`` with it (a
+    callback of the reader's thread: whatever happens, ``done`` ends, or the send would wait
+    for it forever)."""
+    try:
+        (sent, rejected, deferred, uncertain), failure = answer.result()
+        receipt.sent.update(sent)
+        receipt.rejected.update(rejected)
+        receipt.deferred.update(deferred)
+        receipt.uncertain.update(uncertain)
+        if failure is None:
+            done.set_result(receipt)
+            return
+        if failure[0] == _CHILD_GONE:
+            for recipient in recipients:
+                if not receipt.has(recipient.email):
+                    receipt.uncertain[recipient.email] = failure[1]
+        done.set_exception(_rebuilt(failure))
+    except BaseException as error:  # a bug here: the dispatcher leaves the batch in flight
+        if not done.done():
+            done.set_exception(error)
 
 
 def _rebuilt(failure: tuple[str, str, str | None, int | None, str | None]) -> BaseException:

@@ -28,7 +28,8 @@ RejectedError, TransientError), drawn with the whole tree in :mod:`newsletter.er
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import NamedTuple, Protocol
@@ -113,3 +114,8 @@ class Transport(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+HandOver = Callable[[Message, Sequence[Recipient], Receipt], Future[Receipt]]
+"""A transport's ``submit``, where it has one: takes a batch as ``send_batch`` does but
+returns at once, the receipt's future in hand (offload.py's process transport)."""

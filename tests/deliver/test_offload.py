@@ -56,6 +56,38 @@ def test_a_batch_sent_from_the_child_comes_back_with_everyone_sent(
     assert fake_sendgrid.accepted[1].substitutions == {"%%FIRST_NAME%%": "Reader1"}
 
 
+def test_a_batch_handed_over_returns_at_once_and_its_receipt_comes_later(
+    fake_sendgrid: FakeSendGrid,
+) -> None:
+    # The send's main thread hands batches over itself: no thread of its own waits on each.
+    fake_sendgrid.delay = 1.0
+    with in_child(fake_sendgrid) as transport:
+        first = transport.submit(MESSAGE, recipients(2), Receipt())
+        second = transport.submit(MESSAGE, recipients(3)[2:], Receipt())
+        assert not first.done() and not second.done()
+        receipts = first.result(DEADLINE), second.result(DEADLINE)
+    assert [set(receipt.sent) for receipt in receipts] == [
+        {"r0@example.com", "r1@example.com"},
+        {"r2@example.com"},
+    ]
+
+
+def test_a_batch_handed_over_once_the_child_is_known_gone_fails_as_not_sent(
+    fake_sendgrid: FakeSendGrid,
+) -> None:
+    transport = in_child(fake_sendgrid)
+    transport.send_batch(MESSAGE, recipients(1))  # started and sending
+    os.kill(transport.pid, signal.SIGKILL)
+    transport._reader.join(DEADLINE)  # it has seen the child go
+    receipt = Receipt()
+    future = transport.submit(MESSAGE, recipients(2), receipt)
+    with pytest.raises(DeliveryError, match="stopped"):
+        future.result(DEADLINE)
+    assert receipt.count() == 0  # nobody uncertain: it never left this process
+    transport.close()
+    assert len(fake_sendgrid.emails()) == 1
+
+
 def test_an_error_of_the_childs_transport_is_raised_here_as_the_same_class(
     fake_sendgrid: FakeSendGrid,
 ) -> None:
