@@ -117,6 +117,24 @@ def test_events_applied_again_change_nothing(
     }
 
 
+def kill_once_it_has_begun(
+    process: subprocess.Popen[bytes], folder: Path, rng: random.Random
+) -> bool:
+    """SIGKILL ``process`` at a random moment after it first changed ``folder`` (a page
+    applied, or its cursor moved); False if it ended before. A kill after a fixed delay
+    missed every page on a machine fast enough to finish the pull within the delay."""
+    before = snapshot(folder)
+    while process.poll() is None:
+        if snapshot(folder) != before:
+            time.sleep(rng.uniform(0, 0.03))  # within or between the next pages
+            if process.poll() is not None:
+                return False
+            process.send_signal(signal.SIGKILL)
+            return True
+        time.sleep(0.005)
+    return False
+
+
 def test_pull_killed_anywhere_loses_nothing(
     desk: RunningDesk, server: tuple[Recorder, int], tmp_path: Path
 ) -> None:
@@ -134,10 +152,7 @@ def test_pull_killed_anywhere_loses_nothing(
         process = subprocess.Popen(
             command, env=desk_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
-        time.sleep(rng.uniform(0.3, 1.5))
-        if process.poll() is None:
-            process.send_signal(signal.SIGKILL)
-            kills += 1
+        kills += kill_once_it_has_begun(process, desk.project / "subscribers", rng)
         process.wait(timeout=30)
         if process.returncode == 0:
             break
