@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import itertools
 import os
 import queue
@@ -149,7 +150,9 @@ class ProcessTransport:
         if gone is not None:  # nothing was sent: nobody in it was delivered
             done.set_exception(DeliveryError(gone))
             return done
-        answer.add_done_callback(lambda _: _settled(answer, recipients, receipt, done))
+        # Not a closure over ``answer``: a future keeps its callbacks, and that cycle would
+        # hold each batch's recipients until a collection (rare in a send: collector.py).
+        answer.add_done_callback(functools.partial(_settled, recipients, receipt, done))
         self._outbox.put(data)
         return done
 
@@ -196,6 +199,7 @@ class ProcessTransport:
             with self._guard:
                 waiting = self._waiting.pop(number)
             waiting.set_result((outcomes, failure))
+            del waiting, answer, outcomes  # not kept while waiting for the next answer
         try:
             status: int | None = self._child.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -223,10 +227,10 @@ _CHILD_GONE = "-"
 
 
 def _settled(
-    answer: Future[tuple[_Outcomes, _Failure]],
     recipients: Sequence[Recipient],
     receipt: Receipt,
     done: Future[Receipt],
+    answer: Future[tuple[_Outcomes, _Failure]],
 ) -> None:
     """Record the child's answer for a batch in its receipt, and end ``done`` with it (a
     callback of the reader's thread: whatever happens, ``done`` ends, or the send would wait
