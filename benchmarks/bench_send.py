@@ -10,10 +10,11 @@ list in a forked child, whose CPU time is added too (its memory is mostly the pa
 pages, shared, so it is not added). Figures are medians over --repeat runs.
 
 Where the time goes, and the floor (issue 10's targets; measured 2026-12-01 on the shared
-2-core machine). The machine's speed drifts by a quarter within minutes: the same send
-took 5.1 to 9.0 s of CPU in runs a few minutes apart, so a median of five runs moves by
-half a second with it. Compare a change with its parent in alternate runs, and read CPU
-seconds as the steadier guide:
+2-core machine). The machine's speed drifts by up to half within minutes: the same send
+took 3.8 s of CPU in our processes in quiet hours and 7 to 9 s in busy ones, so a median
+moves with it (quiet: 2.6 s wall for 100,000, 3.9 s at 200 ms, 24 to 25 s for 1,000,000;
+busy: 4.8 to 5.5 s, 5.4 to 6.2 s). Compare a change with its parent in alternate runs, and
+read CPU seconds as the steadier guide. The figures below are of a busy hour:
 
 - 100,000 recipients: 7 to 9 s of CPU in our processes and 0.8 to 1.2 s in the fake
   SendGrid server, which shares the 2 cores; medians of five runs 4.8 to 5.3 s. Ideally
@@ -26,7 +27,9 @@ seconds as the steadier guide:
 - The send's own process, after reading: about 2.5 to 3 s, the critical path while
   sending: each recipient's AES-SIV unsubscribe token and values (about 1 s), the ledger
   (about 1.2 s, three fifths of it writing the rows of settled batches, 16 at a time,
-  right after the next batch goes out), the send loop, each batch pickled.
+  right after the next batch goes out), the send loop, each batch pickled on this thread
+  and written to the request process by one thread (no pool thread per batch: its
+  pickling kept the ledger's thread waiting for the interpreter lock).
 - The request process: about 2.2 s: the official client's json.dumps of each body (about
   0.85 s: it runs with the default options, so every string is ASCII-escaped and every
   container checked for cycles) and the debug line it formats from the whole body even with
