@@ -62,24 +62,33 @@ def own_process(make: Callable[[], Transport], *, max_batch: int, concurrency: i
     pickle (a class with keyword arguments in a functools.partial)."""
     if not sys.platform.startswith("linux"):
         return make()
-    fewer_malloc_arenas()
+    steady_malloc()
     return ProcessTransport(make, max_batch=max_batch, concurrency=concurrency)
 
 
-_M_ARENA_MAX = -8  # glibc's mallopt parameter
+_M_ARENA_MAX = -8  # glibc's mallopt parameters
+_M_MMAP_THRESHOLD = -3
 _ARENAS = 2
+_MMAP_THRESHOLD = 128 * 1024  # glibc's default, held there
 
 
-def fewer_malloc_arenas(arenas: int = _ARENAS) -> None:
-    """Have glibc's malloc share ``arenas`` heaps among all threads, for a process whose
-    threads each handle large short-lived buffers (a batch's pickle, a request's JSON).
+def steady_malloc() -> None:
+    """Keep glibc's malloc from holding on to memory, for a process whose threads each
+    handle large short-lived buffers (a batch's pickle, a request's JSON):
 
-    By default each thread gets a heap of its own, which keeps the high-water mark of
-    every thread's buffers: a send's 8 threads kept about 25 MB more than two shared heaps
-    do, at no cost in time (bench_send.py). Call before the threads start; a C library
-    without mallopt is left alone."""
+    - all threads share two heaps: by default each gets one of its own, which keeps the
+      high-water mark of every thread's buffers (a send's 8 threads kept about 25 MB
+      more than two shared heaps do, at no cost in time: bench_send.py);
+    - a buffer of 128 KiB or more is its own mapping, given back when freed: by default
+      the first such buffer freed raises that threshold to its size, and later ones come
+      from the heaps, whose free gaps between them grow over a long send (6 MB of the two
+      processes' peak at 1,000,000 recipients).
+
+    Call before the threads start; a C library without mallopt is left alone."""
     with contextlib.suppress(AttributeError, OSError):
-        ctypes.CDLL(None).mallopt(_M_ARENA_MAX, arenas)
+        mallopt = ctypes.CDLL(None).mallopt
+        mallopt(_M_ARENA_MAX, _ARENAS)
+        mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
 
 
 class ProcessTransport:
@@ -95,9 +104,13 @@ class ProcessTransport:
             [sys.executable, "-m", __name__, str(theirs.fileno()), str(os.getpid())],
             pass_fds=[theirs.fileno()],
             stdin=subprocess.DEVNULL,
-            # Its malloc shares two heaps among its threads from the start (see
-            # fewer_malloc_arenas, which this process calls on itself).
-            env={**os.environ, "MALLOC_ARENA_MAX": str(_ARENAS)},
+            # Its malloc is held steady from the start (see steady_malloc, which this
+            # process calls on itself).
+            env={
+                **os.environ,
+                "MALLOC_ARENA_MAX": str(_ARENAS),
+                "MALLOC_MMAP_THRESHOLD_": str(_MMAP_THRESHOLD),
+            },
         )
         theirs.close()
         self._pipe = Connection(ours.detach())
