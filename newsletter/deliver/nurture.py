@@ -146,7 +146,7 @@ def send_nurture(
         report.problems = ledger.problems(key, limit=PROBLEMS_SHOWN)
         return report
     with ledger.run(purpose=f"send {key}") as run:
-        run.recover(key)
+        recovered = run.recover(key)  # in flight when a run died: uncertain from now on
         if resend_uncertain:
             run.release_uncertain(key)
         if retry_rejected:
@@ -166,6 +166,8 @@ def send_nurture(
         tally = dispatcher.tally
         report.sent, report.rejected, report.failed = tally.sent, tally.rejected, tally.failed
         report.batches, report.newly_uncertain = tally.batches, tally.uncertain
+        if not resend_uncertain:  # the dead run never reported them
+            report.newly_uncertain += len(recovered)
     report.uncertain = sorted(ledger.uncertain(key))
     report.problems = ledger.problems(key, limit=PROBLEMS_SHOWN)
     return report

@@ -57,7 +57,7 @@ class SendReport:
     sent: int = 0
     rejected: int = 0  # this run: refused for good, each with its own reason
     failed: int = 0  # this run: not taken this time; the next run retries them
-    newly_uncertain: int = 0  # this run: the answer was lost
+    newly_uncertain: int = 0  # this run: the answer was lost, or a dead run's in flight
     batches: int = 0
     problems: list[tuple[str, str, str]] = field(default_factory=list)
     """Up to PROBLEMS_SHOWN (email, status, reason) of the month's rejected and failed."""
@@ -111,7 +111,7 @@ def send_issue(
             skip = skipped_statuses(released)
             return _send(settings, month, out_dir, manifest, roster, ledger, secret, limit, skip)
         with ledger.run(purpose=f"send {month}") as run:
-            run.recover(month)  # in flight when a run died: uncertain from now on
+            recovered = run.recover(month)  # in flight when a run died: uncertain from now on
             if resend_uncertain:
                 run.release_uncertain(month)
             if retry_rejected:
@@ -121,7 +121,7 @@ def send_issue(
                 left = max(0, roster.emailable - sum(done[s] for s in _DONE))
                 on_plan(left if limit is None else min(limit, left))
             dispatcher = Dispatcher(transport, run, month, on_settled=on_batch)
-            return _send(
+            report = _send(
                 settings,
                 month,
                 out_dir,
@@ -135,6 +135,10 @@ def send_issue(
                 dispatcher=dispatcher,
                 batch_size=transport.max_batch,
             )
+            # The dead run never reported them: this run is the first to say so.
+            if not resend_uncertain:
+                report.newly_uncertain += len(recovered)
+            return report
 
 
 def _send(

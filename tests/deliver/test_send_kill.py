@@ -241,6 +241,20 @@ def test_a_lost_answer_leaves_that_batch_uncertain_and_the_send_goes_on(
     assert report.sent == 17 - len(clients)
 
 
+def test_the_run_after_a_kill_counts_the_dead_runs_batch_as_newly_uncertain(
+    project: Path, holding_sendgrid: FakeSendGrid
+) -> None:
+    server = holding_sendgrid
+    write_synthetic_subscribers(project)
+    kill_mid_send(project, server)  # the killed run never reported its batch in flight
+
+    after_kill = send(project, server, max_batch=BATCH)
+    later = send(project, server, max_batch=BATCH)
+
+    assert after_kill.newly_uncertain == BATCH  # so the command exits 1: look at them
+    assert later.newly_uncertain == 0 and later.uncertain == after_kill.uncertain
+
+
 def test_uncertain_stay_reported_and_unsent_on_every_later_run(
     project: Path, fake_sendgrid: FakeSendGrid
 ) -> None:
