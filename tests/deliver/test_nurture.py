@@ -144,6 +144,22 @@ def test_a_second_send_while_one_holds_the_ledger_is_refused(
     assert fake_sendgrid.emails() == []
 
 
+def test_the_send_after_a_killed_one_reports_its_batch_in_flight_as_newly_uncertain(
+    sample_project: Path, fake_sendgrid: FakeSendGrid
+) -> None:
+    settings = sample(sample_project)
+    cut_off = "tom.becker@example.net"
+    with Ledger(settings.send_ledger) as killed, killed.run(purpose="send nurture") as run:
+        run.mark_in_flight(nurture_key(Q4), [cut_off], batch="killed")  # and then no answer
+
+    after_kill = send_live(settings, fake_sendgrid)
+    later = send_live(settings, fake_sendgrid)
+
+    assert after_kill.report.uncertain == [cut_off] and after_kill.left_to_retry
+    assert later.report.uncertain == [cut_off] and not later.left_to_retry
+    assert cut_off not in fake_sendgrid.emails()
+
+
 def test_over_smtp_a_refused_address_fails_alone(
     sample_project: Path, server: tuple[Recorder, int]
 ) -> None:
