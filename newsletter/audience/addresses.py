@@ -1,4 +1,5 @@
-"""Email address syntax checks (no DNS), fast for the common case.
+"""Email address syntax checks (no DNS), fast for the common case, and the one key that
+tells whether two written addresses are the same mailbox.
 
 email-validator is thorough but costs ~85 µs an address; a send to a large list checks every
 row. Plain ASCII addresses that match a strict pattern are accepted here directly; anything
@@ -8,6 +9,7 @@ else (Unicode, quoted local parts, special-use domains, odd lengths) goes to ema
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from email_validator import (
     SPECIAL_USE_DOMAIN_NAMES,
@@ -21,7 +23,7 @@ _COMMON = re.compile(
 )
 _SPECIAL = frozenset(SPECIAL_USE_DOMAIN_NAMES)
 
-__all__ = ["EmailNotValidError", "normalized_address"]
+__all__ = ["EmailNotValidError", "address_key", "normalized_address"]
 
 
 def normalized_address(text: str) -> str:
@@ -34,3 +36,21 @@ def normalized_address(text: str) -> str:
         if not _SPECIAL.intersection(domain.split(".")):
             return f"{match['local']}@{domain}"
     return validate_email(text, check_deliverability=False).normalized
+
+
+def address_key(text: str) -> str:
+    """The form in which two spellings of one address compare equal, or raise
+    EmailNotValidError: the address as email-validator normalizes it (the domain in its
+    Unicode form under IDNA 2008, the whole in Unicode NFC), then lower-cased.
+
+    ``Ann@Bücher.de``, ``ann@xn--bcher-kva.de`` and ``ann@bu\u0308cher.de`` (a decomposed
+    ü) give one key. The local part is lower-cased too: mail providers treat it without
+    case, and a list that holds ``Ann@`` and ``ann@`` sends twice to one person.
+    """
+    address = normalized_address(text)
+    local, _, domain = address.rpartition("@")
+    if "xn--" in domain:
+        # The fast check keeps an ASCII-compatible (Punycode) label as written; the
+        # validator turns it into the Unicode form that a written ü also gets.
+        domain = validate_email(address, check_deliverability=False).domain
+    return unicodedata.normalize("NFC", f"{local}@{domain}".lower())

@@ -12,6 +12,7 @@ import click
 from newsletter.cli.build import build, check, preview
 from newsletter.cli.cards import cards_command
 from newsletter.cli.desk import desk, serve_command
+from newsletter.cli.importing import import_command
 from newsletter.cli.print import print_command
 from newsletter.cli.referral import referral
 from newsletter.cli.report import report_command
@@ -30,5 +31,6 @@ for _command in (build, preview, check, send, suppressions, print_command, cards
 main.add_command(report_command)
 main.add_command(serve_command)
 main.add_command(desk)
+main.add_command(import_command)
 
 __all__ = ["main"]

@@ -1,0 +1,75 @@
+"""Rows of another tool's CSV export, numbered by the line each starts on.
+
+The separator is the one the header uses most (``,``; ``;`` from a spreadsheet in a
+locale that writes decimal commas; a tab). A row with more cells than the header is
+handed on as a problem for its line, so one broken row is refused while the rest goes
+on; a quote left open, which swallows the rest of the file, is an error naming the line
+it starts on.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+
+from newsletter.audience.importing.inputs import Input, text_lines
+from newsletter.csvfile import MAX_FIELD
+from newsletter.errors import ContentError
+
+SEPARATORS = ",;\t"
+
+csv.field_size_limit(max(csv.field_size_limit(), MAX_FIELD))
+
+
+class Table:
+    """The header of a CSV export, then its rows: ``for line, cells, problem in table``.
+
+    ``cells`` has exactly as many values as the header (missing ones blank), stripped;
+    ``problem`` is "" or why the row cannot be read as the header says.
+    """
+
+    def __init__(self, source: Input, encoding: str) -> None:
+        self.source = source
+        self._lines = text_lines(source, encoding)
+        first = next(self._lines, "")
+        self.separator = _separator(first)
+        self._reader = csv.reader(_chain(first, self._lines), delimiter=self.separator)
+        try:
+            self.header = [cell.strip() for cell in next(self._reader, [])]
+        except csv.Error as exc:
+            raise ContentError(f"malformed CSV header: {exc}", path=source.name, line=1) from None
+        if not any(self.header):
+            raise ContentError("no header row (the first line names the columns)", path=source.name)
+
+    def __iter__(self) -> Iterator[tuple[int, list[str], str]]:
+        reader, width = self._reader, len(self.header)
+        start = reader.line_num + 1
+        try:
+            for cells in reader:
+                line, start = start, reader.line_num + 1
+                if not any(cells):
+                    continue  # a blank line, or a row of empty cells
+                if len(cells) > width:
+                    problem = f"{len(cells)} cells, but the header names {width} columns"
+                    yield line, [], problem
+                    continue
+                yield line, [c.strip() for c in cells] + [""] * (width - len(cells)), ""
+        except csv.Error as exc:
+            raise ContentError(
+                f"malformed CSV (a quote opened on this line is never closed?): {exc}",
+                path=self.source.name,
+                line=start,
+            ) from None
+
+
+def _separator(header_line: str) -> str:
+    outside_quotes = header_line.split('"')[::2]
+    counts = {s: sum(part.count(s) for part in outside_quotes) for s in SEPARATORS}
+    best = max(SEPARATORS, key=lambda s: counts[s])
+    return best if counts[best] else ","
+
+
+def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
+    if first:
+        yield first
+    yield from rest

@@ -1,0 +1,1 @@
+"""Tests of newsletter.audience.importing (``newsletter import``)."""
