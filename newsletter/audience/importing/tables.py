@@ -1,10 +1,10 @@
 """Rows of another tool's CSV export, numbered by the line each starts on.
 
 The separator is the one the header uses most (``,``; ``;`` from a spreadsheet in a
-locale that writes decimal commas; a tab). A row with more cells than the header is
-handed on as a problem for its line, so one broken row is refused while the rest goes
-on; a quote left open, which swallows the rest of the file, is an error naming the line
-it starts on.
+locale that writes decimal commas; a tab). A row with more cells than the header,
+or with a stray quote, is handed on as a problem for its line, so one broken row is refused
+while the rest goes on; a quote left open swallows the rest of the file into the row it
+opens on, which is refused saying so.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ class Table:
         self._lines = text_lines(source, encoding)
         first = next(self._lines, "")
         self.separator = _separator(first)
-        self._reader = csv.reader(_chain(first, self._lines), delimiter=self.separator)
+        self._reader = csv.reader(_chain(first, self._lines), delimiter=self.separator, strict=True)
         try:
             self.header = [cell.strip() for cell in next(self._reader, [])]
         except csv.Error as exc:
@@ -44,22 +44,28 @@ class Table:
     def __iter__(self) -> Iterator[tuple[int, list[str], str]]:
         reader, width = self._reader, len(self.header)
         start = reader.line_num + 1
-        try:
-            for cells in reader:
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:  # the reader starts afresh on the next line
                 line, start = start, reader.line_num + 1
-                if not any(cells):
-                    continue  # a blank line, or a row of empty cells
-                if len(cells) > width:
-                    problem = f"{len(cells)} cells, but the header names {width} columns"
-                    yield line, [], problem
-                    continue
-                yield line, [c.strip() for c in cells] + [""] * (width - len(cells)), ""
-        except csv.Error as exc:
-            raise ContentError(
-                f"malformed CSV (a quote opened on this line is never closed?): {exc}",
-                path=self.source.name,
-                line=start,
-            ) from None
+                yield line, [], _quoting_problem(str(exc))
+                continue
+            line, start = start, reader.line_num + 1
+            if not any(cells):
+                continue  # a blank line, or a row of empty cells
+            if len(cells) > width:
+                yield line, [], f"{len(cells)} cells, but the header names {width} columns"
+                continue
+            yield line, [c.strip() for c in cells] + [""] * (width - len(cells)), ""
+
+
+def _quoting_problem(error: str) -> str:
+    if "unexpected end of data" in error:
+        return "a quote opened on this line is never closed: the rest of the file is in this row"
+    return f"malformed CSV: {error}"
 
 
 def _separator(header_line: str) -> str:
