@@ -39,7 +39,9 @@ class Table:
         except csv.Error as exc:
             raise ContentError(f"malformed CSV header: {exc}", path=source.name, line=1) from None
         if not any(self.header):
-            raise ContentError("no header row (the first line names the columns)", path=source.name)
+            raise ContentError(
+                "no header row (the first line names the columns)", path=source.name, line=1
+            )
 
     def __iter__(self) -> Iterator[tuple[int, list[str], str]]:
         reader, width = self._reader, len(self.header)
@@ -54,12 +56,12 @@ class Table:
                 yield line, [], _quoting_problem(str(exc))
                 continue
             line, start = start, reader.line_num + 1
-            if not any(cells):
-                continue  # a blank line, or a row of empty cells
             if len(cells) > width:
                 yield line, [], f"{len(cells)} cells, but the header names {width} columns"
                 continue
-            yield line, [c.strip() for c in cells] + [""] * (width - len(cells)), ""
+            stripped = [c.strip() for c in cells]
+            if any(stripped):  # else a blank line, or a row of blank cells
+                yield line, stripped + [""] * (width - len(cells)), ""
 
 
 def _quoting_problem(error: str) -> str:

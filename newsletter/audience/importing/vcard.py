@@ -97,32 +97,55 @@ def _refused(source: Input, card: _Card, line: int, reason: str) -> Refused:
 
 
 def _logical_lines(source: Input) -> Iterator[tuple[int, bytes]]:
-    """(first line, bytes) of each unfolded line. Of a property that is not read only the
-    first line is kept: its continuations are dropped as they come."""
-    start, pending, keep, quoted_printable, soft_break = 0, bytearray(), False, False, False
+    """(first line, bytes) of each unfolded line; of a property that is not read, only its
+    name and parameters (its value is dropped as it comes)."""
+    gathering: _Unfolding | None = None
     for number, raw in raw_lines(source):
         body = raw.rstrip(b"\r\n")
-        if start and (soft_break or body[:1] in (b" ", b"\t")):
-            if keep:
-                if soft_break:
-                    del pending[-1:]  # quoted-printable's "=" at a line's end: it goes on
-                pending += body if soft_break else body[1:]
-                keep = len(pending) < MAX_VALUE_BYTES  # longer: refused by _parsed
-            soft_break = quoted_printable and body.endswith(b"=")
+        if gathering is not None and (gathering.soft_break or body[:1] in (b" ", b"\t")):
+            gathering.add(body)
             continue
-        if start:
-            yield start, bytes(pending[:MAX_VALUE_BYTES])
-        if not body.strip():
-            start, pending, keep, quoted_printable, soft_break = 0, bytearray(), False, False, False
-            continue
-        start, pending = number, bytearray(body)
-        head = body.split(b":", 1)[0].upper()
-        quoted_printable = b"QUOTED-PRINTABLE" in head
-        soft_break = quoted_printable and body.endswith(b"=")
-        match = _NAME.match(body)
-        keep = match is not None and match[1].upper().decode() in NEEDED
-    if start:
-        yield start, bytes(pending[:MAX_VALUE_BYTES])
+        if gathering is not None:
+            yield gathering.start, bytes(gathering.data)
+        gathering = _Unfolding(number, body) if body.strip() else None
+    if gathering is not None:
+        yield gathering.start, bytes(gathering.data)
+
+
+class _Unfolding:
+    """One line being unfolded. Folding may cut anywhere, even inside the name, so what
+    the property is (and whether its value is kept) is known once its ``:`` has come."""
+
+    def __init__(self, start: int, body: bytes) -> None:
+        self.start, self.data = start, bytearray(body)
+        self.head_known, self.keep, self.quoted_printable = False, True, False
+        self.soft_break = False  # the last line ended in quoted-printable's "=": it goes on
+        self._look()
+
+    def add(self, body: bytes) -> None:
+        if self.keep:
+            if self.soft_break:
+                del self.data[-1:]
+            self.data += body if self.soft_break else body[1:]
+            if len(self.data) >= MAX_VALUE_BYTES:  # refused by _parsed, as it is
+                del self.data[MAX_VALUE_BYTES:]
+                self.keep = False
+            self._look()
+        self.soft_break = self.quoted_printable and body.endswith(b"=")
+
+    def _look(self) -> None:
+        if self.head_known or b":" not in self.data:
+            return
+        head, colon, _ = _split_outside_quotes(bytes(self.data), b":", 1)
+        if not colon:
+            return
+        self.head_known = True
+        match = _NAME.match(head)
+        self.keep = self.keep and match is not None and match[1].decode().upper() in NEEDED
+        self.quoted_printable = b"QUOTED-PRINTABLE" in head.upper()
+        self.soft_break = self.quoted_printable and self.data.endswith(b"=")
+        if not self.keep:
+            del self.data[len(head) + 1 :]
 
 
 def _parsed(raw: bytes, encoding: str) -> tuple[str, str, _Property | None]:
