@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -84,7 +85,12 @@ def import_command(
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--encoding") from None
     settings = settings_of(config_path)
-    choices = Choices(segment, source, "refuse" if without_consent == "refuse" else "post")
+    choices = Choices(
+        segment,
+        source,
+        "refuse" if without_consent == "refuse" else "post",
+        today=datetime.now(settings.tz).date(),
+    )
     imported = import_contacts(
         settings.subscribers_dir,
         files,

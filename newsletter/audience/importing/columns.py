@@ -2,9 +2,9 @@
 
 A generic CSV names its columns as its program likes; ``--map "E-mail=email,Given
 name=first_name"`` says which is which. A column already named like a value below
-(``email``, ``First Name``, ``postal-code``: case, spaces, ``-`` and ``_`` aside) needs
-no mapping. Columns that map to nothing are listed in the dry run, so nothing is left out
-unseen.
+(``email``, ``First Name``, ``postal-code``: case, spaces, ``-`` and ``_`` aside), and an
+email column called ``Email Address`` or ``E-mail``, need no mapping. Columns that map
+to nothing are listed in the dry run, so nothing is left out unseen.
 """
 
 from __future__ import annotations
@@ -44,6 +44,8 @@ TARGETS: dict[str, str] = {
     "tags": "tags, separated by ; or ,",
 }
 """What an export's columns can be mapped to, and what each holds."""
+EMAIL_NAMES = ("email_address", "e_mail", "e_mail_address")
+"""Other names of an email column that need no mapping (``Email Address``, ``E-mail``)."""
 
 
 def parse_mapping(texts: Sequence[str]) -> dict[str, str]:
@@ -92,6 +94,7 @@ def resolve(
         found[target] = index
     for index, name in enumerate(header):
         target = known.get(name, "") if known is not None else _loose(name)
+        target = "email" if target in EMAIL_NAMES else target
         if target in TARGETS and target not in found and index not in found.values():
             found[target] = index
     unused = [name for i, name in enumerate(header) if name and i not in found.values()]

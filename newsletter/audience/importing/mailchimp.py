@@ -83,28 +83,38 @@ BOOKKEEPING = frozenset(
 _Cell = Callable[[str], str]  # a row's value in the column of that name, "" if none
 # (as written: the Address value's double spaces separate its parts)
 MAX_SOURCE = 200  # characters of a suppression's source (suppressions.csv's limit)
+_FILE_NAME = re.compile(
+    r"(?i)(subscribed|unsubscribed|cleaned)_(?:members|email_audience)_export"
+)  # the names Mailchimp gives the export's files
 _UNITED_STATES = {"usa", "u.s.a.", "united states", "united states of america", "u.s."}
 
 
-def is_mailchimp(header: list[str]) -> bool:
-    """True for the header of a Mailchimp audience export."""
-    return EMAIL in header and bool({"MEMBER_RATING", "LEID", "EUID"} & set(header))
+def is_mailchimp(header: list[str], name: str) -> bool:
+    """True for a file of a Mailchimp audience export: its email column, and one of
+    Mailchimp's own columns or the name Mailchimp gives the file (for an export trimmed
+    to a few columns)."""
+    if EMAIL not in header:
+        return False
+    own = (BOOKKEEPING - {"Address"}) & set(header)
+    return bool(own) or bool(_FILE_NAME.search(PurePath(name).name))
 
 
-def kind_of(header: list[str]) -> str:
-    """Which of the export's files ``header`` heads: subscribed, unsubscribed or cleaned."""
-    if "UNSUB_TIME" in header:
+def kind_of(header: list[str], name: str) -> str:
+    """Which of the export's files this is: subscribed, unsubscribed or cleaned (by its
+    columns, else by its name)."""
+    if any(column.startswith("UNSUB_") for column in header):
         return "unsubscribed"
-    if "CLEAN_TIME" in header:
+    if any(column.startswith("CLEAN_") for column in header):
         return "cleaned"
-    return "subscribed"
+    found = _FILE_NAME.search(PurePath(name).name)
+    return found[1].lower() if found else "subscribed"
 
 
 def mailchimp_contacts(table: Table, columns: Mapping[str, int], tz: tzinfo) -> Iterator[Record]:
     """The members of one file of the export; ``columns`` from :func:`resolve` with
     :data:`KNOWN` (and the user's ``--map``), ``tz`` the business's time zone (a consent
     or an opt-out is dated by its day there)."""
-    kind = kind_of(table.header)
+    kind = kind_of(table.header, table.source.name)
     at = {name: index for index, name in enumerate(table.header)}
     form = f"Mailchimp audience export ({PurePath(table.source.name.split(':')[-1]).name})"
     for line, cells, problem in table:

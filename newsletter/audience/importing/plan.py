@@ -50,7 +50,8 @@ class Choices:
     segment: str = "client"
     source: str = "client"  # one of SOURCE_KINDS
     without_consent: WithoutConsent = "post"
-    today: date = field(default_factory=date.today)  # an opt-out's date when none is given
+    today: date = field(default_factory=date.today)
+    """The date of an opt-out that carries none (the business's today, from the CLI)."""
 
 
 @dataclass(frozen=True)

@@ -50,8 +50,8 @@ def _reading(source: Input, mapping: Mapping[str, str], encoding: str, tz: tzinf
     if source.suffix in VCARD_SUFFIXES or _starts_a_vcard(source):
         return Reading(f"{source.name}: vCard contacts", False, vcard_contacts(source, encoding))
     table = Table(source, encoding)
-    if is_mailchimp(table.header):
-        kind = kind_of(table.header)
+    if is_mailchimp(table.header, source.name):
+        kind = kind_of(table.header, source.name)
         columns, unused = resolve(table.header, mapping, source.name, known=KNOWN)
         left_out = [name for name in unused if name not in BOOKKEEPING]
         return Reading(

@@ -73,6 +73,44 @@ def test_columns_named_like_the_values_need_no_map(tmp_path: Path) -> None:
     )
 
 
+def test_an_email_address_or_e_mail_column_needs_no_map(tmp_path: Path) -> None:
+    export = tmp_path / "list.csv"
+    export.write_text("E-mail,Name,Consent source\nann@example.com,Ann Lee,form\n")
+
+    done = run_import(bakery(tmp_path / "project"), export)
+
+    assert done.stdout.splitlines()[0] == (
+        f"reading {export}: CSV (E-mail → email, Name → name, Consent source → consent_source)"
+    )
+
+
+def test_a_line_longer_than_any_contact_is_an_error_naming_it(tmp_path: Path) -> None:
+    export = tmp_path / "list.csv"
+    export.write_bytes(b"email,name\nann@example.com,Ann\n" + b"x" * (2 * 1024 * 1024) + b"\n")
+
+    done = run_import(bakery(tmp_path / "project"), export)
+
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"newsletter: {export}:3: a line longer than 1,048,576 bytes: not a contact export\n"
+    )
+
+
+def test_a_file_that_is_not_there_or_an_archive_that_is_not_one_is_named(
+    tmp_path: Path,
+) -> None:
+    config = bakery(tmp_path / "project")
+    broken = tmp_path / "export.zip"
+    broken.write_bytes(b"PK not really")
+
+    missing = run_import(config, tmp_path / "nothing.csv")
+    not_a_zip = run_import(config, broken)
+
+    assert missing.stderr == f"newsletter: {tmp_path / 'nothing.csv'}: file not found\n"
+    assert not_a_zip.stderr.startswith(f"newsletter: {broken}: not a ZIP archive that can be read")
+    assert (missing.returncode, not_a_zip.returncode) == (2, 2)
+
+
 def test_a_spreadsheets_semicolons_and_code_page_are_read_with_encoding(tmp_path: Path) -> None:
     export = tmp_path / "excel.csv"
     export.write_bytes(
@@ -155,14 +193,14 @@ def test_a_stray_quote_refuses_its_row_and_one_never_closed_says_where_it_opened
 
 def test_a_file_without_an_email_column_is_an_error_that_suggests_a_map(tmp_path: Path) -> None:
     export = tmp_path / "list.csv"
-    export.write_text("E-mail address,Name\nann@example.com,Ann Lee\n")
+    export.write_text("Courriel,Nom\nann@example.com,Ann Lee\n")
 
     done = run_import(bakery(tmp_path / "project"), export)
 
     assert done.returncode == 2
     assert done.stderr == (
         f"newsletter: {export}:1: no email column: name it with --map, e.g. --map "
-        "'E-mail=email' (the columns: E-mail address, Name)\n"
+        "'E-mail=email' (the columns: Courriel, Nom)\n"
     )
 
 

@@ -239,6 +239,27 @@ def test_the_zip_that_mailchimp_sends_is_read_as_it_is(tmp_path: Path) -> None:
     )
 
 
+def test_an_export_trimmed_to_a_few_columns_is_known_by_its_file_names(tmp_path: Path) -> None:
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / "subscribed_members_export_1.csv").write_text(
+        '"Email Address","First Name",CONFIRM_TIME\nann@example.com,Ann,"2024-01-02 10:00:00"\n'
+    )
+    (export / "unsubscribed_members_export_1.csv").write_text(
+        '"Email Address","First Name"\nbob@example.com,Bob\n'
+    )
+
+    done = run_import(bakery(tmp_path / "project"), export)
+
+    assert done.stdout.splitlines()[:2] == [
+        f"reading {export / 'unsubscribed_members_export_1.csv'}: Mailchimp audience export "
+        "(unsubscribed)",
+        f"reading {export / 'subscribed_members_export_1.csv'}: Mailchimp audience export "
+        "(subscribed)",
+    ]
+    assert "added 1, updated 0, unchanged 0, suppressed 1, refused 0" in done.stdout
+
+
 @pytest.mark.parametrize(
     ("packed", "postal"),
     [

@@ -9,8 +9,11 @@ import subprocess
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from newsletter.audience.importing import Choices, Imported, import_contacts
 from newsletter.audience.importing.report import report_lines
+from newsletter.errors import ContentError
 from tests.audience.importing.project import CONSOLE_SCRIPT, bakery, by_email
 
 PORTLAND = ZoneInfo("America/Los_Angeles")
@@ -123,6 +126,18 @@ def test_an_older_list_without_the_source_column_gains_it_at_its_end(tmp_path: P
     assert lines[0].startswith("email,segment,channels,first_name,")
     assert lines[0].endswith(",source")
     assert lines[1] == "old@example.com,client,email"
+
+
+def test_a_list_its_own_loader_refuses_stops_the_import_naming_its_line(tmp_path: Path) -> None:
+    bakery(tmp_path)
+    listed = tmp_path / "subscribers" / "subscribers.csv"
+    listed.write_text(listed.read_text() + "not-an-address,,,,client,email,,,,,,,,,\n")
+
+    with pytest.raises(ContentError) as refused:
+        imported(tmp_path, "ann@example.com,Ann,,,,,form,\n", write=True)
+
+    assert refused.value.one_line().startswith(f"{listed}:5: email: not a valid address")
+    assert "ann@example.com" not in listed.read_text()
 
 
 def test_the_report_counts_every_kind_and_lists_all_but_the_unchanged(tmp_path: Path) -> None:
