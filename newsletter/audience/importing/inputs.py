@@ -159,6 +159,8 @@ def check_encoding(encoding: str) -> str:
         name = codecs.lookup(encoding).name
     except LookupError:
         raise ValueError(f"unknown encoding {encoding!r}") from None
+    if name == "utf-8-sig":
+        return "utf-8"  # the byte-order mark is dropped from every file's first line
     if "a,\n".encode(name) != b"a,\n":
         raise ValueError(f"{name} is not read line by line; save the file as UTF-8")
     return name

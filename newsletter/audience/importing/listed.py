@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain, islice
 from pathlib import Path
 
 from newsletter.audience.addresses import EmailNotValidError, address_key
@@ -23,6 +24,7 @@ from newsletter.csvfile import csv_rows, file_lines
 from newsletter.errors import ContentError
 
 _HEADER_LINE = ",".join(COLUMNS) + "\n"
+_PATH = Path(SUBSCRIBERS_FILE)  # what the list's reader names in its messages
 
 
 @dataclass(frozen=True)
@@ -76,11 +78,22 @@ def csv_line(row: Mapping[str, str], columns: Collection[str] = COLUMNS) -> str:
     return out.getvalue()
 
 
-def list_problem(row: Mapping[str, str]) -> str:
-    """Why subscribers.csv would refuse ``row`` ("column: problem"), or "" if it reads."""
-    try:
-        for _ in iter_readers(Path(SUBSCRIBERS_FILE), [_HEADER_LINE, csv_line(row)]):
-            pass
-    except ContentError as exc:
-        return f"{exc.key}: {exc.message}" if exc.key else exc.message
-    return ""
+def list_problems(rows: Sequence[Mapping[str, str]]) -> dict[int, str]:
+    """Index in ``rows`` -> why subscribers.csv would refuse that row ("column: problem"),
+    for each row it would refuse. The rows are checked in one pass by the list's own
+    reader, taken up again after each row it refuses."""
+    lines = [csv_line(row) for row in rows]
+    problems: dict[int, str] = {}
+    start = 0
+    while start < len(lines):
+        try:
+            for _ in iter_readers(_PATH, chain([_HEADER_LINE], islice(lines, start, None))):
+                pass
+        except ContentError as exc:
+            assert exc.line is not None  # the reader names the line of every problem
+            refused = start + exc.line - 2  # line 1 is the header
+            problems[refused] = f"{exc.key}: {exc.message}" if exc.key else exc.message
+            start = refused + 1
+            continue
+        break
+    return problems

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Literal
 
 from newsletter.audience.addresses import EmailNotValidError, address_key, normalized_address
-from newsletter.audience.importing.listed import Listed, list_problem, rows_at
+from newsletter.audience.importing.listed import Listed, list_problems, rows_at
 from newsletter.audience.importing.records import Contact, Origin, Record, Refused
 from newsletter.audience.suppressions import Suppression
 
@@ -90,7 +90,9 @@ class _Planner:
         self.suppressed = dict(before.suppressed)
         self.seen: dict[str, Origin] = {}
         self.changes: list[Change] = []
-        self.added: list[dict[str, str]] = []
+        # (slot of its change, contact, key, row) of each row to add or update, checked
+        # against the list's rules all at once when every record has been taken
+        self.candidates: list[tuple[int, Contact, str, dict[str, str]]] = []
         self.suppressions: list[Suppression] = []
         self.consents: list[tuple[int, dict[str, str]]] = []  # (its change's slot, record)
         self.matched: dict[int, tuple[int, Contact, str]] = {}  # line -> (slot, contact, key)
@@ -165,12 +167,7 @@ class _Planner:
             "tags": ";".join(contact.tags),
             "source": self.choices.source,
         }
-        problem = list_problem(row)
-        if problem:
-            self._note(REFUSED, contact.origin, contact.email, problem)
-            return
-        self.added.append(row)
-        self._keep_consent(len(self.changes), contact, key, row["email"])
+        self.candidates.append((len(self.changes), contact, key, row))  # checked in finish()
         self._note(ADDED, contact.origin, contact.email, _described(row))
 
     def _match(self, contact: Contact, key: str) -> None:
@@ -202,7 +199,8 @@ class _Planner:
         )
 
     def finish(self, folder: Path) -> Plan:
-        updated: dict[int, dict[str, str]] = {}
+        added = len(self.candidates)
+        lines = {}  # slot of a change -> the line it updates
         for line, row in rows_at(folder, self.matched).items():
             slot, contact, key = self.matched[line]
             emailable = key not in self.suppressed
@@ -210,19 +208,28 @@ class _Planner:
             if emailable and "email" in channels_of(merged["channels"]):
                 self._keep_consent(slot, contact, key, row["email"])
             change = self.changes[slot]
-            if not gained:
+            if gained:
+                self.candidates.append((slot, contact, key, merged))
+                lines[slot] = line
+                detail = f"line {line} gains {'; '.join(gained)}"
+                self.changes[slot] = replace(change, kind=UPDATED, detail=detail)
+            else:
                 self.changes[slot] = replace(change, detail=f"on line {line} already")
-                continue
-            problem = list_problem(merged)
-            if problem:
-                self.changes[slot] = replace(change, kind=REFUSED, detail=problem)
-                continue
-            updated[line] = merged
-            detail = f"line {line} gains {'; '.join(gained)}"
-            self.changes[slot] = replace(change, kind=UPDATED, detail=detail)
+        problems = list_problems([row for *_, row in self.candidates])
+        new_rows, updated = [], {}
+        for index, (slot, contact, key, row) in enumerate(self.candidates):
+            if index in problems:
+                self.changes[slot] = replace(
+                    self.changes[slot], kind=REFUSED, detail=problems[index]
+                )
+            elif index < added:
+                new_rows.append(row)
+                self._keep_consent(slot, contact, key, row["email"])
+            else:
+                updated[lines[slot]] = row
         return Plan(
             tuple(self.changes),
-            tuple(self.added),
+            tuple(new_rows),
             updated,
             tuple(self.suppressions),
             tuple(record for _, record in sorted(self.consents, key=lambda kept: kept[0])),

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import click
+
+from newsletter.audience.importing.columns import TARGETS
+from newsletter.cli.importing import import_command
 from tests.audience.importing.project import FIXTURES, bakery, by_email, run_import
 
 CUSTOMERS = FIXTURES / "customers.csv"
@@ -211,3 +215,10 @@ def test_a_map_to_an_unknown_value_is_a_usage_error(tmp_path: Path) -> None:
     assert "Invalid value for --map: 'E-mail=mail': 'mail' is not a value to import" in (
         done.stderr
     )
+
+
+def test_the_help_of_map_names_every_value_to_import() -> None:
+    (option,) = [o for o in import_command.params if o.name == "maps"]
+    assert isinstance(option, click.Option) and option.help is not None
+    listed = option.help.split("Values: ")[1].rstrip(".").split(", ")
+    assert listed == list(TARGETS)
