@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import PurePath
+from typing import NamedTuple
 
 from newsletter.audience.importing.records import (
     Consent,
@@ -28,22 +29,22 @@ from newsletter.audience.importing.records import (
 from newsletter.audience.importing.tables import Table
 from newsletter.errors import ContentError
 
-TARGETS: dict[str, str] = {
-    "email": "the address (required)",
-    "first_name": "first name",
-    "last_name": "last name",
-    "name": "the whole name, when there is no first and last name column",
-    "company": "company",
-    "street": "street and number",
-    "city": "city",
-    "region": "state or region",
-    "postal_code": "ZIP or postal code",
-    "country": "country",
-    "consent_source": "how they agreed to get email (their consent)",
-    "consent_date": "when they agreed (YYYY-MM-DD)",
-    "tags": "tags, separated by ; or ,",
-}
-"""What an export's columns can be mapped to, and what each holds."""
+TARGETS = (
+    "email",
+    "first_name",
+    "last_name",
+    "name",  # the whole name, for a file without first and last name columns
+    "company",
+    "street",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "consent_source",  # how they agreed to get email
+    "consent_date",  # when (YYYY-MM-DD, or a date and time)
+    "tags",  # separated by ; or ,
+)
+"""What an export's columns can be mapped to."""
 EMAIL_NAMES = ("email_address", "e_mail", "e_mail_address")
 """Other names of an email column that need no mapping (``Email Address``, ``E-mail``)."""
 
@@ -68,37 +69,36 @@ def parse_mapping(texts: Sequence[str]) -> dict[str, str]:
     return mapping
 
 
-def resolve(
-    header: Sequence[str],
-    mapping: Mapping[str, str],
-    where: str,
-    known: Mapping[str, str] | None = None,
-) -> tuple[dict[str, int], list[str]]:
-    """(value -> index of its column, the columns that map to nothing) for ``header``.
+class Columns(NamedTuple):
+    """Where a file's values are, as :func:`resolve` found them."""
 
-    ``mapping`` is the user's; ``known`` an exporter's own names for its columns. Without
-    ``known``, a column named like a value maps to it. A mapped column that the header
-    does not have is a ContentError naming the header line of ``where``.
-    """
+    at: dict[str, int]  # value -> the index of its column
+    unused: list[str]  # the columns that map to nothing
+    mapped: set[str]  # the columns of the user's mapping that this file has
+
+
+def resolve(
+    header: Sequence[str], mapping: Mapping[str, str], known: Mapping[str, str] | None = None
+) -> Columns:
+    """Which column of ``header`` holds which value. ``mapping`` is the user's (one for
+    every file named, so a file may lack some of its columns); ``known`` an exporter's own
+    names for its columns. Without ``known``, a column named like a value maps to it."""
     exact = {name: index for index, name in enumerate(header)}
     loose = {_loose(name): index for index, name in reversed(list(enumerate(header)))}
     found: dict[str, int] = {}
+    mapped = set()
     for column, target in mapping.items():
         index = exact.get(column, loose.get(_loose(column)))
-        if index is None:
-            raise ContentError(
-                f"no column {column!r} to map (the columns: {', '.join(header)})",
-                path=where,
-                line=1,
-            )
-        found[target] = index
+        if index is not None:
+            found[target] = index
+            mapped.add(column)
     for index, name in enumerate(header):
         target = known.get(name, "") if known is not None else _loose(name)
         target = "email" if target in EMAIL_NAMES else target
         if target in TARGETS and target not in found and index not in found.values():
             found[target] = index
     unused = [name for i, name in enumerate(header) if name and i not in found.values()]
-    return found, unused
+    return Columns(found, unused, mapped)
 
 
 def _loose(name: str) -> str:

@@ -222,3 +222,14 @@ def test_the_help_of_map_names_every_value_to_import() -> None:
     assert isinstance(option, click.Option) and option.help is not None
     listed = option.help.split("Values: ")[1].rstrip(".").split(", ")
     assert listed == list(TARGETS)
+
+
+def test_a_mapped_column_that_no_file_named_has_is_an_error(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    first.write_text("email\nann@example.com\n")
+    second.write_text("email\nbob@example.com\n")
+
+    done = run_import(bakery(tmp_path / "project"), first, second, "--map", "Given=first_name")
+
+    assert done.returncode == 2
+    assert done.stderr == "newsletter: --map: no file named has a column 'Given'\n"

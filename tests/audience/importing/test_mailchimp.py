@@ -260,6 +260,30 @@ def test_an_export_trimmed_to_a_few_columns_is_known_by_its_file_names(tmp_path:
     assert "added 1, updated 0, unchanged 0, suppressed 1, refused 0" in done.stdout
 
 
+def test_one_map_serves_a_merge_field_of_the_export_and_another_csv(tmp_path: Path) -> None:
+    members = tmp_path / "subscribed_members_export_2.csv"
+    members.write_text(
+        '"Email Address",Business,MEMBER_RATING,CONFIRM_TIME,LEID\n'
+        'ann@example.com,Ann\'s Cakes,2,"2024-01-02 10:00:00",1\n'
+    )
+    other = tmp_path / "other.csv"
+    other.write_text("Courriel,Consent source\nbob@example.com,counter\n")
+
+    done = run_import(
+        bakery(tmp_path / "project"),
+        members,
+        other,
+        "--map",
+        "Business=company,Courriel=email",
+        "--yes",
+    )
+
+    assert done.returncode == 0, done.stderr
+    listed = by_email(tmp_path / "project" / "subscribers" / "subscribers.csv")
+    assert listed["ann@example.com"]["company"] == "Ann's Cakes"
+    assert listed["bob@example.com"]["consent_source"] == "counter"
+
+
 @pytest.mark.parametrize(
     ("packed", "postal"),
     [
