@@ -211,7 +211,9 @@ class PullFiles:
                 getattr(self, name)
             try:
                 self._apply(event, report)
-            except (Unfit, NewsletterError, KeyError, TypeError, ValueError) as exc:
+            # A value of the wrong type where the rules expect text or a number is the
+            # event's fault as much as a value that fails a check.
+            except (Unfit, NewsletterError, KeyError, TypeError, ValueError, AttributeError) as exc:
                 reason = _reason(exc)
                 self.quarantine.add(event, reason)
                 report.set_aside.append((event.id, event.kind, reason))
@@ -300,4 +302,6 @@ def _reason(exc: Exception) -> str:
         return f"{key}{exc.message}"
     if isinstance(exc, KeyError):
         return f"no {exc.args[0]!r} in the event"
+    if isinstance(exc, TypeError | AttributeError):
+        return f"a value of the wrong type ({exc})"
     return str(exc) or type(exc).__name__
