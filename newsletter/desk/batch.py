@@ -238,6 +238,7 @@ class PullFiles:
             _address(event.data.get("email"))
             if not isinstance(event.data.get("event"), str):
                 raise Unfit("no event name")
+            _texts(event.data, ("message_id", "issue", "url", "reason"))
             report.suppressions += self._suppress(event)
             self._esp.append(event)
         elif event.kind == "signup_confirmed":
@@ -249,6 +250,9 @@ class PullFiles:
         elif event.kind == "lead_status":
             report.statuses += self._status(event)
         elif event.kind == "visit":
+            _texts(event.data, ("issue",))
+            if not isinstance(event.data.get("medium", ""), str):
+                raise Unfit("medium is not text")
             self._visits.append(event)
 
     def _suppress(self, event: Event) -> int:
@@ -294,6 +298,14 @@ def _address(value: object) -> str:
         return normalized_address(value)
     except EmailNotValidError as exc:
         raise Unfit(f"not a valid address {value[:80]!r}: {exc}") from None
+
+
+def _texts(data: dict[str, Any], names: Sequence[str]) -> None:
+    """Unfit unless each of ``names`` in ``data`` is text or absent (what the events file
+    keeps of the event)."""
+    for name in names:
+        if not isinstance(data.get(name, ""), str | None):
+            raise Unfit(f"{name} is not text")
 
 
 def _reason(exc: Exception) -> str:

@@ -24,6 +24,7 @@ KINDS = ("unsubscribe", "esp", "signup_confirmed", "lead", "lead_status", "visit
 FIELDS = (
     "email", "event", "channel", "via", "name", "phone", "code", "referrer_email", "known",
     "lead", "status", "value", "first_name", "channels", "street", "message_id", "medium",
+    "issue", "url", "reason",
 )  # fmt: skip
 SUBSCRIBERS = (
     "email,first_name,last_name,company,segment,channels,street,city,region,postal_code,"
