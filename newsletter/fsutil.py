@@ -8,6 +8,7 @@ file that was more open. Everything else is ``SHARED``, as a file made by hand w
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import shutil
 import tempfile
@@ -42,6 +43,24 @@ def atomic_write(path: Path, data: bytes | str, *, mode: int) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def stale_temps(path: Path) -> list[Path]:
+    """The temporary files that :func:`atomic_write` of ``path`` left behind when its
+    process was killed (``.NAME.*.tmp`` beside it)."""
+    return sorted(path.parent.glob(f".{glob.escape(path.name)}.*.tmp"))
+
+
+def remove_stale_temps(path: Path) -> int:
+    """Remove :func:`stale_temps` of ``path``; how many. Only for a caller that holds the
+    lock of ``path`` (:func:`newsletter.locks.locked`): every writer of a locked file
+    writes under its lock, so no live process is writing one of these."""
+    removed = 0
+    for temp in stale_temps(path):
+        with contextlib.suppress(FileNotFoundError):
+            temp.unlink()
+            removed += 1
+    return removed
 
 
 @contextlib.contextmanager

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Literal, NamedTuple
 
 from newsletter.audience.addresses import EmailNotValidError, normalized_address
 from newsletter.audience.hooks import Fact, parse_facts
-from newsletter.csvfile import csv_records, csv_rows, file_lines
+from newsletter.csvfile import csv_records, csv_rows, file_lines, ledger_csv
 from newsletter.errors import ContentError
 from newsletter.model import SEGMENTS, SOURCE_KINDS, Address, Subscriber, normalize_email
 
@@ -92,6 +92,15 @@ def iter_subscribers(
                 )
         seen.add(key)
         yield subscriber
+
+
+def check_new_row(row: Mapping[str, str], path: Path) -> Subscriber:
+    """The subscriber that a new line of ``path`` holding ``row`` (column -> value) reads
+    as; ContentError, naming the column and the value, for a line the list would refuse."""
+    text = ledger_csv(COLUMNS, [[row.get(column, "") for column in COLUMNS]])
+    for line, values in csv_rows(text, path, required=COLUMNS, allowed=COLUMNS):
+        return _subscriber(values, line, path, "required")
+    raise ContentError("no row to check", path=path)  # a header alone: never reached
 
 
 def _unfit_value(row: dict[str, str]) -> tuple[str, str] | None:

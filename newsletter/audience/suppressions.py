@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -83,18 +83,27 @@ def merge_suppressions(path: Path, new: Iterable[Suppression]) -> int:
 def _merge(path: Path, new: Iterable[Suppression]) -> int:
     existing = load_suppressions(path)
     known = {(s.normalized_email, s.channel) for s in existing}
-    added: list[Suppression] = []
-    for entry in new:
-        _check(entry)
-        key = entry.normalized_email
-        if (key, entry.channel) in known or (key, "all") in known:
-            continue
-        known.add((key, entry.channel))
-        added.append(entry)
+    added = [entry for entry in new if check_suppression(entry) and is_new(entry, known)]
     if not added:
         return 0
-
     text = read_text(path, ContentError) if path.exists() else ""
+    atomic_write(path, merged_text(text, existing, added), mode=PRIVATE)
+    return len(added)
+
+
+def is_new(entry: Suppression, known: set[tuple[str, str]]) -> bool:
+    """True (and ``entry`` counted in ``known``) unless ``known``, the (normalized address,
+    channel) pairs of a file, already covers its address for its channel or for ``all``."""
+    key = entry.normalized_email
+    if (key, entry.channel) in known or (key, "all") in known:
+        return False
+    known.add((key, entry.channel))
+    return True
+
+
+def merged_text(text: str, existing: Sequence[Suppression], added: Sequence[Suppression]) -> str:
+    """The file whose contents are ``text`` (its rows ``existing``) with ``added`` appended:
+    rows stay as written and in order, so a diff shows only the new lines."""
     header = next(csv.reader(io.StringIO(text)), []) if text.strip() else []
     header = [c.strip() for c in header]
     if not header:
@@ -107,9 +116,9 @@ def _merge(path: Path, new: Iterable[Suppression]) -> int:
         text = _csv_line(header) + "".join(_csv_line(_cells(s, header)) for s in existing)
     if not text.endswith("\n"):
         text += "\n"
-    text += "".join(_csv_line(_cells(s, header)) for s in added)
-    atomic_write(path, text, mode=PRIVATE)
-    return len(added)
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(_cells(s, header) for s in added)
+    return text + out.getvalue()
 
 
 def _cells(entry: Suppression, header: list[str]) -> list[str]:
@@ -129,8 +138,9 @@ def _csv_line(cells: list[str]) -> str:
     return out.getvalue()
 
 
-def _check(entry: Suppression) -> None:
-    """Refuse to write an entry the loader would reject on the next read."""
+def check_suppression(entry: Suppression) -> bool:
+    """True for an entry the loader would read back; ContentError (naming the field and
+    the value) for one it would refuse, which is never written."""
     problem = _source_problem(entry.source)
     if problem:
         raise ContentError(problem, key="source")
@@ -142,6 +152,7 @@ def _check(entry: Suppression) -> None:
         normalized_address(entry.email)
     except EmailNotValidError as exc:
         raise ContentError(f"not a valid address {entry.email!r}: {exc}", key="email") from None
+    return True
 
 
 def _suppression(row: dict[str, str], line: int, path: Path) -> Suppression:

@@ -12,6 +12,10 @@ from pathlib import Path
 import click
 
 from newsletter.cli.options import config_option, fails_cleanly, settings_of, warn
+from newsletter.config.files import DESK_QUARANTINE_FILE
+
+LISTED = 20
+"""Events set aside that the output names one by one; the file holds them all."""
 
 inbox_option = click.option(
     "--inbox",
@@ -86,19 +90,30 @@ def desk() -> None:
     default=500,
     show_default=True,
     type=click.IntRange(1, 1000),
-    help="Events fetched and applied at a time.",
+    help="Events fetched from the desk at a time.",
 )
 @fails_cleanly
 def pull_command(config_path: Path, url: str | None, inbox: Path | None, page_size: int) -> None:
     """Apply the desk's new events to suppressions, subscribers and referrals."""
     from newsletter.desk.project import pull_desk
 
-    report = pull_desk(settings_of(config_path), url=url, inbox=inbox, page_size=page_size)
+    settings = settings_of(config_path)
+    report = pull_desk(settings, url=url, inbox=inbox, page_size=page_size)
     for warning in report.warnings:
         warn(warning)
+    for event_id, kind, reason in report.set_aside[:LISTED]:
+        warn(f"desk event {event_id} ({kind}) set aside: {reason}")
+    if len(report.set_aside) > LISTED:
+        warn(f"… and {len(report.set_aside) - LISTED:,} more events set aside")
+    if report.set_aside:
+        warn(
+            f"{len(report.set_aside):,} desk events set aside: review them in "
+            f"{settings.subscribers_dir / DESK_QUARANTINE_FILE}"
+        )
+    flagged = f" ({report.flagged} with no referrer)" if report.flagged else ""
     click.echo(
         f"desk: {report.events} events: {report.suppressions} suppressions, "
-        f"{report.subscribers} subscribers, {report.leads} leads, {report.statuses} lead "
-        f"updates, {report.email_events} email events, {report.visits} page visits "
-        f"(cursor {report.cursor})"
+        f"{report.subscribers} subscribers, {report.leads} leads{flagged}, {report.statuses} "
+        f"lead updates, {report.email_events} email events, {report.visits} page visits, "
+        f"{len(report.set_aside)} set aside (cursor {report.cursor})"
     )

@@ -8,6 +8,7 @@ Under ``paths.subscribers`` (plain CSV in git, reviewable in a pull request):
     rewards.csv        rewards handed out to referrers
     consents.csv       proof of each sign-up's consent (time, form, address), from the desk
     desk.json          how far ``desk pull`` has applied the desk's events
+    desk-quarantine.csv  the desk's events that ``desk pull`` set aside, with the reason
 
 Under ``paths.state`` (machine state that must survive, not in git):
 
@@ -25,6 +26,7 @@ REFERRALS_FILE = "referrals.csv"
 REWARDS_FILE = "rewards.csv"
 CONSENTS_FILE = "consents.csv"
 DESK_CURSOR_FILE = "desk.json"
+DESK_QUARANTINE_FILE = "desk-quarantine.csv"
 SEND_LEDGER_FILE = "ledger.sqlite"
 EMAIL_EVENTS_FILE = "email-events.sqlite"
 DESK_INBOX_FILE = "desk/inbox.sqlite"

@@ -24,6 +24,7 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 
 from newsletter.desk.signing import tag, tag_matches
+from newsletter.referrals.fields import phone_key
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -107,6 +108,14 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def contact_keys(phone: str, email: str, region: str | None) -> list[str]:
+    """The rate limit's keys for the phone number and email address a form gave: a number
+    as it dials (``608 555 9999`` and ``+1 (608) 555-9999`` are one key), an address in
+    lower case; nothing for a blank one."""
+    keys = [f"phone:{phone_key(phone, region)}"] if phone.strip() else []
+    return keys + ([f"addr:{email.lower()}"] if email.strip() else [])
+
+
 def cross_site(request: Request, origin: str) -> bool:
     """True when the browser says the form was posted from another site."""
     if request.headers.get("sec-fetch-site") == "cross-site":
@@ -155,8 +164,8 @@ class FormTokens:
 class RateLimiter:
     """At most ``limit`` hits per key in a sliding ``window`` of seconds, in memory.
 
-    Keys are hashed-free strings such as ``ip:203.0.113.9`` or ``addr:ana@example.com``;
-    memory is bounded by ``max_keys`` (the oldest keys are forgotten first).
+    Keys are hashed-free strings such as ``ip:203.0.113.9``, ``addr:ana@example.com`` or
+    ``phone:+16085559999``; memory is bounded by ``max_keys`` (the oldest keys are forgotten first).
     """
 
     def __init__(self, window: float = 3600.0, max_keys: int = 100_000) -> None:

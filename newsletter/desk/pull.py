@@ -1,44 +1,48 @@
 """``desk pull``: the desk's events into the files in git, idempotently.
 
 The events come from the desk over HTTPS (``/admin/events`` with the admin token) or
-straight from its SQLite file when the desk runs on this machine. They are applied a
-page at a time, in order, by the rules of :mod:`.apply`, each file changed under its own
-lock and replaced atomically; then the cursor (``subscribers/desk.json``: the inbox's id
-and the last event applied) moves past the page. A pull killed anywhere leaves the
-cursor before events that may be half-applied, and the next pull applies them again:
-every rule is idempotent, so nothing is lost and nothing doubled. Pulling twice changes
-nothing. The cursor belongs to one inbox: a pull from another desk (or a desk whose
-inbox was started afresh) is refused instead of skipping its first events.
+straight from its SQLite file when the desk runs on this machine, a page at a time. They
+are applied in order, by the rules of :mod:`.apply`, to the files as :mod:`.batch` holds
+them (each read once, under its lock, for the whole pull); every :data:`BATCH` events and
+at the end, each changed file is replaced atomically, once, and then the cursor
+(``subscribers/desk.json``: the inbox's id and the last event applied) moves past them.
+An event that cannot be applied is set aside in the quarantine
+(:mod:`.quarantine`) with its reason, and the pull goes on. A pull killed anywhere leaves
+the cursor before events that may be half-applied, and the next pull applies them again:
+every rule is idempotent, so nothing is lost and nothing doubled; the next pull also
+removes the temporary files a killed one left. Pulling twice changes nothing. The cursor
+belongs to one inbox: a pull from another desk (or a desk whose inbox was started
+afresh) is refused instead of skipping its first events.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import tzinfo
-from decimal import Decimal
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
 
 import httpx
 
-from newsletter.audience.suppressions import merge_suppressions
-from newsletter.config.files import DESK_CURSOR_FILE, SUPPRESSIONS_FILE
-from newsletter.desk.apply import desk_leads, suppression_for
+from newsletter.config.files import DESK_CURSOR_FILE
+from newsletter.desk.batch import PullFiles, PullReport
 from newsletter.desk.inbox import Event, connect, events_after, inbox_id
-from newsletter.desk.leads import ledger_fields
-from newsletter.desk.signups import add_signups
-from newsletter.desk.tracking import record_email_events, record_page_visits
 from newsletter.errors import NewsletterError
-from newsletter.fsutil import PRIVATE, atomic_write
+from newsletter.fsutil import PRIVATE, atomic_write, remove_stale_temps
 from newsletter.locks import locked
-from newsletter.referrals.leads import add_lead, update_lead
-from newsletter.referrals.ledger import LEDGER_FILE, load_leads
+
+__all__ = ["DeskError", "FileSource", "HttpSource", "PullReport", "pending_opt_outs", "pull"]
 
 CURSOR_FILE = DESK_CURSOR_FILE
 PAGE = 500
+"""Events fetched from the desk at a time (its admin endpoint gives at most 1,000)."""
+BATCH = 50_000
+"""Events applied in memory before the files and the cursor are written: each file is
+rewritten whole, so a write per page would make a long pull quadratic; a batch bounds the
+work a pull killed midway does again."""
 
 
 class DeskError(NewsletterError):
@@ -134,19 +138,6 @@ class HttpSource:
         self._client.close()
 
 
-@dataclass
-class PullReport:
-    events: int = 0
-    suppressions: int = 0
-    subscribers: int = 0
-    leads: int = 0
-    statuses: int = 0
-    email_events: int = 0
-    visits: int = 0
-    cursor: int = 0
-    warnings: list[str] = field(default_factory=list)
-
-
 @dataclass(frozen=True)
 class Cursor:
     inbox: str
@@ -178,23 +169,32 @@ def pull(
     tz: tzinfo,
     country: str = "US",
     page_size: int = PAGE,
+    batch_size: int = BATCH,
 ) -> PullReport:
     """Apply every event after the cursor; see the module docstring."""
     cursor_path = subscribers_dir / CURSOR_FILE
     report = PullReport()
-    with locked(cursor_path, purpose="pull from the desk"):
+    with locked(cursor_path, purpose="pull from the desk"), contextlib.ExitStack() as held:
+        remove_stale_temps(cursor_path)
         cursor = read_cursor(cursor_path)
         report.cursor = cursor.after
+        files = PullFiles(subscribers_dir, state_dir, tz, country, held)
+        waiting = 0  # events applied in memory, not written yet
         while True:
             inbox, events = source.page(cursor.after, page_size)
             _same_inbox(cursor, inbox, cursor_path)
+            if events:
+                files.apply(events, report)
+                cursor = Cursor(inbox, events[-1].id)
+                waiting += len(events)
+            if waiting and (not events or waiting >= batch_size):
+                files.write(report)
+                write_cursor(cursor_path, cursor)
+                report.events += waiting
+                report.cursor = cursor.after
+                waiting = 0
             if not events:
                 return report
-            _apply(events, subscribers_dir, state_dir, tz, country, report)
-            cursor = Cursor(inbox, events[-1].id)
-            write_cursor(cursor_path, cursor)
-            report.events += len(events)
-            report.cursor = cursor.after
 
 
 def pending_opt_outs(source: Source, subscribers_dir: Path) -> int:
@@ -214,64 +214,3 @@ def _same_inbox(cursor: Cursor, inbox: str, path: Path) -> None:
             "remove the file to pull everything it holds (every event is applied only once)",
             path=path,
         )
-
-
-def _apply(
-    events: list[Event],
-    subscribers_dir: Path,
-    state_dir: Path,
-    tz: tzinfo,
-    country: str,
-    report: PullReport,
-) -> None:
-    entries = [s for s in (suppression_for(e, tz) for e in events) if s is not None]
-    if entries:
-        report.suppressions += merge_suppressions(subscribers_dir / SUPPRESSIONS_FILE, entries)
-    confirmed = [e for e in events if e.kind == "signup_confirmed"]
-    if confirmed:
-        added, warnings = add_signups(subscribers_dir, confirmed, tz, country)
-        report.subscribers += added
-        report.warnings += warnings
-    _apply_leads(
-        [e for e in events if e.kind in ("lead", "lead_status")], subscribers_dir, tz, report
-    )
-    report.email_events += record_email_events(state_dir, [e for e in events if e.kind == "esp"])
-    report.visits += record_page_visits(state_dir, [e for e in events if e.kind == "visit"])
-
-
-def _apply_leads(events: Iterable[Event], folder: Path, tz: tzinfo, report: PullReport) -> None:
-    path = folder / LEDGER_FILE
-    for event in events:
-        known = desk_leads(load_leads(path))
-        if event.kind == "lead":
-            if event.id in known:
-                continue
-            if not event.data.get("known"):
-                raise DeskError(
-                    f"desk lead {event.id} came with a code that matches no subscriber "
-                    f"({event.data.get('code') or 'none'}); the ledger cannot hold it yet"
-                )
-            add_lead(path, **ledger_fields(event.id, event.data, event.at.astimezone(tz)))
-            report.leads += 1
-            continue
-        lead_id = known.get(int(event.data["lead"]))
-        if lead_id is None:
-            report.warnings.append(
-                f"desk event {event.id}: desk lead {event.data['lead']} is not in the ledger; "
-                "its status was not recorded"
-            )
-            continue
-        value = event.data.get("value")
-        try:
-            before = {lead.id: lead for lead in load_leads(path)}[lead_id]
-            after = update_lead(
-                path,
-                lead_id,
-                at=event.at.astimezone(tz),
-                status=event.data["status"],
-                value=Decimal(value) if value else None,
-            )
-        except NewsletterError as exc:
-            report.warnings.append(f"desk event {event.id}: lead {lead_id}: {exc.message}")
-            continue
-        report.statuses += before != after

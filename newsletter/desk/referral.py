@@ -23,7 +23,7 @@ from starlette.routing import Route
 from newsletter.audience.tokens import canonical_code
 from newsletter.desk.context import EXPIRED, Desk, durable, the_desk
 from newsletter.desk.directory import Referrer
-from newsletter.desk.guard import FORM_BYTES, HONEYPOT, client_address
+from newsletter.desk.guard import FORM_BYTES, HONEYPOT, client_address, contact_keys
 from newsletter.desk.inbox import InboxError, append, now, schedule
 from newsletter.desk.leads import MEDIUMS, contact_by, lead_record, read_lead_form, spoken
 from newsletter.errors import NewsletterError
@@ -141,9 +141,9 @@ async def take_lead(request: Request) -> Response:
             request, code, values=form, errors=checked.errors, medium=_medium(request, form)
         )
     limits = desk.settings.limits
-    addresses = [
-        f"addr:{checked.values[k].lower()}" for k in ("phone", "email") if checked.values[k]
-    ]
+    addresses = contact_keys(
+        checked.values["phone"], checked.values["email"], desk.settings.phone_region
+    )
     if not desk.limiter.allow(f"ip:{client_address(request)}", limits.per_ip_per_hour) or not all(
         desk.limiter.allow(key, limits.per_address_per_hour) for key in addresses
     ):

@@ -20,6 +20,7 @@ from newsletter.audience.tokens import secret_from_env
 from newsletter.config import Settings
 from newsletter.deliver.transport import Transport
 from newsletter.errors import ConfigError
+from newsletter.referrals.fields import phone_region
 
 ADMIN_TOKEN_ENV = "NEWSLETTER_DESK_TOKEN"
 """The desk's admin token: ``desk pull`` over HTTPS sends it as a bearer token."""
@@ -71,6 +72,9 @@ class DeskSettings:
     contact_within: timedelta = timedelta(hours=24)
     remind_after: timedelta = timedelta(hours=20)
     limits: Limits = Limits()
+    phone_region: str | None = "US"
+    """Where phone numbers written without a country code are read (the business's
+    country): ``608 555 9999`` and ``+1 608 555 9999`` are one number to the limits."""
     webhook_max_age: timedelta = timedelta(minutes=10)
     """SendGrid signatures older (or further in the future) than this are refused."""
     outbox_poll: float = 1.0
@@ -166,4 +170,5 @@ def desk_settings(
         },
         contact_within=timedelta(hours=hours[0]),
         remind_after=timedelta(hours=hours[1]),
+        phone_region=phone_region(config.business.address.country),
     )

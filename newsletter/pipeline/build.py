@@ -22,6 +22,7 @@ from newsletter.months import parse_month
 from newsletter.pipeline.manifest import MANIFEST, sha256
 from newsletter.pipeline.manifest import verify_manifest as verify_manifest  # the public API's
 from newsletter.pipeline.variants import personalized, render_variants
+from newsletter.referrals.fields import business_region
 from newsletter.referrals.roll import thank_you_roll
 from newsletter.render.email import clip_warning, render_email
 from newsletter.render.environment import make_environment
@@ -286,7 +287,13 @@ def gather_issue(
     the feeds (fetched, or the snapshot saved in ``out_dir``), the referral thank-you roll,
     and every other source of the month starting ``first``. Also returns the feeds."""
     fetched = _gather_feeds(settings, out_dir, offline, diagnostics)
-    thanks = thank_you_roll(settings.referrals_csv, settings.subscribers_csv, first, settings.tz)
+    thanks = thank_you_roll(
+        settings.referrals_csv,
+        settings.subscribers_csv,
+        first,
+        settings.tz,
+        region=business_region(settings),
+    )
     issue = assemble_issue(settings, first, _bodies(fetched), diagnostics, thanks=thanks)
     return issue, fetched
 

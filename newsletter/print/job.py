@@ -38,6 +38,7 @@ from newsletter.print.shop import (
     package_name,
 )
 from newsletter.progress import progress_bar
+from newsletter.referrals.fields import business_region
 from newsletter.referrals.rewards import progress_lines
 from newsletter.render.environment import make_environment
 from newsletter.sources.offers import current_offer
@@ -83,7 +84,9 @@ def print_edition(
         split=split,
         make_package=make_package,
         skip_incomplete=skip_incomplete,
-        progress=progress_lines(settings.referrals_csv, offer, settings.tz),
+        progress=progress_lines(
+            settings.referrals_csv, offer, settings.tz, region=business_region(settings)
+        ),
         silent=silent,
     )
 

@@ -17,6 +17,7 @@ from newsletter.audience.tokens import referral_codes
 from newsletter.config import Settings
 from newsletter.errors import ReferralError
 from newsletter.months import parse_month
+from newsletter.referrals.fields import business_region
 from newsletter.referrals.leads import Duplicate, Qualification, add_lead, referrer_for_code
 from newsletter.referrals.ledger import Lead, parse_amount
 from newsletter.referrals.outputs import write_report
@@ -109,6 +110,7 @@ def add_referred_lead(
         thank_by_name=thank_by_name,
         qualification=qualification,
         source=source if source is not None else theirs.source,
+        region=business_region(settings),
     )
     return AddedLead(lead, canonical, full_name(theirs), tuple(duplicates))
 
@@ -127,6 +129,7 @@ def record_reward(
         tz=settings.tz,
         on=on,
         note=note,
+        region=business_region(settings),
     )
 
 

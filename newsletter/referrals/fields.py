@@ -8,7 +8,10 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+import phonenumbers
+
 from newsletter.audience.addresses import EmailNotValidError, normalized_address
+from newsletter.config import Settings
 from newsletter.errors import ReferralError
 from newsletter.model import normalize_email
 
@@ -49,6 +52,36 @@ def clean_phone(text: str) -> str:
     if text and len(re.sub(r"\D", "", text)) < MIN_PHONE_DIGITS:
         raise ValueError(f"not a phone number: {text!r}")
     return text
+
+
+def phone_region(country: str) -> str | None:
+    """The region numbers written without a country code are read in: the business's
+    country (``business.address.country``), or None for a code the phone library does not
+    know (then only numbers written with ``+`` and a country code are normalized)."""
+    region = country.strip().upper()
+    return region if region in phonenumbers.SUPPORTED_REGIONS else None
+
+
+def business_region(settings: Settings) -> str | None:
+    """:func:`phone_region` of the project's business (``business.address.country``)."""
+    return phone_region(settings.config.business.address.country)
+
+
+def phone_key(text: str, region: str | None) -> str:
+    """The number ``text`` dials, for comparing: ``+16085559999`` for ``608 555 9999``,
+    ``(608) 555-9999`` and ``+1 608 555 9999`` alike (``region`` from :func:`phone_region`).
+    What the library cannot read is compared by its digits; blank stays blank.
+
+    Only for comparing: the ledger and the desk keep a number as the person wrote it."""
+    if not text.strip():
+        return ""
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is not None and phonenumbers.is_possible_number(number):
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return re.sub(r"\D", "", text)
 
 
 def clean_email(text: str) -> str:

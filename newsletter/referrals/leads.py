@@ -6,17 +6,18 @@ written), makes the change in memory and replaces the file atomically.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Required, TypedDict, Unpack
 
 from newsletter.audience.tokens import canonical_code
 from newsletter.errors import ReferralError
 from newsletter.locks import locked
 from newsletter.model import QUALIFICATIONS, SOURCE_KINDS, normalize_email
+from newsletter.referrals.fields import phone_key
 from newsletter.referrals.ledger import (
     CLOSED,
     LIMITS,
@@ -32,6 +33,10 @@ from newsletter.referrals.ledger import (
 )
 from newsletter.referrals.times import stored
 
+DEFAULT_REGION = "US"
+"""The config's default country (``business.address.country``), for callers that do not
+pass the business's own."""
+
 
 @dataclass(frozen=True)
 class Duplicate:
@@ -41,39 +46,62 @@ class Duplicate:
     reason: str  # "same phone", "same email", "same name and address"
 
 
-def add_lead(
-    path: Path,
-    *,
-    referrer_code: str,
-    referrer_email: str,
-    name: str,
-    received_at: datetime,
-    phone: str = "",
-    email: str = "",
-    address: str = "",
-    need: str = "",
-    note: str = "",
-    thank_by_name: bool | None = None,
-    qualification: Qualification | None = None,
-    source: str = "",
-) -> tuple[Lead, tuple[Duplicate, ...]]:
-    """Append a lead to the ledger at ``path``; returns it and the leads it looks like.
+class LeadFields(TypedDict, total=False):
+    """A new lead's values, as :func:`add_lead` and :func:`new_lead` take them."""
 
-    Without ``qualification`` the lead is qualified: the business calls it within 24 hours,
-    so a lead nobody judged is never left uncalled. ``source`` is a kind of
-    :data:`~newsletter.model.SOURCE_KINDS` (blank: not recorded).
+    referrer_code: Required[str]
+    referrer_email: Required[str]  # "": no referrer credited
+    name: Required[str]
+    received_at: Required[datetime]
+    phone: str
+    email: str
+    address: str
+    need: str
+    note: str
+    thank_by_name: bool | None
+    qualification: Qualification | None
+    source: str
+
+
+def add_lead(
+    path: Path, *, region: str | None = DEFAULT_REGION, **fields: Unpack[LeadFields]
+) -> tuple[Lead, tuple[Duplicate, ...]]:
+    """Append a lead to the ledger at ``path``; returns it and the leads it looks like
+    (phone numbers compared as dialled in ``region``); see :func:`new_lead`.
 
     A likely duplicate is not refused (the caller warns): two people in one household can
     share a phone, and only a person can tell.
     """
-    qualification = qualification or Qualification("qualified")
+    draft = new_lead(0, **fields)  # checked before the ledger is locked or read
+    # The id is the next free one at the moment of writing: read, number and write under
+    # the lock, or two adds at once would both take the same id and one lead would be lost.
+    with locked(path, purpose="add a lead to the referral ledger"):
+        leads = load_leads(path)
+        lead = replace(draft, id=max((lead.id for lead in leads), default=0) + 1)
+        write_leads(path, (*leads, lead))
+    return lead, likely_duplicates(lead, leads, region=region)
+
+
+def new_lead(lead_id: int, **fields: Unpack[LeadFields]) -> Lead:
+    """Lead ``lead_id`` with these values, checked (ReferralError names the option).
+
+    Without ``qualification`` the lead is qualified: the business calls it within 24 hours,
+    so a lead nobody judged is never left uncalled. ``source`` is a kind of
+    :data:`~newsletter.model.SOURCE_KINDS` (blank: not recorded). A blank
+    ``referrer_email`` records a lead no referrer is credited with (its code matched no
+    subscriber, or none was given).
+    """
+    qualification = fields.get("qualification") or Qualification("qualified")
+    source = fields.get("source", "")
     _check_source(source)
+    received_at = fields["received_at"]
     if received_at.utcoffset() is None:
         raise ValueError("received_at needs a timezone")  # the ledger stores offsets
     _not_in_the_future(received_at, "--received-at")
-    name = typed(name, "lead_name")
+    name = typed(fields["name"], "lead_name")
     if not name:
         raise ReferralError("a lead needs a name", key="--name")
+    phone, email = fields.get("phone", ""), fields.get("email", "")
     if not phone.strip() and not email.strip():
         raise ReferralError("a lead needs a phone number or an email address", key="--phone")
     try:
@@ -84,32 +112,28 @@ def add_lead(
         email = clean_email(email)
     except ValueError as exc:
         raise ReferralError(str(exc), key="--email") from None
-    phone, email = typed(phone, "lead_phone"), typed(email, "lead_email")
-    address, need = typed(address, "lead_address"), typed(need, "need")
+    note = fields.get("note", "")
     notes = dated_note(note, received_at) if note.strip() else ""
-    typed(notes, "notes")
-    # The id is the next free one at the moment of writing: read, number and write under
-    # the lock, or two adds at once would both take the same id and one lead would be lost.
-    with locked(path, purpose="add a lead to the referral ledger"):
-        leads = load_leads(path)
-        lead = Lead(
-            id=max((lead.id for lead in leads), default=0) + 1,
-            received_at=received_at,
-            referrer_code=canonical_code(referrer_code),
-            referrer_email=normalize_email(referrer_email),
-            name=name,
-            address=address,
-            phone=phone,
-            email=email,
-            need=need,
-            notes=notes,
-            thank_by_name=thank_by_name,
-            qualification=qualification.kind,
-            qualification_reason=qualification.reason,
-            source=source,
-        )
-        write_leads(path, (*leads, lead))
-    return lead, likely_duplicates(lead, leads)
+    code = typed(canonical_code(fields["referrer_code"]), "referrer_code")
+    referrer = normalize_email(fields["referrer_email"])
+    if referrer and not code:
+        raise ReferralError("a lead with a referrer needs the referrer's code", key="--ref")
+    return Lead(
+        id=lead_id,
+        received_at=received_at,
+        referrer_code=code,
+        referrer_email=referrer,
+        name=name,
+        address=typed(fields.get("address", ""), "lead_address"),
+        phone=typed(phone, "lead_phone"),
+        email=typed(email, "lead_email"),
+        need=typed(fields.get("need", ""), "need"),
+        notes=typed(notes, "notes"),
+        thank_by_name=fields.get("thank_by_name"),
+        qualification=qualification.kind,
+        qualification_reason=qualification.reason,
+        source=source,
+    )
 
 
 def update_lead(
@@ -317,54 +341,63 @@ def referrer_for_code(typed: str, codes: Mapping[str, str]) -> tuple[str, str]:
 # ---- duplicates -------------------------------------------------------------------------
 
 
-def likely_duplicates(lead: Lead, others: Iterable[Lead]) -> tuple[Duplicate, ...]:
-    """Leads among ``others`` that seem to be the same person as ``lead``."""
-    mine = _identity(lead)
+def likely_duplicates(
+    lead: Lead, others: Iterable[Lead], *, region: str | None = DEFAULT_REGION
+) -> tuple[Duplicate, ...]:
+    """Leads among ``others`` that seem to be the same person as ``lead`` (phone numbers
+    compared as dialled in ``region``, :func:`~newsletter.referrals.fields.phone_region`)."""
+    mine = identity(lead, region)
     found = []
     for other in others:
         if other.id == lead.id:
             continue
-        shared = [reason for reason, key in _identity(other).items() if mine.get(reason) == key]
+        shared = [
+            reason for reason, key in identity(other, region).items() if mine.get(reason) == key
+        ]
         if shared:
             found.append(Duplicate(other, shared[0]))
     return tuple(found)
 
 
-def counted_leads(leads: Iterable[Lead]) -> tuple[Lead, ...]:
+def counted_leads(
+    leads: Iterable[Lead], *, region: str | None = DEFAULT_REGION
+) -> tuple[Lead, ...]:
     """The leads that count as someone sent to the business: every lead, whatever became
     of it, except one that repeats an earlier lead's person (phone, email, or name and
-    address). The same neighbor referred twice counts once, for whoever sent them first."""
+    address; phone numbers compared as dialled in ``region``). The same neighbor referred
+    twice counts once, for whoever sent them first."""
     global _last_counted
     given = tuple(leads)  # the very tuple passed in, when it is one
     # A report asks this of one ledger tuple several times (totals, referrers, months);
     # the last answer is kept for that same object. Tuples and Leads are immutable, and
     # holding the tuple keeps its id from being reused, so the answer cannot go stale.
-    if _last_counted is not None and _last_counted[0] is given:
-        return _last_counted[1]
-    counted = _counted(given)
-    _last_counted = (given, counted)
+    if _last_counted is not None and _last_counted[:2] == (given, region):
+        return _last_counted[2]
+    counted = _counted(given, region)
+    _last_counted = (given, region, counted)
     return counted
 
 
-_last_counted: tuple[tuple[Lead, ...], tuple[Lead, ...]] | None = None
+_last_counted: tuple[tuple[Lead, ...], str | None, tuple[Lead, ...]] | None = None
 
 
-def _counted(leads: tuple[Lead, ...]) -> tuple[Lead, ...]:
+def _counted(leads: tuple[Lead, ...], region: str | None) -> tuple[Lead, ...]:
     seen: set[tuple[str, str]] = set()
     counted = []
     for lead in sorted(leads, key=lambda x: (x.received_at.timestamp(), x.id)):
-        keys = set(_identity(lead).items())
+        keys = set(identity(lead, region).items())
         if not keys & seen:
             counted.append(lead)
         seen |= keys
     return tuple(counted)
 
 
-def _identity(lead: Lead) -> dict[str, str]:
+def identity(lead: Lead, region: str | None) -> dict[str, str]:
+    """What tells one person from another: reason ("same phone", …) -> the value compared."""
     keys = {}
-    digits = re.sub(r"\D", "", lead.phone)
-    if digits:
-        keys["same phone"] = digits[-10:]  # "+1 608…" and "608…" are one number
+    phone = phone_key(lead.phone, region)
+    if phone:
+        keys["same phone"] = phone
     if lead.email:
         keys["same email"] = normalize_email(lead.email)
     if lead.address:

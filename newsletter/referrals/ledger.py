@@ -7,7 +7,9 @@ nowhere is marked lost). Columns:
     received_at     when the lead arrived: ISO 8601 with offset, 2026-11-02T09:14:00-06:00
     referrer_code   the referrer's personal code, as the lead quoted it
     referrer_email  the referrer's address, resolved from the code when the lead was added,
-                    so reports and the build name referrers without the secret
+                    so reports and the build name referrers without the secret; blank
+                    for a lead no referrer is credited with (a lead from the desk whose
+                    code matched no subscriber, or that gave none: its notes say which)
     lead_name, lead_address, lead_phone, lead_email, need
     status          new | contacted | won | lost
     contacted_at    first contact (required once contacted)
@@ -94,7 +96,7 @@ class Lead:
     id: int
     received_at: datetime
     referrer_code: str
-    referrer_email: str  # normalized
+    referrer_email: str  # normalized; "" when no referrer is credited
     name: str
     address: str = ""
     phone: str = ""
@@ -166,21 +168,30 @@ def ledger_text(leads: Iterable[Lead]) -> str:
     return ledger_csv(COLUMNS, (_row(lead) for lead in leads))
 
 
-def write_leads(path: Path, leads: Sequence[Lead]) -> None:
+def write_leads(path: Path, leads: Sequence[Lead], *, each_checked: bool = False) -> None:
     """Replace the ledger with ``leads`` atomically (a crash leaves the previous file).
 
     The text is read back with the loader's own rules before it is written: the tool never
     writes a ledger that it (and so every command, the build and print) would refuse.
+    ``each_checked`` says the caller has made sure of that lead by lead: every lead was
+    read from the file or passed :func:`check_lead`, and no id is used twice.
     """
     text = ledger_text(leads)
     try:
-        parse_leads(text, path)
+        if not each_checked:
+            parse_leads(text, path)
     except ContentError as exc:
         raise ReferralError(f"not written, it would not read back: {exc.one_line()}") from None
     try:
         atomic_write(path, text, mode=PRIVATE)
     except OSError as exc:
         raise ReferralError(f"cannot write the ledger: {exc.strerror or exc}", path=path) from None
+
+
+def check_lead(lead: Lead, path: Path) -> Lead:
+    """``lead`` as the ledger at ``path`` would read it back; ContentError, naming the
+    column, for a lead it would refuse."""
+    return _lead(dict(zip(COLUMNS, _row(lead), strict=True)), 0, path)
 
 
 def _row(lead: Lead) -> list[str]:
@@ -242,11 +253,9 @@ def _lead(row: dict[str, str], line: int, path: Path, repairing: int | None = No
     if received_at is None:
         raise fail("received_at", "required")
     code = canonical_code(row["referrer_code"])
-    if not code:
-        raise fail("referrer_code", "required")
     referrer, email = (_checked(row, key, clean_email, fail) for key in EMAILS)
-    if not referrer:
-        raise fail("referrer_email", "required")
+    if referrer and not code:
+        raise fail("referrer_code", "required for a lead with a referrer")
     if not row["lead_name"]:
         raise fail("lead_name", "required")
     phone = _checked(row, "lead_phone", clean_phone, fail)

@@ -29,7 +29,8 @@ from newsletter.audience.subscribers import load_subscribers
 from newsletter.config import Settings
 from newsletter.model import SOURCE_KINDS, SOURCE_LABELS, Milestone, Offer, Subscriber
 from newsletter.months import month_name, next_month, parse_month
-from newsletter.referrals.leads import counted_leads
+from newsletter.referrals.fields import business_region
+from newsletter.referrals.leads import DEFAULT_REGION, counted_leads
 from newsletter.referrals.ledger import STATUSES, Lead, load_leads
 from newsletter.referrals.rewards import (
     Handout,
@@ -142,11 +143,13 @@ def build_report(
     now: datetime,
     tz: tzinfo,
     sources: Mapping[str, str] | None = None,
+    region: str | None = DEFAULT_REGION,
 ) -> ReferralReport:
     """The report for the month starting ``month``, as of ``now``.
 
     ``names`` maps a referrer's normalized email to how the report shows them; ``sources``
-    to their kind of relationship (the subscriber list's ``source``).
+    to their kind of relationship (the subscriber list's ``source``). Phone numbers are
+    compared as dialled in ``region`` (repeats of a person count once).
     """
     leads, handouts = tuple(leads), tuple(handouts)
     sources = sources or {}
@@ -157,12 +160,12 @@ def build_report(
         tz=tz,
         offer=offer,
         overdue=overdue_leads(leads, now, names),
-        referrers=_referrers(leads, handouts, names, offer, last_day, tz, sources),
+        referrers=_referrers(leads, handouts, names, offer, last_day, tz, sources, region),
         periods=(
-            _period(f"{month_name(month)} {month.year}", leads, month, last_day, tz),
-            _period(f"{month.year} to date", leads, month.replace(month=1), last_day, tz),
+            _period(f"{month_name(month)} {month.year}", leads, month, last_day, tz, region),
+            _period(f"{month.year} to date", leads, month.replace(month=1), last_day, tz, region),
         ),
-        sources=source_lines(leads, sources, month.replace(month=1), last_day, tz),
+        sources=source_lines(leads, sources, month.replace(month=1), last_day, tz, region=region),
     )
 
 
@@ -172,12 +175,18 @@ def lead_source(lead: Lead, sources: Mapping[str, str]) -> str:
 
 
 def source_lines(
-    leads: Iterable[Lead], sources: Mapping[str, str], start: date, end: date, tz: tzinfo
+    leads: Iterable[Lead],
+    sources: Mapping[str, str],
+    start: date,
+    end: date,
+    tz: tzinfo,
+    *,
+    region: str | None = DEFAULT_REGION,
 ) -> tuple[SourceLine, ...]:
     """Leads received from ``start`` to ``end`` (repeats left out) by source, with how many
     of them are won and for how much; most leads first, then most dollars."""
     tally: dict[str, list[Lead]] = defaultdict(list)
-    for x in counted_leads(leads):
+    for x in counted_leads(leads, region=region):
         if start <= x.received_on(tz) <= end:
             tally[lead_source(x, sources)].append(x)
     lines = []
@@ -198,6 +207,7 @@ class ReferralInputs:
     names: Mapping[str, str]  # referrer's normalized email -> shown name
     offer: Offer  # the offer of the report month
     sources: Mapping[str, str] = field(default_factory=dict)  # email -> kind of source
+    region: str | None = DEFAULT_REGION  # where phone numbers are dialled from
 
 
 def referral_inputs(settings: Settings, month: date) -> ReferralInputs:
@@ -213,6 +223,7 @@ def referral_inputs(settings: Settings, month: date) -> ReferralInputs:
         names={s.normalized_email: full_name(s) for s in theirs},
         offer=current_offer(settings.content_dir, month),
         sources={s.normalized_email: s.source for s in theirs if s.source},
+        region=business_region(settings),
     )
 
 
@@ -229,6 +240,7 @@ def referral_report(settings: Settings, month: str, now: datetime) -> ReferralRe
         now=now,
         tz=settings.tz,
         sources=inputs.sources,
+        region=inputs.region,
     )
 
 
@@ -246,10 +258,11 @@ def _referrers(
     last_day: date,
     tz: tzinfo,
     sources: Mapping[str, str],
+    region: str | None,
 ) -> tuple[ReferrerLine, ...]:
-    counts = counts_by_referrer(leads, offer, tz, until=last_day)
+    counts = counts_by_referrer(leads, offer, tz, until=last_day, region=region)
     theirs: dict[str, list[Lead]] = defaultdict(list)  # one pass, however many referrers
-    for x in counted_leads(leads):
+    for x in counted_leads(leads, region=region):
         if offer.valid_from <= x.received_on(tz) <= last_day:
             theirs[x.referrer_email].append(x)
     lines = []
@@ -271,14 +284,26 @@ def _referrers(
     return tuple(sorted(lines, key=lambda r: (-r.leads, -r.won, r.name.casefold())))
 
 
-def _period(label: str, leads: tuple[Lead, ...], start: date, end: date, tz: tzinfo) -> Period:
-    received = [x for x in counted_leads(leads) if start <= x.received_on(tz) <= end]
+def _period(
+    label: str,
+    leads: tuple[Lead, ...],
+    start: date,
+    end: date,
+    tz: tzinfo,
+    region: str | None,
+) -> Period:
+    counted = counted_leads(leads, region=region)
+    received = [x for x in counted if start <= x.received_on(tz) <= end]
     closed_won = [x for x in leads if start <= (_won_on(x, tz) or date.min) <= end]
     return _tally(label, received, closed_won)
 
 
 def monthly_periods(
-    leads: Iterable[Lead], months: Sequence[date], tz: tzinfo
+    leads: Iterable[Lead],
+    months: Sequence[date],
+    tz: tzinfo,
+    *,
+    region: str | None = DEFAULT_REGION,
 ) -> tuple[Period, ...]:
     """One :class:`Period` per month in ``months`` (first days), by the same rules as the
     report's totals, in one pass over the ledger (a year of months for 10,000 leads)."""
@@ -286,7 +311,7 @@ def monthly_periods(
     wanted = {(m.year, m.month): m for m in months}
     received: dict[date, list[Lead]] = defaultdict(list)
     closed_won: dict[date, list[Lead]] = defaultdict(list)
-    for x in counted_leads(leads):
+    for x in counted_leads(leads, region=region):
         arrived = x.received_on(tz)
         if (arrived.year, arrived.month) in wanted:
             received[wanted[arrived.year, arrived.month]].append(x)

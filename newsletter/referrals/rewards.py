@@ -33,7 +33,7 @@ from newsletter.errors import ContentError, ReferralError
 from newsletter.fsutil import PRIVATE, atomic_write
 from newsletter.locks import locked
 from newsletter.model import Milestone, Offer
-from newsletter.referrals.leads import counted_leads
+from newsletter.referrals.leads import DEFAULT_REGION, counted_leads
 from newsletter.referrals.ledger import Lead, check_text, clean_email, load_leads, one_line
 from newsletter.referrals.times import check_plausible
 
@@ -55,29 +55,39 @@ NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "ei
 
 
 def counts_by_referrer(
-    leads: Iterable[Lead], offer: Offer, tz: tzinfo, *, until: date | None = None
+    leads: Iterable[Lead],
+    offer: Offer,
+    tz: tzinfo,
+    *,
+    until: date | None = None,
+    region: str | None = DEFAULT_REGION,
 ) -> dict[str, int]:
     """Counted leads per referrer (normalized email) received while ``offer`` ran, up to
-    and including the day ``until`` when given."""
+    and including the day ``until`` when given (phone numbers compared as dialled in
+    ``region``). A lead no referrer is credited with counts for nobody."""
     last = min(offer.valid_to, until) if until else offer.valid_to
     counts = Counter(
         lead.referrer_email
-        for lead in counted_leads(leads)
-        if offer.valid_from <= lead.received_on(tz) <= last
+        for lead in counted_leads(leads, region=region)
+        if lead.referrer_email and offer.valid_from <= lead.received_on(tz) <= last
     )
     return dict(sorted(counts.items()))
 
 
-def referral_counts(ledger_path: Path, offer: Offer, tz: tzinfo) -> dict[str, int]:
+def referral_counts(
+    ledger_path: Path, offer: Offer, tz: tzinfo, *, region: str | None = DEFAULT_REGION
+) -> dict[str, int]:
     """Counted referrals per referrer's normalized email under ``offer``, read from the
     ledger (no ledger: nobody has referred anyone yet). For the send step's progress line."""
-    return counts_by_referrer(load_leads(ledger_path), offer, tz)
+    return counts_by_referrer(load_leads(ledger_path), offer, tz, region=region)
 
 
-def progress_lines(ledger_path: Path, offer: Offer, tz: tzinfo) -> Callable[[str], str]:
+def progress_lines(
+    ledger_path: Path, offer: Offer, tz: tzinfo, *, region: str | None = DEFAULT_REGION
+) -> Callable[[str], str]:
     """normalized email -> that reader's :func:`progress_line`, for a whole send or print
     run: the ledger is read once, and each distinct count worded once."""
-    counts = referral_counts(ledger_path, offer, tz)
+    counts = referral_counts(ledger_path, offer, tz, region=region)
     worded: dict[int, str] = {}
 
     def line(email: str) -> str:
@@ -208,6 +218,7 @@ def record_handout(
     tz: tzinfo,
     on: date,
     note: str = "",
+    region: str | None = DEFAULT_REGION,
 ) -> Handout:
     """Record that the referrer with ``code`` got the reward of ``milestone``.
 
@@ -216,7 +227,9 @@ def record_handout(
     """
     leads = load_leads(ledger_path)
     code = canonical_code(code)
-    email = next((lead.referrer_email for lead in leads if lead.referrer_code == code), None)
+    email = next(
+        (x.referrer_email for x in leads if x.referrer_email and x.referrer_code == code), None
+    )
     if email is None:
         raise ReferralError(f"no lead in the ledger was referred by {code}", key="CODE")
     target = next((m for m in offer.milestones if m.referrals == milestone), None)
@@ -226,7 +239,7 @@ def record_handout(
             f"{offer.title!r} has no milestone at {milestone} (milestones: {listed})",
             key="--milestone",
         )
-    count = counts_by_referrer(leads, offer, tz).get(email, 0)
+    count = counts_by_referrer(leads, offer, tz, region=region).get(email, 0)
     if count < milestone:
         raise ReferralError(
             f"{code} has {_friends(count, 'referral')} under this offer; "

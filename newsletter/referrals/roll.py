@@ -18,12 +18,17 @@ from pathlib import Path
 from newsletter.audience.subscribers import load_subscribers
 from newsletter.model import Subscriber, ThankYouRoll
 from newsletter.months import next_month
-from newsletter.referrals.leads import counted_leads
+from newsletter.referrals.leads import DEFAULT_REGION, counted_leads
 from newsletter.referrals.ledger import Lead, load_leads
 
 
 def thank_you_roll(
-    ledger_path: Path, subscribers_path: Path, issue_first: date, tz: tzinfo
+    ledger_path: Path,
+    subscribers_path: Path,
+    issue_first: date,
+    tz: tzinfo,
+    *,
+    region: str | None = DEFAULT_REGION,
 ) -> ThankYouRoll | None:
     """The roll for the issue of the month starting ``issue_first``; None without a ledger
     or without leads last month. A malformed ledger raises ContentError naming the line."""
@@ -32,16 +37,24 @@ def thank_you_roll(
     # The subscriber list is read only when someone may be named: nothing else needs it.
     named = named_referrers(leads)
     subscribers = load_subscribers(subscribers_path, postal="ignored") if named else ()
-    return roll_for(leads, subscribers, thanked, tz)
+    return roll_for(leads, subscribers, thanked, tz, region=region)
 
 
 def roll_for(
-    leads: Iterable[Lead], subscribers: Iterable[Subscriber], month: date, tz: tzinfo
+    leads: Iterable[Lead],
+    subscribers: Iterable[Subscriber],
+    month: date,
+    tz: tzinfo,
+    *,
+    region: str | None = DEFAULT_REGION,
 ) -> ThankYouRoll | None:
-    """The roll for leads received in the month starting ``month`` (None: no leads)."""
+    """The roll for leads received in the month starting ``month`` (None: no leads);
+    phone numbers compared as dialled in ``region``."""
     leads = tuple(leads)
     end = next_month(month)
-    counted = [lead for lead in counted_leads(leads) if month <= lead.received_on(tz) < end]
+    counted = [
+        lead for lead in counted_leads(leads, region=region) if month <= lead.received_on(tz) < end
+    ]
     if not counted:
         return None
     consenting = named_referrers(leads)

@@ -29,7 +29,7 @@ from datetime import date, datetime, timedelta, tzinfo
 
 from newsletter.model import QUALIFICATIONS, Offer
 from newsletter.months import next_month
-from newsletter.referrals.leads import counted_leads
+from newsletter.referrals.leads import DEFAULT_REGION, counted_leads
 from newsletter.referrals.ledger import Lead
 from newsletter.referrals.reports import (
     FOLLOW_UP,
@@ -149,6 +149,8 @@ class MonthlyReport:
     # None only for a report made without them.
     qualification: Mapping[str, int] | None = None
     sources: tuple[SourceLine, ...] | None = None
+    # The desk's events of the month that desk pull set aside (its quarantine), by kind.
+    set_aside: Mapping[str, int] | None = None
 
     @property
     def label(self) -> str:
@@ -175,6 +177,7 @@ def monthly_report(
     now: datetime,
     tz: tzinfo,
     sources: Mapping[str, str] | None = None,
+    region: str | None = DEFAULT_REGION,
 ) -> MonthlyReport:
     """The report for the month starting ``month``, as of ``now``.
 
@@ -184,17 +187,26 @@ def monthly_report(
     """
     leads = tuple(leads)
     referrals = build_report(
-        leads, handouts, names, offer=offer, month=month, now=now, tz=tz, sources=sources
+        leads,
+        handouts,
+        names,
+        offer=offer,
+        month=month,
+        now=now,
+        tz=tz,
+        sources=sources,
+        region=region,
     )
     last_day = next_month(month) - timedelta(days=1)
-    in_month = [x for x in counted_leads(leads) if month <= x.received_on(tz) <= last_day]
+    counted = counted_leads(leads, region=region)
+    in_month = [x for x in counted if month <= x.received_on(tz) <= last_day]
     hours = first_contact_hours(in_month)
     return MonthlyReport(
         month=f"{month:%Y-%m}",
         now=now,
         tz=tz,
         referrals=referrals,
-        volume=monthly_periods(leads, last_months(month, VOLUME_MONTHS), tz),
+        volume=monthly_periods(leads, last_months(month, VOLUME_MONTHS), tz, region=region),
         funnel=funnel(in_month, now),
         follow_up=FollowUp(
             bins=hours_bins(hours),

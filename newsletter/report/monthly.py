@@ -16,7 +16,8 @@ from datetime import datetime
 from pathlib import Path
 
 from newsletter.config import Settings
-from newsletter.config.files import EMAIL_EVENTS_FILE
+from newsletter.config.files import DESK_QUARANTINE_FILE, EMAIL_EVENTS_FILE
+from newsletter.desk.quarantine import set_aside_in_month
 from newsletter.fsutil import PRIVATE, replace_folder
 from newsletter.locks import locked
 from newsletter.months import parse_month
@@ -41,7 +42,10 @@ def load_monthly_report(settings: Settings, month: str, now: datetime) -> Monthl
     inputs = referral_inputs(settings, first)
     sends = read_sends(settings.send_ledger, through=f"{first:%Y-%m}")
     engagement = read_engagement(settings.state_dir / EMAIL_EVENTS_FILE, [s.issue for s in sends])
-    return monthly_report(
+    set_aside = set_aside_in_month(
+        settings.subscribers_dir / DESK_QUARANTINE_FILE, first, settings.tz
+    )
+    figures = monthly_report(
         inputs.leads,
         inputs.handouts,
         inputs.names,
@@ -51,7 +55,9 @@ def load_monthly_report(settings: Settings, month: str, now: datetime) -> Monthl
         month=first,
         now=now,
         tz=settings.tz,
+        region=inputs.region,
     )
+    return replace(figures, set_aside=set_aside)
 
 
 def chart_colors(settings: Settings) -> Colors:

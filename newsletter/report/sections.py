@@ -367,6 +367,16 @@ def _this_issue(report: MonthlyReport, colors: Colors) -> Section:
                 "they come from the email provider's events, not recorded yet",
             )
         )
+    if report.set_aside is not None:
+        tables.append(
+            Block(
+                "Desk events set aside by desk pull (subscribers/desk-quarantine.csv)",
+                ("Kind", "Events"),
+                tuple((kind, f"{count:,}") for kind, count in sorted(report.set_aside.items())),
+                frozenset({"Events"}),
+                "None this month.",
+            )
+        )
     return Section("issue", "This issue", reading, chart, tuple(tables), tuple(pending), table)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from newsletter.errors import ContentError, ReferralError
+from newsletter.referrals.fields import phone_key, phone_region
 from newsletter.referrals.leads import (
     add_lead,
     changed,
@@ -18,7 +19,17 @@ from newsletter.referrals.leads import (
     update_lead,
 )
 from newsletter.referrals.ledger import ledger_text, load_leads
-from tests.referral_factory import HEADER, KAREN, MARIA, at, make_lead, write_ledger
+from newsletter.referrals.rewards import counts_by_referrer
+from tests.referral_factory import (
+    CHICAGO,
+    HEADER,
+    KAREN,
+    MARIA,
+    OFFER,
+    at,
+    make_lead,
+    write_ledger,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 GOOD_ROW = (
@@ -168,6 +179,42 @@ def test_duplicates_are_found_by_email_or_by_name_and_address() -> None:
     assert [d.reason for d in likely_duplicates(by_email, [first])] == ["same email"]
     assert [d.reason for d in likely_duplicates(by_home, [first])] == ["same name and address"]
     assert likely_duplicates(stranger, [first]) == ()
+
+
+def test_phone_numbers_are_compared_as_dialled_in_the_business_country() -> None:
+    first = make_lead(1, phone="608 555 9999")
+    for written in ("(608) 555-9999", "+1 608 555 9999", "1-608-555-9999", "608.555.9999 x12"):
+        again = make_lead(2, phone=written)
+        assert [d.reason for d in likely_duplicates(again, [first], region="US")] == [
+            "same phone"
+        ], written
+    berlin = make_lead(3, phone="030 1234567")
+    assert likely_duplicates(make_lead(4, phone="+49 30 1234567"), [berlin], region="DE")
+    assert not likely_duplicates(make_lead(5, phone="608 555 9998"), [first], region="US")
+
+
+def test_phone_region_falls_back_to_numbers_with_a_country_code() -> None:
+    assert (phone_region("us"), phone_region("DE"), phone_region("ZZ")) == ("US", "DE", None)
+    assert phone_key("+1 (608) 555-9999", None) == "+16085559999"
+    assert phone_key("608 555 9999", None) == "6085559999"  # no region: its digits
+
+
+def test_a_lead_with_no_referrer_reads_back_and_counts_for_nobody(tmp_path: Path) -> None:
+    path = tmp_path / "referrals.csv"
+    add(path, referrer_code="ZZZZ2222", referrer_email="", phone="608 555 0111")
+    add(path, referrer_code="", referrer_email="", phone="608 555 0112")
+    add(path, phone="608 555 0113")
+    assert [(x.referrer_code, x.referrer_email) for x in load_leads(path)] == [
+        ("ZZZZ2222", ""),
+        ("", ""),
+        (MARIA[0], MARIA[1]),
+    ]
+    assert counts_by_referrer(load_leads(path), OFFER, CHICAGO) == {MARIA[1]: 1}
+
+
+def test_a_lead_with_a_referrer_needs_the_code(tmp_path: Path) -> None:
+    with pytest.raises(ReferralError, match="needs the referrer's code"):
+        add(tmp_path / "referrals.csv", referrer_code="")
 
 
 def test_a_repeated_person_counts_once_for_the_first_referrer() -> None:
