@@ -160,6 +160,23 @@ def test_two_runs_for_one_month_never_overlap(monthly: dict[str, Any]) -> None:
         assert group == {"group": "newsletter-ledger", "cancel-in-progress": False}
 
 
+def test_every_job_that_saves_state_is_in_the_ledgers_group_or_saves_by_merging(
+    monthly: dict[str, Any],
+) -> None:
+    writers = {
+        name
+        for name, job in monthly["jobs"].items()
+        if any("state_branch.py save" in step.get("run", "") for step in steps(job))
+    }
+    assert writers == {"desk", "send"}
+    # The ledger changes only in the send job, one at a time across all months...
+    assert monthly["jobs"]["send"]["concurrency"]["group"] == "newsletter-ledger"
+    # ...the desk job only adds email events: its save goes on top of any send's and keeps
+    # the ledger as the branch has it (tests/test_state_branch_races.py).
+    desk = monthly["jobs"]["desk"]
+    assert "state_branch.py restore --ledger-only" in yaml.safe_dump(desk)
+
+
 def test_the_send_waits_for_the_build_and_a_persons_approval(monthly: dict[str, Any]) -> None:
     send = monthly["jobs"]["send"]
     assert "build" in send["needs"]
@@ -194,7 +211,7 @@ def test_the_ledger_is_restored_before_sending_and_saved_whatever_happened(
     restore = index_of(send, "state_branch.py restore")
     sync = index_of(send, "newsletter suppressions sync")
     deliver = index_of(send, "newsletter send")
-    save = index_of(send, "state_branch.py save")
+    save = index_of(send, 'state_branch.py save --month "$MONTH"')
     assert restore < sync < deliver < save
     assert steps(send)[restore]["id"] == "restore"
     condition = steps(send)[save]["if"]
@@ -215,12 +232,13 @@ def test_the_desk_is_pulled_before_the_build_and_again_before_the_send_and_the_p
     assert "--no-commit" in pull["run"] and '"$DRY_RUN" = true' in pull["run"]
     assert desk["permissions"] == {"contents": "write"}  # commits what the desk took in
     # The provider's events are not in git: they go to the state branch beside the ledger
-    # (restored first, so the pull can match events to sends), and the run keeps a copy.
+    # (restored first, so the pull can match events to sends), saved before the commit
+    # that moves the desk's cursor past them is pushed (tests/jobs/test_desk_job.py).
     restore, pulled = index_of(desk, "state_branch.py restore"), index_of(desk, "desk-pull.sh")
-    save = index_of(desk, "state_branch.py save")
-    assert restore < pulled < save
+    assert restore < pulled
     assert steps(desk)[restore]["if"] == "env.DRY_RUN != 'true'"
-    assert steps(desk)[save]["if"] == "always() && steps.restore.outcome == 'success'"
+    keep = '--keep "python3 scripts/state_branch.py save"'
+    assert keep in pull["run"]
     kept = steps(desk)[index_of(desk, "actions/upload-artifact")]
     assert kept["with"]["path"] == "state/email-events.sqlite" and kept["if"] == "always()"
     for name in ("build", "send", "print"):
@@ -229,6 +247,7 @@ def test_the_desk_is_pulled_before_the_build_and_again_before_the_send_and_the_p
     send = jobs["send"]
     restore, again = index_of(send, "state_branch.py restore"), index_of(send, "desk-pull.sh")
     assert restore < again < index_of(send, "newsletter send")
+    assert keep in steps(send)[again]["run"]
     deliver = steps(send)[index_of(send, "newsletter send")]
     assert deliver["env"]["NEWSLETTER_DESK_TOKEN"] == "${{ secrets.NEWSLETTER_DESK_TOKEN }}"
     print_job = jobs["print"]
@@ -238,7 +257,9 @@ def test_the_desk_is_pulled_before_the_build_and_again_before_the_send_and_the_p
 def test_the_desk_pull_script_commits_only_when_told_and_never_forces(tmp_path: Path) -> None:
     text = (REPO / "scripts" / "desk-pull.sh").read_text()
     assert '"$newsletter" desk pull' in text
-    assert "--force" not in text and "git add subscribers/" in text
+    assert "--force" not in text
+    # files by name, never a folder (tests/jobs/test_desk_job.py runs it)
+    assert re.findall(r"git add .*", text) == ['git add -- "${pulled[@]}"']
     # Without a desk: section there is nothing to pull, and nothing is run.
     config = tmp_path / "newsletter.yaml"
     config.write_text("business: {}\n")
