@@ -13,10 +13,11 @@ import re
 import shutil
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
@@ -177,6 +178,16 @@ def test_every_job_that_saves_state_is_in_the_ledgers_group_or_saves_by_merging(
     assert "state_branch.py restore --ledger-only" in yaml.safe_dump(desk)
 
 
+def test_a_rerun_of_the_plan_may_ask_when_its_run_began(monthly: dict[str, Any]) -> None:
+    plan = monthly["jobs"]["plan"]
+    assert plan["permissions"] == {"contents": "read", "actions": "read"}
+    step = steps(plan)[index_of(plan, "monthly_plan.py")]
+    assert step["env"]["GITHUB_TOKEN"] == "${{ github.token }}"
+    # the business's time zone is read with the package
+    assert step["run"].startswith(".venv/bin/python scripts/monthly_plan.py")
+    assert index_of(plan, "make setup") < index_of(plan, "monthly_plan.py")
+
+
 def test_the_send_waits_for_the_build_and_a_persons_approval(monthly: dict[str, Any]) -> None:
     send = monthly["jobs"]["send"]
     assert "build" in send["needs"]
@@ -318,17 +329,22 @@ def test_the_web_archive_is_published_once_a_send_began(monthly: dict[str, Any])
 # -- scripts/monthly_plan.py -----------------------------------------------------------
 
 
+def at_two_pm_utc(day: date) -> datetime:
+    """When the schedule fires on ``day``."""
+    return datetime(day.year, day.month, day.day, 14, 0, tzinfo=UTC)
+
+
 def test_the_schedule_goes_on_only_on_the_first_tuesday() -> None:
     plan = script("monthly_plan").plan
     day, goes = date(2026, 1, 1), []
     while day.year == 2026:
         # the cron's days are 1-7
-        if day.day <= 7 and plan("schedule", "", "", day)["go"] == "true":
+        if day.day <= 7 and plan("schedule", "", "", at_two_pm_utc(day))["go"] == "true":
             goes.append(day)
         day += timedelta(days=1)
     assert len(goes) == 12
     assert all(d.weekday() == 1 and d.day <= 7 for d in goes)
-    assert plan("schedule", "", "", date(2026, 11, 3)) == {
+    assert plan("schedule", "", "", at_two_pm_utc(date(2026, 11, 3))) == {
         "month": "2026-11",
         "dry-run": "false",
         "go": "true",
@@ -336,34 +352,35 @@ def test_the_schedule_goes_on_only_on_the_first_tuesday() -> None:
 
 
 def test_a_manual_run_is_a_dry_run_unless_told_otherwise() -> None:
-    plan = script("monthly_plan").plan
-    today = date(2026, 11, 20)
-    assert plan("workflow_dispatch", "", "", today) == {
+    module = script("monthly_plan")
+    started, zone = at_two_pm_utc(date(2026, 11, 20)), ZoneInfo("America/Chicago")
+    assert module.plan("workflow_dispatch", "", "", started, zone) == {
         "month": "2026-11",
         "dry-run": "true",
         "go": "true",
     }
-    assert plan("workflow_dispatch", "2026-12", "false", today)["dry-run"] == "false"
-    assert plan("workflow_dispatch", "2026-12", "true", today)["month"] == "2026-12"
-    with pytest.raises(ValueError, match="not YYYY-MM"):
-        plan("workflow_dispatch", "2026-13", "", today)
+    assert module.plan("workflow_dispatch", "2026-12", "false", started)["dry-run"] == "false"
+    assert module.plan("workflow_dispatch", "2026-12", "true", started)["month"] == "2026-12"
+    with pytest.raises(module.PlanError, match="not YYYY-MM"):
+        module.plan("workflow_dispatch", "2026-13", "", started)
 
 
 def test_the_plan_is_written_to_github_output(tmp_path: Path) -> None:
     output = tmp_path / "output"
     plan = str(REPO / "scripts" / "monthly_plan.py")
     result = subprocess.run(
-        [sys.executable, plan, "--event", "schedule", "--today", "2026-11-04"],
+        [sys.executable, plan, "--event", "schedule", "--now", "2026-11-04T14:00:00Z"],
         capture_output=True,
         text=True,
-        env={**os.environ, "GITHUB_OUTPUT": str(output)},
+        env={**os.environ, "GITHUB_OUTPUT": str(output), "GITHUB_RUN_ATTEMPT": "1"},
     )
-    assert result.returncode == 0
+    assert result.returncode == 0, result.stderr
     assert output.read_text() == "month=2026-11\ndry-run=false\ngo=false\n"
     bad = subprocess.run(
         [sys.executable, plan, "--event", "push"],
         capture_output=True,
         text=True,
+        env={**os.environ, "GITHUB_RUN_ATTEMPT": "1"},
     )
     assert bad.returncode == 2
     assert "does not start this workflow" in bad.stderr
