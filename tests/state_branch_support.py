@@ -62,9 +62,8 @@ def ledger_of(checkout: Path) -> Path:
 def send_to(checkout: Path, *emails: str, month: str = MONTH) -> None:
     """A send of ``month`` to ``emails``, recorded in the checkout's ledger."""
     with Ledger(ledger_of(checkout)) as ledger, ledger.run(f"send {month}") as run:
-        for email in emails:
-            run.mark_in_flight(month, [email], batch=email)
-            run.settle(month, email, Receipt(sent={email: f"id-{email}"}), rest=None)
+        run.mark_in_flight(month, list(emails), batch="1")
+        run.settle(month, "1", Receipt(sent={email: f"id-{email}" for email in emails}), rest=None)
 
 
 def sent(ledger: Path, month: str = MONTH) -> set[str]:

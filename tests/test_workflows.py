@@ -132,6 +132,8 @@ def test_scripts_and_make_targets_named_in_workflows_exist(path: Path) -> None:
 def test_ci_lints_and_tests_on_python_3_11_to_3_13() -> None:
     ci = load("ci.yml")
     assert {"push", "pull_request"} <= set(ci["on"])
+    # the state branch and a ledger set aside beside it hold no code to test
+    assert ci["on"]["push"]["branches-ignore"] == ["state", "state-unsaved/**"]
     (job,) = ci["jobs"].values()
     assert job["strategy"]["matrix"]["python"] == ["3.11", "3.12", "3.13"]
     lint, test = index_of(job, "make lint"), index_of(job, "make test")
