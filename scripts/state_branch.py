@@ -11,16 +11,22 @@ orphan branch (``state`` by default) of the repository itself::
 Commands (run from the repository's root; only git and the standard library are used):
 
 ``restore``
-    Fetch the branch and write ``state/ledger.sqlite`` and ``build/YYYY-MM/`` for every
-    issue on it (a month already in ``build/`` is left alone). A missing branch means no
-    send has ever happened: nothing is restored. Any other failure to read the remote
-    (network, permissions) is an error, so a send never starts from an empty ledger by
-    mistake. Records which commit it restored from, for ``save``.
-``save --month YYYY-MM``
-    Commit a consistent copy of the ledger (SQLite's backup API, so a ledger left by a
-    killed send is copied whole) and ``build/YYYY-MM/`` on top of the restored commit and
-    push it. The push is never forced: if the branch moved since ``restore``, it fails
-    instead of throwing away someone else's record. Refuses to run without a ``restore``.
+    Fetch the branch and write ``state/ledger.sqlite``, ``state/email-events.sqlite`` and
+    ``build/YYYY-MM/`` for every issue on it (a month already in ``build/`` is left alone).
+    A missing branch means no send has ever happened: nothing is restored. Any other
+    failure to read the remote (network, permissions) is an error, and so is a damaged
+    file on the branch (zero bytes, not SQLite, failing SQLite's integrity check): a send
+    never starts from an empty ledger by mistake. Records which commit it restored from,
+    and what each file held, for ``save``.
+``save [--month YYYY-MM]``
+    Commit a consistent, checked copy of each file (SQLite's backup API, so a ledger left
+    by a killed send is copied whole) and ``build/YYYY-MM/`` and push it, never forced. A
+    file whose content (not its bytes: SQLite rewrites its header on every copy) is what
+    ``restore`` found is left as the branch has it, so nothing unchanged makes a commit.
+    If the branch moved meanwhile (another job saved), the save goes on top of it: the
+    email events of both are kept (rows are only ever added), and a ledger changed on both
+    sides is never overwritten: this run's commit goes to ``state-unsaved/…`` instead, and
+    the command fails saying so. Refuses to run without a ``restore``.
 ``site --out DIR``
     Lay out the web archive for GitHub Pages from ``build/*/web/``: ``DIR/YYYY-MM/`` for
     each issue, and the newest issue's archive page and Atom feed at the top.
@@ -31,30 +37,41 @@ Exit status: 0 done, 1 failed (one line on stderr saying why), 2 bad usage.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
-import re
-import shutil
-import sqlite3
-import subprocess
 import sys
-import tarfile
 import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+from state_git import (
+    GitError,
+    blob_of,
+    fetch,
+    git,
+    hash_file,
+    identity,
+    push,
+    remote_head,
+    tree_of,
+    write_tree,
+)
+from state_issues import ISSUES, MONTH, IssueError, extract_issues, issue_files, site
+from state_sqlite import DamagedError, check, content_digest, snapshot, status_counts, union
+
 LEDGER_NAME = "ledger.sqlite"
 EVENTS_NAME = "email-events.sqlite"
-"""Kept beside the ledger, in and out of the branch: the pulled events are in no other
-place once the desk's cursor has moved past them."""
-ISSUES = "issues"
 MARKER = "state-branch.json"
-"""Written by ``restore`` next to the ledger: the branch commit the ledger came from."""
-BOT_NAME = "newsletter-bot"
-BOT_EMAIL = "41898282+github-actions[bot]@users.noreply.github.com"
+"""Written by ``restore`` next to the ledger: the branch commit the files came from, and
+each file's blob and content digest there (what ``save`` compares with)."""
+UNSAVED = "state-unsaved"
+"""Where a save that would overwrite another's ledger puts its commit instead."""
+PUSH_ATTEMPTS = 5
+"""Saves on top of a branch that keeps moving: each attempt fetches the newest commit."""
+RECOVERY = 'README, "Recovering a half-finished send"'
 BRANCH_README = """\
 # state
 
@@ -68,257 +85,265 @@ Written by the monthly workflow (`scripts/state_branch.py`); do not edit or dele
 """
 
 
+@dataclass(frozen=True)
+class Carried:
+    """A SQLite file kept on the branch, beside the ledger."""
+
+    name: str
+    table: str
+    """What a whole copy holds: a file without it is damaged."""
+    rows_only_added: bool
+    """Two copies that parted merge by taking both's rows (never true of the ledger,
+    whose rows change status)."""
+
+
+CARRIED = (
+    Carried(LEDGER_NAME, "sends", rows_only_added=False),
+    # Kept beside the ledger, in and out of the branch: the pulled events are in no other
+    # place once the desk's cursor has moved past them.
+    Carried(EVENTS_NAME, "email_events", rows_only_added=True),
+)
+
+
 class StateError(Exception):
     """A problem to report in one line; nothing was half-written."""
 
 
-# -- git -------------------------------------------------------------------------------
-
-
-def git(*args: str, input: bytes | None = None, env: dict[str, str] | None = None) -> bytes:
-    """Run git and return its stdout; a failure becomes a StateError with git's message."""
-    result = subprocess.run(
-        ["git", *args],
-        input=input,
-        capture_output=True,
-        env={**os.environ, **(env or {})},
-        check=False,
-    )
-    if result.returncode != 0:
-        message = result.stderr.decode(errors="replace").strip().splitlines()
-        raise StateError(f"git {args[0]} failed: {message[-1] if message else result.returncode}")
-    return result.stdout
-
-
-def remote_head(remote: str, branch: str) -> str | None:
-    """The branch's commit on the remote, None if it has no such branch; errors raise."""
-    result = subprocess.run(
-        ["git", "ls-remote", "--exit-code", "--heads", remote, f"refs/heads/{branch}"],
-        capture_output=True,
-        check=False,
-    )
-    if result.returncode == 2:  # --exit-code: the remote answered, without that branch
-        return None
-    if result.returncode != 0:
-        message = result.stderr.decode(errors="replace").strip().splitlines()
-        raise StateError(
-            f"cannot read {remote!r} to find branch {branch!r}: "
-            f"{message[-1] if message else 'git ls-remote failed'}"
-        )
-    return result.stdout.split()[0].decode()
-
-
-def fetch(remote: str, branch: str) -> str:
-    """Fetch the branch into refs/newsletter/<branch>; returns its commit."""
-    local = f"refs/newsletter/{branch}"
-    git("fetch", "--quiet", "--no-tags", remote, f"+refs/heads/{branch}:{local}")
-    return git("rev-parse", "--verify", f"{local}^{{commit}}").decode().strip()
+class LedgerConflict(Exception):
+    """A file that cannot merge changed on the branch and here since the restore."""
 
 
 # -- restore ---------------------------------------------------------------------------
 
 
 def restore(remote: str, branch: str, ledger: Path, build_dir: Path, *, issues: bool = True) -> str:
-    """Bring the ledger (and, with ``issues``, the sent issues) back; returns a summary."""
-    events = ledger.with_name(EVENTS_NAME)
-    leftovers = [p for p in (*_ledger_files(ledger), *_ledger_files(events)) if p.exists()]
+    """Bring the carried files (and, with ``issues``, the sent issues) back; a summary."""
+    local = _local_paths(ledger)
+    leftovers = [p for path in local.values() for p in _sqlite_files(path) if p.exists()]
     if leftovers:
         raise StateError(
             f"{leftovers[0]} already exists: move it away first (restore never overwrites a ledger)"
         )
     head = remote_head(remote, branch)
     if head is None:
-        _write_marker(ledger, remote, branch, None)
+        _write_marker(ledger, remote, branch, None, {})
         return f"no branch {branch!r} on {remote!r} yet: starting with an empty ledger"
     commit = fetch(remote, branch)
     if commit != head:
         raise StateError(f"branch {branch!r} moved while it was fetched: run restore again")
-    restored = _extract_issues(commit, build_dir) if issues else []
-    has_ledger = bool(git("ls-tree", "--name-only", commit, LEDGER_NAME).strip())
-    if has_ledger:
-        _atomic_write(ledger, git("cat-file", "blob", f"{commit}:{LEDGER_NAME}"))
-    if git("ls-tree", "--name-only", commit, EVENTS_NAME).strip():
-        _atomic_write(events, git("cat-file", "blob", f"{commit}:{EVENTS_NAME}"))
-    _write_marker(ledger, remote, branch, commit)
-    what = f"ledger ({_ledger_summary(ledger)})" if has_ledger else "no ledger on the branch"
+    ledger.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=ledger.parent, prefix=".restore-") as tmp:
+        copies, bases = {}, {}
+        for carried in CARRIED:
+            blob = blob_of(commit, carried.name)
+            if blob is None:
+                continue
+            copy = Path(tmp) / carried.name
+            git("cat-file", "blob", blob, file=copy)
+            try:
+                check(copy, carried.table)
+                bases[carried.name] = {"blob": blob, "digest": content_digest(copy)}
+            except DamagedError as exc:
+                raise StateError(
+                    f"{carried.name} on {branch}@{commit[:12]} is damaged ({exc}): nothing "
+                    f"restored, so nothing can be sent. Put its last good version back on "
+                    f"{branch} (`git log {remote}/{branch} -- {carried.name}` lists them; "
+                    f"{RECOVERY}) and run again"
+                ) from None
+            copies[carried.name] = copy
+        restored = extract_issues(commit, build_dir) if issues else []
+        for name, copy in copies.items():
+            os.replace(copy, local[name])
+    _write_marker(ledger, remote, branch, commit, bases)
+    what = "no ledger on the branch"
+    if LEDGER_NAME in bases:
+        what = f"ledger ({status_counts(ledger)})"
     months = ", ".join(restored) or "none new"
     return f"restored from {branch}@{commit[:12]}: {what}; issues: {months}"
-
-
-def _extract_issues(commit: str, build_dir: Path) -> list[str]:
-    """Write issues/YYYY-MM/ of ``commit`` to build_dir/YYYY-MM/ unless already there."""
-    listing = git("ls-tree", "--name-only", commit, f"{ISSUES}/").decode().split()
-    months = [Path(name).name for name in listing if MONTH.match(Path(name).name)]
-    missing = [m for m in months if not (build_dir / m).exists()]
-    if not missing:
-        return []
-    archive = git("archive", "--format=tar", commit, *(f"{ISSUES}/{m}" for m in missing))
-    with tempfile.TemporaryDirectory(dir=_existing_parent(build_dir)) as tmp:
-        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-            if hasattr(tarfile, "data_filter"):  # Python 3.11.4+: no links out, no devices
-                tar.extractall(tmp, filter="data")
-            else:  # pragma: no cover - the archive is git's, of plain files
-                tar.extractall(tmp)
-        build_dir.mkdir(parents=True, exist_ok=True)
-        for month in missing:
-            os.replace(Path(tmp) / ISSUES / month, build_dir / month)
-    return missing
 
 
 # -- save ------------------------------------------------------------------------------
 
 
 def save(remote: str, branch: str, ledger: Path, build_dir: Path, month: str | None) -> str:
-    """Commit the ledger (and build/<month>/) on top of the restored commit and push."""
+    """Commit what changed since the restore on top of the branch as it is now, and push."""
     marker = _read_marker(ledger)
     if (marker["remote"], marker["branch"]) != (remote, branch):
         raise StateError(f"the ledger was restored from {marker['remote']}/{marker['branch']}")
-    base: str | None = marker["commit"]
-    files: dict[str, bytes] = {}
-    if ledger.exists():
-        files[LEDGER_NAME] = _snapshot(ledger)
-    if ledger.with_name(EVENTS_NAME).exists():
-        files[EVENTS_NAME] = _snapshot(ledger.with_name(EVENTS_NAME))
-    if month:
-        files.update(_issue_files(build_dir, month))
-    if not files:
+    bases: dict[str, dict[str, str | None]] = marker.get("files", {})
+    local = _local_paths(ledger)
+    if not month and not any(path.exists() for path in local.values()):
         return "nothing to save: no ledger and no issue"
-    with _temporary_index() as index:
-        env = {"GIT_INDEX_FILE": str(index)}
-        if base:
-            git("read-tree", base, env=env)
-        else:
-            files.setdefault("README.md", BRANCH_README.encode())
-        if month:
-            git("rm", "--cached", "-r", "-q", "--ignore-unmatch", f"{ISSUES}/{month}", env=env)
-        entries = "".join(
-            f"100644 {_hash_blob(data)}\t{name}\n" for name, data in sorted(files.items())
-        )
-        git("update-index", "--add", "--index-info", input=entries.encode(), env=env)
-        tree = git("write-tree", env=env).decode().strip()
-    if base and git("rev-parse", f"{base}^{{tree}}").decode().strip() == tree:
-        return f"{branch} already up to date at {base[:12]}"
-    message = f"state: {month or 'ledger'} ({_ledger_summary(ledger)})"
-    commit = (
-        git("commit-tree", tree, *(["-p", base] if base else []), "-m", message, env=_identity())
-        .decode()
-        .strip()
+    issue = issue_files(build_dir, month) if month else {}
+    with tempfile.TemporaryDirectory(prefix="state-save-") as tmp:
+        ours = _changed_copies(local, bases, Path(tmp), branch)
+        message = f"state: {month or 'ledger'} ({status_counts(ledger)})"
+        for _ in range(PUSH_ATTEMPTS):
+            head = remote_head(remote, branch)
+            # A branch deleted since the restore comes back with the files it had then.
+            theirs = fetch(remote, branch) if head else marker["commit"]
+            try:
+                tree, merged = _compose(theirs, ours, month, issue, bases, Path(tmp))
+            except LedgerConflict as conflict:
+                raise StateError(
+                    _set_aside(remote, branch, marker["commit"], ours, month, issue, conflict)
+                ) from None
+            if head and theirs and tree == tree_of(theirs):
+                _write_marker(ledger, remote, branch, theirs, bases)
+                return f"{branch} already up to date at {theirs[:12]}"
+            # A branch deleted since the restore is made anew from the restored commit's
+            # files: its history is not pushed again (a runner's clone has none of it).
+            commit_id = _commit(tree, theirs if head else None, message)
+            refused = push(remote, commit_id, f"refs/heads/{branch}")
+            if refused is None:
+                for name, (copy, digest) in ours.items():
+                    # A merged file's blob holds rows this copy lacks: the next save must
+                    # see the branch's file as changed, and merge again.
+                    blob = None if name in merged else hash_file(copy)
+                    bases[name] = {"blob": blob, "digest": digest}
+                _write_marker(ledger, remote, branch, commit_id, bases)
+                merge_note = f" (merged {', '.join(merged)} with the branch's)" if merged else ""
+                return f"saved {message} as {branch}@{commit_id[:12]}{merge_note}"
+            if remote_head(remote, branch) == head:
+                raise StateError(f"cannot push to {remote} {branch}: {refused}")
+    raise StateError(
+        f"{branch} on {remote} kept moving: not saved after {PUSH_ATTEMPTS} attempts; "
+        "run save again"
     )
-    try:
-        git("push", "--quiet", remote, f"{commit}:refs/heads/{branch}")
-    except StateError as exc:
-        raise StateError(
-            f"{exc}; the branch changed since restore, or pushing is not allowed. The ledger "
-            f"is still in {ledger}: keep it (the workflow uploads it as an artifact)"
-        ) from None
-    _write_marker(ledger, remote, branch, commit)
-    return f"saved {message} as {branch}@{commit[:12]}"
 
 
-def _issue_files(build_dir: Path, month: str) -> dict[str, bytes]:
-    """The build's manifest and every output it lists, by their path on the branch."""
-    folder = build_dir / month
-    manifest_path = folder / "manifest.json"
-    if not manifest_path.is_file():
-        raise StateError(f"{manifest_path}: no build to save")
-    outputs = json.loads(manifest_path.read_text(encoding="utf-8")).get("outputs", {})
-    files = {f"{ISSUES}/{month}/manifest.json": manifest_path.read_bytes()}
-    for name in outputs:
-        files[f"{ISSUES}/{month}/{name}"] = (folder / name).read_bytes()
-    return files
-
-
-def _snapshot(database: Path) -> bytes:
-    """A self-contained copy of a SQLite file, including what is still in its WAL file."""
-    with tempfile.TemporaryDirectory() as tmp:
-        copy = Path(tmp) / database.name
-        # A plain connection, as the next send's would be: it reads what a killed send
-        # left in the -wal file too.
-        source = sqlite3.connect(database)
-        target = sqlite3.connect(copy)
+def _changed_copies(
+    local: dict[str, Path], bases: dict[str, dict[str, str | None]], tmp: Path, branch: str
+) -> dict[str, tuple[Path, str]]:
+    """A checked copy and content digest of each file whose content changed since restore."""
+    changed = {}
+    for carried in CARRIED:
+        path = local[carried.name]
+        if not path.exists():
+            continue
+        copy = tmp / "ours" / carried.name
+        copy.parent.mkdir(exist_ok=True)
         try:
-            source.backup(target)
-            target.execute("PRAGMA journal_mode=DELETE")
-        finally:
-            source.close()
-            target.close()
-        return copy.read_bytes()
+            snapshot(path, copy)
+            check(copy, carried.table)
+            digest = content_digest(copy)
+        except DamagedError as exc:
+            raise StateError(
+                f"{path} is damaged ({exc}): not saved, so {branch} keeps its last good "
+                f"copy; keep this file for a look, and see {RECOVERY}"
+            ) from None
+        if digest != bases.get(carried.name, {}).get("digest"):
+            changed[carried.name] = (copy, digest)
+    return changed
 
 
-def _ledger_summary(ledger: Path) -> str:
-    if not ledger.exists():
-        return "no ledger"
-    db = sqlite3.connect(ledger)
-    try:
-        rows = db.execute("SELECT status, COUNT(*) FROM sends GROUP BY status ORDER BY status")
-        counts = ", ".join(f"{n} {status}" for status, n in rows)
-    except sqlite3.Error:
-        counts = ""
-    finally:
-        db.close()
-    return counts or "empty"
+def _compose(
+    theirs: str | None,
+    ours: dict[str, tuple[Path, str]],
+    month: str | None,
+    issue: dict[str, Path],
+    bases: dict[str, dict[str, str | None]],
+    tmp: Path,
+) -> tuple[str, list[str]]:
+    """The tree of ``theirs`` with our changed files and issue on top; which were merged."""
+    files: dict[str, Path] = dict(issue)
+    merged: list[str] = []
+    for carried in CARRIED:
+        if carried.name not in ours:
+            continue
+        copy, _ = ours[carried.name]
+        their_blob = blob_of(theirs, carried.name) if theirs else None
+        base = bases.get(carried.name, {})
+        if their_blob is None or their_blob == base.get("blob"):
+            files[carried.name] = copy
+            continue
+        theirs_copy = tmp / "theirs" / carried.name
+        theirs_copy.parent.mkdir(exist_ok=True)
+        git("cat-file", "blob", their_blob, file=theirs_copy)
+        if content_digest(theirs_copy) == base.get("digest"):
+            files[carried.name] = copy  # the branch's copy has only SQLite's own changes
+        elif carried.rows_only_added:
+            union(theirs_copy, copy)
+            check(theirs_copy, carried.table)
+            files[carried.name], merged = theirs_copy, [*merged, carried.name]
+        else:
+            raise LedgerConflict(carried.name)
+    return _tree(theirs, files, month), merged
 
 
-def _hash_blob(data: bytes) -> str:
-    return git("hash-object", "-w", "--stdin", input=data).decode().strip()
-
-
-def _identity() -> dict[str, str]:
-    name = os.environ.get("GIT_AUTHOR_NAME", BOT_NAME)
-    email = os.environ.get("GIT_AUTHOR_EMAIL", BOT_EMAIL)
-    return {
-        "GIT_AUTHOR_NAME": name,
-        "GIT_AUTHOR_EMAIL": email,
-        "GIT_COMMITTER_NAME": name,
-        "GIT_COMMITTER_EMAIL": email,
-    }
-
-
-@contextmanager
-def _temporary_index() -> Iterator[Path]:
-    with tempfile.TemporaryDirectory() as tmp:
-        yield Path(tmp) / "index"
-
-
-# -- site ------------------------------------------------------------------------------
-
-
-def site(build_dir: Path, out: Path) -> str:
-    """Lay out every built issue's web/ for GitHub Pages; returns a summary."""
-    months = sorted(
-        p.parent.parent.name
-        for p in build_dir.glob("*/web/index.html")
-        if MONTH.match(p.parent.parent.name)
+def _set_aside(
+    remote: str,
+    branch: str,
+    base: str | None,
+    ours: dict[str, tuple[Path, str]],
+    month: str | None,
+    issue: dict[str, Path],
+    conflict: LedgerConflict,
+) -> str:
+    """Push this run's files on top of the commit it restored, to a branch of their own;
+    the one-line error that says where they are."""
+    files = {name: copy for name, (copy, _) in ours.items()} | issue
+    commit = _commit(_tree(base, files, month), base, "state: not saved")
+    run = os.environ.get("GITHUB_RUN_ID")
+    if run:
+        aside = f"{UNSAVED}/{run}-{os.environ.get('GITHUB_RUN_ATTEMPT', '1')}"
+    else:
+        aside = f"{UNSAVED}/{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+    refused = push(remote, commit, f"refs/heads/{aside}")
+    where = (
+        f"this run's copy is on branch {aside}"
+        if refused is None
+        else (
+            f"this run's copy could not be pushed either ({refused}): it is only in this checkout"
+        )
     )
-    if not months:
-        raise StateError(f"no built issue with a web page under {build_dir}/")
-    if out.exists():
-        shutil.rmtree(out)
-    for month in months:
-        shutil.copytree(build_dir / month / "web", out / month)
-    newest = build_dir / months[-1] / "web"
-    shutil.copyfile(newest / "archive.html", out / "index.html")
-    for name in ("archive.html", "feed.xml"):
-        shutil.copyfile(newest / name, out / name)
-    return f"site in {out}/: {len(months)} issues, newest {months[-1]}"
+    return (
+        f"{conflict} on {branch} changed since the restore, and so did this run's (two sends "
+        f"at once?): {branch} is left as it is and {where}. Put the two together by hand "
+        f"before any further send ({RECOVERY})"
+    )
+
+
+def _commit(tree: str, parent: str | None, message: str) -> str:
+    parents = ["-p", parent] if parent else []
+    return git("commit-tree", tree, *parents, "-m", message, env=identity()).decode().strip()
+
+
+def _tree(base: str | None, files: dict[str, Path], month: str | None) -> str:
+    """The tree of ``base`` with ``files``; with ``month``, issues/<month>/ holds only the
+    files given for it. A new branch gets a README saying what it is."""
+    if not base:
+        with tempfile.TemporaryDirectory() as tmp:
+            readme = Path(tmp) / "README.md"
+            readme.write_text(BRANCH_README, encoding="utf-8")
+            return write_tree(None, {"README.md": readme, **files})
+    return write_tree(base, files, drop=f"{ISSUES}/{month}" if month else None)
 
 
 # -- files -----------------------------------------------------------------------------
 
 
-def _ledger_files(ledger: Path) -> list[Path]:
-    return [ledger, *(ledger.with_name(ledger.name + s) for s in ("-wal", "-shm", "-journal"))]
+def _local_paths(ledger: Path) -> dict[str, Path]:
+    """Where each carried file lives here: beside the ledger."""
+    return {carried.name: ledger.with_name(carried.name) for carried in CARRIED}
 
 
-def _write_marker(ledger: Path, remote: str, branch: str, commit: str | None) -> None:
-    record = {"remote": remote, "branch": branch, "commit": commit}
+def _sqlite_files(path: Path) -> list[Path]:
+    return [path, *(path.with_name(path.name + s) for s in ("-wal", "-shm", "-journal"))]
+
+
+def _write_marker(
+    ledger: Path, remote: str, branch: str, commit: str | None, files: dict[str, Any]
+) -> None:
+    record = {"remote": remote, "branch": branch, "commit": commit, "files": files}
     _atomic_write(ledger.with_name(MARKER), (json.dumps(record, indent=2) + "\n").encode())
 
 
-def _read_marker(ledger: Path) -> dict:
+def _read_marker(ledger: Path) -> dict[str, Any]:
     path = ledger.with_name(MARKER)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        marker: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return marker
     except (OSError, ValueError):
         raise StateError(
             f"{path}: missing or unreadable: run `restore` before `save`, so the ledger "
@@ -338,13 +363,6 @@ def _atomic_write(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def _existing_parent(path: Path) -> Path:
-    path = path.resolve()
-    while not path.exists():
-        path = path.parent
-    return path
 
 
 # -- command line ----------------------------------------------------------------------
@@ -377,8 +395,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             summary = save(args.remote, args.branch, args.ledger, args.build_dir, args.month)
         else:
             summary = site(args.build_dir, args.out)
-    except StateError as exc:
+    except (StateError, GitError, IssueError) as exc:
         print(f"state_branch: {exc}", file=sys.stderr)
+        return 1
+    except DamagedError as exc:  # a merge whose result failed its check
+        print(f"state_branch: not saved: {exc}", file=sys.stderr)
         return 1
     print(summary)
     return 0

@@ -21,7 +21,6 @@ from click.testing import CliRunner
 from newsletter.cli import main
 from newsletter.config.files import EMAIL_EVENTS_FILE
 from newsletter.deliver.ledger import Ledger
-from newsletter.deliver.transport import Receipt
 from newsletter.desk.inbox import Event
 from newsletter.desk.tracking import record_page_visits
 from tests.conftest import REPO
@@ -172,26 +171,6 @@ def test_an_unreachable_remote_fails_the_restore_and_writes_no_ledger(tmp_path: 
     result = state_branch(checkout, "save")
     assert result.returncode == 1
     assert "run `restore` before `save`" in result.stderr
-
-
-def test_a_save_never_overwrites_a_branch_that_moved_since_the_restore(
-    tmp_path: Path, origin: Path
-) -> None:
-    one, two = (fresh_checkout(tmp_path, name, origin) for name in ("one", "two"))
-    restored(one)
-    restored(two)
-    for checkout, email in ((one, "a@example.com"), (two, "b@example.com")):
-        with Ledger(checkout / "state" / "ledger.sqlite") as ledger, ledger.run("send") as run:
-            run.mark_in_flight(MONTH, [email], batch="1")
-            run.settle(MONTH, "1", Receipt(sent={email: "id"}), rest=None)
-    saved(one)
-    result = state_branch(two, "save")
-    assert result.returncode == 1
-    assert "the branch changed since restore" in result.stderr
-    three = fresh_checkout(tmp_path, "three", origin)
-    restored(three)
-    with Ledger(three / "state" / "ledger.sqlite") as ledger:
-        assert ledger.sent(MONTH) == {"a@example.com"}
 
 
 def test_restore_refuses_to_overwrite_a_ledger(tmp_path: Path, origin: Path) -> None:

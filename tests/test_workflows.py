@@ -13,10 +13,11 @@ import re
 import shutil
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
@@ -131,6 +132,8 @@ def test_scripts_and_make_targets_named_in_workflows_exist(path: Path) -> None:
 def test_ci_lints_and_tests_on_python_3_11_to_3_13() -> None:
     ci = load("ci.yml")
     assert {"push", "pull_request"} <= set(ci["on"])
+    # the state branch and a ledger set aside beside it hold no code to test
+    assert ci["on"]["push"]["branches-ignore"] == ["state", "state-unsaved/**"]
     (job,) = ci["jobs"].values()
     assert job["strategy"]["matrix"]["python"] == ["3.11", "3.12", "3.13"]
     lint, test = index_of(job, "make lint"), index_of(job, "make test")
@@ -158,6 +161,48 @@ def test_two_runs_for_one_month_never_overlap(monthly: dict[str, Any]) -> None:
     for name in ("send",):
         group = monthly["jobs"][name]["concurrency"]
         assert group == {"group": "newsletter-ledger", "cancel-in-progress": False}
+
+
+def test_every_job_that_saves_state_is_in_the_ledgers_group_or_saves_by_merging(
+    monthly: dict[str, Any],
+) -> None:
+    writers = {
+        name
+        for name, job in monthly["jobs"].items()
+        if any("state_branch.py save" in step.get("run", "") for step in steps(job))
+    }
+    assert writers == {"desk", "send"}
+    # The ledger changes only in the send job, one at a time across all months...
+    assert monthly["jobs"]["send"]["concurrency"]["group"] == "newsletter-ledger"
+    # ...the desk job only adds email events: its save goes on top of any send's and keeps
+    # the ledger as the branch has it (tests/test_state_branch_races.py).
+    desk = monthly["jobs"]["desk"]
+    assert "state_branch.py restore --ledger-only" in yaml.safe_dump(desk)
+
+
+def test_no_artifact_holds_the_ledger_the_events_or_the_list(monthly: dict[str, Any]) -> None:
+    uploads = {
+        step["with"]["name"]: step["with"]["path"]
+        for job in monthly["jobs"].values()
+        for step in steps(job)
+        if step.get("uses", "").startswith("actions/upload-artifact")
+    }
+    # The preview is the build (no reader in it); the print package is for the print shop,
+    # which needs the names and addresses on it.
+    assert uploads == {
+        "email-preview-${{ env.MONTH }}": "build/${{ env.MONTH }}/",
+        "print-package-${{ env.MONTH }}": "build/${{ env.MONTH }}/print/",
+    }
+
+
+def test_a_rerun_of_the_plan_may_ask_when_its_run_began(monthly: dict[str, Any]) -> None:
+    plan = monthly["jobs"]["plan"]
+    assert plan["permissions"] == {"contents": "read", "actions": "read"}
+    step = steps(plan)[index_of(plan, "monthly_plan.py")]
+    assert step["env"]["GITHUB_TOKEN"] == "${{ github.token }}"
+    # the business's time zone is read with the package
+    assert step["run"].startswith(".venv/bin/python scripts/monthly_plan.py")
+    assert index_of(plan, "make setup") < index_of(plan, "monthly_plan.py")
 
 
 def test_the_send_waits_for_the_build_and_a_persons_approval(monthly: dict[str, Any]) -> None:
@@ -194,15 +239,12 @@ def test_the_ledger_is_restored_before_sending_and_saved_whatever_happened(
     restore = index_of(send, "state_branch.py restore")
     sync = index_of(send, "newsletter suppressions sync")
     deliver = index_of(send, "newsletter send")
-    save = index_of(send, "state_branch.py save")
+    save = index_of(send, 'state_branch.py save --month "$MONTH"')
     assert restore < sync < deliver < save
     assert steps(send)[restore]["id"] == "restore"
     condition = steps(send)[save]["if"]
     assert condition.startswith("always() && steps.restore.outcome == 'success'")
     assert "--yes" in steps(send)[deliver]["run"]
-    records = steps(send)[index_of(send, "actions/upload-artifact")]
-    assert records["if"] == "always()"
-    assert "state/ledger.sqlite" in records["with"]["path"]
 
 
 def test_the_desk_is_pulled_before_the_build_and_again_before_the_send_and_the_print(
@@ -215,20 +257,20 @@ def test_the_desk_is_pulled_before_the_build_and_again_before_the_send_and_the_p
     assert "--no-commit" in pull["run"] and '"$DRY_RUN" = true' in pull["run"]
     assert desk["permissions"] == {"contents": "write"}  # commits what the desk took in
     # The provider's events are not in git: they go to the state branch beside the ledger
-    # (restored first, so the pull can match events to sends), and the run keeps a copy.
+    # (restored first, so the pull can match events to sends), saved before the commit
+    # that moves the desk's cursor past them is pushed (tests/jobs/test_desk_job.py).
     restore, pulled = index_of(desk, "state_branch.py restore"), index_of(desk, "desk-pull.sh")
-    save = index_of(desk, "state_branch.py save")
-    assert restore < pulled < save
+    assert restore < pulled
     assert steps(desk)[restore]["if"] == "env.DRY_RUN != 'true'"
-    assert steps(desk)[save]["if"] == "always() && steps.restore.outcome == 'success'"
-    kept = steps(desk)[index_of(desk, "actions/upload-artifact")]
-    assert kept["with"]["path"] == "state/email-events.sqlite" and kept["if"] == "always()"
+    keep = '--keep "python3 scripts/state_branch.py save"'
+    assert keep in pull["run"]
     for name in ("build", "send", "print"):
         checkout = steps(jobs[name])[index_of(jobs[name], "actions/checkout")]
         assert checkout["with"]["ref"] == "${{ needs.desk.outputs.sha }}", name
     send = jobs["send"]
     restore, again = index_of(send, "state_branch.py restore"), index_of(send, "desk-pull.sh")
     assert restore < again < index_of(send, "newsletter send")
+    assert keep in steps(send)[again]["run"]
     deliver = steps(send)[index_of(send, "newsletter send")]
     assert deliver["env"]["NEWSLETTER_DESK_TOKEN"] == "${{ secrets.NEWSLETTER_DESK_TOKEN }}"
     print_job = jobs["print"]
@@ -238,7 +280,9 @@ def test_the_desk_is_pulled_before_the_build_and_again_before_the_send_and_the_p
 def test_the_desk_pull_script_commits_only_when_told_and_never_forces(tmp_path: Path) -> None:
     text = (REPO / "scripts" / "desk-pull.sh").read_text()
     assert '"$newsletter" desk pull' in text
-    assert "--force" not in text and "git add subscribers/" in text
+    assert "--force" not in text
+    # files by name, never a folder (tests/jobs/test_desk_job.py runs it)
+    assert re.findall(r"git add .*", text) == ['git add -- "${pulled[@]}"']
     # Without a desk: section there is nothing to pull, and nothing is run.
     config = tmp_path / "newsletter.yaml"
     config.write_text("business: {}\n")
@@ -297,17 +341,22 @@ def test_the_web_archive_is_published_once_a_send_began(monthly: dict[str, Any])
 # -- scripts/monthly_plan.py -----------------------------------------------------------
 
 
+def at_two_pm_utc(day: date) -> datetime:
+    """When the schedule fires on ``day``."""
+    return datetime(day.year, day.month, day.day, 14, 0, tzinfo=UTC)
+
+
 def test_the_schedule_goes_on_only_on_the_first_tuesday() -> None:
     plan = script("monthly_plan").plan
     day, goes = date(2026, 1, 1), []
     while day.year == 2026:
         # the cron's days are 1-7
-        if day.day <= 7 and plan("schedule", "", "", day)["go"] == "true":
+        if day.day <= 7 and plan("schedule", "", "", at_two_pm_utc(day))["go"] == "true":
             goes.append(day)
         day += timedelta(days=1)
     assert len(goes) == 12
     assert all(d.weekday() == 1 and d.day <= 7 for d in goes)
-    assert plan("schedule", "", "", date(2026, 11, 3)) == {
+    assert plan("schedule", "", "", at_two_pm_utc(date(2026, 11, 3))) == {
         "month": "2026-11",
         "dry-run": "false",
         "go": "true",
@@ -315,34 +364,35 @@ def test_the_schedule_goes_on_only_on_the_first_tuesday() -> None:
 
 
 def test_a_manual_run_is_a_dry_run_unless_told_otherwise() -> None:
-    plan = script("monthly_plan").plan
-    today = date(2026, 11, 20)
-    assert plan("workflow_dispatch", "", "", today) == {
+    module = script("monthly_plan")
+    started, zone = at_two_pm_utc(date(2026, 11, 20)), ZoneInfo("America/Chicago")
+    assert module.plan("workflow_dispatch", "", "", started, zone) == {
         "month": "2026-11",
         "dry-run": "true",
         "go": "true",
     }
-    assert plan("workflow_dispatch", "2026-12", "false", today)["dry-run"] == "false"
-    assert plan("workflow_dispatch", "2026-12", "true", today)["month"] == "2026-12"
-    with pytest.raises(ValueError, match="not YYYY-MM"):
-        plan("workflow_dispatch", "2026-13", "", today)
+    assert module.plan("workflow_dispatch", "2026-12", "false", started)["dry-run"] == "false"
+    assert module.plan("workflow_dispatch", "2026-12", "true", started)["month"] == "2026-12"
+    with pytest.raises(module.PlanError, match="not YYYY-MM"):
+        module.plan("workflow_dispatch", "2026-13", "", started)
 
 
 def test_the_plan_is_written_to_github_output(tmp_path: Path) -> None:
     output = tmp_path / "output"
     plan = str(REPO / "scripts" / "monthly_plan.py")
     result = subprocess.run(
-        [sys.executable, plan, "--event", "schedule", "--today", "2026-11-04"],
+        [sys.executable, plan, "--event", "schedule", "--now", "2026-11-04T14:00:00Z"],
         capture_output=True,
         text=True,
-        env={**os.environ, "GITHUB_OUTPUT": str(output)},
+        env={**os.environ, "GITHUB_OUTPUT": str(output), "GITHUB_RUN_ATTEMPT": "1"},
     )
-    assert result.returncode == 0
+    assert result.returncode == 0, result.stderr
     assert output.read_text() == "month=2026-11\ndry-run=false\ngo=false\n"
     bad = subprocess.run(
         [sys.executable, plan, "--event", "push"],
         capture_output=True,
         text=True,
+        env={**os.environ, "GITHUB_RUN_ATTEMPT": "1"},
     )
     assert bad.returncode == 2
     assert "does not start this workflow" in bad.stderr
