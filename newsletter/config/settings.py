@@ -29,7 +29,14 @@ from newsletter.config.files import (
 )
 from newsletter.config.personal import PersonalConfig
 from newsletter.config.print import PrintConfig
-from newsletter.config.validation import ProjectPath, SegmentName, Strict, check_url, validate
+from newsletter.config.validation import (
+    ProjectPath,
+    SegmentName,
+    Strict,
+    check_image_src,
+    check_url,
+    validate,
+)
 from newsletter.config.yamlfile import (
     MAX_YAML_CHARS,
     KeyPath,
@@ -39,7 +46,6 @@ from newsletter.config.yamlfile import (
     read_text,
 )
 from newsletter.errors import ConfigError, together
-from newsletter.images import check_image_src
 from newsletter.model import SEGMENTS, Address, SectionKind, Segment
 
 Url = Annotated[str, AfterValidator(check_url)]

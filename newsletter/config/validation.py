@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit
@@ -45,6 +46,20 @@ def check_project_path(value: str) -> str:
 
 
 ProjectPath = Annotated[str, AfterValidator(check_project_path)]
+
+LOCAL_IMAGE = re.compile(r"^images/[A-Za-z0-9][A-Za-z0-9._-]*$")
+NOT_AN_IMAGE = "not a URL, nor images/NAME for a file in content/images/"
+
+
+def check_image_src(value: str) -> str:
+    """An absolute http(s) URL, or ``images/NAME`` for a file in ``content/images/``
+    (newsletter/images.py says what becomes of such a file)."""
+    if LOCAL_IMAGE.match(value):
+        return value
+    try:
+        return check_url(value)
+    except ValueError:
+        raise ValueError(NOT_AN_IMAGE) from None
 
 
 def _message(error: ErrorDetails) -> str:
