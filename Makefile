@@ -68,8 +68,8 @@ desk-pull: setup ## move the desk's new events into subscribers/ (suppressions, 
 test: setup ## run the test suite (README's test command)
 	$(BIN)/python -m pytest
 
-bench: setup ## run the benchmarks and print their figures
-	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+bench: setup ## run the benchmarks, print their figures and write benchmarks/RESULTS.md
+	$(BIN)/python benchmarks/run.py
 
 lint: setup ## ruff (lint and formatting) and mypy (types) over the package
 	$(BIN)/ruff check .
