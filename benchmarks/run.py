@@ -130,8 +130,10 @@ def figure_row(figure: dict[str, Any]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def results_markdown(runs: list[ScriptRun], figures: list[dict[str, Any]]) -> str:
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+def results_markdown(
+    runs: list[ScriptRun], figures: list[dict[str, Any]], *, started: datetime, measured: str
+) -> str:
+    when = started.strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "## Benchmark results",
         "",
@@ -142,7 +144,7 @@ def results_markdown(runs: list[ScriptRun], figures: list[dict[str, Any]]) -> st
         "",
         f"- **Date:** {when}",
         f"- **Machine:** {machine()}",
-        f"- **Commit:** {commit()}",
+        f"- **Commit:** {measured}",
         "",
         "| figure | median | min – max | runs | target | script |",
         "| --- | --- | --- | --- | --- | --- |",
@@ -178,12 +180,14 @@ def main() -> int:
     args = parser.parse_args()
     named = [Path(s) if Path(s).is_file() else BENCHMARKS / s for s in args.scripts]
     scripts = named or sorted(BENCHMARKS.glob("bench_*.py"))
+    started, measured = datetime.now(UTC), commit()  # what was measured, not what came later
     with tempfile.TemporaryDirectory() as tmp:
         results = Path(tmp) / "figures.jsonl"
         results.touch()
         runs = [run_script(script.resolve(), results) for script in scripts]
         figures = [json.loads(line) for line in results.read_text().splitlines()]
-    args.out.write_text(results_markdown(runs, figures), encoding="utf-8")
+    markdown = results_markdown(runs, figures, started=started, measured=measured)
+    args.out.write_text(markdown, encoding="utf-8")
     failed = [run.script for run in runs if run.returncode != 0]
     print(f"wrote {args.out}")
     if failed:
