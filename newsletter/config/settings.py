@@ -68,6 +68,8 @@ BUILTIN_SECTIONS = {
 
 
 class LogoConfig(Strict):
+    """The logo at the top of the email and the web page, and on the print edition."""
+
     src: Annotated[str, AfterValidator(check_image_src)]
     """An http(s) URL, or images/NAME for a file in content/images/ (published with each
     issue's web page and referenced there; see newsletter/images.py)."""
