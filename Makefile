@@ -15,7 +15,7 @@ STAMP := $(VENV)/.installed
 WITH_SECRET := NEWSLETTER_PYTHON=$(BIN)/python scripts/with-secret.sh
 
 .PHONY: help setup issue preview check send send-live print cards cards-email referrals report serve desk-pull test \
-	bench lint update-golden clean
+	bench lint docs docs-serve update-golden clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /  \1\t/' | expand -t 18
@@ -68,13 +68,19 @@ desk-pull: setup ## move the desk's new events into subscribers/ (suppressions, 
 test: setup ## run the test suite (README's test command)
 	$(BIN)/python -m pytest
 
-bench: setup ## run the benchmarks and print their figures
-	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+bench: setup ## run the benchmarks, print their figures and write benchmarks/RESULTS.md
+	$(BIN)/python benchmarks/run.py
 
 lint: setup ## ruff (lint and formatting) and mypy (types) over the package
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+docs: setup ## build the documentation site into build/site/ (strict: a broken link is an error)
+	$(BIN)/mkdocs build --strict
+
+docs-serve: setup ## serve the documentation on http://127.0.0.1:8001/, rebuilt as you edit
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8001
 
 update-golden: setup ## regenerate tests/golden/ after a reviewed rendering change
 	$(BIN)/python -m tests.golden --update

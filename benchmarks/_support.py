@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import resource
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -47,3 +49,34 @@ def child_figures(script: str, *arguments: object) -> dict[str, float]:
     )
     figures: dict[str, float] = json.loads(run.stdout.strip().splitlines()[-1])
     return figures
+
+
+RESULTS_ENV = "NEWSLETTER_BENCH_RESULTS"
+"""Where ``make bench`` (benchmarks/run.py) collects the figures each script records: a
+file of JSON lines. Unset, as when a script runs by hand, recording does nothing."""
+
+
+def record(
+    figure: str,
+    samples: Sequence[float],
+    unit: str,
+    *,
+    target: float | None = None,
+    at_most: bool = True,
+) -> None:
+    """Record one figure's measurements (one per run) for benchmarks/RESULTS.md, beside
+    what the script prints. ``target`` is an upper bound, or a lower one with
+    ``at_most=False`` (a rate)."""
+    path = os.environ.get(RESULTS_ENV)
+    if not path:
+        return
+    line = {
+        "script": Path(sys.argv[0]).name,
+        "figure": figure,
+        "samples": [float(sample) for sample in samples],
+        "unit": unit,
+        "target": target,
+        "at_most": at_most,
+    }
+    with open(path, "a", encoding="utf-8") as results:
+        results.write(json.dumps(line, ensure_ascii=False) + "\n")

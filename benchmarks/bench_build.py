@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import yaml
-from _support import REPO
+from _support import REPO, record
 
 from newsletter.config import load_config
 from newsletter.pipeline.build import build
@@ -125,6 +125,7 @@ def main() -> None:
     finally:
         server.shutdown()
     median = statistics.median(timings)
+    record(f"build, {FEEDS} slow feeds", timings, "s", target=TARGET)
     print(
         f"build: {FEEDS} feeds x {ITEMS} items, {args.latency * 1000:.0f} ms latency each: "
         f"median {median:.2f} s of {args.runs} runs (min {min(timings):.2f}, max "

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 import yaml
-from _support import child_figures, copy_sample, peak_rss_mb
+from _support import child_figures, copy_sample, peak_rss_mb, record
 
 from newsletter.cards import parse_quarter
 from newsletter.config import load_config
@@ -107,6 +107,11 @@ def main() -> None:
     seconds = statistics.median(r["seconds"] for r in runs)
     cpu = statistics.median(r["cpu_seconds"] for r in runs)
     spread = ", ".join(f"{r['seconds']:.1f}" for r in runs)
+    cards = f"{runs[0]['cards']} {args.size} cards"
+    target = TARGET_SECONDS * args.cards / 5000
+    record(f"cards, {cards}: wall", [r["seconds"] for r in runs], "s", target=target)
+    record(f"cards, {cards}: CPU", [r["cpu_seconds"] for r in runs], "s")
+    record(f"cards, {cards}: peak RSS", [r["rss_mb"] for r in runs], "MB")
     print(
         f"cards: {runs[0]['cards']} {args.size} cards in {seconds:.1f} s wall, median of "
         f"{len(runs)} runs ({spread}; the whole run; target <= {TARGET_SECONDS:.0f} s), "

@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _support import REPO
+from _support import REPO, record
 from bench_send import MONTH, SEGMENTS, Workload, run_once
 
 from newsletter.audience.hooks import VARIANTS_FILE
@@ -126,6 +126,10 @@ def main(argv: list[str]) -> None:
         each_build = ", ".join(f"{b:.2f}" for b in builds[kind])
         each_send = ", ".join(f"{r['seconds']:.2f}" for r in sends[kind])
         requests = statistics.median(r["requests"] for r in sends[kind])
+        who = f"{kind}, {options.recipients:,} subscribers"
+        target = BUILD_TARGET if kind == "personal" else None
+        record(f"hooks, {who}: build", builds[kind], "s", target=target)
+        record(f"hooks, {who}: send", [r["seconds"] for r in sends[kind]], "s")
         print(
             f"{kind}: {options.recipients:,} subscribers, "
             f"{variants if kind == 'personal' else 0} variants; build "
@@ -140,6 +144,7 @@ def main(argv: list[str]) -> None:
         r["seconds"] for r in sends["plain"]
     )
     verdict = "met" if ratio <= 1 + SEND_MARGIN else "MISSED"
+    record("hooks, send personal / plain", [ratio], "x", target=1 + SEND_MARGIN)
     print(f"  send personal/plain = {ratio:.2f} (target <= {1 + SEND_MARGIN:.2f}): {verdict}")
 
 

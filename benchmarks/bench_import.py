@@ -28,6 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _support import record
+
 TARGET = 5.0
 CONSOLE_SCRIPT = Path(sys.executable).with_name("newsletter")
 CONFIG = """\
@@ -143,6 +145,8 @@ def main() -> None:
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     total = args.rows + 2 * (args.rows // 10)
     for name, timings in (("dry run", dry), ("--yes", live)):
+        target = TARGET if name == "--yes" else None
+        record(f"import, {args.rows:,} members, {name}", timings, "s", target=target)
         print(
             f"newsletter import, {total:,} rows ({args.rows:,} subscribed) into "
             f"{args.listed:,} listed, {name}: median {statistics.median(timings):.2f} s of "

@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 import yaml
-from _support import REPO, child_figures, peak_rss_mb
+from _support import REPO, child_figures, peak_rss_mb, record
 
 from newsletter.config import load_config
 from newsletter.pipeline.build import build, issue_of_build
@@ -215,6 +215,12 @@ def main() -> None:
     extrapolated = per_copy * figures["copies"]
     ratio = extrapolated / seconds
     spread = ", ".join(f"{r['seconds']:.1f}" for r in runs)
+    job = f"print, {figures['copies']} copies, {figures['editions']:.0f} edition(s)"
+    plain = None if args.hooks else TARGET_SECONDS  # the targets are the plain list's
+    record(f"{job}: wall", [r["seconds"] for r in runs], "s", target=plain)
+    record(f"{job}: CPU", [r["cpu_seconds"] for r in runs], "s")
+    record(f"{job}: peak RSS", [r["rss_mb"] for r in runs], "MB")
+    record("print, WeasyPrint per copy (the naive way)", [per_copy], "s")
     print(
         f"print: {figures['copies']} addressed copies ({figures['editions']:.0f} edition"
         f"{'s' if figures['editions'] != 1 else ''}) of a {figures['pages']}-page issue in "

@@ -27,6 +27,8 @@ import sys
 import time
 from collections.abc import Callable
 
+from _support import record
+
 from newsletter.audience.links import referral_link
 from newsletter.audience.tokens import referral_code
 from newsletter.print.pdfdraw import QrCode, qr_code
@@ -115,6 +117,7 @@ def main() -> None:
         excess = [penalty(as_matrix(code)) / best[link] - 1 for link, code in pairs]
         fallbacks = getattr(encode, "fallbacks", None)
         note = f", {fallbacks // args.runs} re-encoded per run" if fallbacks is not None else ""
+        record(f"QR code, {name}", timings, "ms")
         print(
             f"{name:12s} {statistics.median(timings):7.3f} ms per code (median of {args.runs} "
             f"runs of {args.count}); penalty vs the standard's best: median "

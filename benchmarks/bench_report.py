@@ -30,7 +30,7 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from _support import copy_sample
+from _support import copy_sample, record
 
 from newsletter.config import load_config
 from newsletter.config.files import EMAIL_EVENTS_FILE
@@ -174,6 +174,7 @@ def main() -> None:
         page = (project / "build" / "reports" / MONTH / "index.html").stat().st_size
         shutil.rmtree(project / "build")
     median = statistics.median(timings)
+    record(f"report, {args.leads:,} leads, {args.rows:,} sends", timings, "s", target=TARGET)
     print(
         f"newsletter report, {args.leads:,} leads, {args.rows:,} send-ledger rows, "
         f"{args.events:,} email events: "

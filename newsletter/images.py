@@ -9,35 +9,23 @@ URL is what the email and the web page reference (an email can only load absolut
 print reads the file itself.
 
 Each issue publishes its own copy, so an archived issue keeps the pictures it was sent with.
+The config checks a ``src``'s form (``newsletter.config.validation.check_image_src``); this
+module finds, publishes and links the files, so it depends on config and never the reverse.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from newsletter.config.validation import check_url
 from newsletter.errors import ConfigError, ContentError
 
-if TYPE_CHECKING:  # config.py validates with this module: no import at run time
+if TYPE_CHECKING:
     from newsletter.config import Settings
     from newsletter.model import Issue
 
 FOLDER = "images"  # content/images/, and web/images/ in each build
-LOCAL = re.compile(r"^images/[A-Za-z0-9][A-Za-z0-9._-]*$")
-NOT_AN_IMAGE = "not a URL, nor images/NAME for a file in content/images/"
-
-
-def check_image_src(value: str) -> str:
-    """An absolute http(s) URL, or ``images/NAME`` for a file in ``content/images/``."""
-    if LOCAL.match(value):
-        return value
-    try:
-        return check_url(value)
-    except ValueError:
-        raise ValueError(NOT_AN_IMAGE) from None
 
 
 def is_local(src: str) -> bool:

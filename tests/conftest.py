@@ -1,5 +1,5 @@
 """Shared fixtures: a copy of the bundled sample newsletter in a temporary folder, the fake
-SendGrid server."""
+SendGrid server; and the markers of what tests need from the system (tests/requirements.py)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,23 @@ from newsletter.render.environment import make_environment
 from tests.fake_sendgrid import FakeSendGrid
 from tests.golden import copy_sample
 from tests.issue_factory import sample_issue, sample_settings
+from tests.requirements import mark_by_use, register, require
 from tests.smtp_server import server  # noqa: F401 - shared fixture
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    register(config)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        mark_by_use(item)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    require(item)
 
 
 @pytest.fixture

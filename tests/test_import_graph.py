@@ -11,8 +11,10 @@
     config, model, errors and the small shared modules (fsutil, locks, csvfile, …)
 
 A package may import its own modules and anything in a lower layer. The shared modules
-at the bottom may import each other, as long as no modules import each other in a circle.
-Imports only for type checking (``if TYPE_CHECKING:``) are left out: they never run.
+at the bottom may import each other, as long as nothing imports each other in a circle:
+neither two modules nor two packages (``config`` and ``images`` count as two units, so
+``config.settings -> images -> config.validation`` is a circle even though no module is in
+one). Imports only for type checking (``if TYPE_CHECKING:``) are left out: they never run.
 """
 
 from __future__ import annotations
@@ -70,7 +72,13 @@ class _Imports(ast.NodeVisitor):
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         assert node.level == 0, f"relative import of {node.module} (line {node.lineno})"
         if node.module and node.module.startswith("newsletter"):
-            self.found.add(node.module)
+            # ``from newsletter import errors`` imports the module newsletter.errors
+            for alias in node.names:
+                submodule = f"{node.module}.{alias.name}"
+                self.found.add(submodule if submodule in MODULES else node.module)
+
+
+MODULES = {module_name(path) for path in PACKAGE.rglob("*.py")}
 
 
 def import_graph() -> dict[str, set[str]]:
@@ -81,6 +89,34 @@ def import_graph() -> dict[str, set[str]]:
         visitor.visit(ast.parse(path.read_text(encoding="utf-8"), str(path)))
         graph[module_name(path)] = visitor.found
     return graph
+
+
+def package_graph(modules: dict[str, set[str]]) -> dict[str, set[str]]:
+    """Package (or top-level module) -> the other packages its modules import."""
+    graph: dict[str, set[str]] = defaultdict(set)
+    for module, targets in modules.items():
+        graph[unit(module)].update(unit(t) for t in targets if unit(t) != unit(module))
+    return graph
+
+
+def circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every circle a depth-first walk of ``graph`` finds, each as the path that closes it."""
+    found: list[list[str]] = []
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for target in sorted(graph.get(node, ())):
+            if state.get(target) == 1:
+                found.append([*path[path.index(target) :], target])
+            elif target not in state:
+                visit(target, [*path, target])
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node, [node])
+    return found
 
 
 def test_every_import_points_down_the_layers() -> None:
@@ -104,23 +140,21 @@ def test_the_shared_modules_at_the_bottom_import_nothing_above_them() -> None:
 
 
 def test_no_modules_import_each_other_in_a_circle() -> None:
-    graph = import_graph()
-    cycles: list[list[str]] = []
-    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    assert circles(import_graph()) == []
 
-    def visit(module: str, path: list[str]) -> None:
-        state[module] = 1
-        for target in sorted(graph.get(module, ())):
-            if state.get(target) == 1:
-                cycles.append([*path[path.index(target) :], target])
-            elif target not in state:
-                visit(target, [*path, target])
-        state[module] = 2
 
-    for module in sorted(graph):
-        if module not in state:
-            visit(module, [module])
-    assert cycles == []
+def test_no_packages_import_each_other_in_a_circle() -> None:
+    assert circles(package_graph(import_graph())) == []
+
+
+def test_a_circle_between_packages_is_found_where_no_module_is_in_one() -> None:
+    modules = {
+        "newsletter.config.settings": {"newsletter.images"},
+        "newsletter.images": {"newsletter.config.validation"},
+        "newsletter.config.validation": set(),
+    }
+    assert circles(modules) == []
+    assert circles(package_graph(modules)) == [["config", "images", "config"]]
 
 
 def test_every_package_has_a_layer() -> None:

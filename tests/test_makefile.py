@@ -32,6 +32,8 @@ TARGETS = (
     "test",
     "bench",
     "lint",
+    "docs",
+    "docs-serve",
     "update-golden",
     "clean",
     "help",

@@ -1,7 +1,9 @@
 """The project's configuration: newsletter.yaml read, checked and typed.
 
-settings    the schema (one typed class per section) and load_config() -> Settings
-print       the print: section of the schema (paper, folds, envelope window)
+settings    the schema's top level (Config), load_config() -> Settings
+business, issue, delivery, print, desk, cards, personal
+            one section of the schema each (a typed class per mapping)
+files       the data files' names
 validation  pydantic errors turned into the project's one-line errors, every one of them
 yamlfile    YAML read with line numbers, bounded in size, depth and expansion
 """

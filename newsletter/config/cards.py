@@ -72,6 +72,8 @@ MAX_INDICIA_CHARS = 30
 
 
 class CardsConfig(Strict):
+    """The quarterly postcard, ``newsletter cards``."""
+
     segments: tuple[SegmentName, ...] = ()
     """Segments that get the card besides ``prospect`` (the nurture list always does)."""
     rate: Literal["postcard", "letter"] = "postcard"

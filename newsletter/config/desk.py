@@ -35,6 +35,9 @@ BaseUrl = Annotated[str, AfterValidator(check_url), AfterValidator(_base_url)]
 
 
 class DeskConfig(Strict):
+    """The desk, ``newsletter serve``: the web service that takes unsubscribes, referred
+    leads, sign-ups and the email provider's events."""
+
     public_url: BaseUrl
     """Where readers reach the desk, e.g. ``https://desk.example.com/`` (https in
     production; behind a reverse proxy that terminates TLS)."""
@@ -42,6 +45,7 @@ class DeskConfig(Strict):
     """The address ``newsletter serve`` listens on: loopback unless a container or a proxy
     on another host needs ``0.0.0.0``."""
     port: int = Field(default=8080, gt=0, lt=65536)
+    """The port ``newsletter serve`` listens on."""
     database: str | None = None
     """The desk's inbox (SQLite, WAL), relative to the config or absolute; by default
     ``desk/inbox.sqlite`` in the state folder (``paths.state``)."""

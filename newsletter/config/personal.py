@@ -24,33 +24,35 @@ words before its date ("furnace"), ``{years}`` and ``{months}`` its age, ``{year
 
 from __future__ import annotations
 
-import string
-
 from pydantic import Field, field_validator, model_validator
 
-from newsletter.config.validation import Strict
+from newsletter.config.validation import Strict, placeholders
 
 NAME = r"^[a-z0-9][a-z0-9_-]*$"
 HOOK_FIELDS = ("what", "years", "months", "year")
 
 
 class HookLine(Strict):
+    """A line under the greeting for readers with a dated fact; exactly one of
+    ``min_years``, ``min_months`` or ``in_month`` says when it shows."""
+
     fact: str = Field(pattern=NAME)
+    """The fact's key in the subscribers' ``facts`` column (``installed``, ``birthday``)."""
     text: str = Field(min_length=1, max_length=200)
+    """The line, with ``{what}``, ``{years}``, ``{months}`` or ``{year}`` filled in."""
     min_years: int | None = Field(default=None, ge=0, le=200)
+    """Shows when the fact is at least this many years old on the issue date."""
     min_months: int | None = Field(default=None, ge=0, le=2400)
+    """Shows when the fact is at least this many months old on the issue date."""
     in_month: bool = False
+    """Shows when the fact's date falls in the issue's month (a birthday)."""
 
     @field_validator("text")
     @classmethod
     def _known_placeholders(cls, value: str) -> str:
         known = ", ".join(f"{{{name}}}" for name in HOOK_FIELDS)
-        try:
-            parts = list(string.Formatter().parse(value))
-        except ValueError as exc:
-            raise ValueError(f"{exc} (write {{{{ and }}}} for a literal brace)") from None
-        for _, field, spec, conversion in parts:
-            if field is not None and (field not in HOOK_FIELDS or spec or conversion):
+        for field, spec, conversion in placeholders(value):
+            if field not in HOOK_FIELDS or spec or conversion:
                 raise ValueError(f"unknown placeholder {{{field}}} (known: {known})")
         return value
 
@@ -63,10 +65,13 @@ class HookLine(Strict):
 
 
 class PersonalConfig(Strict):
+    """Personal hooks: tagged blocks in editorials, and lines made from dated facts."""
+
     tags: tuple[str, ...] = ()
     """Tags that editorials may write ``::: only TAG`` blocks for (subscribers.csv may carry
     other tags too; only these change what an email says)."""
     hooks: tuple[HookLine, ...] = ()
+    """Lines shown under the greeting, each for the readers whose fact matches."""
     max_variants: int = Field(default=200, ge=1, le=10_000)
     """Distinct combinations (segment, tags that matter, hook lines) a build renders; a
     list that would need more is an error, not a slow build."""

@@ -49,13 +49,21 @@ class WindowConfig(Strict):
     bottom: Length = 0.5 * 72
     """From the envelope's bottom edge to the window's bottom edge."""
     width: Length = Field(default=4.5 * 72, gt=0)
+    """The window's width."""
     height: Length = Field(default=1.125 * 72, gt=0)
+    """The window's height."""
 
 
 class EnvelopeConfig(Strict):
+    """The envelope the print shop mails the tri-folded issue in; the address is placed
+    where its window shows it."""
+
     width: Length = Field(default=9.5 * 72, gt=0)
+    """The envelope's width (a #10 is 9.5 in)."""
     height: Length = Field(default=4.125 * 72, gt=0)
+    """The envelope's height (a #10 is 4.125 in)."""
     window: WindowConfig = WindowConfig()
+    """The address window."""
     return_window: WindowConfig | None = None
     """A double-window envelope's upper window; the return address is placed in it. When
     absent the return address is printed as letterhead (the envelope carries its own)."""
@@ -65,7 +73,10 @@ class EnvelopeConfig(Strict):
 
 
 class PrintConfig(Strict):
+    """The print edition (``newsletter print``) and the quarterly cards' paper settings."""
+
     paper: Literal["letter", "a4"] = "letter"
+    """US Letter or A4, for the issue and its addressed copies."""
     bleed: Length = Field(default=0.125 * 72, le=36)
     """Artwork extends this far past the trim on every side (BleedBox); crop marks sit
     outside it."""
@@ -84,6 +95,7 @@ class PrintConfig(Strict):
     print_shop: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     """Where ``newsletter print --send-to-printer`` emails the package."""
     envelope: EnvelopeConfig = EnvelopeConfig()
+    """The envelope and its window."""
 
     @model_validator(mode="after")
     def _profile_for_pdfx(self) -> PrintConfig:

@@ -1,14 +1,14 @@
 """Load and validate ``newsletter.yaml``.
 
-Every key is declared here with a docstring; unknown keys are errors, because a typo in the
-config must never be silently ignored. All problems are collected before aborting, each
+Every key is declared in this package with a docstring (the documentation's configuration
+reference is made from them); unknown keys are errors, because a typo in the config must
+never be silently ignored. All problems are collected before aborting, each
 naming the file, the YAML line and the dotted key.
 """
 
 from __future__ import annotations
 
 import re
-import string
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -17,7 +17,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, Field, field_validator
 
+from newsletter.config.business import BusinessConfig, SenderConfig
 from newsletter.config.cards import CardsConfig
+from newsletter.config.delivery import DeliveryConfig
 from newsletter.config.desk import DeskConfig
 from newsletter.config.files import (
     DESK_INBOX_FILE,
@@ -27,9 +29,18 @@ from newsletter.config.files import (
     SUBSCRIBERS_FILE,
     SUPPRESSIONS_FILE,
 )
+from newsletter.config.issue import GMAIL_CLIP_BYTES as GMAIL_CLIP_BYTES
+from newsletter.config.issue import IssueConfig
 from newsletter.config.personal import PersonalConfig
 from newsletter.config.print import PrintConfig
-from newsletter.config.validation import ProjectPath, SegmentName, Strict, check_url, validate
+from newsletter.config.validation import (
+    ProjectPath,
+    SegmentName,
+    Strict,
+    check_image_src,
+    check_url,
+    validate,
+)
 from newsletter.config.yamlfile import (
     MAX_YAML_CHARS,
     KeyPath,
@@ -39,13 +50,12 @@ from newsletter.config.yamlfile import (
     read_text,
 )
 from newsletter.errors import ConfigError, together
-from newsletter.images import check_image_src
 from newsletter.model import SEGMENTS, Address, SectionKind, Segment
 
 Url = Annotated[str, AfterValidator(check_url)]
 Color = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")]
-GMAIL_CLIP_BYTES = 102_000
-"""Gmail shows "[Message clipped]" and hides the rest (footer included) above about 102 KB."""
+MAX_FEEDS = 100
+"""Feeds are fetched all at once, one thread each: a hundred is more than any issue reads."""
 BUILTIN_SECTIONS = {
     kind.value: kind
     for kind in (
@@ -57,49 +67,39 @@ BUILTIN_SECTIONS = {
 }
 
 
-class PostalAddress(Strict):
-    street: str = Field(min_length=1)
-    city: str = Field(min_length=1)
-    region: str = ""
-    postal_code: str = ""
-    country: str = "US"
-
-
-class BusinessConfig(Strict):
-    name: str = Field(min_length=1)
-    """The business's name, as it signs the newsletter."""
-    tagline: str = ""
-    phone: str = ""
-    website: Url | None = None
-    address: PostalAddress
-    """Postal address: required, it goes in every footer (CAN-SPAM)."""
-
-
-class SenderConfig(Strict):
-    name: str = Field(min_length=1)
-    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-    reply_to: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
 class LogoConfig(Strict):
+    """The logo at the top of the email and the web page, and on the print edition."""
+
     src: Annotated[str, AfterValidator(check_image_src)]
     """An http(s) URL, or images/NAME for a file in content/images/ (published with each
     issue's web page and referenced there; see newsletter/images.py)."""
     alt: str = Field(min_length=1)
     """Alt text is required: many mail clients block images by default."""
     width: int = Field(default=180, gt=0, le=600)
+    """The logo's width in the email, in CSS pixels."""
 
 
 class BrandConfig(Strict):
+    """The business's colours and logo, used by the email, the web page, print and the desk."""
+
     primary_color: Color = "#1f4e79"
+    """The main colour: in the bundled templates, titles, links and the masthead's rule."""
     accent_color: Color = "#e07a1f"
+    """The second colour: in the bundled templates, rules, labels and highlights."""
     text_color: Color = "#222222"
+    """Body text."""
     background_color: Color = "#f4f4f4"
+    """Around the content, in the email and on the web page."""
     logo: LogoConfig | None = None
+    """The logo in the masthead; none: the business's name alone."""
 
 
 class CustomObservance(Strict):
+    """A day the business marks besides the country's holidays (a local festival, its
+    anniversary)."""
+
     name: str = Field(min_length=1)
+    """What the day is called in the holidays section."""
     date: str = Field(pattern=r"^(\d{4}-)?\d{2}-\d{2}$")
     """``YYYY-MM-DD`` for a single date, ``MM-DD`` for every year."""
 
@@ -115,23 +115,41 @@ class CustomObservance(Strict):
 
 
 class HolidaysConfig(Strict):
+    """The holidays section: public holidays (the ``holidays`` package) and custom days."""
+
     country: str = Field(default="US", pattern=r"^[A-Z]{2}$")
+    """ISO 3166 two-letter code of the country whose public holidays are listed."""
     subdivision: str | None = None
+    """A state or province whose own holidays are added, e.g. ``WI``; an unknown one is an
+    error naming the known ones."""
     days_ahead: int = Field(default=45, gt=0, le=366)
     """Holidays from the issue date up to this many days ahead are listed."""
     custom: tuple[CustomObservance, ...] = ()
+    """Further days to list, each with a ``name`` and a ``date``."""
 
 
 class FeedConfig(Strict):
+    """One feed or calendar the issue reads (RSS 2.0, RSS 1.0, Atom or iCalendar)."""
+
     name: str = Field(min_length=1)
+    """Shown as the items' source; also names the feed's cache and warnings."""
     url: Url
+    """Fetched from public addresses only, unless its host is in
+    ``fetch.allow_private_hosts``."""
     kind: Literal["rss", "atom", "ics"] = "rss"
+    """``rss`` and ``atom`` are news feeds; ``ics`` is a calendar, for the ``events``
+    section."""
     section: str = Field(min_length=1)
+    """The id of a listed section the items go in: ``events`` for calendars, a section of
+    your own for news (not ``editorials``, ``holidays`` or ``offer``)."""
     max_items: int = Field(default=5, gt=0, le=100)
+    """At most this many of the feed's entries go in the issue, newest first."""
     window_days: int = Field(default=31, gt=0, le=3660)
     """Entries published up to this many days before the end of the issue month are kept."""
     timeout: float = Field(default=10.0, gt=0, le=120)
+    """Seconds to wait for the feed before using its cached or bundled copy."""
     max_bytes: int = Field(default=5_000_000, gt=0, le=100_000_000)
+    """A larger answer is refused (with a warning) and the cached copy used."""
     snapshot: ProjectPath | None = None
     """Bundled copy used when the feed cannot be fetched and nothing is cached (a path
     inside the project)."""
@@ -142,6 +160,8 @@ class FeedConfig(Strict):
 
 
 class FetchConfig(Strict):
+    """How feeds are fetched."""
+
     allow_private_hosts: tuple[str, ...] = ()
     """Hosts, as named in feed URLs, that may be on loopback, private or link-local
     addresses (an intranet feed, a test's local server). Every other feed is fetched from
@@ -160,52 +180,24 @@ class FetchConfig(Strict):
 
 
 class SectionConfig(Strict):
+    """One section of the issue, in the order listed."""
+
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    """``editorials``, ``events``, ``holidays`` and ``offer`` are filled by the tool
+    (``offer`` is required); any other id is a news section that feeds fill."""
     title: str = ""
+    """The heading readers see; empty: the id, capitalized, with spaces for hyphens."""
     segments: tuple[SegmentName, ...] = SEGMENTS
+    """The segments whose email shows this section."""
 
 
 class SegmentConfig(Strict):
+    """What a segment is, for people reading the config."""
+
     label: str = Field(min_length=1)
+    """A short name for the segment; kept in the config, not printed by the tool."""
     description: str = ""
-
-
-class IssueConfig(Strict):
-    title: str = "{business} — {month_name} {year}"
-    """Issue title; {business}, {month_name} and {year} are filled in."""
-
-    @field_validator("title")
-    @classmethod
-    def _known_placeholders(cls, value: str) -> str:
-        check_title_placeholders(value)
-        return value
-
-    preheader: str = ""
-    """Inbox preview text; defaults to the editorial summaries."""
-    summary_length: int = Field(default=240, ge=40, le=2000)
-    max_email_bytes: int = Field(default=GMAIL_CLIP_BYTES, gt=0)
-    """Gmail clips messages larger than about 102 KB."""
-    first_name_fallback: str = "neighbor"
-
-
-TITLE_FIELDS = ("business", "month_name", "year")
-MAX_FEEDS = 100
-"""Feeds are fetched all at once, one thread each: a hundred is more than any issue reads."""
-
-
-def check_title_placeholders(title: str) -> None:
-    """ValueError unless every ``{…}`` in ``title`` is exactly one of TITLE_FIELDS, so the
-    build's ``title.format(...)`` cannot fail (or reach into an object's attributes)."""
-    known = ", ".join(f"{{{name}}}" for name in TITLE_FIELDS)
-    try:
-        parts = list(string.Formatter().parse(title))
-    except ValueError as exc:
-        raise ValueError(f"{exc} (write {{{{ and }}}} for a literal brace)") from None
-    for _, field, spec, conversion in parts:
-        if field is not None and field not in TITLE_FIELDS:
-            raise ValueError(f"unknown placeholder {{{field}}} (known: {known})")
-        if spec or conversion:
-            raise ValueError(f"write placeholders plainly ({known}), without ':' or '!'")
+    """Who belongs in the segment; kept in the config, not printed by the tool."""
 
 
 class PathsConfig(Strict):
@@ -214,42 +206,24 @@ class PathsConfig(Strict):
     fixed names (editorials/YYYY-MM/*.md, offers/*.yaml, subscribers.csv …)."""
 
     content: str = "content"
+    """Editorials, offers, cards, images and bundled feed copies."""
     templates: str = "templates"
+    """Every template the email, web page, print edition, desk and reports are made from."""
     subscribers: str = "subscribers"
+    """The lists: subscribers, suppressions, referrals, rewards, consents (CSV, in git)."""
     state: str = "state"
+    """What must survive between runs and is not in git: the send ledger, the feed cache,
+    the desk's inbox, sample messages."""
 
 
 class WebConfig(Strict):
+    """The web archive, where each issue is published as a page."""
+
     base_url: Url
+    """The archive's address; issue pages are at ``{base_url}YYYY-MM/``, and every email's
+    "view in browser" link points there."""
     unsubscribe_url: Url | None = None
     """https endpoint for one-click unsubscribe; the mailto address is used when absent."""
-
-
-class SendGridConfig(Strict):
-    api_url: Url = "https://api.sendgrid.com"
-    """Overridden by the SENDGRID_API_URL environment variable (tests point it at a fake)."""
-    asm_group_id: int | None = None
-    """SendGrid unsubscribe group; when set, SendGrid manages the unsubscribe link."""
-    sandbox: bool = False
-    timeout: float = Field(default=30.0, gt=0, le=300)
-    concurrency: int = Field(default=8, ge=1, le=32)
-    """Requests (batches of up to 1,000) in flight at once; they share one rate limit."""
-
-
-class SmtpConfig(Strict):
-    host: str = "localhost"
-    """Overridden by SMTP_HOST; SMTP_PORT likewise; credentials SMTP_USERNAME/SMTP_PASSWORD."""
-    port: int | None = Field(default=None, gt=0, lt=65536)
-    tls: Literal["none", "starttls", "implicit"] = "starttls"
-    connections: int = Field(default=2, ge=1, le=8)
-    """Messages go out over this many connections at once (rendering overlaps sending);
-    lower it for servers that limit concurrent connections per client."""
-
-
-class DeliveryConfig(Strict):
-    transport: Literal["sendgrid", "smtp"] = "sendgrid"
-    sendgrid: SendGridConfig = SendGridConfig()
-    smtp: SmtpConfig = SmtpConfig()
 
 
 def _default_segments() -> dict[SegmentName, SegmentConfig]:
@@ -261,11 +235,16 @@ def _default_segments() -> dict[SegmentName, SegmentConfig]:
 
 
 class Config(Strict):
+    """``newsletter.yaml``: every key, with its type and default, is declared below."""
+
     business: BusinessConfig
     sender: SenderConfig
     brand: BrandConfig = BrandConfig()
     timezone: str = "America/Chicago"
+    """An IANA time zone: dates, event times and the referral report's 24 hours are the
+    business's local time."""
     locale: str = "en_US"
+    """Its language part (``en``) is the pages' ``lang`` attribute."""
     holidays: HolidaysConfig = HolidaysConfig()
     web: WebConfig
     issue: IssueConfig = IssueConfig()
@@ -279,8 +258,11 @@ class Config(Strict):
     """The quarterly postcard (``newsletter cards``): who, size, rate, postage."""
     fetch: FetchConfig = FetchConfig()
     feeds: tuple[FeedConfig, ...] = Field(default=(), max_length=MAX_FEEDS)
+    """The feeds and calendars the issue reads, fetched all at once."""
     sections: tuple[SectionConfig, ...]
+    """The issue's sections, in order; each id once, and ``offer`` among them."""
     segments: dict[SegmentName, SegmentConfig] = Field(default_factory=_default_segments)
+    """The three segments, ``client``, ``partner`` and ``prospect``, described."""
 
     @field_validator("timezone")
     @classmethod

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import string
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit
@@ -45,6 +47,31 @@ def check_project_path(value: str) -> str:
 
 
 ProjectPath = Annotated[str, AfterValidator(check_project_path)]
+
+
+def placeholders(template: str) -> list[tuple[str, str, str]]:
+    """Each ``{field:spec!conversion}`` of a ``str.format`` template as (field, spec,
+    conversion); ValueError for a stray brace, saying how to write a literal one."""
+    try:
+        parts = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise ValueError(f"{exc} (write {{{{ and }}}} for a literal brace)") from None
+    return [(field, spec or "", conv or "") for _, field, spec, conv in parts if field is not None]
+
+
+LOCAL_IMAGE = re.compile(r"^images/[A-Za-z0-9][A-Za-z0-9._-]*$")
+NOT_AN_IMAGE = "not a URL, nor images/NAME for a file in content/images/"
+
+
+def check_image_src(value: str) -> str:
+    """An absolute http(s) URL, or ``images/NAME`` for a file in ``content/images/``
+    (newsletter/images.py says what becomes of such a file)."""
+    if LOCAL_IMAGE.match(value):
+        return value
+    try:
+        return check_url(value)
+    except ValueError:
+        raise ValueError(NOT_AN_IMAGE) from None
 
 
 def _message(error: ErrorDetails) -> str:

@@ -26,11 +26,11 @@ from typing import Annotated
 from pydantic import AfterValidator, Field
 
 from newsletter.blocks import marked_html, marked_text
-from newsletter.config.validation import Segments, Strict, validate
+from newsletter.config.validation import Segments, Strict, check_image_src, validate
 from newsletter.config.yamlfile import line_for
 from newsletter.diagnostics import Diagnostics
 from newsletter.errors import ContentError
-from newsletter.images import check_image_src, is_local, local_path, published_url
+from newsletter.images import is_local, local_path, published_url
 from newsletter.model import SEGMENTS, Editorial, Image, TaggedBlock
 from newsletter.sources.html import html_to_text
 from newsletter.sources.markup import (

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from newsletter.config.validation import NOT_AN_IMAGE
 from newsletter.diagnostics import Diagnostics
 from newsletter.errors import ContentError
-from newsletter.images import NOT_AN_IMAGE
 from newsletter.model import SEGMENTS, Image
 from newsletter.sources.editorials import load_editorials
 from newsletter.sources.markup import front_matter, markdown_to_html
