@@ -25,6 +25,7 @@ FEED = FeedConfig(
     url="https://calendar.example.org/events.ics",
     kind="ics",
     section="events",
+    max_items=100,  # these specify what is read; how many are listed has its own tests
 )
 
 
