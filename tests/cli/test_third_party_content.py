@@ -1,6 +1,6 @@
 """What a third party's feed or calendar holds reaches the issue bounded and safe, as
 `newsletter build` shows it: one link policy, bounded calendars, no repeated stories, no
-trackers, no empty "Read more"."""
+trackers, no empty "Read more"; and a helper's editorial, cleaned like a feed."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 from tests.project_factory import (
+    MONTH,
     build,
     built,
     ics,
@@ -115,3 +116,27 @@ def test_an_item_whose_only_link_is_refused_has_no_read_more_line(tmp_path: Path
     for page in PAGES:
         html = built(project, page)
         assert 'href=""' not in html and "Read more" not in html
+
+
+def test_a_helpers_editorial_reaches_the_pages_cleaned_and_named_in_warnings(
+    tmp_path: Path,
+) -> None:
+    project = make_project(tmp_path / "p")
+    editorial = project / "content" / "editorials" / MONTH / "welcome.md"
+    editorial.write_text(
+        "---\ntitle: Tips\n---\nStay warm.\n\n<script>alert(1)</script>\n\n"
+        "[win](javascript:alert(1)) <img src=x onerror=alert(1)> nul\x00byte\n",
+        encoding="utf-8",
+    )
+    done = build(project)
+    assert done.returncode == 0, done.stderr
+    shown = "content/editorials/2026-11/welcome.md"
+    assert f"warning: {shown}:6: removed <script> and its content" in done.stderr
+    assert f"warning: {shown}:8: removed the link 'javascript:alert(1)' on <a>" in done.stderr
+    for page in (*PAGES, "email.txt"):
+        content = built(project, page)
+        assert "Stay warm." in content
+        for gone in ("<script", "javascript:", "onerror", "\x00"):
+            assert gone not in content
+    strict = build(project, "--strict")
+    assert strict.returncode == 2 and strict.stderr.count("\n") == 1
