@@ -1,6 +1,7 @@
 """What a third party's feed or calendar holds reaches the issue bounded and safe, as
-`newsletter build` shows it: one link policy, bounded calendars, no repeated stories, no
-trackers, no empty "Read more"; and a helper's editorial, cleaned like a feed."""
+`newsletter build` and `newsletter check` show it: one link policy, bounded calendars, no
+repeated stories, no trackers, no empty "Read more"; a helper's editorial, cleaned like a
+feed; and check refusing what the build cannot reproduce."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from tests.project_factory import (
     built,
     ics,
     make_project,
+    newsletter,
     read_config,
     rss,
     write_config,
@@ -140,3 +142,56 @@ def test_a_helpers_editorial_reaches_the_pages_cleaned_and_named_in_warnings(
             assert gone not in content
     strict = build(project, "--strict")
     assert strict.returncode == 2 and strict.stderr.count("\n") == 1
+
+
+def test_two_feeds_with_the_same_name_are_refused_by_check_and_build(tmp_path: Path) -> None:
+    project = make_project(
+        tmp_path / "p",
+        {
+            "City News": ("rss", "local-news", rss("A", ("From A", "https://a.example/", NOV))),
+            "city-news": ("rss", "more-news", rss("B", ("From B", "https://b.example/", NOV))),
+        },
+    )
+    for done in (newsletter(project, "check", "--month", MONTH), build(project)):
+        assert done.returncode == 2
+        assert done.stderr.count("\n") == 1
+        assert "feeds[1].name: 'city-news' is the name of an earlier feed ('City News')" in (
+            done.stderr
+        )
+
+
+def test_check_strict_refuses_a_section_that_no_feed_fills(tmp_path: Path) -> None:
+    empty = rss("A", ("Old news", "https://a.example/old", "Mon, 02 Nov 2020 10:00:00 GMT"))
+    project = make_project(tmp_path / "p", {"Old": ("rss", "local-news", empty)})
+    check = newsletter(project, "check", "--month", MONTH, "--strict")
+    assert check.returncode == 2
+    assert "section 'local-news' has nothing for 2026-11" in check.stderr
+    assert build(project, "--strict").returncode == 2  # what check foretold
+    assert newsletter(project, "check", "--month", MONTH).returncode == 0  # a warning only
+
+
+def test_check_names_a_snapshot_that_does_not_exist(tmp_path: Path) -> None:
+    feed = rss("A", ("Story", "https://a.example/s", NOV))
+    project = make_project(tmp_path / "p", {"Local": ("rss", "local-news", feed)})
+    config = read_config(project)
+    config["feeds"][0]["snapshot"] = "content/feeds/gone.xml"
+    write_config(project, config)
+    check = newsletter(project, "check", "--month", MONTH)
+    assert check.returncode == 0
+    assert "feed 'Local': snapshot content/feeds/gone.xml does not exist" in check.stderr
+    strict = newsletter(project, "check", "--month", MONTH, "--strict")
+    assert strict.returncode == 2
+    assert "snapshot content/feeds/gone.xml does not exist" in strict.stderr
+
+
+def test_check_strict_refuses_a_feed_with_no_copy_at_all(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p")
+    config = read_config(project)
+    config["feeds"] = [
+        {"name": "Nowhere", "url": "https://feeds.example.org/x", "section": "local-news"}
+    ]
+    write_config(project, config)
+    strict = newsletter(project, "check", "--month", MONTH, "--strict")
+    assert strict.returncode == 2
+    assert "feed 'Nowhere'" in strict.stderr and "no cached copy or snapshot" in strict.stderr
+    assert build(project, "--strict").returncode == 2
