@@ -135,7 +135,10 @@ def _unfolded(body: bytes) -> str:
     text = body.decode("utf-8", errors="replace").removeprefix("\ufeff")
     if not text.lstrip()[:15].upper().startswith("BEGIN:VCALENDAR"):
         raise ValueError("not an iCalendar file")
-    return re.sub(r"\n[ \t]", "", re.sub(r"\r\n?", "\n", text))
+    # str.replace, not re.sub: a substitution per line would hold a list of every piece.
+    lines = text.replace("\r\n", "\n").replace("\r", "\n")
+    del text
+    return lines.replace("\n ", "").replace("\n\t", "")
 
 
 def _header(text: str) -> list[Line]:
