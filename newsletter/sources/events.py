@@ -134,7 +134,7 @@ def parse_event_feed(
     tz: ZoneInfo,
     diagnostics: Diagnostics,
 ) -> tuple[Event, ...]:
-    """Events of an RSS/Atom feed overlapping ``[start, end)``.
+    """The first ``feed.max_items`` events of an RSS/Atom feed overlapping ``[start, end)``.
 
     An entry's start is its RSS event module ``ev:startdate`` when present, else its
     published date; ``ev:enddate`` and ``ev:location`` are used when present.
@@ -172,7 +172,7 @@ def parse_event_feed(
                 source=feed.name,
             )
         )
-    return _in_window(events, start, end, tz)
+    return _in_window(events, start, end, tz)[: feed.max_items]
 
 
 def _from_component(component: Any, feed: FeedConfig, tz: ZoneInfo) -> Event | None:

@@ -188,3 +188,47 @@ def test_any_calendar_gives_at_most_max_items_events_with_only_safe_links(
         assert event.url == "" or reader_link(event.url) == event.url
         assert "utm_" not in event.url and "@" not in event.url
     assert all(w.startswith("Town calendar: ") and "\n" not in w for w in warnings)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(
+                [
+                    "BEGIN:VCALENDAR",
+                    "END:VCALENDAR",
+                    "BEGIN:VEVENT",
+                    "END:VEVENT",
+                    "BEGIN:VTIMEZONE",
+                    "END:VTIMEZONE",
+                    "BEGIN:VALARM",
+                    "END:VALARM",
+                    "DTSTART:20261110T100000Z",
+                    'DTSTART;TZID="a:b";VALUE=DATE:2026',
+                    "DTEND:2026",
+                    "DURATION:P99999999W",
+                    "RRULE:FREQ=DAILY;UNTIL=x",
+                    "RECURRENCE-ID;RANGE=THISANDFUTURE:20261110",
+                    "RDATE:20261110,x",
+                    "SUMMARY:x\\",
+                    " folded",
+                    "TZID:Nowhere",
+                    "X-WR-TIMEZONE:Mars/Base",
+                ]
+            ),
+            st.text(max_size=20),
+        ),
+        max_size=30,
+    )
+)
+def test_the_first_pass_reads_any_text_or_refuses_it_with_a_value_error(
+    lines: list[str],
+) -> None:
+    body = "\r\n".join(["BEGIN:VCALENDAR", *lines]).encode("utf-8", "surrogatepass")
+    try:
+        scan = scan_calendar(body, FIRST, END)
+    except ValueError:
+        return
+    assert scan.text.startswith("BEGIN:VCALENDAR\r\n") and scan.text.endswith("END:VCALENDAR\r\n")
+    read(body)  # and the whole reader gives events or a warning, never a traceback
