@@ -374,10 +374,21 @@ def load_config(path: str | Path) -> Settings:
 
 
 def _cross_check(config: Config) -> list[tuple[KeyPath, str]]:
-    """Rules that span keys: feeds must land in a listed section of the right kind."""
+    """Rules that span keys: feeds must land in a listed section of the right kind, and
+    their names must differ (a feed's cache and snapshot files are named after it)."""
     ids = {s.id for s in config.sections}
     problems: list[tuple[KeyPath, str]] = []
+    first_with: dict[str, int] = {}
     for index, feed in enumerate(config.feeds):
+        earlier = config.feeds[first_with.setdefault(feed.slug, index)]
+        if earlier is not feed:
+            problems.append(
+                (
+                    ("feeds", index, "name"),
+                    f"{feed.name!r} is the name of an earlier feed ({earlier.name!r}) once "
+                    "case and punctuation are set aside; give each feed its own name",
+                )
+            )
         key: KeyPath = ("feeds", index, "section")
         if feed.section not in ids:
             listed = ", ".join(sorted(ids))

@@ -125,12 +125,13 @@ def render_issue(
     return outputs
 
 
-def dry_build(settings: Settings, month: str) -> Outputs:
+def dry_build(settings: Settings, month: str, diagnostics: Diagnostics) -> Outputs:
     """The build of ``month`` in memory, offline (cached and bundled feed copies), with
-    nothing written: what ``check`` runs to find what would stop the build."""
+    nothing written: what ``check`` runs to find what would stop the build. It warns
+    through ``diagnostics`` as ``build --offline`` would (a feed with no copy, a section
+    left empty), so under ``--strict`` check refuses what the build would refuse."""
     first = parse_month(month)
-    quiet = Diagnostics(strict=False)  # check reports content warnings itself
-    issue, _ = gather_issue(settings, first, None, True, quiet)
+    issue, _ = gather_issue(settings, first, None, True, diagnostics)
     return render_issue(issue, settings, [_archive_entry(issue)], published_images(settings, issue))
 
 

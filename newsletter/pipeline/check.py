@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from newsletter.audience.subscribers import load_subscribers
 from newsletter.config import Settings
 from newsletter.diagnostics import Diagnostics
+from newsletter.errors import ConfigError
 from newsletter.months import parse_month
 from newsletter.pipeline.build import dry_build
 from newsletter.referrals.ledger import STATUSES, load_leads
 from newsletter.referrals.rewards import load_handouts
 from newsletter.render.environment import make_environment
 from newsletter.sources.editorials import load_editorials
+from newsletter.sources.fetch import snapshot_problems
 from newsletter.sources.offers import current_offer
 
 REQUIRED_TEMPLATES = (
@@ -42,7 +44,7 @@ def check_all(settings: Settings, month: str, *, strict: bool = False) -> CheckR
     editorials = load_editorials(
         settings.content_dir,
         f"{first:%Y-%m}",
-        diagnostics=diagnostics,
+        diagnostics=Diagnostics(strict=False),  # the dry build below warns about them
         tags=settings.config.personal.tags,
     )
     offer = current_offer(settings.content_dir, first)
@@ -55,7 +57,10 @@ def check_all(settings: Settings, month: str, *, strict: bool = False) -> CheckR
     }
     leads = load_leads(settings.referrals_csv)
     handouts = load_handouts(settings.rewards_csv)
-    rendered = dry_build(settings, f"{first:%Y-%m}")  # what the build evaluates, unwritten
+    with diagnostics.batch():  # under --strict, every missing snapshot is named at once
+        for feed, problem in snapshot_problems(settings.config.feeds, settings.root):
+            diagnostics.warn(f"feed {feed.name!r}: snapshot {problem}", error=ConfigError)
+    rendered = dry_build(settings, f"{first:%Y-%m}", diagnostics)  # unwritten
     by_status = ", ".join(f"{sum(1 for x in leads if x.status == s)} {s}" for s in STATUSES)
     return CheckReport(
         warnings=tuple(diagnostics.warnings),

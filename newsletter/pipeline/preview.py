@@ -1,4 +1,4 @@
-"""Serve a build folder on localhost for a look in the browser.
+"""Serve what a build publishes on localhost for a look in the browser.
 
 The email and the web page reference the issue's images where they will be published
 (``{web.base_url}YYYY-MM/images/NAME``: newsletter/images.py), which is nowhere yet while
@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import functools
 import io
+import ipaddress
 import json
+import posixpath
+import re
 import threading
 from collections.abc import Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, BinaryIO
+from urllib.parse import unquote, urlsplit
 
 from newsletter.errors import NewsletterError
 from newsletter.images import FOLDER
@@ -27,29 +32,81 @@ from newsletter.months import parse_month
 LOCAL_IMAGES = f"/web/{FOLDER}/"
 
 
+PUBLISHED = re.compile(
+    r"email\.(?:html|txt)|segments/[a-z]+/email\.(?:html|txt)"
+    r"|web/(?:index\.html|archive\.html|feed\.xml|images/[^/]+)"
+)
+"""What the issue publishes, and so all the preview serves: the email (as a whole and per
+segment, HTML and text) and the web pages with their images. Never print/ (the mailing
+list, addressed PDFs), the personal variants, the feed snapshot or the manifest."""
+
+
 class _PreviewHandler(SimpleHTTPRequestHandler):
-    def __init__(self, *args: Any, rewrites: Mapping[str, str], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, rewrites: Mapping[str, str], hosts: AbstractSet[str], **kwargs: Any
+    ) -> None:
         self.rewrites = rewrites  # set before the parent handles the request
+        self.hosts = hosts
         super().__init__(*args, **kwargs)
 
     def send_head(self) -> BinaryIO | None:
-        path = Path(self.translate_path(self.path))
-        if path.is_dir() and self.path.split("?", 1)[0].endswith("/"):
-            path = path / "index.html"
-        if not self.rewrites or path.suffix != ".html" or not path.is_file():
-            return super().send_head()  # also redirects a folder's URL without its /
-        page = path.read_text(encoding="utf-8")
-        for published, local in self.rewrites.items():
-            page = page.replace(published, local)
-        body = page.encode("utf-8")
+        # A page the owner visits may point a name it controls at this address (DNS
+        # rebinding); its requests carry that name, never the address the preview listens on.
+        if self.headers.get("Host", "").lower() not in self.hosts:
+            self.send_error(HTTPStatus.MISDIRECTED_REQUEST, "Unknown host")
+            return None
+        asked = unquote(urlsplit(self.path).path)
+        path = posixpath.normpath(asked).lstrip("/")
+        if path in ("", "."):
+            self._redirect("/email.html")
+            return None
+        if path == "web":
+            if not asked.endswith("/"):
+                self._redirect("/web/")
+                return None
+            path = "web/index.html"
+        file = Path(self.directory) / path
+        if not PUBLISHED.fullmatch(path) or not file.is_file():
+            self.send_error(HTTPStatus.NOT_FOUND, "Not part of the issue")
+            return None
+        if path.endswith(".html") and self.rewrites:
+            page = file.read_text(encoding="utf-8")
+            for published, local in self.rewrites.items():
+                page = page.replace(published, local)
+            return self._body(page.encode("utf-8"), "text/html; charset=utf-8")
+        return self._body(file.read_bytes(), self.guess_type(path))
+
+    def _body(self, body: bytes, content_type: str) -> BinaryIO:
         self.send_response(HTTPStatus.OK)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         return io.BytesIO(body)
 
+    def _redirect(self, location: str) -> None:
+        self.send_response(HTTPStatus.FOUND)
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
     def log_message(self, format: str, *args: object) -> None:
         return
+
+
+def allowed_hosts(host: str, port: int) -> frozenset[str]:
+    """The ``Host`` headers a browser sends to a preview listening on ``host``:``port``:
+    that address, and ``localhost`` for a loopback or every-address one."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        names = {host.lower()}
+    else:
+        names = {f"[{address}]" if address.version == 6 else str(address)}
+        if address.is_loopback or address.is_unspecified:
+            names.add("localhost")
+    return frozenset(f"{name}:{port}" for name in names) | (
+        frozenset(names) if port == 80 else frozenset()
+    )
 
 
 def image_rewrites(folder: Path) -> dict[str, str]:
@@ -78,8 +135,9 @@ def serve(folder: Path, *, host: str = "127.0.0.1", port: int = 8000) -> Iterato
     A port that is taken (another preview still running) or a host that cannot be bound
     is a NewsletterError naming it.
     """
+    hosts: set[str] = set()  # filled in once the port is known (it may be 0: any free port)
     handler = functools.partial(
-        _PreviewHandler, directory=str(folder), rewrites=image_rewrites(folder)
+        _PreviewHandler, directory=str(folder), rewrites=image_rewrites(folder), hosts=hosts
     )
     try:
         server = ThreadingHTTPServer((host, port), handler)
@@ -94,6 +152,7 @@ def serve(folder: Path, *, host: str = "127.0.0.1", port: int = 8000) -> Iterato
     try:
         bound_host, bound_port = server.server_address[:2]
         assert isinstance(bound_host, str)  # AF_INET: (host, port)
+        hosts.update(allowed_hosts(bound_host, bound_port))
         yield f"http://{bound_host}:{bound_port}/"
     finally:
         server.shutdown()

@@ -17,7 +17,7 @@ from newsletter.model import Editorial, Entry, Event, Issue, Item, Offer, Sectio
 from newsletter.months import month_name, next_month
 from newsletter.sources.editorials import load_editorials
 from newsletter.sources.events import parse_calendar, parse_event_feed
-from newsletter.sources.feeds import merge_news, parse_news
+from newsletter.sources.feeds import merge_news, parse_news, without_repeats
 from newsletter.sources.holidays import upcoming_holidays
 from newsletter.sources.markup import content_path
 from newsletter.sources.offers import current_offer
@@ -127,7 +127,10 @@ def _news_by_section(
             diagnostics=diagnostics,
         )
         per_section.setdefault(feed.section, []).append(items)
-    return {section: merge_news(lists) for section, lists in per_section.items()}
+    merged = {section: merge_news(lists) for section, lists in per_section.items()}
+    # A story two sections' feeds both carry is told once, in the section that comes first.
+    ordered = [s.id for s in settings.config.sections if s.id in merged]
+    return dict(zip(ordered, without_repeats([merged[i] for i in ordered]), strict=True))
 
 
 def _events(

@@ -41,6 +41,7 @@ from newsletter.sources.markup import (
     raise_all,
     read_content,
 )
+from newsletter.sources.sanitize import removed_markup, sanitize
 
 DEFAULT_ORDER = 100
 
@@ -127,8 +128,17 @@ def _load(
                 line=line_for(document.lines, ("image", "alt")),
                 key="image.alt",
             )
-    parts = split_blocks(document.body, tags, path=shown, offset=document.body_offset)
-    htmls = [(tag, markdown_to_html(text)) for tag, text in parts]
+    body = _without_control_characters(document.body, shown, document.body_offset, diagnostics)
+    parts = split_blocks(body, tags, path=shown, offset=document.body_offset)
+    raw = [(tag, markdown_to_html(text)) for tag, text in parts]
+    for removal in removed_markup("".join(html for _, html in raw)):
+        diagnostics.warn(
+            f"removed {removal.what}: an editorial's HTML is cleaned like a feed's",
+            error=ContentError,
+            path=shown,
+            line=_body_line(body, removal.needle, document.body_offset),
+        )
+    htmls = [(tag, sanitize(html)) for tag, html in raw]
     body_html = "".join(html for tag, html in htmls if tag is None)
     tagged = tuple(TaggedBlock(t, h, html_to_text(h)) for t, h in htmls if t is not None)
     for src in images_without_alt("".join(html for _, html in htmls)):
@@ -206,8 +216,32 @@ def split_blocks(
 
 
 def _body_line(body: str, needle: str, offset: int) -> int | None:
-    """The file line where ``needle`` first appears in the body, if it does."""
+    """The file line where ``needle`` first appears in the body (in any case), if it does."""
+    wanted = needle.casefold()
     for number, line in enumerate(body.splitlines(), start=1):
-        if needle and needle in line:
+        if wanted and wanted in line.casefold():
             return number + offset
     return None
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _without_control_characters(
+    body: str, shown: str, offset: int, diagnostics: Diagnostics
+) -> str:
+    """``body`` without control characters (NUL …), which no reader can see and some
+    programs that open the email stop at; each line that had one is a warning."""
+    if not _CONTROL.search(body):
+        return body
+    lines = body.splitlines(keepends=True)
+    for number, line in enumerate(lines, start=1):
+        found = _CONTROL.search(line)
+        if found:
+            diagnostics.warn(
+                f"removed a control character (U+{ord(found.group()):04X}) that no reader can see",
+                error=ContentError,
+                path=shown,
+                line=number + offset,
+            )
+    return _CONTROL.sub("", body)

@@ -15,7 +15,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import icalendar
-import recurring_ical_events
 
 from newsletter.config.settings import FeedConfig
 from newsletter.diagnostics import Diagnostics
@@ -23,6 +22,9 @@ from newsletter.errors import SourceError
 from newsletter.model import Event
 from newsletter.sources.feeds import malformed, parse_feed
 from newsletter.sources.html import html_to_text
+from newsletter.sources.icsscan import scan_calendar
+from newsletter.sources.links import feed_link
+from newsletter.sources.recurrence import MAX_PER_RULE, Meter, TooMuchWork, event_series
 
 DESCRIPTION_LENGTH = 200
 _PADDING = timedelta(days=1)  # ask the library for a wider window, then cut it exactly here
@@ -37,23 +39,90 @@ def parse_calendar(
     tz: ZoneInfo,
     diagnostics: Diagnostics,
 ) -> tuple[Event, ...]:
-    """Events of an iCalendar ``body`` overlapping ``[start, end)``, recurrences expanded.
+    """The first ``feed.max_items`` events of an iCalendar ``body`` overlapping
+    ``[start, end)``, recurrences expanded.
 
     RRULE, RDATE, EXDATE and overridden or cancelled instances are honoured. All-day events
     keep their dates; timed events are converted to ``tz`` (floating times are read as
     ``tz``). A calendar that cannot be parsed warns, naming the feed, and yields nothing.
+    The work is bounded whatever the file holds (:mod:`newsletter.sources.icsscan`,
+    :mod:`newsletter.sources.recurrence`): what does not fit is a warning naming the event.
     """
     try:
-        parsed = icalendar.Calendar.from_ical(body)
-        query = recurring_ical_events.of(parsed)
-        occurrences = query.between(_local(start, tz) - _PADDING, _local(end, tz) + _PADDING)
-        events = [_from_component(c, feed, tz) for c in occurrences]
+        scan = scan_calendar(body, start, end)
+        parsed = icalendar.Calendar.from_ical(scan.text)
+        meter = Meter(window_start=_local(start, tz) - _PADDING)
+        found = _occurrences(feed, parsed, meter, start, end, tz, diagnostics)
     except (ValueError, TypeError, KeyError, IndexError) as exc:
         # icalendar and recurring-ical-events report bad input as ValueError subclasses;
         # the others cover structurally odd files that slip past their checks.
         diagnostics.warn(f"{feed.name}: cannot read calendar: {_reason(exc)}", error=SourceError)
         return ()
-    return _in_window((e for e in events if e is not None), start, end, tz)
+    if scan.left_out:
+        diagnostics.warn(
+            f"{feed.name}: calendar too large to read whole; {scan.left_out} events from "
+            f"{scan.first_left_out!r} on are left out",
+            error=SourceError,
+        )
+    window = (_local(start, tz), _local(end, tz))
+    events: list[Event] = []
+    for _, occurrence in sorted(found, key=lambda pair: pair[0]):
+        event = _from_component(occurrence.as_component(False), feed, tz)
+        if event is not None and _overlaps(event, *window, tz):
+            events.append(event)
+            if len(events) == feed.max_items:
+                break
+    return tuple(sorted(events, key=_order))
+
+
+def _occurrences(
+    feed: FeedConfig,
+    parsed: Any,
+    meter: Meter,
+    start: date,
+    end: date,
+    tz: ZoneInfo,
+    diagnostics: Diagnostics,
+) -> list[tuple[datetime, Any]]:
+    """Every occurrence near the window, with its start in ``tz`` for ordering them; an
+    event that needs more work than its share is left out with a warning naming it."""
+    names = {
+        str(c.get("UID", "")): _one_line(str(c.get("SUMMARY", ""))) for c in parsed.walk("VEVENT")
+    }
+    found: list[tuple[datetime, Any]] = []
+    span = (_local(start, tz) - _PADDING, _local(end, tz) + _PADDING)
+    for series in event_series(parsed, meter):
+        name = names.get(str(series.uid), "") or "(untitled)"
+        meter.begin_event()
+        try:
+            occurrences = list(series.between(*span))
+        except TooMuchWork:
+            if meter.exhausted:
+                diagnostics.warn(
+                    f"{feed.name}: calendar needs too much work to expand; events from "
+                    f"{name!r} on are left out",
+                    error=SourceError,
+                )
+                break
+            diagnostics.warn(
+                f"{feed.name}: event {name!r} repeats too often to expand; left out",
+                error=SourceError,
+            )
+            continue
+        if meter.truncated:
+            diagnostics.warn(
+                f"{feed.name}: event {name!r} repeats more than {MAX_PER_RULE} times in the "
+                "window; only the first are read",
+                error=SourceError,
+            )
+        found.extend((_moment(o.start, tz), o) for o in occurrences)
+    return found
+
+
+def _moment(value: date | datetime, tz: ZoneInfo) -> datetime:
+    """An occurrence's start as an aware datetime, to order dates and times together."""
+    moment = _ical_time(value, tz)
+    return moment if isinstance(moment, datetime) else _local(moment, tz)
 
 
 def parse_event_feed(
@@ -65,7 +134,7 @@ def parse_event_feed(
     tz: ZoneInfo,
     diagnostics: Diagnostics,
 ) -> tuple[Event, ...]:
-    """Events of an RSS/Atom feed overlapping ``[start, end)``.
+    """The first ``feed.max_items`` events of an RSS/Atom feed overlapping ``[start, end)``.
 
     An entry's start is its RSS event module ``ev:startdate`` when present, else its
     published date; ``ev:enddate`` and ``ev:location`` are used when present.
@@ -98,12 +167,12 @@ def parse_event_feed(
                 end=_last_day(begins, ends) if all_day else ends,
                 all_day=all_day,
                 location=_one_line(entry.get("ev_location", "")),
-                url=entry.get("link", ""),
+                url=feed_link(entry.get("link", ""), base=feed.url),
                 description=_describe(entry.get("summary", "")),
                 source=feed.name,
             )
         )
-    return _in_window(events, start, end, tz)
+    return _in_window(events, start, end, tz)[: feed.max_items]
 
 
 def _from_component(component: Any, feed: FeedConfig, tz: ZoneInfo) -> Event | None:
@@ -130,7 +199,7 @@ def _from_component(component: Any, feed: FeedConfig, tz: ZoneInfo) -> Event | N
         end=ends,
         all_day=all_day,
         location=_one_line(str(component.get("LOCATION", ""))),
-        url=str(component.get("URL", "")).strip(),
+        url=feed_link(str(component.get("URL", ""))),
         description=_describe(str(component.get("DESCRIPTION", ""))),
         source=feed.name,
     )
@@ -172,14 +241,14 @@ def _last_day(first: date, last: date | None) -> date | None:
 
 
 def _in_window(events: Iterable[Event], start: date, end: date, tz: ZoneInfo) -> tuple[Event, ...]:
-    window_start, window_end = _local(start, tz), _local(end, tz)
-    kept = []
-    for event in events:
-        begins, ends = _span(event, tz)
-        # Events of no length (no end) are kept when they start inside the window.
-        if begins < window_end and (ends > window_start or begins >= window_start):
-            kept.append(event)
-    return tuple(sorted(kept, key=_order))
+    window = (_local(start, tz), _local(end, tz))
+    return tuple(sorted((e for e in events if _overlaps(e, *window, tz)), key=_order))
+
+
+def _overlaps(event: Event, window_start: datetime, window_end: datetime, tz: ZoneInfo) -> bool:
+    begins, ends = _span(event, tz)
+    # Events of no length (no end) are kept when they start inside the window.
+    return begins < window_end and (ends > window_start or begins >= window_start)
 
 
 def _span(event: Event, tz: ZoneInfo) -> tuple[datetime, datetime]:

@@ -12,28 +12,21 @@ import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
 
 import feedparser
 
 from newsletter.config.settings import FeedConfig
 from newsletter.diagnostics import Diagnostics
 from newsletter.model import Item
-from newsletter.sources.html import html_to_text, sanitize, truncate_html
+from newsletter.sources.html import html_to_text, truncate_html
+from newsletter.sources.links import feed_link, normalize_link
+from newsletter.sources.sanitize import sanitize
 
 # WordPress ends every excerpt with "[…]" and "The post X appeared first on Y." — noise here.
 BOILERPLATE = re.compile(
     r"<p>The post\s(?:(?!</p>).)*?\sappeared\s+first\s+on\s(?:(?!</p>).)*</p>|\s*\[(?:…|\.\.\.)\]",
     re.DOTALL,
 )
-TRACKING_PARAMS = frozenset(
-    {"fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid", "igshid"}
-    | {"mc_cid", "mc_eid", "ref", "ref_src", "ref_url", "_hsenc", "_hsmi", "mkt_tok"}
-    | {"oly_anon_id", "oly_enc_id", "vero_id", "vero_conv", "wickedid", "s_cid", "cmpid"}
-    | {"__s", "_ga", "_gl", "spm"}
-)
-
-
 # ---- parsing ---------------------------------------------------------------------------
 
 
@@ -102,10 +95,10 @@ def parse_news(
 
 
 def _item(feed: FeedConfig, entry: Any, site: str, summary_length: int) -> Item:
-    link = _web_link(entry.get("link", ""), site)
+    link = feed_link(entry.get("link", ""), base=site)
     base = link or site
     raw = entry.get("summary") or next((c.value for c in entry.get("content", ())), "")
-    cleaned = BOILERPLATE.sub("", sanitize(raw, base_url=base)).strip()
+    cleaned = BOILERPLATE.sub("", sanitize(raw, base_url=base, from_feed=True)).strip()
     summary_html = truncate_html(cleaned, summary_length)
     summary_text = html_to_text(summary_html)
     title_detail = entry.get("title_detail") or {}
@@ -128,12 +121,6 @@ def _item(feed: FeedConfig, entry: Any, site: str, summary_length: int) -> Item:
     )
 
 
-def _web_link(link: str, site: str) -> str:
-    """``link`` made absolute; '' unless it is http(s) (it becomes an href in the email)."""
-    absolute = urljoin(site, link.strip()) if link.strip() else ""
-    return absolute if urlsplit(absolute).scheme in ("http", "https") else ""
-
-
 def _first_words(text: str, limit: int = 80) -> str:
     words = " ".join(text.split())
     return words if len(words) <= limit else words[:limit].rsplit(" ", 1)[0] + "…"
@@ -154,58 +141,32 @@ def _utc(moment: datetime) -> datetime:
 # ---- merging ---------------------------------------------------------------------------
 
 
-def normalize_link(url: str) -> str:
-    """``url`` in a canonical form for comparison.
-
-    Lowercases scheme and host, drops default ports, the fragment, a trailing slash and
-    tracking parameters (``utm_*``, ``fbclid``, ``gclid``, ``mc_cid``, ``ref`` …); keeps
-    the order of the remaining query parameters. Non-web URLs are only trimmed.
-    """
-    url = url.strip()
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return url
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https") or not parts.hostname:
-        return url
-    host = parts.hostname.lower()
-    if port and (scheme, port) not in (("http", 80), ("https", 443)):
-        host = f"{host}:{port}"
-    if parts.username or parts.password:
-        host = parts.netloc.rsplit("@", 1)[0] + "@" + host
-    # Filter the raw pairs so the parameters that stay keep their exact spelling.
-    query = "&".join(
-        pair
-        for pair in parts.query.split("&")
-        if pair and not _is_tracking(unquote_plus(pair.split("=", 1)[0]).lower())
-    )
-    return urlunsplit((scheme, host, parts.path.rstrip("/"), query, ""))
-
-
-def _is_tracking(key: str) -> bool:
-    return key.startswith("utm_") or key in TRACKING_PARAMS
-
-
 def merge_news(per_feed: Sequence[tuple[Item, ...]]) -> tuple[Item, ...]:
     """All items once each, newest first (undated last), ties broken by title.
 
     Two items are the same story when they share a guid or their links are equal after
     :func:`normalize_link`; the one from the earlier feed wins.
     """
+    merged = [item for items in without_repeats(per_feed) for item in items]
+    return tuple(sorted(merged, key=_newest_first))
+
+
+def without_repeats(groups: Sequence[tuple[Item, ...]]) -> list[tuple[Item, ...]]:
+    """``groups`` (feeds, or the sections of an issue) in order, each story kept only where
+    it appears first: same guid, or the same link after :func:`normalize_link`."""
     seen: set[str] = set()
-    merged: list[Item] = []
-    for items in per_feed:
+    kept: list[tuple[Item, ...]] = []
+    for items in groups:
+        fresh: list[Item] = []
         for item in items:
             keys = {f"guid:{item.guid}"}
             if item.link:
                 keys.add(f"link:{normalize_link(item.link)}")
-            if keys & seen:
-                continue
-            seen |= keys
-            merged.append(item)
-    return tuple(sorted(merged, key=_newest_first))
+            if not keys & seen:
+                seen |= keys
+                fresh.append(item)
+        kept.append(tuple(fresh))
+    return kept
 
 
 def _newest_first(item: Item) -> tuple[bool, float, str, str, str]:

@@ -261,6 +261,19 @@ def _settle(
     return FetchedFeed(feed.slug, None, "missing")
 
 
+def snapshot_problems(feeds: Sequence[FeedConfig], root: Path) -> list[tuple[FeedConfig, str]]:
+    """Each feed whose bundled ``snapshot`` could not stand in for it, with the reason: a
+    build without network and cache would go without that feed."""
+    problems: list[tuple[FeedConfig, str]] = []
+    for feed in feeds:
+        if feed.snapshot:
+            try:
+                _read_snapshot(root / feed.snapshot, root, feed.max_bytes)
+            except _Refused as refused:
+                problems.append((feed, f"{feed.snapshot} {refused}"))
+    return problems
+
+
 def _read_snapshot(path: Path, root: Path, max_bytes: int) -> bytes:
     """The bundled snapshot at ``path``, which must be a file inside the project ``root``
     (the config refuses ``..``; this also catches a symbolic link that leads out)."""
@@ -270,6 +283,8 @@ def _read_snapshot(path: Path, root: Path, max_bytes: int) -> bytes:
     try:
         with real.open("rb") as handle:
             body = handle.read(max_bytes + 1)
+    except FileNotFoundError:
+        raise _Refused("does not exist") from None
     except OSError as exc:
         raise _Refused(f"unreadable: {exc.strerror}") from None
     if len(body) > max_bytes:

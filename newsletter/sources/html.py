@@ -1,9 +1,7 @@
-"""Pure functions on HTML strings: sanitize untrusted markup, cut it short, turn it into text.
+"""Pure functions on HTML strings: cut it short, turn it into text.
 
-Feed summaries come from sites we do not control and end up in people's inboxes, so
-:func:`sanitize` is an allow-list (nh3), never a block-list. :func:`truncate_html` and
-:func:`html_to_text` walk markup with the stdlib tokenizer; they expect sanitized input but
-stay well-behaved on anything.
+:func:`truncate_html` and :func:`html_to_text` walk markup with the stdlib tokenizer; they
+expect sanitized input (:mod:`newsletter.sources.sanitize`) but stay well-behaved on anything.
 """
 
 from __future__ import annotations
@@ -12,16 +10,7 @@ import html as htmlmod
 import re
 import textwrap
 from html.parser import HTMLParser
-from urllib.parse import urlsplit
 
-import nh3
-
-ALLOWED_TAGS = frozenset(
-    {"p", "br", "a", "strong", "em", "b", "i", "ul", "ol", "li", "blockquote", "h3", "h4"}
-    | {"img", "code", "pre", "table", "thead", "tbody", "tr", "th", "td"}
-)
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "width", "height"}}
-URL_SCHEMES = frozenset({"http", "https", "mailto"})
 # Elements whose content is code or embedded documents, never readable text.
 DROP_WITH_CONTENT = frozenset(
     {"script", "style", "iframe", "object", "embed", "noscript", "template", "svg", "math"}
@@ -33,86 +22,8 @@ BLOCK_TAGS = frozenset(
     | {"table", "thead", "tbody", "tfoot", "tr", "th", "td", "hr", "br", "dl", "dt", "dd"}
     | {"section", "article", "header", "footer", "figure", "figcaption", "address", "aside"}
 )
-# Open-tracking beacons of common mail, analytics and feed services.
-TRACKER_SRC = re.compile(
-    r"pixel\.wp\.com|stats\.wordpress\.com|feeds\.feedburner\.com/~r|feedburner\.com/~ff"
-    r"|feedblitz\.com/~/i|feedsportal\.com|list-manage\.com/track|/wf/open|/track/open"
-    r"|/e/o/|doubleclick\.net|google-analytics\.com|googletagmanager\.com|facebook\.com/tr"
-    r"|[/.]pixel(?:\.gif|\.png|/|\?)|/beacon(?:\.gif|/|\?)|/open\.(?:gif|aspx|php)",
-    re.IGNORECASE,
-)
-HIDDEN_STYLE = re.compile(
-    r"display\s*:\s*none|visibility\s*:\s*hidden"
-    r"|(?<![-\w])(?:width|height)\s*:\s*[01](?:px)?\s*(?:;|$)",
-    re.IGNORECASE,
-)
 _SPACE = re.compile(r"[ \t\n\r\f\v]+")
 _BR = "\x00"  # stands for <br> while whitespace is collapsed
-
-
-def sanitize(html: str, *, base_url: str | None = None) -> str:
-    """Reduce untrusted ``html`` to a small allow-list of tags, attributes and URL schemes.
-
-    Script and style elements go with their content; tracking pixels are dropped; links get
-    ``rel="noopener"``. Relative URLs are resolved against ``base_url`` when it is an
-    absolute http(s) URL, and passed through otherwise.
-    """
-    base = base_url if base_url and urlsplit(base_url).scheme in ("http", "https") else None
-    return nh3.clean(
-        _drop_tracking_images(html),
-        tags=set(ALLOWED_TAGS),
-        clean_content_tags=set(DROP_WITH_CONTENT),
-        attributes={tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()},
-        url_schemes=set(URL_SCHEMES),
-        link_rel="noopener",
-        url_relative=("rewrite_with_base", base) if base else "pass_through",
-        strip_comments=True,
-    ).strip()
-
-
-def _is_tracking_image(attrs: dict[str, str]) -> bool:
-    src = attrs.get("src", "").strip()
-    scheme = urlsplit(src).scheme.lower() if ":" in src else ""
-    if not src or scheme not in ("", "http", "https"):
-        return True  # nothing a mail client could show
-    for dimension in ("width", "height"):
-        match = re.match(r"\s*(\d+)", attrs.get(dimension, ""))
-        if match and int(match.group(1)) <= 1:
-            return True
-    return bool(HIDDEN_STYLE.search(attrs.get("style", "")) or TRACKER_SRC.search(src))
-
-
-class _ImageFinder(HTMLParser):
-    """Finds tracking images in raw markup (they need ``style``, which nh3 drops)."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.spans: list[tuple[tuple[int, int], int]] = []  # ((line, column), length)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "img" and _is_tracking_image({k: v or "" for k, v in attrs}):
-            self.spans.append((self.getpos(), len(self.get_starttag_text() or "")))
-
-    handle_startendtag = handle_starttag
-
-
-def _drop_tracking_images(html: str) -> str:
-    if "<img" not in html.lower():
-        return html
-    finder = _ImageFinder()
-    finder.feed(html)
-    finder.close()
-    # Cut the tags out of the original text, leaving every other byte as it was.
-    line_starts = [0]
-    line_starts.extend(m.end() for m in re.finditer("\n", html))
-    out: list[str] = []
-    done = 0
-    for (line, column), length in finder.spans:
-        start = line_starts[line - 1] + column
-        out.append(html[done:start])
-        done = start + length
-    out.append(html[done:])
-    return "".join(out)
 
 
 # ---- truncate_html ---------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """What hand-written content files (editorials, offers) share.
 
 Markdown to HTML, YAML front matter, segment lists, and how files are named
-in messages. Content is written by the business, so its Markdown is rendered as it is (raw
-HTML included); feed content, which is not trusted, is sanitized elsewhere.
+in messages. The HTML Markdown gives is cleaned by the caller with the feeds' allow-list
+(:mod:`newsletter.sources.sanitize`): an editorial may be written by a helper or an agency.
 """
 
 from __future__ import annotations
@@ -40,7 +40,12 @@ def markdown_to_html(text: str) -> str:
     """Render Markdown (tables, smart quotes, sane lists, fenced code) to an HTML fragment."""
     # A fresh converter per call: Markdown instances keep state (footnotes, references)
     # between conversions, and the output must depend on ``text`` alone.
-    converter = markdown.Markdown(extensions=list(MARKDOWN_EXTENSIONS), output_format="html")
+    converter = markdown.Markdown(
+        extensions=list(MARKDOWN_EXTENSIONS),
+        # a column's alignment as align=, which the sanitizer keeps (style= it never does)
+        extension_configs={"tables": {"use_align_attribute": True}},
+        output_format="html",
+    )
     return converter.convert(text)
 
 

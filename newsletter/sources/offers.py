@@ -28,15 +28,25 @@ from newsletter.config.yamlfile import MAX_YAML_CHARS, line_for, parse_yaml
 from newsletter.errors import ContentError
 from newsletter.model import Milestone, Offer, Segment
 from newsletter.sources.html import html_to_text
+from newsletter.sources.links import reader_link
 from newsletter.sources.markup import (
     content_path,
     markdown_to_html,
     raise_all,
     read_content,
 )
+from newsletter.sources.sanitize import sanitize
 
 DEFAULT_SEGMENTS: tuple[str, ...] = (Segment.CLIENT, Segment.PARTNER)
 """Prospects have no one to refer yet, so by default they do not see the offer."""
+
+
+def _reader_link(value: str) -> str:
+    if not reader_link(value):
+        raise ValueError(
+            "not a link a reader may follow (http or https, without a user name or password)"
+        )
+    return value
 
 
 class MilestoneFile(Strict):
@@ -55,7 +65,7 @@ class OfferFile(Strict):
     for_friends: str = ""
     valid_from: date
     valid_to: date
-    landing_url: Annotated[str, AfterValidator(check_url)]
+    landing_url: Annotated[str, AfterValidator(check_url), AfterValidator(_reader_link)]
     milestones: tuple[MilestoneFile, ...] = ()
     segments: Segments = DEFAULT_SEGMENTS
 
@@ -138,8 +148,10 @@ def _load(path: Path, content_dir: Path) -> Offer:
                 line=line_for(lines, key),
                 key=f"milestones[{index}].referrals",
             )
-    body_html = markdown_to_html(offer.body)
-    friends_html = markdown_to_html(offer.for_friends) if offer.for_friends.strip() else ""
+    body_html = sanitize(markdown_to_html(offer.body))
+    friends_html = (
+        sanitize(markdown_to_html(offer.for_friends)) if offer.for_friends.strip() else ""
+    )
     return Offer(
         slug=path.stem,
         title=offer.title,

@@ -25,6 +25,7 @@ FEED = FeedConfig(
     url="https://calendar.example.org/events.ics",
     kind="ics",
     section="events",
+    max_items=100,  # these specify what is read; how many are listed has its own tests
 )
 
 
@@ -281,6 +282,18 @@ def test_rss_events_outside_the_window_are_left_out() -> None:
         "Atwood Ave tree lighting",
         "Willy Street holiday craft fair",
     ]
+
+
+def test_an_event_feed_lists_at_most_its_max_items_the_earliest() -> None:
+    events = parse_event_feed(
+        FEED.model_copy(update={"max_items": 2}),
+        (CALENDARS / "events.rss").read_bytes(),
+        start=NOVEMBER,
+        end=ISSUE_WINDOW_END,
+        tz=CHICAGO,
+        diagnostics=Diagnostics(),
+    )
+    assert [e.title for e in events] == [e.title for e in rss_events()][:2]
 
 
 def test_unreadable_event_feed_warns_and_yields_nothing() -> None:

@@ -319,7 +319,7 @@ def test_unreadable_snapshot_counts_as_missing(fetcher: Fetcher) -> None:
     fetched = fetcher.one("/not-found", snapshot="content/feeds/nowhere.xml")
     assert fetched.origin == "missing"
     assert len(fetcher.diagnostics.warnings) == 2
-    assert "snapshot unreadable" in fetcher.diagnostics.warnings[0]
+    assert "snapshot does not exist" in fetcher.diagnostics.warnings[0]
 
 
 def test_one_failing_feed_does_not_affect_the_others(fetcher: Fetcher) -> None:

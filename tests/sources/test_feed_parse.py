@@ -12,7 +12,8 @@ from newsletter.config.settings import FeedConfig
 from newsletter.diagnostics import Diagnostics
 from newsletter.errors import SourceError
 from newsletter.model import Item
-from newsletter.sources.feeds import merge_news, normalize_link, parse_news
+from newsletter.sources.feeds import merge_news, parse_news
+from newsletter.sources.links import normalize_link
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "feeds"
 WINDOW = (datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 30, tzinfo=UTC))

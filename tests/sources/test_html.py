@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from newsletter.sources.html import html_to_text, sanitize, truncate_html
+from newsletter.sources.html import html_to_text, truncate_html
+from newsletter.sources.sanitize import sanitize
 
 # ---- sanitize ----------------------------------------------------------------------------
 

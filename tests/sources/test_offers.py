@@ -92,6 +92,27 @@ def test_landing_url_must_be_http(content: Path) -> None:
     assert (error.line, error.key, error.message) == (6, "landing_url", "not a URL")
 
 
+def test_landing_url_with_a_user_name_and_password_is_refused(content: Path) -> None:
+    write(content, "a.yaml", VALID.replace("https://", "https://bank.example@"))
+    error = error_from(content)
+    assert error.key == "landing_url" and error.line == 6
+    assert "not a link a reader may follow" in error.message
+
+
+def test_the_offers_html_is_cleaned_like_a_feeds(content: Path) -> None:
+    write(
+        content,
+        "a.yaml",
+        VALID.replace(
+            "Your friend gets **$50 off** a tune-up.",
+            "Your friend gets [$50 off](javascript:alert(1)).<script>x()</script>",
+        ),
+    )
+    (offer,) = load_offers(content)
+    assert "$50 off" in offer.body_html
+    assert "javascript" not in offer.body_html and "<script" not in offer.body_html
+
+
 def test_milestone_referrals_must_be_positive(content: Path) -> None:
     write(content, "neighbor.yaml", VALID.replace("referrals: 1", "referrals: 0"))
     error = error_from(content)
