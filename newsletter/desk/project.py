@@ -115,6 +115,7 @@ def serve_desk(
     missing transport secret stops here, not at the first lead); without ``email`` none
     is sent (a look at the pages on this machine)."""
     from newsletter.deliver.factory import make_transport
+    from newsletter.desk.connections import ConnectionLimits
     from newsletter.desk.serve import serve
 
     config = settings.config.desk
@@ -135,5 +136,6 @@ def serve_desk(
         desk,
         host=host,
         port=port,
-        forwarded_allow_ips=proxies or (",".join(config.proxies) if config else "127.0.0.1"),
+        proxies=proxies if proxies is not None else ",".join(config.proxies if config else ()),
+        limits=ConnectionLimits.of(config),
     )

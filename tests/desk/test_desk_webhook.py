@@ -6,37 +6,17 @@ import base64
 import json
 import sqlite3
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
-import pytest
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from newsletter.deliver.ledger import Ledger
 from newsletter.desk.pull import FileSource, pull
-from tests.desk.support import ADMIN_TOKEN, RunningDesk, start_desk
+from tests.desk.support import ADMIN_TOKEN, RunningDesk
 
 HOOK = "hooks/sendgrid"
-
-
-@pytest.fixture(scope="module")
-def signing_key() -> ec.EllipticCurvePrivateKey:
-    return ec.generate_private_key(ec.SECP256R1())
-
-
-@pytest.fixture
-def hooked(desk_site: Path, signing_key: ec.EllipticCurvePrivateKey) -> Iterator[RunningDesk]:
-    public = signing_key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    running = start_desk(desk_site, SENDGRID_WEBHOOK_PUBLIC_KEY=base64.b64encode(public).decode())
-    try:
-        yield running
-    finally:
-        running.stop()
 
 
 def events(*kinds: str) -> bytes:
