@@ -89,7 +89,10 @@ def tag(secret: bytes, purpose: str, text: str) -> str:
 
 
 def tag_matches(secrets: Iterable[bytes], purpose: str, text: str, given: str) -> bool:
-    return any(hmac.compare_digest(tag(s, purpose, text), given) for s in secrets)
+    """Whether ``given`` is ``text``'s tag for ``purpose`` under one of ``secrets``
+    (compared as bytes: ``compare_digest`` refuses strings with non-ASCII characters)."""
+    offered = given.encode("utf-8", "replace")
+    return any(hmac.compare_digest(tag(s, purpose, text).encode(), offered) for s in secrets)
 
 
 def load_public_key(text: str) -> ec.EllipticCurvePublicKey:
