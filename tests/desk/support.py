@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -74,11 +75,18 @@ def serve_command(project: Path, *options: str) -> list[str]:
 
 
 def use_desk(project: Path, port: int, **settings: float | str) -> None:
-    """Give the project's config a ``desk:`` section for a desk on loopback at ``port``."""
+    """Give the project's config a ``desk:`` section for a desk on loopback at ``port``
+    (in place of the one it has)."""
     config = project / "newsletter.yaml"
     section = {"public_url": f"http://127.0.0.1:{port}/", "port": port, **settings}
     lines = "".join(f"  {key}: {value}\n" for key, value in section.items())
-    config.write_text(config.read_text(encoding="utf-8") + f"\ndesk:\n{lines}", encoding="utf-8")
+    text = without_desk(config.read_text(encoding="utf-8"))
+    config.write_text(text + f"\ndesk:\n{lines}", encoding="utf-8")
+
+
+def without_desk(config: str) -> str:
+    """A config's text without its top-level ``desk:`` section."""
+    return re.sub(r"(?m)^desk:\n(?:[ #].*\n|\n)*", "", config)
 
 
 @dataclass

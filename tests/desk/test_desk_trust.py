@@ -9,7 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.desk.support import RunningDesk, form_token, newsletter, start_desk
+from tests.desk.support import RunningDesk, form_token, newsletter, start_desk, use_desk
+from tests.smtp_server import free_port
 
 
 def join(desk: RunningDesk, email: str, forwarded_for: str) -> httpx.Response:
@@ -77,3 +78,17 @@ def test_the_first_page_says_what_the_desk_is(desk: RunningDesk) -> None:
     assert page.status_code == 200
     assert "<h1>Hartwell Heating &amp; Cooling</h1>" in page.text
     assert 'href="/join"' in page.text and 'href="/r"' in page.text
+
+
+def test_a_loopback_desk_that_never_ran_here_has_nothing_to_pull(desk_site: Path) -> None:
+    use_desk(desk_site, free_port())
+    done = newsletter(desk_site, "desk", "pull")
+    assert done.returncode == 0, done.stderr
+    assert "the desk has not run on this machine yet: nothing to pull" in done.stderr
+
+
+def test_a_public_desks_missing_inbox_is_not_taken_for_an_empty_one(desk_site: Path) -> None:
+    use_desk(desk_site, 8080, public_url="https://desk.example.com/", pull_from="file")
+    done = newsletter(desk_site, "desk", "pull")
+    assert done.returncode == 2
+    assert "no desk inbox here" in done.stderr
