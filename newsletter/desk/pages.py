@@ -28,6 +28,9 @@ class Pages:
             # reader would see "&amp;" (their HTML part is escaped once, in .mails).
             autoescape=lambda name: not (name or "").endswith(".txt.j2"),
             undefined=jinja2.StrictUndefined,
+            # Read once: a template's file is not looked at again on every request (two
+            # stat calls each); a change to one takes a restart of the desk.
+            auto_reload=False,
             trim_blocks=True,
             lstrip_blocks=True,
         )
