@@ -15,8 +15,8 @@ the limits an internet-facing server needs:
 - at most :func:`capacity` connections are open: the limit, and never more than the file
   descriptors left after a reserve kept for the inbox, the outbox and the mail server.
   A connection over it closes the one that has waited longest for its request (an idle
-  or slow client, never one whose request is being answered), or itself when every other
-  one is being answered.
+  client, or one still sending its head or body: never one whose whole request is being
+  answered), or itself when every other one is being answered.
 
 Connections closed for these reasons are counted and logged at most once a minute,
 without the clients' addresses.
@@ -156,10 +156,12 @@ class GuardedHttp(HttpToolsProtocol):
         super().on_response_complete()
 
     def waiting(self) -> bool:
-        """True while no request of this connection is being answered."""
-        return not self.transport.is_closing() and (
-            self.cycle is None or self.cycle.response_complete
-        )
+        """True while no whole request of this connection is being answered: it is idle,
+        or still sending its request (a head or a body dripped to hold it open)."""
+        if self.transport.is_closing():
+            return False
+        cycle = self.cycle
+        return cycle is None or cycle.response_complete or cycle.more_body
 
     def _make_room(self) -> None:
         others = (c for c in self.connections if c is not self and isinstance(c, GuardedHttp))

@@ -45,29 +45,37 @@ def one_click(desk: RunningDesk, email: str) -> int:
 
 
 class Slowloris:
-    """``count`` connections that each send part of a request head, then a header line
-    now and then, never finishing it."""
+    """``count`` connections that each send part of a request, then a little more now and
+    then, never finishing it: half drip their head, half their body (a slow POST)."""
+
+    HEAD = (b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n", b"X-a: b\r\n")
+    BODY = (
+        b"POST /join HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10000\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\n\r\nemail=",
+        b"a",
+    )
 
     def __init__(self, desk: RunningDesk, count: int) -> None:
-        self.sockets: list[socket.socket] = []
-        for _ in range(count):
+        self.sockets: list[tuple[socket.socket, bytes]] = []
+        for n in range(count):
+            start, drip = self.HEAD if n % 2 else self.BODY
             sock = socket.create_connection(("127.0.0.1", desk.port))
-            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
-            self.sockets.append(sock)
+            sock.sendall(start)
+            self.sockets.append((sock, drip))
         self.stop = threading.Event()
         self.dripper = threading.Thread(target=self._drip)
         self.dripper.start()
 
     def _drip(self) -> None:
         while not self.stop.wait(0.5):
-            for sock in self.sockets:
+            for sock, drip in self.sockets:
                 with contextlib.suppress(OSError):  # closed by the desk
-                    sock.send(b"X-a: b\r\n")
+                    sock.send(drip)
 
     def still_open(self) -> int:
         """How many of the connections the desk has not closed."""
         open_ = 0
-        for sock in self.sockets:
+        for sock, _ in self.sockets:
             sock.setblocking(False)
             try:
                 open_ += sock.recv(1) != b""
@@ -80,7 +88,7 @@ class Slowloris:
     def close(self) -> None:
         self.stop.set()
         self.dripper.join()
-        for sock in self.sockets:
+        for sock, _ in self.sockets:
             sock.close()
 
 
