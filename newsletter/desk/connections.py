@@ -102,7 +102,7 @@ class GuardedHttp(HttpToolsProtocol):
     one server by :func:`protocol_for`."""
 
     limits: ClassVar[ConnectionLimits] = ConnectionLimits()
-    most: ClassVar[int] = ConnectionLimits().max_connections
+    max_open: ClassVar[int] = ConnectionLimits().max_connections
     closures: ClassVar[_Closures] = _Closures()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -116,7 +116,7 @@ class GuardedHttp(HttpToolsProtocol):
         super().connection_made(transport)  # type: ignore[arg-type]
         self.waiting_since = self.loop.time()
         self._arm(self.limits.idle, "silent")
-        if len(self.connections) > self.most:
+        if len(self.connections) > self.max_open:
             self._make_room()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -197,5 +197,5 @@ def protocol_for(limits: ConnectionLimits) -> type[GuardedHttp]:
     return type(
         "DeskHttp",
         (GuardedHttp,),
-        {"limits": limits, "most": capacity(limits), "closures": _Closures()},
+        {"limits": limits, "max_open": capacity(limits), "closures": _Closures()},
     )

@@ -89,7 +89,7 @@ class Claim:
     signature: bytes
 
 
-def claim(headers: Any, *, max_age: float, clock: float | None = None) -> Claim:
+def read_claim(headers: Any, *, max_age: float, clock: float | None = None) -> Claim:
     """The post's timestamp and signature, or WebhookRefused when either is missing,
     malformed, or the timestamp is outside ``max_age`` seconds of now."""
     text = headers.get(TIMESTAMP_HEADER, "")
@@ -109,11 +109,11 @@ def claim(headers: Any, *, max_age: float, clock: float | None = None) -> Claim:
     return Claim(text.encode(), raw)
 
 
-def check(key: ec.EllipticCurvePublicKey, claim_: Claim, digest: bytes) -> None:
+def check(key: ec.EllipticCurvePublicKey, claim: Claim, digest: bytes) -> None:
     """WebhookRefused unless the claim's signature signs the SHA-256 ``digest`` of its
     timestamp and the body."""
     try:
-        key.verify(claim_.signature, digest, ec.ECDSA(Prehashed(hashes.SHA256())))
+        key.verify(claim.signature, digest, ec.ECDSA(Prehashed(hashes.SHA256())))
     except (InvalidSignature, ValueError):
         raise WebhookRefused("signature does not match") from None
 
@@ -122,11 +122,11 @@ _spilled = 0
 """Posts whose bodies wait in a temporary file now (the desk is one process)."""
 
 
-async def verified_body(request: Request, key: ec.EllipticCurvePublicKey, claim_: Claim) -> bytes:
+async def verified_body(request: Request, key: ec.EllipticCurvePublicKey, claim: Claim) -> bytes:
     """The post's body once its signature is checked, read as :data:`IN_MEMORY` and
     :data:`SPILLS` allow: TooLarge, Busy, WebhookRefused, or ClientDisconnect."""
     hasher = hashes.Hash(hashes.SHA256())
-    hasher.update(claim_.timestamp)
+    hasher.update(claim.timestamp)
     held = bytearray()
     spill: IO[bytes] | None = None
     size = 0
@@ -145,12 +145,13 @@ async def verified_body(request: Request, key: ec.EllipticCurvePublicKey, claim_
                 held += chunk
             else:
                 spill.write(chunk)
-        check(key, claim_, hasher.finalize())
+        check(key, claim, hasher.finalize())
         if spill is None:
-            return bytes(held)
-        spill.seek(0)
-        return spill.read()
-    raise AssertionError("unreachable")  # for mypy: the with block always returns
+            body = bytes(held)
+        else:
+            spill.seek(0)
+            body = spill.read()
+    return body
 
 
 @contextlib.contextmanager
@@ -212,7 +213,7 @@ async def sendgrid_hook(request: Request) -> Response:
     if key is None:
         return PlainTextResponse("the event webhook is not configured", status_code=404)
     try:
-        found = claim(request.headers, max_age=desk.settings.webhook_max_age.total_seconds())
+        found = read_claim(request.headers, max_age=desk.settings.webhook_max_age.total_seconds())
     except WebhookRefused as exc:
         return _refuse(request, 403, str(exc))
     declared = declared_length(request)

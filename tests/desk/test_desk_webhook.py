@@ -171,3 +171,20 @@ def test_pulled_events_are_matched_to_the_send_ledger_by_message_id(
     ]
     suppressions = (hooked.project / "subscribers" / "suppressions.csv").read_text()
     assert "reader1@example.com,bounce," in suppressions
+
+
+def test_a_signed_batch_larger_than_memory_holds_is_taken_whole(
+    hooked: RunningDesk, signing_key: ec.EllipticCurvePrivateKey
+) -> None:
+    body = events(*["open"] * 3000)  # about 600 KB: SendGrid posts batches up to 768 KB
+    assert 512 * 1024 < len(body) < 1024 * 1024
+    assert post(hooked, signing_key, body).status_code == 204
+    assert len(hooked.events("esp")) == 3000
+
+
+def test_a_signed_batch_over_a_megabyte_is_refused(
+    hooked: RunningDesk, signing_key: ec.EllipticCurvePrivateKey
+) -> None:
+    answer = post(hooked, signing_key, events(*["open"] * 6000))
+    assert answer.status_code == 413
+    assert hooked.events("esp") == []
