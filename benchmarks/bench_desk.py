@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import socket
 import sqlite3
 import statistics
@@ -74,8 +75,9 @@ class Desk:
         self.url = f"http://127.0.0.1:{self.port}/"
         self.inbox = self.project / "state" / "desk" / "inbox.sqlite"
         config = self.project / "newsletter.yaml"
+        sample = re.sub(r"(?m)^desk:\n(?:[ #].*\n|\n)*", "", config.read_text(encoding="utf-8"))
         config.write_text(
-            config.read_text(encoding="utf-8")
+            sample  # its own desk: section in place of the sample's
             + f"\ndelivery:\n  transport: smtp\n  smtp:\n    host: 127.0.0.1\n"
             f"    port: {smtp_port}\n    tls: none\n    connections: 1\n"
             f"desk:\n  public_url: {self.url}\n  port: {self.port}\n",

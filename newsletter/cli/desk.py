@@ -45,7 +45,8 @@ inbox_option = click.option(
 @click.option(
     "--no-email",
     is_flag=True,
-    help="Send no notification or confirmation emails (a look at the pages, no transport).",
+    help="Send no emails now (a look at the pages without a transport): notices and "
+    "confirmations wait in the outbox for a run with one.",
 )
 @fails_cleanly
 def serve_command(

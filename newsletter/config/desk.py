@@ -49,13 +49,24 @@ class DeskConfig(Strict):
     database: str | None = None
     """The desk's inbox (SQLite, WAL), relative to the config or absolute; by default
     ``desk/inbox.sqlite`` in the state folder (``paths.state``)."""
-    proxies: tuple[str, ...] = ("127.0.0.1",)
+    proxies: tuple[str, ...] = ()
     """Reverse proxies (addresses or networks) whose X-Forwarded-For is believed, for the
-    rate limits and the consent record's address."""
+    rate limits and the consent record's address. None by default: from any other client
+    the header is whatever it chose to write (a proxy on this machine is ``127.0.0.1``)."""
     pull_from: Literal["auto", "file", "https"] = "auto"
     """Where ``desk pull`` and the send's check read the desk: its ``database`` file (a desk
     on this machine), ``public_url`` over HTTPS with ``NEWSLETTER_DESK_TOKEN``, or ``auto``:
     the file when it exists here, else HTTPS."""
+    idle_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
+    """A connection that sends nothing for this long is closed (before its first request,
+    and between requests)."""
+    request_timeout_seconds: float = Field(default=20.0, gt=0, le=600)
+    """A request must arrive whole, headers and body, within this long of its first byte:
+    a client dripping its headers to hold a connection open is cut off."""
+    max_connections: int = Field(default=1000, ge=16, le=100_000)
+    """Connections open at once at most (fewer when the process may open fewer files: some
+    are kept for the inbox and the outbox). Over it, the connection that has waited
+    longest for its request is closed."""
     contact_within_hours: float = Field(default=24.0, gt=0, le=24 * 14)
     """The business promises to call a referred lead within this many hours."""
     remind_after_hours: float = Field(default=20.0, gt=0, le=24 * 14)

@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from newsletter.desk.apply import opt_outs_after
 from newsletter.desk.context import the_desk
+from newsletter.desk.guard import whole_number
 from newsletter.desk.inbox import events_after, inbox_id
 
 MAX_PAGE = 1000
@@ -30,10 +31,8 @@ def authorized(request: Request) -> bool:
 
 
 def _cursor(request: Request, name: str, default: int, top: int) -> int | None:
-    text = request.query_params.get(name, str(default))
-    if not text.isdigit() or len(text) > 18:
-        return None
-    return min(int(text), top)
+    number = whole_number(request.query_params.get(name, str(default)), 18)
+    return None if number is None else min(number, top)
 
 
 async def events(request: Request) -> Response:

@@ -15,13 +15,14 @@
 from __future__ import annotations
 
 import collections
+import enum
 import secrets
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from newsletter.desk.signing import tag, tag_matches
 from newsletter.referrals.fields import phone_key
@@ -81,17 +82,38 @@ class TooLarge(ValueError):
     pass
 
 
+class ClientLeft(ValueError):
+    """The client hung up (or was cut off by a timeout) before its body was whole."""
+
+
+def whole_number(text: str, digits: int) -> int | None:
+    """``text`` as a number when it is 1 to ``digits`` ASCII digits, else None. (``str.isdigit``
+    also takes "²" and other Unicode digits, which ``int`` refuses.)"""
+    if not 0 < len(text) <= digits or not text.isascii() or not text.isdigit():
+        return None
+    return int(text)
+
+
+def declared_length(request: Request) -> int | None:
+    """The body's Content-Length, or None when it is missing or not a number."""
+    return whole_number(request.headers.get("content-length", ""), 18)
+
+
 async def read_body(request: Request, limit: int) -> bytes:
-    """The request's body, refusing (TooLarge) one over ``limit`` bytes as it arrives."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
+    """The request's body, refusing (TooLarge) one over ``limit`` bytes as it arrives;
+    ClientLeft when the client goes before the body is whole."""
+    declared = declared_length(request)
+    if declared is not None and declared > limit:
         raise TooLarge(f"more than {limit} bytes")
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise TooLarge(f"more than {limit} bytes")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise TooLarge(f"more than {limit} bytes")
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise ClientLeft("the client left before its request was whole") from None
     return b"".join(chunks)
 
 
@@ -124,6 +146,36 @@ def cross_site(request: Request, origin: str) -> bool:
     return given is not None and given != "null" and given != origin
 
 
+class Refusal(enum.StrEnum):
+    """Why a form post is not taken; the page says what to do (``_refusal.html.j2``) and
+    the log says why (:attr:`why`), naming nobody."""
+
+    NO_COOKIE = "no_cookie"
+    EXPIRED = "expired"
+    CROSS_SITE = "cross_site"
+    NOT_A_FORM = "not_a_form"
+    BAD_TOKEN = "bad_token"
+
+    @property
+    def why(self) -> str:
+        return _WHY[self]
+
+
+_WHY = {
+    Refusal.NO_COOKIE: "form refused: no form cookie",
+    Refusal.EXPIRED: "form refused: its token expired",
+    Refusal.CROSS_SITE: "form refused: posted from another site",
+    Refusal.NOT_A_FORM: "form refused: not a urlencoded form",
+    Refusal.BAD_TOKEN: "form refused: its token does not match",
+}
+
+
+def form_body(request: Request) -> bool:
+    """True when the body says it is a urlencoded form (the desk's forms post nothing else)."""
+    kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return kind in ("application/x-www-form-urlencoded", "")
+
+
 class FormTokens:
     """Tokens for the desk's own forms, bound to a random value in a cookie."""
 
@@ -151,14 +203,21 @@ class FormTokens:
             "path": "/",
         }
 
-    def valid(self, request: Request, form: str, token: str) -> bool:
+    def refusal(self, request: Request, form: str, token: str) -> Refusal | None:
+        """Why ``token`` does not show that ``form`` was posted from the desk's own page in
+        this browser, or None when it does."""
         nonce = request.cookies.get(CSRF_COOKIE, "")
-        issued, _, mac = token.partition(".")
-        if not nonce or not issued.isdigit() or not mac or len(token) > 200:
-            return False
-        if not 0 <= time.time() - int(issued) <= FORM_TOKEN_AGE:
-            return False
-        return tag_matches(self._secrets, "form", f"{form}|{issued}|{nonce}", mac)
+        if not nonce:
+            return Refusal.NO_COOKIE
+        issued_text, _, mac = token.partition(".")
+        issued = whole_number(issued_text, 12)
+        if issued is None or not mac or len(token) > 200:
+            return Refusal.BAD_TOKEN
+        if not tag_matches(self._secrets, "form", f"{form}|{issued_text}|{nonce}", mac):
+            return Refusal.BAD_TOKEN
+        if not 0 <= time.time() - issued <= FORM_TOKEN_AGE:
+            return Refusal.EXPIRED
+        return None
 
 
 class RateLimiter:

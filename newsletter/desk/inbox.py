@@ -87,6 +87,17 @@ class Event:
         return {"id": self.id, "kind": self.kind, "at": stamp(self.at), "data": self.data}
 
 
+MAX_ID = 2**63 - 1
+"""The largest id SQLite holds: a signed link's id above it names no event."""
+
+
+def as_id(value: object) -> int | None:
+    """``value`` when it can be an event's id (a positive integer SQLite holds), else None."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID:
+        return value
+    return None
+
+
 def stamp(moment: datetime) -> str:
     """How the inbox writes a time: UTC, ISO 8601, to the microsecond."""
     return moment.astimezone(UTC).isoformat(timespec="microseconds")

@@ -19,9 +19,9 @@ from starlette.routing import Route
 
 from newsletter.audience.addresses import EmailNotValidError, normalized_address
 from newsletter.audience.subscribers import MAX_VALUE_CHARS
-from newsletter.desk.context import EXPIRED, durable, the_desk
-from newsletter.desk.guard import FORM_BYTES, HONEYPOT, client_address
-from newsletter.desk.inbox import append, event, now, related, schedule, stamp
+from newsletter.desk.context import durable, the_desk
+from newsletter.desk.guard import FORM_BYTES, HONEYPOT, Refusal, client_address
+from newsletter.desk.inbox import append, as_id, event, now, related, schedule, stamp
 from newsletter.desk.settings import DeskSettings
 from newsletter.desk.signing import BadSignature, sign, tag, tag_matches, unsign
 from newsletter.referrals.ledger import check_text, one_line
@@ -66,12 +66,22 @@ def read_join_form(form: dict[str, str]) -> tuple[dict[str, str], dict[str, str]
 
 
 def _page(
-    request: Request, values: dict[str, str], errors: dict[str, str], status: int = 200
+    request: Request,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status: int = 200,
+    refusal: Refusal | None = None,
 ) -> Response:
     desk = the_desk(request)
     token, cookie = desk.forms.issue(request, FORM)
     response = desk.pages.page(
-        "join.html.j2", status, values=values, errors=errors, form_token=token, honeypot=HONEYPOT
+        "join.html.j2",
+        status,
+        values=values,
+        errors=errors,
+        refusal=refusal,
+        form_token=token,
+        honeypot=HONEYPOT,
     )
     if cookie:
         response.set_cookie(**desk.forms.cookie(cookie))
@@ -88,8 +98,9 @@ async def join_post(request: Request) -> Response:
     form = await desk.form(request, FORM_BYTES)
     if isinstance(form, Response):
         return form
-    if desk.forged(request, FORM, form):
-        return _page(request, form, EXPIRED, 400)
+    refusal = desk.refusal(request, FORM, form)
+    if refusal is not None:
+        return _page(request, form, {}, 400, refusal)
     if form.get(HONEYPOT):
         return desk.pages.page("join_sent.html.j2")
     values, errors = read_join_form(form)
@@ -100,7 +111,7 @@ async def join_post(request: Request) -> Response:
     if not desk.limiter.allow(f"ip:{ip}", limits.per_ip_per_hour) or not desk.limiter.allow(
         f"join:{values['email']}", limits.per_address_per_hour
     ):
-        return desk.too_many()
+        return desk.too_many(request)
     record: dict[str, Any] = {**values, "ip": ip, "form": FORM_NAME}
 
     def store(db: sqlite3.Connection) -> None:
@@ -119,14 +130,13 @@ def _signup_id(request: Request) -> int | None:
         payload = unsign(desk.settings.secrets, PURPOSE, request.query_params.get("t", ""))
     except BadSignature:
         return None
-    signup = payload.get("signup")
-    return signup if isinstance(signup, int) else None
+    return as_id(payload.get("signup"))
 
 
 async def confirm_page(request: Request) -> Response:
     desk = the_desk(request)
     if _signup_id(request) is None:
-        return desk.bad_link("confirmation")
+        return desk.bad_link(request, "confirmation")
     token = request.query_params["t"]
     return desk.pages.page(
         "join_confirm.html.j2",
@@ -146,7 +156,7 @@ async def confirm_post(request: Request) -> Response:
     if signup_id is None or not tag_matches(
         desk.settings.secrets, PURPOSE, token, form.get("form", "")
     ):
-        return desk.bad_link("confirmation")
+        return desk.bad_link(request, "confirmation")
     ip = client_address(request)
 
     def confirm(db: sqlite3.Connection) -> bool:
@@ -171,7 +181,7 @@ async def confirm_post(request: Request) -> Response:
         return True
 
     if not await desk.inbox.write(confirm):
-        return desk.bad_link("confirmation")
+        return desk.bad_link(request, "confirmation")
     return desk.pages.page("join_done.html.j2")
 
 

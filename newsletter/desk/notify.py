@@ -11,32 +11,42 @@ so nothing is forgotten across a restart: the worker looks for work that has com
 when it starts, every ``outbox_poll`` seconds, and at once when a route wakes it. A
 message is marked done after the transport took it; if the desk dies in between, the
 message is sent again after the restart (at least once: a repeated note beats a lead
-nobody hears about). A failure is retried with growing pauses, up to a day.
+nobody hears about).
+
+- Without a transport (``serve --no-email``) nothing is sent and nothing is given up: the
+  jobs wait, and go out when the desk runs with one.
+- A temporary failure (a 4xx, a lost answer, a mail server that cannot be reached) is
+  retried with growing pauses up to an hour apart: for a day, and for as long as it takes
+  for the business's notice of a new lead, which must never be lost.
+- A refusal for good (a 5xx for the address) is final: sending it again would only be
+  refused again.
+
+The log names jobs by number and kind, never an address: a mail server's reply often
+quotes the recipient, so it is logged scrubbed (:mod:`.logs`).
 """
 
 from __future__ import annotations
 
-import html
 import logging
-import re
 import sqlite3
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 
-from newsletter.deliver.transport import Message, Recipient, Transport
+from newsletter.deliver.transport import Receipt, Transport
 from newsletter.desk.context import Desk
-from newsletter.desk.inbox import Event, event, now, related, stamp
-from newsletter.desk.join import confirm_link
-from newsletter.desk.leads import contact_by, first_name, spoken
-from newsletter.desk.status import current, status_link
+from newsletter.desk.inbox import now, stamp
+from newsletter.desk.logs import scrubbed
+from newsletter.desk.mails import Mail, compose
 from newsletter.errors import NewsletterError
 
 log = logging.getLogger("newsletter.desk")
 MAX_ATTEMPTS = 30
+"""Tries of a job that keeps failing for a while (about a day of growing pauses)."""
+NEVER_GIVEN_UP = ("notify_lead",)
+"""Jobs retried for as long as their failures are temporary."""
+LONGEST_PAUSE = timedelta(hours=1)
 BATCH = 50
-_URL = re.compile(r"https?://[^\s<>\"]+")
 
 
 class Notifier:
@@ -47,6 +57,7 @@ class Notifier:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="desk-outbox", daemon=True)
         self._transport: Transport | None = None
+        self._waiting = 0
 
     def start(self) -> None:
         self._thread.start()
@@ -72,22 +83,43 @@ class Notifier:
             self._wake.clear()
 
     def run_due(self) -> int:
-        """Do the work that is due now; how many jobs were looked at."""
+        """Do the work that is due now; how many jobs were looked at (none without a
+        transport: they wait for one)."""
         moment = stamp(self._clock())
+        if self.desk.settings.transport is None:
+            self._note_waiting(moment)
+            return 0
         jobs = self.desk.inbox.read_now(
             lambda db: db.execute(
-                "SELECT id, event, kind, attempts FROM outbox WHERE state = 'due' AND due_at <= ? "
-                "ORDER BY due_at LIMIT ?",
+                "SELECT id, event, kind, attempts, due_at FROM outbox "
+                "WHERE state = 'due' AND due_at <= ? ORDER BY due_at LIMIT ?",
                 (moment, BATCH),
             ).fetchall()
         )
-        for job_id, event_id, kind, attempts in jobs:
-            self._do(job_id, event_id, kind, attempts)
+        for job_id, event_id, kind, attempts, due in jobs:
+            self._do(job_id, event_id, kind, attempts, due)
         return len(jobs)
 
-    def _do(self, job_id: int, event_id: int, kind: str, attempts: int) -> None:
+    def _note_waiting(self, moment: str) -> None:
+        waiting = self.desk.inbox.read_now(
+            lambda db: db.execute(
+                "SELECT count(*) FROM outbox WHERE state = 'due' AND due_at <= ?", (moment,)
+            ).fetchone()[0]
+        )
+        if waiting > self._waiting:
+            log.warning(
+                "%s outbox email%s wait%s for a transport (the desk runs without email)",
+                waiting,
+                "s" if waiting != 1 else "",
+                "" if waiting != 1 else "s",
+            )
+        self._waiting = waiting
+
+    def _do(self, job_id: int, event_id: int, kind: str, attempts: int, due: str) -> None:
         try:
-            mail = self.desk.inbox.read_now(lambda db: self._compose(db, kind, event_id))
+            mail = self.desk.inbox.read_now(
+                lambda db: compose(self.desk, db, kind, event_id, due, self._clock())
+            )
         except Exception as exc:
             log.exception("outbox job %s (%s) cannot be composed", job_id, kind)
             self._settle(job_id, "dropped", f"cannot compose: {type(exc).__name__}")
@@ -95,31 +127,41 @@ class Notifier:
         if mail is None:
             self._settle(job_id, "dropped", "nothing to send any more")
             return
-        if self.desk.settings.transport is None:
-            log.warning("outbox job %s (%s): no transport configured, not sent", job_id, kind)
-            self._settle(job_id, "dropped", "no transport configured")
-            return
-        message, recipient = mail
-        try:
-            if self._transport is None:
-                self._transport = self.desk.settings.transport()
-            receipt = self._transport.send_batch(message, [recipient])
-            problem = None if recipient.email in receipt.sent else _why(receipt, recipient.email)
-        except NewsletterError as exc:  # DeliveryError, or a transport that cannot be made
-            problem = exc.one_line()
-            self._reset_transport()
-        except OSError as exc:
-            problem = f"{type(exc).__name__}: {exc.strerror or exc}"
-            self._reset_transport()
+        problem, final = self._send(mail)
         if problem is None:
             log.info("outbox job %s (%s) sent", job_id, kind)
             self._settle(job_id, "done", None)
-        elif attempts + 1 >= MAX_ATTEMPTS:
-            log.error("outbox job %s (%s) given up: %s", job_id, kind, problem)
+        elif final:
+            log.error("outbox job %s (%s) refused for good: %s", job_id, kind, scrubbed(problem))
+            self._settle(job_id, "dropped", problem)
+        elif attempts + 1 >= MAX_ATTEMPTS and kind not in NEVER_GIVEN_UP:
+            log.error("outbox job %s (%s) given up: %s", job_id, kind, scrubbed(problem))
             self._settle(job_id, "dropped", problem)
         else:
-            log.warning("outbox job %s (%s) failed, will retry: %s", job_id, kind, problem)
+            log.warning(
+                "outbox job %s (%s) failed, will retry: %s", job_id, kind, scrubbed(problem)
+            )
             self._retry(job_id, attempts + 1, problem)
+
+    def _send(self, mail: Mail) -> tuple[str | None, bool]:
+        """(why it was not sent or None, whether that is final)."""
+        assert self.desk.settings.transport is not None
+        email = mail.recipient.email
+        try:
+            if self._transport is None:
+                self._transport = self.desk.settings.transport()
+            receipt = self._transport.send_batch(mail.message, [mail.recipient])
+        except NewsletterError as exc:  # DeliveryError, or a transport that cannot be made
+            self._reset_transport()
+            return exc.one_line(), False
+        except OSError as exc:
+            self._reset_transport()
+            return f"{type(exc).__name__}: {exc.strerror or exc}", False
+        if email in receipt.sent:
+            return None, False
+        if email in receipt.rejected:
+            return str(receipt.rejected[email]), True
+        return _why(receipt, email), False
 
     def _reset_transport(self) -> None:
         if self._transport is not None:
@@ -133,13 +175,13 @@ class Notifier:
             db.execute(
                 "UPDATE outbox SET state = ?, last_error = ?, done_at = ?, attempts = attempts + 1 "
                 "WHERE id = ?",
-                (state, error, stamp(self._clock()), job_id),
+                (state, error[:500] if error else None, stamp(self._clock()), job_id),
             )
 
         self.desk.inbox.write_now(settle)
 
     def _retry(self, job_id: int, attempts: int, error: str) -> None:
-        pause = min(timedelta(seconds=5 * 2**attempts), timedelta(hours=1))
+        pause = min(timedelta(seconds=5 * 2 ** min(attempts, 20)), LONGEST_PAUSE)
 
         def retry(db: sqlite3.Connection) -> None:
             db.execute(
@@ -149,119 +191,9 @@ class Notifier:
 
         self.desk.inbox.write_now(retry)
 
-    # ---- the messages ---------------------------------------------------------------
 
-    def _compose(
-        self, db: sqlite3.Connection, kind: str, event_id: int
-    ) -> tuple[Message, Recipient] | None:
-        if kind in ("notify_lead", "remind_lead"):
-            lead = event(db, event_id, "lead")
-            if lead is None:
-                return None
-            status, _ = current(related(db, "lead_status", "lead", event_id))
-            if kind == "remind_lead" and status != "new":
-                return None  # contacted (or closed) in time: no reminder
-            return self._lead_mail(lead, reminder=kind == "remind_lead")
-        if kind == "thank_referrer":
-            change = event(db, event_id, "lead_status")
-            lead = event(db, change.data["lead"], "lead") if change else None
-            if change is None or lead is None or not lead.data.get("referrer_email"):
-                return None
-            return self._thanks(lead, change.data["status"])
-        if kind == "confirm_signup":
-            signup = event(db, event_id, "signup")
-            if signup is None:
-                return None
-            return self._confirmation(signup)
-        raise ValueError(f"unknown outbox job {kind!r}")
-
-    def _mail(
-        self, to: str, name: str, subject: str, template: str, **context: Any
-    ) -> tuple[Message, Recipient]:
-        settings = self.desk.settings
-        text = self.desk.pages.render(f"mail/{template}.txt.j2", **context)
-        message = Message(
-            subject=subject,
-            from_email=settings.from_email,
-            from_name=settings.from_name,
-            reply_to=None,
-            html=_as_html(text),
-            text=text,
-            categories=("desk",),
-        )
-        return message, Recipient(email=to, name=name, substitutions={})
-
-    def _lead_mail(self, lead: Event, *, reminder: bool) -> tuple[Message, Recipient]:
-        settings = self.desk.settings
-        due = contact_by(lead.at, settings.contact_within)
-        left = max(due - self._clock(), timedelta())
-        when = spoken(due, settings.timezone)
-        name = lead.data["name"]
-        subject = (
-            f"Reminder: call {name} by {when}"
-            if reminder
-            else f"New referred lead: {name} — contact by {when}"
-        )
-        links = {
-            action: status_link(settings, lead.id, action)
-            for action in ("contacted", "won", "lost")
-        }
-        referrer = None
-        if lead.data.get("code"):
-            referrer = self.desk.directory.lookup(lead.data["code"])
-        return self._mail(
-            settings.notify_to,
-            settings.business_name,
-            subject,
-            "lead",
-            lead=lead.data,
-            lead_id=lead.id,
-            received=spoken(lead.at, settings.timezone),
-            contact_by=when,
-            hours_left=int(left.total_seconds() // 3600),
-            reminder=reminder,
-            referrer=referrer,
-            links=links,
-        )
-
-    def _thanks(self, lead: Event, status: str) -> tuple[Message, Recipient]:
-        referrer = self.desk.directory.lookup(lead.data.get("code", ""))
-        friend = first_name(lead.data["name"])
-        greeting = referrer.first_name if referrer and referrer.first_name else ""
-        return self._mail(
-            lead.data["referrer_email"],
-            greeting,
-            f"Thank you for sending {friend} our way",
-            "thanks",
-            friend=friend,
-            greeting=greeting,
-            status=status,
-        )
-
-    def _confirmation(self, signup: Event) -> tuple[Message, Recipient]:
-        settings = self.desk.settings
-        return self._mail(
-            signup.data["email"],
-            signup.data.get("first_name", ""),
-            f"Confirm your subscription to the {settings.business_name} newsletter",
-            "confirm",
-            link=confirm_link(settings, signup.id),
-            first_name=signup.data.get("first_name", ""),
-        )
-
-
-def _why(receipt: Any, email: str) -> str:
-    for outcome in (receipt.rejected, receipt.deferred, receipt.uncertain):
+def _why(receipt: Receipt, email: str) -> str:
+    for outcome in (receipt.deferred, receipt.uncertain):
         if email in outcome:
             return str(outcome[email])
     return "no outcome from the transport"
-
-
-def _as_html(text: str) -> str:
-    """The plain text as a simple HTML part: escaped, links clickable, lines kept."""
-    escaped = html.escape(text)
-    linked = _URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped)
-    return (
-        '<!doctype html><html><body><div style="font-family:Arial,sans-serif;font-size:15px;'
-        f'line-height:1.5;white-space:pre-wrap">{linked}</div></body></html>'
-    )

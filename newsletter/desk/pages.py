@@ -24,8 +24,13 @@ class Pages:
         self.settings = settings
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(settings.templates_dir / "desk"),
-            autoescape=True,
+            # Pages (and their stylesheet) are HTML-escaped; the emails' text is not, or a
+            # reader would see "&amp;" (their HTML part is escaped once, in .mails).
+            autoescape=lambda name: not (name or "").endswith(".txt.j2"),
             undefined=jinja2.StrictUndefined,
+            # Read once: a template's file is not looked at again on every request (two
+            # stat calls each); a change to one takes a restart of the desk.
+            auto_reload=False,
             trim_blocks=True,
             lstrip_blocks=True,
         )
@@ -38,6 +43,13 @@ class Pages:
 
     def render(self, template: str, /, **context: Any) -> str:
         return self.env.get_template(template).render(**context)
+
+    def mail(self, template: str, /, **context: Any) -> tuple[str, str]:
+        """(subject, text) of the email ``template``: its text, and the subject it sets
+        (``{% set subject %}…{% endset %}``) on one line."""
+        module = self.env.get_template(template).make_module(context)
+        subject = " ".join(str(getattr(module, "subject", "")).split())
+        return subject, str(module).lstrip("\n")
 
     def page(self, template: str, code: int = 200, /, **context: Any) -> HTMLResponse:
         """The page ``template`` filled with ``context``, answered with status ``code``."""

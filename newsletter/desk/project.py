@@ -12,6 +12,7 @@ import contextlib
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from newsletter.config import Settings
 from newsletter.desk.pull import PAGE, DeskError, FileSource, HttpSource, PullReport
@@ -19,6 +20,8 @@ from newsletter.desk.pull import pending_opt_outs as _pending
 from newsletter.desk.pull import pull as _pull
 from newsletter.desk.settings import admin_token_from_env, desk_settings
 from newsletter.errors import ConfigError
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 @contextlib.contextmanager
@@ -54,6 +57,16 @@ def desk_source(
         source.close()
 
 
+def _never_ran_here(settings: Settings) -> bool:
+    """True for a desk on this machine's loopback address whose inbox does not exist yet
+    (the sample, before `make serve`): no reader can reach such a desk, so nothing waits
+    in it. A public desk's missing inbox is never taken for an empty one."""
+    desk = settings.config.desk
+    if desk is None or desk.pull_from == "https" or settings.desk_inbox.exists():
+        return False
+    return urlsplit(desk.public_url).hostname in LOOPBACK
+
+
 def pull_desk(
     settings: Settings,
     *,
@@ -64,6 +77,8 @@ def pull_desk(
 ) -> PullReport:
     """Apply the desk's new events to the project's suppressions, subscribers and
     referrals (see :func:`newsletter.desk.pull.pull`)."""
+    if url is None and inbox is None and _never_ran_here(settings):
+        return PullReport(warnings=["the desk has not run on this machine yet: nothing to pull"])
     with desk_source(settings, url=url, inbox=inbox, environ=environ) as source:
         return _pull(
             source,
@@ -79,7 +94,7 @@ def check_desk_pulled(settings: Settings, *, environ: Mapping[str, str] | None =
     """Raise DeskError when the desk holds opt-outs not pulled yet (a send must not mail
     someone who has unsubscribed); the number waiting otherwise (0). Nothing to check
     without a ``desk:`` section."""
-    if settings.config.desk is None:
+    if settings.config.desk is None or _never_ran_here(settings):
         return 0
     try:
         with desk_source(settings, environ=environ) as source:
@@ -115,6 +130,7 @@ def serve_desk(
     missing transport secret stops here, not at the first lead); without ``email`` none
     is sent (a look at the pages on this machine)."""
     from newsletter.deliver.factory import make_transport
+    from newsletter.desk.connections import ConnectionLimits
     from newsletter.desk.serve import serve
 
     config = settings.config.desk
@@ -135,5 +151,6 @@ def serve_desk(
         desk,
         host=host,
         port=port,
-        forwarded_allow_ips=proxies or (",".join(config.proxies) if config else "127.0.0.1"),
+        proxies=proxies if proxies is not None else ",".join(config.proxies if config else ()),
+        limits=ConnectionLimits.of(config),
     )

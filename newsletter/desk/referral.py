@@ -21,9 +21,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from newsletter.audience.tokens import canonical_code
-from newsletter.desk.context import EXPIRED, Desk, durable, the_desk
+from newsletter.desk.context import Desk, durable, the_desk
 from newsletter.desk.directory import Referrer
-from newsletter.desk.guard import FORM_BYTES, HONEYPOT, client_address, contact_keys
+from newsletter.desk.guard import FORM_BYTES, HONEYPOT, Refusal, client_address, contact_keys
 from newsletter.desk.inbox import InboxError, append, now, schedule
 from newsletter.desk.leads import MEDIUMS, contact_by, lead_record, read_lead_form, spoken
 from newsletter.errors import NewsletterError
@@ -73,6 +73,7 @@ async def _form_page(
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     medium: str = "",
+    refusal: Refusal | None = None,
     status: int = 200,
 ) -> Response:
     desk = the_desk(request)
@@ -87,6 +88,7 @@ async def _form_page(
         offer=offer,
         values=values or {},
         errors=errors or {},
+        refusal=refusal,
         form_token=token,
         medium=medium or _medium(request),
         action=f"/r/{code}" if code else "/r",
@@ -130,9 +132,11 @@ async def take_lead(request: Request) -> Response:
     if isinstance(form, Response):
         return form
     code = _code_in(request) or canonical_code(form.get("code", "")[:MAX_CODE])
-    if desk.forged(request, FORM, form):
-        # An old page, or a post from elsewhere: show the form again, filled in.
-        return await _form_page(request, code, values=form, errors=EXPIRED, status=400)
+    refusal = desk.refusal(request, FORM, form)
+    if refusal is not None:
+        # An old page, a browser without the cookie, a post from elsewhere: the form
+        # again, filled in, saying what to do.
+        return await _form_page(request, code, values=form, refusal=refusal, status=400)
     if form.get(HONEYPOT):
         return desk.pages.page("refer_thanks.html.j2", name="", contact_by="")
     checked = read_lead_form(form)
@@ -147,7 +151,7 @@ async def take_lead(request: Request) -> Response:
     if not desk.limiter.allow(f"ip:{client_address(request)}", limits.per_ip_per_hour) or not all(
         desk.limiter.allow(key, limits.per_address_per_hour) for key in addresses
     ):
-        return desk.too_many()
+        return desk.too_many(request)
     referrer = await run_in_threadpool(desk.directory.lookup, code) if code else None
     record = lead_record(
         checked.values,

@@ -8,7 +8,9 @@ command line makes it from the project's config and the environment
 
 from __future__ import annotations
 
+import math
 import os
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -16,9 +18,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from newsletter.audience.tokens import secret_from_env
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from newsletter.audience.tokens import SECRET_ENV, secret_from_env
 from newsletter.config import Settings
 from newsletter.deliver.transport import Transport
+from newsletter.desk.signing import load_public_key
 from newsletter.errors import ConfigError
 from newsletter.referrals.fields import phone_region
 
@@ -29,6 +34,12 @@ OLDER_SECRETS_ENV = "NEWSLETTER_OLDER_SECRETS"
 WEBHOOK_KEY_ENV = "SENDGRID_WEBHOOK_PUBLIC_KEY"
 """The Event Webhook's verification key (base64 DER, as SendGrid shows it)."""
 MIN_ADMIN_TOKEN = 32
+MIN_ADMIN_TOKEN_BITS = 80.0
+"""What the admin token's characters must spread over (:func:`spread_bits`): a random hex
+string of 32 characters has more than 90, ``openssl rand -hex 32`` about 230."""
+MIN_SECRET_BITS = 32.0
+"""The same for NEWSLETTER_SECRET (at least 16 characters): low enough for any random
+string of that length, high enough to refuse a word or a character repeated."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +78,8 @@ class DeskSettings:
     admin_token: str
     transport: Callable[[], Transport] | None = None
     """Makes the transport for notification emails; None sends nothing (logged)."""
-    webhook_key: str | None = None
+    webhook_key: ec.EllipticCurvePublicKey | None = None
+    """SendGrid's Event Webhook key, loaded at startup; None refuses every webhook post."""
     colors: Mapping[str, str] = field(default_factory=dict)
     contact_within: timedelta = timedelta(hours=24)
     remind_after: timedelta = timedelta(hours=20)
@@ -107,20 +119,60 @@ def check_public_url(url: str) -> str:
     return url if url.endswith("/") else url + "/"
 
 
+def spread_bits(text: str) -> float:
+    """Bits by how ``text``'s characters are spread (its length times the Shannon entropy
+    of its characters): 0 for one character repeated, 32 for ``ab`` sixteen times."""
+    counts = Counter(text)
+    return -sum(n * math.log2(n / len(text)) for n in counts.values())
+
+
+def looks_random(text: str, *, min_chars: int, min_bits: float) -> bool:
+    """Whether ``text`` may be a random string: ``min_chars`` long at least, not one
+    shorter string repeated, and spread over ``min_bits`` (:func:`spread_bits`)."""
+    repeated = text in (text + text)[1:-1]
+    return len(text) >= min_chars and not repeated and spread_bits(text) >= min_bits
+
+
 def admin_token_from_env(environ: Mapping[str, str]) -> str:
     token = environ.get(ADMIN_TOKEN_ENV, "")
-    if len(token) < MIN_ADMIN_TOKEN:
+    if not looks_random(token, min_chars=MIN_ADMIN_TOKEN, min_bits=MIN_ADMIN_TOKEN_BITS):
         raise ConfigError(
-            f"set {ADMIN_TOKEN_ENV} to a random string of at least {MIN_ADMIN_TOKEN} characters "
-            "(it guards the desk's admin endpoints)",
+            f"set {ADMIN_TOKEN_ENV} to a random string of at least {MIN_ADMIN_TOKEN} characters, "
+            "e.g. from `openssl rand -hex 32` (it guards the desk's admin endpoints)",
             key=ADMIN_TOKEN_ENV,
         )
     return token
 
 
 def secrets_from_env(environ: Mapping[str, str]) -> tuple[bytes, ...]:
+    """NEWSLETTER_SECRET, which the desk on the internet needs to look random, then the
+    older secrets still honoured."""
+    secret = secret_from_env(environ)
+    if not looks_random(secret.decode(), min_chars=16, min_bits=MIN_SECRET_BITS):
+        raise ConfigError(
+            f"{SECRET_ENV} looks guessable (one word or a few characters repeated): the desk "
+            "reads unsubscribe links and signs links with it. Use a random string, e.g. from "
+            "`openssl rand -hex 32`",
+            key=SECRET_ENV,
+        )
     older = [s.strip() for s in environ.get(OLDER_SECRETS_ENV, "").split(",") if s.strip()]
-    return (secret_from_env(environ), *(s.encode() for s in older))
+    return (secret, *(s.encode() for s in older))
+
+
+def webhook_key_from_env(environ: Mapping[str, str]) -> ec.EllipticCurvePublicKey | None:
+    """SendGrid's webhook key, checked now: a key that cannot be read would turn every
+    event post into an error SendGrid retries for days."""
+    text = environ.get(WEBHOOK_KEY_ENV, "").strip()
+    if not text:
+        return None
+    try:
+        return load_public_key(text)
+    except ValueError:
+        raise ConfigError(
+            f"{WEBHOOK_KEY_ENV} is not SendGrid's verification key: copy it from the Event "
+            "Webhook's settings (Signed Event Webhook), a base64 text starting with MFkw",
+            key=WEBHOOK_KEY_ENV,
+        ) from None
 
 
 def desk_settings(
@@ -161,7 +213,7 @@ def desk_settings(
         secrets=secrets_from_env(env),
         admin_token=admin_token_from_env(env),
         transport=transport,
-        webhook_key=env.get(WEBHOOK_KEY_ENV) or None,
+        webhook_key=webhook_key_from_env(env),
         colors={
             "primary": brand.primary_color,
             "accent": brand.accent_color,

@@ -10,6 +10,7 @@ with them may still be clicked. MACs are compared in constant time.
 from __future__ import annotations
 
 import base64
+import binascii
 import functools
 import hmac
 import json
@@ -17,7 +18,8 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 MAC_BYTES = 16
@@ -87,4 +89,24 @@ def tag(secret: bytes, purpose: str, text: str) -> str:
 
 
 def tag_matches(secrets: Iterable[bytes], purpose: str, text: str, given: str) -> bool:
-    return any(hmac.compare_digest(tag(s, purpose, text), given) for s in secrets)
+    """Whether ``given`` is ``text``'s tag for ``purpose`` under one of ``secrets``
+    (compared as bytes: ``compare_digest`` refuses strings with non-ASCII characters)."""
+    offered = given.encode("utf-8", "replace")
+    return any(hmac.compare_digest(tag(s, purpose, text).encode(), offered) for s in secrets)
+
+
+def load_public_key(text: str) -> ec.EllipticCurvePublicKey:
+    """An ECDSA public key (SendGrid's webhook key) from base64 DER, as SendGrid's settings
+    page shows it, or PEM; ValueError for anything else."""
+    data = text.strip().encode()
+    try:
+        key = (
+            serialization.load_pem_public_key(data)
+            if data.startswith(b"-----")
+            else serialization.load_der_public_key(base64.b64decode(data, validate=True))
+        )
+    except (ValueError, binascii.Error, TypeError):
+        raise ValueError("not an ECDSA public key (base64 DER or PEM)") from None
+    if not isinstance(key, ec.EllipticCurvePublicKey):
+        raise ValueError("not an ECDSA public key (base64 DER or PEM)")
+    return key

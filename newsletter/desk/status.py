@@ -25,7 +25,7 @@ from starlette.routing import Route
 
 from newsletter.desk.context import durable, the_desk
 from newsletter.desk.guard import FORM_BYTES
-from newsletter.desk.inbox import Event, append, event, now, related, schedule
+from newsletter.desk.inbox import Event, append, as_id, event, now, related, schedule
 from newsletter.desk.leads import STATUSES, spoken
 from newsletter.desk.settings import DeskSettings
 from newsletter.desk.signing import BadSignature, sign, tag, tag_matches, unsign
@@ -80,8 +80,7 @@ def _lead_id(request: Request) -> int | None:
         payload = unsign(desk.settings.secrets, PURPOSE, request.path_params["token"])
     except BadSignature:
         return None
-    lead = payload.get("lead")
-    return lead if isinstance(lead, int) else None
+    return as_id(payload.get("lead"))
 
 
 def _read_lead(db: sqlite3.Connection, lead_id: int) -> tuple[Event | None, list[Event]]:
@@ -93,10 +92,10 @@ async def status_page(request: Request) -> Response:
     lead_id = _lead_id(request)
     action = request.query_params.get("do", "contacted")
     if lead_id is None or action not in STATUSES:
-        return desk.bad_link("status")
+        return desk.bad_link(request, "status")
     lead, statuses = await desk.inbox.read(lambda db: _read_lead(db, lead_id))
     if lead is None:
-        return desk.bad_link("status")
+        return desk.bad_link(request, "status")
     status, _ = current(statuses)
     token = request.path_params["token"]
     return desk.pages.page(
@@ -125,7 +124,7 @@ async def record_status(request: Request) -> Response:
         or action not in STATUSES
         or not tag_matches(desk.settings.secrets, PURPOSE, token, form.get("form", ""))
     ):
-        return desk.bad_link("status")
+        return desk.bad_link(request, "status")
     value = None
     if action == "won" and form.get("value", "").strip():
         try:
@@ -136,7 +135,7 @@ async def record_status(request: Request) -> Response:
             )
     lead, _ = await desk.inbox.read(lambda db: _read_lead(db, lead_id))
     if lead is None:
-        return desk.bad_link("status")
+        return desk.bad_link(request, "status")
     code = lead.data.get("code") or ""
     referrer = await run_in_threadpool(desk.directory.lookup, code) if code else None
     tell_referrer = bool(

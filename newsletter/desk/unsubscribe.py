@@ -9,12 +9,14 @@
 
 The token is the opaque one of :mod:`newsletter.audience.tokens` (the address encrypted
 with AES-SIV): a damaged, forged or foreign token is a 400 page, never a 500. Posting
-twice records twice and answers the same; ``desk pull`` merges them into one line of
-``suppressions.csv``.
+again answers the same and records nothing more the same day: one token cannot grow the
+inbox by more than an event per channel a day (a reader whose opt-out was taken back by
+hand, and who opts out again another day, is recorded again).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import sqlite3
 
@@ -24,8 +26,8 @@ from starlette.routing import Route
 
 from newsletter.audience.tokens import unsubscribe_address
 from newsletter.desk.context import Desk, durable, the_desk
-from newsletter.desk.guard import FORM_BYTES, TooLarge, parse_form, read_body
-from newsletter.desk.inbox import append
+from newsletter.desk.guard import FORM_BYTES, ClientLeft, TooLarge, parse_form, read_body
+from newsletter.desk.inbox import append, now
 from newsletter.desk.signing import tag, tag_matches
 from newsletter.errors import InvalidToken
 
@@ -47,6 +49,13 @@ def address_for(desk: Desk, token: str) -> str | None:
         return None
 
 
+def once_a_day(email: str, channel: str) -> str:
+    """The inbox key that keeps one opt-out per address and channel a day (a digest: the
+    address is in the event's data already)."""
+    digest = hashlib.sha256(f"{email}\x00{channel}".encode()).hexdigest()[:32]
+    return f"unsubscribe:{now().date().isoformat()}:{digest}"
+
+
 def one_click(body: bytes, content_type: str) -> bool:
     """True for RFC 8058's POST: ``List-Unsubscribe=One-Click``, urlencoded or as a
     multipart part (some clients send form-data)."""
@@ -59,7 +68,7 @@ async def unsubscribe_page(request: Request) -> Response:
     desk = the_desk(request)
     token = request.query_params.get("t", "")
     if address_for(desk, token) is None:
-        return desk.bad_link("unsubscribe")
+        return desk.bad_link(request, "unsubscribe")
     return desk.pages.page(
         "unsubscribe.html.j2",
         action=f"/unsubscribe?t={token}",
@@ -73,11 +82,13 @@ async def unsubscribe_post(request: Request) -> Response:
     token = request.query_params.get("t", "")
     email = address_for(desk, token)
     if email is None:
-        return desk.bad_link("unsubscribe")
+        return desk.bad_link(request, "unsubscribe")
     try:
         body = await read_body(request, FORM_BYTES)
     except TooLarge:
-        return desk.pages.problem(413, "That was too much", "The request was too large.")
+        return desk.too_large(request)
+    except ClientLeft:
+        return desk.cut_short(request)
     if one_click(body, request.headers.get("content-type", "")):
         channel, via = "email", "one-click"
     else:
@@ -90,10 +101,11 @@ async def unsubscribe_post(request: Request) -> Response:
         if channel not in CHANNELS or not tag_matches(
             secrets, "unsubscribe", token, form.get("form", "")
         ):
-            return desk.bad_link("unsubscribe")
+            return desk.bad_link(request, "unsubscribe")
 
     def record(db: sqlite3.Connection) -> int | None:
-        return append(db, "unsubscribe", {"email": email, "channel": channel, "via": via})
+        data = {"email": email, "channel": channel, "via": via}
+        return append(db, "unsubscribe", data, key=once_a_day(email, channel))
 
     await desk.inbox.write(record)
     return desk.pages.page("unsubscribed.html.j2", channel=channel)

@@ -32,6 +32,7 @@ def project(tmp_path: Path, cards: object = None, desk: object = None) -> Settin
     path = folder / "newsletter.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     data["cards"] = cards or {}
+    data.pop("desk", None)  # the sample's own
     if desk:
         data["desk"] = desk
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")

@@ -18,7 +18,9 @@ from newsletter.placeholders import PLACEHOLDERS
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET = b"a-test-secret-of-enough-length"
-SETTINGS = load_config(REPO / "newsletter.yaml")
+SAMPLE = load_config(REPO / "newsletter.yaml")
+SETTINGS = replace(SAMPLE, config=SAMPLE.config.model_copy(update={"desk": None}))
+"""The sample without its desk: links lead to ``web.unsubscribe_url``."""
 MARIA = load_subscribers(REPO / "subscribers" / "subscribers.csv")[0]
 
 

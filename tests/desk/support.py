@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -74,11 +75,18 @@ def serve_command(project: Path, *options: str) -> list[str]:
 
 
 def use_desk(project: Path, port: int, **settings: float | str) -> None:
-    """Give the project's config a ``desk:`` section for a desk on loopback at ``port``."""
+    """Give the project's config a ``desk:`` section for a desk on loopback at ``port``
+    (in place of the one it has)."""
     config = project / "newsletter.yaml"
     section = {"public_url": f"http://127.0.0.1:{port}/", "port": port, **settings}
     lines = "".join(f"  {key}: {value}\n" for key, value in section.items())
-    config.write_text(config.read_text(encoding="utf-8") + f"\ndesk:\n{lines}", encoding="utf-8")
+    text = without_desk(config.read_text(encoding="utf-8"))
+    config.write_text(text + f"\ndesk:\n{lines}", encoding="utf-8")
+
+
+def without_desk(config: str) -> str:
+    """A config's text without its top-level ``desk:`` section."""
+    return re.sub(r"(?m)^desk:\n(?:[ #].*\n|\n)*", "", config)
 
 
 @dataclass
@@ -89,6 +97,8 @@ class RunningDesk:
     env: dict[str, str] = field(default_factory=desk_env)
     process: subprocess.Popen[bytes] | None = None
     starts: int = 0
+    files: int | None = None
+    """The server process's limit of open files (``ulimit -n``), when lowered."""
 
     @property
     def url(self) -> str:
@@ -104,11 +114,14 @@ class RunningDesk:
 
     def start(self) -> RunningDesk:
         self.starts += 1
+        command = serve_command(
+            self.project, "--port", str(self.port), "--public-url", self.url, *self.options
+        )
+        if self.files is not None:
+            command = ["sh", "-c", f'ulimit -n {self.files} && exec "$@"', "sh", *command]
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                serve_command(
-                    self.project, "--port", str(self.port), "--public-url", self.url, *self.options
-                ),
+                command,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=self.env,
@@ -140,6 +153,17 @@ class RunningDesk:
             except subprocess.TimeoutExpired:
                 self.kill()
 
+    def rss_mb(self, field: str = "VmRSS") -> float:
+        """The server process's resident memory, in MB (``VmHWM``: its peak)."""
+        assert self.process is not None
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        return int(status.split(f"{field}:")[1].split()[0]) / 1024
+
+    def peak_from_now(self) -> None:
+        """Start counting the process's peak memory (``rss_mb("VmHWM")``) afresh."""
+        assert self.process is not None
+        Path(f"/proc/{self.process.pid}/clear_refs").write_text("5")
+
     def events(self, kind: str | None = None) -> list[dict[str, Any]]:
         """The inbox's events, read from the file as a pull would."""
         db = sqlite3.connect(f"file:{self.inbox}?mode=ro", uri=True)
@@ -152,13 +176,18 @@ class RunningDesk:
 
 
 def start_desk(
-    project: Path, *options: str, desk: dict[str, float] | None = None, **env: str
+    project: Path,
+    *options: str,
+    desk: dict[str, float | str] | None = None,
+    files: int | None = None,
+    **env: str,
 ) -> RunningDesk:
     """The desk of ``project`` on a free port (its config given a ``desk:`` section with
-    ``desk``'s extra settings), started with ``newsletter serve`` and ``options``."""
+    ``desk``'s extra settings), started with ``newsletter serve`` and ``options`` (and a
+    limit of ``files`` open files)."""
     port = free_port()
     use_desk(project, port, **(desk or {}))
-    return RunningDesk(project, port, tuple(options), desk_env(**env)).start()
+    return RunningDesk(project, port, tuple(options), desk_env(**env), files=files).start()
 
 
 def wait_for(condition: Any, timeout: float = 20.0, what: str = "condition") -> Any:

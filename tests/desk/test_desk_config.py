@@ -21,8 +21,11 @@ DESK = "https://desk.hartwellhvac.example.com/"
 
 
 def config_with_desk(folder: Path, desk: object) -> Path:
+    """The sample's config in ``folder`` with ``desk`` as its desk: section (None: none)."""
     data = yaml.safe_load((REPO / "newsletter.yaml").read_text(encoding="utf-8"))
-    data["desk"] = desk
+    data.pop("desk", None)
+    if desk is not None:
+        data["desk"] = desk
     path = folder / "newsletter.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return path
@@ -36,7 +39,7 @@ def problem(folder: Path, desk: object) -> ConfigError:
 
 
 def test_without_a_desk_links_lead_where_they_did(tmp_path: Path) -> None:
-    settings = load_config(REPO / "newsletter.yaml")
+    settings = load_config(config_with_desk(tmp_path, None))
     assert settings.config.desk is None
     assert unsubscribe_base(settings.config) == "https://news.hartwellhvac.example.com/unsubscribe"
     assert referral_base(settings.config, "https://x.example/refer") == "https://x.example/refer"

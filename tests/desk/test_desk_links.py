@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from newsletter.audience.tokens import unsubscribe_tokens
-from tests.desk.support import SECRET, newsletter_ok
+from tests.desk.support import SECRET, newsletter_ok, without_desk
 from tests.golden import copy_sample
 from tests.print.support import scanned_qr_codes
 
@@ -26,7 +26,7 @@ MONTH = "2026-11"
 def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     folder = copy_sample(tmp_path_factory.mktemp("desk-links") / "project")
     config = folder / "newsletter.yaml"
-    config.write_text(config.read_text() + f"\ndesk:\n  public_url: {DESK}\n")
+    config.write_text(without_desk(config.read_text()) + f"\ndesk:\n  public_url: {DESK}\n")
     newsletter_ok(folder, "build", "--month", MONTH, "--offline")
     newsletter_ok(folder, "send", "--month", MONTH)  # a dry run, with its sample message
     newsletter_ok(folder, "print", "--month", MONTH, "--silent")

@@ -108,9 +108,13 @@ def test_form_posted_without_its_cookie_is_shown_again_and_not_recorded(
         f"{desk.url}r/{MARIA_CODE}", data={**ALEX, "form": form_token(page.text)}
     )
     assert answer.status_code == 400
-    assert "This form had expired" in answer.text
+    assert "Your browser didn't send back the cookie this form needs" in answer.text
+    assert "allow cookies for this site" in answer.text
     assert 'value="Alex Doe"' in answer.text  # nothing typed is lost
     assert desk.events("lead") == []
+    desk.stop()
+    assert "POST /r 400" in desk.log.read_text()
+    assert "(form refused: no form cookie)" in desk.log.read_text()
 
 
 def test_form_posted_from_another_site_is_refused(desk: RunningDesk) -> None:

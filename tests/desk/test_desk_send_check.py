@@ -54,7 +54,12 @@ def test_send_checks_a_remote_desk_over_http_with_the_admin_token(desk_site: Pat
         refused = newsletter(desk.project, "send", "--month", MONTH, "--yes", "--silent")
         assert (refused.returncode, refused.stderr) == (2, WAITING)
         wrong = newsletter(
-            desk.project, "send", "--month", MONTH, "--yes", NEWSLETTER_DESK_TOKEN="x" * 40
+            desk.project,
+            "send",
+            "--month",
+            MONTH,
+            "--yes",
+            NEWSLETTER_DESK_TOKEN="a-wrong-admin-token-9876543210fedcba",
         )
     finally:
         desk.stop()

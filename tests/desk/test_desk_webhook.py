@@ -6,37 +6,17 @@ import base64
 import json
 import sqlite3
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
-import pytest
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from newsletter.deliver.ledger import Ledger
 from newsletter.desk.pull import FileSource, pull
-from tests.desk.support import ADMIN_TOKEN, RunningDesk, start_desk
+from tests.desk.support import ADMIN_TOKEN, RunningDesk
 
 HOOK = "hooks/sendgrid"
-
-
-@pytest.fixture(scope="module")
-def signing_key() -> ec.EllipticCurvePrivateKey:
-    return ec.generate_private_key(ec.SECP256R1())
-
-
-@pytest.fixture
-def hooked(desk_site: Path, signing_key: ec.EllipticCurvePrivateKey) -> Iterator[RunningDesk]:
-    public = signing_key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    running = start_desk(desk_site, SENDGRID_WEBHOOK_PUBLIC_KEY=base64.b64encode(public).decode())
-    try:
-        yield running
-    finally:
-        running.stop()
 
 
 def events(*kinds: str) -> bytes:
@@ -191,3 +171,20 @@ def test_pulled_events_are_matched_to_the_send_ledger_by_message_id(
     ]
     suppressions = (hooked.project / "subscribers" / "suppressions.csv").read_text()
     assert "reader1@example.com,bounce," in suppressions
+
+
+def test_a_signed_batch_larger_than_memory_holds_is_taken_whole(
+    hooked: RunningDesk, signing_key: ec.EllipticCurvePrivateKey
+) -> None:
+    body = events(*["open"] * 3000)  # about 600 KB: SendGrid posts batches up to 768 KB
+    assert 512 * 1024 < len(body) < 1024 * 1024
+    assert post(hooked, signing_key, body).status_code == 204
+    assert len(hooked.events("esp")) == 3000
+
+
+def test_a_signed_batch_over_a_megabyte_is_refused(
+    hooked: RunningDesk, signing_key: ec.EllipticCurvePrivateKey
+) -> None:
+    answer = post(hooked, signing_key, events(*["open"] * 6000))
+    assert answer.status_code == 413
+    assert hooked.events("esp") == []

@@ -35,6 +35,7 @@ def card_project(
     path = folder / "newsletter.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     data["cards"] = {"segments": ["client"], **(cards or {})}
+    data.pop("desk", None)  # the sample's own
     if desk:
         data["desk"] = {"public_url": "https://desk.example.com/"}
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
