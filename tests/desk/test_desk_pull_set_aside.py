@@ -19,7 +19,7 @@ from tests.desk.test_desk_follow_up import press, status_links
 from tests.desk.test_desk_referral import ALEX, post_lead
 from tests.desk.test_desk_send_check import MONTH, one_click
 from tests.desk.test_desk_unsubscribe import MARIA
-from tests.desk.test_desk_webhook import events, hooked, post, signing_key  # noqa: F401
+from tests.desk.test_desk_webhook import events, post
 from tests.smtp_server import Recorder
 
 QUARANTINE = "desk-quarantine.csv"
@@ -63,8 +63,8 @@ def test_leads_with_an_unknown_code_or_none_are_kept_flagged_and_the_pull_goes_o
 
 
 def test_bad_events_in_a_signed_batch_are_set_aside_and_the_rest_applied(
-    hooked: RunningDesk,  # noqa: F811
-    signing_key: ec.EllipticCurvePrivateKey,  # noqa: F811
+    hooked: RunningDesk,
+    signing_key: ec.EllipticCurvePrivateKey,
 ) -> None:
     batch = json.loads(events("bounce", "bounce", "bounce", "spamreport", "open"))
     batch[1]["email"] = ""
@@ -88,8 +88,8 @@ def test_bad_events_in_a_signed_batch_are_set_aside_and_the_rest_applied(
 
 
 def test_the_monthly_report_counts_the_events_set_aside_in_its_month(
-    hooked: RunningDesk,  # noqa: F811
-    signing_key: ec.EllipticCurvePrivateKey,  # noqa: F811
+    hooked: RunningDesk,
+    signing_key: ec.EllipticCurvePrivateKey,
 ) -> None:
     batch = json.loads(events("bounce", "open", "click"))
     for event in batch[:2]:
@@ -121,8 +121,8 @@ def test_temporary_files_of_the_data_files_are_never_committed() -> None:
 
 
 def test_an_event_set_aside_is_kept_once_however_often_it_is_pulled(
-    hooked: RunningDesk,  # noqa: F811
-    signing_key: ec.EllipticCurvePrivateKey,  # noqa: F811
+    hooked: RunningDesk,
+    signing_key: ec.EllipticCurvePrivateKey,
 ) -> None:
     batch = json.loads(events("bounce", "bounce"))
     batch[0]["email"] = ""
