@@ -149,10 +149,11 @@ def delivery_point(address: Address) -> str:
     postal = form.address.postal_code.replace(" ", "").upper()
     if country == US:
         postal = postal[:5]
-    return "|".join((_plain(street), _plain(form.unit), postal, country))
+    return "|".join((plain_words(street), plain_words(form.unit), postal, country))
 
 
-def _plain(text: str) -> str:
+def plain_words(text: str) -> str:
+    """``text`` as words to compare: no case, accents or punctuation."""
     folded = unicodedata.normalize("NFKD", text.casefold())
     letters = "".join(c if c.isalnum() else " " for c in folded if not unicodedata.combining(c))
     return " ".join(letters.split())

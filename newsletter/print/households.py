@@ -44,6 +44,13 @@ def one_per_household(
         doors.setdefault(delivery_point(recipient.address), []).append(recipient)
     if all(len(readers) == 1 for readers in doors.values()):
         return tuple(recipients)
+    path = settings.templates_dir / HOUSEHOLD_TEMPLATE
+    if not path.is_file():
+        raise TemplateError(
+            "not found: print.one_per_household names each household's copy with it "
+            "(write it, or turn the setting off)",
+            path=path,
+        )
     base = site_context(settings, web_url=settings.config.web.base_url)
     home = settings.address.country
     return tuple(
