@@ -29,7 +29,7 @@ from newsletter.config.files import RETURNED_MAIL_FILE
 from newsletter.config.yamlfile import read_text
 from newsletter.csvfile import appended_csv, csv_rows
 from newsletter.errors import ContentError
-from newsletter.fsutil import PRIVATE, atomic_write
+from newsletter.fsutil import PRIVATE, atomic_write, remove_stale_temps
 from newsletter.locks import locked
 from newsletter.model import Address, Subscriber, normalize_email
 
@@ -136,6 +136,7 @@ def record_returned(path: Path, records: Sequence[ReturnedMail]) -> tuple[Return
     for record in records:
         check_record(record)
     with locked(path, purpose="record returned mail"):
+        remove_stale_temps(path)  # a killed writer's personal data, under the lock
         known = {(r.normalized_email, delivery_point(r.address)) for r in load_returned(path)}
         added = []
         for record in records:

@@ -255,3 +255,13 @@ def test_the_monthly_report_counts_readers_held_back_by_reason(config: Path) -> 
     assert "Held back, returned: Vacant" in result.stdout
     page = (config.parent / "build" / "reports" / MONTH / "index.html").read_text()
     assert "Held back, returned: Vacant" in page and "Held back, returned: No such number" in page
+
+
+def test_a_killed_writers_temporary_file_is_removed_by_the_next_record(config: Path) -> None:
+    left = config.parent / "subscribers" / ".returned-mail.csv.k1ll3d.tmp"
+    left.write_text("ola@example.com,2026-11-20,vacant\n", encoding="utf-8")
+    assert (
+        returned(config, "--email", "ola@example.com", "--reason", "vacant", "--yes").returncode
+        == 0
+    )
+    assert not left.exists()
