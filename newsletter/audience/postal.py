@@ -1,10 +1,13 @@
 """Who can be reached by post: the subscribers whose channels include mail, less everyone a
-suppression covers for the mail channel, sorted for the mail by postal code.
+suppression covers for the mail channel and everyone whose address came back, sorted for
+the mail by postal code.
 
 Email and post are separate consents. Email-only suppressions (unsubscribes, bounces,
-complaints from the email provider) never take anyone off the post. A ``bounce`` suppressed
-for the ``mail`` channel marks mail that came back undeliverable; it is counted apart from
-the opt-outs. The issue's mailing list and the quarterly cards both choose by this one rule.
+complaints from the email provider) never take anyone off the post. Mail that came back
+undeliverable holds a reader back while their address is the one that came back
+(``returned-mail.csv``, :mod:`newsletter.audience.returned`); a ``bounce`` suppressed for
+the ``mail`` channel marks it too, for good. Both are counted apart from the opt-outs. The
+issue's mailing list and the quarterly cards both choose by this one rule.
 
 A mail subscriber without street, city or postal code is an error naming the CSV line,
 unless ``skip_incomplete`` is set: then the row is left off with a warning. Never a piece
@@ -17,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from newsletter.audience.returned import REASONS, HeldBack, load_returned
 from newsletter.audience.subscribers import load_subscribers
 from newsletter.audience.suppressions import load_suppressions
 from newsletter.errors import ContentError, together
@@ -31,6 +35,13 @@ class PostalList:
     returned: int = 0  # chosen, whose mail came back undeliverable
     incomplete: int = 0  # chosen, left off for a missing address (skip mode)
     warnings: tuple[str, ...] = ()
+    # Why each of the ``returned`` came back, in the reports' words (REASONS), in list order.
+    returned_reasons: tuple[str, ...] = ()
+
+
+MARKED_RETURNED = "Returned (a bounce for mail in suppressions.csv)"
+"""The reason the reports give for a reader marked in suppressions.csv rather than in
+returned-mail.csv."""
 
 
 def postal_list(
@@ -41,6 +52,7 @@ def postal_list(
     skip_incomplete: bool = False,
     chosen: Callable[[Subscriber], bool] | None = None,
     what: str = "the newsletter",
+    returned_csv: Path | None = None,
 ) -> PostalList:
     """The subscribers ``chosen`` (everyone by default) who can get ``what`` by post."""
     # Every row validated as a send would; a mail row without an address is kept (without
@@ -56,16 +68,21 @@ def postal_list(
         for s in incomplete
     ]
     statuses = postal_statuses(suppressions_csv)
+    held = HeldBack(load_returned(returned_csv) if returned_csv else ())
     reached: list[Subscriber] = []
-    opted_out = returned = 0
+    reasons: list[str] = []
+    opted_out = 0
     for subscriber in candidates:
         if "mail" not in subscriber.channels:
             continue
         status = statuses.get(subscriber.normalized_email)
-        if status == "returned":
-            returned += 1
-        elif status == "opted-out":
+        came_back = held.record_for(subscriber)
+        if status == "opted-out":
             opted_out += 1
+        elif came_back is not None:
+            reasons.append(REASONS[came_back.reason])
+        elif status == "returned":
+            reasons.append(MARKED_RETURNED)
         else:
             reached.append(subscriber)
     reached.sort(key=lambda s: postal_order(s, home_country))
@@ -73,9 +90,10 @@ def postal_list(
         subscribers=tuple(reached),
         everyone=everyone,
         opted_out=opted_out,
-        returned=returned,
+        returned=len(reasons),
         incomplete=len(incomplete),
         warnings=tuple(warnings),
+        returned_reasons=tuple(reasons),
     )
 
 

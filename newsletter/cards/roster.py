@@ -63,6 +63,7 @@ def card_roster(
         skip_incomplete=skip_incomplete,
         chosen=lambda s: s.segment in segments,
         what="the quarterly card",
+        returned_csv=settings.returned_mail_csv,
     )
     offer = current_offer(settings.content_dir, quarter.first_day)
     base = referral_base(settings.config, offer.landing_url)

@@ -75,4 +75,6 @@ def check(config_path: Path, month: str, strict: bool) -> None:
         warn(message)
     for line in report.summary:
         click.echo(line)
+    for line in report.address_diff:
+        click.echo(line)
     click.echo("ok")

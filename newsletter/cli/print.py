@@ -76,6 +76,11 @@ def print_command(
         f"({mailing.opted_out} opted out of post, {mailing.returned} returned as "
         f"undeliverable, {mailing.incomplete} without an address) -> {result.out_dir}"
     )
+    if mailing.shared:
+        click.echo(
+            f"households: {mailing.shared} more readers share their household's copy "
+            "(print.one_per_household)"
+        )
     if result.editions > 1:
         click.echo(f"editions: {result.editions} (copies with the same personal hooks share one)")
     click.echo(f"files: {', '.join(result.files)}")

@@ -6,6 +6,8 @@ Under ``paths.subscribers`` (plain CSV in git, reviewable in a pull request):
     suppressions.csv   who must not get it (unsubscribes, bounces, complaints)
     referrals.csv      referred leads and what became of them
     rewards.csv        rewards handed out to referrers
+    returned-mail.csv  postal addresses the post brought back, per reader (no post to
+                       them until the address changes)
     consents.csv       proof of each sign-up's consent (time, form, address), from the desk
     desk.json          how far ``desk pull`` has applied the desk's events
     desk-quarantine.csv  the desk's events that ``desk pull`` set aside, with the reason
@@ -25,6 +27,7 @@ SUPPRESSIONS_FILE = "suppressions.csv"
 REFERRALS_FILE = "referrals.csv"
 REWARDS_FILE = "rewards.csv"
 CONSENTS_FILE = "consents.csv"
+RETURNED_MAIL_FILE = "returned-mail.csv"
 DESK_CURSOR_FILE = "desk.json"
 DESK_QUARANTINE_FILE = "desk-quarantine.csv"
 SEND_LEDGER_FILE = "ledger.sqlite"

@@ -96,6 +96,11 @@ class PrintConfig(Strict):
     """Where ``newsletter print --send-to-printer`` emails the package."""
     envelope: EnvelopeConfig = EnvelopeConfig()
     """The envelope and its window."""
+    one_per_household: bool = False
+    """One addressed copy for all the readers at one door (the same street, unit and ZIP,
+    however each is written), named by ``templates/print/partials/household.txt.j2`` ("The
+    Nguyen family", or both names). Labels and the mailing list follow the copies; the
+    quarterly cards stay one per reader."""
 
     @model_validator(mode="after")
     def _profile_for_pdfx(self) -> PrintConfig:

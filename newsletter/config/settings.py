@@ -24,6 +24,7 @@ from newsletter.config.desk import DeskConfig
 from newsletter.config.files import (
     DESK_INBOX_FILE,
     REFERRALS_FILE,
+    RETURNED_MAIL_FILE,
     REWARDS_FILE,
     SEND_LEDGER_FILE,
     SUBSCRIBERS_FILE,
@@ -330,6 +331,10 @@ class Settings:
     @property
     def rewards_csv(self) -> Path:
         return self.subscribers_dir / REWARDS_FILE
+
+    @property
+    def returned_mail_csv(self) -> Path:
+        return self.subscribers_dir / RETURNED_MAIL_FILE
 
     @property
     def send_ledger(self) -> Path:

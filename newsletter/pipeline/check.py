@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from newsletter.audience.returned import held_back
+from newsletter.audience.standardizing import address_changes, diff_lines
 from newsletter.audience.subscribers import load_subscribers
 from newsletter.config import Settings
 from newsletter.diagnostics import Diagnostics
@@ -26,10 +28,16 @@ REQUIRED_TEMPLATES = (
 )
 
 
+ADDRESS_DIFF_ROWS = 20
+"""Rows of the address diff that ``check`` shows; ``newsletter mail standardize`` shows all."""
+
+
 @dataclass(frozen=True)
 class CheckReport:
     warnings: tuple[str, ...]
     summary: tuple[str, ...]
+    # subscribers.csv's US addresses as USPS Publication 28 would write them, as a diff
+    address_diff: tuple[str, ...] = ()
 
 
 def check_all(settings: Settings, month: str, *, strict: bool = False) -> CheckReport:
@@ -52,6 +60,10 @@ def check_all(settings: Settings, month: str, *, strict: bool = False) -> CheckR
     for name in REQUIRED_TEMPLATES:
         env.get_template(name)
     subscribers = load_subscribers(settings.subscribers_csv)
+    held = held_back(settings.returned_mail_csv)
+    posted = [s for s in subscribers if "mail" in s.channels]
+    returned = sum(1 for s in posted if held.record_for(s) is not None)
+    addresses = address_changes(settings.subscribers_csv)
     by_segment = {
         s: sum(1 for x in subscribers if x.segment == s) for s in settings.config.segments
     }
@@ -73,5 +85,10 @@ def check_all(settings: Settings, month: str, *, strict: bool = False) -> CheckR
             "subscribers: "
             + ", ".join(f"{count} {segment}" for segment, count in by_segment.items()),
             f"referrals: {len(leads)} leads ({by_status}), {len(handouts)} rewards handed out",
+            f"post: {len(posted)} readers, {returned} held back after returned mail "
+            f"({held.cleared(posted)} cleared by a new address)",
+            f"addresses: {len(addresses.changes)} to write in USPS form"
+            + (" (`newsletter mail standardize --yes` writes them)" if addresses.changes else ""),
         ),
+        address_diff=tuple(diff_lines(addresses, limit=ADDRESS_DIFF_ROWS)),
     )

@@ -125,6 +125,11 @@ def job_ticket(settings: Settings, facts: JobFacts) -> str:
         f"  {mailing.opted_out} opted out of post (not printed)",
         f"  {mailing.returned} marked undeliverable after returned mail (not printed)",
         f"  {mailing.incomplete} left off for an incomplete address",
+        *(
+            [f"  {mailing.shared} more readers share their household's copy (one per door)"]
+            if mailing.shared
+            else []
+        ),
         "",
         "Files:",
         "  issue.pdf         the issue without an address (hand-outs, or with labels)",

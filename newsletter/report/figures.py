@@ -136,6 +136,15 @@ class IssueSends:
 
 
 @dataclass(frozen=True)
+class PostCounts:
+    """Who gets the issue by post now, and who is kept off it."""
+
+    reached: int  # readers by post the next print run addresses
+    returned: Mapping[str, int]  # held back after returned mail, by the post's reason
+    opted_out: int  # readers by post with a postal opt-out
+
+
+@dataclass(frozen=True)
 class MonthlyReport:
     month: str  # "2026-11"
     now: datetime
@@ -151,6 +160,7 @@ class MonthlyReport:
     sources: tuple[SourceLine, ...] | None = None
     # The desk's events of the month that desk pull set aside (its quarantine), by kind.
     set_aside: Mapping[str, int] | None = None
+    post: PostCounts | None = None  # None only for a report made without the list
 
     @property
     def label(self) -> str:

@@ -10,11 +10,13 @@ business, never for the web archive.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
+from newsletter.audience.postal import postal_list
 from newsletter.config import Settings
 from newsletter.config.files import DESK_QUARANTINE_FILE, EMAIL_EVENTS_FILE
 from newsletter.desk.quarantine import set_aside_in_month
@@ -25,7 +27,7 @@ from newsletter.referrals.reports import referral_inputs
 from newsletter.render.environment import palette
 from newsletter.report.charts import Colors
 from newsletter.report.events import read_engagement
-from newsletter.report.figures import MonthlyReport, monthly_report
+from newsletter.report.figures import MonthlyReport, PostCounts, monthly_report
 from newsletter.report.outputs import report_page, report_summary
 from newsletter.report.sections import Section, report_sections
 from newsletter.report.sends import read_sends
@@ -57,7 +59,24 @@ def load_monthly_report(settings: Settings, month: str, now: datetime) -> Monthl
         tz=settings.tz,
         region=inputs.region,
     )
-    return replace(figures, set_aside=set_aside)
+    return replace(figures, set_aside=set_aside, post=post_counts(settings))
+
+
+def post_counts(settings: Settings) -> PostCounts:
+    """Readers by post as the next print run chooses them (a row without an address left
+    out, as ``--skip-incomplete-addresses`` does), and those kept off it."""
+    chosen = postal_list(
+        settings.subscribers_csv,
+        settings.suppressions_csv,
+        home_country=settings.address.country,
+        skip_incomplete=True,
+        returned_csv=settings.returned_mail_csv,
+    )
+    return PostCounts(
+        reached=len(chosen.subscribers),
+        returned=dict(Counter(chosen.returned_reasons).most_common()),
+        opted_out=chosen.opted_out,
+    )
 
 
 def chart_colors(settings: Settings) -> Colors:

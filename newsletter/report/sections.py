@@ -18,7 +18,7 @@ from newsletter.referrals.outputs import money, percent, report_blocks
 from newsletter.referrals.reports import Period
 from newsletter.referrals.times import shown
 from newsletter.report.charts import Bars, Colors, bar_chart, stacked_bars
-from newsletter.report.figures import Engagement, IssueSends, MonthlyReport
+from newsletter.report.figures import Engagement, IssueSends, MonthlyReport, PostCounts
 from newsletter.tables import Block
 
 TOP_REFERRERS = 10
@@ -367,6 +367,8 @@ def _this_issue(report: MonthlyReport, colors: Colors) -> Section:
                 "they come from the email provider's events, not recorded yet",
             )
         )
+    if report.post is not None:
+        tables.append(_post_block(report.post))
     if report.set_aside is not None:
         tables.append(
             Block(
@@ -378,6 +380,13 @@ def _this_issue(report: MonthlyReport, colors: Colors) -> Section:
             )
         )
     return Section("issue", "This issue", reading, chart, tuple(tables), tuple(pending), table)
+
+
+def _post_block(post: PostCounts) -> Block:
+    counts = {"Readers by post": post.reached}
+    counts |= {f"Held back, returned: {reason}": n for reason, n in post.returned.items()}
+    counts["Opted out of post"] = post.opted_out
+    return _counts_block("Post: who the next print run addresses", "Readers", counts)
 
 
 def _engagement_block(issue: IssueSends) -> Block:

@@ -171,9 +171,9 @@ def test_mailing_list_csv_has_the_mail_merge_columns(settings: Settings) -> None
     assert rows[1][:8] == [
         "Bo Berg",
         "Berg Builders",
-        "1 Oak Avenue",
+        "1 OAK AVE",  # USPS Publication 28 form
         "",
-        "Madison",
+        "MADISON",
         "WI",
         "53703",
         "US",
@@ -190,9 +190,10 @@ def test_mailing_list_csv_rows_follow_the_copies_order(settings: Settings) -> No
 
 
 def test_mailing_list_csv_neutralizes_cells_a_spreadsheet_would_run(settings: Settings) -> None:
+    # In Canada: printed as written (a US address would be standardized, punctuation gone).
     hostile = (
         'eve@example.com,"=HYPERLINK(""http://evil.example"",""x"")",Eve,@Corp,client,mail,'
-        "+1 Main Street,-Madison,WI,53703,US"
+        "+1 Main Street,-Madison,WI,53703,CA"
     )
     write(settings, [hostile])
     (row,) = list(
