@@ -24,7 +24,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass
 
-from newsletter.deliver.ledger_run import LedgerRun
+from newsletter.deliver.ledger import LedgerRun
 from newsletter.deliver.transport import HandOver, Message, Receipt, Recipient, Transport
 from newsletter.errors import NewsletterError
 
@@ -101,10 +101,6 @@ class Dispatcher:
         else:
             future = self._pool.submit(self._transport.send_batch, message, recipients, receipt)
         self._in_flight[future] = (batch, receipt, len(recipients))
-        # Settled batches' rows are written while the batches in flight are being sent (a
-        # few tenths of a second of SQLite: done before this batch went out, it left the
-        # other core idle).
-        self._run.land_when_due()
         return True
 
     def close(self, *, raise_stop: bool = True) -> None:

@@ -28,8 +28,7 @@ from newsletter.config import Settings
 from newsletter.config.desk import referral_base
 from newsletter.deliver.collector import rare_collections
 from newsletter.deliver.dispatch import Dispatcher
-from newsletter.deliver.ledger import Ledger
-from newsletter.deliver.ledger_run import LedgerRun
+from newsletter.deliver.ledger import Ledger, LedgerRun
 from newsletter.deliver.personalize import Personalizer, recipient_for
 from newsletter.deliver.roster import Roster
 from newsletter.deliver.transport import Message, Recipient, Transport

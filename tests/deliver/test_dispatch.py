@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 
 from newsletter.deliver.dispatch import Dispatcher
-from newsletter.deliver.ledger import Ledger
-from newsletter.deliver.ledger_run import LedgerRun
+from newsletter.deliver.ledger import Ledger, LedgerRun
 from newsletter.deliver.transport import Message, Receipt, Recipient
 from newsletter.errors import LedgerError
 from tests.deliver.test_sendgrid_transport import MESSAGE
