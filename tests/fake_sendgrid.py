@@ -34,6 +34,7 @@ import itertools
 import json
 import random
 import re
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -195,7 +196,7 @@ class FakeSendGrid:
 
     def __enter__(self) -> FakeSendGrid:
         handler = type("Handler", (_Handler,), {"fake": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server = _Server(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever,
@@ -274,6 +275,14 @@ def read_json(raw: bytes) -> Any:
         return msgspec.json.decode(raw)
     except (msgspec.MsgspecError, RecursionError):
         return json.loads(raw)
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that hung up before its answer (it timed out, or was killed) is what
+        SendGrid sees too: not an error of the server's."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 class _Handler(BaseHTTPRequestHandler):
