@@ -56,7 +56,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import functools
 import json
 import os
 import resource
@@ -74,8 +73,8 @@ from pathlib import Path
 from _support import REPO
 
 from newsletter.config import load_config
+from newsletter.deliver.job import skip_desk_check
 from newsletter.deliver.ledger import Ledger
-from newsletter.deliver.offload import own_process
 from newsletter.deliver.send import content_variants, send_issue
 from newsletter.deliver.sendgrid import SendGridTransport
 from newsletter.deliver.smtp import SmtpTransport
@@ -189,19 +188,10 @@ def send_child(folder: Path, base_url: str, concurrency: int) -> None:
     started = time.perf_counter()
     settings = load_config(folder / "newsletter.yaml")
     concurrency = concurrency or settings.config.delivery.sendgrid.concurrency
-    # As `newsletter send --yes` makes it: the requests built and sent by a child process.
-    transport = own_process(
-        functools.partial(
-            SendGridTransport,
-            os.environ["SENDGRID_API_KEY"],
-            base_url=base_url,
-            concurrency=concurrency,
-        ),
-        max_batch=SendGridTransport.max_batch,
-        concurrency=concurrency,
+    transport = SendGridTransport(
+        os.environ["SENDGRID_API_KEY"], base_url=base_url, concurrency=concurrency
     )
-    helper = getattr(transport, "pid", None)
-    with Ledger(folder / "state" / "ledger.sqlite") as ledger:
+    with transport, Ledger(folder / "state" / "ledger.sqlite") as ledger:
         report = send_issue(
             settings,
             MONTH,
@@ -209,22 +199,14 @@ def send_child(folder: Path, base_url: str, concurrency: int) -> None:
             transport=transport,
             ledger=ledger,
             secret=SECRET,
+            desk_check=skip_desk_check,  # the benchmark's project has no desk
         )
-    helper_cpu, helper_rss = (cpu_seconds(helper), peak_rss_mb(helper)) if helper else (0, 0)
-    transport.close()
-    # This process, and its children once ended: the request process and the forked
-    # reader of the list's second half.
-    cpu = sum(
-        usage.ru_utime + usage.ru_stime
-        for usage in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
-    )
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     figures = {
         "seconds": time.perf_counter() - started,
-        "cpu": cpu,
-        "helper_cpu": helper_cpu,
-        "helper_rss_mb": helper_rss,
+        "cpu": usage.ru_utime + usage.ru_stime,
         "sent": report.sent,
-        "peak_rss_mb": peak_rss_mb() + helper_rss,
+        "peak_rss_mb": peak_rss_mb(),
     }
     print(json.dumps(figures))
 
@@ -281,10 +263,8 @@ def bench_sendgrid(workload: Workload, repeat: int, concurrency: int) -> None:
     wall, rss = median("seconds"), median("peak_rss_mb")
     each = ", ".join(f"{run['seconds']:.2f}" for run in runs)
     print(
-        f"sendgrid, {workload}: {wall:.2f} s wall (runs: {each}), {median('cpu'):.2f} s CPU "
-        f"({median('helper_cpu'):.2f} s of it in the process that sends the requests), "
-        f"{wall / workload.recipients * 1e6:.1f} µs a recipient, peak RSS {rss:.0f} MB "
-        f"({median('helper_rss_mb'):.0f} MB of it the process that sends the requests), "
+        f"sendgrid, {workload}: {wall:.2f} s wall (runs: {each}), {median('cpu'):.2f} s CPU, "
+        f"{wall / workload.recipients * 1e6:.1f} µs a recipient, peak RSS {rss:.0f} MB, "
         f"{median('requests'):.0f} requests (fewest for {len(per_variant)} distinct emails "
         f"at 1,000 a request: {fewest}); the fake server used {median('server_cpu'):.2f} s CPU"
     )

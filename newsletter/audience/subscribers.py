@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Literal, NamedTuple
@@ -132,12 +132,11 @@ def _first_line_of(path: Path, normalized_email: str, *, before: int) -> int | N
     return None
 
 
-def iter_readers(path: Path, lines: Iterable[str] | None = None) -> Iterator[ReaderFields]:
+def iter_readers(path: Path, *, postal: Postal = "required") -> Iterator[ReaderFields]:
     """(email, first name, last name, segment, channels, tags, facts) of each row of
     ``path`` (tags and facts as written), checked exactly as :func:`iter_subscribers`
-    checks it (postal fields required), for a send: no Subscriber objects, and no
-    duplicate check (the send's code book finds those). ``lines``: the header and some of
-    the file's lines, to read only those.
+    checks it (``postal`` as there), for a send: no Subscriber objects, and no duplicate
+    check (the send's code book finds those).
 
     This runs for every row of a long list, so a row is looked at by position: the common
     row, whose every value is plainly fine, passes a few quick tests; any other row goes
@@ -145,7 +144,7 @@ def iter_readers(path: Path, lines: Iterable[str] | None = None) -> Iterator[Rea
     and column.
     """
     records = csv_records(
-        file_lines(path) if lines is None else lines,
+        file_lines(path),
         path,
         required=("email", "segment", "channels"),
         allowed=COLUMNS,
@@ -158,7 +157,7 @@ def iter_readers(path: Path, lines: Iterable[str] | None = None) -> Iterator[Rea
     for line, cells in records:
         fit = quick(cells)
         if fit is None:
-            checked = _checked(dict(zip(header, cells, strict=True)), line, path, "required")
+            checked = _checked(dict(zip(header, cells, strict=True)), line, path, postal)
             fit = checked.email, checked.segment, checked.channels
         email, segment, channels = fit
         yield (

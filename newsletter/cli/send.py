@@ -22,6 +22,8 @@ from newsletter.cli.options import (
 )
 
 if TYPE_CHECKING:
+    from newsletter.config import Settings
+    from newsletter.deliver.job import DeskCheck
     from newsletter.deliver.run import SendOutcome
 
 
@@ -52,12 +54,9 @@ def send(
     """
     from newsletter.audience.tokens import secret_from_env
     from newsletter.deliver.run import send_month, send_test_copies, split_addresses
-    from newsletter.desk.project import check_desk_pulled
 
     settings = settings_of(config_path)
     secret = secret_from_env()
-    if yes and not test_to and not skip_desk_check:
-        check_desk_pulled(settings)  # nobody who unsubscribed on the desk is mailed
     if test_to:
         addresses = split_addresses(test_to)
         count = send_test_copies(
@@ -73,6 +72,7 @@ def send(
             out_root=out_root,
             secret=secret,
             live=yes,
+            desk_check=desk_check(settings, skip=skip_desk_check),
             limit=limit,
             resend_uncertain=resend_uncertain,
             retry_rejected=retry_rejected,
@@ -80,6 +80,15 @@ def send(
         live=yes,
         silent=silent,
     )
+
+
+def desk_check(settings: Settings, *, skip: bool) -> DeskCheck:
+    """The project's desk check for a live send (nobody who unsubscribed on the desk is
+    mailed), or, with ``--skip-desk-check``, none."""
+    from newsletter.deliver.job import skip_desk_check
+    from newsletter.desk.project import check_desk_pulled
+
+    return skip_desk_check if skip else functools.partial(check_desk_pulled, settings)
 
 
 def send_with_progress(send: Callable[..., SendOutcome], *, live: bool, silent: bool) -> None:

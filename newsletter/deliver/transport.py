@@ -4,8 +4,9 @@ A segment's rendered email is a :class:`Message` whose HTML and text still hold 
 placeholders of :mod:`newsletter.placeholders`; each :class:`Recipient` carries the values
 that fill them. A transport sends one batch (at most ``max_batch`` recipients) per call:
 SendGrid as one request with personalizations, SMTP as one message per recipient over its
-thread's connection. Up to ``concurrency`` batches may be in flight at once, each call on a
-thread of its own. Tests swap transports, never patch import paths.
+thread's connection. The protocol is everything a send needs of a transport: up to
+``concurrency`` batches may be in flight at once, each ``send_batch`` on a thread of its
+own (:mod:`newsletter.deliver.dispatch`). Tests swap transports, never patch import paths.
 
 What became of each recipient goes into the batch's :class:`Receipt` *as the transport
 learns it*, so an exception part-way through a batch loses nothing already known:
@@ -28,8 +29,7 @@ RejectedError, TransientError), drawn with the whole tree in :mod:`newsletter.er
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import NamedTuple, Protocol
@@ -39,18 +39,12 @@ class Recipient(NamedTuple):
     """One addressee of a message and their own values.
 
     A named tuple, not a dataclass: a send makes one per reader, and a tuple is made in
-    half the time and goes to the request process as it is (a row, no copy)."""
+    half the time."""
 
     email: str
     name: str
     substitutions: Mapping[str, str]  # placeholder token (e.g. %%FIRST_NAME%%) -> value
     headers: Mapping[str, str] = MappingProxyType({})  # e.g. List-Unsubscribe
-
-
-def as_dict(values: Mapping[str, str]) -> dict[str, str]:
-    """A recipient's values as a dict, for JSON or pickle: itself when it is one already
-    (a copy would cost a dict per recipient)."""
-    return values if isinstance(values, dict) else dict(values)
 
 
 @dataclass(frozen=True)
@@ -114,8 +108,3 @@ class Transport(Protocol):
         ...
 
     def close(self) -> None: ...
-
-
-HandOver = Callable[[Message, Sequence[Recipient], Receipt], Future[Receipt]]
-"""A transport's ``submit``, where it has one: takes a batch as ``send_batch`` does but
-returns at once, the receipt's future in hand (offload.py's process transport)."""

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from newsletter.config import load_config
+from newsletter.deliver.job import skip_desk_check
 from newsletter.deliver.run import (
     report_lines,
     send_month,
@@ -30,7 +31,12 @@ def test_a_dry_run_writes_a_private_sample_and_sends_nothing(
 ) -> None:
     settings = built(sample_project)
     outcome = send_month(
-        settings, MONTH, out_root=sample_project / "build", secret=SECRET, live=False
+        settings,
+        MONTH,
+        out_root=sample_project / "build",
+        secret=SECRET,
+        live=False,
+        desk_check=skip_desk_check,
     )
     assert outcome.sample == sample_project / "state" / "preview" / "2026-11-client.eml"
     assert os.stat(outcome.sample).st_mode & 0o777 == 0o600
@@ -51,6 +57,7 @@ def test_a_live_send_records_everyone_in_the_state_ledger(
         out_root=sample_project / "build",
         secret=SECRET,
         live=True,
+        desk_check=skip_desk_check,
         on_plan=planned.append,
         environ=environ,
     )
