@@ -16,6 +16,7 @@ transport) checks nothing, changes nothing and says what a send would do.
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -146,35 +147,33 @@ def _report(job: SendJob) -> SendReport:
 
 def _due(
     job: SendJob, ledger: Ledger, skip: tuple[str, ...], report: SendReport, limit: int | None
-) -> Iterator[Reader]:
-    """The readers this run addresses, counted by segment in ``report``; those the ledger
-    has in a ``skip`` status, or past ``limit``, are counted as skipped."""
-    key, by_segment = job.key, report.by_segment
+) -> Iterator[list[Reader]]:
+    """Each chunk of the readers this run addresses (a chunk is one group's), counted by
+    segment in ``report``; those the ledger has in a ``skip`` status, or past ``limit``,
+    are left out (the first counted as skipped)."""
+    key, by_segment = job.key, Counter[str]()
     remaining = limit
     empty = not any(ledger.counts(key).values())
     for chunk in job.roster.chunks():
         done = {} if empty else ledger.statuses(key, [row[1] for row in chunk], skip)
-        for row in chunk:
-            status = done.get(row[1]) if done else None
-            if status is not None:
-                if status == "sent":
-                    report.already_sent += 1
-                else:
-                    report.done_otherwise += 1
-                continue
-            if remaining is not None:
-                if remaining == 0:
-                    continue
-                remaining -= 1
-            by_segment[row[4]] = by_segment.get(row[4], 0) + 1
-            yield row
-    report.by_segment = dict(sorted(by_segment.items(), key=_segment_order))
+        if done:
+            already = sum(status == "sent" for status in done.values())
+            report.already_sent += already
+            report.done_otherwise += len(done) - already
+            chunk = [row for row in chunk if row[1] not in done]
+        if remaining is not None:
+            chunk = chunk[:remaining]
+            remaining -= len(chunk)
+        by_segment.update(row[4] for row in chunk)
+        report.by_segment = dict(sorted(by_segment.items(), key=_segment_order))
+        if chunk:
+            yield chunk
 
 
 def _dry_run(job: SendJob, ledger: Ledger, limit: int | None, skip: tuple[str, ...]) -> SendReport:
     report = _report(job)
     for _ in _due(job, ledger, skip, report, limit):
-        pass
+        pass  # counted
     # Rows a killed run left in flight will become uncertain.
     report.uncertain = sorted(ledger.uncertain(job.key) | ledger.in_flight(job.key))
     report.problems = ledger.problems(job.key, limit=PROBLEMS_SHOWN)
@@ -182,19 +181,25 @@ def _dry_run(job: SendJob, ledger: Ledger, limit: int | None, skip: tuple[str, .
 
 
 def _batches(
-    job: SendJob, due: Iterator[Reader], size: int
+    job: SendJob, chunks: Iterator[list[Reader]], size: int
 ) -> Iterator[tuple[Message, list[Recipient], list[str]]]:
-    """(message, recipients, their segments) of each batch of ``size`` at most: each group's
-    readers in turn (the roster gives them group by group), personalized."""
+    """(message, recipients, their segments) of each batch of ``size`` at most, personalized:
+    each group's readers in turn (the roster gives them group by group)."""
+    waiting: list[Reader] = []
+    for chunk in itertools.chain(chunks, [[]]):
+        group = chunk[0][6] if chunk else None
+        if waiting and group != waiting[0][6]:  # the last of a group
+            yield _batch(job, waiting)
+            waiting = []
+        waiting += chunk
+        while len(waiting) >= size:
+            yield _batch(job, waiting[:size])
+            waiting = waiting[size:]
+
+
+def _batch(job: SendJob, readers: list[Reader]) -> tuple[Message, list[Recipient], list[str]]:
     recipient = job.recipient
-    for group, readers in itertools.groupby(due, _group):
-        message = job.message(group)
-        while batch := list(itertools.islice(readers, size)):
-            yield message, [recipient(row) for row in batch], [row[4] for row in batch]
-
-
-def _group(row: Reader) -> str:
-    return row[6]
+    return job.message(readers[0][6]), [recipient(r) for r in readers], [r[4] for r in readers]
 
 
 def _segment_order(item: tuple[str, int]) -> int:

@@ -83,15 +83,12 @@ def nurture_job(settings: Settings, quarter: Quarter, *, secret: bytes) -> Itera
             custom_args={"issue": key, "segment": group},
         )
         messages[group] = personalizer.message(message)
-    segments = card_segments(settings)
-
-    def group_of(segment: str, tags: str, facts: str) -> str | None:
-        if segment not in segments:
-            return None  # not the quarter's: neither sent nor counted
-        return WITH_CODE if segment in offer.segments else WITHOUT_CODE
-
+    groups = {
+        segment: WITH_CODE if segment in offer.segments else WITHOUT_CODE
+        for segment in card_segments(settings)
+    }
     # An email needs no postal address: a reader missing one is read as not taking mail.
-    with project_roster(settings, secret=secret, group_of=group_of, postal="ignored") as roster:
+    with project_roster(settings, secret=secret, groups=groups, postal="ignored") as roster:
         code = roster.codes.code
         make = personalizer.recipient
 

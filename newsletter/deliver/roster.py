@@ -17,7 +17,7 @@ from __future__ import annotations
 import marshal
 import struct
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -36,14 +36,18 @@ _SIZE = struct.Struct("<I")  # each chunk's length, before it
 Reader = tuple[str, str, str, str, str, int, str]
 """One subscriber to email: (email, normalized email, first name, last name, segment,
 referral code number, group)."""
-GroupOf = Callable[[str, str, str], "str | None"]
-"""(segment, tags cell, facts cell) -> the group whose message the reader gets, or None
-for a reader the send is not for (not counted either)."""
+Personal = Callable[[str, str, str], str]
+"""(segment, tags cell, facts cell) -> the reader's personal variant ("" none): its readers
+are the group ``segment/variant``."""
 
 
 class Roster:
-    """The list read once (see the module docstring; ``postal`` as for
-    :func:`~newsletter.audience.subscribers.iter_subscribers`); use as a context manager."""
+    """The list read once (see the module docstring); use as a context manager.
+
+    ``groups``: each segment's group (the message its readers get), None for a segment the
+    send is not for (its readers are neither sent nor counted). ``personal``: each reader's
+    personal variant, asked of readers with tags or facts. ``postal`` as for
+    :func:`~newsletter.audience.subscribers.iter_subscribers`."""
 
     def __init__(
         self,
@@ -52,7 +56,8 @@ class Roster:
         secret: bytes,
         blocked: frozenset[str],
         spool_dir: Path,
-        group_of: GroupOf,
+        groups: Mapping[str, str | None],
+        personal: Personal | None = None,
         postal: Postal = "required",
     ) -> None:
         self.path = path
@@ -63,7 +68,7 @@ class Roster:
         spool_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._spool = tempfile.TemporaryFile(dir=spool_dir)  # noqa: SIM115 (closed by __exit__)
         try:
-            self._read(blocked, group_of)
+            self._read(blocked, groups, personal)
             self._settle_codes()
         except BaseException:
             self._spool.close()
@@ -84,7 +89,9 @@ class Roster:
             rows: list[Any] = marshal.loads(self._spool.read(size))
             yield rows
 
-    def _read(self, blocked: frozenset[str], group_of: GroupOf) -> None:
+    def _read(
+        self, blocked: frozenset[str], groups: Mapping[str, str | None], personal: Personal | None
+    ) -> None:
         """The one pass: every row checked and its code counted; each reader to email
         spooled in their group's chunk."""
         add = self.codes.add
@@ -95,9 +102,9 @@ class Roster:
         ):
             key = normalize_email(email)
             number = add(key)
-            group = group_of(segment, tags, facts)
+            group = groups.get(segment)
             if group is None:
-                continue
+                continue  # not this send's reader: neither sent nor counted
             if "email" not in channels:
                 self.not_email += 1
                 continue
@@ -105,6 +112,9 @@ class Roster:
                 self.suppressed += 1
                 continue
             self.emailable += 1
+            if personal is not None and (tags or facts):
+                variant = personal(segment, tags, facts)
+                group = f"{segment}/{variant}" if variant else group
             chunk = chunks.get(group)
             if chunk is None:
                 chunk = chunks[group] = []
@@ -145,7 +155,12 @@ class Roster:
 
 
 def project_roster(
-    settings: Settings, *, secret: bytes, group_of: GroupOf, postal: Postal = "required"
+    settings: Settings,
+    *,
+    secret: bytes,
+    groups: Mapping[str, str | None],
+    personal: Personal | None = None,
+    postal: Postal = "required",
 ) -> Roster:
     """The project's list, less its suppressions, as a send reads it."""
     return Roster(
@@ -153,7 +168,8 @@ def project_roster(
         secret=secret,
         blocked=suppressed_emails(load_suppressions(settings.suppressions_csv)),
         spool_dir=settings.state_dir,
-        group_of=group_of,
+        groups=groups,
+        personal=personal,
         postal=postal,
     )
 

@@ -73,10 +73,6 @@ def issue_job(
     personal = SendVariants(settings, out_dir)
     messages: dict[str, Message] = {}
 
-    def group_of(segment: str, tags: str, facts: str) -> str:
-        variant = personal.key(segment, tags, facts)
-        return f"{segment}/{variant}" if variant else variants[segment]
-
     def message(group: str) -> Message:
         """A group's message, read when first needed: a content variant's custom_args name
         every segment that shares it."""
@@ -89,7 +85,10 @@ def issue_job(
             messages[group] = personalizer.message(made)
         return messages[group]
 
-    with project_roster(settings, secret=secret, group_of=group_of) as roster:
+    readers = project_roster(
+        settings, secret=secret, groups=variants, personal=personal.key if personal.active else None
+    )
+    with readers as roster:
         code = roster.codes.code
         make = personalizer.recipient
 

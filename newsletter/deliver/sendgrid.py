@@ -249,16 +249,29 @@ def build_shared(
     return body
 
 
-def personalization(recipient: Recipient) -> dict[str, Any]:
+class _Address(msgspec.Struct, omit_defaults=True, gc=False):
+    email: str
+    name: str = ""  # left out when empty: SendGrid refuses an empty name
+
+
+class _Personalization(msgspec.Struct, omit_defaults=True, gc=False):
+    """One recipient's envelope as the body carries it. Untracked by the cycle collector
+    (it holds no cycle): a batch makes a thousand, and tracked ones would make Python's
+    collector walk all it holds, over and over."""
+
+    to: tuple[_Address]
+    substitutions: Mapping[str, str] | None = None
+    headers: Mapping[str, str] | None = None
+
+
+def personalization(recipient: Recipient) -> _Personalization:
     """One recipient's envelope: address, substitutions and own headers (their mappings go
-    in as they are: msgspec encodes any mapping, and a copy would cost one per reader)."""
-    email, name, substitutions, headers = recipient
-    p: dict[str, Any] = {"to": [{"email": email, "name": name} if name else {"email": email}]}
-    if substitutions:
-        p["substitutions"] = substitutions
-    if headers:
-        p["headers"] = headers
-    return p
+    in as they are: a copy would cost one per reader)."""
+    return _Personalization(
+        (_Address(recipient.email, recipient.name),),
+        recipient.substitutions or None,
+        recipient.headers or None,
+    )
 
 
 def _attachment(attachment: Attachment) -> dict[str, str]:

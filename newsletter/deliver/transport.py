@@ -31,20 +31,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from types import MappingProxyType
-from typing import NamedTuple, Protocol
+from typing import Protocol
+
+import msgspec
 
 
-class Recipient(NamedTuple):
+class Recipient(msgspec.Struct, frozen=True, gc=False):
     """One addressee of a message and their own values.
 
-    A named tuple, not a dataclass: a send makes one per reader, and a tuple is made in
-    half the time."""
+    A send makes one per reader, so a struct that is made in a third of a named tuple's
+    time, and one Python's cycle collector never looks at (it holds strings only: no
+    cycle): tracked, the thousands in flight would make the collector walk all it holds,
+    over and over."""
 
     email: str
     name: str
     substitutions: Mapping[str, str]  # placeholder token (e.g. %%FIRST_NAME%%) -> value
-    headers: Mapping[str, str] = MappingProxyType({})  # e.g. List-Unsubscribe
+    headers: Mapping[str, str] = {}  # e.g. List-Unsubscribe
 
 
 @dataclass(frozen=True)

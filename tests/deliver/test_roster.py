@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from newsletter.audience import tokens
 from newsletter.deliver import roster as roster_module
-from newsletter.deliver.roster import GroupOf, Roster
+from newsletter.deliver.roster import Personal, Roster
 from newsletter.errors import ContentError
 
 SECRET = b"roster-test-secret-0123456789"
@@ -33,17 +33,25 @@ def plain_rows(count: int) -> list[str]:
     ]
 
 
-def by_segment(segment: str, tags: str, facts: str) -> str:
-    return segment
+BY_SEGMENT = {segment: segment for segment in SEGMENTS}
+
+
+def by_tags(segment: str, tags: str, facts: str) -> str:
+    return tags
 
 
 def read(
-    path: Path, *, blocked: frozenset[str] = frozenset(), group_of: GroupOf = by_segment
+    path: Path,
+    *,
+    blocked: frozenset[str] = frozenset(),
+    groups: dict[str, str | None] = BY_SEGMENT,
+    personal: Personal | None = None,
 ) -> tuple[tuple[int, int, int], list[tuple[str, str, str]]]:
     """(emailable, suppressed, post only) and each reader's (group, email, code) as a send
     gets them."""
+    state = path.parent / "state"
     with Roster(
-        path, secret=SECRET, blocked=blocked, spool_dir=path.parent / "state", group_of=group_of
+        path, secret=SECRET, blocked=blocked, spool_dir=state, groups=groups, personal=personal
     ) as roster:
         readers = [
             (row[6], row[0], roster.codes.code(row[1], row[5]))
@@ -75,10 +83,10 @@ def test_readers_come_group_by_group_each_in_file_order(
         for n in range(3000)
     ]
     path = write_list(tmp_path, rows)
-    _, readers = read(path, group_of=lambda segment, tags, facts: f"{segment}/{tags}")
+    _, readers = read(path, personal=by_tags)
     groups = [group for group, _, _ in readers]
     assert groups == sorted(groups)  # each group's readers together
-    for group in {f"{s}/{t}" for s in SEGMENTS for t in ("", "pets")}:
+    for group in {*SEGMENTS, *(f"{s}/pets" for s in SEGMENTS)}:
         emails = [email for g, email, _ in readers if g == group]
         assert emails == sorted(emails) and len(emails) == 500  # in file order
 
@@ -86,10 +94,8 @@ def test_readers_come_group_by_group_each_in_file_order(
 def test_readers_the_send_is_not_for_are_neither_sent_nor_counted(tmp_path: Path) -> None:
     path = write_list(tmp_path, plain_rows(30))
 
-    def prospects(segment: str, tags: str, facts: str) -> str | None:
-        return "prospect" if segment == "prospect" else None
-
-    counts, readers = read(path, blocked=frozenset({"reader00002@example.com"}), group_of=prospects)
+    prospects: dict[str, str | None] = {"prospect": "prospect"}
+    counts, readers = read(path, blocked=frozenset({"reader00002@example.com"}), groups=prospects)
     assert counts == (9, 1, 0)
     assert {group for group, _, _ in readers} == {"prospect"}
 
@@ -131,7 +137,7 @@ def test_the_spool_is_private_and_gone_once_the_send_is_done(tmp_path: Path) -> 
     path = write_list(tmp_path, plain_rows(10))
     state = tmp_path / "state"
     with Roster(
-        path, secret=SECRET, blocked=frozenset(), spool_dir=state, group_of=by_segment
+        path, secret=SECRET, blocked=frozenset(), spool_dir=state, groups=BY_SEGMENT
     ) as roster:
         spool = Path(f"/proc/self/fd/{roster._spool.fileno()}")
         assert os.stat(spool).st_mode & 0o777 == 0o600
@@ -170,10 +176,10 @@ def test_any_list_gives_each_reader_to_email_once_grouped_in_file_order(
     header = HEADER.strip() + ",street,city,region,postal_code\n"
     path.write_text(header + "".join(lines), encoding="utf-8")
     blocked = frozenset(f"r{n}@example.com" for n, row in enumerate(rows) if row[3])
-    counts, readers = read(path, blocked=blocked, group_of=lambda s, t, f: f"{s}/{t}")
+    counts, readers = read(path, blocked=blocked, personal=by_tags)
     expected = sorted(
         (
-            (f"{s}/{t}", f"r{n}@example.com")
+            (f"{s}/{t}" if t else s, f"r{n}@example.com")
             for n, (s, c, t, _) in enumerate(rows)
             if c != "mail" and f"r{n}@example.com" not in blocked
         ),
