@@ -162,7 +162,7 @@ def test_settle_only_touches_its_own_batch(ledger: Ledger, run: LedgerRun) -> No
 # -- a real process, killed with SIGKILL --------------------------------------------------
 
 _CHILD = """
-import sys, time
+import signal, sys
 from pathlib import Path
 from newsletter.deliver.ledger import Ledger
 from newsletter.deliver.transport import Receipt
@@ -177,7 +177,7 @@ with ledger.run(purpose="send 2025-05") as run:
         both = dict.fromkeys(["a@example.com", "b@example.com"], "msg-1")
         run.settle("2025-05", "b1", Receipt(sent=both), rest=None)
     print("ready", flush=True)
-    time.sleep(60)
+    signal.pause()  # until the test kills it
 """
 
 
