@@ -48,7 +48,6 @@ from newsletter.locks import locked
 from newsletter.model import normalize_email
 
 STATUSES = ("pending", "in_flight", "sent", "uncertain", "failed", "rejected")
-RETRYABLE = ("pending", "failed")
 SCHEMA_VERSION = 7  # PRAGMA user_version: 0 had no run ids, 2 no segments, 3 was WITHOUT
 # ROWID, 4 checked the status with IN (...), 6 kept batches in flight in a second table
 
@@ -77,10 +76,9 @@ CREATE TABLE {name} (
 # through the unique index, so a batch's rows, written and settled together, share pages.
 # Batch updates name the batch index (INDEXED BY): without statistics SQLite's planner
 # would rather scan the whole issue, which makes a send quadratic in its size. No index by
-# status: every row changes status at least twice, and the few queries by status read the
-# issue's rows by key instead.
-_COLUMNS = "issue, email, status, batch, run, message_id, error, attempts, created_at, "
-_COLUMNS += "updated_at, sent_at, segment"
+# status: every row changes status at least twice.
+_COLUMNS = "issue email status batch run message_id error attempts created_at updated_at "
+_COLUMNS += "sent_at segment"
 _BATCH_INDEX = "CREATE INDEX IF NOT EXISTS sends_batch ON sends (issue, batch)"
 
 
@@ -148,10 +146,6 @@ class Ledger:
             "SELECT email FROM sends WHERE issue = ? AND status = ?", (issue, status)
         )
         return {row[0] for row in rows}
-
-    def having(self, issue: str, emails: Sequence[str], statuses: Iterable[str]) -> set[str]:
-        """Those of ``emails`` (normalized) whose row for ``issue`` has one of ``statuses``."""
-        return set(self.statuses(issue, emails, statuses))
 
     def statuses(
         self, issue: str, emails: Sequence[str], statuses: Iterable[str]
@@ -301,22 +295,17 @@ class LedgerRun:
         uncertain).
         """
         now = self._now()
+        batch_rows = "WHERE issue = ? AND batch = ? AND status = 'in_flight'"
         by_batch = (
             "UPDATE sends INDEXED BY sends_batch SET status = ?, message_id = ?, error = ?, "
-            "sent_at = ?, updated_at = ? WHERE issue = ? AND batch = ? AND status = 'in_flight'"
+            f"sent_at = ?, updated_at = ? {batch_rows}"
         )
         ids = set(receipt.sent.values())
         with _transaction(self._db):
             if len(ids) == 1 and receipt.count() == len(receipt.sent):
-                everyone = (
-                    size
-                    or self._db.execute(
-                        "SELECT COUNT(*) FROM sends INDEXED BY sends_batch "
-                        "WHERE issue = ? AND batch = ? AND status = 'in_flight'",
-                        (issue, batch),
-                    ).fetchone()[0]
-                )
-                if everyone == len(receipt.sent):  # the common case: one statement
+                count = f"SELECT COUNT(*) FROM sends INDEXED BY sends_batch {batch_rows}"
+                size = size or self._db.execute(count, (issue, batch)).fetchone()[0]
+                if size == len(receipt.sent):  # the common case: one statement
                     self._db.execute(by_batch, ("sent", ids.pop(), None, now, now, issue, batch))
                     return
             rows: list[tuple[str, str | None, str | None, str | None, str, str, str, str]]
@@ -435,7 +424,7 @@ def _rebuild(db: sqlite3.Connection) -> None:
     neither widen a CHECK nor change a table's key in place). A column the old table lacks
     stays empty: run ids (schema 0), segments (schema 0 and 2; reported unknown)."""
     old = {row[1] for row in db.execute("PRAGMA table_info(sends)")}
-    kept = ", ".join(c for c in _COLUMNS.split(", ") if c in old)
+    kept = ", ".join(c for c in _COLUMNS.split() if c in old)
     db.execute("ALTER TABLE sends RENAME TO sends_old")
     db.execute("DROP INDEX IF EXISTS sends_batch")
     db.execute(_TABLE.format(name="sends"))

@@ -1,12 +1,10 @@
 """``send_month()``: one send as ``newsletter send`` runs it, from the ledger to the report.
 
-:func:`newsletter.deliver.send.send_issue` delivers a month through a transport and a
-ledger it is given; this module owns what a whole run adds around it: opening the send
-ledger (``settings.send_ledger``), making and closing the configured transport, the dry
-run's sample message in ``state/preview/``, ``[TEST]`` copies, and the report's lines.
-Both whole runs take the desk check (:data:`~newsletter.deliver.job.DeskCheck`): the
-caller passes the project's, or :func:`~newsletter.deliver.job.skip_desk_check` to say it
-sends without.
+:func:`~newsletter.deliver.job.run_send` runs a job through a transport and a ledger it
+is given; a whole run adds the rest: the project's send ledger, the configured transport
+(closed whatever happens), the dry run's sample message in ``state/preview/``, and
+``[TEST]`` copies. The desk check is the caller's to give: the project's, or
+:func:`~newsletter.deliver.job.skip_desk_check` to say it sends without.
 """
 
 from __future__ import annotations
@@ -82,9 +80,8 @@ def send_nurture_quarter(
     environ: Mapping[str, str] | None = None,
     **options: Unpack[RunOptions],
 ) -> SendOutcome:
-    """Send ``quarter``'s nurture email (``newsletter cards --email``) as
-    :func:`send_month` sends an issue: through the same ledger and transport, a dry run
-    with a sample message unless ``live``."""
+    """Send ``quarter``'s nurture email (``newsletter cards --email``) as :func:`send_month`
+    sends an issue."""
 
     def sample() -> tuple[Path, bytes]:
         path = settings.state_dir / PREVIEW_DIR / f"{nurture_key(quarter)}.eml"
@@ -103,8 +100,6 @@ def _run(
     environ: Mapping[str, str] | None,
     options: RunOptions,
 ) -> SendOutcome:
-    """A dry run of ``job`` (and its sample written 0600), or its send through the
-    configured transport, closed whatever happens; either with the project's ledger."""
     with Ledger(settings.send_ledger) as ledger:
         transport = make_transport(settings, environ) if live else None
         try:
@@ -144,40 +139,3 @@ def send_test_copies(
         )
     finally:
         transport.close()
-
-
-def split_addresses(text: str) -> list[str]:
-    """The addresses of ``--test a@x,b@y``, blanks left out."""
-    return [address.strip() for address in text.split(",") if address.strip()]
-
-
-def report_lines(outcome: SendOutcome) -> list[str]:
-    """The send's report as the command prints it."""
-    report, dry_run = outcome.report, outcome.dry_run
-    verb = "would send" if dry_run else "sent"
-    segments = ", ".join(f"{n} {segment}" for segment, n in report.by_segment.items()) or "none"
-    total = sum(report.by_segment.values()) if dry_run else report.sent
-    before = (
-        f", {report.done_otherwise} rejected or uncertain before" if report.done_otherwise else ""
-    )
-    lines = [
-        f"{report.key}: {verb} {total} ({segments})",
-        f"skipped: {report.already_sent} already sent{before}, {report.suppressed} suppressed, "
-        f"{report.not_email} post only",
-    ]
-    if report.rejected or report.failed:
-        lines.append(
-            f"not sent: {report.rejected} rejected for good, {report.failed} to retry "
-            "(run the send again; --retry-rejected once their cause is fixed)"
-        )
-    lines.extend(f"  {status}: {email}: {reason}" for email, status, reason in report.problems)
-    if report.uncertain:
-        lines.append(
-            f"uncertain: {len(report.uncertain)} recipients of a batch cut off mid-flight "
-            "(not resent; use --resend-uncertain after checking the provider's activity)"
-        )
-    if outcome.sample is not None:
-        lines.append(f"sample message: {outcome.sample}")
-    if dry_run:
-        lines.append("dry run: nothing sent; add --yes to send")
-    return lines

@@ -6,8 +6,8 @@ the suppression lists).
     401/403        AuthError, at once (the key itself never appears in any message or log)
     400            RejectedError with SendGrid's messages, each naming its field
     413            TooLarge: the caller splits its batch
-    429            every worker waits until X-RateLimit-Reset (bounded by
-                   ``max_rate_limit_wait``; one :class:`RateLimitGate` for all), then retries
+    429            every thread waits until X-RateLimit-Reset (bounded by
+                   ``max_rate_limit_wait``), then retries
     5xx, never     exponential backoff with jitter, at most ``max_retries`` retries, then
     reached        TransientError
     answer lost    AnswerLost for a request that is not idempotent (a mail send), and no
@@ -56,29 +56,10 @@ class TooLarge(Exception):
     """SendGrid answered 413: the caller splits the batch."""
 
 
-class RateLimitGate:
-    """One rate-limit state for every worker: a 429 pauses them all until the reset."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._until = 0.0
-
-    def pause(self, seconds: float) -> None:
-        with self._lock:
-            self._until = max(self._until, self._clock() + seconds)
-
-    def wait(self, sleep: Callable[[float], None]) -> None:
-        """Sleep until the pause is over (at once if there is none)."""
-        with self._lock:
-            remaining = self._until - self._clock()
-        if remaining > 0:
-            sleep(remaining)
-
-
 @dataclass
 class RetryPolicy:
-    """How long to wait between attempts, and how many to make."""
+    """How long to wait between attempts, and how many to make; one for all the threads of
+    a send (a 429 pauses them all until the reset)."""
 
     max_retries: int = 5
     sleep: Callable[[float], None] = time.sleep
@@ -86,7 +67,8 @@ class RetryPolicy:
     backoff_cap: float = 30.0
     max_rate_limit_wait: float = 60.0  # never trust a Reset header further than this
     rng: random.Random = field(default_factory=random.Random)
-    gate: RateLimitGate = field(default_factory=RateLimitGate)
+    _paused_until: float = 0.0  # time.monotonic() when a 429's pause is over
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def backoff(self, attempt: int) -> float:
         """Exponential delay with "equal jitter", so many senders don't retry in step."""
@@ -114,7 +96,10 @@ class RetryPolicy:
         """
         tries = 0
         while True:
-            self.gate.wait(self.sleep)
+            with self._lock:
+                paused = self._paused_until - time.monotonic()
+            if paused > 0:
+                self.sleep(paused)
             try:
                 return attempt()
             except Refused as refused:
@@ -130,8 +115,9 @@ class RetryPolicy:
                 raise TransientError(
                     f"SendGrid still failing after {self.max_retries} retries: {reason}"
                 ) from None
-            if reason == _RATE_LIMITED:
-                self.gate.pause(wait)  # every worker waits, not only this one
+            if reason == _RATE_LIMITED:  # every thread waits, not only this one
+                with self._lock:
+                    self._paused_until = max(self._paused_until, time.monotonic() + wait)
             else:
                 self.sleep(wait)
 

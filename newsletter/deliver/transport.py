@@ -6,7 +6,8 @@ that fill them. A transport sends one batch (at most ``max_batch`` recipients) p
 SendGrid as one request with personalizations, SMTP as one message per recipient over its
 thread's connection. The protocol is everything a send needs of a transport: up to
 ``concurrency`` batches may be in flight at once, each ``send_batch`` on a thread of its
-own (:mod:`newsletter.deliver.dispatch`). Tests swap transports, never patch import paths.
+own (:class:`newsletter.deliver.job.Dispatcher`). Tests swap transports, never patch import
+paths.
 
 What became of each recipient goes into the batch's :class:`Receipt` *as the transport
 learns it*, so an exception part-way through a batch loses nothing already known:

@@ -1,4 +1,4 @@
-"""The dispatcher (newsletter/deliver/dispatch.py): a batch is in flight in the ledger before
+"""The dispatcher (newsletter/deliver/job.py): a batch is in flight in the ledger before
 it goes out, and an interruption or an error sends nothing more while everything in
 flight is settled. Every test waits on events (a batch reaching the transport, a place
 freed in flight), never on a clock."""
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.deliver.dispatch import Dispatcher
+from newsletter.deliver.job import Dispatcher
 from newsletter.deliver.ledger import Ledger, LedgerRun
 from newsletter.deliver.transport import Message, Receipt, Recipient
 from newsletter.errors import LedgerError

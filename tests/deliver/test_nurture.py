@@ -12,12 +12,13 @@ from pathlib import Path
 import pytest
 
 from newsletter.cards.quarter import parse_quarter
+from newsletter.cli.send import report_lines
 from newsletter.config import Settings, load_config
 from newsletter.config.desk import signup_page
 from newsletter.deliver.job import skip_desk_check
 from newsletter.deliver.ledger import Ledger
 from newsletter.deliver.nurture import nurture_key, send_nurture
-from newsletter.deliver.run import report_lines, send_nurture_quarter
+from newsletter.deliver.run import send_nurture_quarter
 from newsletter.deliver.smtp import SmtpTransport
 from newsletter.errors import ContentError
 from newsletter.locks import LockBusy

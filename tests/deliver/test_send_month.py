@@ -5,14 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from newsletter.cli.send import report_lines, split_addresses
 from newsletter.config import load_config
 from newsletter.deliver.job import skip_desk_check
-from newsletter.deliver.run import (
-    report_lines,
-    send_month,
-    send_test_copies,
-    split_addresses,
-)
+from newsletter.deliver.run import send_month, send_test_copies
 from newsletter.pipeline.build import build
 from tests.fake_sendgrid import API_KEY, FakeSendGrid
 
