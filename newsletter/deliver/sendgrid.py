@@ -1,13 +1,11 @@
 """Delivery through SendGrid's v3 mail send, posted with httpx.
 
 One request per batch: the shared message at the top level, one personalization per
-recipient carrying its substitutions and headers (List-Unsubscribe …), the body encoded
-once by msgspec. The payload is the one the official ``sendgrid`` library builds (its
-``Mail`` helper is the reference, tests/deliver/test_sendgrid_transport.py); posting it
-ourselves keeps one connection pool with HTTP keep-alive for the batches in flight, and
-spares the library's default ``json.dumps`` and the debug line it formats from every
-body. Timeouts, retries and the shared rate-limit state are
-:mod:`newsletter.deliver.sendgrid_api`'s. What the answers mean for the batch's receipt:
+recipient (substitutions and headers), the body encoded once by msgspec. The payload is
+the official ``sendgrid`` library's (its ``Mail`` helper is the reference in the tests);
+posting it ourselves keeps one pool of kept-alive connections for the batches in flight
+and spares the library's per-request ``json.dumps`` and debug line. Retries and rate
+limits are :mod:`newsletter.deliver.sendgrid_api`'s. The answers, for the batch's receipt:
 
     202/200     everyone in the request is sent, under its X-Message-Id
     400         when every problem names a personalization (an address SendGrid refuses),
@@ -163,8 +161,8 @@ class SendGridTransport:
     def _send_encodable(
         self, shared: dict[str, Any], recipients: list[Recipient], receipt: Receipt
     ) -> None:
-        """Reject the recipients whose values cannot be put into a request (say, a lone
-        surrogate in a name), each alone, and send the rest."""
+        """Reject alone each recipient whose values cannot be put into a request, and send
+        the rest (a message that cannot be is refused whole)."""
         try:
             _encode(shared)
         except (TypeError, ValueError) as error:
@@ -173,10 +171,9 @@ class SendGridTransport:
         for recipient in recipients:
             try:
                 _encode(personalization(recipient))
+                fine.append(recipient)
             except (TypeError, ValueError) as error:
                 receipt.rejected[recipient.email] = f"cannot be put into a request: {error}"
-            else:
-                fine.append(recipient)
         if fine:
             self._send_part(shared, fine, receipt)
 
@@ -255,9 +252,8 @@ class _Address(msgspec.Struct, omit_defaults=True, gc=False):
 
 
 class _Personalization(msgspec.Struct, omit_defaults=True, gc=False):
-    """One recipient's envelope as the body carries it. Untracked by the cycle collector
-    (it holds no cycle): a batch makes a thousand, and tracked ones would make Python's
-    collector walk all it holds, over and over."""
+    """One recipient's envelope as the body carries it (a struct the cycle collector never
+    walks, as a Recipient)."""
 
     to: tuple[_Address]
     substitutions: Mapping[str, str] | None = None
