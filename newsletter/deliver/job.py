@@ -39,7 +39,7 @@ from concurrent.futures import FIRST_COMPLETED, Future
 from concurrent.futures import wait as futures_wait
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import TypedDict
+from typing import TypedDict, Unpack
 
 from newsletter.deliver.ledger import Ledger, LedgerRun
 from newsletter.deliver.roster import Reader, Roster
@@ -104,21 +104,16 @@ def run_send(
     transport: Transport | None,
     ledger: Ledger,
     desk_check: DeskCheck,
-    limit: int | None = None,
-    resend_uncertain: bool = False,
-    retry_rejected: bool = False,
-    on_plan: Callable[[int], None] | None = None,
-    on_batch: Callable[[int], None] | None = None,
-    checkpoint: Callable[[], None] | None = None,
+    **options: Unpack[RunOptions],
 ) -> SendReport:
-    """Send ``job`` to each of its readers not yet sent it; see the module docstring.
-
-    ``job`` is opened (its build and list read) once the desk check passed. With
-    ``transport=None``, a dry run. A live send holds the ledger: a second one at the same
-    time is refused at once with LockBusy, naming the first. ``on_plan`` is told how many
-    recipients this run will address, ``on_batch`` how many each finished batch held;
-    ``checkpoint`` runs after each batch is committed in flight, before it goes out.
-    """
+    """Send ``job`` to each of its readers not yet sent it (see the module docstring): a
+    dry run without ``transport``. ``job`` is opened (its build and list read) once the
+    desk check passed. A live send holds the ledger: a second one at the same time is
+    refused at once with LockBusy, naming the first."""
+    limit = options.get("limit")
+    resend_uncertain = options.get("resend_uncertain", False)
+    retry_rejected = options.get("retry_rejected", False)
+    on_plan = options.get("on_plan")
     if transport is None:
         released = {"uncertain": resend_uncertain, "rejected": retry_rejected}
         with job as opened:
@@ -138,13 +133,17 @@ def run_send(
             on_plan(left if limit is None else min(limit, left))
         due = _due(opened, ledger, DONE, report, limit)
         batches = _batches(opened, due, transport.max_batch)
-        with Dispatcher(transport, run, key, on_settled=on_batch, checkpoint=checkpoint) as out:
+        dispatching = Dispatcher(
+            transport,
+            run,
+            report,
+            on_settled=options.get("on_batch"),
+            checkpoint=options.get("checkpoint"),
+        )
+        with dispatching as out:
             for number, (message, recipients, segments) in enumerate(batches, 1):
                 if not out.send(message, recipients, f"{run.id}-{number:05d}", segments):
                     break
-        tally = out.tally
-        report.sent, report.rejected, report.failed = tally.sent, tally.rejected, tally.failed
-        report.batches, report.newly_uncertain = tally.batches, tally.uncertain
         if not resend_uncertain:  # the dead run never reported them: this run is the first
             report.newly_uncertain += len(recovered)
         report.uncertain = sorted(ledger.uncertain(key))
@@ -225,37 +224,26 @@ def _segment_order(item: tuple[str, int]) -> int:
     return SEGMENTS.index(item[0]) if item[0] in SEGMENTS else len(SEGMENTS)
 
 
-@dataclass
-class Tally:
-    """What became of this run's recipients so far."""
-
-    sent: int = 0
-    rejected: int = 0
-    failed: int = 0  # deferred, or left when the send stopped: retried by the next run
-    uncertain: int = 0
-    batches: int = 0
-
-
 class Dispatcher:
-    """Sends batches of ``key`` for ``run`` over ``transport`` (see the module docstring);
-    use as a context manager."""
+    """Sends batches of ``report.key`` for ``run`` over ``transport`` (see the module
+    docstring), counting what became of them in ``report``; use as a context manager."""
 
     def __init__(
         self,
         transport: Transport,
         run: LedgerRun,
-        key: str,
+        report: SendReport,
         *,
         on_settled: Callable[[int], None] | None = None,
         checkpoint: Callable[[], None] | None = None,
     ) -> None:
         self._transport = transport
         self._run = run
-        self._key = key
+        self._key = report.key
+        self.report = report
         self._on_settled = on_settled
         self._checkpoint = checkpoint
         self._in_flight: dict[Future[Receipt], tuple[str, Receipt, int]] = {}
-        self.tally = Tally()
         self.stopped_by: BaseException | None = None
         self._work: queue.SimpleQueue[_Work | None] = queue.SimpleQueue()
         self._workers = [
@@ -369,14 +357,12 @@ class Dispatcher:
         else:
             rest = None  # a bug: nobody can say, so the rest stay for recovery
         self._run.settle(self._key, batch, receipt, rest=rest, size=size)
-        tally = self.tally
-        tally.batches += 1
-        tally.sent += len(receipt.sent)
-        tally.rejected += len(receipt.rejected)
-        tally.uncertain += len(receipt.uncertain)
-        tally.failed += len(receipt.deferred)
-        if rest is not None:
-            tally.failed += size - receipt.count()
+        report = self.report
+        report.batches += 1
+        report.sent += len(receipt.sent)
+        report.rejected += len(receipt.rejected)
+        report.newly_uncertain += len(receipt.uncertain)
+        report.failed += len(receipt.deferred) + (size - receipt.count() if rest is not None else 0)
         if error is not None and self.stopped_by is None:
             self.stopped_by = error
         if self._on_settled:

@@ -54,7 +54,7 @@ SCHEMA_VERSION = 7  # PRAGMA user_version: 0 had no run ids, 2 no segments, 3 wa
 # The status CHECK is spelled with OR, not IN (...): SQLite evaluates an IN list in a CHECK
 # by building a small table for every row written.
 _TABLE = """
-CREATE TABLE {name} (
+CREATE TABLE sends (
     issue       TEXT NOT NULL,
     email       TEXT NOT NULL,
     status      TEXT NOT NULL CHECK (status = 'pending' OR status = 'in_flight'
@@ -79,7 +79,6 @@ CREATE TABLE {name} (
 # status: every row changes status at least twice.
 _COLUMNS = "issue email status batch run message_id error attempts created_at updated_at "
 _COLUMNS += "sent_at segment"
-_BATCH_INDEX = "CREATE INDEX IF NOT EXISTS sends_batch ON sends (issue, batch)"
 
 
 def utc_now() -> datetime:
@@ -388,25 +387,29 @@ def _transaction(db: sqlite3.Connection) -> Iterator[None]:
 
 
 def _migrate(db: sqlite3.Connection) -> None:
-    """Create the table, or bring a ledger of an earlier version up to this one."""
+    """Create the table, or bring a ledger of an earlier version up to this one with every
+    row kept: copied into this schema's table (SQLite can neither widen a CHECK nor change a
+    table's key in place), a column the old one lacks left empty (run ids before schema 1,
+    segments before 3: reported unknown)."""
     version = db.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
         raise sqlite3.DatabaseError(f"made by a newer version of newsletter (schema {version})")
     if version == SCHEMA_VERSION:
         return
-    exists = db.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sends'"
-    ).fetchone()
-    if not exists:
-        db.execute(_TABLE.format(name="sends"))
-    elif version < 5:
-        _rebuild(db)
-    db.execute("DROP INDEX IF EXISTS sends_status")
-    db.execute(_BATCH_INDEX)
+    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'sends'").fetchone():
+        old = {row[1] for row in db.execute("PRAGMA table_info(sends)")}
+        kept = ", ".join(c for c in _COLUMNS.split() if c in old)
+        db.execute("DROP VIEW IF EXISTS every_send")
+        db.execute("ALTER TABLE sends RENAME TO sends_old")
+        db.execute(_TABLE)
+        db.execute(f"INSERT INTO sends ({kept}) SELECT {kept} FROM sends_old")
+        db.execute("DROP TABLE sends_old")  # and its indexes
+    else:
+        db.execute(_TABLE)
+    db.execute("CREATE INDEX sends_batch ON sends (issue, batch)")
     if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'flights'").fetchone():
-        # Schema 6 kept batches in flight as one row each until their recipients' rows
-        # were written: each keeps its status (a dead run's in flight become uncertain
-        # when the next run recovers them).
+        # Schema 6 kept a batch in flight as one row until its recipients' rows were
+        # written: each keeps its status (the next run recovers a dead run's in flight).
         db.execute(
             "INSERT INTO sends (issue, email, status, batch, run, message_id, attempts, "
             "created_at, updated_at, sent_at, segment) "
@@ -414,23 +417,8 @@ def _migrate(db: sqlite3.Connection) -> None:
             "f.created_at, f.updated_at, CASE WHEN f.status = 'sent' THEN f.updated_at END, "
             "r.value ->> 1 FROM flights AS f, json_each(f.recipients) AS r"
         )
-        db.execute("DROP VIEW IF EXISTS every_send")
         db.execute("DROP TABLE flights")
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-
-
-def _rebuild(db: sqlite3.Connection) -> None:
-    """The table of an earlier schema copied into this one's, every row kept (SQLite can
-    neither widen a CHECK nor change a table's key in place). A column the old table lacks
-    stays empty: run ids (schema 0), segments (schema 0 and 2; reported unknown)."""
-    old = {row[1] for row in db.execute("PRAGMA table_info(sends)")}
-    kept = ", ".join(c for c in _COLUMNS.split() if c in old)
-    db.execute("ALTER TABLE sends RENAME TO sends_old")
-    db.execute("DROP INDEX IF EXISTS sends_batch")
-    db.execute(_TABLE.format(name="sends"))
-    # In the old key's order: each issue's rows stay together.
-    db.execute(f"INSERT INTO sends ({kept}) SELECT {kept} FROM sends_old")
-    db.execute("DROP TABLE sends_old")
 
 
 def _create_private(path: Path) -> None:

@@ -4,8 +4,8 @@ The month's :class:`~newsletter.deliver.job.SendJob` (:func:`issue_job`), run by
 :func:`~newsletter.deliver.job.run_send`: the build folder (checked against its manifest),
 subscribers less suppressions, in groups by message: a segment's email, shared by the
 segments whose email reads the same byte for byte (often client and partner: fewer
-requests), or a reader's personal variant (:mod:`newsletter.deliver.variants`). Each
-reader's values fill the placeholders the build left: first name, referral code and
+requests), or a reader's personal variant (the build's, :mod:`newsletter.pipeline.variants`).
+Each reader's values fill the placeholders the build left: first name, referral code and
 progress, unsubscribe token (:mod:`newsletter.deliver.personalize`).
 """
 
@@ -15,9 +15,11 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import Any, Unpack
 
+from newsletter.audience.hooks import VARIANTS_FILE, VariantPicker
 from newsletter.audience.subscribers import iter_subscribers
 from newsletter.audience.suppressions import load_suppressions, suppressed_emails
 from newsletter.audience.tokens import referral_codes
@@ -25,12 +27,12 @@ from newsletter.config import Settings
 from newsletter.config.desk import referral_base
 from newsletter.deliver.job import DeskCheck, RunOptions, SendJob, SendReport, run_send
 from newsletter.deliver.ledger import Ledger
-from newsletter.deliver.personalize import Personalizer, recipient_for
+from newsletter.deliver.personalize import Personalizer
 from newsletter.deliver.roster import Reader, project_roster
+from newsletter.deliver.smtp import SmtpTransport
 from newsletter.deliver.transport import Message, Recipient, Transport
-from newsletter.deliver.variants import SendVariants
 from newsletter.errors import NewsletterError
-from newsletter.model import Subscriber, normalize_email
+from newsletter.model import normalize_email
 from newsletter.months import parse_month
 from newsletter.pipeline.manifest import MANIFEST, verify_manifest
 from newsletter.referrals.rewards import progress_lines
@@ -60,37 +62,11 @@ def issue_job(
 ) -> Iterator[SendJob]:
     """The built ``month`` as a send job, its list read once (nothing happens until the job
     is opened)."""
-    first = parse_month(month)
-    month = f"{first:%Y-%m}"
-    out_dir = out_root / month
-    manifest = load_build(out_dir)
-    title = manifest["issue"]["title"]
-    offer = current_offer(settings.content_dir, first)
-    progress = progress_lines(settings.referrals_csv, offer, settings.tz)
-    landing_url = referral_base(settings.config, offer.landing_url)
-    personalizer = Personalizer(settings, secret=secret, landing_url=landing_url, month=month)
-    variants = content_variants(manifest, settings.config.segments)
-    personal = SendVariants(settings, out_dir)
-    messages: dict[str, Message] = {}
-
-    def message(group: str) -> Message:
-        """A group's message, read when first needed: a content variant's custom_args name
-        every segment that shares it."""
-        if group not in messages:
-            segment, _, variant = group.partition("/")
-            made = segment_message(settings, out_dir, segment, title, month, variant=variant)
-            if not variant:
-                sharing = "+".join(s for s in variants if variants[s] == segment)
-                made = replace(made, custom_args={**made.custom_args, "segment": sharing})
-            messages[group] = personalizer.message(made)
-        return messages[group]
-
-    readers = project_roster(
-        settings, secret=secret, groups=variants, personal=personal.key if personal.active else None
-    )
+    mail = IssueMail(settings, month, out_root=out_root, secret=secret)
+    personal = mail.variant if mail.has_variants else None
+    readers = project_roster(settings, secret=secret, groups=mail.variants, personal=personal)
     with readers as roster:
-        code = roster.codes.code
-        make = personalizer.recipient
+        code, make, progress = roster.codes.code, mail.personalizer.recipient, mail.progress
 
         def recipient(reader: Reader) -> Recipient:
             email, key, first_name, last_name, _, number, _ = reader
@@ -98,7 +74,67 @@ def issue_job(
                 email, first_name, last_name, code=code(key, number), progress=progress(key)
             )
 
-        yield SendJob(month, roster, message, recipient)
+        yield SendJob(mail.month, roster, mail.message, recipient)
+
+
+class IssueMail:
+    """The built month's messages (one per group: a segment's email shared by the segments
+    that read the same, or ``segment/variant``) and what makes each reader's values."""
+
+    def __init__(self, settings: Settings, month: str, *, out_root: Path, secret: bytes) -> None:
+        first = parse_month(month)
+        self.month = month = f"{first:%Y-%m}"
+        self._settings, self._out_dir = settings, out_root / month
+        manifest = load_build(self._out_dir)
+        self._title = manifest["issue"]["title"]
+        offer = current_offer(settings.content_dir, first)
+        self.progress = progress_lines(settings.referrals_csv, offer, settings.tz)
+        landing_url = referral_base(settings.config, offer.landing_url)
+        self.personalizer = Personalizer(
+            settings, secret=secret, landing_url=landing_url, month=month
+        )
+        self.variants = content_variants(manifest, settings.config.segments)
+        self._messages: dict[str, Message] = {}
+        # The personal variants the build rendered, by segment (none: no listing).
+        self._pickers: dict[str, tuple[VariantPicker, set[str]]] = {}
+        listing = self._out_dir / VARIANTS_FILE
+        if listing.is_file():
+            built = json.loads(listing.read_text(encoding="utf-8"))
+            on = date.fromisoformat(built["issue_date"])
+            for segment, entry in built["segments"].items():
+                picker = VariantPicker(settings.config.personal, entry["tags"], on)
+                self._pickers[segment] = (picker, set(entry["variants"]))
+        self.has_variants = bool(self._pickers)
+
+    def message(self, group: str) -> Message:
+        """A group's message, read when first needed: a shared one's custom_args name every
+        segment that shares it."""
+        if group not in self._messages:
+            segment, _, variant = group.partition("/")
+            made = segment_message(
+                self._settings, self._out_dir, segment, self._title, self.month, variant=variant
+            )
+            if not variant:
+                sharing = "+".join(s for s in self.variants if self.variants[s] == segment)
+                made = replace(made, custom_args={**made.custom_args, "segment": sharing})
+            self._messages[group] = self.personalizer.message(made)
+        return self._messages[group]
+
+    def variant(self, segment: str, tags: str, facts: str) -> str:
+        """The key of the personal variant a reader of ``segment`` gets, from their row's
+        cells ("" the plain email); refused when the build did not render it."""
+        picking = self._pickers.get(segment)
+        if picking is None:
+            return ""
+        picker, built = picking
+        key = picker.pick(segment, tags, facts).key
+        if key and key not in built:
+            raise NewsletterError(
+                "a reader's tags or facts (or the hook lines in newsletter.yaml) changed since "
+                "the build: build again, and preview, before sending",
+                path=Path("subscribers") / "subscribers.csv",
+            )
+        return key
 
 
 def load_build(out_dir: Path) -> dict[str, Any]:
@@ -116,13 +152,7 @@ def load_build(out_dir: Path) -> dict[str, Any]:
 
 
 def segment_message(
-    settings: Settings,
-    out_dir: Path,
-    segment: str,
-    subject: str,
-    month: str,
-    *,
-    variant: str = "",
+    settings: Settings, out_dir: Path, segment: str, subject: str, month: str, *, variant: str = ""
 ) -> Message:
     folder = out_dir / "segments" / segment
     if variant:
@@ -164,77 +194,36 @@ def send_test(
     segment: str = "client",
 ) -> int:
     """Send ``[TEST]`` copies of a segment's email to ``addresses``; the ledger is untouched."""
-    first = parse_month(month)
-    month = f"{first:%Y-%m}"
-    out_dir = out_root / month
-    manifest = load_build(out_dir)
-    message = segment_message(settings, out_dir, segment, manifest["issue"]["title"], month)
+    mail = IssueMail(settings, month, out_root=out_root, secret=secret)
+    message = mail.message(mail.variants[segment])
     message = replace(message, subject=f"[TEST] {message.subject}", categories=("test",))
-    offer = current_offer(settings.content_dir, first)
     codes = referral_codes(secret, addresses)
+    make = mail.personalizer.recipient
     recipients = [
-        recipient_for(
-            stand_in_subscriber(address, segment),
-            settings,
-            secret=secret,
-            code=codes[normalize_email(address)],
-            landing_url=referral_base(settings.config, offer.landing_url),
-            month=month,
-        )
-        for address in addresses
+        make(address.strip(), "", "", code=codes[normalize_email(address)]) for address in addresses
     ]
     transport.send_batch(message, recipients)
     return len(recipients)
 
 
-def _first_reader(settings: Settings, segment: str) -> Subscriber | None:
-    """The first subscriber of ``segment`` an issue would be emailed to."""
-    blocked = suppressed_emails(load_suppressions(settings.suppressions_csv))
-    for subscriber in iter_subscribers(settings.subscribers_csv, check_duplicates=False):
-        emailed = "email" in subscriber.channels and subscriber.normalized_email not in blocked
-        if emailed and subscriber.segment == segment:
-            return subscriber
-    return None
-
-
-def stand_in_subscriber(address: str, segment: str) -> Subscriber:
-    return Subscriber(
-        email=address.strip(),
-        first_name="",
-        last_name="",
-        company="",
-        segment=segment,
-        channels=frozenset({"email"}),
-        address=None,
-        consent_source="test",
-        consent_date=None,
-        tags=(),
-        line=0,
-    )
-
-
 def sample_message(
     settings: Settings, month: str, *, out_root: Path, secret: bytes, segment: str = "client"
 ) -> bytes:
-    """One fully personalized message of ``segment`` as it would go out (RFC 5322 bytes)."""
-    from newsletter.deliver.smtp import SmtpTransport
-
-    first = parse_month(month)
-    month = f"{first:%Y-%m}"
-    out_dir = out_root / month
-    manifest = load_build(out_dir)
-    subscriber = _first_reader(settings, segment)
-    subscriber = subscriber or stand_in_subscriber(settings.config.sender.email, segment)
-    message = segment_message(settings, out_dir, segment, manifest["issue"]["title"], month)
-    recipient = recipient_for(
-        subscriber,
-        settings,
-        secret=secret,
-        code=referral_codes(secret, [subscriber.email])[subscriber.normalized_email],
-        landing_url=referral_base(
-            settings.config, current_offer(settings.content_dir, first).landing_url
+    """The message the first email reader of ``segment`` would get (the sender stands in
+    when there is none), as RFC 5322 bytes."""
+    mail = IssueMail(settings, month, out_root=out_root, secret=secret)
+    blocked = suppressed_emails(load_suppressions(settings.suppressions_csv))
+    first = next(
+        (
+            (s.email, s.first_name, s.last_name)
+            for s in iter_subscribers(settings.subscribers_csv, check_duplicates=False)
+            if s.segment == segment and "email" in s.channels and s.normalized_email not in blocked
         ),
-        month=month,
+        (settings.config.sender.email, "", ""),
     )
+    key = normalize_email(first[0])
+    code = referral_codes(secret, [key])[key]
+    recipient = mail.personalizer.recipient(*first, code=code, progress=mail.progress(key))
     # Building a MIME message needs no connection: the SMTP transport only connects to send.
+    message = mail.message(mail.variants[segment])
     return SmtpTransport("localhost", 25).build(message, recipient).as_bytes()

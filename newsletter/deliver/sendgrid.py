@@ -120,8 +120,8 @@ class SendGridTransport:
     ) -> None:
         try:
             body = _encode({**shared, "personalizations": [personalization(r) for r in recipients]})
-        except (TypeError, ValueError):
-            return self._send_encodable(shared, recipients, receipt)
+        except (TypeError, ValueError) as error:  # a str from a UTF-8 file always encodes
+            raise RejectedError(f"the message cannot be put into a request: {error}") from None
         try:
             answer = self.retry.call(lambda: self._post(body), idempotent=False)
         except AnswerLost as lost:
@@ -157,25 +157,6 @@ class SendGridTransport:
             raise
         message_id = answer.headers.get("X-Message-Id")
         receipt.sent.update(dict.fromkeys([r.email for r in recipients], message_id))
-
-    def _send_encodable(
-        self, shared: dict[str, Any], recipients: list[Recipient], receipt: Receipt
-    ) -> None:
-        """Reject alone each recipient whose values cannot be put into a request, and send
-        the rest (a message that cannot be is refused whole)."""
-        try:
-            _encode(shared)
-        except (TypeError, ValueError) as error:
-            raise RejectedError(f"the message cannot be put into a request: {error}") from None
-        fine = []
-        for recipient in recipients:
-            try:
-                _encode(personalization(recipient))
-                fine.append(recipient)
-            except (TypeError, ValueError) as error:
-                receipt.rejected[recipient.email] = f"cannot be put into a request: {error}"
-        if fine:
-            self._send_part(shared, fine, receipt)
 
     def _post(self, body: bytes) -> httpx.Response:
         """One attempt at the request, its outcome as the retry policy reads it."""

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.deliver.job import Dispatcher
+from newsletter.deliver.job import Dispatcher, SendReport
 from newsletter.deliver.ledger import Ledger, LedgerRun
 from newsletter.deliver.transport import Message, Receipt, Recipient
 from newsletter.errors import LedgerError
@@ -81,12 +81,12 @@ def test_a_batch_reaches_the_transport_only_once_it_is_in_flight_in_the_ledger(
 ) -> None:
     transport = HeldTransport(ledger.path)
     transport.release(2)
-    with Dispatcher(transport, run, ISSUE) as dispatcher:
+    with Dispatcher(transport, run, SendReport(ISSUE)) as dispatcher:
         assert dispatcher.send(MESSAGE, batch("a"), "b1")
         assert dispatcher.send(MESSAGE, batch("b"), "b2")
     assert transport.seen_as == {"a0@example.com": {"in_flight"}, "b0@example.com": {"in_flight"}}
     assert ledger.counts(ISSUE)["sent"] == 4
-    assert dispatcher.tally.sent == 4
+    assert dispatcher.report.sent == 4
 
 
 def test_an_interruption_sends_nothing_more_and_settles_what_is_in_flight(
@@ -106,7 +106,10 @@ def test_an_interruption_sends_nothing_more_and_settles_what_is_in_flight(
 
     previous = signal.signal(signal.SIGINT, interrupted)
     try:
-        with pytest.raises(KeyboardInterrupt), Dispatcher(transport, run, ISSUE) as dispatcher:
+        with (
+            pytest.raises(KeyboardInterrupt),
+            Dispatcher(transport, run, SendReport(ISSUE)) as dispatcher,
+        ):
             dispatcher.send(MESSAGE, batch("a"), "b1")
             dispatcher.send(MESSAGE, batch("b"), "b2")  # waits for a place: interrupted
     finally:
@@ -122,7 +125,10 @@ def test_a_batch_the_ledger_refuses_stops_the_send_and_keeps_the_outcomes_settle
     transport = HeldTransport(ledger.path)
     transport.release(1)
     refusal = "already sent, uncertain, rejected or in flight"
-    with pytest.raises(LedgerError, match=refusal), Dispatcher(transport, run, ISSUE) as sending:
+    with (
+        pytest.raises(LedgerError, match=refusal),
+        Dispatcher(transport, run, SendReport(ISSUE)) as sending,
+    ):
         sending.send(MESSAGE, batch("a"), "b1")
         # One place in flight: the next send waits for the first batch, which is settled
         # in the commit that then refuses the same readers again.
@@ -143,7 +149,7 @@ def test_a_checkpoint_runs_once_a_batch_is_in_flight_and_before_it_goes_out(
             (ledger.statuses(ISSUE, ["a0@example.com"], ["in_flight"]), len(transport.batches))
         )
 
-    with Dispatcher(transport, run, ISSUE, checkpoint=checkpoint) as dispatcher:
+    with Dispatcher(transport, run, SendReport(ISSUE), checkpoint=checkpoint) as dispatcher:
         dispatcher.send(MESSAGE, batch("a"), "b1")
     assert seen == [({"a0@example.com": "in_flight"}, 0)]
     assert ledger.counts(ISSUE)["sent"] == 2
@@ -159,7 +165,7 @@ def test_a_failed_checkpoint_sends_nothing_and_leaves_the_batch_to_retry(
 
     with (
         pytest.raises(LedgerError),
-        Dispatcher(transport, run, ISSUE, checkpoint=checkpoint) as out,
+        Dispatcher(transport, run, SendReport(ISSUE), checkpoint=checkpoint) as out,
     ):
         out.send(MESSAGE, batch("a"), "b1")
     assert transport.batches == []

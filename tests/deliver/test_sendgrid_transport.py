@@ -98,14 +98,13 @@ def test_the_body_is_what_the_official_librarys_mail_builds(fake_sendgrid: FakeS
     assert fake_sendgrid.requests == [reference.get()]
 
 
-def test_a_recipient_whose_values_cannot_be_encoded_is_rejected_alone(
+def test_a_message_that_cannot_be_encoded_stops_before_anything_goes_out(
     fake_sendgrid: FakeSendGrid,
 ) -> None:
-    broken = Recipient("broken@example.com", "Ann \ud800", {})
-    result = transport(fake_sendgrid).send_batch(MESSAGE, [*recipients(2), broken])
-    assert list(result.rejected) == ["broken@example.com"]
-    assert "cannot be put into a request" in result.rejected["broken@example.com"]
-    assert fake_sendgrid.emails() == ["r0@example.com", "r1@example.com"]
+    broken = Message(**{**MESSAGE.__dict__, "subject": "November \ud800"})
+    with pytest.raises(RejectedError, match="cannot be put into a request"):
+        transport(fake_sendgrid).send_batch(broken, recipients(2))
+    assert fake_sendgrid.requests == []
 
 
 def test_each_personalization_carries_its_substitutions_and_headers(
