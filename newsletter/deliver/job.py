@@ -39,6 +39,7 @@ from concurrent.futures import FIRST_COMPLETED, Future
 from concurrent.futures import wait as futures_wait
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TypedDict, Unpack
 
 from newsletter.deliver.ledger import Ledger, LedgerRun
@@ -78,6 +79,18 @@ class SendJob:
     roster: Roster  # who, read once, in groups by message
     message: Callable[[str], Message]  # a group's message
     recipient: Callable[[Reader], Recipient]  # a reader's own values
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One request's worth of readers: their message, their normalized addresses and
+    segments (the ledger's), and a maker of their recipients, which runs on the thread that
+    sends them (so one batch is personalized while the ledger commits another)."""
+
+    message: Message
+    emails: Sequence[str]
+    segments: Sequence[str]
+    recipients: Callable[[], Sequence[Recipient]]
 
 
 @dataclass
@@ -141,8 +154,8 @@ def run_send(
             checkpoint=options.get("checkpoint"),
         )
         with dispatching as out:
-            for number, (message, recipients, segments) in enumerate(batches, 1):
-                if not out.send(message, recipients, f"{run.id}-{number:05d}", segments):
+            for number, batch in enumerate(batches, 1):
+                if not out.send(batch, f"{run.id}-{number:05d}"):
                     break
         if not resend_uncertain:  # the dead run never reported them: this run is the first
             report.newly_uncertain += len(recovered)
@@ -198,11 +211,9 @@ def _dry_run(job: SendJob, ledger: Ledger, limit: int | None, skip: tuple[str, .
     return report
 
 
-def _batches(
-    job: SendJob, chunks: Iterator[list[Reader]], size: int
-) -> Iterator[tuple[Message, list[Recipient], list[str]]]:
-    """(message, recipients, their segments) of each batch of ``size`` at most, personalized:
-    each group's readers in turn (the roster gives them group by group)."""
+def _batches(job: SendJob, chunks: Iterator[list[Reader]], size: int) -> Iterator[Batch]:
+    """Each batch of ``size`` readers at most: each group's readers in turn (the roster
+    gives them group by group)."""
     waiting: list[Reader] = []
     for chunk in itertools.chain(chunks, [[]]):
         group = chunk[0][6] if chunk else None
@@ -215,9 +226,14 @@ def _batches(
             waiting = waiting[size:]
 
 
-def _batch(job: SendJob, readers: list[Reader]) -> tuple[Message, list[Recipient], list[str]]:
+def _batch(job: SendJob, readers: list[Reader]) -> Batch:
+    emails, segments = [r[1] for r in readers], [r[4] for r in readers]
+    return Batch(job.message(readers[0][6]), emails, segments, partial(_personalized, job, readers))
+
+
+def _personalized(job: SendJob, readers: list[Reader]) -> list[Recipient]:
     recipient = job.recipient
-    return job.message(readers[0][6]), [recipient(r) for r in readers], [r[4] for r in readers]
+    return [recipient(reader) for reader in readers]
 
 
 def _segment_order(item: tuple[str, int]) -> int:
@@ -259,16 +275,10 @@ class Dispatcher:
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         self.close(raise_stop=exc is None)
 
-    def send(
-        self,
-        message: Message,
-        recipients: Sequence[Recipient],
-        batch: str,
-        segments: Sequence[str] | None = None,
-    ) -> bool:
-        """Put ``batch`` in flight once a place is free (``segments``: each recipient's,
-        for the ledger); False (nothing sent) once the send has stopped. Batches
-        finished meanwhile are settled in the same commit."""
+    def send(self, batch: Batch, batch_id: str) -> bool:
+        """Put ``batch`` in flight as ``batch_id`` once a place is free; False (nothing
+        sent) once the send has stopped. Batches finished meanwhile are settled in the
+        same commit."""
         done = self._finished(wait=len(self._in_flight) >= self._transport.concurrency)
         receipt = Receipt()
         future: Future[Receipt] = Future()
@@ -278,10 +288,9 @@ class Dispatcher:
                 self._settle(finished)
             if self.stopped_by:
                 return False
-            self._in_flight[future] = (batch, receipt, len(recipients))
+            self._in_flight[future] = (batch_id, receipt, len(batch.emails))
             try:
-                emails = [r.email for r in recipients]
-                self._run.mark_in_flight(self._key, emails, batch, segments)
+                self._run.mark_in_flight(self._key, batch.emails, batch_id, batch.segments)
             except Exception as error:  # undone alone: the outcomes above are still kept
                 del self._in_flight[future]
                 refused = error
@@ -293,7 +302,7 @@ class Dispatcher:
             except BaseException:
                 future.cancel()  # nothing of it went out
                 raise
-        self._work.put((future, message, recipients, receipt))
+        self._work.put((future, batch, receipt))
         return True
 
     def close(self, *, raise_stop: bool = True) -> None:
@@ -320,14 +329,17 @@ class Dispatcher:
     def _sending(self) -> None:
         """A worker: send each batch it takes, its receipt (or error) in the batch's future."""
         while (work := self._work.get()) is not None:
-            future, message, recipients, receipt = work
-            if not future.set_running_or_notify_cancel():
-                continue  # settled as not sent
-            try:
-                future.set_result(self._transport.send_batch(message, recipients, receipt))
-            except BaseException as error:
-                future.set_exception(error)
-            del work, future
+            future, batch, receipt = work
+            if future.set_running_or_notify_cancel():  # else settled as not sent
+                try:
+                    recipients = batch.recipients()
+                    future.set_result(
+                        self._transport.send_batch(batch.message, recipients, receipt)
+                    )
+                except BaseException as error:
+                    future.set_exception(error)
+                recipients = []
+            del work, future, batch  # none held while waiting for the next
 
     def _finished(self, *, wait: bool) -> set[Future[Receipt]]:
         """Batches whose sending is over: at least one if ``wait``, else those already."""
@@ -370,4 +382,4 @@ class Dispatcher:
 
 
 _SPELL = 0.5  # seconds
-_Work = tuple[Future[Receipt], Message, Sequence[Recipient], Receipt]
+_Work = tuple[Future[Receipt], Batch, Receipt]

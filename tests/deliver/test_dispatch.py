@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.deliver.job import Dispatcher, SendReport
+from newsletter.deliver.job import Batch, Dispatcher, SendReport
 from newsletter.deliver.ledger import Ledger, LedgerRun
 from newsletter.deliver.transport import Message, Receipt, Recipient
 from newsletter.errors import LedgerError
@@ -72,8 +72,9 @@ def run(ledger: Ledger) -> Iterator[LedgerRun]:
         yield held
 
 
-def batch(name: str) -> list[Recipient]:
-    return [Recipient(f"{name}{n}@example.com", "", {}) for n in range(2)]
+def batch(name: str) -> Batch:
+    recipients = [Recipient(f"{name}{n}@example.com", "", {}) for n in range(2)]
+    return Batch(MESSAGE, [r.email for r in recipients], ["client"] * 2, lambda: recipients)
 
 
 def test_a_batch_reaches_the_transport_only_once_it_is_in_flight_in_the_ledger(
@@ -82,8 +83,8 @@ def test_a_batch_reaches_the_transport_only_once_it_is_in_flight_in_the_ledger(
     transport = HeldTransport(ledger.path)
     transport.release(2)
     with Dispatcher(transport, run, SendReport(ISSUE)) as dispatcher:
-        assert dispatcher.send(MESSAGE, batch("a"), "b1")
-        assert dispatcher.send(MESSAGE, batch("b"), "b2")
+        assert dispatcher.send(batch("a"), "b1")
+        assert dispatcher.send(batch("b"), "b2")
     assert transport.seen_as == {"a0@example.com": {"in_flight"}, "b0@example.com": {"in_flight"}}
     assert ledger.counts(ISSUE)["sent"] == 4
     assert dispatcher.report.sent == 4
@@ -110,8 +111,8 @@ def test_an_interruption_sends_nothing_more_and_settles_what_is_in_flight(
             pytest.raises(KeyboardInterrupt),
             Dispatcher(transport, run, SendReport(ISSUE)) as dispatcher,
         ):
-            dispatcher.send(MESSAGE, batch("a"), "b1")
-            dispatcher.send(MESSAGE, batch("b"), "b2")  # waits for a place: interrupted
+            dispatcher.send(batch("a"), "b1")
+            dispatcher.send(batch("b"), "b2")  # waits for a place: interrupted
     finally:
         signal.signal(signal.SIGINT, previous)
     assert transport.batches == [["a0@example.com", "a1@example.com"]]
@@ -129,10 +130,10 @@ def test_a_batch_the_ledger_refuses_stops_the_send_and_keeps_the_outcomes_settle
         pytest.raises(LedgerError, match=refusal),
         Dispatcher(transport, run, SendReport(ISSUE)) as sending,
     ):
-        sending.send(MESSAGE, batch("a"), "b1")
+        sending.send(batch("a"), "b1")
         # One place in flight: the next send waits for the first batch, which is settled
         # in the commit that then refuses the same readers again.
-        sending.send(MESSAGE, batch("a"), "b2")
+        sending.send(batch("a"), "b2")
     assert len(transport.batches) == 1
     assert ledger.sent(ISSUE) == {"a0@example.com", "a1@example.com"}
 
@@ -150,7 +151,7 @@ def test_a_checkpoint_runs_once_a_batch_is_in_flight_and_before_it_goes_out(
         )
 
     with Dispatcher(transport, run, SendReport(ISSUE), checkpoint=checkpoint) as dispatcher:
-        dispatcher.send(MESSAGE, batch("a"), "b1")
+        dispatcher.send(batch("a"), "b1")
     assert seen == [({"a0@example.com": "in_flight"}, 0)]
     assert ledger.counts(ISSUE)["sent"] == 2
 
@@ -167,6 +168,6 @@ def test_a_failed_checkpoint_sends_nothing_and_leaves_the_batch_to_retry(
         pytest.raises(LedgerError),
         Dispatcher(transport, run, SendReport(ISSUE), checkpoint=checkpoint) as out,
     ):
-        out.send(MESSAGE, batch("a"), "b1")
+        out.send(batch("a"), "b1")
     assert transport.batches == []
     assert ledger.counts(ISSUE)["failed"] == 2  # certainly not sent: the next run sends them
