@@ -12,15 +12,10 @@ from pathlib import Path
 import pytest
 
 from newsletter.config import load_config
-from newsletter.deliver.job import skip_desk_check
-from newsletter.deliver.ledger import Ledger
-from newsletter.deliver.send import send_issue
-from newsletter.deliver.sendgrid import SendGridTransport
 from newsletter.pipeline.build import build
-from tests.fake_sendgrid import API_KEY, FakeSendGrid
+from tests.deliver.test_send_kill import MONTH, send
+from tests.fake_sendgrid import FakeSendGrid
 
-SECRET = b"a-test-secret-of-enough-length"
-MONTH = "2026-11"
 READERS = 15_000  # a list of some 600 KB
 
 
@@ -38,16 +33,6 @@ def test_a_long_send_starts_no_process_and_leaves_the_collector_as_it_was(
 
     monkeypatch.setattr(os, "fork", no_fork)
     before = (gc.get_threshold(), gc.get_freeze_count(), gc.isenabled())
-    transport = SendGridTransport(API_KEY, base_url=fake_sendgrid.base_url, timeout=10)
-    with transport, Ledger(sample_project / "state" / "ledger.sqlite") as ledger:
-        report = send_issue(
-            settings,
-            MONTH,
-            out_root=sample_project / "build",
-            transport=transport,
-            ledger=ledger,
-            secret=SECRET,
-            desk_check=skip_desk_check,
-        )
+    report = send(sample_project, fake_sendgrid)
     assert report.sent == READERS == len(set(fake_sendgrid.emails()))
     assert (gc.get_threshold(), gc.get_freeze_count(), gc.isenabled()) == before
