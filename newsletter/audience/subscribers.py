@@ -141,12 +141,14 @@ def _first_line_of(path: Path, normalized_email: str, *, before: int) -> int | N
     return None
 
 
-def iter_readers(path: Path, lines: Iterable[str] | None = None) -> Iterator[ReaderFields]:
+def iter_readers(
+    path: Path, lines: Iterable[str] | None = None, *, postal: Postal = "required"
+) -> Iterator[ReaderFields]:
     """(email, first name, last name, segment, channels, tags, facts) of each row of
     ``path`` (tags and facts as written), checked exactly as :func:`iter_subscribers`
-    checks it (postal fields required), for a send: no Subscriber objects, and no
-    duplicate check (the send's code book finds those). ``lines``: the header and some of
-    the file's lines, to read only those.
+    checks it (``postal`` as there), for a send: no Subscriber objects, and no duplicate
+    check (the send's code book finds those). ``lines``: the header and some of the file's
+    lines, to read only those (an import checks its new rows this way).
 
     This runs for every row of a long list, so a row is looked at by position: the common
     row, whose every value is plainly fine, passes a few quick tests; any other row goes
@@ -167,7 +169,7 @@ def iter_readers(path: Path, lines: Iterable[str] | None = None) -> Iterator[Rea
     for line, cells in records:
         fit = quick(cells)
         if fit is None:
-            checked = _checked(dict(zip(header, cells, strict=True)), line, path, "required")
+            checked = _checked(dict(zip(header, cells, strict=True)), line, path, postal)
             fit = checked.email, checked.segment, checked.channels
         email, segment, channels = fit
         yield (

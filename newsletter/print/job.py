@@ -128,9 +128,8 @@ def print_job(
     env = make_environment(settings.templates_dir)
     warnings = list(mailing.warnings)
     # The per-recipient layers (and personal editions past the first) are drawn by worker
-    # processes while this one renders the issue with WeasyPrint: both take seconds, and
-    # there are cores for both. The workers start before any progress bar does: forking
-    # beside the bar's thread could hang them.
+    # processes (newsletter/print/workers.py) while this one renders the issue with
+    # WeasyPrint: both take seconds, and there are cores for both.
     with (
         LayerDrawing(
             recipients, front_layout(settings), lettering(settings, env), progress, workers=workers
