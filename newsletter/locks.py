@@ -80,9 +80,11 @@ def locked(
             purpose=purpose,
         )
         # Only the holder writes, so a reader that sees a half-written file is refused with
-        # "holder unknown" at worst; it never takes a lock it should not.
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps(me.__dict__).encode("utf-8"), 0)
+        # "holder unknown" at worst; it never takes a lock it should not. Writing the record
+        # before trimming the old length leaves no moment at which the file is empty.
+        record = json.dumps(me.__dict__).encode("utf-8")
+        os.pwrite(fd, record, 0)
+        os.ftruncate(fd, len(record))
         try:
             yield me
         finally:
@@ -99,7 +101,7 @@ def _acquire(fd: int, guarded: Path, *, purpose: str, wait: float | None, poll: 
             return
         except BlockingIOError:
             if deadline is not None and time.monotonic() >= deadline:
-                holder = read_holder(lock_path(guarded))
+                holder = _holder_once_written(lock_path(guarded), poll=poll)
                 who = holder.describe() if holder else "another process (holder unknown)"
                 raise LockBusy(
                     f"cannot {purpose}: {who} is using it; try again when it has finished",
@@ -107,3 +109,20 @@ def _acquire(fd: int, guarded: Path, *, purpose: str, wait: float | None, poll: 
                     holder=holder,
                 ) from None
             time.sleep(poll)
+
+
+HOLDER_WRITE_GRACE = 1.0  # seconds a new holder has to write its name after taking the lock
+
+
+def _holder_once_written(lock_file: Path, *, poll: float) -> Holder | None:
+    """The holder of ``lock_file``, waiting briefly for one that has just taken it.
+
+    A holder writes its name right after its ``flock`` succeeds, so a process refused in
+    that instant would otherwise name nobody.
+    """
+    give_up = time.monotonic() + HOLDER_WRITE_GRACE
+    while True:
+        holder = read_holder(lock_file)
+        if holder is not None or time.monotonic() >= give_up:
+            return holder
+        time.sleep(poll)
