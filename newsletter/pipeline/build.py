@@ -14,7 +14,7 @@ from pathlib import Path
 
 from newsletter.config import Settings
 from newsletter.diagnostics import Diagnostics
-from newsletter.errors import BuildError
+from newsletter.errors import BuildError, ConfigError
 from newsletter.fsutil import replace_folder
 from newsletter.images import local_path, published_images
 from newsletter.model import Issue
@@ -26,6 +26,7 @@ from newsletter.referrals.fields import business_region
 from newsletter.referrals.roll import thank_you_roll
 from newsletter.render.email import clip_warning, render_email
 from newsletter.render.environment import make_environment
+from newsletter.render.palette import palette_adjustments
 from newsletter.render.text import render_text
 from newsletter.render.web import ArchiveEntry, render_archive, render_atom, render_web_issue
 from newsletter.sources.assemble import assemble_issue
@@ -76,6 +77,7 @@ def build(
 
     issue, fetched = gather_issue(settings, first, out_dir, offline, diagnostics)
     bodies = _bodies(fetched)
+    _check_brand_colors(settings, diagnostics)
 
     images = published_images(settings, issue)
     outputs = render_issue(issue, settings, _archive_entries(out_root, issue), images)
@@ -132,6 +134,7 @@ def dry_build(settings: Settings, month: str, diagnostics: Diagnostics) -> Outpu
     left empty), so under ``--strict`` check refuses what the build would refuse."""
     first = parse_month(month)
     issue, _ = gather_issue(settings, first, None, True, diagnostics)
+    _check_brand_colors(settings, diagnostics)
     return render_issue(issue, settings, [_archive_entry(issue)], published_images(settings, issue))
 
 
@@ -169,6 +172,13 @@ def _check_email_sizes(outputs: Outputs, settings: Settings, diagnostics: Diagno
         warning = clip_warning(len(data), limit) if name.endswith("email.html") else None
         if warning:
             diagnostics.warn(warning, error=BuildError, path=name)
+
+
+def _check_brand_colors(settings: Settings, diagnostics: Diagnostics) -> None:
+    for adjusted in palette_adjustments(settings.config.brand):
+        diagnostics.warn(
+            adjusted.message, error=ConfigError, path=settings.path, key=f"brand.{adjusted.key}"
+        )
 
 
 def _archive_entries(out_root: Path, issue: Issue) -> list[ArchiveEntry]:
