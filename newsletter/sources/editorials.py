@@ -44,6 +44,9 @@ from newsletter.sources.markup import (
 from newsletter.sources.sanitize import removed_markup, sanitize
 
 DEFAULT_ORDER = 100
+MAX_TITLE_CHARS = 200
+"""An editorial's title is a heading, and the preheader's first words: room for any real
+headline, never a paragraph pasted into the wrong key."""
 
 
 class ImageFront(Strict):
@@ -59,7 +62,7 @@ class ImageFront(Strict):
 class EditorialFront(Strict):
     """The front matter of an editorial; unknown keys are errors."""
 
-    title: str = Field(min_length=1)
+    title: str = Field(min_length=1, max_length=MAX_TITLE_CHARS)
     order: int = DEFAULT_ORDER
     summary: str = ""
     segments: Segments = SEGMENTS
