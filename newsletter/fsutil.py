@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from newsletter.errors import BuildError
+from newsletter.errors import BuildError, StorageError
 
 PRIVATE = 0o600
 """Files holding personal data: the owner reads and writes them, nobody else."""
@@ -28,10 +28,15 @@ def atomic_write(path: Path, data: bytes | str, *, mode: int) -> None:
 
     ``mode`` is the file's permissions (``PRIVATE`` or ``SHARED``), set before the file
     takes the place of the old one, so it is never readable by more people than meant.
+    A folder that cannot be written, or a full disk, is a StorageError naming ``path``,
+    which is left as it was.
     """
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise _unwritten(path, exc) from None
     try:
         os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
@@ -39,10 +44,18 @@ def atomic_write(path: Path, data: bytes | str, *, mode: int) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise _unwritten(path, exc) from None
         raise
+
+
+def _unwritten(path: Path, exc: OSError) -> StorageError:
+    return StorageError(
+        f"cannot write: {exc.strerror or exc}; the file is left as it was", path=path
+    )
 
 
 def stale_temps(path: Path) -> list[Path]:

@@ -15,6 +15,7 @@ from pathlib import Path
 from newsletter.config import Settings
 from newsletter.diagnostics import Diagnostics
 from newsletter.errors import BuildError
+from newsletter.folders import file_exists
 from newsletter.fsutil import replace_folder
 from newsletter.images import local_path, published_images
 from newsletter.model import Issue
@@ -29,7 +30,9 @@ from newsletter.render.environment import make_environment
 from newsletter.render.text import render_text
 from newsletter.render.web import ArchiveEntry, render_archive, render_atom, render_web_issue
 from newsletter.sources.assemble import assemble_issue
+from newsletter.sources.editorials import editorial_files
 from newsletter.sources.fetch import FetchedFeed, fetch_feeds
+from newsletter.sources.offers import offer_files
 
 SNAPSHOT_DIR = "snapshot"
 
@@ -202,18 +205,25 @@ def _archive_entry(issue: Issue) -> ArchiveEntry:
 
 def _input_hashes(settings: Settings, month: str) -> dict[str, str]:
     """sha256 of every file the build read, by path relative to the config's folder."""
-    content = settings.content_dir
     paths: list[Path] = [settings.path]
-    paths += sorted((content / "editorials" / month).glob("*.md"))
-    paths += sorted((content / "offers").glob("*.yaml"))
+    paths += editorial_files(settings.content_dir, month)
+    paths += offer_files(settings.content_dir)
     paths += sorted(p for p in settings.templates_dir.rglob("*") if p.is_file())
-    ledger = settings.referrals_csv
-    if ledger.is_file():  # the thank-you roll reads it, and names from the subscriber list
-        paths += [ledger]
+    # The thank-you roll reads the ledger, and names from the subscriber list …
+    ledger = file_exists(settings.referrals_csv, BuildError)
+    if ledger:
+        paths += [settings.referrals_csv]
     readers = settings.subscribers_csv
-    if (ledger.is_file() or personalized(settings)) and readers.is_file():
+    if (ledger or personalized(settings)) and file_exists(readers, BuildError):
         paths += [readers]  # … and personal variants follow the readers' tags and facts
-    return {_relative(p, settings.root): sha256(p.read_bytes()) for p in paths}
+    return {_relative(p, settings.root): _digest(p) for p in paths}
+
+
+def _digest(path: Path) -> str:
+    try:
+        return sha256(path.read_bytes())
+    except OSError as exc:
+        raise BuildError(f"cannot read: {exc.strerror or exc}", path=path) from None
 
 
 def _relative(path: Path, root: Path) -> str:
