@@ -22,6 +22,7 @@ from newsletter.model import Issue
 from newsletter.months import parse_month
 from newsletter.pipeline.manifest import MANIFEST, sha256
 from newsletter.pipeline.manifest import verify_manifest as verify_manifest  # the public API's
+from newsletter.pipeline.monthlock import month_lock
 from newsletter.pipeline.variants import personalized, render_variants
 from newsletter.referrals.fields import business_region
 from newsletter.referrals.roll import thank_you_roll
@@ -35,6 +36,12 @@ from newsletter.sources.fetch import FetchedFeed, fetch_feeds
 from newsletter.sources.offers import offer_files
 
 SNAPSHOT_DIR = "snapshot"
+PRINT_DIR = "print"
+"""Where ``newsletter print`` writes the month's print edition, in the build's folder."""
+PRINTED_FROM = ".printed-from"
+"""In print/: the sha256 of the manifest of the build it was printed from."""
+KEPT = (PRINT_DIR,)
+"""What other commands add to a month's folder, which a new build of the month keeps."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,14 @@ def build(
     """
     first = parse_month(month)
     month = f"{first:%Y-%m}"
+    with month_lock(out_root, month, doing="build"):
+        return _build(settings, first, out_root=out_root, strict=strict, offline=offline)
+
+
+def _build(
+    settings: Settings, first: date, *, out_root: Path, strict: bool, offline: bool
+) -> BuildResult:
+    month = f"{first:%Y-%m}"
     out_dir = out_root / month
     diagnostics = Diagnostics(strict=strict)
 
@@ -91,14 +106,35 @@ def build(
         for src, data in images.items()
     }
     outputs.add(MANIFEST, _manifest(issue, inputs, outputs.files))
-    replace_folder(out_dir, outputs.files)
+    stale = _stale_print(out_dir, outputs.files[MANIFEST])
+    replace_folder(out_dir, outputs.files, keep=KEPT)
     return BuildResult(
         issue=issue,
         out_dir=out_dir,
         outputs={name: sha256(data) for name, data in sorted(outputs.files.items())},
         feeds={slug: f.origin for slug, f in sorted(fetched.items())},
-        warnings=tuple(diagnostics.warnings),
+        warnings=(*diagnostics.warnings, *stale),
     )
+
+
+def _stale_print(out_dir: Path, manifest: bytes) -> list[str]:
+    """What to say of the print edition in ``out_dir``, which a new build keeps (printing
+    again costs minutes, and the post's list of that day): nothing when it was printed
+    from a build like this one (whose manifest is ``manifest``), else that it is not."""
+    printed = out_dir / PRINT_DIR
+    if not printed.is_dir():
+        return []
+    try:
+        source = (printed / PRINTED_FROM).read_text(encoding="ascii").strip()
+    except (OSError, ValueError):
+        source = ""
+    if source == sha256(manifest):
+        return []
+    return [
+        f"{printed}/ is kept, printed from an earlier build of {out_dir.name} that differs "
+        f"from this one: run `newsletter print --month {out_dir.name}` again before it goes "
+        "to the print shop"
+    ]
 
 
 def render_issue(
@@ -248,6 +284,15 @@ def _manifest(issue: Issue, inputs: Mapping[str, str], files: Mapping[str, bytes
         "snapshot": sorted(n for n in files if n.startswith(f"{SNAPSHOT_DIR}/")),
     }
     return json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
+
+
+def built_from(out_dir: Path) -> str:
+    """The sha256 of the manifest of the build in ``out_dir`` ("" when there is none): what
+    a step that uses the build records, to tell later whether the build changed."""
+    try:
+        return sha256((out_dir / MANIFEST).read_bytes())
+    except OSError:
+        return ""
 
 
 def issue_of_build(settings: Settings, month: str, *, out_root: Path) -> Issue:
