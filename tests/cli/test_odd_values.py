@@ -191,3 +191,15 @@ def test_a_suppression_in_one_spelling_stops_the_other(
     assert dry_run.returncode == 0, dry_run.stderr
     assert "would send 1 (1 client)" in dry_run.stdout
     assert "1 suppressed" in dry_run.stdout
+
+
+def test_a_feed_whose_host_idna_refuses_is_a_warning_not_a_traceback(project: Path) -> None:
+    config = read_config(project)
+    config["feeds"] = [{"name": "Town", "url": "https://xn--a.example/feed", "section": "events"}]
+    write_config(project, config)
+    done = newsletter(project, "build", "--month", MONTH)  # online: the host is never looked up
+    assert done.returncode == 0, done.stderr
+    assert (
+        "warning: feed 'Town' (https://xn--a.example/feed): not an address that can be fetched: "
+        in done.stderr
+    )
