@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from newsletter.errors import LockBusy
+from newsletter.errors import LockBusy, StorageError
 
 
 @dataclass(frozen=True)
@@ -68,9 +68,7 @@ def locked(
     long as it takes, ``0`` refuses at once. When the lock cannot be had, ``LockBusy``
     names the process holding it.
     """
-    path = lock_path(guarded)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    fd = _open_lock(guarded)
     try:
         _acquire(fd, guarded, purpose=purpose, wait=wait, poll=poll)
         me = Holder(
@@ -81,16 +79,35 @@ def locked(
         )
         # Only the holder writes, so a reader that sees a half-written file is refused with
         # "holder unknown" at worst; it never takes a lock it should not. Writing the record
-        # before trimming the old length leaves no moment at which the file is empty.
+        # before trimming the old length leaves no moment at which the file is empty. A lock
+        # file that cannot take the record (opened read-only, a full disk) guards all the same.
         record = json.dumps(me.__dict__).encode("utf-8")
-        os.pwrite(fd, record, 0)
-        os.ftruncate(fd, len(record))
+        with contextlib.suppress(OSError):
+            os.pwrite(fd, record, 0)
+            os.ftruncate(fd, len(record))
         try:
             yield me
         finally:
-            os.ftruncate(fd, 0)
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, 0)
     finally:
         os.close(fd)  # closing the descriptor releases the flock
+
+
+def _open_lock(guarded: Path) -> int:
+    """A descriptor of the lock file of ``guarded``, made if need be. An existing lock file
+    in a folder the user may not write (a read-only checkout) is opened for reading, which
+    an ``flock`` needs no more than; a lock file that cannot be made is a StorageError."""
+    path = lock_path(guarded)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            return os.open(path, os.O_RDONLY)
+        raise StorageError(
+            f"cannot make its lock {path.name} in its folder: {exc.strerror or exc}", path=guarded
+        ) from None
 
 
 def _acquire(fd: int, guarded: Path, *, purpose: str, wait: float | None, poll: float) -> None:

@@ -21,6 +21,7 @@ from markupsafe import Markup, escape
 
 from newsletter.config.settings import Settings
 from newsletter.errors import TemplateError
+from newsletter.folders import check_folder
 from newsletter.images import published_url
 from newsletter.model import Event, Issue
 from newsletter.months import MONTH_NAMES
@@ -79,7 +80,8 @@ def render_template(env: jinja2.Environment, name: str, context: Mapping[str, An
     except (ArithmeticError, LookupError, TypeError, ValueError) as exc:
         # An expression in the template failed ({{ total / count }} with count 0, …).
         path, line = _template_frame(exc, env, template)
-        raise TemplateError(f"{type(exc).__name__}: {exc}", path=path, line=line) from exc
+        what = f"no item {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise TemplateError(f"an expression failed: {what}", path=path, line=line) from exc
 
 
 class _Environment(jinja2.Environment):
@@ -96,11 +98,16 @@ class _Environment(jinja2.Environment):
         try:
             return super().get_template(name, parent, globals)
         except jinja2.TemplateNotFound as exc:
+            # Jinja takes a file in a folder it may not read for one that is not there.
+            check_folder(self.templates_dir, TemplateError)
             where = f" (included from {parent})" if parent else ""
             missing = exc.name if isinstance(exc.name, str) else str(name)
             raise TemplateError(
                 f"template not found{where}", path=self.templates_dir / missing
             ) from exc
+        except OSError as exc:
+            unread = exc.filename or self.templates_dir / str(name)
+            raise TemplateError(f"cannot read: {exc.strerror or exc}", path=unread) from None
         except jinja2.TemplateSyntaxError as exc:
             raise _syntax_error(exc) from exc
 
