@@ -1,4 +1,9 @@
-"""Golden files: the sample issue's rendered output, checked in and reviewed by eye.
+"""Golden files: the fixture project's rendered output, checked in and reviewed by eye.
+
+The fixture project (``tests/fixtures/project``) is the tests' own business: its config,
+content and lists. The suite never reads the top-level sample, which belongs to whoever
+adopts the tool and changes it (tests/conftest.py refuses the reads); its ``templates`` is a
+link to the package's default templates, which are code.
 
 Regenerate after a deliberate rendering change with ``make update-golden``
 (``python -m tests.golden --update``), then review the diff before committing.
@@ -15,6 +20,7 @@ from newsletter.config import load_config
 from newsletter.pipeline.build import BuildResult, build
 
 REPO = Path(__file__).resolve().parent.parent
+FIXTURE_PROJECT = REPO / "tests" / "fixtures" / "project"
 GOLDEN_MONTH = "2026-11"
 GOLDEN_DIR = Path(__file__).resolve().parent / "golden" / GOLDEN_MONTH
 GOLDEN_FILES = (
@@ -23,14 +29,14 @@ GOLDEN_FILES = (
     "segments/client/email.html",
     "segments/prospect/email.txt",
 )
-SAMPLE_PARTS = ("newsletter.yaml", "content", "templates", "subscribers")
+PROJECT_PARTS = ("newsletter.yaml", "content", "templates", "subscribers")
 
 
 def copy_sample(destination: Path) -> Path:
-    """Copy the bundled sample newsletter (no state, no builds) into ``destination``."""
+    """Copy the fixture project (no state, no builds) into ``destination``."""
     destination.mkdir(parents=True, exist_ok=True)
-    for part in SAMPLE_PARTS:
-        source = REPO / part
+    for part in PROJECT_PARTS:
+        source = FIXTURE_PROJECT / part
         if source.is_dir():
             shutil.copytree(source, destination / part)
         else:
@@ -39,7 +45,7 @@ def copy_sample(destination: Path) -> Path:
 
 
 def build_sample(workdir: Path, month: str = GOLDEN_MONTH) -> BuildResult:
-    """Build the sample offline (bundled feed snapshots) in ``workdir``."""
+    """Build the fixture project offline (its feed snapshots) in ``workdir``."""
     project = copy_sample(workdir / "project")
     settings = load_config(project / "newsletter.yaml")
     return build(settings, month, out_root=project / "build", offline=True)

@@ -26,6 +26,7 @@ from newsletter.model import (
     Section,
 )
 from newsletter.sources.html import html_to_text
+from tests.golden import FIXTURE_PROJECT
 
 REPO = Path(__file__).resolve().parent.parent
 CHICAGO = ZoneInfo("America/Chicago")
@@ -34,7 +35,7 @@ CHICAGO = ZoneInfo("America/Chicago")
 @cache
 def sample_settings() -> Settings:
     """The repository's sample config (templates resolve to the repository's templates/)."""
-    return load_config(REPO / "newsletter.yaml")
+    return load_config(FIXTURE_PROJECT / "newsletter.yaml")
 
 
 def sample_issue(settings: Settings | None = None) -> Issue:

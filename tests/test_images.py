@@ -23,7 +23,7 @@ from newsletter.print.document import LOGO_HEIGHT, render_print_issue
 from newsletter.print.frontpage import MARGIN
 from newsletter.print.pdfdraw import FontMetrics
 from newsletter.render.environment import make_environment
-from tests.golden import REPO, build_sample, copy_sample
+from tests.golden import FIXTURE_PROJECT, build_sample, copy_sample
 from tests.print.support import page_texts
 
 MONTH = "2026-11"
@@ -44,7 +44,9 @@ def test_build_publishes_the_sample_images_beside_the_web_page(built: BuildResul
     folder = built.out_dir / "web" / "images"
     assert sorted(p.name for p in folder.iterdir()) == list(SAMPLE_IMAGES)
     for name in SAMPLE_IMAGES:
-        assert (folder / name).read_bytes() == (REPO / "content" / "images" / name).read_bytes()
+        assert (folder / name).read_bytes() == (
+            FIXTURE_PROJECT / "content" / "images" / name
+        ).read_bytes()
         assert f"web/images/{name}" in built.outputs  # and in the manifest
 
 
@@ -107,7 +109,7 @@ def test_preview_shows_the_pictures_from_the_build_folder(built: BuildResult) ->
     assert 'src="/web/images/logo.png"' in email and 'src="/web/images/logo.png"' in web
     assert 'src="/web/images/marisol-vega.jpg"' in email
     assert built.issue.web_url + "images/" not in email
-    assert logo == (REPO / "content" / "images" / "logo.png").read_bytes()
+    assert logo == (FIXTURE_PROJECT / "content" / "images" / "logo.png").read_bytes()
     assert (built.out_dir / "email.html").read_bytes() == on_disk  # served, not rewritten
 
 
@@ -126,7 +128,7 @@ def test_sample_prints_its_logo_and_photos_without_a_warning(built: BuildResult)
 
 
 def test_transparent_logo_prints_on_white_paper_in_greyscale() -> None:
-    png = (REPO / "content" / "images" / "logo.png").read_bytes()
+    png = (FIXTURE_PROJECT / "content" / "images" / "logo.png").read_bytes()
     converted, kind = _convert(png, "gray")
     image = PILImage.open(io.BytesIO(converted))
     assert kind == "image/png" and image.mode == "L"

@@ -28,9 +28,10 @@ from newsletter.errors import ConfigError, ContentError, NewsletterError
 from newsletter.referrals.ledger import COLUMNS as LEDGER_COLUMNS
 from newsletter.referrals.ledger import LEGACY_COLUMNS, ledger_text, load_leads
 from newsletter.sources.editorials import load_editorials
+from tests.golden import FIXTURE_PROJECT
 
 REPO = Path(__file__).resolve().parent.parent
-SAMPLE_CONFIG = (REPO / "newsletter.yaml").read_text(encoding="utf-8")
+SAMPLE_CONFIG = (FIXTURE_PROJECT / "newsletter.yaml").read_text(encoding="utf-8")
 BOUNDED = settings(
     max_examples=150,
     deadline=timedelta(seconds=5),  # a blow-up takes tens of seconds; a load, milliseconds
@@ -105,7 +106,7 @@ def mutated(sample: Path) -> st.SearchStrategy[bytes]:
 
 def files(columns: Sequence[str], sample: str) -> st.SearchStrategy[bytes]:
     return st.one_of(
-        mutated(REPO / "subscribers" / sample),
+        mutated(FIXTURE_PROJECT / "subscribers" / sample),
         table(columns),
         st.binary(max_size=400),
         ANY_TEXT.map(str.encode),

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.golden import FIXTURE_PROJECT
+
 REPO = Path(__file__).resolve().parent.parent
 TARGETS = (
     "setup",
@@ -84,7 +86,8 @@ def test_make_test_runs_the_readme_test_command_and_ci_runs_make_test() -> None:
     assert f"{'.venv'}/bin/python -m pytest" in make_n("test")
     ci_run = (REPO / ".ci" / "run").read_text()
     assert re.search(r"^make test$", ci_run, re.MULTILINE)
-    assert "scripts/system-deps.sh --require" in ci_run
+    assert re.search(r"^bash \.ci/deps$", ci_run, re.MULTILINE)
+    assert "scripts/system-deps.sh --require" in (REPO / ".ci" / "deps").read_text()
 
 
 def test_make_send_is_a_dry_run_and_send_live_is_guarded() -> None:
@@ -153,7 +156,7 @@ def test_a_set_secret_is_used_as_it_is(stand_in: Path) -> None:
 
 def test_a_real_newsletter_never_gets_the_sample_secret(tmp_path: Path, stand_in: Path) -> None:
     config = tmp_path / "newsletter.yaml"
-    text = (REPO / "newsletter.yaml").read_text()
+    text = (FIXTURE_PROJECT / "newsletter.yaml").read_text()
     config.write_text(text.replace("news@hartwellhvac.example.com", "news@hartwell-hvac.com"))
     for name in ("content", "templates", "subscribers"):
         (tmp_path / name).symlink_to(REPO / name)

@@ -137,7 +137,19 @@ def test_ci_lints_and_tests_on_python_3_11_to_3_13() -> None:
     (job,) = ci["jobs"].values()
     assert job["strategy"]["matrix"]["python"] == ["3.11", "3.12", "3.13"]
     lint, test = index_of(job, "make lint"), index_of(job, "make test")
-    assert index_of(job, "system-deps.sh") < lint < test
+    assert index_of(job, ".ci/deps") < lint < test
+
+
+def test_ci_tests_in_debian_as_ci_run_does_with_the_same_packages() -> None:
+    (job,) = load("ci.yml")["jobs"].values()
+    assert job["container"].startswith("python:${{ matrix.python }}-")
+    assert job["container"].endswith("-bookworm")  # Debian: chromium from apt, as .ci/run
+    assert index_of(job, "make docs") > index_of(job, ".ci/deps")
+
+
+def test_ci_checks_the_businesss_own_project_strictly_after_the_tests() -> None:
+    (job,) = load("ci.yml")["jobs"].values()
+    assert index_of(job, "newsletter check --strict") > index_of(job, "make test")
 
 
 # -- monthly.yml -----------------------------------------------------------------------

@@ -21,9 +21,9 @@ from newsletter.deliver.personalize import recipient_for
 from newsletter.deliver.smtp import SmtpTransport
 from newsletter.deliver.transport import Message
 from newsletter.errors import ContentError
+from tests.golden import FIXTURE_PROJECT
 
-REPO = Path(__file__).resolve().parents[2]
-SETTINGS = load_config(REPO / "newsletter.yaml")
+SETTINGS = load_config(FIXTURE_PROJECT / "newsletter.yaml")
 SECRET = "a-test-secret-of-enough-length"
 
 
@@ -158,7 +158,7 @@ fit_names = st.text(
 @settings(max_examples=150, deadline=None)
 @given(first=fit_names, last=fit_names)
 def test_no_header_line_of_a_fit_subscriber_passes_998_bytes(first: str, last: str) -> None:
-    subscriber = next(iter_subscribers(REPO / "subscribers" / "subscribers.csv"))
+    subscriber = next(iter_subscribers(FIXTURE_PROJECT / "subscribers" / "subscribers.csv"))
     email = f"{'l' * 64}@{'d' * 60}.{'e' * 60}.{'f' * 60}.example.com"
     subscriber = type(subscriber)(
         **{**subscriber.__dict__, "email": email, "first_name": first, "last_name": last}

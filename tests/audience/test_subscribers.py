@@ -8,8 +8,8 @@ import pytest
 
 from newsletter.audience.subscribers import iter_subscribers, load_subscribers
 from newsletter.errors import ContentError
+from tests.golden import FIXTURE_PROJECT
 
-REPO = Path(__file__).resolve().parents[2]
 HEADER = (
     "email,first_name,last_name,company,segment,channels,street,city,region,postal_code,"
     "country,consent_source,consent_date,tags\n"
@@ -23,7 +23,7 @@ def write_csv(tmp_path: Path, *rows: str) -> Path:
 
 
 def test_sample_subscribers_load_across_all_segments() -> None:
-    subscribers = load_subscribers(REPO / "subscribers" / "subscribers.csv")
+    subscribers = load_subscribers(FIXTURE_PROJECT / "subscribers" / "subscribers.csv")
     assert len(subscribers) == 21
     assert {s.segment for s in subscribers} == {"client", "partner", "prospect"}
 

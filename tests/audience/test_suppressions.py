@@ -17,8 +17,8 @@ from newsletter.audience.suppressions import (
 from newsletter.errors import ContentError
 from newsletter.locks import lock_path
 from newsletter.model import normalize_email
+from tests.golden import FIXTURE_PROJECT
 
-REPO = Path(__file__).resolve().parents[2]
 HEADER = "email,reason,date,source\n"
 
 
@@ -29,7 +29,7 @@ def write_csv(tmp_path: Path, *rows: str, header: str = HEADER) -> Path:
 
 
 def test_sample_suppressions_load() -> None:
-    assert load_suppressions(REPO / "subscribers" / "suppressions.csv")
+    assert load_suppressions(FIXTURE_PROJECT / "subscribers" / "suppressions.csv")
 
 
 def test_missing_file_means_nobody_is_suppressed(tmp_path: Path) -> None:

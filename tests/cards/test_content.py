@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from newsletter.cards import CardContent, Quarter, load_card_content
 from newsletter.errors import ContentError
-from tests.issue_factory import REPO
+from tests.golden import FIXTURE_PROJECT
 
 Q4 = Quarter(2026, 4)
 GOOD = """\
@@ -114,9 +114,9 @@ def test_a_card_without_a_note_is_an_error(tmp_path: Path) -> None:
 
 
 def test_the_bundled_cards_load() -> None:
-    for path in sorted((REPO / "content" / "cards").glob("*.md")):
+    for path in sorted((FIXTURE_PROJECT / "content" / "cards").glob("*.md")):
         quarter = Quarter(int(path.stem[:4]), int(path.stem[5]))
-        assert load_card_content(REPO / "content", quarter, business="x").tip.text
+        assert load_card_content(FIXTURE_PROJECT / "content", quarter, business="x").tip.text
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -12,8 +12,7 @@ import yaml
 from newsletter.cards import CardRoster, Quarter, card_roster
 from newsletter.config import Settings, load_config
 from newsletter.errors import ContentError
-from tests.golden import copy_sample
-from tests.issue_factory import REPO
+from tests.golden import FIXTURE_PROJECT, copy_sample
 
 SECRET = b"cards-test-secret-0123456789"
 Q4 = Quarter(2026, 4)
@@ -146,7 +145,7 @@ def test_without_a_desk_the_links_lead_to_the_offer_and_the_web_page(tmp_path: P
 
 
 def test_the_sample_sends_cards_to_its_mail_prospects_and_clients() -> None:
-    settings = load_config(REPO / "newsletter.yaml")
+    settings = load_config(FIXTURE_PROJECT / "newsletter.yaml")
     result = roster(settings)
     segments = {r.subscriber.segment for r in result.readers}
     assert segments == {"prospect", "client"}

@@ -11,11 +11,11 @@ import yaml
 from newsletter.config import load_config
 from newsletter.config.cards import CardsConfig
 from newsletter.errors import ConfigError
-from tests.issue_factory import REPO
+from tests.golden import FIXTURE_PROJECT
 
 
 def write(tmp_path: Path, cards: object) -> Path:
-    data = yaml.safe_load((REPO / "newsletter.yaml").read_text(encoding="utf-8"))
+    data = yaml.safe_load((FIXTURE_PROJECT / "newsletter.yaml").read_text(encoding="utf-8"))
     data["cards"] = cards
     path = tmp_path / "newsletter.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")

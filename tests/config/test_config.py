@@ -9,8 +9,7 @@ import yaml
 
 from newsletter.config import load_config
 from newsletter.errors import ConfigError
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.golden import FIXTURE_PROJECT
 
 
 def write_config(folder: Path, data: dict) -> Path:
@@ -20,11 +19,11 @@ def write_config(folder: Path, data: dict) -> Path:
 
 
 def sample_data() -> dict:
-    return yaml.safe_load((REPO / "newsletter.yaml").read_text(encoding="utf-8"))
+    return yaml.safe_load((FIXTURE_PROJECT / "newsletter.yaml").read_text(encoding="utf-8"))
 
 
 def test_sample_config_loads() -> None:
-    settings = load_config(REPO / "newsletter.yaml")
+    settings = load_config(FIXTURE_PROJECT / "newsletter.yaml")
     assert settings.config.business.name == "Hartwell Heating & Cooling"
     assert [s.id for s in settings.config.sections][-1] == "offer"
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from newsletter.audience.links import referral_link
@@ -15,13 +14,13 @@ from newsletter.deliver import mime
 from newsletter.deliver.personalize import Personalizer, recipient_for
 from newsletter.deliver.transport import Message
 from newsletter.placeholders import PLACEHOLDERS
+from tests.golden import FIXTURE_PROJECT
 
-REPO = Path(__file__).resolve().parents[2]
 SECRET = b"a-test-secret-of-enough-length"
-SAMPLE = load_config(REPO / "newsletter.yaml")
+SAMPLE = load_config(FIXTURE_PROJECT / "newsletter.yaml")
 SETTINGS = replace(SAMPLE, config=SAMPLE.config.model_copy(update={"desk": None}))
 """The sample without its desk: links lead to ``web.unsubscribe_url``."""
-MARIA = load_subscribers(REPO / "subscribers" / "subscribers.csv")[0]
+MARIA = load_subscribers(FIXTURE_PROJECT / "subscribers" / "subscribers.csv")[0]
 
 
 def recipient(subscriber=MARIA, settings=SETTINGS):

@@ -31,7 +31,7 @@ from newsletter.deliver.send import content_variants, send_issue
 from newsletter.deliver.sendgrid import SendGridTransport
 from newsletter.pipeline.build import build
 from tests.fake_sendgrid import API_KEY, FakeSendGrid
-from tests.golden import copy_sample
+from tests.golden import FIXTURE_PROJECT, copy_sample
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET = b"a-test-secret-of-enough-length"  # the same as tests/send_child.py
@@ -106,7 +106,7 @@ def ledger_counts(project: Path) -> dict[str, int]:
 
 def expected_sample_addresses() -> set[str]:
     """The sample's email-channel subscribers minus its suppressions, read from the CSVs."""
-    folder = REPO / "subscribers"
+    folder = FIXTURE_PROJECT / "subscribers"
     with (folder / "suppressions.csv").open(encoding="utf-8", newline="") as f:
         suppressed = {row["email"].strip().lower() for row in csv.DictReader(f)}
     with (folder / "subscribers.csv").open(encoding="utf-8", newline="") as f:

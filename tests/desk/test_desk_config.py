@@ -15,14 +15,14 @@ from newsletter.config.desk import (
     unsubscribe_base,
 )
 from newsletter.errors import ConfigError
+from tests.golden import FIXTURE_PROJECT
 
-REPO = Path(__file__).resolve().parents[2]
 DESK = "https://desk.hartwellhvac.example.com/"
 
 
 def config_with_desk(folder: Path, desk: object) -> Path:
     """The sample's config in ``folder`` with ``desk`` as its desk: section (None: none)."""
-    data = yaml.safe_load((REPO / "newsletter.yaml").read_text(encoding="utf-8"))
+    data = yaml.safe_load((FIXTURE_PROJECT / "newsletter.yaml").read_text(encoding="utf-8"))
     data.pop("desk", None)
     if desk is not None:
         data["desk"] = desk

@@ -24,6 +24,7 @@ from newsletter.print.overlay import Lettering
 from newsletter.print.pdfdraw import FontMetrics
 from newsletter.print.postal import address_lines
 from newsletter.render.environment import make_environment
+from tests.golden import FIXTURE_PROJECT
 from tests.issue_factory import REPO, sample_issue, sample_settings
 
 LANDING = "https://hartwellhvac.example.com/refer"
@@ -48,7 +49,7 @@ def render(issue: Issue, settings: Settings, variant: str = "generic") -> Printe
 
 def settings_with(tmp_path: Path, **print_config: object) -> Settings:
     """The sample settings with a ``print:`` section, written next to the real templates."""
-    data = yaml.safe_load((REPO / "newsletter.yaml").read_text(encoding="utf-8"))
+    data = yaml.safe_load((FIXTURE_PROJECT / "newsletter.yaml").read_text(encoding="utf-8"))
     data["print"] = print_config
     data["paths"] = {
         "templates": str(REPO / "templates"),

@@ -9,11 +9,11 @@ import yaml
 
 from newsletter.config import load_config
 from newsletter.errors import ConfigError
-from tests.issue_factory import REPO
+from tests.golden import FIXTURE_PROJECT
 
 
 def load(tmp_path: Path, print_section: dict) -> object:
-    data = yaml.safe_load((REPO / "newsletter.yaml").read_text(encoding="utf-8"))
+    data = yaml.safe_load((FIXTURE_PROJECT / "newsletter.yaml").read_text(encoding="utf-8"))
     data["print"] = print_section
     path = tmp_path / "newsletter.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
@@ -47,4 +47,4 @@ def test_unknown_print_key_is_an_error(tmp_path: Path) -> None:
 
 
 def test_sample_config_names_a_print_shop() -> None:
-    assert load_config(REPO / "newsletter.yaml").config.print.print_shop
+    assert load_config(FIXTURE_PROJECT / "newsletter.yaml").config.print.print_shop

@@ -20,6 +20,7 @@ from newsletter.referrals.leads import (
 )
 from newsletter.referrals.ledger import ledger_text, load_leads
 from newsletter.referrals.rewards import counts_by_referrer
+from tests.golden import FIXTURE_PROJECT
 from tests.referral_factory import (
     CHICAGO,
     HEADER,
@@ -31,7 +32,6 @@ from tests.referral_factory import (
     write_ledger,
 )
 
-REPO = Path(__file__).resolve().parents[2]
 GOOD_ROW = (
     "1,2026-11-02T09:00:00-06:00,WDTD6PDE,maria.gonzalez@example.com,Leo Santos,,"
     "(608) 555-0175,,Thermostat,new,,,,,\n"
@@ -54,7 +54,7 @@ def add(path: Path, **overrides: object) -> tuple:
 
 
 def test_sample_ledger_loads_and_rewrites_byte_for_byte() -> None:
-    path = REPO / "subscribers" / "referrals.csv"
+    path = FIXTURE_PROJECT / "subscribers" / "referrals.csv"
     leads = load_leads(path)
     assert len(leads) == 11
     assert ledger_text(leads) == path.read_text(encoding="utf-8")

@@ -19,9 +19,8 @@ from newsletter.referrals.rewards import (
     record_handout,
     referral_counts,
 )
+from tests.golden import FIXTURE_PROJECT
 from tests.referral_factory import CHICAGO, KAREN, MARIA, OFFER, TOM, make_lead, write_ledger
-
-REPO = Path(__file__).resolve().parents[2]
 
 # ---- the progress line ------------------------------------------------------------------
 
@@ -119,7 +118,7 @@ def test_rewards_not_yet_handed_out() -> None:
 
 
 def test_sample_rewards_load() -> None:
-    handouts = load_handouts(REPO / "subscribers" / "rewards.csv")
+    handouts = load_handouts(FIXTURE_PROJECT / "subscribers" / "rewards.csv")
     assert {h.milestone for h in handouts} == {1}
 
 

@@ -17,11 +17,10 @@ from newsletter.model import ThankYouRoll
 from newsletter.pipeline.build import build
 from newsletter.referrals.ledger import load_leads
 from newsletter.referrals.roll import public_name, roll_for, thank_you_roll
-from tests.golden import build_sample
+from tests.golden import FIXTURE_PROJECT, build_sample
 from tests.referral_factory import CHICAGO, KAREN, MARIA, TOM, make_lead
 
-REPO = Path(__file__).resolve().parents[2]
-SUBSCRIBERS = load_subscribers(REPO / "subscribers" / "subscribers.csv")
+SUBSCRIBERS = load_subscribers(FIXTURE_PROJECT / "subscribers" / "subscribers.csv")
 OCTOBER = date(2026, 10, 1)
 
 
@@ -93,7 +92,7 @@ def test_missing_ledger_means_no_roll(tmp_path: Path) -> None:
 
 
 def test_sample_roll_for_november() -> None:
-    folder = REPO / "subscribers"
+    folder = FIXTURE_PROJECT / "subscribers"
     roll = thank_you_roll(
         folder / "referrals.csv", folder / "subscribers.csv", date(2026, 11, 1), CHICAGO
     )
@@ -125,7 +124,7 @@ def test_build_thanks_last_months_referrers_in_email_text_and_web(sample_build: 
 
 def test_build_never_shows_any_lead_data(sample_build: Path) -> None:
     out = sample_build
-    leads = load_leads(REPO / "subscribers" / "referrals.csv")
+    leads = load_leads(FIXTURE_PROJECT / "subscribers" / "referrals.csv")
     private = {x for lead in leads for x in (lead.name, lead.phone, lead.email, lead.need) if x}
     for path in out.rglob("*"):
         if path.is_file() and path.suffix in (".html", ".txt", ".xml", ".json"):

@@ -12,8 +12,8 @@ from newsletter.errors import ContentError
 from newsletter.model import SEGMENTS, Image
 from newsletter.sources.editorials import load_editorials
 from newsletter.sources.markup import front_matter, markdown_to_html
+from tests.golden import FIXTURE_PROJECT
 
-REPO = Path(__file__).resolve().parents[2]
 MONTH = "2026-11"
 
 
@@ -263,6 +263,6 @@ def test_image_in_body_with_alt_does_not_warn(content: Path) -> None:
 @pytest.mark.parametrize("month", ["2026-11", "2026-12"])
 def test_sample_editorials_load_cleanly(month: str) -> None:
     diagnostics = Diagnostics(strict=True)
-    editorials = load_editorials(REPO / "content", month, diagnostics=diagnostics)
+    editorials = load_editorials(FIXTURE_PROJECT / "content", month, diagnostics=diagnostics)
     assert len(editorials) >= 2
     assert all(e.title and e.body_text and e.summary for e in editorials)

@@ -14,9 +14,10 @@ from newsletter.errors import SourceError
 from newsletter.model import Event
 from newsletter.months import next_month
 from newsletter.sources.events import parse_calendar, parse_event_feed
+from tests.golden import FIXTURE_PROJECT
 
 CALENDARS = Path(__file__).parents[1] / "fixtures" / "calendars"
-SAMPLE_CALENDAR = Path(__file__).parents[2] / "content" / "feeds"
+SAMPLE_CALENDAR = FIXTURE_PROJECT / "content" / "feeds"
 CHICAGO = ZoneInfo("America/Chicago")
 NOVEMBER = date(2026, 11, 1)
 ISSUE_WINDOW_END = date(2026, 12, 8)  # November plus the first week of December

@@ -10,8 +10,7 @@ import pytest
 from newsletter.errors import ContentError
 from newsletter.model import Milestone
 from newsletter.sources.offers import current_offer, load_offers
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.golden import FIXTURE_PROJECT
 
 VALID = """\
 title: Send a neighbor our way
@@ -186,8 +185,10 @@ def test_overlapping_offers_name_both_files(content: Path) -> None:
 
 
 def test_sample_offer_for_november_2026_is_the_neighbor_offer() -> None:
-    offer = current_offer(REPO / "content", date(2026, 11, 1))
+    offer = current_offer(FIXTURE_PROJECT / "content", date(2026, 11, 1))
     assert offer.title == "Send a neighbor our way"
     assert offer.landing_url == "https://hartwellhvac.example.com/refer"
     assert [m.referrals for m in offer.milestones] == [1, 3, 5]
-    assert len(load_offers(REPO / "content")) == 2  # the expired one is kept for the record
+    assert (
+        len(load_offers(FIXTURE_PROJECT / "content")) == 2
+    )  # the expired one is kept for the record
