@@ -17,11 +17,8 @@
     │   └── LedgerError        the send ledger refused a change that would break exactly-once
     ├── ReferralError          a referral command cannot do what was asked (unknown code, …)
     ├── ReportError            the monthly report cannot read a ledger or write its folder
-    ├── InboxError             the desk's inbox cannot be opened or written (desk/inbox.py)
-    └── DeskError              desk pull cannot read the desk (desk/pull.py)
-
-InboxError and DeskError still live with the desk, which is being built now; they join
-this module once it settles.
+    ├── InboxError             the desk's inbox cannot be opened or written
+    └── DeskError              desk pull cannot reach or read the desk
 
 Every error carries where it happened (a file, and a line or dotted key when known) so the
 CLI can print ``newsletter: FILE:LINE: KEY: message`` and exit with status 2.
@@ -151,3 +148,11 @@ class TransientError(DeliveryError):
 
 class LedgerError(DeliveryError):
     """The ledger refused a change that would break the exactly-once guarantee."""
+
+
+class InboxError(NewsletterError):
+    """The desk's inbox cannot be opened or written."""
+
+
+class DeskError(NewsletterError):
+    """The desk cannot be reached, refuses the token, or is not the one pulled before."""

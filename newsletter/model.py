@@ -27,8 +27,8 @@ def _international_key(key: str) -> str:
     import contextlib
     import unicodedata
 
-    # Imported here: most runs meet no international address, and the validator costs a
-    # tenth of the start-up of a command that loads only the config.
+    # Imported here: most runs meet no international address, and importing the validator
+    # is a noticeable part of the start-up of a command that loads only the config.
     from email_validator import EmailNotValidError, validate_email
 
     with contextlib.suppress(EmailNotValidError):

@@ -30,8 +30,8 @@ from newsletter.errors import NewsletterError
 KeyPath = tuple[str | int, ...]
 MAX_YAML_CHARS = 64_000
 """A newsletter.yaml is a few KB (a hundred feeds add about 15 KB). The cap bounds the
-cost of a valid-looking file too: PyYAML builds each value in Python, about 1 s per 250 KB
-on a busy machine."""
+cost of a valid-looking file too: PyYAML builds each value in Python, so the time to load
+grows with the file."""
 MAX_NODES = 50_000
 """Values a document may stand for, aliases expanded."""
 MAX_DEPTH = 64

@@ -22,10 +22,11 @@ from newsletter.desk.guard import (
     parse_form,
     read_body,
 )
-from newsletter.desk.inbox import Inbox, InboxError
+from newsletter.desk.inbox import Inbox
 from newsletter.desk.logs import note, path_for_log
 from newsletter.desk.pages import Pages
 from newsletter.desk.settings import DeskSettings
+from newsletter.errors import InboxError
 
 log = logging.getLogger("newsletter.desk")
 Handler = Callable[[Request], Awaitable[Response]]

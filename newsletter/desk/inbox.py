@@ -37,7 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from newsletter.errors import NewsletterError
+from newsletter.errors import InboxError
 
 T = TypeVar("T")
 Work = Callable[[sqlite3.Connection], Any]
@@ -70,10 +70,6 @@ CREATE TABLE IF NOT EXISTS meta (
 INSERT OR IGNORE INTO meta (key, value) VALUES ('inbox', lower(hex(randomblob(16))));
 CREATE INDEX IF NOT EXISTS events_kind ON events (kind, id);
 """
-
-
-class InboxError(NewsletterError):
-    """The inbox cannot be opened or written."""
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from newsletter.config import Settings
-from newsletter.desk.pull import PAGE, DeskError, FileSource, HttpSource, PullReport
+from newsletter.desk.pull import PAGE, FileSource, HttpSource, PullReport
 from newsletter.desk.pull import pending_opt_outs as _pending
 from newsletter.desk.pull import pull as _pull
 from newsletter.desk.settings import admin_token_from_env, desk_settings
-from newsletter.errors import ConfigError
+from newsletter.errors import ConfigError, DeskError
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 

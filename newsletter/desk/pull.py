@@ -30,7 +30,7 @@ import httpx
 from newsletter.config.files import DESK_CURSOR_FILE
 from newsletter.desk.batch import PullFiles, PullReport
 from newsletter.desk.inbox import Event, connect, events_after, inbox_id
-from newsletter.errors import NewsletterError
+from newsletter.errors import DeskError
 from newsletter.fsutil import PRIVATE, atomic_write, remove_stale_temps
 from newsletter.locks import locked
 
@@ -43,10 +43,6 @@ BATCH = 50_000
 """Events applied in memory before the files and the cursor are written: each file is
 rewritten whole, so a write per page would make a long pull quadratic; a batch bounds the
 work a pull killed midway does again."""
-
-
-class DeskError(NewsletterError):
-    """The desk cannot be reached, refuses the token, or is not the one pulled before."""
 
 
 class Source(Protocol):

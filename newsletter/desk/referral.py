@@ -24,9 +24,9 @@ from newsletter.audience.tokens import canonical_code
 from newsletter.desk.context import Desk, durable, the_desk
 from newsletter.desk.directory import Referrer
 from newsletter.desk.guard import FORM_BYTES, HONEYPOT, Refusal, client_address, contact_keys
-from newsletter.desk.inbox import InboxError, append, now, schedule
+from newsletter.desk.inbox import append, now, schedule
 from newsletter.desk.leads import MEDIUMS, contact_by, lead_record, read_lead_form, spoken
-from newsletter.errors import NewsletterError
+from newsletter.errors import InboxError, NewsletterError
 from newsletter.model import Offer
 from newsletter.sources.offers import current_offer
 

@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from newsletter.desk.pull import DeskError, FileSource, HttpSource, pull
+from newsletter.desk.pull import FileSource, HttpSource, pull
+from newsletter.errors import DeskError
 from tests.desk.support import ADMIN_TOKEN, NEWSLETTER, RunningDesk, desk_env, wait_for
 from tests.desk.test_desk_follow_up import press, status_links
 from tests.desk.test_desk_join import NEW, confirm, confirmation_link, sign_up
