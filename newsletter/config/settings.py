@@ -228,10 +228,12 @@ class WebConfig(Strict):
 
 
 def _default_segments() -> dict[SegmentName, SegmentConfig]:
+    # Plain strings, as a config that lists its segments gives them: a segment's name goes
+    # into files (a send's spool) that hold only built-in types.
     return {
-        Segment.CLIENT: SegmentConfig(label="Clients"),
-        Segment.PARTNER: SegmentConfig(label="Referral partners"),
-        Segment.PROSPECT: SegmentConfig(label="Friends and neighbors"),
+        Segment.CLIENT.value: SegmentConfig(label="Clients"),
+        Segment.PARTNER.value: SegmentConfig(label="Referral partners"),
+        Segment.PROSPECT.value: SegmentConfig(label="Friends and neighbors"),
     }
 
 
