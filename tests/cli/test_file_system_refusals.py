@@ -199,3 +199,29 @@ def test_referral_add_on_a_full_disk_fails_whole_and_the_rerun_adds_it_once(
     filler.unlink()
     assert add_lead(project, "Mia Chen").returncode == 0
     assert [lead.name for lead in load_leads(ledger)] == ["Leo Santos", "Mia Chen"]
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_a_build_on_a_full_disk_keeps_the_last_build_and_the_rerun_builds(
+    project: Path, small_disk: Path
+) -> None:
+    out = small_disk / "build"
+    build = ("build", "--offline", "--month", MONTH, "--out", str(out))
+    assert as_a_user(project, *build).returncode == 0
+    before = snapshot(out / MONTH)
+    filler = fill(small_disk)
+
+    done = as_a_user(project, *build)
+    assert done.returncode == 2, done
+    assert done.stderr.splitlines()[-1] == (
+        f"newsletter: {out / MONTH}: cannot write: No space left on device; the folder is left "
+        "as it was"
+    )
+    assert snapshot(out / MONTH) == before
+    assert sorted(p.name for p in out.iterdir()) == [f".{MONTH}.lock", MONTH]
+
+    filler.unlink()
+    assert as_a_user(project, *build).returncode == 0
