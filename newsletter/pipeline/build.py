@@ -20,7 +20,7 @@ from newsletter.fsutil import replace_folder
 from newsletter.images import local_path, published_images
 from newsletter.model import Issue
 from newsletter.months import parse_month
-from newsletter.pipeline.manifest import MANIFEST, sha256
+from newsletter.pipeline.manifest import MANIFEST, read_manifest, sha256
 from newsletter.pipeline.manifest import verify_manifest as verify_manifest  # the public API's
 from newsletter.pipeline.monthlock import month_lock
 from newsletter.pipeline.variants import personalized, render_variants
@@ -315,12 +315,7 @@ def issue_of_build(settings: Settings, month: str, *, out_root: Path) -> Issue:
     first = parse_month(month)
     month = f"{first:%Y-%m}"
     out_dir = out_root / month
-    try:
-        manifest = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        raise BuildError(
-            f"no build for {month}: run `newsletter build --month {month}` first", path=out_dir
-        ) from None
+    manifest = read_manifest(out_dir, month)
     content = settings.content_dir
     words = [content / "editorials" / month, content / "offers"]
     now = _input_hashes(settings, month)

@@ -102,6 +102,16 @@ def test_an_unreadable_subscribers_folder_stops_the_build_naming_what_it_reads(
     assert line == f"newsletter: {project}/subscribers/referrals.csv: Permission denied"
 
 
+@pytest.mark.parametrize("command", [("print",), ("preview",)], ids=" ".join)
+def test_an_unreadable_build_is_named_not_taken_for_a_missing_one(
+    project: Path, command: tuple[str, ...]
+) -> None:
+    assert as_a_user(project, "build", "--offline", "--month", MONTH).returncode == 0
+    with mode(project / "build" / MONTH, 0):
+        line = one_line(as_a_user(project, *command, "--month", MONTH))
+    assert line == f"newsletter: build/{MONTH}/manifest.json: cannot read: Permission denied"
+
+
 def test_an_unreadable_config_is_one_line_naming_it(project: Path) -> None:
     with mode(project / "newsletter.yaml", 0):
         line = one_line(as_a_user(project, "check"))
