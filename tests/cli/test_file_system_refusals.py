@@ -112,6 +112,17 @@ def test_an_unreadable_build_is_named_not_taken_for_a_missing_one(
     assert line == f"newsletter: build/{MONTH}/manifest.json: cannot read: Permission denied"
 
 
+def test_an_unreadable_past_build_is_left_out_of_the_archive_with_a_warning(
+    project: Path,
+) -> None:
+    assert as_a_user(project, "build", "--offline", "--month", "2026-10").returncode == 0
+    with mode(project / "build" / "2026-10", 0):
+        done = as_a_user(project, "build", "--offline", "--month", MONTH)
+    said = "build/2026-10/manifest.json: cannot read: Permission denied; left out of the archive"
+    assert done.returncode == 0, done.stderr
+    assert f"warning: {said}" in done.stderr.splitlines()
+
+
 def test_an_unreadable_config_is_one_line_naming_it(project: Path) -> None:
     with mode(project / "newsletter.yaml", 0):
         line = one_line(as_a_user(project, "check"))
