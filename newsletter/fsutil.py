@@ -113,7 +113,9 @@ def staged_folder(
             raise
         shutil.rmtree(retired, ignore_errors=True)
     except OSError as exc:
-        raise BuildError(f"cannot write {target.name}: {exc.strerror}", path=target) from None
+        raise BuildError(
+            f"cannot write: {exc.strerror or exc}; the folder is left as it was", path=target
+        ) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from newsletter import fsutil
 from newsletter.audience.suppressions import Suppression, load_suppressions, merge_suppressions
 from newsletter.audience.tokens import referral_codes
 from newsletter.config import load_config
-from newsletter.errors import LockBusy, StorageError
-from newsletter.fsutil import PRIVATE, atomic_write
+from newsletter.errors import BuildError, LockBusy, StorageError
+from newsletter.fsutil import PRIVATE, atomic_write, replace_folder
 from newsletter.locks import locked
 from newsletter.referrals.actions import add_referred_lead
 from newsletter.referrals.ledger import load_leads
@@ -85,6 +86,31 @@ def test_a_referral_added_on_a_full_disk_is_not_added(tmp_path: Path) -> None:
     error = unchanged(ledger, add)
     assert FULL in error.one_line() and str(ledger) in error.one_line()
     assert [lead.id for lead in load_leads(ledger)] == [1]
+
+
+def test_a_folder_replaced_on_a_full_disk_is_left_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "build" / "2026-11"
+    replace_folder(target, {"email.html": b"old", "web/index.html": b"old page"})
+    written = fsutil.write_new
+    files: list[Path] = []
+
+    def full_after_one(path: Path, payload: bytes, *, mode: int) -> None:
+        files.append(path)
+        if len(files) > 1:
+            raise OSError(errno.ENOSPC, FULL)
+        written(path, payload, mode=mode)
+
+    monkeypatch.setattr(fsutil, "write_new", full_after_one)
+    with pytest.raises(BuildError) as caught:
+        replace_folder(target, {"email.html": b"new", "web/index.html": b"new page"})
+    assert caught.value.one_line() == (
+        f"{target}: cannot write: {FULL}; the folder is left as it was"
+    )
+    assert (target / "email.html").read_bytes() == b"old"
+    assert (target / "web" / "index.html").read_bytes() == b"old page"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["2026-11"]
 
 
 def test_a_lock_whose_holder_record_cannot_be_written_still_guards(

@@ -20,8 +20,9 @@ class SendGridConfig(Strict):
 
     api_url: Url = "https://api.sendgrid.com"
     """Overridden by the SENDGRID_API_URL environment variable (tests point it at a fake)."""
-    asm_group_id: int | None = None
-    """SendGrid unsubscribe group; when set, SendGrid manages the unsubscribe link."""
+    asm_group_id: int | None = Field(default=None, gt=0, lt=2**31)
+    """SendGrid unsubscribe group (its id, a positive 32-bit number); when set, SendGrid
+    manages the unsubscribe link."""
     sandbox: bool = False
     """SendGrid's sandbox mode: requests are checked and answered but nothing is delivered."""
     timeout: float = Field(default=30.0, gt=0, le=300)

@@ -33,6 +33,7 @@ from newsletter.desk.inbox import Event, connect, events_after, inbox_id
 from newsletter.errors import DeskError
 from newsletter.fsutil import PRIVATE, atomic_write, remove_stale_temps
 from newsletter.locks import locked
+from newsletter.network import network_trouble
 
 __all__ = ["DeskError", "FileSource", "HttpSource", "PullReport", "pending_opt_outs", "pull"]
 
@@ -99,7 +100,8 @@ class HttpSource:
         try:
             answer = self._client.get(self.url + path, params=params)
         except httpx.HTTPError as exc:
-            raise DeskError(f"cannot reach the desk at {self.url}: {type(exc).__name__}") from None
+            trouble = network_trouble(exc)
+            raise DeskError(f"cannot reach the desk at {self.url}: {trouble}") from None
         if answer.status_code == 401:
             raise DeskError("the desk refused the admin token (NEWSLETTER_DESK_TOKEN)")
         if answer.status_code != 200:

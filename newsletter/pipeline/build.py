@@ -15,12 +15,12 @@ from pathlib import Path
 from newsletter.config import Settings
 from newsletter.diagnostics import Diagnostics
 from newsletter.errors import BuildError, ConfigError
-from newsletter.folders import file_exists
+from newsletter.folders import file_exists, folder_files
 from newsletter.fsutil import replace_folder
 from newsletter.images import local_path, published_images
 from newsletter.model import Issue
 from newsletter.months import parse_month
-from newsletter.pipeline.manifest import MANIFEST, sha256
+from newsletter.pipeline.manifest import MANIFEST, read_manifest, sha256
 from newsletter.pipeline.manifest import verify_manifest as verify_manifest  # the public API's
 from newsletter.pipeline.monthlock import month_lock
 from newsletter.pipeline.variants import personalized, render_variants
@@ -98,7 +98,7 @@ def _build(
     _check_brand_colors(settings, diagnostics)
 
     images = published_images(settings, issue)
-    outputs = render_issue(issue, settings, _archive_entries(out_root, issue), images)
+    outputs = render_issue(issue, settings, _archive_entries(out_root, issue, diagnostics), images)
     for slug, body in sorted(bodies.items()):
         outputs.add(f"{SNAPSHOT_DIR}/{slug}", body)
 
@@ -220,12 +220,28 @@ def _check_brand_colors(settings: Settings, diagnostics: Diagnostics) -> None:
         )
 
 
-def _archive_entries(out_root: Path, issue: Issue) -> list[ArchiveEntry]:
-    """Every issue built under ``out_root`` (read from their manifests), plus this one."""
+def _archive_entries(out_root: Path, issue: Issue, diagnostics: Diagnostics) -> list[ArchiveEntry]:
+    """Every issue built under ``out_root`` (read from their manifests), plus this one. A
+    past build the system will not let us read is left out with a warning naming it (an
+    error under --strict): the archive never loses an issue without a word."""
     entries = {issue.month: _archive_entry(issue)}
-    for manifest_path in sorted(out_root.glob(f"*/{MANIFEST}")):
+    for folder in folder_files(out_root, ("",), BuildError):  # "": every entry
+        if folder.name == issue.month:
+            continue  # this build takes its place
+        manifest_path = folder / MANIFEST
         try:
-            meta = json.loads(manifest_path.read_text(encoding="utf-8"))["issue"]
+            text = manifest_path.read_text(encoding="utf-8")
+        except (FileNotFoundError, NotADirectoryError):
+            continue  # not a build (the reports' folder, a file)
+        except OSError as exc:
+            diagnostics.warn(
+                f"cannot read: {exc.strerror or exc}; left out of the archive",
+                error=BuildError,
+                path=manifest_path,
+            )
+            continue
+        try:
+            meta = json.loads(text)["issue"]
             entry = ArchiveEntry(
                 month=meta["month"],
                 title=meta["title"],
@@ -233,7 +249,7 @@ def _archive_entries(out_root: Path, issue: Issue) -> list[ArchiveEntry]:
                 summary=meta["summary"],
                 url=meta["url"],
             )
-        except (OSError, ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError):
             continue  # not one of ours, or from an older layout: leave it out of the archive
         entries.setdefault(entry.month, entry)
     return sorted(entries.values(), key=lambda e: e.month, reverse=True)
@@ -315,12 +331,7 @@ def issue_of_build(settings: Settings, month: str, *, out_root: Path) -> Issue:
     first = parse_month(month)
     month = f"{first:%Y-%m}"
     out_dir = out_root / month
-    try:
-        manifest = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        raise BuildError(
-            f"no build for {month}: run `newsletter build --month {month}` first", path=out_dir
-        ) from None
+    manifest = read_manifest(out_dir, month)
     content = settings.content_dir
     words = [content / "editorials" / month, content / "offers"]
     now = _input_hashes(settings, month)

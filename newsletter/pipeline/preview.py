@@ -28,6 +28,7 @@ from urllib.parse import unquote, urlsplit
 from newsletter.errors import NewsletterError
 from newsletter.images import FOLDER
 from newsletter.months import parse_month
+from newsletter.pipeline.manifest import read_manifest
 
 LOCAL_IMAGES = f"/web/{FOLDER}/"
 
@@ -123,8 +124,7 @@ def built_month(out_root: Path, month: str) -> Path:
     """The build folder of ``month`` (YYYY-MM) under ``out_root``; an error unless built."""
     month = f"{parse_month(month):%Y-%m}"  # never "..", never a path
     out_dir = out_root / month
-    if not (out_dir / "manifest.json").is_file():
-        raise NewsletterError(f"no build for {month}: run `newsletter build` first", path=out_dir)
+    read_manifest(out_dir, month)
     return out_dir
 
 

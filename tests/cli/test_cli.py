@@ -102,7 +102,7 @@ def test_preview_without_a_build_says_so(sample_project: Path) -> None:
         str(sample_project / "nothing"),
     )
     assert code == 2
-    assert "run `newsletter build` first" in err
+    assert "run `newsletter build --month 2026-11` first" in err
 
 
 def test_every_command_is_documented_in_readme() -> None:

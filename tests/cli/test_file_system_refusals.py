@@ -102,6 +102,27 @@ def test_an_unreadable_subscribers_folder_stops_the_build_naming_what_it_reads(
     assert line == f"newsletter: {project}/subscribers/referrals.csv: Permission denied"
 
 
+@pytest.mark.parametrize("command", [("print",), ("preview",)], ids=" ".join)
+def test_an_unreadable_build_is_named_not_taken_for_a_missing_one(
+    project: Path, command: tuple[str, ...]
+) -> None:
+    assert as_a_user(project, "build", "--offline", "--month", MONTH).returncode == 0
+    with mode(project / "build" / MONTH, 0):
+        line = one_line(as_a_user(project, *command, "--month", MONTH))
+    assert line == f"newsletter: build/{MONTH}/manifest.json: cannot read: Permission denied"
+
+
+def test_an_unreadable_past_build_is_left_out_of_the_archive_with_a_warning(
+    project: Path,
+) -> None:
+    assert as_a_user(project, "build", "--offline", "--month", "2026-10").returncode == 0
+    with mode(project / "build" / "2026-10", 0):
+        done = as_a_user(project, "build", "--offline", "--month", MONTH)
+    said = "build/2026-10/manifest.json: cannot read: Permission denied; left out of the archive"
+    assert done.returncode == 0, done.stderr
+    assert f"warning: {said}" in done.stderr.splitlines()
+
+
 def test_an_unreadable_config_is_one_line_naming_it(project: Path) -> None:
     with mode(project / "newsletter.yaml", 0):
         line = one_line(as_a_user(project, "check"))
@@ -199,3 +220,29 @@ def test_referral_add_on_a_full_disk_fails_whole_and_the_rerun_adds_it_once(
     filler.unlink()
     assert add_lead(project, "Mia Chen").returncode == 0
     assert [lead.name for lead in load_leads(ledger)] == ["Leo Santos", "Mia Chen"]
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_a_build_on_a_full_disk_keeps_the_last_build_and_the_rerun_builds(
+    project: Path, small_disk: Path
+) -> None:
+    out = small_disk / "build"
+    build = ("build", "--offline", "--month", MONTH, "--out", str(out))
+    assert as_a_user(project, *build).returncode == 0
+    before = snapshot(out / MONTH)
+    filler = fill(small_disk)
+
+    done = as_a_user(project, *build)
+    assert done.returncode == 2, done
+    assert done.stderr.splitlines()[-1] == (
+        f"newsletter: {out / MONTH}: cannot write: No space left on device; the folder is left "
+        "as it was"
+    )
+    assert snapshot(out / MONTH) == before
+    assert sorted(p.name for p in out.iterdir()) == [f".{MONTH}.lock", MONTH]
+
+    filler.unlink()
+    assert as_a_user(project, *build).returncode == 0

@@ -10,6 +10,8 @@ import yaml
 from newsletter.config import load_config
 from newsletter.errors import ConfigError
 from tests.golden import FIXTURE_PROJECT
+from tests.project_factory import make_project, read_config
+
 
 
 def write_config(folder: Path, data: dict) -> Path:
@@ -146,15 +148,20 @@ def test_more_feeds_than_are_fetched_at_once_is_an_error(tmp_path: Path) -> None
     assert "at most 100 items" in caught.value.message
 
 
+def fixture_data(tmp_path: Path) -> dict:
+    """The config of a fixture project made in ``tmp_path / "p"``, to change and write back."""
+    return read_config(make_project(tmp_path / "p"))
+
+
 @pytest.mark.parametrize(
     ("section", "key"), [("sender", "name"), ("issue", "title"), ("business", "name")]
 )
 def test_a_line_break_in_a_value_for_an_email_header_names_line_and_key(
     tmp_path: Path, section: str, key: str
 ) -> None:
-    data = sample_data()
+    data = fixture_data(tmp_path)
     data.setdefault(section, {})[key] = "Hartwell\r\nBcc: everyone@example.com"
-    path = write_config(tmp_path, data)
+    path = write_config(tmp_path / "p", data)
     with pytest.raises(ConfigError) as caught:
         load_config(path)
     error = caught.value
@@ -174,17 +181,29 @@ def test_a_line_break_in_a_value_for_an_email_header_names_line_and_key(
 def test_true_or_false_for_a_number_is_refused(
     tmp_path: Path, section: str, key: str, value: bool
 ) -> None:
-    data = sample_data()
+    data = fixture_data(tmp_path)
+    data.setdefault("desk", {"public_url": "https://desk.example.com/"})
     target = data.setdefault(section, {})
     (target.setdefault("sendgrid", {}) if section == "delivery" else target)[key] = value
     with pytest.raises(ConfigError) as caught:
-        load_config(write_config(tmp_path, data))
+        load_config(write_config(tmp_path / "p", data))
     assert caught.value.message == f"expected a number, not {str(value).lower()}"
 
 
 def test_true_for_an_optional_number_is_refused_too(tmp_path: Path) -> None:
-    data = sample_data()
+    data = fixture_data(tmp_path)
     data.setdefault("delivery", {}).setdefault("sendgrid", {})["asm_group_id"] = True
     with pytest.raises(ConfigError) as caught:
-        load_config(write_config(tmp_path, data))
+        load_config(write_config(tmp_path / "p", data))
+    assert caught.value.key == "delivery.sendgrid.asm_group_id"
+
+
+@pytest.mark.parametrize("group", [0, -3, 2**31])
+def test_a_sendgrid_unsubscribe_group_outside_sendgrids_ids_is_refused(
+    tmp_path: Path, group: int
+) -> None:
+    data = fixture_data(tmp_path)
+    data.setdefault("delivery", {}).setdefault("sendgrid", {})["asm_group_id"] = group
+    with pytest.raises(ConfigError) as caught:
+        load_config(write_config(tmp_path / "p", data))
     assert caught.value.key == "delivery.sendgrid.asm_group_id"

@@ -82,3 +82,14 @@ def test_unreachable_desk_stops_the_send_unless_the_check_is_skipped(desk_site: 
     # Past the check, the send stops at the next thing it needs: this month's build.
     assert skipped.returncode == 2
     assert "desk" not in skipped.stderr and MONTH in skipped.stderr
+
+
+def test_a_pull_from_an_unreachable_desk_says_why_in_words(desk_site: Path) -> None:
+    port = free_port()
+    use_desk(desk_site, port, pull_from="https")  # nobody listens there
+    refused = newsletter(desk_site, "desk", "pull")
+    assert refused.returncode == 2
+    assert refused.stderr.startswith(
+        f"newsletter: cannot reach the desk at http://127.0.0.1:{port}/: cannot connect"
+    )
+    assert len(refused.stderr.splitlines()) == 1 and "Error" not in refused.stderr
