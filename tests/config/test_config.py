@@ -13,7 +13,6 @@ from tests.golden import FIXTURE_PROJECT
 from tests.project_factory import make_project, read_config
 
 
-
 def write_config(folder: Path, data: dict) -> Path:
     path = folder / "newsletter.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
