@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from newsletter.errors import ContentError, SealedFile
+from newsletter.errors import ContentError, NewsletterError, SealedFile
 
 AGE_HEADER = b"age-encryption.org/v1\n"
 """How every age file starts (the format's version line)."""
@@ -48,18 +48,21 @@ def is_sealed(head: bytes) -> bool:
     return head.startswith(AGE_HEADER)
 
 
-def refuse_sealed(path: Path, head: bytes) -> None:
+def refuse_sealed(path: Path, head: bytes, error: type[NewsletterError] = SealedFile) -> None:
     """Raise :class:`SealedFile` when ``head`` (the first bytes of ``path``) is age
-    ciphertext: a file sealed in git that no key here has opened."""
+    ciphertext: a file sealed in git that no key here has opened. A reader that promises
+    its callers another kind of error (the config's) gets that kind instead."""
     if not is_sealed(head):
         return
     readers = readers_near(path)
     whose = f"a key of {', '.join(r.name for r in readers)}" if readers else "a reader's key"
-    raise SealedFile(
+    kind = SealedFile if issubclass(SealedFile, error) else error
+    raise kind(
         f"sealed (age); it opens with {whose}, and none is unlocked here: put your key in "
         f"{KEY_FILE_HINT} (or {KEY_ENVIRONMENT} in the environment) and run "
         "`newsletter keys unlock`",
         path=path,
+        line=1,  # age's header line
     )
 
 

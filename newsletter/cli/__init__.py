@@ -16,6 +16,7 @@ from newsletter.cli.importing import import_command
 from newsletter.cli.keys import keys
 from newsletter.cli.mail import mail
 from newsletter.cli.print import print_command
+from newsletter.cli.privacy import export_command, forget_command
 from newsletter.cli.referral import referral
 from newsletter.cli.report import report_command
 from newsletter.cli.send import send
@@ -36,5 +37,7 @@ main.add_command(desk)
 main.add_command(import_command)
 main.add_command(mail)
 main.add_command(keys)
+main.add_command(forget_command)
+main.add_command(export_command)
 
 __all__ = ["main"]

@@ -50,7 +50,7 @@ def test_without_a_key_the_public_build_works_and_the_send_names_the_sealed_file
 
     assert refused.returncode == 2
     (line,) = refused.stderr.strip().splitlines()
-    assert "subscribers/subscribers.csv: sealed (age)" in line
+    assert "subscribers/subscribers.csv:1: sealed (age)" in line
     assert "a key of owner" in line and "newsletter keys unlock" in line
     assert checked.returncode == 0 and "personal data not checked" in checked.stderr
 
