@@ -16,7 +16,7 @@ from newsletter.cli.importing import import_command
 from newsletter.cli.keys import keys
 from newsletter.cli.mail import mail
 from newsletter.cli.print import print_command
-from newsletter.cli.privacy import export_command, forget_command
+from newsletter.cli.privacy import export_command, forget_command, retention_command
 from newsletter.cli.referral import referral
 from newsletter.cli.report import report_command
 from newsletter.cli.send import send
@@ -39,5 +39,6 @@ main.add_command(mail)
 main.add_command(keys)
 main.add_command(forget_command)
 main.add_command(export_command)
+main.add_command(retention_command)
 
 __all__ = ["main"]

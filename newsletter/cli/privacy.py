@@ -54,3 +54,27 @@ def export_command(who: str, to: Path, config_path: Path, out_root: Path) -> Non
 
     findings = export(settings_of(config_path), who, secret_from_env(), to=to, out_root=out_root)
     click.echo(f"exported {len(findings)} place(s) holding {who} to {to}")
+
+
+@click.command("retention")
+@click.option("--yes", is_flag=True, help="Really anonymize (without it: a dry run).")
+@config_option
+@fails_cleanly
+def retention_command(yes: bool, config_path: Path) -> None:
+    """Anonymize personal data kept longer than `retention:` in the config allows."""
+    from datetime import date
+
+    from newsletter.audience.tokens import secret_from_env
+    from newsletter.privacy.retention import apply_retention
+
+    settings = settings_of(config_path)
+    done = apply_retention(settings, secret_from_env(), yes=yes, today=date.today())
+    if not done.changes:
+        click.echo(
+            "retention: nothing set in the config's retention section; nothing kept is changed"
+        )
+    verb = "" if done.done else "would be "
+    for place, count, what, how in done.changes:
+        click.echo(f"{place}: {count} {what} {verb}{how}")
+    if not done.done:
+        click.echo("dry run: nothing changed; run again with --yes")

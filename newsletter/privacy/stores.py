@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
-from newsletter.audience.tokens import forgotten_address
+from newsletter.audience.tokens import FORGOTTEN, forgotten_address
 from newsletter.config import Settings
 from newsletter.config.files import (
     EMAIL_EVENTS_FILE,
@@ -31,9 +32,7 @@ from newsletter.locks import locked
 from newsletter.model import normalize_email
 from newsletter.privacy.person import REDACTED, Person, csv_table
 
-PLACEHOLDER_PHONE = "000-0000"
-"""A forgotten lead's phone: the ledger keeps a way to call every lead, and this is no
-one's number."""
+T = TypeVar("T")
 LEAD_FIELDS = ("lead_name", "lead_address", "lead_phone", "lead_email", "notes")
 REFERRER_FIELDS = ("referrer_email", "referrer_code")
 
@@ -92,14 +91,11 @@ def _rows(
             as_referrer = any(person.names_them(record.get(c, "")) for c in REFERRER_FIELDS)
             if as_lead or as_referrer:
                 found.append(record)
-                for column in (LEAD_FIELDS if as_lead else ()) + (
-                    REFERRER_FIELDS if as_referrer else ()
-                ):
+                if as_lead:
+                    anonymize_lead(row, at, secret)
+                for column in REFERRER_FIELDS if as_referrer else ():
                     if column in at:
                         row[at[column]] = ""
-                if as_lead:
-                    row[at["lead_name"]] = REDACTED
-                    row[at["lead_phone"]] = PLACEHOLDER_PHONE
             kept.append(row)
         elif name == SUPPRESSIONS_FILE and person.names_them(record.get("email", "")):
             found.append(record)
@@ -116,6 +112,24 @@ def _rows(
         SUPPRESSIONS_FILE: "the address replaced by its keyed hash: mail to them stays stopped",
     }.get(name, "removed")
     return kept, tuple(found), f"{len(found)} row(s) {change}"
+
+
+def anonymize_lead(row: list[str], at: dict[str, int], secret: bytes) -> None:
+    """Take the lead's own details out of ``row`` (a referrals.csv row; ``at``: column ->
+    index), keeping what the business did and earned: need, status, dates, value.
+
+    The ledger needs a way to reach every lead, and the reports count a person referred
+    twice once, by phone: the phone becomes ``000-`` and seven digits of a keyed hash of
+    the lead's address (or phone), the same for both leads of one person and no one's
+    number."""
+    email, phone = (row[at[c]].strip() for c in ("lead_email", "lead_phone"))
+    who = normalize_email(email) if email else re.sub(r"\D", "", phone)
+    number = int(forgotten_address(secret, who).removeprefix(FORGOTTEN), 16) % 10**7
+    for column in LEAD_FIELDS:
+        if column in at:
+            row[at[column]] = ""
+    row[at["lead_name"]] = REDACTED
+    row[at["lead_phone"]] = f"000-{number:07d}"
 
 
 class _nothing:
@@ -139,21 +153,36 @@ def sqlite_stores(settings: Settings, person: Person, secret: bytes, apply: bool
     pattern = person.pattern()
     findings = []
     for path in sqlite_files(settings):
-        connection = sqlite3.connect(path, timeout=30, isolation_level=None)
-        try:
-            # Overwritten values are zeroed in the file, not left in its free pages.
-            connection.execute("PRAGMA secure_delete = ON")
-            connection.execute("BEGIN IMMEDIATE" if apply else "BEGIN")
-            for table, records in _tables(connection, person, pattern, secret, apply):
-                place = f"{_place(settings, path)} ({table})"
-                change = f"{len(records)} row(s) redacted, kept and counted"
-                findings.append(Finding(place, change, records))
-            connection.execute("COMMIT")
-            if apply:  # the old pages leave the write-ahead log too
-                connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        finally:
-            connection.close()
+
+        def work(connection: sqlite3.Connection, path: Path = path) -> list[Finding]:
+            return [
+                Finding(
+                    f"{place_of(settings, path)} ({table})",
+                    f"{len(records)} row(s) redacted, kept and counted",
+                    records,
+                )
+                for table, records in _tables(connection, person, pattern, secret, apply)
+            ]
+
+        findings += in_transaction(path, apply, work)
     return findings
+
+
+def in_transaction(path: Path, apply: bool, work: Callable[[sqlite3.Connection], T]) -> T:
+    """``work`` on the SQLite file at ``path`` in one transaction (a writing one when
+    ``apply``), what it returns."""
+    connection = sqlite3.connect(path, timeout=30, isolation_level=None)
+    try:
+        # Overwritten values are zeroed in the file, not left in its free pages.
+        connection.execute("PRAGMA secure_delete = ON")
+        connection.execute("BEGIN IMMEDIATE" if apply else "BEGIN")
+        result = work(connection)
+        connection.execute("COMMIT")
+        if apply:  # the old pages leave the write-ahead log too
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return result
+    finally:
+        connection.close()
 
 
 def _tables(
@@ -210,7 +239,7 @@ def build_stores(settings: Settings, person: Person, apply: bool, out_root: Path
             text = None
         if not pattern.search(text if text is not None else data.decode("latin-1")):
             continue
-        place = _place(settings, path)
+        place = place_of(settings, path)
         if text is None:
             findings.append(Finding(place, "removed (not text: cannot be redacted)", ()))
             if apply:
@@ -223,7 +252,7 @@ def build_stores(settings: Settings, person: Person, apply: bool, out_root: Path
     return findings
 
 
-def _place(settings: Settings, path: Path) -> str:
+def place_of(settings: Settings, path: Path) -> str:
     try:
         return str(path.resolve().relative_to(settings.root.resolve()))
     except ValueError:

@@ -34,10 +34,10 @@ def files_naming_ana(root: Path) -> list[str]:
     return sorted(found)
 
 
-def dollars(root: Path, owner: Person) -> list[str]:
-    """The report's dollar totals: the year's, and by source (per referrer, Ana's row goes
-    with her)."""
-    printed = ok(owner.run(root, "referral", "report"))
+def dollars(root: Path, owner: Person, month: str = MONTH) -> list[str]:
+    """The referral report's dollar totals for ``month`` and its year, and by source (per
+    referrer, Ana's row goes with her)."""
+    printed = ok(owner.run(root, "referral", "report", "--month", month))
     totals = [line for line in printed.splitlines() if re.search(r"\$\d", line)]
     return [line for line in totals if "Dollars won" in line or "Not recorded" in line]
 
@@ -78,8 +78,10 @@ def test_forget_then_export_finds_nothing_while_a_send_still_skips_them(
     owner, root = business(tmp_path)
     send(owner, root, MONTH, fake_sendgrid)
     assert sorted(fake_sendgrid.emails()) == [ANA, CY]
-    ok(owner.run(root, "referral", "report"))  # call lists in build/ name the leads
+    # the call lists it writes in build/ name the leads
+    ok(owner.run(root, "referral", "report", "--month", MONTH))
     totals = dollars(root, owner)
+    assert "$1,585.00" in "".join(totals)
     assert files_naming_ana(root)
 
     forgotten = ok(owner.run(root, "forget", ANA, "--yes"))
