@@ -16,6 +16,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from newsletter.errors import ContentError
+from newsletter.sealed import refuse_sealed
 
 BYTE_ORDER_MARK = "\ufeff"
 """What Excel's "CSV UTF-8" puts before the header; every reader here takes it."""
@@ -127,6 +128,8 @@ def file_lines(path: Path, *, start: int = 0, stop: int | None = None) -> Iterat
         # Bytes are decoded line by line (not by the file's own decoder, which reads ahead
         # in chunks) so a bad byte is reported on its own line.
         for number, raw in enumerate(handle, start=1):
+            if number == 1 and not start:
+                refuse_sealed(path, raw)
             if left >= 0:
                 if left == 0:
                     return

@@ -3,6 +3,7 @@
     NewsletterError            anything the user can fix; printed as one line by the CLI
     ├── ConfigError            newsletter.yaml is missing, malformed or invalid
     ├── ContentError           an editorial, offer or other content file is wrong
+    │   └── SealedFile         a data file is sealed (age) and no key here opens it
     ├── SourceError            a feed or calendar failed (only raised under --strict)
     ├── TemplateError          a template is missing or does not render
     ├── BuildError             the build cannot be written or fails a check (size, …)
@@ -15,6 +16,7 @@
     │   ├── RejectedError      the provider refused the message itself as malformed: stop
     │   ├── TransientError     retries exhausted (429, 5xx, timeouts, unreachable server)
     │   └── LedgerError        the send ledger refused a change that would break exactly-once
+    ├── PrivacyError           keys, forget, export or retention cannot do what was asked
     ├── ReferralError          a referral command cannot do what was asked (unknown code, …)
     ├── ReportError            the monthly report cannot read a ledger or write its folder
     ├── InboxError             the desk's inbox cannot be opened or written
@@ -87,6 +89,15 @@ class ConfigError(NewsletterError):
 
 class ContentError(NewsletterError):
     """An editorial, offer, subscriber list or other content file is wrong."""
+
+
+class SealedFile(ContentError):
+    """A data file is sealed with age and no key here opens it (newsletter/sealed.py)."""
+
+
+class PrivacyError(NewsletterError):
+    """A key, a reader, or a forget/export/retention cannot do what was asked (no key, an
+    unknown reader, a repository git refuses)."""
 
 
 class SourceError(NewsletterError):

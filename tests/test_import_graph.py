@@ -1,7 +1,7 @@
 """The package's imports point one way: down the pipeline, never back up, never in a circle.
 
     __main__, cli                        the command line: click code over the library
-    report                               the monthly report: reads what everything below wrote
+    report, privacy                      the monthly report; keys, forget, export, retention
     print, desk                          the paper edition; the web service that listens
     deliver                              the send (transports, ledger, personalization)
     cards                                the quarter's card: content and who gets it
@@ -27,7 +27,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "newsletter"
 LAYERS = (
     ("__main__",),
     ("cli",),
-    ("report",),
+    ("report", "privacy"),
     ("print", "desk"),
     ("deliver",),
     ("cards",),

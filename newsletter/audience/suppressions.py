@@ -6,6 +6,10 @@ can live in the same file later. An entry matches every spelling of its mailbox 
 Unicode form, the domain's ``xn--`` form), like subscribers' normalized addresses. The
 file is in git: merging appends and never reorders, so a pull request shows only the new
 lines.
+
+A forgotten person's entry holds their address as a keyed hash (``forgotten:…``, see
+:func:`newsletter.audience.tokens.forgotten_address`), never the address: it still stops
+mail to them, matched by hashing the address being checked with ``NEWSLETTER_SECRET``.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from datetime import date
 from pathlib import Path
 
 from newsletter.audience.addresses import EmailNotValidError, address_key, normalized_address
+from newsletter.audience.tokens import FORGOTTEN, forgotten_address, secret_from_env
 from newsletter.config.yamlfile import read_text
 from newsletter.csvfile import csv_rows, header_of
 from newsletter.errors import ContentError
@@ -47,6 +52,8 @@ class Suppression:
     def normalized_email(self) -> str:
         """The address's key (:func:`address_key`: any case, Unicode form or IDN spelling
         of one mailbox gives one key), or its lower case if it is not an address."""
+        if is_forgotten(self.email):
+            return self.email.strip().lower()
         try:
             return address_key(self.email)
         except EmailNotValidError:
@@ -73,7 +80,37 @@ def suppressed_emails(
     """Normalized addresses suppressed for ``channel`` (entries for ``all`` count too)."""
     if channel not in ("email", "mail"):
         raise ValueError(f"unknown channel {channel!r}")
-    return frozenset(s.normalized_email for s in suppressions if s.covers(channel))
+    return Blocked(s.normalized_email for s in suppressions if s.covers(channel))
+
+
+class Blocked(frozenset[str]):
+    """Normalized addresses that must not be sent to; an address also is when its keyed
+    hash is among them (a forgotten person's entry)."""
+
+    hashed: bool
+
+    def __new__(cls, keys: Iterable[str]) -> Blocked:
+        made = super().__new__(cls, keys)
+        made.hashed = any(k.startswith(FORGOTTEN) for k in made)
+        return made
+
+    def __contains__(self, key: object) -> bool:
+        if frozenset.__contains__(self, key):
+            return True
+        if not self.hashed or not isinstance(key, str):
+            return False
+        return frozenset.__contains__(self, forgotten_address(secret_from_env(), key))
+
+
+def is_forgotten(value: str) -> bool:
+    """Whether ``value`` is a forgotten address's keyed hash rather than an address."""
+    text = value.strip().lower()
+    digest = text.removeprefix(FORGOTTEN)
+    return (
+        text.startswith(FORGOTTEN)
+        and len(digest) == 32
+        and all(c in "0123456789abcdef" for c in digest)
+    )
 
 
 def merge_suppressions(path: Path, new: Iterable[Suppression]) -> int:
@@ -154,6 +191,8 @@ def check_suppression(entry: Suppression) -> bool:
         raise ContentError(f"unknown suppression reason {entry.reason!r}", key="reason")
     if entry.channel not in CHANNELS:
         raise ContentError(f"unknown suppression channel {entry.channel!r}", key="channel")
+    if is_forgotten(entry.email):
+        return True
     try:
         normalized_address(entry.email)
     except EmailNotValidError as exc:
@@ -166,7 +205,8 @@ def _suppression(row: dict[str, str], line: int, path: Path) -> Suppression:
         return ContentError(message, path=path, line=line, key=key)
 
     try:
-        normalized_address(row["email"])
+        if not is_forgotten(row["email"]):
+            normalized_address(row["email"])
     except EmailNotValidError as exc:
         raise fail("email", f"not a valid address {row['email']!r}: {exc}") from None
     reason = row["reason"].lower()

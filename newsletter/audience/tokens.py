@@ -56,6 +56,17 @@ def _digest(secret: bytes, purpose: str, email: str) -> bytes:
     return keyed.digest()
 
 
+FORGOTTEN = "forgotten:"
+"""How a forgotten person's address starts where it is kept as a keyed hash (a
+suppression that must still stop mail to them, a send ledger row counted but unnamed)."""
+
+
+def forgotten_address(secret: bytes, email: str) -> str:
+    """``email`` as a keyed hash: the same for every spelling of one address, and, without
+    the secret, no clue to it (not even by trying a list of likely addresses)."""
+    return FORGOTTEN + _digest(secret, "forgotten address", email)[:16].hex()
+
+
 @functools.lru_cache(maxsize=4)
 def _keyed(secret: bytes) -> hmac.HMAC:
     return hmac.new(secret, digestmod="sha256")

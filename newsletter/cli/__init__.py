@@ -13,8 +13,10 @@ from newsletter.cli.build import build, check, preview
 from newsletter.cli.cards import cards_command
 from newsletter.cli.desk import desk, serve_command
 from newsletter.cli.importing import import_command
+from newsletter.cli.keys import keys
 from newsletter.cli.mail import mail
 from newsletter.cli.print import print_command
+from newsletter.cli.privacy import export_command, forget_command, retention_command
 from newsletter.cli.referral import referral
 from newsletter.cli.report import report_command
 from newsletter.cli.send import send
@@ -34,5 +36,9 @@ main.add_command(serve_command)
 main.add_command(desk)
 main.add_command(import_command)
 main.add_command(mail)
+main.add_command(keys)
+main.add_command(forget_command)
+main.add_command(export_command)
+main.add_command(retention_command)
 
 __all__ = ["main"]

@@ -34,6 +34,7 @@ from newsletter.config.issue import GMAIL_CLIP_BYTES as GMAIL_CLIP_BYTES
 from newsletter.config.issue import IssueConfig
 from newsletter.config.personal import PersonalConfig
 from newsletter.config.print import PrintConfig
+from newsletter.config.retention import RetentionConfig
 from newsletter.config.validation import (
     ProjectPath,
     SegmentName,
@@ -259,6 +260,8 @@ class Config(Strict):
     personal: PersonalConfig = PersonalConfig()
     cards: CardsConfig = CardsConfig()
     """The quarterly postcard (``newsletter cards``): who, size, rate, postage."""
+    retention: RetentionConfig = RetentionConfig()
+    """How long personal data is kept (``newsletter retention``); unset keeps it."""
     fetch: FetchConfig = FetchConfig()
     feeds: tuple[FeedConfig, ...] = Field(default=(), max_length=MAX_FEEDS)
     """The feeds and calendars the issue reads, fetched all at once."""

@@ -26,6 +26,7 @@ from yaml.events import (
 from yaml.resolver import Resolver
 
 from newsletter.errors import NewsletterError
+from newsletter.sealed import refuse_sealed
 
 KeyPath = tuple[str | int, ...]
 MAX_YAML_CHARS = 64_000
@@ -232,6 +233,7 @@ def read_text(path: Path, error: type[NewsletterError], *, max_bytes: int | None
         raise error("is a folder, not a file", path=path) from None
     except OSError as exc:
         raise error(f"cannot read: {exc.strerror}", path=path) from None
+    refuse_sealed(path, raw, error)
     if max_bytes is not None and len(raw) > max_bytes:
         raise error(f"larger than {max_bytes:,} bytes", path=path)
     try:
