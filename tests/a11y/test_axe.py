@@ -165,6 +165,8 @@ def test_every_desk_page_passes_axe_before_and_after_a_failed_submit(
     browser.find_element(By.NAME, "consent").click()
     pages.submit("Thank you, Alex!", "lead thanks", name="Alex Doe", phone="(217) 555-0199")
     pages.open(link_in_mail(recorder, BUSINESS, r"http\S+\?do=won"), "lead status")
+    pages.submit("Please check the form", "lead status, failed", value="twelve hundred")
+    browser.find_element(By.NAME, "value").clear()
     pages.submit("Recorded", "lead status recorded", value="1200")
 
     token = unsubscribe_tokens(SECRET.encode()).token(READER)
