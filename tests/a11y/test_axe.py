@@ -20,8 +20,12 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from newsletter.audience.tokens import unsubscribe_tokens
+from newsletter.cards import load_card_content, parse_quarter
+from newsletter.cards.email import render_nurture_email
+from newsletter.config import load_config
+from newsletter.render.environment import make_environment
 from tests.a11y.axe import EMAIL_EXCEPTIONS, axe_violations, color_scheme
-from tests.a11y.project import PALE, SAMPLE, Brand, a11y_project
+from tests.a11y.project import PALE, QUARTER, SAMPLE, Brand, a11y_project
 from tests.desk.support import SECRET, RunningDesk, desk_project, start_desk, wait_for
 from tests.desk.test_desk_browser import screenshots
 from tests.project_factory import MONTH, build, newsletter
@@ -32,6 +36,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.axe]
 BRANDS = pytest.mark.parametrize("brand", [SAMPLE, PALE], ids=lambda b: b.name)
 SCHEMES = ("light", "dark")
 READER = "ana@example.com"
+ONE_LINE = """
+const text = document.createRange();
+return [...document.querySelectorAll(arguments[0])].every(element => {
+  text.selectNodeContents(element);
+  return new Set([...text.getClientRects()].map(line => Math.round(line.top))).size === 1;
+});
+"""
+"""Whether each element matching a selector shows its text on one line."""
 BUSINESS = "news@shop.example.com"
 
 
@@ -77,6 +89,24 @@ def test_issue_email_web_page_archive_and_report_pass_axe(
 
 
 @BRANDS
+def test_the_quarter_s_nurture_email_passes_axe(
+    project: Path, browser: WebDriver, tmp_path: Path
+) -> None:
+    settings = load_config(project / "newsletter.yaml")
+    card = load_card_content(
+        settings.content_dir, parse_quarter(QUARTER), business=settings.config.business.name
+    )
+    env = make_environment(settings.templates_dir)
+    found = []
+    for with_code in (True, False):
+        mail = render_nurture_email(card, settings, env, with_code=with_code)
+        path = tmp_path / f"nurture-{'with' if with_code else 'without'}-code.html"
+        path.write_text(mail.html, encoding="utf-8")
+        found += check_file(browser, path, EMAIL_EXCEPTIONS)
+    assert found == []
+
+
+@BRANDS
 def test_email_and_web_page_fit_a_phone_and_are_shot_at_two_widths(
     project: Path, brand: Brand, browser: WebDriver, tmp_path: Path
 ) -> None:
@@ -86,6 +116,10 @@ def test_email_and_web_page_fit_a_phone_and_are_shot_at_two_widths(
             color_scheme(browser, scheme)
             browser.get(path.as_uri())
             screenshots(browser, f"{brand.name}-{name}-{scheme}", tmp_path)
+        # A date reads on one line, beside its holiday or above it.
+        for width in (1200, 375):
+            browser.set_window_size(width, 900)
+            assert browser.execute_script(ONE_LINE, ".holiday-date"), (name, width)
         # The smallest phone: the editorial's wide table scrolls inside its own region.
         browser.set_window_size(320, 900)
         assert browser.execute_script(
