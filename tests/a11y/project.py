@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from newsletter.config import load_config
@@ -32,6 +33,8 @@ SAMPLE = Brand("sample", "#1f4e79", "#d9622b", "#222222", "#f3f1ec")
 """The bundled sample's colours (newsletter.yaml)."""
 PALE = Brand("pale", "#9ecbff", "#ffd166", "#8a8a8a", "#e9ecef")
 """Colours too pale to read as text: the palette must make readable ones of them."""
+BRANDS = pytest.mark.parametrize("brand", [SAMPLE, PALE], ids=lambda b: b.name)
+"""A test once in each brand, given as its ``brand`` argument."""
 
 NEWS = rss(
     "Springfield Daily",

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import email.message
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,15 +24,14 @@ from newsletter.cards.email import render_nurture_email
 from newsletter.config import load_config
 from newsletter.render.environment import make_environment
 from tests.a11y.axe import EMAIL_EXCEPTIONS, axe_violations, color_scheme
-from tests.a11y.project import PALE, QUARTER, SAMPLE, Brand, a11y_project
-from tests.desk.support import SECRET, RunningDesk, desk_project, start_desk, wait_for
+from tests.a11y.project import BRANDS, QUARTER, Brand
+from tests.desk.support import SECRET, RunningDesk, wait_for
 from tests.desk.test_desk_browser import screenshots
-from tests.project_factory import MONTH, build, newsletter
+from tests.project_factory import MONTH
 from tests.smtp_server import Recorder
 
 pytestmark = [pytest.mark.browser, pytest.mark.axe]
 
-BRANDS = pytest.mark.parametrize("brand", [SAMPLE, PALE], ids=lambda b: b.name)
 SCHEMES = ("light", "dark")
 READER = "ana@example.com"
 ONE_LINE = """
@@ -47,22 +45,6 @@ return [...document.querySelectorAll(arguments[0])].every(element => {
 BUSINESS = "news@shop.example.com"
 
 
-@pytest.fixture
-def project(tmp_path: Path, brand: Brand) -> Path:
-    return a11y_project(tmp_path / "project", brand)
-
-
-def built(project: Path) -> Path:
-    done = build(project)
-    assert done.returncode == 0, done.stderr
-    done = newsletter(
-        project, "report", "--month", MONTH, "--out", str(project / "build"), "--now",
-        "2026-11-20T12:00",
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    return project / "build"
-
-
 def check_file(browser: WebDriver, path: Path, exceptions: dict[str, str] | None = None) -> list:
     found = []
     for scheme in SCHEMES:
@@ -74,10 +56,7 @@ def check_file(browser: WebDriver, path: Path, exceptions: dict[str, str] | None
 
 
 @BRANDS
-def test_issue_email_web_page_archive_and_report_pass_axe(
-    project: Path, browser: WebDriver
-) -> None:
-    out = built(project)
+def test_issue_email_web_page_archive_and_report_pass_axe(out: Path, browser: WebDriver) -> None:
     issue = out / MONTH
     browser.set_window_size(1200, 900)
     found = check_file(browser, issue / "email.html", EMAIL_EXCEPTIONS)
@@ -108,9 +87,9 @@ def test_the_quarter_s_nurture_email_passes_axe(
 
 @BRANDS
 def test_email_and_web_page_fit_a_phone_and_are_shot_at_two_widths(
-    project: Path, brand: Brand, browser: WebDriver, tmp_path: Path
+    out: Path, brand: Brand, browser: WebDriver, tmp_path: Path
 ) -> None:
-    issue = built(project) / MONTH
+    issue = out / MONTH
     for name, path in (("email", issue / "email.html"), ("web", issue / "web" / "index.html")):
         for scheme in SCHEMES:
             color_scheme(browser, scheme)
@@ -133,15 +112,6 @@ def test_email_and_web_page_fit_a_phone_and_are_shot_at_two_widths(
 
 
 # ---- the desk -----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def desk(project: Path, server: tuple[Recorder, int]) -> Iterator[RunningDesk]:
-    running = start_desk(desk_project(project, server[1]))
-    try:
-        yield running
-    finally:
-        running.stop()
 
 
 class Pages:
