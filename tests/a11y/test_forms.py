@@ -54,10 +54,16 @@ def assert_focus_is_on_the_summary_linking_each_field(browser: WebDriver) -> Non
     summary = browser.switch_to.active_element
     assert summary.get_attribute("class") == "errors"
     assert summary.find_element(By.TAG_NAME, "h2").text == "Please check the form"
-    for link in summary.find_elements(By.TAG_NAME, "a"):
+    links = summary.find_elements(By.TAG_NAME, "a")
+    for link in links:
         target = browser.find_element(By.ID, link.get_attribute("href").split("#")[1])
         assert target.get_attribute("aria-invalid") == "true"
         assert link.text in errors_of(browser)[target.get_attribute("name")]
+    # Every invalid field is listed, in the order the form shows them.
+    invalid = browser.find_elements(By.CSS_SELECTOR, "[aria-invalid='true']")
+    assert [link.get_attribute("href").split("#")[1] for link in links] == [
+        field.get_attribute("id") for field in invalid
+    ]
 
 
 def test_lead_form_marks_its_required_fields_before_sending(
