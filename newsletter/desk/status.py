@@ -34,6 +34,7 @@ from newsletter.referrals.ledger import checked_value, parse_amount
 PURPOSE = "lead-status"
 LINK_TTL = 400 * 24 * 3600
 """Seconds a status link works: longer than any job takes to close."""
+AMOUNT_ERROR = "Please type the amount like 1200 or 1,200.50, or leave it empty."
 NOTED = ("contacted", "won")
 """Statuses the referrer hears about."""
 
@@ -96,17 +97,33 @@ async def status_page(request: Request) -> Response:
     lead, statuses = await desk.inbox.read(lambda db: _read_lead(db, lead_id))
     if lead is None:
         return desk.bad_link(request, "status")
+    return _status_form(request, lead, statuses, action)
+
+
+def _status_form(
+    request: Request,
+    lead: Event,
+    statuses: list[Event],
+    action: str,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+) -> Response:
+    """The lead's page with the button for ``action``; after a value that does not read, the
+    value typed and its message, answered 400."""
+    desk = the_desk(request)
     status, _ = current(statuses)
     token = request.path_params["token"]
     return desk.pages.page(
         "status.html.j2",
+        400 if errors else 200,
         lead=lead.data,
         received=spoken(lead.at, desk.settings.timezone),
         status=status,
         action=action,
         post_to=f"/lead/{token}",
         form_token=tag(desk.settings.secret, PURPOSE, token),
-        values={},
+        values=values or {},
+        errors=errors or {},
     )
 
 
@@ -125,17 +142,16 @@ async def record_status(request: Request) -> Response:
         or not tag_matches(desk.settings.secrets, PURPOSE, token, form.get("form", ""))
     ):
         return desk.bad_link(request, "status")
+    lead, statuses = await desk.inbox.read(lambda db: _read_lead(db, lead_id))
+    if lead is None:
+        return desk.bad_link(request, "status")
     value = None
     if action == "won" and form.get("value", "").strip():
         try:
             value = checked_value(parse_amount(form["value"][:40]))
         except ValueError:
-            return desk.pages.problem(
-                400, "That amount didn't work", "Please go back and type it like 1200 or 1,200.50."
-            )
-    lead, _ = await desk.inbox.read(lambda db: _read_lead(db, lead_id))
-    if lead is None:
-        return desk.bad_link(request, "status")
+            typed = {"value": form["value"][:40]}
+            return _status_form(request, lead, statuses, action, typed, {"value": AMOUNT_ERROR})
     code = lead.data.get("code") or ""
     referrer = await run_in_threadpool(desk.directory.lookup, code) if code else None
     tell_referrer = bool(

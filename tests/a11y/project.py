@@ -1,6 +1,7 @@
 """A fixture project with every kind of section, for the accessibility check: news with
 "Read more" links, events with date badges, holidays, an editorial with a wide table, the
-offer with its rewards, a logo; a referral ledger and a send ledger for the report.
+offer with its rewards, a logo; a referral ledger and a send ledger for the report; the
+quarter's card for the nurture email.
 
 Its brand is the test's: the sample's colours, or a deliberately pale set."""
 
@@ -9,9 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from newsletter.config import load_config
+from tests.cards.test_content import GOOD as CARD
 from tests.project_factory import ics, make_project, read_config, rss, write_config
 from tests.referral_factory import write_ledger
 from tests.report_factory import fixture_leads, write_send_ledger
@@ -30,6 +33,8 @@ SAMPLE = Brand("sample", "#1f4e79", "#d9622b", "#222222", "#f3f1ec")
 """The bundled sample's colours (newsletter.yaml)."""
 PALE = Brand("pale", "#9ecbff", "#ffd166", "#8a8a8a", "#e9ecef")
 """Colours too pale to read as text: the palette must make readable ones of them."""
+BRANDS = pytest.mark.parametrize("brand", [SAMPLE, PALE], ids=lambda b: b.name)
+"""A test once in each brand, given as its ``brand`` argument."""
 
 NEWS = rss(
     "Springfield Daily",
@@ -50,6 +55,8 @@ WIDE_TABLE = (
     "| Pressure-reducing valve | Every five years | Ten to fifteen years | Ninety dollars "
     "| Two hours | Ours, one year |\n"
 )
+
+QUARTER = "2026Q4"
 
 
 def a11y_project(root: Path, brand: Brand) -> Path:
@@ -95,6 +102,9 @@ def a11y_project(root: Path, brand: Brand) -> Path:
         "  - referrals: 3\n    reward: Dinner for two\n",
         encoding="utf-8",
     )
+    cards = project / "content" / "cards"
+    cards.mkdir(parents=True, exist_ok=True)
+    (cards / f"{QUARTER}.md").write_text(CARD, encoding="utf-8")
     settings = load_config(project / "newsletter.yaml")
     write_ledger(settings.referrals_csv, *fixture_leads())
     write_send_ledger(settings.send_ledger)

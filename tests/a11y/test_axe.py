@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import email.message
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,35 +19,30 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from newsletter.audience.tokens import unsubscribe_tokens
+from newsletter.cards import load_card_content, parse_quarter
+from newsletter.cards.email import render_nurture_email
+from newsletter.config import load_config
+from newsletter.render.environment import make_environment
 from tests.a11y.axe import EMAIL_EXCEPTIONS, axe_violations, color_scheme
-from tests.a11y.project import PALE, SAMPLE, Brand, a11y_project
-from tests.desk.support import SECRET, RunningDesk, desk_project, start_desk, wait_for
+from tests.a11y.project import BRANDS, QUARTER, Brand
+from tests.desk.support import SECRET, RunningDesk, wait_for
 from tests.desk.test_desk_browser import screenshots
-from tests.project_factory import MONTH, build, newsletter
+from tests.project_factory import MONTH
 from tests.smtp_server import Recorder
 
 pytestmark = [pytest.mark.browser, pytest.mark.axe]
 
-BRANDS = pytest.mark.parametrize("brand", [SAMPLE, PALE], ids=lambda b: b.name)
 SCHEMES = ("light", "dark")
 READER = "ana@example.com"
+ONE_LINE = """
+const text = document.createRange();
+return [...document.querySelectorAll(arguments[0])].every(element => {
+  text.selectNodeContents(element);
+  return new Set([...text.getClientRects()].map(line => Math.round(line.top))).size === 1;
+});
+"""
+"""Whether each element matching a selector shows its text on one line."""
 BUSINESS = "news@shop.example.com"
-
-
-@pytest.fixture
-def project(tmp_path: Path, brand: Brand) -> Path:
-    return a11y_project(tmp_path / "project", brand)
-
-
-def built(project: Path) -> Path:
-    done = build(project)
-    assert done.returncode == 0, done.stderr
-    done = newsletter(
-        project, "report", "--month", MONTH, "--out", str(project / "build"), "--now",
-        "2026-11-20T12:00",
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    return project / "build"
 
 
 def check_file(browser: WebDriver, path: Path, exceptions: dict[str, str] | None = None) -> list:
@@ -62,10 +56,7 @@ def check_file(browser: WebDriver, path: Path, exceptions: dict[str, str] | None
 
 
 @BRANDS
-def test_issue_email_web_page_archive_and_report_pass_axe(
-    project: Path, browser: WebDriver
-) -> None:
-    out = built(project)
+def test_issue_email_web_page_archive_and_report_pass_axe(out: Path, browser: WebDriver) -> None:
     issue = out / MONTH
     browser.set_window_size(1200, 900)
     found = check_file(browser, issue / "email.html", EMAIL_EXCEPTIONS)
@@ -77,15 +68,37 @@ def test_issue_email_web_page_archive_and_report_pass_axe(
 
 
 @BRANDS
-def test_email_and_web_page_fit_a_phone_and_are_shot_at_two_widths(
-    project: Path, brand: Brand, browser: WebDriver, tmp_path: Path
+def test_the_quarter_s_nurture_email_passes_axe(
+    project: Path, browser: WebDriver, tmp_path: Path
 ) -> None:
-    issue = built(project) / MONTH
+    settings = load_config(project / "newsletter.yaml")
+    card = load_card_content(
+        settings.content_dir, parse_quarter(QUARTER), business=settings.config.business.name
+    )
+    env = make_environment(settings.templates_dir)
+    found = []
+    for with_code in (True, False):
+        mail = render_nurture_email(card, settings, env, with_code=with_code)
+        path = tmp_path / f"nurture-{'with' if with_code else 'without'}-code.html"
+        path.write_text(mail.html, encoding="utf-8")
+        found += check_file(browser, path, EMAIL_EXCEPTIONS)
+    assert found == []
+
+
+@BRANDS
+def test_email_and_web_page_fit_a_phone_and_are_shot_at_two_widths(
+    out: Path, brand: Brand, browser: WebDriver, tmp_path: Path
+) -> None:
+    issue = out / MONTH
     for name, path in (("email", issue / "email.html"), ("web", issue / "web" / "index.html")):
         for scheme in SCHEMES:
             color_scheme(browser, scheme)
             browser.get(path.as_uri())
             screenshots(browser, f"{brand.name}-{name}-{scheme}", tmp_path)
+        # A date reads on one line, beside its holiday or above it.
+        for width in (1200, 375):
+            browser.set_window_size(width, 900)
+            assert browser.execute_script(ONE_LINE, ".holiday-date"), (name, width)
         # The smallest phone: the editorial's wide table scrolls inside its own region.
         browser.set_window_size(320, 900)
         assert browser.execute_script(
@@ -99,15 +112,6 @@ def test_email_and_web_page_fit_a_phone_and_are_shot_at_two_widths(
 
 
 # ---- the desk -----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def desk(project: Path, server: tuple[Recorder, int]) -> Iterator[RunningDesk]:
-    running = start_desk(desk_project(project, server[1]))
-    try:
-        yield running
-    finally:
-        running.stop()
 
 
 class Pages:
@@ -165,6 +169,8 @@ def test_every_desk_page_passes_axe_before_and_after_a_failed_submit(
     browser.find_element(By.NAME, "consent").click()
     pages.submit("Thank you, Alex!", "lead thanks", name="Alex Doe", phone="(217) 555-0199")
     pages.open(link_in_mail(recorder, BUSINESS, r"http\S+\?do=won"), "lead status")
+    pages.submit("Please check the form", "lead status, failed", value="twelve hundred")
+    browser.find_element(By.NAME, "value").clear()
     pages.submit("Recorded", "lead status recorded", value="1200")
 
     token = unsubscribe_tokens(SECRET.encode()).token(READER)

@@ -12,6 +12,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from tests.a11y.project import SAMPLE, a11y_project
+from tests.a11y.test_axe import BUSINESS, link_in_mail
 from tests.desk.support import RunningDesk, desk_project, start_desk, wait_for
 from tests.smtp_server import Recorder
 
@@ -32,11 +33,11 @@ def label_of(browser: WebDriver, field: str) -> str:
     return browser.find_element(By.CSS_SELECTOR, f"label[for='f-{field}']").text
 
 
-def send(browser: WebDriver, **fields: str) -> None:
+def send(browser: WebDriver, then: str = "Error: ", **fields: str) -> None:
     for name, value in fields.items():
         browser.find_element(By.NAME, name).send_keys(value)
     browser.find_element(By.CSS_SELECTOR, "main button[type='submit']").click()
-    wait_for(lambda: browser.title.startswith("Error: "), what="the page with the errors")
+    wait_for(lambda: browser.title.startswith(then), what=f"the page titled {then}")
 
 
 def errors_of(browser: WebDriver) -> dict[str, str]:
@@ -53,10 +54,16 @@ def assert_focus_is_on_the_summary_linking_each_field(browser: WebDriver) -> Non
     summary = browser.switch_to.active_element
     assert summary.get_attribute("class") == "errors"
     assert summary.find_element(By.TAG_NAME, "h2").text == "Please check the form"
-    for link in summary.find_elements(By.TAG_NAME, "a"):
+    links = summary.find_elements(By.TAG_NAME, "a")
+    for link in links:
         target = browser.find_element(By.ID, link.get_attribute("href").split("#")[1])
         assert target.get_attribute("aria-invalid") == "true"
         assert link.text in errors_of(browser)[target.get_attribute("name")]
+    # Every invalid field is listed, in the order the form shows them.
+    invalid = browser.find_elements(By.CSS_SELECTOR, "[aria-invalid='true']")
+    assert [link.get_attribute("href").split("#")[1] for link in links] == [
+        field.get_attribute("id") for field in invalid
+    ]
 
 
 def test_lead_form_marks_its_required_fields_before_sending(
@@ -121,3 +128,26 @@ def test_a_refused_form_is_said_first_in_the_title_and_focused(
     assert browser.title == "Error: Join the newsletter — Fixture Plumbing"
     focused = browser.switch_to.active_element
     assert "cookie this form needs" in focused.text
+
+
+def test_a_won_lead_s_amount_that_does_not_read_is_tied_to_its_field(
+    desk: RunningDesk, browser: WebDriver, server: tuple[Recorder, int]
+) -> None:
+    browser.get(desk.url + "r")
+    browser.find_element(By.NAME, "consent").click()
+    send(browser, "Thank you", name="Alex Doe", phone="(217) 555-0199")
+    browser.get(link_in_mail(server[0], BUSINESS, r"http\S+\?do=won"))
+    assert "optional" in label_of(browser, "value")
+
+    send(browser, value="twelve hundred")
+
+    assert browser.title == "Error: Lead: Alex Doe — Fixture Plumbing"
+    assert errors_of(browser) == {
+        "value": "Error: Please type the amount like 1200 or 1,200.50, or leave it empty."
+    }
+    assert_focus_is_on_the_summary_linking_each_field(browser)
+    field = browser.find_element(By.NAME, "value")
+    assert field.get_attribute("value") == "twelve hundred"
+    field.clear()
+    send(browser, "Lead status", value="1,200.50")
+    assert "Alex Doe is won" in browser.find_element(By.TAG_NAME, "main").text

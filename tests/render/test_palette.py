@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from newsletter.config.settings import BrandConfig
 from newsletter.render.palette import contrast, palette, palette_adjustments
 from tests.a11y.project import PALE, SAMPLE
-from tests.project_factory import build, make_project, read_config, write_config
+from tests.project_factory import MONTH, build, make_project, newsletter, read_config, write_config
 
 AA = 4.5
 LIGHT_GROUNDS = ("background", "surface", "paper", "tint", "accent_tint", "error_tint")
@@ -20,6 +20,9 @@ LIGHT_TEXT = ("text", "muted", "primary", "button", "error")
 DARK_GROUNDS = ("dark_background", "dark_surface", "dark_tint")
 DARK_TEXT = ("dark_text", "dark_muted", "dark_primary", "dark_accent")
 
+# No per-example deadline: an example takes milliseconds, and on a loaded machine a timed
+# example fails for the machine's sake, not the palette's.
+untimed = settings(deadline=None)
 colors = st.integers(0, 0xFFFFFF).map(lambda n: f"#{n:06x}")
 brands = st.builds(
     BrandConfig,
@@ -42,6 +45,7 @@ def sample() -> BrandConfig:
 
 
 @given(brands)
+@untimed
 def test_every_light_text_colour_reads_at_aa_on_every_light_background(brand: BrandConfig) -> None:
     used = palette(brand)
     for text in LIGHT_TEXT:
@@ -50,6 +54,7 @@ def test_every_light_text_colour_reads_at_aa_on_every_light_background(brand: Br
 
 
 @given(brands)
+@untimed
 def test_every_dark_mode_text_colour_reads_at_aa_on_every_dark_background(
     brand: BrandConfig,
 ) -> None:
@@ -60,6 +65,7 @@ def test_every_dark_mode_text_colour_reads_at_aa_on_every_dark_background(
 
 
 @given(brands)
+@untimed
 def test_white_text_reads_on_buttons_and_badges(brand: BrandConfig) -> None:
     used = palette(brand)
     assert contrast("#ffffff", used["button"]) > AA
@@ -68,6 +74,7 @@ def test_white_text_reads_on_buttons_and_badges(brand: BrandConfig) -> None:
 
 
 @given(brands)
+@untimed
 def test_a_brand_colour_is_named_exactly_when_the_pages_show_another(brand: BrandConfig) -> None:
     used = palette(brand)
     named = {a.key: a for a in palette_adjustments(brand)}
@@ -115,20 +122,35 @@ def test_a_background_too_dark_for_text_is_lightened_with_a_warning() -> None:
     assert contrast(palette(dark)["background"], "#000000") >= 9
 
 
-def test_the_build_warns_of_each_adjusted_colour_and_strict_refuses(tmp_path: Path) -> None:
-    project = make_project(tmp_path / "p")
+def pale_project(root: Path) -> Path:
+    project = make_project(root)
     config = read_config(project)
     config["brand"] = {"primary_color": PALE.primary, "accent_color": PALE.accent}
     config["sections"] = [{"id": "editorials"}, {"id": "offer"}]  # none left empty
     write_config(project, config)
+    return project
+
+
+PALE_PRIMARY_WARNING = (
+    f"brand.primary_color: {PALE.primary} is 1.53:1 on #f4f4f4, under WCAG AA's 4.5:1 for "
+    "text; the pages show text in "
+)
+
+
+def test_the_build_warns_of_each_adjusted_colour_and_strict_refuses(tmp_path: Path) -> None:
+    project = pale_project(tmp_path / "p")
     done = build(project)
     assert done.returncode == 0, done.stderr
-    config_file = project / "newsletter.yaml"
-    assert (
-        f"warning: {config_file}: brand.primary_color: {PALE.primary} is 1.53:1 on #f4f4f4, "
-        "under WCAG AA's 4.5:1 for text; the pages show text in " in done.stderr
-    )
+    assert f"warning: {project / 'newsletter.yaml'}: {PALE_PRIMARY_WARNING}" in done.stderr
     assert "brand.accent_color" not in done.stderr  # the accent is decoration: never text
     strict = build(project, "--strict")
     assert strict.returncode == 2
     assert "brand.primary_color" in strict.stderr
+
+
+def test_check_warns_of_each_adjusted_colour_before_any_build(tmp_path: Path) -> None:
+    project = pale_project(tmp_path / "p")
+    done = newsletter(project, "check", "--month", MONTH)
+    assert done.returncode == 0, done.stderr
+    assert f"warning: {project / 'newsletter.yaml'}: {PALE_PRIMARY_WARNING}" in done.stderr
+    assert not (project / "build").exists()
