@@ -231,7 +231,7 @@ def _default_segments() -> dict[SegmentName, SegmentConfig]:
     return {
         Segment.CLIENT: SegmentConfig(label="Clients"),
         Segment.PARTNER: SegmentConfig(label="Referral partners"),
-        Segment.PROSPECT: SegmentConfig(label="Friends and neighbors"),
+        Segment.PROSPECT: SegmentConfig(label="Prospects"),
     }
 
 

@@ -91,6 +91,9 @@ class DeskSettings:
     """SendGrid signatures older (or further in the future) than this are refused."""
     outbox_poll: float = 1.0
     """Seconds between looks at the outbox for work that has come due."""
+    about: str = ""
+    """What the newsletter brings, in a sentence (``issue.about``): the front page and the
+    sign-up page say it."""
 
     @property
     def secret(self) -> bytes:
@@ -223,4 +226,5 @@ def desk_settings(
         contact_within=timedelta(hours=hours[0]),
         remind_after=timedelta(hours=hours[1]),
         phone_region=phone_region(config.business.address.country),
+        about=config.issue.about,
     )
