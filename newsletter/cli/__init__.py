@@ -13,6 +13,7 @@ from newsletter.cli.build import build, check, preview
 from newsletter.cli.cards import cards_command
 from newsletter.cli.desk import desk, serve_command
 from newsletter.cli.importing import import_command
+from newsletter.cli.init import init_command
 from newsletter.cli.mail import mail
 from newsletter.cli.print import print_command
 from newsletter.cli.referral import referral
@@ -34,5 +35,6 @@ main.add_command(serve_command)
 main.add_command(desk)
 main.add_command(import_command)
 main.add_command(mail)
+main.add_command(init_command)
 
 __all__ = ["main"]
