@@ -91,7 +91,6 @@ def test_make_send_is_a_dry_run_and_send_live_is_guarded() -> None:
     send = make_n("send")
     assert "newsletter send --month 2026-11" in send
     assert "--yes" not in send
-    assert "scripts/with-secret.sh" in send
     live = make_n("send-live", SEND_ARGS="--limit 10")
     assert "scripts/send-live.sh .venv/bin/newsletter 2026-11 --limit 10" in live
     assert "newsletter print --month 2026-11 --package" in make_n("print")
@@ -101,7 +100,6 @@ def test_make_send_is_a_dry_run_and_send_live_is_guarded() -> None:
 def test_make_report_writes_the_monthly_report_without_a_secret() -> None:
     report = make_n("report")
     assert "newsletter report --month 2026-11" in report
-    assert "with-secret" not in report  # the ledgers hold all it needs
 
 
 # -- the secret and the live send ------------------------------------------------------
@@ -138,30 +136,39 @@ def calls(stand_in: Path) -> list[str]:
     return log.read_text().splitlines() if log.exists() else []
 
 
-def test_the_sample_gets_a_sample_only_secret_with_a_warning(stand_in: Path) -> None:
-    code, err = run_script("with-secret.sh", str(stand_in), "print", env={})
-    assert code == 0
-    assert "warning: NEWSLETTER_SECRET is not set: using the sample-only secret" in err
-    assert calls(stand_in) == [f"print secret={SAMPLE_SECRET}"]
+def test_make_preview_takes_a_port() -> None:
+    assert "newsletter preview --month 2026-11 --port 8000" in make_n("preview")
+    assert "newsletter preview --month 2026-11 --port 8001" in make_n("preview", PORT="8001")
 
 
-def test_a_set_secret_is_used_as_it_is(stand_in: Path) -> None:
-    code, err = run_script("with-secret.sh", str(stand_in), "print", env={"NEWSLETTER_SECRET": "x"})
-    assert (code, err) == (0, "")
-    assert calls(stand_in) == ["print secret=x"]
+def serve_words(**variables: str) -> list[str]:
+    """The words of `make serve`'s command, its continued lines joined."""
+    shown = make_n("serve", **variables).replace("\\\n", " ")
+    line = next(line for line in shown.splitlines() if "newsletter serve" in line)
+    return line.split()
 
 
-def test_a_real_newsletter_never_gets_the_sample_secret(tmp_path: Path, stand_in: Path) -> None:
-    config = tmp_path / "newsletter.yaml"
-    text = (REPO / "newsletter.yaml").read_text()
-    config.write_text(text.replace("news@hartwellhvac.example.com", "news@hartwell-hvac.com"))
-    for name in ("content", "templates", "subscribers"):
-        (tmp_path / name).symlink_to(REPO / name)
-    code, err = run_script(
-        "with-secret.sh", str(stand_in), "print", env={"NEWSLETTER_CONFIG": str(config)}
-    )
-    assert (code, err) == (0, "")
-    assert calls(stand_in) == ["print secret="]  # the command itself then names what is missing
+def test_make_serve_passes_the_desks_options_given_and_no_others() -> None:
+    assert serve_words() == [".venv/bin/newsletter", "serve"]
+    assert serve_words(
+        DESK_HOST="0.0.0.0",
+        DESK_PORT="8081",
+        DESK_PUBLIC_URL="https://desk.example.com/",
+        DESK_INBOX="/srv/inbox.sqlite",
+        DESK_PROXIES="127.0.0.1",
+        SERVE_ARGS="--no-email",
+    ) == [
+        ".venv/bin/newsletter",
+        "serve",
+        *("--host", "0.0.0.0", "--port", "8081", "--public-url", "https://desk.example.com/"),
+        *("--inbox", "/srv/inbox.sqlite", "--proxies", "127.0.0.1", "--no-email"),
+    ]
+
+
+def test_no_target_wraps_a_command_to_give_it_a_secret() -> None:
+    text = (REPO / "Makefile").read_text()
+    assert "with-secret" not in text  # the rule is the package's own (config/secrets.py)
+    assert not (REPO / "scripts" / "with-secret.sh").exists()
 
 
 @pytest.mark.parametrize(

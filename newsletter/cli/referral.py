@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from newsletter.cli.options import config_option, fails_cleanly, month_option, settings_of, warn
+from newsletter.cli.options import (
+    config_option,
+    fails_cleanly,
+    month_option,
+    secret_env,
+    settings_of,
+    warn,
+)
 from newsletter.model import SOURCE_KINDS
 
 if TYPE_CHECKING:
@@ -101,7 +108,7 @@ def add(
     settings = settings_of(config_path)
     added = add_referred_lead(
         settings,
-        secret_from_env(),
+        secret_from_env(secret_env(settings)),
         code=code,
         name=name,
         received_at=moment(received_at, settings.tz, "--received-at"),

@@ -17,6 +17,7 @@ from newsletter.cli.options import (
     fails_cleanly,
     month_option,
     out_option,
+    secret_env,
     send_options,
     settings_of,
 )
@@ -55,7 +56,7 @@ def send(
     from newsletter.desk.project import check_desk_pulled
 
     settings = settings_of(config_path)
-    secret = secret_from_env()
+    secret = secret_from_env(secret_env(settings, live=yes or bool(test_to)))
     if yes and not test_to and not skip_desk_check:
         check_desk_pulled(settings)  # nobody who unsubscribed on the desk is mailed
     if test_to:

@@ -143,7 +143,11 @@ def serve(folder: Path, *, host: str = "127.0.0.1", port: int = 8000) -> Iterato
         server = ThreadingHTTPServer((host, port), handler)
     except (OSError, OverflowError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
-        hint = f" (another preview? try --port {port + 1})" if port else ""
+        hint = (
+            f" (another preview? try --port {port + 1}, or make preview PORT={port + 1})"
+            if port
+            else ""
+        )
         raise NewsletterError(
             f"cannot serve on {host}:{port}: {reason}{hint}", key="--port"
         ) from None

@@ -315,7 +315,7 @@ class _Files:
         self.render("README.md", "README.md.j2")
 
 
-_NOT_COPIED = shutil.ignore_patterns("__pycache__", "*.pyc", "with-secret.sh")
+_NOT_COPIED = shutil.ignore_patterns("__pycache__", "*.pyc")
 _CACHE_REQUIREMENTS = "cache-dependency-path: requirements.txt"
 
 
