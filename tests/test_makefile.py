@@ -258,3 +258,47 @@ def test_present_libraries_are_skipped_quietly(fake_system: Path) -> None:
     assert result.returncode == 0
     assert result.stderr == ""
     assert system_deps(fake_system, "--bogus").returncode == 2
+
+
+def on_a_mac(bin_dir: Path, installed: str = "", brew: bool = True) -> Path:
+    """``bin_dir`` as a Mac: `uname` says Darwin, and a `brew` that knows ``installed``
+    (formulae, space-separated) and logs what it is asked to install."""
+    (bin_dir / "uname").write_text("#!/bin/sh\necho Darwin\n")
+    if brew:
+        (bin_dir / "brew").write_text(
+            "#!/bin/sh\n"
+            'if [ "$1" = list ]; then case " ' + installed + ' " in *" $3 "*) exit 0;; esac;'
+            " exit 1; fi\n"
+            'echo "$*" >> "$(dirname "$0")/brew.log"\n'
+        )
+        (bin_dir / "brew").chmod(0o755)
+    return bin_dir
+
+
+def test_on_a_mac_missing_formulae_are_installed_with_homebrew(fake_system: Path) -> None:
+    result = system_deps(on_a_mac(fake_system, installed="harfbuzz"))
+    assert result.returncode == 0, result.stderr
+    assert "installing pango with Homebrew" in result.stderr
+    assert (fake_system / "brew.log").read_text().splitlines() == ["install pango"]
+
+
+def test_on_a_mac_with_everything_installed_nothing_is_said(fake_system: Path) -> None:
+    result = system_deps(on_a_mac(fake_system, installed="pango harfbuzz"))
+    assert (result.returncode, result.stderr) == (0, "")
+    assert not (fake_system / "brew.log").exists()
+
+
+def test_on_a_mac_without_homebrew_the_install_command_is_named(fake_system: Path) -> None:
+    mac = on_a_mac(fake_system, brew=False)
+    clean_path = os.pathsep.join(
+        p for p in os.environ["PATH"].split(os.pathsep) if not (Path(p) / "brew").exists()
+    )
+    result = subprocess.run(
+        ["bash", str(REPO / "scripts" / "system-deps.sh"), "--require"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATH": f"{mac}{os.pathsep}{clean_path}"},
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "install Homebrew (https://brew.sh), then: brew install pango harfbuzz" in result.stderr
