@@ -270,9 +270,12 @@ class _Files:
         self.write(relative, text)
 
     def content(self, today: date) -> None:
-        """The first editorial, offer and card: drafts in the kind's words."""
+        """The first editorial, offer and card: drafts in the kind's words. The offer runs
+        from the start of this quarter (the quarter's card carries it) to a year from this
+        month."""
         kind = self.kind
         first = today.replace(day=1)
+        quarter = Quarter(today.year, (today.month - 1) // 3 + 1)
         valid_to = _months_later(first, OFFER_MONTHS) - timedelta(days=1)
         business: Business = self.context["business"]
         self.render(
@@ -284,11 +287,10 @@ class _Files:
             f"content/offers/{first:%Y-%m}-referrals.yaml",
             "offer.yaml.j2",
             offer=kind.offer,
-            valid_from=first,
+            valid_from=quarter.first_day,
             valid_to=valid_to,
             landing_url=business.website or business.web_url,
         )
-        quarter = Quarter(today.year, (today.month - 1) // 3 + 1)
         self.render(f"content/cards/{quarter}.md", "card.md.j2", card=kind.card)
         self.write("content/images/.gitkeep", "")
 

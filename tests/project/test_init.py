@@ -42,7 +42,7 @@ def test_a_bakery_in_portland_made_by_options_checks_strictly_and_builds_offline
 
     check = newsletter("check", "--strict", cwd=shop)
     assert check.returncode == 0, check.stderr
-    assert check.stderr == ""
+    assert "warning:" not in check.stderr
     issue = subprocess.run(
         ["make", "issue", f"NEWSLETTER={NEWSLETTER}"],
         cwd=shop,
@@ -94,13 +94,15 @@ def test_the_lists_are_empty_but_for_their_headers_and_readable_by_their_owner_o
     assert len(load_subscribers(lists / "subscribers.csv")) == 0
 
 
-def test_the_first_offer_runs_a_year_from_this_month(tmp_path: Path) -> None:
+def test_the_first_offer_runs_from_this_quarter_to_a_year_from_this_month(
+    tmp_path: Path,
+) -> None:
     init_bakery(tmp_path / "shop")
     (offer,) = (tmp_path / "shop" / "content" / "offers").glob("*.yaml")
     data = yaml.safe_load(offer.read_text(encoding="utf-8"))
-    first = date.today().replace(day=1)
-    assert data["valid_from"] == first
-    assert (data["valid_to"] - first).days >= 364
+    today = date.today()
+    assert data["valid_from"] == date(today.year, (today.month - 1) // 3 * 3 + 1, 1)
+    assert (data["valid_to"] - today.replace(day=1)).days >= 364
     assert data["title"] == "Bring a friend, share a treat"
 
 
