@@ -23,7 +23,7 @@ STAMP := $(VENV)/.installed
 # sample (and only the sample) gets a sample-only secret, with a warning: one rule for
 # every command, in newsletter/config/secrets.py.
 
-.PHONY: help setup issue preview check send send-live print cards cards-email referrals report serve desk-pull test \
+.PHONY: help setup issue preview check doctor send send-live print cards cards-email referrals report serve desk-pull test \
 	bench lint docs docs-serve update-golden clean
 
 help: ## list the targets
@@ -46,6 +46,9 @@ preview: setup ## serve the built issue on http://127.0.0.1:PORT/ (PORT=8000)
 
 check: setup ## validate config, content, templates and subscribers
 	$(BIN)/newsletter check --month $(MONTH)
+
+doctor: setup ## what must be set up before the first send: config, secrets, DNS records, the desk
+	$(BIN)/newsletter doctor
 
 send: setup ## dry run: who would get MONTH's issue, and a sample message in state/preview/
 	$(BIN)/newsletter send --month $(MONTH) $(SEND_ARGS)

@@ -22,6 +22,7 @@ TARGETS = (
     "issue",
     "preview",
     "check",
+    "doctor",
     "send",
     "send-live",
     "print",

@@ -238,6 +238,34 @@ def test_secrets_reach_only_the_jobs_a_person_approved(monthly: dict[str, Any]) 
     assert "SENDGRID" not in yaml.safe_dump(monthly["jobs"]["print"])
 
 
+def test_the_send_gets_the_credentials_of_either_transport(monthly: dict[str, Any]) -> None:
+    send = monthly["jobs"]["send"]
+    env = steps(send)[index_of(send, "newsletter send")]["env"]
+    for name in ("SENDGRID_API_KEY", "SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD"):
+        assert env[name] == f"${{{{ secrets.{name} }}}}"
+
+
+@pytest.mark.parametrize(("key", "synced"), [("SG.key", True), ("", False)])
+def test_suppressions_are_synced_only_with_a_sendgrid_key(
+    monthly: dict[str, Any], tmp_path: Path, key: str, synced: bool
+) -> None:
+    send = monthly["jobs"]["send"]
+    run = steps(send)[index_of(send, "suppressions sync")]["run"]
+    stub = tmp_path / ".venv" / "bin" / "newsletter"
+    stub.parent.mkdir(parents=True)
+    stub.write_text('#!/bin/sh\necho "$@" > called\n', encoding="utf-8")
+    stub.chmod(0o755)
+    done = subprocess.run(
+        ["bash", "-eo", "pipefail", "-c", run],
+        cwd=tmp_path,
+        env={"PATH": os.environ["PATH"], "SENDGRID_API_KEY": key},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert (tmp_path / "called").exists() is synced, done.stdout
+
+
 def test_the_ledger_is_restored_before_sending_and_saved_whatever_happened(
     monthly: dict[str, Any],
 ) -> None:

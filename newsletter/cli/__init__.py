@@ -12,6 +12,7 @@ import click
 from newsletter.cli.build import build, check, preview
 from newsletter.cli.cards import cards_command
 from newsletter.cli.desk import desk, serve_command
+from newsletter.cli.doctor import doctor_command
 from newsletter.cli.importing import import_command
 from newsletter.cli.init import init_command
 from newsletter.cli.mail import mail
@@ -36,5 +37,6 @@ main.add_command(desk)
 main.add_command(import_command)
 main.add_command(mail)
 main.add_command(init_command)
+main.add_command(doctor_command)
 
 __all__ = ["main"]
