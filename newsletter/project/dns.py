@@ -33,13 +33,22 @@ class Lookup(Protocol):
 
 
 class DnsLookup:
-    """Lookups through dnspython: the system's resolver, or the ``nameservers`` given as
-    (IP address, port)."""
+    """Lookups through dnspython: the system's resolver (as ``resolv_conf`` names it, on
+    systems that have one), or the ``nameservers`` given as (IP address, port)."""
 
     def __init__(
-        self, nameservers: Sequence[tuple[str, int]] = (), *, lifetime: float = LOOKUP_SECONDS
+        self,
+        nameservers: Sequence[tuple[str, int]] = (),
+        *,
+        lifetime: float = LOOKUP_SECONDS,
+        resolv_conf: str = "/etc/resolv.conf",
     ) -> None:
-        self._resolver = dns.resolver.Resolver(configure=not nameservers)
+        self._problem = ""
+        try:
+            self._resolver = dns.resolver.Resolver(resolv_conf, configure=not nameservers)
+        except (OSError, dns.exception.DNSException) as exc:
+            self._resolver = dns.resolver.Resolver(configure=False)
+            self._problem = f"this machine names no name server ({exc})"
         if nameservers:
             self._resolver.nameservers = [
                 dns.nameserver.Do53Nameserver(host, port) for host, port in nameservers
@@ -48,11 +57,13 @@ class DnsLookup:
         self._resolver.timeout = lifetime
 
     def __call__(self, name: str, record_type: str) -> tuple[str, ...]:
+        if self._problem:
+            raise DnsUnavailable(self._problem)
         try:
             answer = self._resolver.resolve(name, record_type, raise_on_no_answer=False)
         except dns.resolver.NXDOMAIN:
             return ()
-        except (dns.exception.Timeout, dns.resolver.NoNameservers) as exc:
+        except dns.exception.DNSException as exc:  # a timeout, every server failing, …
             raise DnsUnavailable(str(exc) or type(exc).__name__) from None
         if answer.rrset is None:
             return ()

@@ -4,8 +4,11 @@ injected in place of the network."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
-from newsletter.project.dns import DnsUnavailable
+import pytest
+
+from newsletter.project.dns import DnsLookup, DnsUnavailable
 from newsletter.project.records import Finding, domain_findings
 
 DOMAIN = "rosecitybakery.test"
@@ -67,3 +70,11 @@ def test_no_answer_at_all_is_one_line_and_no_verdict() -> None:
     [finding] = domain_findings(DOMAIN, "sendgrid", unreachable)
     assert finding.status == "skipped"
     assert finding.text.startswith("no name server answered (The DNS operation timed out)")
+
+
+def test_a_machine_that_names_no_name_server_has_its_records_unknown(tmp_path: Path) -> None:
+    empty = tmp_path / "resolv.conf"
+    empty.write_text("# no nameserver line\n", encoding="utf-8")
+    lookup = DnsLookup(resolv_conf=str(empty))
+    with pytest.raises(DnsUnavailable, match="this machine names no name server"):
+        lookup(DOMAIN, "TXT")
