@@ -78,8 +78,7 @@ def diagnose(
     config = settings.config
     domain = config.sender.email.rpartition("@")[2].lower()
     findings = [
-        Finding(
-            "ok",
+        _ok(
             "config",
             f"{settings.path.name} loads: {config.delivery.transport} sends from "
             f"{config.sender.email}",
