@@ -95,13 +95,14 @@ def warn(message: str) -> None:
 def secret_env(settings: Settings, *, live: bool = False) -> Mapping[str, str]:
     """The environment a command reads ``NEWSLETTER_SECRET`` (and the desk's token) from:
     the sample's rule (newsletter.config.secrets), its warning said here. ``live`` (mail to
-    real people) gets no stand-in, and refuses the sample-only secret set by hand."""
+    real people) gets no stand-in, and refuses the sample-only secret set by hand for a real
+    sender."""
     import os
 
     from newsletter.config.secrets import refuse_sample_secret, secret_environment
 
     if live:
-        refuse_sample_secret(os.environ)
+        refuse_sample_secret(os.environ, sender_email=settings.config.sender.email)
         return os.environ
     found = secret_environment(settings.config.sender.email)
     if found.warning:

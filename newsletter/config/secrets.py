@@ -5,9 +5,9 @@ The bundled sample sends from an ``example.com`` address (RFC 2606 reserves it f
 examples: no real reader has one). For such a project, and only for it, a command that
 needs ``NEWSLETTER_SECRET`` (or the desk's ``NEWSLETTER_DESK_TOKEN``) and finds it unset
 uses the sample-only value below, and says so, so that the sample's commands work as the
-README shows them. Its referral codes are not real, and a live send refuses it
-(:func:`refuse_sample_secret`). Any other project gets no stand-in: the command says which
-secret is missing.
+README shows them. Its referral codes are not real. Any other project gets no stand-in:
+the command says which secret is missing. A live send gets no stand-in either, and refuses
+the sample-only secret set by hand for a real sender (:func:`refuse_sample_secret`).
 """
 
 from __future__ import annotations
@@ -62,12 +62,17 @@ def secret_environment(
     )
 
 
-def refuse_sample_secret(environ: Mapping[str, str]) -> None:
+def refuse_sample_secret(environ: Mapping[str, str], *, sender_email: str | None = None) -> None:
     """SecretMissing when ``environ``'s secret is the sample-only one: nothing made with it
-    may reach a real person."""
-    if environ.get(SECRET_ENV) == SAMPLE_SECRET:
-        raise SecretMissing(
-            f"{SECRET_ENV} is the sample-only secret, which never sends real mail; set the "
-            "real one (a random string of at least 16 characters, the same every month)",
-            key=SECRET_ENV,
-        )
+    may reach a real person. Set by hand for a project whose ``sender_email`` is at an
+    example domain (its readers are example addresses too), it is let through; without a
+    sender (``make send-live``: mail for real, whatever the config says), never."""
+    if environ.get(SECRET_ENV) != SAMPLE_SECRET:
+        return
+    if sender_email is not None and is_example_sender(sender_email):
+        return
+    raise SecretMissing(
+        f"{SECRET_ENV} is the sample-only secret, which never sends real mail; set the "
+        "real one (a random string of at least 16 characters, the same every month)",
+        key=SECRET_ENV,
+    )

@@ -52,8 +52,13 @@ def test_a_project_with_a_real_sender_is_told_to_set_its_secret(tmp_path: Path) 
     assert done.stderr.startswith("newsletter: NEWSLETTER_SECRET: set NEWSLETTER_SECRET to a")
 
 
-def test_a_live_send_refuses_the_sample_only_secret_before_anything(tmp_path: Path) -> None:
+def test_a_live_send_from_a_real_sender_refuses_the_sample_only_secret_before_anything(
+    tmp_path: Path,
+) -> None:
     project = make_project(tmp_path / "shop")
+    config = read_config(project)
+    config["sender"]["email"] = "news@fixture-plumbing.com"
+    write_config(project, config)
     assert build(project).returncode == 0
     done = run(
         project,

@@ -54,5 +54,11 @@ def test_a_desk_token_that_is_set_is_kept() -> None:
 
 def test_the_sample_only_secret_never_sends_real_mail() -> None:
     with pytest.raises(SecretMissing, match="the sample-only secret, which never sends real mail"):
-        refuse_sample_secret({"NEWSLETTER_SECRET": SAMPLE_SECRET})
-    refuse_sample_secret({"NEWSLETTER_SECRET": "a-real-secret-of-enough-length"})
+        refuse_sample_secret({"NEWSLETTER_SECRET": SAMPLE_SECRET}, sender_email="news@plumb.com")
+    with pytest.raises(SecretMissing, match="the sample-only secret, which never sends real mail"):
+        refuse_sample_secret({"NEWSLETTER_SECRET": SAMPLE_SECRET})  # whatever the sender
+    refuse_sample_secret({"NEWSLETTER_SECRET": "a-real-secret-ok"}, sender_email="news@plumb.com")
+
+
+def test_the_sample_only_secret_set_by_hand_may_mail_example_addresses() -> None:
+    refuse_sample_secret({"NEWSLETTER_SECRET": SAMPLE_SECRET}, sender_email="news@shop.example.com")
