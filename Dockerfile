@@ -15,6 +15,11 @@ RUN useradd --create-home --uid 10001 desk
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY newsletter ./newsletter
+# What `newsletter init` copies into a new project (linked from newsletter/skeleton/): the
+# wheel carries a copy, so the package is the same wherever it is built.
+COPY templates ./templates
+COPY scripts ./scripts
+COPY .github/workflows ./.github/workflows
 RUN pip install . && rm -rf /src
 
 USER desk

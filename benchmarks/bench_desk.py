@@ -42,7 +42,7 @@ from aiosmtpd.controller import Controller
 from newsletter.audience.tokens import referral_codes, unsubscribe_tokens
 
 SECRET = "sample-only-secret-not-for-real-mail"
-"""The sample-only secret (scripts/with-secret.sh): the sample's referral codes derive from it."""
+"""The sample-only secret (newsletter/config/secrets.py): the sample's codes derive from it."""
 ADMIN_TOKEN = "bench-only-desk-admin-token-0123456789abcdef"
 REFERRER = "maria.gonzalez@example.com"
 """A subscriber of the sample whose referral page the leads are posted on."""

@@ -35,7 +35,7 @@ from newsletter.audience.tokens import referral_codes
 from newsletter.desk.inbox import append, connect
 
 SECRET = "sample-only-secret-not-for-real-mail"
-"""The sample-only secret (scripts/with-secret.sh): the sample's referral codes derive from it."""
+"""The sample-only secret (newsletter/config/secrets.py): the sample's codes derive from it."""
 NEWSLETTER = str(Path(sys.executable).with_name("newsletter"))
 TARGET_SECONDS = 10.0
 EPILOG = """target: 10,000 leads and 100,000 one-click unsubscribes pulled in <= 10 s.

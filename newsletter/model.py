@@ -203,6 +203,12 @@ class Offer:
     friends_html: str = ""
     """What the referral page (``/r``) tells the friend who was sent, addressed to them; the
     body speaks to the referrer. Empty: the page shows no offer text."""
+    heading: str = ""
+    """The print edition's referral panel heading on copies without an address; empty:
+    the title."""
+    call_to_action: str = ""
+    """What an addressed copy's referral panel asks of the reader, under their code; empty:
+    the template's own words."""
 
 
 Entry = Item | Event | Holiday | Editorial | Offer

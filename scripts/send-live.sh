@@ -3,10 +3,14 @@
 #
 #   scripts/send-live.sh NEWSLETTER_COMMAND MONTH [send options, e.g. --limit 100]
 #
-# Refuses without a real NEWSLETTER_SECRET (unset, or the sample-only one of
-# scripts/with-secret.sh), and without SENDGRID_API_KEY when the config's transport is
+# Refuses without NEWSLETTER_SECRET (and with the sample-only one: newsletter/config/secrets.py
+# says which that is), and without SENDGRID_API_KEY when the config's transport is
 # SendGrid. Shows the dry run's counts, then asks you to type the month; without a terminal
 # (or to skip the question) pass CONFIRM=MONTH in the environment.
+#
+# NEWSLETTER_PYTHON is the Python with the newsletter package; by default the one
+# NEWSLETTER_COMMAND runs with (its #! line). NEWSLETTER_CONFIG is the config (default
+# newsletter.yaml).
 set -euo pipefail
 
 if [[ $# -lt 2 ]]; then
@@ -22,21 +26,30 @@ fail() {
     exit 1
 }
 
-script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-sample_secret=$(sed -n 's/^SAMPLE_SECRET=//p' "$script_dir/with-secret.sh")
-
 secret=${NEWSLETTER_SECRET:-}
 [[ -n "$secret" ]] || fail "set NEWSLETTER_SECRET (the real one, at least 16 characters)"
-[[ "$secret" != "$sample_secret" ]] || fail "NEWSLETTER_SECRET is the sample-only secret"
 
-transport=$("${NEWSLETTER_PYTHON:-python3}" - 2>/dev/null <<'PY' || true
+command_path=$(command -v "$newsletter" || true)
+python=${NEWSLETTER_PYTHON:-}
+if [[ -z "$python" && -n "$command_path" ]]; then
+    python=$(sed -n '1s/^#![[:space:]]*//p' "$command_path")
+fi
+checked=$("${python:-python3}" - 2>/dev/null <<'PY' || true
 import os
 from pathlib import Path
 from newsletter.config import load_config
-path = Path(os.environ.get("NEWSLETTER_CONFIG") or "newsletter.yaml")
-print(load_config(path).config.delivery.transport)
+from newsletter.config.secrets import refuse_sample_secret
+from newsletter.errors import NewsletterError
+try:
+    refuse_sample_secret(os.environ)
+except NewsletterError as refusal:
+    print(f"refused: {refusal}")
+    raise SystemExit
+print(load_config(Path(os.environ.get("NEWSLETTER_CONFIG") or "newsletter.yaml")).config.delivery.transport)
 PY
 )
+[[ "$checked" != refused:* ]] || fail "${checked#refused: }"
+transport=$checked
 if [[ "$transport" == sendgrid && -z "${SENDGRID_API_KEY:-}" ]]; then
     fail "set SENDGRID_API_KEY (the config's delivery.transport is sendgrid)"
 fi

@@ -3,8 +3,9 @@
 # least one font). Without libharfbuzz-subset WeasyPrint subsets fonts with fontTools, which stamps
 # the current time into every font, so the same issue no longer prints to the same bytes.
 #
-#   scripts/system-deps.sh            install what is missing when we can (root + apt-get),
-#                                     otherwise say what to install; never fails
+#   scripts/system-deps.sh            install what is missing when we can (root + apt-get on
+#                                     Debian or Ubuntu, Homebrew on macOS), otherwise say
+#                                     what to install; never fails
 #   scripts/system-deps.sh --require  the same, but exit 1 if something is still missing (CI)
 #
 # Silent when everything is present, so `make setup` can call it every time.
@@ -46,10 +47,39 @@ has_font() {
     return 1
 }
 
-if [[ "$(uname -s)" != Linux ]]; then
-    # macOS and others: WeasyPrint's own guide applies (Homebrew: `brew install pango`).
-    exit 0
-fi
+# Homebrew formulae WeasyPrint needs on macOS (harfbuzz comes with pango; named for the
+# subsetter, which keeps the PDFs byte-for-byte reproducible). macOS has fonts of its own.
+BREW_FORMULAE=(pango harfbuzz)
+
+brew_deps() {
+    if ! command -v brew >/dev/null; then
+        echo "system-deps: \`newsletter print\` needs Pango and HarfBuzz: install Homebrew" \
+            "(https://brew.sh), then: brew install ${BREW_FORMULAE[*]}" >&2
+        exit "$require"
+    fi
+    local formula missing=()
+    for formula in "${BREW_FORMULAE[@]}"; do
+        brew list --versions "$formula" >/dev/null 2>&1 || missing+=("$formula")
+    done
+    if [[ ${#missing[@]} -eq 0 ]]; then
+        exit 0
+    fi
+    echo "system-deps: installing ${missing[*]} with Homebrew (for WeasyPrint)" >&2
+    if brew install "${missing[@]}" >/dev/null; then
+        exit 0
+    fi
+    echo "system-deps: brew could not install ${missing[*]}" >&2
+    exit "$require"
+}
+
+case "$(uname -s)" in
+    Linux) ;;
+    Darwin) brew_deps ;;
+    *)
+        # Others: WeasyPrint's own installation guide applies.
+        exit 0
+        ;;
+esac
 
 missing=()
 for package in "${!LIBRARIES[@]}"; do

@@ -12,7 +12,7 @@ from newsletter.referrals.ledger import COLUMNS, Lead, ledger_text
 
 CHICAGO = ZoneInfo("America/Chicago")
 SECRET = "sample-only-secret-not-for-real-mail"
-"""The sample-only secret (scripts/with-secret.sh) the sample ledger's codes derive from."""
+"""The sample-only secret (newsletter/config/secrets.py) the sample ledger's codes derive from."""
 MARIA = ("WDTD6PDE", "maria.gonzalez@example.com")
 KAREN = ("TA388GSS", "karen.vogel@lakesiderealty.example.com")
 TOM = ("SSPM5F3A", "tom.becker@example.net")

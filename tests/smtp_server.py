@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import email
 import random
 import socket
@@ -103,8 +104,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture
-def server() -> Iterator[tuple[Recorder, int]]:
+@contextlib.contextmanager
+def running_server() -> Iterator[tuple[Recorder, int]]:
+    """An SMTP server on a free loopback port while the block runs: (recorder, port)."""
     recorder = Recorder()
     port = free_port()
     controller = Controller(recorder, hostname="127.0.0.1", port=port)
@@ -114,3 +116,9 @@ def server() -> Iterator[tuple[Recorder, int]]:
         yield recorder, port
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[Recorder, int]]:
+    with running_server() as running:
+        yield running

@@ -11,14 +11,19 @@ DEADLINE = 60.0  # seconds; never waited out when all goes well
 
 
 def run_on_terminal(
-    args: list[str], env: dict[str, str], *, timeout: float = DEADLINE
+    args: list[str], env: dict[str, str], *, timeout: float = DEADLINE, typed: str = ""
 ) -> tuple[int, str]:
-    """Run ``args`` with a pseudo-terminal as stdin, stdout and stderr; (status, output)."""
+    """Run ``args`` with a pseudo-terminal as stdin, stdout and stderr; (status, output).
+
+    ``typed`` is what a person types, one answer a line: the terminal hands the program
+    one line per read, as it would from the keyboard."""
     controller, terminal = os.openpty()
     process = subprocess.Popen(
         args, stdin=terminal, stdout=terminal, stderr=terminal, env=env, close_fds=True
     )
     os.close(terminal)
+    if typed:
+        os.write(controller, typed.encode("utf-8"))
     output = bytearray()
     deadline = time.monotonic() + timeout
     try:

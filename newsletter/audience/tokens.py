@@ -27,10 +27,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from newsletter.config.secrets import SECRET_ENV as SECRET_ENV
 from newsletter.errors import InvalidToken, SecretMissing
 from newsletter.model import normalize_email
 
-SECRET_ENV = "NEWSLETTER_SECRET"
 ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
 CODE_LENGTH = 8
 """30^8 ≈ 6.6e11 codes: collisions are rare for a small business's list, and checked."""

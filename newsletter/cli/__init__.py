@@ -12,7 +12,9 @@ import click
 from newsletter.cli.build import build, check, preview
 from newsletter.cli.cards import cards_command
 from newsletter.cli.desk import desk, serve_command
+from newsletter.cli.doctor import doctor_command
 from newsletter.cli.importing import import_command
+from newsletter.cli.init import init_command
 from newsletter.cli.keys import keys
 from newsletter.cli.mail import mail
 from newsletter.cli.print import print_command
@@ -40,5 +42,7 @@ main.add_command(keys)
 main.add_command(forget_command)
 main.add_command(export_command)
 main.add_command(retention_command)
+main.add_command(init_command)
+main.add_command(doctor_command)
 
 __all__ = ["main"]

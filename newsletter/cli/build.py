@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import date
 from pathlib import Path
 
 import click
@@ -53,7 +54,8 @@ def preview(config_path: Path, month: str, out_root: Path, host: str, port: int)
     settings_of(config_path)  # a preview of a broken config would mislead
     out_dir = built_month(out_root, month)
     with serve(out_dir, host=host, port=port) as url:
-        click.echo(f"serving {out_dir} at {url}  (email: {url}email.html, web: {url}web/)")
+        click.echo(f"serving {out_dir} at {url}  (its front page links the email of each")
+        click.echo(f"segment, as HTML and text, and the web page: {url}web/)")
         click.echo("press Ctrl+C to stop")
         try:
             threading.Event().wait()
@@ -67,12 +69,17 @@ def preview(config_path: Path, month: str, out_root: Path, host: str, port: int)
 @click.option("--strict", is_flag=True, help="Treat every warning as an error.")
 @fails_cleanly
 def check(config_path: Path, month: str, strict: bool) -> None:
-    """Validate config, content, templates and subscribers without building."""
+    """Validate config, content, templates and subscribers without building, and remind
+    of content that runs out within six weeks (the offer, the next quarter's card)."""
     from newsletter.pipeline.check import check_all
+    from newsletter.project.ahead import reminders
 
-    report = check_all(settings_of(config_path), month, strict=strict)
+    settings = settings_of(config_path)
+    report = check_all(settings, month, strict=strict)
     for message in report.warnings:
         warn(message)
+    for message in reminders(settings, date.today()):
+        click.echo(f"reminder: {message}", err=True)
     for line in report.summary:
         click.echo(line)
     for line in report.address_diff:

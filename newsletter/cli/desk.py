@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from newsletter.cli.options import config_option, fails_cleanly, settings_of, warn
+from newsletter.cli.options import config_option, fails_cleanly, secret_env, settings_of, warn
 from newsletter.config.files import DESK_QUARANTINE_FILE
 
 LISTED = 20
@@ -61,14 +61,16 @@ def serve_command(
     """Serve the desk: unsubscribes, referral leads, sign-ups, SendGrid events (Ctrl+C stops)."""
     from newsletter.desk.project import serve_desk
 
+    settings = settings_of(config_path)
     serve_desk(
-        settings_of(config_path),
+        settings,
         public_url=public_url,
         host=host,
         port=port,
         inbox=inbox,
         proxies=proxies,
         email=not no_email,
+        environ=secret_env(settings),
     )
 
 

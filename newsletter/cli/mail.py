@@ -9,7 +9,13 @@ from pathlib import Path
 
 import click
 
-from newsletter.cli.options import EXIT_LEFT_TO_RETRY, config_option, fails_cleanly, settings_of
+from newsletter.cli.options import (
+    EXIT_LEFT_TO_RETRY,
+    config_option,
+    fails_cleanly,
+    secret_env,
+    settings_of,
+)
 from newsletter.errors import ContentError
 
 
@@ -91,7 +97,7 @@ def returned_command(
         when = _day(returned_on, today)
         pieces = [ReturnedPiece(key, when, email, code, name, address)]
     try:
-        secret: bytes | None = secret_from_env()
+        secret: bytes | None = secret_from_env(secret_env(settings))
     except SecretMissing:
         secret = None
     result = returned_mail(settings, pieces, secret=secret, write=yes)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import errno
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from pathlib import Path
 from typing import ParamSpec, TypeVar
@@ -90,6 +90,24 @@ def settings_of(config_path: Path) -> Settings:
 
 def warn(message: str) -> None:
     click.echo(f"warning: {message}", err=True)
+
+
+def secret_env(settings: Settings, *, live: bool = False) -> Mapping[str, str]:
+    """The environment a command reads ``NEWSLETTER_SECRET`` (and the desk's token) from:
+    the sample's rule (newsletter.config.secrets), its warning said here. ``live`` (mail to
+    real people) gets no stand-in, and refuses the sample-only secret set by hand for a real
+    sender."""
+    import os
+
+    from newsletter.config.secrets import refuse_sample_secret, secret_environment
+
+    if live:
+        refuse_sample_secret(os.environ, sender_email=settings.config.sender.email)
+        return os.environ
+    found = secret_environment(settings.config.sender.email)
+    if found.warning:
+        warn(found.warning)
+    return found.environ
 
 
 def echo_lines(lines: list[str]) -> None:

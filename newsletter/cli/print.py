@@ -16,6 +16,7 @@ from newsletter.cli.options import (
     fails_cleanly,
     month_option,
     out_option,
+    secret_env,
     settings_of,
     warn,
 )
@@ -62,7 +63,7 @@ def print_command(
         settings,
         month,
         out_root=out_root,
-        secret=secret_from_env(),
+        secret=secret_from_env(secret_env(settings)),
         split=split,
         make_package=make_package or send_to_printer,
         skip_incomplete=skip_incomplete_addresses,

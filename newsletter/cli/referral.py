@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from newsletter.cli.options import config_option, fails_cleanly, month_option, settings_of, warn
+from newsletter.cli.options import (
+    config_option,
+    fails_cleanly,
+    month_option,
+    secret_env,
+    settings_of,
+    warn,
+)
 from newsletter.model import SOURCE_KINDS
 
 if TYPE_CHECKING:
@@ -101,7 +108,7 @@ def add(
     settings = settings_of(config_path)
     added = add_referred_lead(
         settings,
-        secret_from_env(),
+        secret_from_env(secret_env(settings)),
         code=code,
         name=name,
         received_at=moment(received_at, settings.tz, "--received-at"),
@@ -254,21 +261,23 @@ def _judged(lead: Lead) -> str:
 @click.option(
     "--status", "statuses", type=click.Choice(STATUS_CHOICES), multiple=True, help="Only these."
 )
+@click.option("--now", "as_of", default=None, hidden=True, help="List as of this time.")
 @fails_cleanly
-def list_leads(config_path: Path, statuses: tuple[str, ...]) -> None:
-    """List the leads in the ledger, oldest first."""
-    from rich.console import Console
-
-    from newsletter.referrals.actions import ledger_path, referrer_names
+def list_leads(config_path: Path, statuses: tuple[str, ...], as_of: str | None) -> None:
+    """List the leads in the ledger, oldest first, with when each one still to call is due
+    (24 hours after it arrived, or was qualified)."""
+    from newsletter.referrals.actions import ledger_path, moment, referrer_names
     from newsletter.referrals.ledger import load_leads
     from newsletter.referrals.outputs import leads_table
+    from newsletter.tables import print_tables
 
     settings = settings_of(config_path)
     leads = [x for x in load_leads(ledger_path(settings)) if not statuses or x.status in statuses]
     if not leads:
         click.echo("no leads" + (f" with status {' or '.join(statuses)}" if statuses else ""))
         return
-    Console(highlight=False).print(leads_table(leads, referrer_names(settings), settings.tz))
+    now = moment(as_of, settings.tz, "--now")
+    print_tables([leads_table(leads, referrer_names(settings), settings.tz, now)])
 
 
 @referral.command("report")
@@ -285,18 +294,16 @@ def list_leads(config_path: Path, statuses: tuple[str, ...]) -> None:
 @click.option("--now", "as_of", default=None, hidden=True, help="Report as of this time.")
 @fails_cleanly
 def report(config_path: Path, month: str, out_root: Path, as_of: str | None) -> None:
-    """Overdue leads, referrers and rewards, totals: printed, and written as CSV and HTML."""
-    from rich.console import Console
-
+    """Leads overdue and due in the next 24 hours, referrers and rewards, totals: printed,
+    and written as CSV and HTML."""
     from newsletter.referrals.actions import moment, write_referral_report
     from newsletter.referrals.outputs import report_tables
+    from newsletter.tables import print_tables
 
     settings = settings_of(config_path)
     now = moment(as_of, settings.tz, "--now")
     written = write_referral_report(settings, month, out_root=out_root, now=now)
-    console = Console(highlight=False)
-    for part in report_tables(written.report):
-        console.print(part)
+    print_tables(report_tables(written.report))
     click.echo(f"wrote {written.out_dir}/ ({', '.join(written.files)})")
 
 

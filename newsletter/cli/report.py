@@ -27,14 +27,13 @@ def report_command(
 ) -> None:
     """The month at a glance: charts of referrals won, the follow-up, referrers and the
     issue's sends, in OUT/reports/YYYY-MM/ (index.html, summary.md), and printed."""
-    from rich.console import Console
-
     from newsletter.months import parse_month
     from newsletter.progress import progress_bar
     from newsletter.referrals.actions import moment
     from newsletter.report.monthly import REPORT_FILES, load_monthly_report, write_monthly_report
     from newsletter.report.outputs import report_renderables
     from newsletter.report.sections import SECTION_COUNT
+    from newsletter.tables import print_tables
 
     settings = settings_of(config_path)
     month = f"{parse_month(month):%Y-%m}"
@@ -43,5 +42,5 @@ def report_command(
     with progress_bar("drawing the report", unit="sections", silent=silent) as bar:
         bar.set_total(SECTION_COUNT)
         sections = write_monthly_report(figures, settings, out_dir, on_section=bar.advance)
-    Console(highlight=False).print(report_renderables(figures, sections))
+    print_tables([report_renderables(figures, sections)])
     click.echo(f"wrote {out_dir}/ ({', '.join(REPORT_FILES)})")

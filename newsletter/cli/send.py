@@ -17,6 +17,7 @@ from newsletter.cli.options import (
     fails_cleanly,
     month_option,
     out_option,
+    secret_env,
     send_options,
     settings_of,
 )
@@ -56,7 +57,7 @@ def send(
     from newsletter.deliver.run import send_month, send_test_copies
 
     settings = settings_of(config_path)
-    secret = secret_from_env()
+    secret = secret_from_env(secret_env(settings, live=yes or bool(test_to)))
     if test_to:
         addresses = split_addresses(test_to)
         count = send_test_copies(

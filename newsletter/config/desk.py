@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, field_validator
 
+from newsletter.config.hours import DEFAULT_OPENING_HOURS, WeekHours, week_hours
 from newsletter.config.validation import Strict, check_url
 
 if TYPE_CHECKING:
@@ -71,6 +72,22 @@ class DeskConfig(Strict):
     """The business promises to call a referred lead within this many hours."""
     remind_after_hours: float = Field(default=20.0, gt=0, le=24 * 14)
     """A lead not contacted after this many hours is reminded to the business."""
+    opening_hours: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_OPENING_HOURS))
+    """When the business answers the phone, by day: ``mon-fri: "09:00-17:00"``, ``sat:
+    "09:00-12:00"`` (a day not listed is closed). The referral page promises a lead a call
+    within these hours ("tomorrow morning", "on Monday morning"); the business's own
+    deadline stays ``contact_within_hours``."""
+
+    @field_validator("opening_hours")
+    @classmethod
+    def _opening_hours(cls, value: dict[str, str]) -> dict[str, str]:
+        week_hours(value)  # ValueError names what is wrong
+        return value
+
+    @property
+    def week(self) -> WeekHours:
+        """``opening_hours``, day by day (Monday first)."""
+        return week_hours(self.opening_hours)
 
     @field_validator("proxies")
     @classmethod

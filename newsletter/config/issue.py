@@ -1,5 +1,6 @@
-"""The ``issue:`` section of ``newsletter.yaml``: each issue's title, inbox preview text and
-the limits of its email."""
+"""The ``issue:`` section of ``newsletter.yaml``: each issue's title, inbox preview text, the
+limits of its email, and the business's own words around the sections (the greeting's name
+for a reader without one, the sign-off, what the newsletter is)."""
 
 from __future__ import annotations
 
@@ -31,9 +32,21 @@ class IssueConfig(Strict):
     max_email_bytes: int = Field(default=GMAIL_CLIP_BYTES, gt=0)
     """An email larger than this is a warning (an error under ``--strict``): Gmail clips
     messages larger than about 102 KB, footer and unsubscribe link included."""
-    first_name_fallback: str = "neighbor"
-    """The greeting's name for a reader without a first name ("Hi neighbor,"), and on the
+    first_name_fallback: str = Field(default="there", min_length=1)
+    """The greeting's name for a reader without a first name ("Hi there,"), and on the
     web page, which greets nobody in particular."""
+    sign_off: str = "Thanks for reading."
+    """The closing line above the sender's name, in the email, the web page and the print
+    edition."""
+    about: str = Field(
+        default="News from around town, a few notes from us and now and then an offer.",
+        min_length=1,
+    )
+    """What the newsletter brings, in a sentence: the desk's front page and sign-up page
+    say it to someone deciding whether to subscribe."""
+    referred_people: str = Field(default="friends", min_length=1)
+    """What the thank-you roll calls the people readers sent, in the plural: "In October
+    you sent us 7 friends"."""
 
 
 TITLE_FIELDS = ("business", "month_name", "year")

@@ -234,7 +234,7 @@ def _default_segments() -> dict[SegmentName, SegmentConfig]:
     return {
         Segment.CLIENT.value: SegmentConfig(label="Clients"),
         Segment.PARTNER.value: SegmentConfig(label="Referral partners"),
-        Segment.PROSPECT.value: SegmentConfig(label="Friends and neighbors"),
+        Segment.PROSPECT.value: SegmentConfig(label="Prospects"),
     }
 
 

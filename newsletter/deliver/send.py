@@ -180,7 +180,7 @@ def content_variants(manifest: dict[str, Any], segments: Iterable[str]) -> dict[
     outputs = manifest["outputs"]
     first_with: dict[tuple[str, str], str] = {}
     variants = {}
-    for segment in segments:
+    for segment in map(str, segments):  # plain text: the roster spools groups with marshal
         key = (outputs[f"segments/{segment}/email.html"], outputs[f"segments/{segment}/email.txt"])
         variants[segment] = first_with.setdefault(key, segment)
     return variants

@@ -37,6 +37,7 @@ class Pages:
         self.env.globals.update(
             business=settings.business_name,
             business_phone=settings.business_phone,
+            about=settings.about,
             css_url="/" + CSS_PATH,
         )
         self._css = self.env.get_template("desk.css.j2").render(colors=settings.colors)

@@ -4,7 +4,7 @@ The page shows the current offer, who sent the reader when the code is known and
 owner agreed to be named, and the lead sheet's form. A posted lead is recorded against
 the code (an unknown or missing code is recorded all the same, flagged), the business is
 told at once, a reminder is put on the outbox for 20 hours later, and the page says when
-to expect a call.
+to expect a call, in the business's opening hours (newsletter.desk.promise).
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from newsletter.desk.context import Desk, durable, the_desk
 from newsletter.desk.directory import Referrer
 from newsletter.desk.guard import FORM_BYTES, HONEYPOT, Refusal, client_address, contact_keys
 from newsletter.desk.inbox import append, now, schedule
-from newsletter.desk.leads import MEDIUMS, contact_by, lead_record, read_lead_form, spoken
+from newsletter.desk.leads import MEDIUMS, contact_by, lead_record, read_lead_form
+from newsletter.desk.promise import promised_call
 from newsletter.errors import InboxError, NewsletterError
 from newsletter.model import Offer
 from newsletter.sources.offers import current_offer
@@ -138,7 +139,7 @@ async def take_lead(request: Request) -> Response:
         # again, filled in, saying what to do.
         return await _form_page(request, code, values=form, refusal=refusal, status=400)
     if form.get(HONEYPOT):
-        return desk.pages.page("refer_thanks.html.j2", name="", contact_by="")
+        return desk.pages.page("refer_thanks.html.j2", name="", call=None)
     checked = read_lead_form(form)
     if checked.errors:
         return await _form_page(
@@ -175,7 +176,7 @@ async def take_lead(request: Request) -> Response:
     return desk.pages.page(
         "refer_thanks.html.j2",
         name=checked.values["name"].split()[0],
-        contact_by=spoken(due, settings.timezone),
+        call=promised_call(received, due, settings.opening_hours, settings.timezone),
     )
 
 

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from newsletter.audience.tokens import SECRET_ENV, secret_from_env
 from newsletter.config import Settings
+from newsletter.config.hours import DEFAULT_WEEK, WeekHours
 from newsletter.config.settings import BrandConfig
 from newsletter.deliver.transport import Transport
 from newsletter.desk.signing import load_public_key
@@ -94,6 +95,11 @@ class DeskSettings:
     """SendGrid signatures older (or further in the future) than this are refused."""
     outbox_poll: float = 1.0
     """Seconds between looks at the outbox for work that has come due."""
+    opening_hours: WeekHours = DEFAULT_WEEK
+    """When the business answers (``desk.opening_hours``): what the referral page promises."""
+    about: str = ""
+    """What the newsletter brings, in a sentence (``issue.about``): the front page and the
+    sign-up page say it."""
 
     @property
     def secret(self) -> bytes:
@@ -221,4 +227,6 @@ def desk_settings(
         contact_within=timedelta(hours=hours[0]),
         remind_after=timedelta(hours=hours[1]),
         phone_region=phone_region(config.business.address.country),
+        about=config.issue.about,
+        opening_hours=desk.week if desk else DEFAULT_WEEK,
     )

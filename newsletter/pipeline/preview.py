@@ -10,6 +10,7 @@ pictures; the files on disk are left as they are.
 from __future__ import annotations
 
 import functools
+import html
 import io
 import ipaddress
 import json
@@ -59,8 +60,8 @@ class _PreviewHandler(SimpleHTTPRequestHandler):
         asked = unquote(urlsplit(self.path).path)
         path = posixpath.normpath(asked).lstrip("/")
         if path in ("", "."):
-            self._redirect("/email.html")
-            return None
+            page = contents_page(Path(self.directory))
+            return self._body(page.encode("utf-8"), "text/html; charset=utf-8")
         if path == "web":
             if not asked.endswith("/"):
                 self._redirect("/web/")
@@ -92,6 +93,36 @@ class _PreviewHandler(SimpleHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:
         return
+
+
+def contents_page(folder: Path) -> str:
+    """The preview's front page: what the build of ``folder`` publishes, one link each (the
+    email as a whole and per segment, HTML and text, and the web page)."""
+    try:
+        title = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["issue"]
+        title = str(title["title"])
+    except (OSError, ValueError, KeyError, TypeError):
+        title = folder.name
+    segments = sorted(
+        p.parent.name for p in folder.glob("segments/*/email.html") if p.parent.name.isalpha()
+    )
+    rows = [("The whole issue", "email.html", "email.txt")]
+    rows += [
+        (f"What {name} readers get", f"segments/{name}/email.html", f"segments/{name}/email.txt")
+        for name in segments
+    ]
+    items = "".join(
+        f'<li>{html.escape(label)}: <a href="/{page}">email</a> · <a href="/{text}">text</a></li>'
+        for label, page, text in rows
+        if (folder / page).is_file()
+    )
+    web = '<li><a href="/web/">The web page</a> (as the archive publishes it)</li>'
+    name = html.escape(title)
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Preview: {name}'
+        f"</title></head><body><h1>{name}</h1><p>Preview of the build: what it publishes, "
+        f"nothing else.</p><ul>{items}{web}</ul></body></html>"
+    )
 
 
 def allowed_hosts(host: str, port: int) -> frozenset[str]:
@@ -143,7 +174,11 @@ def serve(folder: Path, *, host: str = "127.0.0.1", port: int = 8000) -> Iterato
         server = ThreadingHTTPServer((host, port), handler)
     except (OSError, OverflowError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
-        hint = f" (another preview? try --port {port + 1})" if port else ""
+        hint = (
+            f" (another preview? try --port {port + 1}, or make preview PORT={port + 1})"
+            if port
+            else ""
+        )
         raise NewsletterError(
             f"cannot serve on {host}:{port}: {reason}{hint}", key="--port"
         ) from None

@@ -53,7 +53,6 @@ ADDRESS_SIZES = {"max_size": 11.0, "min_size": 8.0}  # the USPS asks for 8 pt at
 DENSITIES = (1.0, 0.92, 0.85)  # type sizes tried, from roomy to dense, before giving up
 TITLE_SIZES = (13.0, 8.0)  # the title's largest and smallest size on a 4.25 x 6 in card
 GREETING_SIZE = 9.5  # the salutation, a little above the note's 8 pt (on a 4.25 x 6 in card)
-QR_CAPTION = "to send a friend our way"
 
 
 @dataclass(frozen=True)
@@ -126,7 +125,6 @@ def _context(
         "title_size": f"{size:.2f}pt",
         "return_lines": address_lines(business.name, "", home, home_country=home.country),
         "indicia": config.cards.indicia,
-        "qr_caption": QR_CAPTION,
     }
 
 

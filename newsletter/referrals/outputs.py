@@ -1,18 +1,20 @@
 """The referral report and the lead list as terminal tables, CSV files and an HTML page.
 
-``write_report`` puts ``overdue.csv``, ``referrers.csv``, ``sources.csv``, ``totals.csv`` and
-``index.html``
-into one folder (``build/referrals/YYYY-MM/`` from the CLI), replaced as a whole. The
-overdue list holds leads' phone numbers: the folder is for the business, not for
-publishing (``build/`` is not in git).
+``write_report`` puts ``overdue.csv``, ``due.csv``, ``referrers.csv``, ``sources.csv``,
+``totals.csv`` and ``index.html`` into one folder (``build/referrals/YYYY-MM/`` from the
+CLI), replaced as a whole. The call lists hold leads' phone numbers: the folder is for the
+business, not for publishing (``build/`` is not in git). On a terminal, or written to a
+file, a phone number or an address is never cut short: a cell too long for its column
+folds onto the next line.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import tzinfo
+from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
 from pathlib import Path
+from typing import NamedTuple
 
 import jinja2
 from rich.console import RenderableType
@@ -23,13 +25,20 @@ from newsletter.csvfile import spreadsheet_csv
 from newsletter.fsutil import PRIVATE, replace_folder
 from newsletter.model import SOURCE_LABELS, Milestone
 from newsletter.referrals.ledger import STATUSES, Lead
-from newsletter.referrals.reports import Period, ReferralReport
+from newsletter.referrals.reports import OverdueLead, Period, ReferralReport, due_at
 from newsletter.referrals.times import hours, shown
 from newsletter.render.environment import render_template
-from newsletter.tables import KEEP, Block, block_renderable, literal
+from newsletter.tables import FOLD, KEEP, Block, block_renderable, literal
 
 PAGE_TEMPLATE = "referrals/index.html.j2"
-REPORT_FILES = ("index.html", "overdue.csv", "referrers.csv", "sources.csv", "totals.csv")
+REPORT_FILES = (
+    "due.csv",
+    "index.html",
+    "overdue.csv",
+    "referrers.csv",
+    "sources.csv",
+    "totals.csv",
+)
 OVERDUE_COLUMNS = (
     "id",
     "received_at",
@@ -41,6 +50,7 @@ OVERDUE_COLUMNS = (
     "need",
     "referrer",
 )
+DUE_COLUMNS = (*OVERDUE_COLUMNS[:3], "hours_left", *OVERDUE_COLUMNS[4:])
 REFERRER_COLUMNS = (
     "referrer",
     "code",
@@ -98,25 +108,31 @@ def total_rows(periods: Sequence[Period], *, plain: bool = False) -> list[list[s
 # ---- the tables, shared by the terminal and the HTML page --------------------------------
 
 
-def report_blocks(report: ReferralReport) -> tuple[Block, ...]:
-    tz = report.tz
-    overdue = Block(
+class ReportBlocks(NamedTuple):
+    """The report's tables, in reading order."""
+
+    overdue: Block
+    due: Block
+    referrers: Block
+    totals: Block
+    sources: Block
+
+
+def report_blocks(report: ReferralReport) -> ReportBlocks:
+    tz, now = report.tz, report.now
+    overdue = _call_list(
         "Overdue: not contacted within 24 hours, oldest first",
-        ("#", "Received", "Waiting", "Lead", "Phone", "Need", "Referred by"),
-        tuple(
-            (
-                str(row.lead.id),
-                shown(row.lead.received_at, tz),
-                hours(row.waiting),
-                row.lead.name,
-                row.lead.phone or row.lead.email,
-                row.lead.need,
-                row.referrer,
-            )
-            for row in report.overdue
-        ),
-        frozenset({"#", "Waiting"}),
+        ("Received", "Waiting"),
+        [(row, row.lead.received_at, row.waiting) for row in report.overdue],
+        tz,
         "None: every new lead is within its 24 hours.",
+    )
+    due = _call_list(
+        "Due in the next 24 hours, soonest first",
+        ("Due", "Left"),
+        [(row, row.due, max(row.due - now, timedelta(0))) for row in report.due_soon],
+        tz,
+        "None: no new lead waits for a call.",
     )
     referrers = Block(
         f"Referrers under “{report.offer.title}”",
@@ -144,7 +160,38 @@ def report_blocks(report: ReferralReport) -> tuple[Block, ...]:
         tuple(tuple(row) for row in total_rows(report.periods)),
         frozenset(labels),
     )
-    return overdue, referrers, totals, sources_block(report)
+    return ReportBlocks(overdue, due, referrers, totals, sources_block(report))
+
+
+def _call_list(
+    title: str,
+    columns: tuple[str, str],
+    rows: Sequence[tuple[OverdueLead, datetime, timedelta]],
+    tz: tzinfo,
+    empty: str,
+) -> Block:
+    """Leads to call, each with a time and a span (``columns``), and whom to call: phone
+    and email in columns of their own, in full."""
+    when, span = columns
+    return Block(
+        title,
+        ("#", when, span, "Lead", "Phone", "Email", "Need", "Referred by"),
+        tuple(
+            (
+                str(row.lead.id),
+                shown(moment, tz),
+                hours(length),
+                row.lead.name,
+                row.lead.phone,
+                row.lead.email,
+                row.lead.need,
+                row.referrer,
+            )
+            for row, moment, length in rows
+        ),
+        frozenset({"#", span}),
+        empty,
+    )
 
 
 def sources_block(report: ReferralReport) -> Block:
@@ -168,21 +215,29 @@ def report_tables(report: ReferralReport) -> list[RenderableType]:
     return [heading, *map(block_renderable, report_blocks(report))]
 
 
-def leads_table(leads: Iterable[Lead], names: Mapping[str, str], tz: tzinfo) -> Table:
-    """The ledger as a table, for ``referral list``."""
+def leads_table(
+    leads: Iterable[Lead], names: Mapping[str, str], tz: tzinfo, now: datetime
+) -> Table:
+    """The ledger as a table, for ``referral list``: when each lead still to call is due
+    (and whether it is overdue at ``now``)."""
     table = Table()
-    columns = ("#", "Received", "Lead", "Contact", "Need", "Referred by", "Status", "Value")
-    for column in (*columns, "Qualification"):
+    columns = ("#", "Received", "Due", "Lead", "Contact", "Need", "Referred by", "Status")
+    for column in (*columns, "Value", "Qualification"):
         numeric = column in ("#", "Value")
         table.add_column(
-            column, justify="right" if numeric else "left", no_wrap=numeric or column in KEEP
+            column,
+            justify="right" if numeric else "left",
+            no_wrap=numeric or column in KEEP,
+            overflow=FOLD,
         )
     for lead in leads:
+        due = due_at(lead)
         cells = (
             str(lead.id),
             shown(lead.received_at, tz),
+            "" if due is None else shown(due, tz) + (" (overdue)" if due < now else ""),
             lead.name,
-            lead.phone or lead.email,
+            "\n".join(filter(None, (lead.phone, lead.email))),
             lead.need,
             names.get(lead.referrer_email, lead.referrer_email),
             lead.status,
@@ -202,20 +257,8 @@ def report_files(report: ReferralReport, env: jinja2.Environment) -> dict[str, s
     """File name -> content of every file the report writes (the page from ``env``'s
     ``referrals/index.html.j2``)."""
     tz = report.tz
-    overdue = [
-        [
-            str(row.lead.id),
-            row.lead.received_at.astimezone(tz).isoformat(timespec="minutes"),
-            row.due.astimezone(tz).isoformat(timespec="minutes"),
-            f"{row.waiting.total_seconds() / 3600:.1f}",
-            row.lead.name,
-            row.lead.phone,
-            row.lead.email,
-            row.lead.need,
-            row.referrer,
-        ]
-        for row in report.overdue
-    ]
+    overdue = [call_row(row, tz, row.waiting) for row in report.overdue]
+    due = [call_row(row, tz, max(row.due - report.now, timedelta(0))) for row in report.due_soon]
     referrers = [
         [
             r.name,
@@ -233,6 +276,7 @@ def report_files(report: ReferralReport, env: jinja2.Environment) -> dict[str, s
     labels = [p.label for p in report.periods]
     return {
         "overdue.csv": spreadsheet_csv(OVERDUE_COLUMNS, overdue),
+        "due.csv": spreadsheet_csv(DUE_COLUMNS, due),
         "referrers.csv": spreadsheet_csv(REFERRER_COLUMNS, referrers),
         "sources.csv": spreadsheet_csv(
             SOURCE_COLUMNS,
@@ -246,6 +290,21 @@ def report_files(report: ReferralReport, env: jinja2.Environment) -> dict[str, s
             env, PAGE_TEMPLATE, {"heading": report_heading(report), "blocks": report_blocks(report)}
         ),
     }
+
+
+def call_row(row: OverdueLead, tz: tzinfo, hours_of: timedelta) -> list[str]:
+    """A lead to call as a CSV row: its times, ``hours_of`` (waiting, or left), who."""
+    return [
+        str(row.lead.id),
+        row.lead.received_at.astimezone(tz).isoformat(timespec="minutes"),
+        row.due.astimezone(tz).isoformat(timespec="minutes"),
+        f"{hours_of.total_seconds() / 3600:.1f}",
+        row.lead.name,
+        row.lead.phone,
+        row.lead.email,
+        row.lead.need,
+        row.referrer,
+    ]
 
 
 def write_report(report: ReferralReport, out_dir: Path, env: jinja2.Environment) -> tuple[str, ...]:

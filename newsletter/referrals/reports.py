@@ -7,6 +7,8 @@ injectable ``now``:
   after they arrived (or, for a nurture lead promoted later, after it was qualified),
   oldest first; shown in the business's timezone. This is a call list, whatever the
   month. A nurture lead is never overdue: nobody chases it.
+- Due in the next 24 hours: the qualified leads still new and within their 24 hours,
+  soonest due first: the rest of the call list.
 - Per referrer: counted leads received while the active offer ran (up to the end of the
   report month), how many are won and for how much, the offer's rewards earned, and
   those not yet handed out.
@@ -48,6 +50,8 @@ FOLLOW_UP = timedelta(hours=24)
 
 @dataclass(frozen=True)
 class OverdueLead:
+    """A qualified lead still to call: overdue, or due within the next 24 hours."""
+
     lead: Lead
     referrer: str
     due: datetime  # received_at + 24 hours
@@ -104,6 +108,7 @@ class ReferralReport:
     referrers: tuple[ReferrerLine, ...]
     periods: tuple[Period, ...]  # the month, then the year to date
     sources: tuple[SourceLine, ...] = ()  # the year to date, most leads first
+    due_soon: tuple[OverdueLead, ...] = ()  # within their 24 hours now, soonest due first
 
 
 def is_overdue(lead: Lead, now: datetime) -> bool:
@@ -113,11 +118,37 @@ def is_overdue(lead: Lead, now: datetime) -> bool:
     return lead.status == "new" and start is not None and elapsed(start, now) > FOLLOW_UP
 
 
+def due_at(lead: Lead) -> datetime | None:
+    """When a qualified lead still not contacted must be called by (24 hours of absolute
+    time after its clock started, in UTC); None for any other lead."""
+    start = lead.clock_start
+    if lead.status != "new" or start is None:
+        return None
+    return start.astimezone(UTC) + FOLLOW_UP
+
+
 def overdue_leads(
     leads: Iterable[Lead], now: datetime, names: Mapping[str, str]
 ) -> tuple[OverdueLead, ...]:
     """The overdue leads, oldest first."""
-    late = sorted((x for x in leads if is_overdue(x, now)), key=_clock)
+    return _to_call(leads, now, names, overdue=True)
+
+
+def due_soon_leads(
+    leads: Iterable[Lead], now: datetime, names: Mapping[str, str]
+) -> tuple[OverdueLead, ...]:
+    """Qualified leads not contacted yet and still within their 24 hours: every one of
+    them is due within the next 24 hours. Soonest due first."""
+    return _to_call(leads, now, names, overdue=False)
+
+
+def _to_call(
+    leads: Iterable[Lead], now: datetime, names: Mapping[str, str], *, overdue: bool
+) -> tuple[OverdueLead, ...]:
+    chosen = sorted(
+        (x for x in leads if due_at(x) is not None and is_overdue(x, now) == overdue),
+        key=_clock,
+    )
     return tuple(
         OverdueLead(
             lead=x,
@@ -125,7 +156,7 @@ def overdue_leads(
             due=_clock(x).astimezone(UTC) + FOLLOW_UP,  # in UTC: absolute, not wall clock
             waiting=elapsed(_clock(x), now),
         )
-        for x in late
+        for x in chosen
     )
 
 
@@ -160,6 +191,7 @@ def build_report(
         tz=tz,
         offer=offer,
         overdue=overdue_leads(leads, now, names),
+        due_soon=due_soon_leads(leads, now, names),
         referrers=_referrers(leads, handouts, names, offer, last_day, tz, sources, region),
         periods=(
             _period(f"{month_name(month)} {month.year}", leads, month, last_day, tz, region),

@@ -308,6 +308,9 @@ def site_context(settings: Settings, *, web_url: str) -> dict[str, Any]:
         "base_url": base_url,
         "feed_url": base_url + "feed.xml",
         "first_name_fallback": config.issue.first_name_fallback,
+        # The business's own words around the sections (newsletter.yaml, ``issue:``).
+        "sign_off": config.issue.sign_off,
+        "referred_people": config.issue.referred_people,
     }
 
 

@@ -254,7 +254,7 @@ def _follow_up(report: MonthlyReport, colors: Colors) -> Section:
         tuple((b.label, str(b.leads)) for b in follow.bins),
         frozenset({"Leads"}),
     )
-    overdue = report_blocks(report.referrals)[0]
+    overdue = report_blocks(report.referrals).overdue
     overdue = _first_rows(overdue, OVERDUE_SHOWN, "`newsletter referral report` lists them all")
     return Section("follow-up", "Calling back within a day", reading, chart, (bins, overdue))
 
@@ -288,7 +288,7 @@ def _referrers(report: MonthlyReport, colors: Colors) -> Section:
         )
     else:
         reading, chart = f"No referrals under “{offer.title}” yet: {NO_DATA}.", None
-    table = report_blocks(report.referrals)[1]
+    table = report_blocks(report.referrals).referrers
     table = _first_rows(table, TOP_REFERRERS, "`newsletter referral report` lists them all")
     tables, pending = [table], []
     if report.sources is not None:

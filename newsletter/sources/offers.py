@@ -2,14 +2,16 @@
 
 ::
 
-    title: Send a neighbor our way
+    title: Bring a friend to the shop
     body: |                         # Markdown, to the referrer
-      Your friend gets **$50 off** a tune-up…
+      Your friend gets **$10 off** their first order…
     for_friends: |                  # Markdown, to the friend on the referral page (optional)
-      Your first tune-up is **$50 off**…
+      Your first order is **$10 off**…
+    heading: Bring a friend         # the print panel's heading (optional; default: title)
+    call_to_action: Pass it on …    # under the code on addressed copies (optional)
     valid_from: 2026-09-01
     valid_to: 2027-08-31            # must be after valid_from
-    landing_url: https://hartwellhvac.example.com/refer
+    landing_url: https://shop.example.com/refer
     milestones:                     # referrals strictly increasing
       - {referrals: 1, reward: A coffee card}
     segments: [client, partner]     # default
@@ -64,6 +66,8 @@ class OfferFile(Strict):
     title: str = Field(min_length=1)
     body: str = Field(min_length=1)
     for_friends: str = ""
+    heading: str = Field(default="", max_length=60)
+    call_to_action: str = Field(default="", max_length=200)
     valid_from: date
     valid_to: date
     landing_url: Annotated[str, AfterValidator(check_url), AfterValidator(_reader_link)]
@@ -169,4 +173,6 @@ def _load(path: Path, content_dir: Path) -> Offer:
         segments=offer.segments,
         path=shown,
         friends_html=friends_html,
+        heading=offer.heading.strip(),
+        call_to_action=offer.call_to_action.strip(),
     )

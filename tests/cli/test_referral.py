@@ -49,10 +49,13 @@ def test_add_with_an_unknown_code_is_refused(sample_project: Path) -> None:
     assert ledger(sample_project).read_bytes() == before
 
 
-def test_add_needs_the_secret_to_check_the_code(sample_project: Path) -> None:
-    code, _, err = run(sample_project, *ADD, secret="")
-    assert code == 2
-    assert "NEWSLETTER_SECRET" in err
+def test_add_on_the_sample_without_a_secret_checks_the_code_with_the_sample_only_one(
+    sample_project: Path,
+) -> None:
+    code, out, err = run(sample_project, *ADD, secret="")
+    assert code == 0, err
+    assert out.startswith("added lead 12: Jordan Miller, referred by María González")
+    assert "warning: NEWSLETTER_SECRET is not set: using the sample-only secret" in err
 
 
 def test_add_needs_a_phone_or_an_email(sample_project: Path) -> None:
@@ -116,13 +119,14 @@ def cells(out: str, bar: str = "│") -> list[list[str]]:
     return [[c.strip() for c in line.split(bar)[1:-1]] for line in out.splitlines() if bar in line]
 
 
-def test_list_shows_leads_of_a_status(sample_project: Path) -> None:
-    code, out, _ = run(sample_project, "list", "--status", "new")
+def test_list_shows_leads_of_a_status_with_when_each_is_due(sample_project: Path) -> None:
+    code, out, _ = run(sample_project, "list", "--status", "new", "--now", "2026-11-20T12:00")
     assert code == 0
     assert cells(out, "┃") == [
         [
             "#",
             "Received",
+            "Due",
             "Lead",
             "Contact",
             "Need",
@@ -136,6 +140,7 @@ def test_list_shows_leads_of_a_status(sample_project: Path) -> None:
         [
             "10",
             "2026-11-18 18:25 CST",
+            "2026-11-19 18:25 CST (overdue)",
             "Leo Santos",
             "(608) 555-0175",
             "Smart thermostat install",
@@ -147,6 +152,7 @@ def test_list_shows_leads_of_a_status(sample_project: Path) -> None:
         [
             "11",
             "2026-11-22 20:05 CST",
+            "2026-11-23 20:05 CST",
             "Beatrice Young",
             "beatrice.young@example.com",
             "Humidifier for dry winter air",
@@ -192,12 +198,23 @@ def test_report_prints_tables_and_writes_files(sample_project: Path, tmp_path: P
         "1d 17h",
         "Leo Santos",
         "(608) 555-0175",
+        "",
         "Smart thermostat install",
         "María González",
     ] in cells(out)
+    assert [
+        "11",
+        "2026-11-23 20:05 CST",
+        "3d 8h",
+        "Beatrice Young",
+        "",
+        "beatrice.young@example.com",
+        "Humidifier for dry winter air",
+        "Jim Okafor",
+    ] in cells(out)
     assert lines[-1] == (
         f"wrote {out_root}/referrals/2026-11/ "
-        "(index.html, overdue.csv, referrers.csv, sources.csv, totals.csv)"
+        "(due.csv, index.html, overdue.csv, referrers.csv, sources.csv, totals.csv)"
     )
     overdue = (out_root / "referrals" / "2026-11" / "overdue.csv").read_text("utf-8-sig")
     overdue = overdue.splitlines()

@@ -99,11 +99,15 @@ def test_invalid_api_key_stops_without_printing_it(
     assert "SG.wrong-key-value" not in out + err
 
 
-def test_missing_secret_is_an_error(sample_project: Path) -> None:
+def test_a_live_send_without_a_secret_is_an_error_even_for_the_sample(
+    sample_project: Path,
+) -> None:
     build(sample_project)
-    code, _, err = invoke(sample_project, *send_args(sample_project), env={"NEWSLETTER_SECRET": ""})
+    code, _, err = invoke(
+        sample_project, *send_args(sample_project, "--yes"), env={"NEWSLETTER_SECRET": ""}
+    )
     assert code == 2
-    assert "NEWSLETTER_SECRET" in err
+    assert err.startswith("newsletter: NEWSLETTER_SECRET: set NEWSLETTER_SECRET")
 
 
 def test_suppressions_sync_merges_sendgrid_lists(

@@ -20,7 +20,7 @@ import httpx
 from tests.smtp_server import free_port
 
 SECRET = "sample-only-secret-not-for-real-mail"
-"""The sample-only secret (scripts/with-secret.sh): the sample ledger's codes derive from it."""
+"""The sample-only secret (newsletter/config/secrets.py): the sample ledger's codes use it."""
 ADMIN_TOKEN = "desk-admin-token-for-tests-0123456789abcdef"
 MARIA_CODE = "WDTD6PDE"
 """maria.gonzalez@example.com's code; she said yes to being named on lead 1."""

@@ -141,5 +141,5 @@ def test_preview_on_a_busy_port_is_a_one_line_error(sample_project: Path) -> Non
     assert code == 2
     assert err == (
         f"newsletter: --port: cannot serve on 127.0.0.1:{port}: Address already in use "
-        f"(another preview? try --port {port + 1})\n"
+        f"(another preview? try --port {port + 1}, or make preview PORT={port + 1})\n"
     )

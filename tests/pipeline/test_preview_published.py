@@ -5,6 +5,7 @@ never a folder listing, and only to requests for the address it listens on."""
 from __future__ import annotations
 
 import http.client
+import re
 import subprocess
 from collections.abc import Iterator
 
@@ -83,12 +84,26 @@ def test_nothing_else_of_the_build_folder_is_served(preview: tuple[str, int], pa
     assert b"Ana Lee" not in body and b"Directory listing" not in body
 
 
-def test_the_bare_address_leads_to_the_email(preview: tuple[str, int]) -> None:
-    connection = http.client.HTTPConnection(*preview, timeout=10)
-    connection.request("GET", "/")
-    response = connection.getresponse()
-    assert (response.status, response.getheader("Location")) == (302, "/email.html")
-    connection.close()
+def test_the_bare_address_links_the_email_per_segment_the_text_and_the_web_page(
+    preview: tuple[str, int],
+) -> None:
+    status, body = get(preview, "/")
+    assert status == 200
+    page = body.decode("utf-8")
+    links = re.findall(r'href="([^"]+)"', page)
+    assert links == [
+        "/email.html",
+        "/email.txt",
+        *(
+            f"/segments/{s}/email.{kind}"
+            for s in ("client", "partner", "prospect")
+            for kind in ("html", "txt")
+        ),
+        "/web/",
+    ]
+    assert "<h1>Fixture Plumbing — November 2026</h1>" in page
+    for link in links:
+        assert get(preview, link)[0] == 200, link
 
 
 @pytest.mark.parametrize(

@@ -211,5 +211,12 @@ def test_report_folder_is_written_whole(tmp_path: Path, env: jinja2.Environment)
     out.mkdir(parents=True)
     (out / "stale.csv").write_text("from an older report")
     names = write_report(report(make_lead(1)), out, env)
-    assert names == ("index.html", "overdue.csv", "referrers.csv", "sources.csv", "totals.csv")
+    assert names == (
+        "due.csv",
+        "index.html",
+        "overdue.csv",
+        "referrers.csv",
+        "sources.csv",
+        "totals.csv",
+    )
     assert sorted(p.name for p in out.iterdir()) == list(names)
