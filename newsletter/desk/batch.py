@@ -50,6 +50,7 @@ from newsletter.errors import ContentError, NewsletterError
 from newsletter.fsutil import PRIVATE, atomic_write, remove_stale_temps
 from newsletter.locks import locked
 from newsletter.referrals.fields import phone_region
+from newsletter.referrals.ids import next_id
 from newsletter.referrals.leads import changed, new_lead
 from newsletter.referrals.ledger import Lead, check_lead, load_leads, write_leads
 
@@ -121,7 +122,7 @@ class LeadLedger:
         self.leads = list(load_leads(path))
         self._at = {lead.id: index for index, lead in enumerate(self.leads)}
         self.from_desk = desk_leads(self.leads)  # desk lead id -> ledger id
-        self.next_id = max(self._at, default=0) + 1
+        self.next_id = next_id(path, self._at)  # never a number a deleted row had
         self._changed = False
 
     def add(self, desk_lead: int, lead: Lead) -> None:

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Required, TypedDict, Unpack
 
 from newsletter.audience.tokens import canonical_code
-from newsletter.errors import ReferralError
+from newsletter.errors import ContentError, ReferralError
 from newsletter.locks import locked
 from newsletter.model import QUALIFICATIONS, SOURCE_KINDS, normalize_email
 from newsletter.referrals.fields import phone_key
+from newsletter.referrals.ids import next_id
 from newsletter.referrals.ledger import (
     CLOSED,
     LIMITS,
@@ -31,7 +32,7 @@ from newsletter.referrals.ledger import (
     typed,
     write_leads,
 )
-from newsletter.referrals.times import stored
+from newsletter.referrals.times import not_in_the_future, stored
 
 DEFAULT_REGION = "US"
 """The config's default country (``business.address.country``), for callers that do not
@@ -77,7 +78,10 @@ def add_lead(
     # the lock, or two adds at once would both take the same id and one lead would be lost.
     with locked(path, purpose="add a lead to the referral ledger"):
         leads = load_leads(path)
-        lead = replace(draft, id=max((lead.id for lead in leads), default=0) + 1)
+        try:
+            lead = replace(draft, id=next_id(path, (lead.id for lead in leads)))
+        except ContentError as exc:
+            raise ReferralError(exc.message, path=exc.path, line=exc.line) from None
         write_leads(path, (*leads, lead))
     return lead, likely_duplicates(lead, leads, region=region)
 
@@ -222,6 +226,11 @@ def changed(
         new = replace(new, status="contacted", contacted_at=lead.contacted_at or at)
     elif status in CLOSED and status != lead.status:
         new = replace(new, status=status, closed_at=at)
+        if lead.value is not None:
+            # A lost job brought in nothing: its value goes (into the notes, so a person
+            # can see what it was), and winning it again needs the value again.
+            lost = f"lost; its value of ${lead.value:,.2f} no longer counts"
+            new = replace(new, value=None, notes=_appended(new.notes, lost, at, lead.id))
     if value is not None:
         if new.status != "won":
             raise ReferralError(
@@ -234,15 +243,7 @@ def changed(
     if replace_notes is not None:
         new = replace(new, notes=typed(replace_notes, "notes"))
     if note.strip():
-        notes = "; ".join(n for n in (new.notes, typed(dated_note(note, at), "notes")) if n)
-        if len(notes) > LIMITS["notes"]:
-            raise ReferralError(
-                f"the notes of lead {lead.id} would be {len(notes):,} characters, more than the "
-                f"{LIMITS['notes']:,} a lead keeps; shorten the note, or rewrite the notes with "
-                "--replace-notes",
-                key="--note",
-            )
-        new = replace(new, notes=notes)
+        new = replace(new, notes=_appended(new.notes, note, at, lead.id))
     if thank_by_name is not None:
         new = replace(new, thank_by_name=thank_by_name)
     if qualification is not None:
@@ -251,6 +252,19 @@ def changed(
         _check_source(source)
         new = replace(new, source=source)
     return new
+
+
+def _appended(notes: str, note: str, at: datetime, lead_id: int) -> str:
+    """``notes`` with ``note`` appended, dated ``at``; refused (nothing cut) past the limit."""
+    longer = "; ".join(n for n in (notes, typed(dated_note(note, at), "notes")) if n)
+    if len(longer) > LIMITS["notes"]:
+        raise ReferralError(
+            f"the notes of lead {lead_id} would be {len(longer):,} characters, more than the "
+            f"{LIMITS['notes']:,} a lead keeps; shorten the note, or rewrite the notes with "
+            "--replace-notes",
+            key="--note",
+        )
+    return longer
 
 
 @dataclass(frozen=True)
@@ -406,9 +420,10 @@ def identity(lead: Lead, region: str | None) -> dict[str, str]:
 
 
 def _not_in_the_future(moment: datetime, key: str) -> None:
-    # A day of slack for a clock that is off, or an offset typed wrong by a few hours.
-    if moment > datetime.now(UTC) + timedelta(days=1):
-        raise ReferralError(f"{stored(moment)} is in the future", key=key)
+    try:
+        not_in_the_future(moment)
+    except ValueError as exc:
+        raise ReferralError(str(exc), key=key) from None
 
 
 def dated_note(note: str, at: datetime) -> str:

@@ -35,7 +35,7 @@ def test_add_appends_a_lead_for_a_known_code(sample_project: Path) -> None:
     )
     assert ledger(sample_project).read_text().splitlines()[-1] == (
         "12,2026-11-23T08:05:00-06:00,WDTD6PDE,maria.gonzalez@example.com,Jordan Miller,,"
-        "(608) 555-0100,,,new,,,,,yes,qualified,,,client"
+        "(608) 555-0100,,,new,,,,,yes,qualified,,,client,,,,"
     )
 
 
