@@ -38,6 +38,7 @@ from newsletter.errors import NewsletterError
 from newsletter.model import Subscriber, normalize_email
 from newsletter.months import parse_month
 from newsletter.pipeline.manifest import MANIFEST, verify_manifest
+from newsletter.referrals.counting import rule_of
 from newsletter.referrals.fields import business_region
 from newsletter.referrals.rewards import progress_lines
 from newsletter.sources.offers import current_offer
@@ -163,7 +164,11 @@ def _send(
     first = parse_month(month)
     offer = current_offer(settings.content_dir, first)
     progress = progress_lines(
-        settings.referrals_csv, offer, settings.tz, region=business_region(settings)
+        settings.referrals_csv,
+        offer,
+        settings.tz,
+        region=business_region(settings),
+        rule=rule_of(settings),
     )
     landing_url = referral_base(settings.config, offer.landing_url)
     personalizer = Personalizer(settings, secret=secret, landing_url=landing_url, month=month)

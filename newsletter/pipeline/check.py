@@ -13,7 +13,7 @@ from newsletter.errors import ConfigError
 from newsletter.months import parse_month
 from newsletter.pipeline.build import dry_build
 from newsletter.referrals.ledger import STATUSES, load_leads
-from newsletter.referrals.rewards import load_handouts
+from newsletter.referrals.rewardfile import load_rewards
 from newsletter.render.environment import make_environment
 from newsletter.sources.editorials import load_editorials
 from newsletter.sources.fetch import snapshot_problems
@@ -68,7 +68,7 @@ def check_all(settings: Settings, month: str, *, strict: bool = False) -> CheckR
         s: sum(1 for x in subscribers if x.segment == s) for s in settings.config.segments
     }
     leads = load_leads(settings.referrals_csv)
-    handouts = load_handouts(settings.rewards_csv)
+    rewards = load_rewards(settings.rewards_csv)
     with diagnostics.batch():  # under --strict, every missing snapshot is named at once
         for feed, problem in snapshot_problems(settings.config.feeds, settings.root):
             diagnostics.warn(f"feed {feed.name!r}: snapshot {problem}", error=ConfigError)
@@ -84,7 +84,8 @@ def check_all(settings: Settings, month: str, *, strict: bool = False) -> CheckR
             f"templates: {len(REQUIRED_TEMPLATES)} found, {len(rendered.files)} files rendered",
             "subscribers: "
             + ", ".join(f"{count} {segment}" for segment, count in by_segment.items()),
-            f"referrals: {len(leads)} leads ({by_status}), {len(handouts)} rewards handed out",
+            f"referrals: {len(leads)} leads ({by_status}), "
+            f"{sum(1 for r in rewards if r.status == 'handed-out')} rewards handed out",
             f"post: {len(posted)} readers, {returned} held back after returned mail "
             f"({held.cleared(posted)} cleared by a new address)",
             f"addresses: {len(addresses.changes)} to write in USPS form"

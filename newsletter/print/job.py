@@ -38,6 +38,7 @@ from newsletter.print.shop import (
     package_name,
 )
 from newsletter.progress import progress_bar
+from newsletter.referrals.counting import rule_of
 from newsletter.referrals.fields import business_region
 from newsletter.referrals.rewards import progress_lines
 from newsletter.render.environment import make_environment
@@ -85,7 +86,11 @@ def print_edition(
         make_package=make_package,
         skip_incomplete=skip_incomplete,
         progress=progress_lines(
-            settings.referrals_csv, offer, settings.tz, region=business_region(settings)
+            settings.referrals_csv,
+            offer,
+            settings.tz,
+            region=business_region(settings),
+            rule=rule_of(settings),
         ),
         silent=silent,
     )

@@ -44,11 +44,12 @@ malformed line is an error naming it, and nothing is written until it is fixed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from pathlib import Path
+from typing import TypeVar
 
 from newsletter.audience.tokens import canonical_code
 from newsletter.config.files import REFERRALS_FILE
@@ -101,6 +102,7 @@ COLUMNS = (
 LEGACY_COLUMNS = COLUMNS[:15]
 """The columns every ledger has; a ledger from before qualification has only these."""
 CONSENT = {"yes": True, "no": False, "": None}
+T = TypeVar("T")
 FLAG_SEPARATOR = "; "
 
 
@@ -200,19 +202,30 @@ def write_leads(path: Path, leads: Sequence[Lead], *, each_checked: bool = False
     ``each_checked`` says the caller has made sure of that lead by lead: every lead was
     read from the file or passed :func:`check_lead`, and no id is used twice.
     """
-    text = ledger_text(leads)
+    check = None if each_checked else parse_leads
+    write_numbered(path, ledger_text(leads), (lead.id for lead in leads), check)
+
+
+def write_numbered(
+    path: Path,
+    text: str,
+    ids: Iterable[int],
+    reads_back: Callable[[str, Path], object] | None,
+) -> None:
+    """Replace the file at ``path`` with ``text`` atomically (0600), once ``reads_back``
+    (the file's loader) takes it, and keep the highest of ``ids`` as given."""
     try:
-        if not each_checked:
-            parse_leads(text, path)
+        if reads_back is not None:
+            reads_back(text, path)
     except ContentError as exc:
         raise ReferralError(f"not written, it would not read back: {exc.one_line()}") from None
     try:
         atomic_write(path, text, mode=PRIVATE)
-        # After the ledger: a crash between the two leaves the numbers in the ledger itself,
+        # After the file: a crash between the two leaves the numbers in the file itself,
         # which the next number is above as well (and a pull run again numbers as before).
-        remember(path, (lead.id for lead in leads))
+        remember(path, ids)
     except OSError as exc:
-        raise ReferralError(f"cannot write the ledger: {exc.strerror or exc}", path=path) from None
+        raise ReferralError(f"cannot write the file: {exc.strerror or exc}", path=path) from None
 
 
 def check_lead(lead: Lead, path: Path) -> Lead:
@@ -253,14 +266,16 @@ def _row(lead: Lead) -> list[str]:
 EMAILS = ("referrer_email", "lead_email")
 
 
-def _checked(
-    row: dict[str, str],
+def checked_cell(
+    row: Mapping[str, str],
     key: str,
-    clean: Callable[[str], str],
+    read: Callable[[str], T],
     fail: Callable[[str, str], ContentError],
-) -> str:
+) -> T:
+    """``read`` of the row's value for ``key`` (blank when absent); its ValueError as
+    ``fail``'s error naming the column."""
     try:
-        return clean(row[key])
+        return read(row.get(key, ""))
     except ValueError as exc:
         raise fail(key, str(exc)) from None
 
@@ -285,12 +300,12 @@ def _lead(row: dict[str, str], line: int, path: Path, repairing: int | None = No
     if received_at is None:
         raise fail("received_at", "required")
     code = canonical_code(row["referrer_code"])
-    referrer, email = (_checked(row, key, clean_email, fail) for key in EMAILS)
+    referrer, email = (checked_cell(row, key, clean_email, fail) for key in EMAILS)
     if referrer and not code:
         raise fail("referrer_code", "required for a lead with a referrer")
     if not row["lead_name"]:
         raise fail("lead_name", "required")
-    phone = _checked(row, "lead_phone", clean_phone, fail)
+    phone = checked_cell(row, "lead_phone", clean_phone, fail)
     if not phone and not email:
         raise fail("lead_phone", "a lead needs a phone number or an email address")
     status = row["status"]

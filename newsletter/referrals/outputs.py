@@ -22,8 +22,10 @@ from rich.text import Text
 from newsletter.csvfile import spreadsheet_csv
 from newsletter.fsutil import PRIVATE, replace_folder
 from newsletter.model import SOURCE_LABELS, Milestone
+from newsletter.referrals.approval import RewardLine
 from newsletter.referrals.ledger import STATUSES, Lead
 from newsletter.referrals.reports import Period, ReferralReport
+from newsletter.referrals.rewardfile import Reward
 from newsletter.referrals.times import hours, shown
 from newsletter.render.environment import render_template
 from newsletter.tables import KEEP, Block, block_renderable, literal
@@ -50,7 +52,9 @@ REFERRER_COLUMNS = (
     "won",
     "won_value",
     "earned",
+    "pending_approval",
     "to_hand_out",
+    "flagged",
 )
 SOURCE_COLUMNS = ("source", "kind", "leads", "won", "won_value")
 
@@ -120,7 +124,18 @@ def report_blocks(report: ReferralReport) -> tuple[Block, ...]:
     )
     referrers = Block(
         f"Referrers under “{report.offer.title}”",
-        ("Referrer", "Code", "Source", "Leads", "Won", "Won $", "Earned", "To hand out"),
+        (
+            "Referrer",
+            "Code",
+            "Source",
+            "Leads",
+            "Won",
+            "Won $",
+            "Reached",
+            "Pending approval",
+            "To hand out",
+            "Flagged",
+        ),
         tuple(
             (
                 r.name,
@@ -130,11 +145,13 @@ def report_blocks(report: ReferralReport) -> tuple[Block, ...]:
                 str(r.won),
                 money(r.won_value),
                 milestones(r.earned),
+                rewards(r.pending),
                 rewards(r.to_hand_out),
+                str(r.flagged),
             )
             for r in report.referrers
         ),
-        frozenset({"Leads", "Won", "Won $"}),
+        frozenset({"Leads", "Won", "Won $", "Flagged"}),
         "No referrals under this offer yet.",
     )
     labels = tuple(p.label for p in report.periods)
@@ -172,7 +189,10 @@ def leads_table(leads: Iterable[Lead], names: Mapping[str, str], tz: tzinfo) -> 
     """The ledger as a table, for ``referral list``."""
     table = Table()
     columns = ("#", "Received", "Lead", "Contact", "Need", "Referred by", "Status", "Value")
-    for column in (*columns, "Qualification"):
+    leads = tuple(leads)
+    # The flags column only when a lead has flags: most ledgers have none.
+    flags = ("Flags",) if any(lead.flags for lead in leads) else ()
+    for column in (*columns, "Qualification", *flags):
         numeric = column in ("#", "Value")
         table.add_column(
             column, justify="right" if numeric else "left", no_wrap=numeric or column in KEEP
@@ -191,8 +211,61 @@ def leads_table(leads: Iterable[Lead], names: Mapping[str, str], tz: tzinfo) -> 
             if lead.qualification_reason
             else lead.qualification,
         )
-        table.add_row(*map(literal, cells))
+        table.add_row(*map(literal, (*cells, flag_cell(lead))[: len(table.columns)]))
     return table
+
+
+def flag_cell(lead: Lead) -> str:
+    """The lead's flags, one a line, or how they were cleared."""
+    if not lead.flags:
+        return ""
+    flags = "\n".join(lead.flags)
+    if lead.cleared_at is None:
+        return flags
+    return f"cleared {lead.cleared_at:%Y-%m-%d} by {lead.cleared_by or 'the business'}:\n{flags}"
+
+
+def rewards_table(lines: Iterable[RewardLine], names: Mapping[str, str], tz: tzinfo) -> Table:
+    """Rewards and the leads behind each, for ``referral rewards``."""
+    table = Table()
+    for column in ("#", "Status", "Referrer", "Milestone", "Reward", "Leads", "Decided"):
+        numeric = column in ("#", "Milestone")
+        table.add_column(column, justify="right" if numeric else "left", no_wrap=numeric)
+    for line in lines:
+        r = line.reward
+        leads = "\n".join(f"{x.id} {x.name}" for x in line.leads) or " ".join(map(str, r.leads))
+        if line.counted_now is not None and line.counted_now < r.milestone and not r.earned:
+            leads += f"\n(only {line.counted_now} count now)"
+        table.add_row(
+            *map(
+                literal,
+                (
+                    str(r.id),
+                    r.status,
+                    f"{names.get(r.referrer_email, r.referrer_email)} ({r.referrer_code})",
+                    str(r.milestone),
+                    r.reward,
+                    leads,
+                    _decision(r, tz),
+                ),
+            )
+        )
+    return table
+
+
+def _decision(reward: Reward, tz: tzinfo) -> str:
+    parts = []
+    if reward.decided_at is not None:
+        verb = "denied" if reward.status == "denied" else "approved"
+        parts.append(f"{verb} {shown(reward.decided_at, tz)} by {reward.decided_by}")
+    if reward.reason:
+        parts.append(f"because: {reward.reason}")
+    if reward.handed_out_on is not None:
+        by = f" by {reward.handed_out_by}" if reward.handed_out_by else ""
+        parts.append(f"handed out {reward.handed_out_on}{by}")
+    if reward.note:
+        parts.append(reward.note)
+    return "\n".join(parts)
 
 
 # ---- files ------------------------------------------------------------------------------
@@ -226,7 +299,9 @@ def report_files(report: ReferralReport, env: jinja2.Environment) -> dict[str, s
             str(r.won),
             f"{r.won_value:.2f}",
             milestones(r.earned, empty=""),
+            rewards(r.pending, empty=""),
             rewards(r.to_hand_out, empty=""),
+            str(r.flagged),
         ]
         for r in report.referrers
     ]

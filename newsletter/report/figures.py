@@ -29,6 +29,7 @@ from datetime import date, datetime, timedelta, tzinfo
 
 from newsletter.model import QUALIFICATIONS, Offer
 from newsletter.months import next_month
+from newsletter.referrals.counting import DEFAULT_RULE
 from newsletter.referrals.leads import DEFAULT_REGION, counted_leads
 from newsletter.referrals.ledger import Lead
 from newsletter.referrals.reports import (
@@ -40,7 +41,7 @@ from newsletter.referrals.reports import (
     build_report,
     monthly_periods,
 )
-from newsletter.referrals.rewards import Handout
+from newsletter.referrals.rewardfile import Reward
 from newsletter.referrals.times import elapsed
 
 VOLUME_MONTHS = 12
@@ -178,7 +179,7 @@ class MonthlyReport:
 
 def monthly_report(
     leads: Iterable[Lead],
-    handouts: Iterable[Handout],
+    rewards: Iterable[Reward],
     names: Mapping[str, str],
     sends: Sequence[IssueSends],
     *,
@@ -188,6 +189,7 @@ def monthly_report(
     tz: tzinfo,
     sources: Mapping[str, str] | None = None,
     region: str | None = DEFAULT_REGION,
+    rule: str = DEFAULT_RULE,
 ) -> MonthlyReport:
     """The report for the month starting ``month``, as of ``now``.
 
@@ -198,7 +200,7 @@ def monthly_report(
     leads = tuple(leads)
     referrals = build_report(
         leads,
-        handouts,
+        rewards,
         names,
         offer=offer,
         month=month,
@@ -206,6 +208,7 @@ def monthly_report(
         tz=tz,
         sources=sources,
         region=region,
+        rule=rule,
     )
     last_day = next_month(month) - timedelta(days=1)
     counted = counted_leads(leads, region=region)

@@ -49,7 +49,7 @@ def load_monthly_report(settings: Settings, month: str, now: datetime) -> Monthl
     )
     figures = monthly_report(
         inputs.leads,
-        inputs.handouts,
+        inputs.rewards,
         inputs.names,
         tuple(replace(s, engagement=engagement.get(s.issue)) for s in sends),
         offer=inputs.offer,
@@ -58,6 +58,7 @@ def load_monthly_report(settings: Settings, month: str, now: datetime) -> Monthl
         now=now,
         tz=settings.tz,
         region=inputs.region,
+        rule=inputs.rule,
     )
     return replace(figures, set_aside=set_aside, post=post_counts(settings))
 

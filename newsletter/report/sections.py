@@ -262,11 +262,15 @@ def _referrers(report: MonthlyReport, colors: Colors) -> Section:
     lines = report.referrals.referrers
     offer = report.referrals.offer
     owed = sum(len(r.to_hand_out) for r in lines)
+    waiting = sum(len(r.pending) for r in lines)
+    flagged = sum(r.flagged for r in lines)
     if lines:
         reading = (
             f"{len(lines)} referrer{'s' if len(lines) != 1 else ''} sent "
-            f"{_leads(sum(r.leads for r in lines))} under “{offer.title}”; "
-            f"{owed} reward{'s' if owed != 1 else ''} still to hand out."
+            f"{_leads(sum(r.leads for r in lines))} that count under “{offer.title}”"
+            f"{f' ({flagged} more flagged)' if flagged else ''}; "
+            f"{waiting} reward{'s' if waiting != 1 else ''} waiting for approval, "
+            f"{owed} approved and still to hand out."
         )
         top = lines[:TOP_REFERRERS]
         chart: Chart | None = Chart(

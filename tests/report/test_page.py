@@ -83,7 +83,8 @@ def test_each_chart_has_its_one_line_reading_under_it(full_page: str) -> None:
         "3 won, 1 lost, 5 open.",
         "Median 13.8 hours from receipt to first call; 3 of 6 called within 24 hours; "
         "2 leads overdue now.",
-        "3 referrers sent 11 leads under “Send a neighbor our way”; 6 rewards still to hand out.",
+        "3 referrers sent 11 leads that count under “Send a neighbor our way”; 6 rewards "
+        "waiting for approval, 0 approved and still to hand out.",
         "The November 2026 issue went to 9 recipients: 4 sent, 1 failed, 3 uncertain.",
     ]
 
