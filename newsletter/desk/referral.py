@@ -28,6 +28,7 @@ from newsletter.desk.inbox import InboxError, append, now, schedule
 from newsletter.desk.leads import MEDIUMS, contact_by, lead_record, read_lead_form, spoken
 from newsletter.errors import NewsletterError
 from newsletter.model import Offer
+from newsletter.referrals.checks import network_key
 from newsletter.sources.offers import current_offer
 
 MAX_CODE = 32
@@ -158,6 +159,7 @@ async def take_lead(request: Request) -> Response:
         code=code,
         referrer_email=referrer.email if referrer else None,
         medium=_medium(request, form),
+        network=network_key(desk.settings.secret, client_address(request)),
     )
     received = now()
     settings = desk.settings
@@ -167,6 +169,9 @@ async def take_lead(request: Request) -> Response:
         assert lead_id is not None  # no key: never a duplicate
         schedule(db, lead_id, "notify_lead", received)
         schedule(db, lead_id, "remind_lead", received + settings.remind_after)
+        if settings.escalate_to and settings.escalate_after and settings.business_hours:
+            due = settings.business_hours.deadline(received, settings.escalate_after)
+            schedule(db, lead_id, "escalate_lead", due)
         return lead_id
 
     await desk.inbox.write(store)

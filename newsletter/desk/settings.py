@@ -26,6 +26,7 @@ from newsletter.deliver.transport import Transport
 from newsletter.desk.signing import load_public_key
 from newsletter.errors import ConfigError
 from newsletter.referrals.fields import phone_region
+from newsletter.referrals.hours import BusinessHours
 
 ADMIN_TOKEN_ENV = "NEWSLETTER_DESK_TOKEN"
 """The desk's admin token: ``desk pull`` over HTTPS sends it as a bearer token."""
@@ -91,6 +92,14 @@ class DeskSettings:
     """SendGrid signatures older (or further in the future) than this are refused."""
     outbox_poll: float = 1.0
     """Seconds between looks at the outbox for work that has come due."""
+    country: str = "US"
+    """The business's country: where a lead's typed address is read."""
+    escalate_to: str | None = None
+    """Who gets the second alert for a lead nobody marked contacted (``leads.escalate_to``)."""
+    escalate_after: timedelta | None = None
+    """How long, in business hours, before the second alert (None: no second alert)."""
+    business_hours: BusinessHours | None = None
+    """When the business is open (``leads.business_hours``), for the second alert."""
 
     @property
     def secret(self) -> bytes:
@@ -223,4 +232,8 @@ def desk_settings(
         contact_within=timedelta(hours=hours[0]),
         remind_after=timedelta(hours=hours[1]),
         phone_region=phone_region(config.business.address.country),
+        country=config.business.address.country,
+        escalate_to=config.leads.escalate_to,
+        escalate_after=config.leads.escalation,
+        business_hours=BusinessHours.of(config.leads.business_hours, settings.tz),
     )

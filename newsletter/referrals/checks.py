@@ -32,7 +32,7 @@ import hashlib
 import hmac
 import ipaddress
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import timedelta
 from importlib import resources
@@ -102,8 +102,12 @@ class LeadChecks:
         *,
         region: str | None,
         country: str,
+        names: Mapping[int, str] | None = None,
     ) -> None:
+        """``names`` names leads in the flags' reasons where "lead N" would not (a lead the
+        desk holds that is not in the ledger yet)."""
         self.region, self.country = region, country
+        self._names = names or {}
         listed = tuple(subscribers)
         self._subscribers = {s.normalized_email: s for s in listed}
         self._subscriber_doors: Doors[Subscriber] = Doors((s.address, s) for s in listed)
@@ -187,7 +191,7 @@ class LeadChecks:
         for what, others in earlier:
             other = next((i for i in others if i != lead.id), None)
             if other is not None:
-                found.append(f"{KNOWN}: same {what} as lead {other}")
+                found.append(f"{KNOWN}: same {what} as {self._name(other)}")
                 break
         return found
 
@@ -202,20 +206,21 @@ class LeadChecks:
             near = [x for x in others if x.id != lead.id and _within_a_day(x, lead)]
             if not near:
                 continue
-            flags.append(f"{BURST}: one of several leads {what} within a day ({_ids(near)})")
+            named = ", ".join(self._name(i) for i in sorted({x.id for x in near}))
+            flags.append(f"{BURST}: one of several leads {what} within a day ({named})")
             for other in near:
                 other = partners.get(other.id, other)
                 already = any(f.startswith(f"{BURST}:") and what in f for f in other.flags)
                 if other.cleared_at is None and not already:
-                    why = f"{BURST}: one of several leads {what} within a day (lead {lead.id})"
+                    why = (
+                        f"{BURST}: one of several leads {what} within a day ({self._name(lead.id)})"
+                    )
                     partners[other.id] = replace(other, flags=(*other.flags, why))
         return flags, tuple(partners.values())
+
+    def _name(self, lead_id: int) -> str:
+        return self._names.get(lead_id, f"lead {lead_id}")
 
 
 def _within_a_day(one: Lead, other: Lead) -> bool:
     return abs(one.received_at - other.received_at) <= BURST_WINDOW
-
-
-def _ids(leads: Sequence[Lead]) -> str:
-    ids = sorted({x.id for x in leads})
-    return ("lead " if len(ids) == 1 else "leads ") + ", ".join(map(str, ids))
