@@ -30,6 +30,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from newsletter.model import QUALIFICATIONS, Offer
 from newsletter.months import next_month
 from newsletter.referrals.counting import DEFAULT_RULE
+from newsletter.referrals.hours import BusinessHours
 from newsletter.referrals.leads import DEFAULT_REGION, counted_leads
 from newsletter.referrals.ledger import Lead
 from newsletter.referrals.reports import (
@@ -43,6 +44,7 @@ from newsletter.referrals.reports import (
 )
 from newsletter.referrals.rewardfile import Reward
 from newsletter.referrals.times import elapsed
+from newsletter.report.speed import SpeedToLead, speed_to_lead
 
 VOLUME_MONTHS = 12
 HOUR_EDGES = (1, 2, 4, 8, 12, 24, 48, 72)
@@ -162,6 +164,7 @@ class MonthlyReport:
     # The desk's events of the month that desk pull set aside (its quarantine), by kind.
     set_aside: Mapping[str, int] | None = None
     post: PostCounts | None = None  # None only for a report made without the list
+    speed: SpeedToLead | None = None  # None only for a report made without business hours
 
     @property
     def label(self) -> str:
@@ -190,6 +193,7 @@ def monthly_report(
     sources: Mapping[str, str] | None = None,
     region: str | None = DEFAULT_REGION,
     rule: str = DEFAULT_RULE,
+    business_hours: BusinessHours | None = None,
 ) -> MonthlyReport:
     """The report for the month starting ``month``, as of ``now``.
 
@@ -231,6 +235,7 @@ def monthly_report(
             kind: sum(1 for x in in_month if x.qualification == kind) for kind in QUALIFICATIONS
         },
         sources=referrals.sources,
+        speed=speed_to_lead(in_month, business_hours) if business_hours else None,
     )
 
 

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from newsletter.config import Settings
+from newsletter.config.leads import BusinessHoursConfig
+from newsletter.referrals.hours import BusinessHours
 from newsletter.report.figures import Engagement, MonthlyReport, SourceLine, monthly_report
 from newsletter.report.monthly import chart_colors, write_monthly_report
 from newsletter.report.outputs import report_page, report_summary
@@ -36,6 +38,7 @@ def figures(leads: tuple = (), sends: tuple = ()) -> MonthlyReport:
         month=date(2026, 11, 1),
         now=at(NOW),
         tz=CHICAGO,
+        business_hours=BusinessHours.of(BusinessHoursConfig(), CHICAGO),
     )
 
 
@@ -68,7 +71,7 @@ def test_page_fetches_nothing_and_runs_nothing(full_page: str) -> None:
 
 def test_every_chart_is_a_whole_svg_with_alt_text(full_page: str) -> None:
     images = re.findall(r'<img src="data:image/svg\+xml;base64,([^"]+)" alt="([^"]+)">', full_page)
-    assert len(images) == 5  # one per section
+    assert len(images) == 6  # one per section
     for payload, alt in images:
         svg = ET.fromstring(base64.b64decode(payload))
         assert svg.tag == "{http://www.w3.org/2000/svg}svg"
@@ -83,6 +86,8 @@ def test_each_chart_has_its_one_line_reading_under_it(full_page: str) -> None:
         "3 won, 1 lost, 5 open.",
         "Median 13.8 hours from receipt to first call; 3 of 6 called within 24 hours; "
         "2 leads overdue now.",
+        "Of 9 qualified leads in November 2026, 11% were called within an hour, 22% within an "
+        "hour of business time, 33% within 24 hours.",
         "3 referrers sent 11 leads that count under “Send a neighbor our way”; 6 rewards "
         "waiting for approval, 0 approved and still to hand out.",
         "The November 2026 issue went to 9 recipients: 4 sent, 1 failed, 3 uncertain.",
@@ -101,7 +106,7 @@ def test_an_empty_month_says_no_data_yet_and_draws_no_chart(settings: Settings) 
     html = page(figures(), settings)
     assert "<img" not in html and "<figure" not in html
     readings = re.findall(r'<p class="reading no-data">(.*?)</p>', html)
-    assert len(readings) == 5 and all("no data yet" in r for r in readings)
+    assert len(readings) == 6 and all("no data yet" in r for r in readings)
     assert "Overdue: not contacted within 24 hours, oldest first:</strong> None" in html
 
 
