@@ -38,7 +38,7 @@ from datetime import timedelta
 from importlib import resources
 
 from newsletter.model import Address, Subscriber, normalize_email
-from newsletter.referrals.doors import Doors, door_keys, typed_address
+from newsletter.referrals.doors import Doors, same_door, typed_address
 from newsletter.referrals.fields import phone_key
 from newsletter.referrals.ledger import Lead
 
@@ -142,7 +142,7 @@ class LeadChecks:
         """``lead`` with the flags its checks give, and the earlier leads that gain a flag
         now (the rest of a burst it completes)."""
         where = typed_address(lead.address, self.country)
-        flags = [*self._self_referral(lead, door_keys(where)), *self._known(lead, where)]
+        flags = [*self._self_referral(lead, where), *self._known(lead, where)]
         bursts, partners = self._bursts(lead, where)
         flags += bursts
         domain = disposable_domain(lead.email) if lead.email else None
@@ -158,7 +158,7 @@ class LeadChecks:
             theirs.append(self._leads[subscriber.lead_id])
         return {key for x in theirs if (key := phone_key(x.phone, self.region))}
 
-    def _self_referral(self, lead: Lead, lead_door: frozenset[str]) -> list[str]:
+    def _self_referral(self, lead: Lead, where: Address | None) -> list[str]:
         referrer = lead.referrer_email
         if not referrer:
             return []
@@ -168,7 +168,7 @@ class LeadChecks:
         if lead.phone and phone_key(lead.phone, self.region) in self._referrer_phones(referrer):
             found.append(f"{SELF}: the referrer's own phone")
         home = self._subscribers.get(referrer)
-        if home is not None and lead_door & door_keys(home.address):
+        if home is not None and same_door(where, home.address):
             found.append(f"{SELF}: the referrer's own address")
         return found
 

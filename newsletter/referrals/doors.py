@@ -78,6 +78,11 @@ def house_number(address: Address | None) -> str:
     return match[1] if match else ""
 
 
+def same_door(one: Address | None, other: Address | None) -> bool:
+    """Whether two addresses reach one door (the parser only when their numbers agree)."""
+    return house_number(one) == house_number(other) and bool(door_keys(one) & door_keys(other))
+
+
 class Doors(Generic[T]):
     """Things (subscribers, leads) by the door they are at, looked up by an address."""
 
@@ -93,8 +98,6 @@ class Doors(Generic[T]):
 
     def at(self, address: Address | None) -> list[T]:
         """The things at the door ``address`` reaches, in the order they were added."""
-        keys = door_keys(address)
-        if not keys:
-            return []
         candidates = self._by_number.get(house_number(address), [])
-        return [item for where, item in candidates if door_keys(where) & keys]
+        keys = door_keys(address) if candidates else frozenset()  # the parser only if needed
+        return [item for where, item in candidates if keys and door_keys(where) & keys]
