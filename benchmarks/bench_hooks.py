@@ -6,7 +6,7 @@ requests of its own).
 
 - build: the whole offline build, reading the list and rendering every variant in use
   (target <= 15 s);
-- send: a whole send through the official SendGrid client to the fake server (each in a
+- send: a whole send through the send's SendGrid transport to the fake server (each in a
   fresh process, as bench_send.py does), personalized against plain (target: within 20 %).
 
 Figures are medians over --repeat runs.

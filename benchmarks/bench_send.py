@@ -1,64 +1,25 @@
-"""Benchmark a whole send: synthetic subscribers, the official SendGrid client against the
-fake SendGrid server in a process of its own (SendGrid's side: its CPU is not ours), and
-SMTP to aiosmtpd in a process of its own.
+"""Benchmark a whole send: synthetic subscribers, the send's SendGrid transport against the
+tests' fake SendGrid server in a process of its own (SendGrid's side: its CPU is not the
+send's), and SMTP to aiosmtpd in a process of its own.
 
-Each send runs in a fresh child process, from reading the list to the last ledger row, so
-its wall time, CPU time and peak RSS are the send's alone; as in ``newsletter send --yes``,
-that process hands the requests to a process of its own (newsletter/deliver/offload.py),
-whose CPU time and peak RSS are added to the send's, and reads the second half of a long
-list in a forked child, whose CPU time is added too (its memory is mostly the parent's
-pages, shared, so it is not added). Figures are medians over --repeat runs.
+Each send runs in a fresh process, from reading the list to the last ledger row, as
+``newsletter send --yes`` runs it: that process's wall time, CPU time (every thread) and
+peak RSS are the send's alone. Figures are medians over --repeat runs, each from an empty
+ledger. The shared machine's speed drifts within minutes: compare a change with its parent
+in alternate runs, at the same hour, and read CPU seconds as the steadier guide.
 
-Where the time goes, and the floor (issue 10's targets; measured 2026-12-01 on the shared
-2-core machine). The machine's speed drifts by up to half within minutes: the same send
-took 3.8 s of CPU in our processes in quiet hours and 7 to 9 s in busy ones, so a median
-moves with it (quiet: 2.6 s wall for 100,000, 3.9 s at 200 ms, 24 to 25 s for 1,000,000;
-busy: 4.8 to 5.5 s, 5.4 to 6.2 s). Compare a change with its parent in alternate runs, and
-read CPU seconds as the steadier guide. The figures below are of a busy hour:
-
-- 100,000 recipients: 7 to 9 s of CPU in our processes and 0.8 to 1.2 s in the fake
-  SendGrid server, which shares the 2 cores; medians of five runs 4.8 to 5.3 s. Ideally
-  spread, that is 4 to 5 s on 2 cores: the machine is busy all along (a sample of its idle
-  time every 100 ms: none while reading, 5 to 20 % while sending, the gaps where the
-  send's process writes the ledger or waits for the request process).
-- Reading the list (both halves, one in a forked child): about 1.2 s, 12 us a row: the
-  CSV parser and the quick checks of each row (audience/subscribers.py), the address
-  pattern, the referral code's HMAC, the spool.
-- The send's own process, after reading: about 2.5 to 3 s, the critical path while
-  sending: each recipient's AES-SIV unsubscribe token and values (about 1 s), the ledger
-  (about 1.2 s, three fifths of it writing the rows of settled batches, 16 at a time,
-  right after the next batch goes out), the send loop, each batch pickled on this thread
-  and written to the request process by one thread (no pool thread per batch: its
-  pickling kept the ledger's thread waiting for the interpreter lock).
-- The request process: about 2.2 s: the official client's json.dumps of each body (about
-  0.85 s: it runs with the default options, so every string is ASCII-escaped and every
-  container checked for cycles) and the debug line it formats from the whole body even with
-  logging off (about 0.43 s), the personalizations, urllib, its imports. A body serialized
-  once by us would need a Content-Type other than exactly "application/json" (only then
-  does the client skip json.dumps); SendGrid has answered 415 to
-  "application/json; charset=utf-8" (sendgrid/java-http-client#4, and the Contacts API in
-  sendgrid/sendgrid-csharp#910), so it is not done.
-- Both interpreters' imports: about 0.65 s.
-- The floor of this design is what no rewrite in Python removes: the official client's
-  serialization and debug line (1.3 s, measured alone), the cryptography (AES-SIV 0.3 s and
-  HMAC 0.2 s), parsing the CSV (0.13 s), SQLite writing 100,000 rows (0.6 s), the fake
-  server (0.8 s): about 3.3 s of CPU. The rest is Python's own cost per row and per
-  recipient (tuples, dicts, calls) spread over the stages above.
-- 1,000,000 recipients: about ten times the figures of 100,000 (linear). Peak RSS is the
-  send's process (about 80 MB: 47 MB of imports and configuration, the code book's 8 MB,
-  batches in flight) plus the request process (about 61 MB: 31 MB of imports, 8 requests in
-  flight with their bodies), 140 to 142 MB in all; each lets its threads share two malloc
-  heaps and gives a buffer of 128 KiB or more back when it is freed (offload.py's
-  steady_malloc: without it, 144 to 148 MB, and 3 % less CPU in the request process).
+The list is in address order unless --order signup shuffles it (a real list is in the
+order people signed up): the ledger's (send key, address) index then takes each batch's
+rows at pages spread over the whole list.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
-import functools
 import json
 import os
+import random
 import resource
 import shutil
 import socket
@@ -74,8 +35,8 @@ from pathlib import Path
 from _support import REPO
 
 from newsletter.config import load_config
+from newsletter.deliver.job import skip_desk_check
 from newsletter.deliver.ledger import Ledger
-from newsletter.deliver.offload import own_process
 from newsletter.deliver.send import content_variants, send_issue
 from newsletter.deliver.sendgrid import SendGridTransport
 from newsletter.deliver.smtp import SmtpTransport
@@ -86,19 +47,22 @@ SECRET = b"benchmark-secret-0123456789"
 MONTH = "2026-11"
 SERVER = [sys.executable, str(REPO / "benchmarks" / "sendgrid_server.py")]
 AIOSMTPD = [sys.executable, "-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Sink"]
-TARGETS = {  # (recipients, latency) -> (wall seconds, peak RSS MB or None): issue 10
-    (100_000, 0.0): (5.0, None),
-    (100_000, 0.2): (6.0, None),
-    (1_000_000, 0.0): (50.0, 150.0),
+TARGETS = {  # (recipients, latency) -> (wall seconds, peak RSS MB or None): issue 26
+    (100_000, 0.0): (3.5, None),
+    (100_000, 0.2): (4.0, None),
+    (1_000_000, 0.0): (35.0, 120.0),
 }
-EPILOG = """workloads (default: the three of issue 10's table):
-  100000        100,000 recipients, the fake server answering at once   target <= 5 s
-  100000@0.2    100,000 recipients, the fake server answering in 200 ms target <= 6 s
-  1000000       1,000,000 recipients, answering at once   target <= 50 s, <= 150 MB
+CPU_PER_100K = 2.5  # target seconds of the send's CPU (imports included) per 100,000
+EPILOG = """workloads (default: the three of issue 26's table):
+  100000        100,000 recipients, the fake server answering at once   target <= 3.5 s
+  100000@0.2    100,000 recipients, the fake server answering in 200 ms target <= 4 s
+  1000000       1,000,000 recipients, answering at once   target <= 35 s, <= 120 MB
+  and in each, the send's CPU <= 2.5 s per 100,000 recipients
 
 examples:
   .venv/bin/python benchmarks/bench_send.py
   .venv/bin/python benchmarks/bench_send.py 100000@0.2 --repeat 5 --smtp-messages 0
+  .venv/bin/python benchmarks/bench_send.py 10000 50000 --order signup --smtp-messages 0
 """
 
 
@@ -155,20 +119,29 @@ def arguments(argv: list[str]) -> argparse.Namespace:
         metavar="N",
         help="messages for the SMTP benchmark against aiosmtpd; 0 skips it (default 1000)",
     )
+    parser.add_argument(
+        "--order",
+        choices=("address", "signup"),
+        default="address",
+        help="the list in address order, or shuffled as people sign up (default address)",
+    )
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)  # FOLDER URL CONCURRENCY
     options = parser.parse_args(argv)
     options.workloads = options.workloads or [Workload(n, s) for n, s in TARGETS]
     return options
 
 
-def project(folder: Path, recipients: int) -> Path:
+def project(folder: Path, recipients: int, order: str = "address") -> Path:
     for part in ("content", "templates", "subscribers"):
         shutil.copytree(REPO / part, folder / part)
     shutil.copy2(REPO / "newsletter.yaml", folder / "newsletter.yaml")
+    numbers = list(range(recipients))
+    if order == "signup":
+        random.Random(26).shuffle(numbers)
     with (folder / "subscribers" / "subscribers.csv").open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["email", "first_name", "segment", "channels"])
-        for n in range(recipients):
+        for n in numbers:
             writer.writerow([f"reader{n:07d}@example.com", f"Reader{n}", SEGMENTS[n % 3], "email"])
     return folder / "newsletter.yaml"
 
@@ -189,19 +162,10 @@ def send_child(folder: Path, base_url: str, concurrency: int) -> None:
     started = time.perf_counter()
     settings = load_config(folder / "newsletter.yaml")
     concurrency = concurrency or settings.config.delivery.sendgrid.concurrency
-    # As `newsletter send --yes` makes it: the requests built and sent by a child process.
-    transport = own_process(
-        functools.partial(
-            SendGridTransport,
-            os.environ["SENDGRID_API_KEY"],
-            base_url=base_url,
-            concurrency=concurrency,
-        ),
-        max_batch=SendGridTransport.max_batch,
-        concurrency=concurrency,
+    transport = SendGridTransport(
+        os.environ["SENDGRID_API_KEY"], base_url=base_url, concurrency=concurrency
     )
-    helper = getattr(transport, "pid", None)
-    with Ledger(folder / "state" / "ledger.sqlite") as ledger:
+    with transport, Ledger(folder / "state" / "ledger.sqlite") as ledger:
         report = send_issue(
             settings,
             MONTH,
@@ -209,22 +173,14 @@ def send_child(folder: Path, base_url: str, concurrency: int) -> None:
             transport=transport,
             ledger=ledger,
             secret=SECRET,
+            desk_check=skip_desk_check,  # the benchmark's project has no desk
         )
-    helper_cpu, helper_rss = (cpu_seconds(helper), peak_rss_mb(helper)) if helper else (0, 0)
-    transport.close()
-    # This process, and its children once ended: the request process and the forked
-    # reader of the list's second half.
-    cpu = sum(
-        usage.ru_utime + usage.ru_stime
-        for usage in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
-    )
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     figures = {
         "seconds": time.perf_counter() - started,
-        "cpu": cpu,
-        "helper_cpu": helper_cpu,
-        "helper_rss_mb": helper_rss,
+        "cpu": usage.ru_utime + usage.ru_stime,
         "sent": report.sent,
-        "peak_rss_mb": peak_rss_mb() + helper_rss,
+        "peak_rss_mb": peak_rss_mb(),
     }
     print(json.dumps(figures))
 
@@ -260,14 +216,14 @@ def run_once(folder: Path, workload: Workload, concurrency: int) -> dict[str, fl
     return {**figures, "requests": stats["requests"], "server_cpu": stats["cpu"]}
 
 
-def bench_sendgrid(workload: Workload, repeat: int, concurrency: int) -> None:
+def bench_sendgrid(workload: Workload, repeat: int, concurrency: int, order: str) -> None:
     """Build once, then send ``repeat`` times, each from an empty ledger."""
     # Imported here, not at the top: the child that sends imports only what a send does.
     from newsletter.pipeline.build import build
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        settings = load_config(project(folder, workload.recipients))
+        settings = load_config(project(folder, workload.recipients, order))
         build(settings, MONTH, out_root=folder / "build", offline=True)
         manifest = json.loads((folder / "build" / MONTH / "manifest.json").read_text())
         runs = [run_once(folder, workload, concurrency) for _ in range(repeat)]
@@ -280,19 +236,20 @@ def bench_sendgrid(workload: Workload, repeat: int, concurrency: int) -> None:
 
     wall, rss = median("seconds"), median("peak_rss_mb")
     each = ", ".join(f"{run['seconds']:.2f}" for run in runs)
+    cpu = median("cpu")
     print(
-        f"sendgrid, {workload}: {wall:.2f} s wall (runs: {each}), {median('cpu'):.2f} s CPU "
-        f"({median('helper_cpu'):.2f} s of it in the process that sends the requests), "
-        f"{wall / workload.recipients * 1e6:.1f} µs a recipient, peak RSS {rss:.0f} MB "
-        f"({median('helper_rss_mb'):.0f} MB of it the process that sends the requests), "
+        f"sendgrid, {workload}, {order} order: {wall:.2f} s wall (runs: {each}), {cpu:.2f} s CPU, "
+        f"{wall / workload.recipients * 1e6:.1f} µs a recipient, peak RSS {rss:.0f} MB, "
         f"{median('requests'):.0f} requests (fewest for {len(per_variant)} distinct emails "
         f"at 1,000 a request: {fewest}); the fake server used {median('server_cpu'):.2f} s CPU"
     )
     target = TARGETS.get((workload.recipients, workload.latency))
     if target:
         seconds, megabytes = target
-        met = wall <= seconds and (megabytes is None or rss <= megabytes)
-        limits = f"<= {seconds:g} s" + (f", <= {megabytes:g} MB" if megabytes else "")
+        most_cpu = CPU_PER_100K * workload.recipients / 100_000
+        met = cpu <= most_cpu and wall <= seconds and (megabytes is None or rss <= megabytes)
+        limits = f"<= {seconds:g} s, <= {most_cpu:g} s CPU"
+        limits += f", <= {megabytes:g} MB" if megabytes else ""
         print(f"  target {limits}: {'met' if met else 'MISSED'}")
 
 
@@ -360,7 +317,7 @@ def main(argv: list[str]) -> None:
         send_child(Path(folder), base_url, int(concurrency))
         return
     for workload in options.workloads:
-        bench_sendgrid(workload, options.repeat, options.concurrency or 0)
+        bench_sendgrid(workload, options.repeat, options.concurrency or 0, options.order)
     if options.smtp_messages:
         bench_smtp(options.smtp_messages)
 

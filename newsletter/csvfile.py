@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from newsletter.errors import ContentError
 
+BYTE_ORDER_MARK = "\ufeff"
+"""What Excel's "CSV UTF-8" puts before the header; every reader here takes it."""
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 """What a spreadsheet may read as the start of a formula: OWASP's list, plus the full-width
 forms of = + - @ that some spreadsheets also accept."""
@@ -38,9 +41,9 @@ def csv_rows(
 
     ``text`` is the whole file or an iterable of its lines (streamed: see ``file_lines``);
     lines end at ``\\n`` only, as in the file. The header must hold every ``required``
-    column and only ``allowed`` ones; a row with more fields than the header, or a CSV
-    syntax error, is a ContentError naming the line. A row's line is the line it starts
-    on, also when a quoted value runs over several lines.
+    column and only ``allowed`` ones, each once; a row with more fields than the header,
+    or a CSV syntax error, is a ContentError naming the line. A row's line is the line it
+    starts on, also when a quoted value runs over several lines.
     """
     records = csv_records(text, path, required=required, allowed=allowed)
     _, header = next(records)
@@ -58,7 +61,12 @@ def csv_records(
     """As :func:`csv_rows`, but each row as its list of stripped cells, as many as the
     header has (missing trailing cells are empty), after the header itself as line 1: for
     a reader that looks cells up by position (the send reads every row of a long list)."""
-    lines = io.StringIO(text, newline="\n") if isinstance(text, str) else text
+    if isinstance(text, str):
+        lines: Iterable[str] = io.StringIO(text.removeprefix(BYTE_ORDER_MARK), newline="\n")
+    else:
+        rest = iter(text)
+        first = next(rest, "")
+        lines = itertools.chain([first.removeprefix(BYTE_ORDER_MARK)], rest)
     reader = csv.reader(lines, strict=True)
     start = 1  # the line the record being read starts on
     try:
@@ -69,6 +77,10 @@ def csv_records(
         unknown = [c for c in header if c not in allowed]
         if unknown:
             raise ContentError(f"unknown column(s): {', '.join(unknown)}", path=path, line=1)
+        repeated = list(dict.fromkeys(c for i, c in enumerate(header) if c in header[:i]))
+        if repeated:
+            # A row would hold two values for one column, and the later would win unseen.
+            raise ContentError(f"column(s) given twice: {', '.join(repeated)}", path=path, line=1)
         yield 1, header
         start = reader.line_num + 1
         width, strip = len(header), str.strip
@@ -145,9 +157,6 @@ def neutralized(cell: str) -> str:
     return f"'{cell}" if cell.startswith(FORMULA_STARTS) else cell
 
 
-BYTE_ORDER_MARK = "\ufeff"
-
-
 def spreadsheet_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     """CSV for people and other programs (reports, mail merge): every cell neutralized and
     quoted, so neither a formula nor a separator of another locale (``;``) gets through.
@@ -162,6 +171,13 @@ def spreadsheet_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> 
     return out.getvalue()
 
 
+def header_of(text: str) -> list[str]:
+    """The column names of the CSV file ``text`` (or of its first line alone), stripped,
+    without a byte-order mark; [] for an empty file."""
+    first_line = text.removeprefix(BYTE_ORDER_MARK).partition("\n")[0]
+    return [c.strip() for c in next(csv.reader([first_line]), [])]
+
+
 def appended_csv(text: str, columns: Sequence[str], rows: Iterable[Mapping[str, str]]) -> str:
     """``text`` (a whole CSV file, or "" for a new one) with ``rows`` added at the end.
 
@@ -170,7 +186,7 @@ def appended_csv(text: str, columns: Sequence[str], rows: Iterable[Mapping[str, 
     fewer fields than the header, read as blank there, and every byte of them is kept.
     """
     header_line, _, rest = text.partition("\n")
-    header = [c.strip() for c in next(csv.reader([header_line.lstrip(BYTE_ORDER_MARK)]), [])]
+    header = header_of(header_line)
     rows = list(rows)
     grown = [*header, *(c for c in columns if c not in header and any(r.get(c) for r in rows))]
     if not header:

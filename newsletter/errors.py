@@ -9,6 +9,7 @@
     ├── SecretMissing          NEWSLETTER_SECRET is unset or too short
     ├── InvalidToken           an unsubscribe token no known key made
     ├── LockBusy               another process holds a data file's lock (names the holder)
+    ├── StorageError           a file cannot be written: a read-only folder, a full disk
     ├── DeliveryError          sending failed in a way the user must look at
     │   ├── AuthError          the API key is invalid or lacks permission: stop
     │   ├── RejectedError      the provider refused the message itself as malformed: stop
@@ -125,6 +126,11 @@ class LockBusy(NewsletterError):
     def __init__(self, message: str, *, path: Path, holder: Holder | None) -> None:
         super().__init__(message, path=path)
         self.holder = holder
+
+
+class StorageError(NewsletterError):
+    """A file or its lock cannot be written (a read-only folder, a full disk); the file is
+    left as it was."""
 
 
 class DeliveryError(NewsletterError):

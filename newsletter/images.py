@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from newsletter.errors import ConfigError, ContentError
+from newsletter.folders import file_exists
 
 if TYPE_CHECKING:
     from newsletter.config import Settings
@@ -51,7 +52,7 @@ def logo_file(settings: Settings) -> Path | None:
     if logo is None or not is_local(logo.src):
         return None
     path = local_path(settings.content_dir, logo.src)
-    if not path.is_file():
+    if not file_exists(path, ConfigError, shown=path):
         raise ConfigError(
             f"{logo.src}: no such file in {settings.content_dir / FOLDER}",
             path=settings.path,

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from newsletter.errors import LockBusy
+from newsletter.errors import LockBusy, StorageError
 
 
 @dataclass(frozen=True)
@@ -68,9 +68,7 @@ def locked(
     long as it takes, ``0`` refuses at once. When the lock cannot be had, ``LockBusy``
     names the process holding it.
     """
-    path = lock_path(guarded)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    fd = _open_lock(guarded)
     try:
         _acquire(fd, guarded, purpose=purpose, wait=wait, poll=poll)
         me = Holder(
@@ -80,15 +78,36 @@ def locked(
             purpose=purpose,
         )
         # Only the holder writes, so a reader that sees a half-written file is refused with
-        # "holder unknown" at worst; it never takes a lock it should not.
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps(me.__dict__).encode("utf-8"), 0)
+        # "holder unknown" at worst; it never takes a lock it should not. Writing the record
+        # before trimming the old length leaves no moment at which the file is empty. A lock
+        # file that cannot take the record (opened read-only, a full disk) guards all the same.
+        record = json.dumps(me.__dict__).encode("utf-8")
+        with contextlib.suppress(OSError):
+            os.pwrite(fd, record, 0)
+            os.ftruncate(fd, len(record))
         try:
             yield me
         finally:
-            os.ftruncate(fd, 0)
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, 0)
     finally:
         os.close(fd)  # closing the descriptor releases the flock
+
+
+def _open_lock(guarded: Path) -> int:
+    """A descriptor of the lock file of ``guarded``, made if need be. An existing lock file
+    in a folder the user may not write (a read-only checkout) is opened for reading, which
+    an ``flock`` needs no more than; a lock file that cannot be made is a StorageError."""
+    path = lock_path(guarded)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            return os.open(path, os.O_RDONLY)
+        raise StorageError(
+            f"cannot make its lock {path.name} in its folder: {exc.strerror or exc}", path=guarded
+        ) from None
 
 
 def _acquire(fd: int, guarded: Path, *, purpose: str, wait: float | None, poll: float) -> None:
@@ -99,7 +118,7 @@ def _acquire(fd: int, guarded: Path, *, purpose: str, wait: float | None, poll: 
             return
         except BlockingIOError:
             if deadline is not None and time.monotonic() >= deadline:
-                holder = read_holder(lock_path(guarded))
+                holder = _holder_once_written(lock_path(guarded), poll=poll)
                 who = holder.describe() if holder else "another process (holder unknown)"
                 raise LockBusy(
                     f"cannot {purpose}: {who} is using it; try again when it has finished",
@@ -107,3 +126,20 @@ def _acquire(fd: int, guarded: Path, *, purpose: str, wait: float | None, poll: 
                     holder=holder,
                 ) from None
             time.sleep(poll)
+
+
+HOLDER_WRITE_GRACE = 1.0  # seconds a new holder has to write its name after taking the lock
+
+
+def _holder_once_written(lock_file: Path, *, poll: float) -> Holder | None:
+    """The holder of ``lock_file``, waiting briefly for one that has just taken it.
+
+    A holder writes its name right after its ``flock`` succeeds, so a process refused in
+    that instant would otherwise name nobody.
+    """
+    give_up = time.monotonic() + HOLDER_WRITE_GRACE
+    while True:
+        holder = read_holder(lock_file)
+        if holder is not None or time.monotonic() >= give_up:
+            return holder
+        time.sleep(poll)

@@ -13,8 +13,27 @@ from typing import Any
 
 def normalize_email(email: str) -> str:
     """The one key for an address everywhere (lists, suppressions, ledgers, codes, tokens):
-    surrounding blanks dropped, lower case. Not validation: see audience/addresses.py."""
-    return email.strip().lower()
+    surrounding blanks dropped, lower case, and an internationalized domain in the one form
+    email-validator gives it (IDNA 2008, Unicode NFC), so ``ann@bücher.de`` and
+    ``ann@xn--bcher-kva.de`` are one mailbox. Not validation (an address that is not one
+    keeps its lower case): see audience/addresses.py, whose ``address_key`` this is."""
+    key = email.strip().lower()
+    if key.isascii() and "xn--" not in key:
+        return key  # nearly every address: nothing international to put in one form
+    return _international_key(key)
+
+
+def _international_key(key: str) -> str:
+    import contextlib
+    import unicodedata
+
+    # Imported here: most runs meet no international address, and the validator costs a
+    # tenth of the start-up of a command that loads only the config.
+    from email_validator import EmailNotValidError, validate_email
+
+    with contextlib.suppress(EmailNotValidError):
+        key = validate_email(key, check_deliverability=False).normalized.lower()
+    return unicodedata.normalize("NFC", key)
 
 
 class Segment(StrEnum):

@@ -129,8 +129,9 @@ class PublicOnlyTransport(httpx.BaseTransport):
             kind = self.judge(address)
             if kind:
                 shown = host if host == str(address) else f"{host} resolves to {address}, which"
+                article = "an" if kind[0] in "aeiou" else "a"
                 raise AddressRefused(
-                    f"refused: {shown} is a {kind} address; feeds are fetched from public "
+                    f"refused: {shown} is {article} {kind} address; feeds are fetched from public "
                     f"addresses only (list the host under {SETTING} to allow it)"
                 )
         return addresses

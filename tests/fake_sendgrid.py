@@ -34,6 +34,7 @@ import itertools
 import json
 import random
 import re
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -155,6 +156,8 @@ class FakeSendGrid:
 
     def __post_init__(self) -> None:
         self.lock = threading.Lock()
+        # Notified with each answer (``statuses`` grows): a test waits on it for progress.
+        self.answered = threading.Condition(self.lock)
         self._ids = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
         self.held = threading.Event()
@@ -195,7 +198,7 @@ class FakeSendGrid:
 
     def __enter__(self) -> FakeSendGrid:
         handler = type("Handler", (_Handler,), {"fake": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server = _Server(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever,
@@ -225,6 +228,11 @@ class FakeSendGrid:
         trouble, delay = self.faults.draw()
         time.sleep(delay)
         return trouble
+
+    def _answered(self, status: int) -> None:
+        with self.answered:
+            self.statuses.append(status)
+            self.answered.notify_all()
 
     def _record(self, body: dict[str, Any]) -> str:
         message_id = self._accept(body)
@@ -276,6 +284,14 @@ def read_json(raw: bytes) -> Any:
         return json.loads(raw)
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that hung up before its answer (it timed out, or was killed) is what
+        SendGrid sees too: not an error of the server's."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 class _Handler(BaseHTTPRequestHandler):
     fake: FakeSendGrid
     lose_answer = False
@@ -308,8 +324,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._errors(400, problems)
         message_id = self.fake._record(body)
         if self.lose_answer:  # accepted, but the answer never reaches the client
-            with self.fake.lock:
-                self.fake.statuses.append(0)
+            self.fake._answered(0)
             self.close_connection = True
             return
         sandbox = bool(body.get("mail_settings", {}).get("sandbox_mode", {}).get("enable"))
@@ -349,8 +364,7 @@ class _Handler(BaseHTTPRequestHandler):
         injection = self.fake._take_injection(scope)
         self.lose_answer = injection == "lose_answer"
         if injection == "drop_next":
-            with self.fake.lock:
-                self.fake.statuses.append(0)
+            self.fake._answered(0)
             self.close_connection = True  # the server closes the socket with no answer
             return False
         if injection == "rate_limit_next":
@@ -390,8 +404,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer(status, body, {"Content-Type": "application/json", **(headers or {})})
 
     def _answer(self, status: int, body: bytes, headers: dict[str, str]) -> None:
-        with self.fake.lock:
-            self.fake.statuses.append(status)
+        self.fake._answered(status)
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)

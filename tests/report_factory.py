@@ -14,8 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from newsletter.deliver.ledger import Ledger
-from newsletter.deliver.ledger_run import LedgerRun
+from newsletter.deliver.ledger import Ledger, LedgerRun
 from newsletter.deliver.transport import Receipt
 from newsletter.referrals.ledger import Lead
 from tests.referral_factory import KAREN, MARIA, TOM, make_lead

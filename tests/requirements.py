@@ -15,6 +15,7 @@ import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from types import CodeType
 
 import pytest
@@ -54,6 +55,9 @@ def network_namespaces_work() -> bool:
     return False
 
 
+AXE = Path(__file__).resolve().parent / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
+"""axe-core, pinned by tests/a11y/package-lock.json."""
+
 NEEDS = {
     need.marker: need
     for need in (
@@ -77,6 +81,12 @@ NEEDS = {
             _commands("spamassassin"),
         ),
         Need(
+            "axe",
+            "axe-core (the npm registry's, as tests/a11y/package-lock.json pins it)",
+            "npm ci --prefix tests/a11y",
+            AXE.is_file,
+        ),
+        Need(
             "netns",
             "a network namespace (unshare --net, as root or with user namespaces allowed)",
             "apt-get install util-linux iproute2, and run as root",
@@ -87,6 +97,7 @@ NEEDS = {
 
 NEEDS_OF_NAMES = {
     "browser": ("browser",),  # the Selenium fixture in tests/desk/test_desk_browser.py
+    "axe_violations": ("browser", "axe"),  # tests/a11y/axe.py
     "scanned_qr_codes": ("poppler", "zbar"),  # tests/print/support.py
     "page_image": ("poppler",),  # tests/print/support.py
 }

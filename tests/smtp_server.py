@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import random
 import socket
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email import policy
@@ -33,6 +34,7 @@ class Recorder:
 
     def __init__(self) -> None:
         self.messages: list[tuple[str, list[str], EmailMessage]] = []
+        self.received = threading.Condition()  # notified with each message kept
         self.connections = 0
         self.drop_next_data = False
         self.defer: set[str] = set()  # addresses answered "451 try again later" at RCPT
@@ -73,7 +75,9 @@ class Recorder:
         if refusal:
             return refusal
         parsed = email.message_from_bytes(envelope.content, policy=policy.default)
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), parsed))
+        with self.received:
+            self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), parsed))
+            self.received.notify_all()
         if self.faults and roll < self.faults.drop + self.faults.lose_answer:
             server.transport.close()  # taken, but the answer is lost
         return "250 OK"

@@ -31,6 +31,24 @@ def error_line(text: str) -> int | None:
     return caught.value.line
 
 
+# ---- the header ---------------------------------------------------------------------------
+
+
+def test_a_column_given_twice_is_named_on_line_1() -> None:
+    with pytest.raises(ContentError) as caught:
+        list(csv_rows("a,b,b\n1,2,3\n", PATH, required=("a",), allowed=("a", "b")))
+    assert (caught.value.line, caught.value.message) == (1, "column(s) given twice: b")
+
+
+def test_a_byte_order_mark_before_the_header_is_dropped_from_text_and_from_lines() -> None:
+    text = "\ufeffa,b\n1,2\n"
+    expected = [(2, {"a": "1", "b": "2"})]
+    assert rows(text) == expected
+    assert list(csv_rows(iter(text.splitlines(True)), PATH, required=("a",), allowed="ab")) == (
+        expected
+    )
+
+
 # ---- line numbers ------------------------------------------------------------------------
 
 

@@ -152,6 +152,31 @@ def test_any_referrals_csv_loads_or_names_a_line(payload: bytes) -> None:
     loads_or_names_a_line(payload, "referrals.csv", load_leads, ContentError)
 
 
+DATA_FILES: dict[str, tuple[Sequence[str], Callable[[Path], object]]] = {
+    "subscribers.csv": (SUBSCRIBER_COLUMNS, load_subscribers),
+    "suppressions.csv": (SUPPRESSION_COLUMNS, load_suppressions),
+    "referrals.csv": (LEDGER_COLUMNS, load_leads),
+}
+
+
+def _outcome(payload: bytes, name: str) -> tuple[object, ...]:
+    try:
+        return ("loaded", with_file(payload, name, DATA_FILES[name][1]))
+    except ContentError as exc:
+        return ("refused", exc.line, exc.key, exc.message)
+
+
+@BOUNDED
+@given(
+    st.sampled_from(sorted(DATA_FILES)).flatmap(
+        lambda name: st.tuples(st.just(name), table(DATA_FILES[name][0]))
+    )
+)
+def test_a_byte_order_mark_before_any_data_file_changes_nothing(case: tuple[str, bytes]) -> None:
+    name, payload = case
+    assert _outcome("\ufeff".encode() + payload, name) == _outcome(payload, name)
+
+
 @BOUNDED
 @given(files(LEDGER_COLUMNS, "referrals.csv"))
 def test_a_ledger_that_loads_is_written_back_as_it_reads(payload: bytes) -> None:

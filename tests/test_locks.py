@@ -88,3 +88,41 @@ def test_the_lock_file_is_private_and_beside_what_it_guards(tmp_path: Path) -> N
         assert lock_path(guarded) == tmp_path / "data" / ".suppressions.csv.lock"
         assert lock_path(guarded).stat().st_mode & 0o777 == 0o600
     assert read_holder(lock_path(guarded)) is None  # emptied on release
+
+
+def test_a_process_refused_the_instant_the_lock_is_taken_still_names_the_holder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fcntl
+    import json
+
+    from newsletter import locks
+
+    guarded = tmp_path / "ledger.sqlite"
+    lock_file = lock_path(guarded)
+    fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # taken, its holder's name not written yet
+    record = {
+        "pid": 4242,
+        "host": "elsewhere",
+        "started": "2026-12-01T00:00:00+00:00",
+        "purpose": "send 2026-11",
+    }
+    reads: list[object] = []
+
+    def read_then_holder_writes(path: Path) -> object:
+        holder = read_holder(path)
+        reads.append(holder)
+        if holder is None:  # the holder writes its name just after this first look
+            os.pwrite(fd, json.dumps(record).encode(), 0)
+        return holder
+
+    monkeypatch.setattr(locks, "read_holder", read_then_holder_writes)
+    try:
+        with pytest.raises(LockBusy) as caught, locked(guarded, purpose="send", wait=0):
+            pass
+    finally:
+        os.close(fd)
+    assert reads[0] is None
+    assert caught.value.holder is not None and caught.value.holder.pid == 4242
+    assert "send 2026-11 (pid 4242 on elsewhere" in caught.value.one_line()

@@ -9,13 +9,14 @@ else (Unicode, quoted local parts, special-use domains, odd lengths) goes to ema
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from email_validator import (
     SPECIAL_USE_DOMAIN_NAMES,
     EmailNotValidError,
     validate_email,
 )
+
+from newsletter.model import normalize_email
 
 _COMMON = re.compile(
     r"(?P<local>[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*)"
@@ -41,16 +42,11 @@ def normalized_address(text: str) -> str:
 def address_key(text: str) -> str:
     """The form in which two spellings of one address compare equal, or raise
     EmailNotValidError: the address as email-validator normalizes it (the domain in its
-    Unicode form under IDNA 2008, the whole in Unicode NFC), then lower-cased.
+    Unicode form under IDNA 2008, the whole in Unicode NFC), then lower-cased; the key
+    :func:`newsletter.model.normalize_email` gives lists, suppressions and ledgers.
 
     ``Ann@Bücher.de``, ``ann@xn--bcher-kva.de`` and ``ann@bu\u0308cher.de`` (a decomposed
     ü) give one key. The local part is lower-cased too: mail providers treat it without
     case, and a list that holds ``Ann@`` and ``ann@`` sends twice to one person.
     """
-    address = normalized_address(text)
-    local, _, domain = address.rpartition("@")
-    if "xn--" in domain:
-        # The fast check keeps an ASCII-compatible (Punycode) label as written; the
-        # validator turns it into the Unicode form that a written ü also gets.
-        domain = validate_email(address, check_deliverability=False).domain
-    return unicodedata.normalize("NFC", f"{local}@{domain}".lower())
+    return normalize_email(normalized_address(text))

@@ -1,7 +1,8 @@
 """Load and validate ``subscribers/subscribers.csv``; every error names the file and line.
 
 Every value must be fit to go into an email as it is: at most ``MAX_VALUE_CHARS``
-characters and no control characters (a quoted line break in a spreadsheet export, a tab).
+characters and none of :mod:`newsletter.characters`' unfit ones (a quoted line break in a
+spreadsheet export, a tab, a bidirectional override).
 A line break in a name would split the To header; a name of 50,000 characters makes a
 header line no server takes. With values this short, no header line the send writes can
 exceed SMTP's 998 bytes once encoded: the longest piece that cannot be folded is a
@@ -12,7 +13,6 @@ generated rows against the real encoder).
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from pathlib import Path
@@ -20,6 +20,7 @@ from typing import Literal, NamedTuple
 
 from newsletter.audience.addresses import EmailNotValidError, normalized_address
 from newsletter.audience.hooks import Fact, parse_facts
+from newsletter.characters import UNFIT, unfit_character
 from newsletter.csvfile import csv_records, csv_rows, file_lines, ledger_csv
 from newsletter.errors import ContentError
 from newsletter.model import SEGMENTS, SOURCE_KINDS, Address, Subscriber, normalize_email
@@ -46,7 +47,6 @@ COLUMNS = (
 )
 CHANNELS = ("email", "mail")
 MAX_VALUE_CHARS = 200
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 POSTAL_FIELDS = ("street", "city", "postal_code", "country")
 Postal = Literal["required", "ignored"]
 
@@ -106,16 +106,14 @@ def check_new_row(row: Mapping[str, str], path: Path) -> Subscriber:
 def _unfit_value(row: dict[str, str]) -> tuple[str, str] | None:
     """(column, problem) for the first value that cannot go into an email, else None."""
     every = "".join(row.values())
-    if len(every) <= MAX_VALUE_CHARS and not _CONTROL.search(every):
+    if len(every) <= MAX_VALUE_CHARS and not UNFIT.search(every):
         return None  # the common row, checked at once
     for key, value in row.items():
         if len(value) > MAX_VALUE_CHARS:
             return key, f"{len(value):,} characters long (at most {MAX_VALUE_CHARS})"
-        control = _CONTROL.search(value)
-        if control and control.group() in "\r\n":
-            return key, "contains a line break, which cannot go into an email header"
-        if control:
-            return key, f"contains the control character U+{ord(control.group()):04X}"
+        problem = unfit_character(value)
+        if problem:
+            return key, problem
     return None
 
 
@@ -141,12 +139,14 @@ def _first_line_of(path: Path, normalized_email: str, *, before: int) -> int | N
     return None
 
 
-def iter_readers(path: Path, lines: Iterable[str] | None = None) -> Iterator[ReaderFields]:
+def iter_readers(
+    path: Path, lines: Iterable[str] | None = None, *, postal: Postal = "required"
+) -> Iterator[ReaderFields]:
     """(email, first name, last name, segment, channels, tags, facts) of each row of
     ``path`` (tags and facts as written), checked exactly as :func:`iter_subscribers`
-    checks it (postal fields required), for a send: no Subscriber objects, and no
-    duplicate check (the send's code book finds those). ``lines``: the header and some of
-    the file's lines, to read only those.
+    checks it (``postal`` as there), for a send: no Subscriber objects, and no duplicate
+    check (the send's code book finds those). ``lines``: the header and some of the file's
+    lines, to read only those (an import checks its new rows this way).
 
     This runs for every row of a long list, so a row is looked at by position: the common
     row, whose every value is plainly fine, passes a few quick tests; any other row goes
@@ -167,7 +167,7 @@ def iter_readers(path: Path, lines: Iterable[str] | None = None) -> Iterator[Rea
     for line, cells in records:
         fit = quick(cells)
         if fit is None:
-            checked = _checked(dict(zip(header, cells, strict=True)), line, path, "required")
+            checked = _checked(dict(zip(header, cells, strict=True)), line, path, postal)
             fit = checked.email, checked.segment, checked.channels
         email, segment, channels = fit
         yield (
@@ -204,7 +204,7 @@ class _QuickCheck:
 
     def __call__(self, cells: list[str]) -> tuple[str, str, frozenset[str]] | None:
         every = "".join(cells)
-        if len(every) > MAX_VALUE_CHARS or _CONTROL.search(every):
+        if len(every) > MAX_VALUE_CHARS or UNFIT.search(every):
             return None
         segment = cells[self._segment]
         channels = _channels(cells[self._channels])

@@ -2,23 +2,25 @@
 
 Columns: email, reason (unsubscribe | bounce | complaint | manual), date (YYYY-MM-DD),
 source, and optionally channel (email | mail | all; email when absent), so postal opt-outs
-can live in the same file later. Matching is case-insensitive, like subscribers'
-normalized addresses. The file is in git: merging appends and never reorders, so a pull
-request shows only the new lines.
+can live in the same file later. An entry matches every spelling of its mailbox (case,
+Unicode form, the domain's ``xn--`` form), like subscribers' normalized addresses. The
+file is in git: merging appends and never reorders, so a pull request shows only the new
+lines.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from newsletter.audience.addresses import EmailNotValidError, normalized_address
+from newsletter.audience.addresses import EmailNotValidError, address_key, normalized_address
 from newsletter.config.yamlfile import read_text
-from newsletter.csvfile import csv_rows
+from newsletter.csvfile import csv_rows, header_of
 from newsletter.errors import ContentError
 from newsletter.fsutil import PRIVATE, atomic_write
 from newsletter.locks import locked
@@ -41,9 +43,14 @@ class Suppression:
     channel: str = "email"
     line: int | None = None  # where it was read from, for messages; None when new
 
-    @property
+    @functools.cached_property
     def normalized_email(self) -> str:
-        return normalize_email(self.email)
+        """The address's key (:func:`address_key`: any case, Unicode form or IDN spelling
+        of one mailbox gives one key), or its lower case if it is not an address."""
+        try:
+            return address_key(self.email)
+        except EmailNotValidError:
+            return normalize_email(self.email)
 
     def covers(self, channel: str) -> bool:
         return self.channel in (channel, "all")
@@ -104,8 +111,7 @@ def is_new(entry: Suppression, known: set[tuple[str, str]]) -> bool:
 def merged_text(text: str, existing: Sequence[Suppression], added: Sequence[Suppression]) -> str:
     """The file whose contents are ``text`` (its rows ``existing``) with ``added`` appended:
     rows stay as written and in order, so a diff shows only the new lines."""
-    header = next(csv.reader(io.StringIO(text)), []) if text.strip() else []
-    header = [c.strip() for c in header]
+    header = header_of(text)
     if not header:
         header = ["email", "reason", "date", "source"]
         text = _csv_line(header)

@@ -30,7 +30,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field
 
 from newsletter.cards.quarter import Quarter
-from newsletter.config.validation import Strict, check_url, validate
+from newsletter.config.validation import OneLine, Strict, check_url, validate
 from newsletter.errors import ContentError
 from newsletter.sources.html import html_to_text
 from newsletter.sources.markup import (
@@ -59,7 +59,8 @@ class ItemFront(Strict):
 class CardFront(Strict):
     """The front matter of a card file; unknown keys are errors."""
 
-    title: str = Field(min_length=1, max_length=MAX_TITLE_CHARS)
+    title: OneLine = Field(min_length=1, max_length=MAX_TITLE_CHARS)
+    """The message side's headline, and the nurture email's subject line."""
     tip: ItemFront
     local: ItemFront
     ask: str = Field(min_length=1, max_length=MAX_ASK_CHARS)

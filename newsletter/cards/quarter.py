@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from newsletter.errors import NewsletterError
+from newsletter.months import FIRST_YEAR, LAST_YEAR, check_year
 
 _QUARTER = re.compile(r"^(\d{4})[Qq](\d)$")
 
@@ -67,4 +68,6 @@ def parse_quarter(text: str, *, key: str = "--quarter") -> Quarter:
     number = int(match[2])
     if not 1 <= number <= 4:
         raise NewsletterError(f"not a quarter (Q1 to Q4): {text!r}", key=key)
+    first, last = f"{FIRST_YEAR}Q1", f"{LAST_YEAR}Q4"
+    check_year(int(match[1]), text, key=key, what="quarter", first=first, last=last)
     return Quarter(int(match[1]), number)

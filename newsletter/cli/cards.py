@@ -21,7 +21,7 @@ from newsletter.cli.options import (
     settings_of,
     warn,
 )
-from newsletter.cli.send import send_with_progress
+from newsletter.cli.send import desk_check, send_with_progress
 
 
 @click.command("cards")
@@ -82,17 +82,15 @@ def cards_command(
     chosen = parse_quarter(quarter)
     if email:
         from newsletter.deliver.run import send_nurture_quarter
-        from newsletter.desk.project import check_desk_pulled
 
         settings = settings_of(config_path)
-        if yes and not skip_desk_check:
-            check_desk_pulled(settings)  # nobody who unsubscribed on the desk is mailed
         send = functools.partial(
             send_nurture_quarter,
             settings,
             chosen,
             secret=secret_from_env(),
             live=yes,
+            desk_check=desk_check(settings, skip=skip_desk_check),
             limit=limit,
             resend_uncertain=resend_uncertain,
             retry_rejected=retry_rejected,

@@ -6,6 +6,7 @@ and the command exits with status 2.
 
 from __future__ import annotations
 
+import errno
 import functools
 import sys
 from collections.abc import Callable
@@ -25,8 +26,17 @@ EXIT_USER_ERROR = 2
 EXIT_LEFT_TO_RETRY = 1  # a send that left recipients failed or uncertain
 
 
+STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
+"""What the system says of a disk or a folder that the user can put right: full, over
+quota, read-only, not theirs."""
+
+
 def fails_cleanly(command: Callable[P, R]) -> Callable[P, R]:
-    """Turn the project's errors into ``newsletter: <one line>`` and exit status 2."""
+    """Turn the project's errors into ``newsletter: <one line>`` and exit status 2.
+
+    A file the system refuses (an unreadable folder, a full disk) is turned into one line
+    naming it too, wherever the library met it: the library turns the ones it expects
+    into its own errors, and this is the net under the ones it does not."""
 
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -36,6 +46,12 @@ def fails_cleanly(command: Callable[P, R]) -> Callable[P, R]:
             for line in exc.all_lines():
                 click.echo(f"newsletter: {line}", err=True)
             sys.exit(EXIT_USER_ERROR)
+        except OSError as exc:
+            if exc.filename is None and exc.errno not in STORAGE_ERRNOS:
+                raise  # not about a file: a fault to see whole
+            where = f"{exc.filename}: " if exc.filename is not None else ""
+            click.echo(f"newsletter: {where}{exc.strerror or exc}", err=True)
+            sys.exit(EXIT_USER_ERROR)
 
     return wrapper
 
@@ -43,7 +59,9 @@ def fails_cleanly(command: Callable[P, R]) -> Callable[P, R]:
 config_option = click.option(
     "--config",
     "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
+    # The config's own loader says what is wrong with the file, on one line.
+    type=click.Path(readable=False, path_type=Path),
+    metavar="FILE",
     default="newsletter.yaml",
     show_default=True,
     envvar="NEWSLETTER_CONFIG",

@@ -22,6 +22,8 @@ from newsletter.cli.options import (
 )
 
 if TYPE_CHECKING:
+    from newsletter.config import Settings
+    from newsletter.deliver.job import DeskCheck
     from newsletter.deliver.run import SendOutcome
 
 
@@ -51,13 +53,10 @@ def send(
     are left for the next run (failed) or uncertain, 2 when an error stopped the send.
     """
     from newsletter.audience.tokens import secret_from_env
-    from newsletter.deliver.run import send_month, send_test_copies, split_addresses
-    from newsletter.desk.project import check_desk_pulled
+    from newsletter.deliver.run import send_month, send_test_copies
 
     settings = settings_of(config_path)
     secret = secret_from_env()
-    if yes and not test_to and not skip_desk_check:
-        check_desk_pulled(settings)  # nobody who unsubscribed on the desk is mailed
     if test_to:
         addresses = split_addresses(test_to)
         count = send_test_copies(
@@ -73,6 +72,7 @@ def send(
             out_root=out_root,
             secret=secret,
             live=yes,
+            desk_check=desk_check(settings, skip=skip_desk_check),
             limit=limit,
             resend_uncertain=resend_uncertain,
             retry_rejected=retry_rejected,
@@ -82,10 +82,18 @@ def send(
     )
 
 
+def desk_check(settings: Settings, *, skip: bool) -> DeskCheck:
+    """The project's desk check for a live send (nobody who unsubscribed on the desk is
+    mailed), or, with ``--skip-desk-check``, none."""
+    from newsletter.deliver.job import skip_desk_check
+    from newsletter.desk.project import check_desk_pulled
+
+    return skip_desk_check if skip else functools.partial(check_desk_pulled, settings)
+
+
 def send_with_progress(send: Callable[..., SendOutcome], *, live: bool, silent: bool) -> None:
     """Run ``send`` (given ``on_plan`` and ``on_batch``) under a progress bar when it is
     live and on a terminal, print its report, and exit 1 when some are left to retry."""
-    from newsletter.deliver.run import report_lines
     from newsletter.progress import progress_bar
 
     with progress_bar("sending", unit="recipients", silent=silent or not live) as bar:
@@ -93,3 +101,40 @@ def send_with_progress(send: Callable[..., SendOutcome], *, live: bool, silent: 
     echo_lines(report_lines(outcome))
     if outcome.left_to_retry:
         sys.exit(EXIT_LEFT_TO_RETRY)
+
+
+def split_addresses(text: str) -> list[str]:
+    """The addresses of ``--test a@x,b@y``, blanks left out."""
+    return [address.strip() for address in text.split(",") if address.strip()]
+
+
+def report_lines(outcome: SendOutcome) -> list[str]:
+    """The send's report as the command prints it (the nurture email's too)."""
+    report, dry_run = outcome.report, outcome.dry_run
+    verb = "would send" if dry_run else "sent"
+    segments = ", ".join(f"{n} {segment}" for segment, n in report.by_segment.items()) or "none"
+    total = sum(report.by_segment.values()) if dry_run else report.sent
+    before = (
+        f", {report.done_otherwise} rejected or uncertain before" if report.done_otherwise else ""
+    )
+    lines = [
+        f"{report.key}: {verb} {total} ({segments})",
+        f"skipped: {report.already_sent} already sent{before}, {report.suppressed} suppressed, "
+        f"{report.not_email} post only",
+    ]
+    if report.rejected or report.failed:
+        lines.append(
+            f"not sent: {report.rejected} rejected for good, {report.failed} to retry "
+            "(run the send again; --retry-rejected once their cause is fixed)"
+        )
+    lines.extend(f"  {status}: {email}: {reason}" for email, status, reason in report.problems)
+    if report.uncertain:
+        lines.append(
+            f"uncertain: {len(report.uncertain)} recipients of a batch cut off mid-flight "
+            "(not resent; use --resend-uncertain after checking the provider's activity)"
+        )
+    if outcome.sample is not None:
+        lines.append(f"sample message: {outcome.sample}")
+    if dry_run:
+        lines.append("dry run: nothing sent; add --yes to send")
+    return lines

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
-from newsletter.config.validation import Strict, check_url
+from newsletter.config.validation import OneLine, Strict, check_url
 
 Url = Annotated[str, AfterValidator(check_url)]
 
@@ -31,8 +31,9 @@ class PostalAddress(Strict):
 class BusinessConfig(Strict):
     """Who sends the newsletter: named in every issue, its footer and the print edition."""
 
-    name: str = Field(min_length=1)
-    """The business's name, as it signs the newsletter."""
+    name: OneLine = Field(min_length=1)
+    """The business's name, as it signs the newsletter (and ``{business}`` in the issue's
+    title, its subject line)."""
     tagline: str = ""
     """A short line shown beside the issue's month in the masthead, the web page and the
     feed."""
@@ -47,10 +48,10 @@ class BusinessConfig(Strict):
 class SenderConfig(Strict):
     """The From: of every email the tool sends (issues, nurture email, the desk's mail)."""
 
-    name: str = Field(min_length=1)
+    name: OneLine = Field(min_length=1)
     """The From: name readers see in their inbox."""
-    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    email: OneLine = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     """The From: address; its domain should be authenticated with the email provider."""
-    reply_to: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    reply_to: OneLine | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     """Where replies go, when not to ``email``; the desk's notifications to the business go
     here too."""

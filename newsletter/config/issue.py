@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
-from newsletter.config.validation import Strict, placeholders
+from newsletter.config.validation import OneLine, Strict, placeholders
 
 GMAIL_CLIP_BYTES = 102_000
 """Gmail shows "[Message clipped]" and hides the rest (footer included) above about 102 KB."""
@@ -14,8 +14,9 @@ GMAIL_CLIP_BYTES = 102_000
 class IssueConfig(Strict):
     """What every issue is called and how its email is put together."""
 
-    title: str = "{business} — {month_name} {year}"
-    """Issue title; {business}, {month_name} and {year} are filled in."""
+    title: OneLine = "{business} — {month_name} {year}"
+    """Issue title, and the email's subject line; {business}, {month_name} and {year} are
+    filled in."""
 
     @field_validator("title")
     @classmethod

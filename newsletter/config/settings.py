@@ -229,10 +229,12 @@ class WebConfig(Strict):
 
 
 def _default_segments() -> dict[SegmentName, SegmentConfig]:
+    # Plain strings, as names read from the file are: a send spools them with marshal,
+    # which takes no enum member.
     return {
-        Segment.CLIENT: SegmentConfig(label="Clients"),
-        Segment.PARTNER: SegmentConfig(label="Referral partners"),
-        Segment.PROSPECT: SegmentConfig(label="Friends and neighbors"),
+        Segment.CLIENT.value: SegmentConfig(label="Clients"),
+        Segment.PARTNER.value: SegmentConfig(label="Referral partners"),
+        Segment.PROSPECT.value: SegmentConfig(label="Friends and neighbors"),
     }
 
 

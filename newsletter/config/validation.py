@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import re
 import string
+import types
 from pathlib import Path, PurePosixPath
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_core import ErrorDetails
 
+from newsletter.characters import unfit_character
 from newsletter.config.yamlfile import KeyPath, dotted, line_for
 from newsletter.errors import NewsletterError, together
 from newsletter.model import SEGMENTS
@@ -22,6 +31,28 @@ class Strict(BaseModel):
     """Base for every schema: unknown keys are errors, values are immutable once loaded."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_yes_or_no_for_a_number(cls, value: Any, info: ValidationInfo) -> Any:
+        # pydantic reads true as 1 and false as 0 for a number; in YAML they are a yes or
+        # a no, never a count (``max_items: true`` is a typo or a misunderstanding).
+        if isinstance(value, bool) and info.field_name is not None:
+            wanted = _plain_types(cls.model_fields[info.field_name].annotation)
+            if bool not in wanted and wanted & {int, float}:
+                raise ValueError(f"expected a number, not {str(value).lower()}")
+        return value
+
+
+def _plain_types(annotation: Any) -> set[Any]:
+    """The types an annotation allows, unions opened and ``Annotated`` metadata left out:
+    ``Annotated[int, …] | None`` -> {int, NoneType}."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _plain_types(get_args(annotation)[0])
+    if origin in (Union, types.UnionType):
+        return set().union(*(_plain_types(arg) for arg in get_args(annotation)))
+    return {annotation}
 
 
 def check_url(value: str) -> str:
@@ -47,6 +78,19 @@ def check_project_path(value: str) -> str:
 
 
 ProjectPath = Annotated[str, AfterValidator(check_project_path)]
+
+
+def check_one_line(value: str) -> str:
+    """A value that goes into an email header (a From name, a subject) as it is: no line
+    break, which would end the header and start another, nor any other unfit character."""
+    problem = unfit_character(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+OneLine = Annotated[str, AfterValidator(check_one_line)]
+"""Text that goes into an email header or the subject line."""
 
 
 def placeholders(template: str) -> list[tuple[str, str, str]]:
@@ -84,8 +128,18 @@ def _message(error: ErrorDetails) -> str:
     if kind == "value_error":
         message = message.removeprefix("Value error, ")
     elif "input" in error and not isinstance(error["input"], dict | list):
-        message = f"{message[0].lower()}{message[1:]} (got {error['input']!r})"
+        message = f"{message[0].lower()}{message[1:]} (got {_shown(error['input'])})"
     return message
+
+
+SHOWN_CHARS = 60
+"""Characters of a refused value an error shows: enough to find it, one line at most."""
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, str) and len(value) > SHOWN_CHARS:
+        return f"{value[:SHOWN_CHARS]!r}… ({len(value):,} characters)"
+    return repr(value)
 
 
 def validate(

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 import os
 from collections.abc import Mapping
 
 from newsletter.config import Settings
-from newsletter.deliver import offload
 from newsletter.deliver.sendgrid import SendGridTransport
 from newsletter.deliver.smtp import SmtpTransport
 from newsletter.deliver.transport import Transport
@@ -25,14 +23,8 @@ def sendgrid_api(settings: Settings, environ: Mapping[str, str]) -> tuple[str, s
     return key, environ.get(API_URL_ENV) or settings.config.delivery.sendgrid.api_url
 
 
-def make_transport(
-    settings: Settings, environ: Mapping[str, str] | None = None, *, own_process: bool = False
-) -> Transport:
-    """The configured transport (``delivery.transport``), ready for one whole send.
-
-    ``own_process``: SendGrid's requests are built and sent by a child process
-    (:mod:`newsletter.deliver.offload`), so a large send uses a second core.
-    """
+def make_transport(settings: Settings, environ: Mapping[str, str] | None = None) -> Transport:
+    """The configured transport (``delivery.transport``), ready for one whole send."""
     env = os.environ if environ is None else environ
     delivery = settings.config.delivery
     if delivery.transport == "smtp":
@@ -44,8 +36,7 @@ def make_transport(
             connections=delivery.smtp.connections,
         )
     key, url = sendgrid_api(settings, env)
-    make = functools.partial(
-        SendGridTransport,
+    return SendGridTransport(
         key,
         base_url=url,
         timeout=delivery.sendgrid.timeout,
@@ -53,13 +44,6 @@ def make_transport(
         asm_group_id=delivery.sendgrid.asm_group_id,
         concurrency=delivery.sendgrid.concurrency,
     )
-    if own_process:
-        return offload.own_process(
-            make,
-            max_batch=SendGridTransport.max_batch,
-            concurrency=max(1, delivery.sendgrid.concurrency),
-        )
-    return make()
 
 
 def sync_suppressions(settings: Settings, environ: Mapping[str, str] | None = None) -> int:

@@ -1,6 +1,7 @@
-"""The send ledger: who has been sent which issue, surviving crashes and SIGKILL.
+"""The send ledger: who has been sent which email, surviving crashes and SIGKILL.
 
-One SQLite row per (issue, normalized recipient email)::
+One SQLite row per (send key, normalized recipient email): the key is a month (``2026-11``)
+for an issue, ``nurture-2026Q4`` for a quarter's nurture email. Each row moves through::
 
     pending ──mark_in_flight──► in_flight ──settle──► sent
        ▲  ▲                       │   │  ├───settle──► failed ──mark_in_flight──► …
@@ -9,25 +10,20 @@ One SQLite row per (issue, normalized recipient email)::
        │                          └──recover (its run is gone)──► uncertain
        └─────────────release_uncertain (--resend-uncertain)──────────────┘
 
-A batch is marked in flight and *committed* before it goes out; once the transport is
-done with it, :meth:`LedgerRun.settle` records each recipient's own outcome from the
-batch's receipt in one transaction. A rerun skips everyone but the retryable (pending,
-failed). If the process dies in between, nobody can tell whether the provider got the
-batch, so its recipients become ``uncertain`` and are resent only when the user asks for
-it. WAL with ``synchronous=FULL`` makes every commit durable before the call returns, so a
-kill at any point keeps every committed state.
+A batch's rows are written in flight and *committed* before it goes out; once the transport
+is done with it, :meth:`LedgerRun.settle` records each recipient's own outcome from the
+batch's receipt in one transaction. A rerun skips all but the retryable (pending, failed).
+If the process dies in between, nobody can tell whether the provider got the batch, so
+its recipients become ``uncertain`` and are resent only when the user asks for it. WAL
+with ``synchronous=FULL`` makes every commit durable before the call returns, so a kill
+at any point keeps every committed state.
 
-One send per ledger at a time: every change goes through a :class:`LedgerRun`, which
-holds the ledger's lock (:func:`newsletter.locks.locked`, an ``flock`` the kernel drops
-when its holder dies, SIGKILL included) and stamps its run id on every row it puts in
-flight. A second send is refused at once, naming the running one, and changes nothing.
-Since the lock is held, a row in flight under another run id was left by a run that is
-provably gone: only those rows are recovered as uncertain.
-
-Most batches go in flight as one row of ``flights`` and their recipients' rows are written
-later, many batches at once, in address order (:mod:`newsletter.deliver.flights`): one
-row per recipient per batch made each commit rewrite most of the address index of a list
-not in address order. The ``every_send`` view shows both as one table; every query reads it.
+Queries (:class:`Ledger`) need no lock: a dry run reads while a send runs. Every change
+goes through a :class:`LedgerRun` (:meth:`Ledger.run`), which holds the ledger's lock (an
+``flock`` the kernel drops when its holder dies, SIGKILL included), writes on a connection
+of its own, and stamps its run id on every row it puts in flight. A second send is refused
+at once, naming the running one. Since the lock is held, a row in flight under another
+run id was left by a run that is provably gone: only those rows are recovered as uncertain.
 
 The file is created 0600 (it lists who was emailed); SQLite gives its WAL and shared
 memory files the same mode.
@@ -35,6 +31,8 @@ memory files the same mode.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
 import os
 import secrets
@@ -43,24 +41,20 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
 
-from newsletter.deliver.flights import EVERY_SEND, EVERY_SEND_VIEW, FLIGHTS_TABLE
-from newsletter.deliver.ledger_run import LedgerRun
+from newsletter.deliver.transport import Receipt
 from newsletter.errors import LedgerError
 from newsletter.locks import locked
+from newsletter.model import normalize_email
 
 STATUSES = ("pending", "in_flight", "sent", "uncertain", "failed", "rejected")
-RETRYABLE = ("pending", "failed")
-SCHEMA_VERSION = 6  # PRAGMA user_version; 0 is the first ledger (no run ids), 2 had no segments,
-# 3 kept rows in (issue, email) order (WITHOUT ROWID), 4 checked the status with IN (...), 5 had
-# no flights (newsletter/deliver/flights.py)
+SCHEMA_VERSION = 7  # PRAGMA user_version: 0 had no run ids, 2 no segments, 3 was WITHOUT
+# ROWID, 4 checked the status with IN (...), 6 kept batches in flight in a second table
 
 # The status CHECK is spelled with OR, not IN (...): SQLite evaluates an IN list in a CHECK
-# by building a small table for every row written, which made each batch's two writes
-# about 40 % slower.
+# by building a small table for every row written.
 _TABLE = """
-CREATE TABLE {name} (
+CREATE TABLE sends (
     issue       TEXT NOT NULL,
     email       TEXT NOT NULL,
     status      TEXT NOT NULL CHECK (status = 'pending' OR status = 'in_flight'
@@ -79,21 +73,12 @@ CREATE TABLE {name} (
 )
 """
 # Rows are stored in the order they are put in flight (rowid) and found by (issue, email)
-# through the unique index: a batch's rows, put in flight and settled together, share
-# pages wherever its recipients sit in the list. Stored in address order (schema 3), a
-# batch of readers spread through the list (a personal variant's, or any list not sorted
-# by address) dirtied a page per row in each commit: three times the writes of a batch of
-# neighbours (bench_hooks.py).
-_COLUMNS = "issue, email, status, batch, run, message_id, error, attempts, created_at, "
-_COLUMNS += "updated_at, sent_at, segment"
-# Batch updates name this index (INDEXED BY): without statistics SQLite's planner would
-# rather scan the whole issue by primary key, which makes a send quadratic in its size.
-# There is no index by status: every recipient's row changes status at least twice, and
-# the few queries by status per send read the issue's rows by primary key instead.
-_INDEXES = (
-    "CREATE INDEX IF NOT EXISTS sends_batch ON sends (issue, batch)",
-    "DROP INDEX IF EXISTS sends_status",
-)
+# through the unique index, so a batch's rows, written and settled together, share pages.
+# Batch updates name the batch index (INDEXED BY): without statistics SQLite's planner
+# would rather scan the whole issue, which makes a send quadratic in its size. No index by
+# status: every row changes status at least twice.
+_COLUMNS = "issue email status batch run message_id error attempts created_at updated_at "
+_COLUMNS += "sent_at segment"
 
 
 def utc_now() -> datetime:
@@ -103,26 +88,19 @@ def utc_now() -> datetime:
 class Ledger:
     """The send ledger in the SQLite file at ``path`` (created with its folder if missing).
 
-    Queries need no lock (a dry run reads while a send runs); changes go through
-    :meth:`run`. ``clock`` returns an aware datetime; tests inject a fixed one.
+    ``clock`` returns an aware datetime; tests inject a fixed one.
     """
 
     def __init__(self, path: Path, *, clock: Callable[[], datetime] = utc_now) -> None:
         self.path = path
-        self._clock = clock
+        self.clock = clock
+        self._db = _connect(path)
         try:
-            _create_private(path)
-            # isolation_level=None: we issue BEGIN/COMMIT ourselves, so it is plain when
-            # a state is on disk.
-            self._db = sqlite3.connect(path, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.execute("PRAGMA busy_timeout=5000")
-            self._migrate()
-        except (sqlite3.Error, OSError) as exc:
+            with _transaction(self._db):
+                _migrate(self._db)
+        except sqlite3.Error as exc:
+            self._db.close()
             raise LedgerError(f"cannot open the send ledger: {exc}", path=path) from None
-
-    # -- lifecycle ---------------------------------------------------------------------
 
     def close(self) -> None:
         self._db.close()
@@ -130,12 +108,7 @@ class Ledger:
     def __enter__(self) -> Ledger:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     @contextmanager
@@ -146,54 +119,44 @@ class Ledger:
         start time), when another send holds it; nothing is changed then.
         """
         with locked(self.path, purpose=purpose, wait=0):
-            run = LedgerRun(self, secrets.token_hex(6))
+            run = LedgerRun(self.path, secrets.token_hex(6), self.clock)
             try:
                 yield run
             finally:
-                run.land()
+                run.close()
 
     # -- queries -----------------------------------------------------------------------
 
     def sent(self, issue: str) -> set[str]:
         """Normalized emails already sent ``issue``: a rerun skips them."""
-        return self._with_status(issue, "sent")
+        return self.with_status(issue, "sent")
 
     def uncertain(self, issue: str) -> set[str]:
         """Normalized emails whose batch was in flight when a run died."""
-        return self._with_status(issue, "uncertain")
+        return self.with_status(issue, "uncertain")
 
     def in_flight(self, issue: str) -> set[str]:
         """Normalized emails marked in flight: a run is sending them, or died doing so."""
-        return self._with_status(issue, "in_flight")
+        return self.with_status(issue, "in_flight")
 
     def with_status(self, issue: str, status: str) -> set[str]:
         """Normalized emails of ``issue`` whose row has ``status``."""
-        return self._with_status(issue, status)
-
-    def having(self, issue: str, emails: Sequence[str], statuses: Iterable[str]) -> set[str]:
-        """Those of ``emails`` (normalized) whose row for ``issue`` has one of ``statuses``."""
-        return set(self.statuses(issue, emails, statuses))
+        rows = self._db.execute(
+            "SELECT email FROM sends WHERE issue = ? AND status = ?", (issue, status)
+        )
+        return {row[0] for row in rows}
 
     def statuses(
         self, issue: str, emails: Sequence[str], statuses: Iterable[str]
     ) -> dict[str, str]:
         """normalized email -> status, for those of ``emails`` whose row for ``issue`` has
-        one of ``statuses``.
-
-        Asked a batch at a time, so a send never loads the whole ledger into memory; one
-        statement, one row back (see :meth:`LedgerRun.mark_in_flight` for why).
-        """
+        one of ``statuses``: asked a chunk at a time, so a send never loads the whole
+        ledger; one statement over a JSON array, one row back."""
         wanted = tuple(statuses)
-        marks = ", ".join(f"?{n}" for n in range(3, 3 + len(wanted)))
-        # The two halves of every_send spelled out: SQLite would not take the addresses
-        # into the view, and would read every row of the issue for each batch.
+        marks = ", ".join("?" for _ in wanted)
         (found,) = self._db.execute(
-            "SELECT json_group_object(email, status) FROM ("
-            "SELECT email, status FROM sends WHERE issue = ?1 "
-            f"AND email IN (SELECT value FROM json_each(?2)) AND status IN ({marks}) "
-            "UNION ALL SELECT r.value ->> 0, f.status "
-            "FROM flights AS f, json_each(f.recipients) AS r WHERE f.issue = ?1 "
-            f"AND r.value ->> 0 IN (SELECT value FROM json_each(?2)) AND f.status IN ({marks}))",
+            "SELECT json_group_object(email, status) FROM sends WHERE issue = ? AND email IN "
+            f"(SELECT value FROM json_each(?)) AND status IN ({marks})",
             (issue, json.dumps(list(emails)), *wanted),
         ).fetchone()
         result: dict[str, str] = json.loads(found)
@@ -203,7 +166,7 @@ class Ledger:
         """Up to ``limit`` (email, status, reason) rows of ``issue`` that were rejected or
         failed, by address."""
         rows = self._db.execute(
-            f"SELECT email, status, COALESCE(error, '') FROM {EVERY_SEND} "
+            "SELECT email, status, COALESCE(error, '') FROM sends "
             "WHERE issue = ? AND status IN ('rejected', 'failed') ORDER BY email LIMIT ?",
             (issue, limit),
         )
@@ -213,81 +176,249 @@ class Ledger:
         """Rows per status for ``issue``, every status present (zero when none)."""
         counts = dict.fromkeys(STATUSES, 0)
         for status, count in self._db.execute(
-            f"SELECT status, COUNT(*) FROM {EVERY_SEND} WHERE issue = ? GROUP BY status", (issue,)
+            "SELECT status, COUNT(*) FROM sends WHERE issue = ? GROUP BY status", (issue,)
         ):
             counts[status] = count
         return counts
 
-    # -- internals ---------------------------------------------------------------------
+
+class LedgerRun:
+    """The changes one send makes, under the ledger's lock (see :meth:`Ledger.run`)."""
+
+    def __init__(self, path: Path, run_id: str, clock: Callable[[], datetime]) -> None:
+        self.id = run_id
+        self._clock = clock
+        self._db = _connect(path)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def together(self) -> contextlib.AbstractContextManager[None]:
+        """Changes made in this block commit as one: one write to disk, not one each (the
+        send settles finished batches and puts the next one in flight together). A change
+        that fails inside it is undone alone."""
+        return _transaction(self._db)
+
+    def recover(self, issue: str) -> list[str]:
+        """Turn rows that dead runs left in flight into ``uncertain``; returns their emails.
+
+        Every run but this one is gone (this one holds the lock), so every row in flight
+        under another run id is a dead run's. Call before this run sends anything.
+        """
+        where = "WHERE issue = ? AND status = 'in_flight' AND run IS NOT ?"
+        with _transaction(self._db):
+            emails = [
+                row[0]
+                for row in self._db.execute(f"SELECT email FROM sends {where}", (issue, self.id))
+            ]
+            self._db.execute(
+                f"UPDATE sends SET status = 'uncertain', updated_at = ? {where}",
+                (self._now(), issue, self.id),
+            )
+        return sorted(emails)
+
+    def release_uncertain(self, issue: str) -> int:
+        """Make the uncertain recipients sendable again (``--resend-uncertain``)."""
+        return self._release(issue, "uncertain")
+
+    def release_rejected(self, issue: str) -> int:
+        """Make the rejected recipients sendable again (``--retry-rejected``)."""
+        return self._release(issue, "rejected")
+
+    def mark_in_flight(
+        self,
+        issue: str,
+        emails: Iterable[str],
+        batch: str,
+        segments: Iterable[str | None] | None = None,
+    ) -> None:
+        """Record that ``batch`` of this run is about to go to ``emails`` (of ``segments``,
+        one each, when given: the report counts recipients by segment); committed when
+        this returns (or with the :meth:`together` block around it).
+
+        Raises LedgerError, changing nothing, if an address is already sent, uncertain,
+        rejected or in flight, or if ``batch`` is already in flight: the caller must skip
+        those.
+        """
+        labels = itertools.repeat(None) if segments is None else segments
+        of = dict(zip(map(normalize_email, emails), labels, strict=False))
+        now = self._now()
+        with _transaction(self._db):
+            busy = self._db.execute(
+                "SELECT 1 FROM sends INDEXED BY sends_batch "
+                "WHERE issue = ? AND batch = ? AND status = 'in_flight'",
+                (issue, batch),
+            ).fetchone()
+            if busy:
+                raise LedgerError(f"batch {batch!r} of {issue} is already in flight")
+            # One statement over a JSON array, not one per address: the thread keeping the
+            # ledger gives the interpreter to the sending threads at each statement.
+            cursor = self._db.execute(
+                """
+                INSERT INTO sends (issue, email, status, batch, run, attempts, created_at,
+                                   updated_at, segment)
+                SELECT ?, value ->> 0, 'in_flight', ?, ?, 1, ?, ?, value ->> 1
+                FROM json_each(?) WHERE true
+                ON CONFLICT (issue, email) DO UPDATE SET
+                    status = 'in_flight', batch = excluded.batch, run = excluded.run,
+                    error = NULL, message_id = NULL, attempts = attempts + 1,
+                    updated_at = excluded.updated_at,
+                    segment = coalesce(excluded.segment, segment)
+                WHERE status IN ('pending', 'failed')
+                """,
+                (issue, batch, self.id, now, now, json.dumps(list(of.items()))),
+            )
+            if cursor.rowcount != len(of):
+                blocked = [
+                    row[0]
+                    for row in self._db.execute(
+                        "SELECT email FROM sends WHERE issue = ? AND email IN "
+                        "(SELECT value FROM json_each(?)) AND batch IS NOT ?",
+                        (issue, json.dumps(list(of)), batch),
+                    )
+                ]
+                raise LedgerError(
+                    f"{len(blocked)} recipient(s) of {issue} already sent, uncertain, "
+                    f"rejected or in flight: {', '.join(sorted(blocked)[:5])}"
+                )
+
+    def settle(
+        self, issue: str, batch: str, receipt: Receipt, *, rest: str | None, size: int | None = None
+    ) -> None:
+        """Record each outcome in ``receipt`` for ``batch`` (of ``size`` recipients, if
+        the caller knows), in one transaction.
+
+        Recipients of the batch without an outcome become ``failed`` with the reason
+        ``rest`` (the transport stopped before them: certainly not delivered), or stay in
+        flight when ``rest`` is None (nobody can say: the next run will call them
+        uncertain).
+        """
+        now = self._now()
+        batch_rows = "WHERE issue = ? AND batch = ? AND status = 'in_flight'"
+        by_batch = (
+            "UPDATE sends INDEXED BY sends_batch SET status = ?, message_id = ?, error = ?, "
+            f"sent_at = ?, updated_at = ? {batch_rows}"
+        )
+        ids = set(receipt.sent.values())
+        with _transaction(self._db):
+            if len(ids) == 1 and receipt.count() == len(receipt.sent):
+                count = f"SELECT COUNT(*) FROM sends INDEXED BY sends_batch {batch_rows}"
+                size = size or self._db.execute(count, (issue, batch)).fetchone()[0]
+                if size == len(receipt.sent):  # the common case: one statement
+                    self._db.execute(by_batch, ("sent", ids.pop(), None, now, now, issue, batch))
+                    return
+            rows: list[tuple[str, str | None, str | None, str | None, str, str, str, str]]
+            rows = [
+                ("sent", message_id, None, now, now, issue, normalize_email(email), batch)
+                for email, message_id in receipt.sent.items()
+            ]
+            for status, outcome in (
+                ("rejected", receipt.rejected),
+                ("failed", receipt.deferred),
+                ("uncertain", receipt.uncertain),
+            ):
+                rows += [
+                    (status, None, reason, None, now, issue, normalize_email(email), batch)
+                    for email, reason in outcome.items()
+                ]
+            self._db.executemany(
+                "UPDATE sends SET status = ?, message_id = ?, error = ?, sent_at = ?, "
+                "updated_at = ? WHERE issue = ? AND email = ? AND batch = ? "
+                "AND status = 'in_flight'",
+                rows,
+            )
+            if rest is not None:
+                self._db.execute(by_batch, ("failed", None, rest, None, now, issue, batch))
+
+    def _release(self, issue: str, status: str) -> int:
+        """Make ``issue``'s recipients in ``status`` pending again; returns how many."""
+        with _transaction(self._db):
+            cursor = self._db.execute(
+                "UPDATE sends SET status = 'pending', updated_at = ? "
+                "WHERE issue = ? AND status = ?",
+                (self._now(), issue, status),
+            )
+        return cursor.rowcount
 
     def _now(self) -> str:
         return self._clock().astimezone(UTC).isoformat(timespec="milliseconds")
 
-    def _with_status(self, issue: str, status: str) -> set[str]:
-        rows = self._db.execute(
-            f"SELECT email FROM {EVERY_SEND} WHERE issue = ? AND status = ?", (issue, status)
+
+def every_send(db: sqlite3.Connection) -> str:
+    """What a reader of the ledger file (opened read-only, so maybe not yet brought up to
+    this version) selects every recipient's row from: the view an earlier version kept
+    over its two tables, where the file still has it, else the table."""
+    found = db.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'view' AND name = 'every_send'"
+    ).fetchone()
+    return "every_send" if found else "sends"
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    """A connection to the ledger at ``path``, created 0600 (with its folder) if missing."""
+    try:
+        _create_private(path)
+        # isolation_level=None: BEGIN and COMMIT are ours, so it is plain when a state is
+        # on disk.
+        db = sqlite3.connect(path, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.execute("PRAGMA busy_timeout=5000")
+    except (sqlite3.Error, OSError) as exc:
+        raise LedgerError(f"cannot open the send ledger: {exc}", path=path) from None
+    return db
+
+
+@contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+    # IMMEDIATE takes the write lock up front, so the checks and the writes inside see the
+    # same state. Inside another transaction, a savepoint: the inner change is undone alone
+    # if it fails, and commits with the outer one.
+    nested = db.in_transaction
+    db.execute("SAVEPOINT inner" if nested else "BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK TO inner" if nested else "ROLLBACK")
+        if nested:
+            db.execute("RELEASE inner")
+        raise
+    db.execute("RELEASE inner" if nested else "COMMIT")
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Create the table, or bring a ledger of an earlier version up to this one with every
+    row kept: copied into this schema's table (SQLite can neither widen a CHECK nor change a
+    table's key in place), a column the old one lacks left empty (run ids before schema 1,
+    segments before 3: reported unknown)."""
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise sqlite3.DatabaseError(f"made by a newer version of newsletter (schema {version})")
+    if version == SCHEMA_VERSION:
+        return
+    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'sends'").fetchone():
+        old = {row[1] for row in db.execute("PRAGMA table_info(sends)")}
+        kept = ", ".join(c for c in _COLUMNS.split() if c in old)
+        db.execute("DROP VIEW IF EXISTS every_send")
+        db.execute("ALTER TABLE sends RENAME TO sends_old")
+        db.execute(_TABLE)
+        db.execute(f"INSERT INTO sends ({kept}) SELECT {kept} FROM sends_old")
+        db.execute("DROP TABLE sends_old")  # and its indexes
+    else:
+        db.execute(_TABLE)
+    db.execute("CREATE INDEX sends_batch ON sends (issue, batch)")
+    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'flights'").fetchone():
+        # Schema 6 kept a batch in flight as one row until its recipients' rows were
+        # written: each keeps its status (the next run recovers a dead run's in flight).
+        db.execute(
+            "INSERT INTO sends (issue, email, status, batch, run, message_id, attempts, "
+            "created_at, updated_at, sent_at, segment) "
+            "SELECT f.issue, r.value ->> 0, f.status, f.batch, f.run, f.message_id, 1, "
+            "f.created_at, f.updated_at, CASE WHEN f.status = 'sent' THEN f.updated_at END, "
+            "r.value ->> 1 FROM flights AS f, json_each(f.recipients) AS r"
         )
-        return {row[0] for row in rows}
-
-    def _row(self, issue: str, email: str) -> tuple[str, str | None] | None:
-        row = self._db.execute(
-            f"SELECT status, batch FROM {EVERY_SEND} WHERE issue = ? AND email = ?",
-            (issue, email),
-        ).fetchone()
-        return (row[0], row[1]) if row else None
-
-    @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        # IMMEDIATE takes the write lock up front, so the checks and the writes inside
-        # see the same state. Inside another transaction, a savepoint: the inner change
-        # is undone alone if it fails, and commits with the outer one.
-        nested = self._db.in_transaction
-        self._db.execute("SAVEPOINT inner" if nested else "BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self._db.execute("ROLLBACK TO inner" if nested else "ROLLBACK")
-            if nested:
-                self._db.execute("RELEASE inner")
-            raise
-        self._db.execute("RELEASE inner" if nested else "COMMIT")
-
-    def _migrate(self) -> None:
-        """Create the table, or bring a ledger of an earlier version up to this one."""
-        with self._transaction():
-            version = self._db.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise sqlite3.DatabaseError(
-                    f"made by a newer version of newsletter (schema {version})"
-                )
-            if version < SCHEMA_VERSION:
-                exists = self._db.execute(
-                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sends'"
-                ).fetchone()
-                if exists and version < 5:
-                    self._rebuild()
-                elif not exists:
-                    self._db.execute(_TABLE.format(name="sends"))
-                self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            for index in _INDEXES:
-                self._db.execute(index)
-            self._db.execute(FLIGHTS_TABLE)
-            self._db.execute(EVERY_SEND_VIEW)
-
-    def _rebuild(self) -> None:
-        """The table of an earlier schema copied into this one's, every row kept (SQLite
-        can neither widen a CHECK nor change a table's key in place). A column the old table
-        lacks stays empty: run ids (schema 0), segments (schema 0 and 2; reported unknown)."""
-        old = {row[1] for row in self._db.execute("PRAGMA table_info(sends)")}
-        kept = ", ".join(c for c in _COLUMNS.split(", ") if c in old)
-        self._db.execute(f"DROP VIEW IF EXISTS {EVERY_SEND}")  # renaming would retarget it
-        self._db.execute("ALTER TABLE sends RENAME TO sends_old")
-        self._db.execute("DROP INDEX IF EXISTS sends_batch")
-        self._db.execute("DROP INDEX IF EXISTS sends_status")
-        self._db.execute(_TABLE.format(name="sends"))
-        # In the old key's order: each issue's rows stay together.
-        self._db.execute(f"INSERT INTO sends ({kept}) SELECT {kept} FROM sends_old")
-        self._db.execute("DROP TABLE sends_old")
+        db.execute("DROP TABLE flights")
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
 def _create_private(path: Path) -> None:

@@ -101,13 +101,15 @@ class Personalizer:
         placeholder filled, the one-click header its own): a sample or a test copy."""
         recipient = self.recipient(email, first_name, last_name, code=code, progress=progress)
         token = recipient.substitutions[UNSUBSCRIBE_TOKEN]
-        return recipient._replace(
-            substitutions={
+        return Recipient(
+            recipient.email,
+            recipient.name,
+            {
                 **recipient.substitutions,
                 _REFERRAL_LINK: f"{self._link_before}{code}{self._link_after}",
                 _UNSUBSCRIBE_URL: f"{self._unsubscribe_before}{token}",
             },
-            headers={**recipient.headers, **self._message_headers()},
+            {**recipient.headers, **self._message_headers()},
         )
 
 

@@ -1,24 +1,27 @@
 """``send_month()``: one send as ``newsletter send`` runs it, from the ledger to the report.
 
-:func:`newsletter.deliver.send.send_issue` delivers a month through a transport and a
-ledger it is given; this module owns what a whole run adds around it: opening the send
-ledger (``settings.send_ledger``), making and closing the configured transport, the dry
-run's sample message in ``state/preview/``, ``[TEST]`` copies, and the report's lines.
+:func:`~newsletter.deliver.job.run_send` runs a job through a transport and a ledger it
+is given; a whole run adds the rest: the project's send ledger, the configured transport
+(closed whatever happens), the dry run's sample message in ``state/preview/``, and
+``[TEST]`` copies. The desk check is the caller's to give: the project's, or
+:func:`~newsletter.deliver.job.skip_desk_check` to say it sends without.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Unpack
 
 from newsletter.cards.quarter import Quarter
 from newsletter.config import Settings
 from newsletter.deliver.factory import make_transport
+from newsletter.deliver.job import DeskCheck, RunOptions, SendJob, SendReport, run_send
 from newsletter.deliver.ledger import Ledger
-from newsletter.deliver.nurture import nurture_key, nurture_sample, send_nurture
-from newsletter.deliver.send import SendReport, sample_message, send_issue, send_test
-from newsletter.deliver.transport import Transport
+from newsletter.deliver.nurture import nurture_job, nurture_key, nurture_sample
+from newsletter.deliver.send import issue_job, sample_message, send_test
 from newsletter.fsutil import PRIVATE, atomic_write
 from newsletter.months import parse_month
 
@@ -49,40 +52,22 @@ def send_month(
     out_root: Path,
     secret: bytes,
     live: bool,
-    limit: int | None = None,
-    resend_uncertain: bool = False,
-    retry_rejected: bool = False,
-    on_plan: Callable[[int], None] | None = None,
-    on_batch: Callable[[int], None] | None = None,
+    desk_check: DeskCheck,
     environ: Mapping[str, str] | None = None,
+    **options: Unpack[RunOptions],
 ) -> SendOutcome:
     """Send the built ``month`` to everyone not yet sent, through the configured transport.
 
     Unless ``live``, nothing is sent: the report says what a send would do, and one fully
     personalized sample message is written (0600) for a look in a mail client.
     """
-    with Ledger(settings.send_ledger) as ledger:
 
-        def deliver(transport: Transport | None) -> SendReport:
-            return send_issue(
-                settings,
-                month,
-                out_root=out_root,
-                transport=transport,
-                ledger=ledger,
-                secret=secret,
-                limit=limit,
-                resend_uncertain=resend_uncertain,
-                retry_rejected=retry_rejected,
-                on_batch=on_batch,
-                on_plan=on_plan,
-            )
+    def sample() -> tuple[Path, bytes]:
+        message = sample_message(settings, month, out_root=out_root, secret=secret)
+        return sample_message_path(settings, month), message
 
-        def sample() -> tuple[Path, bytes]:
-            message = sample_message(settings, month, out_root=out_root, secret=secret)
-            return sample_message_path(settings, month), message
-
-        return _run(settings, deliver, sample, live=live, environ=environ)
+    job = issue_job(settings, month, out_root=out_root, secret=secret)
+    return _run(settings, job, sample, live, desk_check, environ, options)
 
 
 def send_nurture_quarter(
@@ -91,60 +76,44 @@ def send_nurture_quarter(
     *,
     secret: bytes,
     live: bool,
-    limit: int | None = None,
-    resend_uncertain: bool = False,
-    retry_rejected: bool = False,
-    on_plan: Callable[[int], None] | None = None,
-    on_batch: Callable[[int], None] | None = None,
+    desk_check: DeskCheck,
     environ: Mapping[str, str] | None = None,
+    **options: Unpack[RunOptions],
 ) -> SendOutcome:
-    """Send ``quarter``'s nurture email (``newsletter cards --email``) as
-    :func:`send_month` sends an issue: through the same ledger and transport, a dry run
-    with a sample message unless ``live``."""
-    with Ledger(settings.send_ledger) as ledger:
+    """Send ``quarter``'s nurture email (``newsletter cards --email``) as :func:`send_month`
+    sends an issue."""
 
-        def deliver(transport: Transport | None) -> SendReport:
-            return send_nurture(
-                settings,
-                quarter,
-                transport=transport,
-                ledger=ledger,
-                secret=secret,
-                limit=limit,
-                resend_uncertain=resend_uncertain,
-                retry_rejected=retry_rejected,
-                on_plan=on_plan,
-                on_batch=on_batch,
-            )
+    def sample() -> tuple[Path, bytes]:
+        path = settings.state_dir / PREVIEW_DIR / f"{nurture_key(quarter)}.eml"
+        return path, nurture_sample(settings, quarter, secret=secret)
 
-        def sample() -> tuple[Path, bytes]:
-            path = settings.state_dir / PREVIEW_DIR / f"{nurture_key(quarter)}.eml"
-            return path, nurture_sample(settings, quarter, secret=secret)
-
-        return _run(settings, deliver, sample, live=live, environ=environ)
+    job = nurture_job(settings, quarter, secret=secret)
+    return _run(settings, job, sample, live, desk_check, environ, options)
 
 
 def _run(
     settings: Settings,
-    deliver: Callable[[Transport | None], SendReport],
+    job: AbstractContextManager[SendJob],
     sample: Callable[[], tuple[Path, bytes]],
-    *,
     live: bool,
+    desk_check: DeskCheck,
     environ: Mapping[str, str] | None,
+    options: RunOptions,
 ) -> SendOutcome:
-    """A dry run (``deliver`` without a transport, and the sample written 0600), or the
-    send through the configured transport, closed whatever happens."""
-    if not live:
-        report = deliver(None)
-        path, message = sample()
-        atomic_write(path, message, mode=PRIVATE)
-        return SendOutcome(report, dry_run=True, sample=path)
-    transport = make_transport(settings, environ, own_process=True)
-    try:
-        report = deliver(transport)
-    finally:
-        transport.close()
-    return SendOutcome(report, dry_run=False, sample=None)
+    with Ledger(settings.send_ledger) as ledger:
+        transport = make_transport(settings, environ) if live else None
+        try:
+            report = run_send(
+                job, transport=transport, ledger=ledger, desk_check=desk_check, **options
+            )
+        finally:
+            if transport is not None:
+                transport.close()
+    if live:
+        return SendOutcome(report, dry_run=False, sample=None)
+    path, message = sample()
+    atomic_write(path, message, mode=PRIVATE)
+    return SendOutcome(report, dry_run=True, sample=path)
 
 
 def send_test_copies(
@@ -170,40 +139,3 @@ def send_test_copies(
         )
     finally:
         transport.close()
-
-
-def split_addresses(text: str) -> list[str]:
-    """The addresses of ``--test a@x,b@y``, blanks left out."""
-    return [address.strip() for address in text.split(",") if address.strip()]
-
-
-def report_lines(outcome: SendOutcome) -> list[str]:
-    """The send's report as the command prints it."""
-    report, dry_run = outcome.report, outcome.dry_run
-    verb = "would send" if dry_run else "sent"
-    segments = ", ".join(f"{n} {segment}" for segment, n in report.by_segment.items()) or "none"
-    total = sum(report.by_segment.values()) if dry_run else report.sent
-    before = (
-        f", {report.done_otherwise} rejected or uncertain before" if report.done_otherwise else ""
-    )
-    lines = [
-        f"{report.month}: {verb} {total} ({segments})",
-        f"skipped: {report.already_sent} already sent{before}, {report.suppressed} suppressed, "
-        f"{report.not_email} post only",
-    ]
-    if report.rejected or report.failed:
-        lines.append(
-            f"not sent: {report.rejected} rejected for good, {report.failed} to retry "
-            "(run the send again; --retry-rejected once their cause is fixed)"
-        )
-    lines.extend(f"  {status}: {email}: {reason}" for email, status, reason in report.problems)
-    if report.uncertain:
-        lines.append(
-            f"uncertain: {len(report.uncertain)} recipients of a batch cut off mid-flight "
-            "(not resent; use --resend-uncertain after checking the provider's activity)"
-        )
-    if outcome.sample is not None:
-        lines.append(f"sample message: {outcome.sample}")
-    if dry_run:
-        lines.append("dry run: nothing sent; add --yes to send")
-    return lines

@@ -1,78 +1,44 @@
 """``send_issue()``: deliver a built month to every email subscriber exactly once.
 
-build folder (checked against its manifest) + subscribers − suppressions → one Message per
-segment variant → batches of recipients → Transport, over a bounded pool of batches in
-flight (:mod:`newsletter.deliver.dispatch`). Every batch is recorded in the ledger *before*
-it goes out, and each recipient's own outcome after: sent, rejected for good with its own
-reason, failed (retried by the next run), or uncertain (the answer was lost). A rerun
-skips all but the retryable; a batch in flight when the process died is reported as
-uncertain and resent only when asked.
-
-The subscriber list is read and validated once, whole, before anything is sent
-(:mod:`newsletter.deliver.roster`), then streamed from its spool a chunk at a time, each
-segment variant filling its own batch: memory does not grow with the list.
+The month's :class:`~newsletter.deliver.job.SendJob` (:func:`issue_job`), run by
+:func:`~newsletter.deliver.job.run_send`: the build folder (checked against its manifest),
+subscribers less suppressions, in groups by message: a segment's email, shared by the
+segments whose email reads the same byte for byte (often client and partner: fewer
+requests), or a reader's personal variant (the build's, :mod:`newsletter.pipeline.variants`).
+Each reader's values fill the placeholders the build left: first name, referral code and
+progress, unsubscribe token (:mod:`newsletter.deliver.personalize`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
+from newsletter.audience.hooks import VARIANTS_FILE, VariantPicker
 from newsletter.audience.subscribers import iter_subscribers
 from newsletter.audience.suppressions import load_suppressions, suppressed_emails
 from newsletter.audience.tokens import referral_codes
 from newsletter.config import Settings
 from newsletter.config.desk import referral_base
-from newsletter.deliver.collector import rare_collections
-from newsletter.deliver.dispatch import Dispatcher
+from newsletter.deliver.job import DeskCheck, RunOptions, SendJob, SendReport, run_send
 from newsletter.deliver.ledger import Ledger
-from newsletter.deliver.ledger_run import LedgerRun
-from newsletter.deliver.personalize import Personalizer, recipient_for
-from newsletter.deliver.roster import Roster
+from newsletter.deliver.personalize import Personalizer
+from newsletter.deliver.roster import Reader, project_roster
+from newsletter.deliver.smtp import SmtpTransport
 from newsletter.deliver.transport import Message, Recipient, Transport
-from newsletter.deliver.variants import SendVariants
 from newsletter.errors import NewsletterError
-from newsletter.model import Subscriber, normalize_email
+from newsletter.model import normalize_email
 from newsletter.months import parse_month
 from newsletter.pipeline.manifest import MANIFEST, verify_manifest
-from newsletter.referrals.counting import rule_of
-from newsletter.referrals.fields import business_region
-from newsletter.referrals.rewards import progress_lines
+from newsletter.referrals.rewards import project_progress
 from newsletter.sources.offers import current_offer
 
-PROBLEMS_SHOWN = 20  # rejected or failed recipients listed in a report
-_DONE = ("sent", "uncertain", "in_flight", "rejected")  # what a run does not send again
 
-
-@dataclass
-class SendReport:
-    month: str
-    by_segment: dict[str, int] = field(default_factory=dict)  # recipients this run addressed
-    suppressed: int = 0
-    not_email: int = 0
-    already_sent: int = 0  # skipped: sent before this run
-    done_otherwise: int = 0  # skipped: rejected or uncertain before this run
-    uncertain: list[str] = field(default_factory=list)  # every uncertain one of the month
-    sent: int = 0
-    rejected: int = 0  # this run: refused for good, each with its own reason
-    failed: int = 0  # this run: not taken this time; the next run retries them
-    newly_uncertain: int = 0  # this run: the answer was lost, or a dead run's in flight
-    batches: int = 0
-    problems: list[tuple[str, str, str]] = field(default_factory=list)
-    """Up to PROBLEMS_SHOWN (email, status, reason) of the month's rejected and failed."""
-
-
-def skipped_statuses(released: Mapping[str, bool]) -> tuple[str, ...]:
-    """The ledger statuses a run does not send again, less those ``released`` for it
-    (``{"uncertain": True}`` with --resend-uncertain): a dry run, which changes nothing in
-    the ledger, counts the released ones as due."""
-    return tuple(status for status in _DONE if not released.get(status))
-
-
-@rare_collections()
 def send_issue(
     settings: Settings,
     month: str,
@@ -81,196 +47,94 @@ def send_issue(
     transport: Transport | None,
     ledger: Ledger,
     secret: bytes,
-    limit: int | None = None,
-    resend_uncertain: bool = False,
-    retry_rejected: bool = False,
-    on_batch: Callable[[int], None] | None = None,
-    on_plan: Callable[[int], None] | None = None,
+    desk_check: DeskCheck,
+    **options: Unpack[RunOptions],
 ) -> SendReport:
-    """Send the built ``month`` to everyone not yet sent; see the module docstring.
+    """Send the built ``month`` to everyone not yet sent (with ``transport=None``, a dry
+    run): :func:`~newsletter.deliver.job.run_send` of :func:`issue_job`."""
+    job = issue_job(settings, month, out_root=out_root, secret=secret)
+    return run_send(job, transport=transport, ledger=ledger, desk_check=desk_check, **options)
 
-    With ``transport=None`` nothing is sent or recorded: the report says what a send would
-    do (the dry run). A live send holds the ledger (:meth:`Ledger.run`): a second one at
-    the same time is refused at once with LockBusy, naming the first. ``on_plan`` is told
-    how many recipients this run will address, ``on_batch`` how many each finished batch
-    held.
-    """
-    month = f"{parse_month(month):%Y-%m}"
-    out_dir = out_root / month
-    manifest = load_build(out_dir)
-    blocked = suppressed_emails(load_suppressions(settings.suppressions_csv))
-    personal = SendVariants(settings, out_dir)
-    roster = Roster(
-        settings.subscribers_csv,
-        secret=secret,
-        blocked=blocked,
-        spool_dir=settings.state_dir,
-        variant_key=personal.key if personal.active else None,
-    )
-    with roster:
-        if transport is None:
-            released = {"uncertain": resend_uncertain, "rejected": retry_rejected}
-            skip = skipped_statuses(released)
-            return _send(settings, month, out_dir, manifest, roster, ledger, secret, limit, skip)
-        with ledger.run(purpose=f"send {month}") as run:
-            recovered = run.recover(month)  # in flight when a run died: uncertain from now on
-            if resend_uncertain:
-                run.release_uncertain(month)
-            if retry_rejected:
-                run.release_rejected(month)
-            if on_plan:
-                done = ledger.counts(month)
-                left = max(0, roster.emailable - sum(done[s] for s in _DONE))
-                on_plan(left if limit is None else min(limit, left))
-            dispatcher = Dispatcher(transport, run, month, on_settled=on_batch)
-            report = _send(
-                settings,
-                month,
-                out_dir,
-                manifest,
-                roster,
-                ledger,
-                secret,
-                limit,
-                _DONE,
-                run=run,
-                dispatcher=dispatcher,
-                batch_size=transport.max_batch,
+
+@contextmanager
+def issue_job(
+    settings: Settings, month: str, *, out_root: Path, secret: bytes
+) -> Iterator[SendJob]:
+    """The built ``month`` as a send job, its list read once (nothing happens until the job
+    is opened)."""
+    mail = IssueMail(settings, month, out_root=out_root, secret=secret)
+    personal = mail.variant if mail.has_variants else None
+    readers = project_roster(settings, secret=secret, groups=mail.variants, personal=personal)
+    with readers as roster:
+        code, make, progress = roster.codes.code, mail.personalizer.recipient, mail.progress
+
+        def recipient(reader: Reader) -> Recipient:
+            email, key, first_name, last_name, _, number, _ = reader
+            return make(
+                email, first_name, last_name, code=code(key, number), progress=progress(key)
             )
-            # The dead run never reported them: this run is the first to say so.
-            if not resend_uncertain:
-                report.newly_uncertain += len(recovered)
-            return report
+
+        yield SendJob(mail.month, roster, mail.message, recipient)
 
 
-def _send(
-    settings: Settings,
-    month: str,
-    out_dir: Path,
-    manifest: dict[str, Any],
-    roster: Roster,
-    ledger: Ledger,
-    secret: bytes,
-    limit: int | None,
-    skip: tuple[str, ...],
-    *,
-    run: LedgerRun | None = None,
-    dispatcher: Dispatcher | None = None,
-    batch_size: int = 1,
-) -> SendReport:
-    """The send proper (a dry run without ``run`` and ``dispatcher``); recipients whose
-    ledger status is in ``skip`` are not addressed."""
-    report = SendReport(month=month, suppressed=roster.suppressed, not_email=roster.not_email)
-    first = parse_month(month)
-    offer = current_offer(settings.content_dir, first)
-    progress = progress_lines(
-        settings.referrals_csv,
-        offer,
-        settings.tz,
-        region=business_region(settings),
-        rule=rule_of(settings),
-    )
-    landing_url = referral_base(settings.config, offer.landing_url)
-    personalizer = Personalizer(settings, secret=secret, landing_url=landing_url, month=month)
-    segments: list[str] = list(settings.config.segments)
-    variants = content_variants(manifest, segments)
-    messages = _messages(settings, out_dir, manifest, month, variants, personalizer)
-    waiting: dict[str, list[Recipient]] = {variant: [] for variant in messages}
-    segments_of: dict[str, list[str]] = {variant: [] for variant in messages}  # the ledger's
-    ledger_is_empty = not any(ledger.counts(month).values())
-    by_segment = dict.fromkeys(segments, 0)
-    code_of = roster.codes.code
-    remaining = limit
-    numbering = iter(range(1, 1 << 62))
+class IssueMail:
+    """The built month's messages (one per group: a segment's email shared by the segments
+    that read the same, or ``segment/variant``) and what makes each reader's values."""
 
-    def flush(variant: str) -> bool:
-        recipients, waiting[variant] = waiting[variant], []
-        their_segments, segments_of[variant] = segments_of[variant], []
-        if not recipients or dispatcher is None or run is None:
-            return True
-        batch_id = f"{run.id}-{next(numbering)}"
-        return dispatcher.send(messages[variant], recipients, batch_id, their_segments)
+    def __init__(self, settings: Settings, month: str, *, out_root: Path, secret: bytes) -> None:
+        first = parse_month(month)
+        self.month = month = f"{first:%Y-%m}"
+        self._settings, self._out_dir = settings, out_root / month
+        manifest = load_build(self._out_dir)
+        self._title = manifest["issue"]["title"]
+        offer = current_offer(settings.content_dir, first)
+        self.progress = project_progress(settings, offer)
+        landing_url = referral_base(settings.config, offer.landing_url)
+        self.personalizer = Personalizer(
+            settings, secret=secret, landing_url=landing_url, month=month
+        )
+        self.variants = content_variants(manifest, settings.config.segments)
+        self._messages: dict[str, Message] = {}
+        # The personal variants the build rendered, by segment (none: no listing).
+        self._pickers: dict[str, tuple[VariantPicker, set[str]]] = {}
+        listing = self._out_dir / VARIANTS_FILE
+        if listing.is_file():
+            built = json.loads(listing.read_text(encoding="utf-8"))
+            on = date.fromisoformat(built["issue_date"])
+            for segment, entry in built["segments"].items():
+                picker = VariantPicker(settings.config.personal, entry["tags"], on)
+                self._pickers[segment] = (picker, set(entry["variants"]))
+        self.has_variants = bool(self._pickers)
 
-    going = True
-    with dispatcher or _NoDispatcher():
-        for chunk in roster.chunks():
-            done = {} if ledger_is_empty else ledger.statuses(month, [r[1] for r in chunk], skip)
-            for email, key, first_name, last_name, segment, number, personal in chunk:
-                if key in done:
-                    if done[key] == "sent":
-                        report.already_sent += 1
-                    else:
-                        report.done_otherwise += 1
-                    continue
-                if remaining is not None:
-                    if remaining == 0:
-                        continue  # keep counting what is left out, for the report
-                    remaining -= 1
-                by_segment[segment] += 1
-                if dispatcher is None:
-                    continue
-                variant = f"{segment}/{personal}" if personal else variants[segment]
-                if variant not in messages:  # a personal variant, read when first needed
-                    title = manifest["issue"]["title"]
-                    messages[variant] = personalizer.message(
-                        segment_message(settings, out_dir, segment, title, month, variant=personal)
-                    )
-                    waiting[variant], segments_of[variant] = [], []
-                batch = waiting[variant]
-                batch.append(
-                    personalizer.recipient(
-                        email,
-                        first_name,
-                        last_name,
-                        code=code_of(key, number),
-                        progress=progress(key),
-                    )
-                )
-                segments_of[variant].append(segment)
-                if len(batch) >= batch_size and not flush(variant):
-                    going = False
-                    break
-            if not going:
-                break
-        for variant in waiting:
-            if going:
-                going = flush(variant)
-    report.by_segment = {s: n for s, n in by_segment.items() if n}
-    if dispatcher is not None:
-        tally = dispatcher.tally
-        report.sent, report.rejected, report.failed = tally.sent, tally.rejected, tally.failed
-        report.batches, report.newly_uncertain = tally.batches, tally.uncertain
-        report.uncertain = sorted(ledger.uncertain(month))
-    else:  # read-only: rows a killed run left in flight will become uncertain
-        report.uncertain = sorted(ledger.uncertain(month) | ledger.in_flight(month))
-    report.problems = ledger.problems(month, limit=PROBLEMS_SHOWN)
-    return report
+    def message(self, group: str) -> Message:
+        """A group's message, read when first needed: a shared one's custom_args name every
+        segment that shares it."""
+        if group not in self._messages:
+            segment, _, variant = group.partition("/")
+            made = segment_message(
+                self._settings, self._out_dir, segment, self._title, self.month, variant=variant
+            )
+            if not variant:
+                sharing = "+".join(s for s in self.variants if self.variants[s] == segment)
+                made = replace(made, custom_args={**made.custom_args, "segment": sharing})
+            self._messages[group] = self.personalizer.message(made)
+        return self._messages[group]
 
-
-class _NoDispatcher:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
-def _messages(
-    settings: Settings,
-    out_dir: Path,
-    manifest: dict[str, Any],
-    month: str,
-    variants: dict[str, str],
-    personalizer: Personalizer,
-) -> dict[str, Message]:
-    """One message per variant, its custom_args naming every segment that shares it."""
-    messages = {}
-    for variant in dict.fromkeys(variants.values()):
-        message = segment_message(settings, out_dir, variant, manifest["issue"]["title"], month)
-        sharing = "+".join(s for s in variants if variants[s] == variant)
-        shared = replace(message, custom_args={**message.custom_args, "segment": sharing})
-        messages[variant] = personalizer.message(shared)
-    return messages
+    def variant(self, segment: str, tags: str, facts: str) -> str:
+        """The key of the personal variant a reader of ``segment`` gets, from their row's
+        cells ("" the plain email); refused when the build did not render it."""
+        picking = self._pickers.get(segment)
+        if picking is None:
+            return ""
+        picker, built = picking
+        key = picker.pick(segment, tags, facts).key
+        if key and key not in built:
+            raise NewsletterError(
+                "a reader's tags or facts (or the hook lines in newsletter.yaml) changed since "
+                "the build: build again, and preview, before sending",
+                path=Path("subscribers") / "subscribers.csv",
+            )
+        return key
 
 
 def load_build(out_dir: Path) -> dict[str, Any]:
@@ -288,13 +152,7 @@ def load_build(out_dir: Path) -> dict[str, Any]:
 
 
 def segment_message(
-    settings: Settings,
-    out_dir: Path,
-    segment: str,
-    subject: str,
-    month: str,
-    *,
-    variant: str = "",
+    settings: Settings, out_dir: Path, segment: str, subject: str, month: str, *, variant: str = ""
 ) -> Message:
     folder = out_dir / "segments" / segment
     if variant:
@@ -336,77 +194,36 @@ def send_test(
     segment: str = "client",
 ) -> int:
     """Send ``[TEST]`` copies of a segment's email to ``addresses``; the ledger is untouched."""
-    first = parse_month(month)
-    month = f"{first:%Y-%m}"
-    out_dir = out_root / month
-    manifest = load_build(out_dir)
-    message = segment_message(settings, out_dir, segment, manifest["issue"]["title"], month)
+    mail = IssueMail(settings, month, out_root=out_root, secret=secret)
+    message = mail.message(mail.variants[segment])
     message = replace(message, subject=f"[TEST] {message.subject}", categories=("test",))
-    offer = current_offer(settings.content_dir, first)
     codes = referral_codes(secret, addresses)
+    make = mail.personalizer.recipient
     recipients = [
-        recipient_for(
-            stand_in_subscriber(address, segment),
-            settings,
-            secret=secret,
-            code=codes[normalize_email(address)],
-            landing_url=referral_base(settings.config, offer.landing_url),
-            month=month,
-        )
-        for address in addresses
+        make(address.strip(), "", "", code=codes[normalize_email(address)]) for address in addresses
     ]
     transport.send_batch(message, recipients)
     return len(recipients)
 
 
-def _first_reader(settings: Settings, segment: str) -> Subscriber | None:
-    """The first subscriber of ``segment`` an issue would be emailed to."""
-    blocked = suppressed_emails(load_suppressions(settings.suppressions_csv))
-    for subscriber in iter_subscribers(settings.subscribers_csv, check_duplicates=False):
-        emailed = "email" in subscriber.channels and subscriber.normalized_email not in blocked
-        if emailed and subscriber.segment == segment:
-            return subscriber
-    return None
-
-
-def stand_in_subscriber(address: str, segment: str) -> Subscriber:
-    return Subscriber(
-        email=address.strip(),
-        first_name="",
-        last_name="",
-        company="",
-        segment=segment,
-        channels=frozenset({"email"}),
-        address=None,
-        consent_source="test",
-        consent_date=None,
-        tags=(),
-        line=0,
-    )
-
-
 def sample_message(
     settings: Settings, month: str, *, out_root: Path, secret: bytes, segment: str = "client"
 ) -> bytes:
-    """One fully personalized message of ``segment`` as it would go out (RFC 5322 bytes)."""
-    from newsletter.deliver.smtp import SmtpTransport
-
-    first = parse_month(month)
-    month = f"{first:%Y-%m}"
-    out_dir = out_root / month
-    manifest = load_build(out_dir)
-    subscriber = _first_reader(settings, segment)
-    subscriber = subscriber or stand_in_subscriber(settings.config.sender.email, segment)
-    message = segment_message(settings, out_dir, segment, manifest["issue"]["title"], month)
-    recipient = recipient_for(
-        subscriber,
-        settings,
-        secret=secret,
-        code=referral_codes(secret, [subscriber.email])[subscriber.normalized_email],
-        landing_url=referral_base(
-            settings.config, current_offer(settings.content_dir, first).landing_url
+    """The message the first email reader of ``segment`` would get (the sender stands in
+    when there is none), as RFC 5322 bytes."""
+    mail = IssueMail(settings, month, out_root=out_root, secret=secret)
+    blocked = suppressed_emails(load_suppressions(settings.suppressions_csv))
+    first = next(
+        (
+            (s.email, s.first_name, s.last_name)
+            for s in iter_subscribers(settings.subscribers_csv, check_duplicates=False)
+            if s.segment == segment and "email" in s.channels and s.normalized_email not in blocked
         ),
-        month=month,
+        (settings.config.sender.email, "", ""),
     )
+    key = normalize_email(first[0])
+    code = referral_codes(secret, [key])[key]
+    recipient = mail.personalizer.recipient(*first, code=code, progress=mail.progress(key))
     # Building a MIME message needs no connection: the SMTP transport only connects to send.
+    message = mail.message(mail.variants[segment])
     return SmtpTransport("localhost", 25).build(message, recipient).as_bytes()

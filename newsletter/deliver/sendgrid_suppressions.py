@@ -1,18 +1,30 @@
 """SendGrid's suppression lists (bounces, blocks, spam reports, unsubscribes, the ASM group)
-as rows for ``subscribers/suppressions.csv``; see :func:`fetch_suppressions`."""
+as rows for ``subscribers/suppressions.csv``; see :func:`fetch_suppressions`.
+
+Read with the official ``sendgrid`` client (python_http_client over urllib), under the
+retry policy of :mod:`newsletter.deliver.sendgrid_api`. python_http_client logs request
+headers at DEBUG: :class:`RedactKey` keeps the API key out of them.
+"""
 
 from __future__ import annotations
 
 import functools
+import http.client
+import logging
+import urllib.error
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import python_http_client
+import sendgrid
+
 from newsletter.deliver.sendgrid_api import (
     DEFAULT_BASE_URL,
-    HTTP_LOGGER,
-    RedactKey,
+    AnswerLost,
+    Refused,
     RetryPolicy,
-    client_for,
+    Unreached,
 )
 
 SUPPRESSION_PAGE = 500  # SendGrid's largest page for the suppression lists
@@ -23,6 +35,7 @@ SUPPRESSION_LISTS = {
     "spam_reports": "complaint",
     "unsubscribes": "unsubscribe",
 }
+HTTP_LOGGER = logging.getLogger("python_http_client.client")
 
 SuppressionRow = tuple[str, str, str, str]  # (email, reason, date YYYY-MM-DD, source)
 
@@ -42,7 +55,10 @@ def fetch_suppressions(
     then the ASM group's suppressions when a group is given. The ASM endpoint gives no
     dates, so those rows carry today's (UTC) date: the day the sync learned of them.
     """
-    client = client_for(api_key, base_url, timeout)
+    client = sendgrid.SendGridAPIClient(api_key, host=base_url.rstrip("/"))
+    # python_http_client passes this to urllib for every request, and copies it into each
+    # sub-client built per call (client.suppression …).
+    client.client.timeout = timeout
     policy = retry or RetryPolicy()
     redact = RedactKey(api_key)
     HTTP_LOGGER.addFilter(redact)
@@ -56,7 +72,7 @@ def fetch_suppressions(
             ]
         if asm_group_id is not None:
             group = client.client.asm.groups._(str(asm_group_id)).suppressions
-            emails = policy.call(group.get, idempotent=True).to_dict or []
+            emails = policy.call(_attempt(group.get), idempotent=True).to_dict or []
             today = datetime.now(UTC).date().isoformat()
             rows += [(e, "unsubscribe", today, f"sendgrid:asm:{asm_group_id}") for e in emails]
         return rows
@@ -64,12 +80,45 @@ def fetch_suppressions(
         HTTP_LOGGER.removeFilter(redact)
 
 
+class RedactKey(logging.Filter):
+    """Replaces ``secret`` in every record by ``[redacted]``."""
+
+    def __init__(self, secret: str) -> None:
+        super().__init__()
+        self._secret = secret
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if self._secret and self._secret in text:
+            record.msg, record.args = text.replace(self._secret, "[redacted]"), ()
+        return True
+
+
+def _attempt(request: Callable[[], Any]) -> Callable[[], Any]:
+    """``request`` (a python_http_client call) telling the retry policy what happened.
+    urllib wraps an error while connecting or writing the request in URLError (it never
+    arrived); an error while waiting for the answer arrives bare."""
+
+    def attempt() -> Any:
+        try:
+            return request()
+        except python_http_client.exceptions.HTTPError as err:
+            raise Refused(err.status_code, err.headers or {}, err.body or b"") from None
+        except urllib.error.URLError as err:
+            raise Unreached(str(err.reason)) from None
+        except (http.client.HTTPException, OSError) as err:
+            raise AnswerLost(type(err).__name__) from None
+
+    return attempt
+
+
 def _all_pages(policy: RetryPolicy, endpoint: Any, page_size: int) -> list[dict[str, Any]]:
     """Every item of a limit/offset paginated list; a short page is the last one."""
     items: list[dict[str, Any]] = []
     while True:
         query = {"limit": page_size, "offset": len(items)}
-        page = policy.call(functools.partial(endpoint.get, query_params=query), idempotent=True)
+        get = functools.partial(endpoint.get, query_params=query)
+        page = policy.call(_attempt(get), idempotent=True)
         batch = page.to_dict or []
         items += batch
         if len(batch) < page_size:

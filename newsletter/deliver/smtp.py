@@ -84,7 +84,6 @@ class SmtpTransport:
         self._local = threading.local()
         self._open: list[smtplib.SMTP] = []
         self._lock = threading.Lock()
-        self.connections = 0  # how many times a connection was opened (for summaries)
 
     @classmethod
     def from_env(
@@ -257,7 +256,6 @@ class SmtpTransport:
             conn = self._local.conn = self._connect()
             with self._lock:
                 self._open.append(conn)
-                self.connections += 1
         return conn
 
     def _connect(self) -> smtplib.SMTP:

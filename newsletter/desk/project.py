@@ -59,11 +59,12 @@ def desk_source(
 
 
 def _never_ran_here(settings: Settings) -> bool:
-    """True for a desk on this machine's loopback address whose inbox does not exist yet
-    (the sample, before `make serve`): no reader can reach such a desk, so nothing waits
-    in it. A public desk's missing inbox is never taken for an empty one."""
+    """True for a desk read from its file (``pull_from: file``) on this machine's loopback
+    address whose inbox does not exist yet (the sample, before `make serve`): no reader can
+    reach such a desk, so nothing waits in it. A public desk's missing inbox is never taken
+    for an empty one, nor is a desk read as ``auto``, which may be read over HTTPS instead."""
     desk = settings.config.desk
-    if desk is None or desk.pull_from == "https" or settings.desk_inbox.exists():
+    if desk is None or desk.pull_from != "file" or settings.desk_inbox.exists():
         return False
     return urlsplit(desk.public_url).hostname in LOOPBACK
 

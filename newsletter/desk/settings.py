@@ -22,11 +22,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from newsletter.audience.tokens import SECRET_ENV, secret_from_env
 from newsletter.config import Settings
+from newsletter.config.settings import BrandConfig
 from newsletter.deliver.transport import Transport
 from newsletter.desk.signing import load_public_key
 from newsletter.errors import ConfigError
 from newsletter.referrals.fields import phone_region
 from newsletter.referrals.hours import BusinessHours
+from newsletter.render.palette import palette
 
 ADMIN_TOKEN_ENV = "NEWSLETTER_DESK_TOKEN"
 """The desk's admin token: ``desk pull`` over HTTPS sends it as a bearer token."""
@@ -81,7 +83,8 @@ class DeskSettings:
     """Makes the transport for notification emails; None sends nothing (logged)."""
     webhook_key: ec.EllipticCurvePublicKey | None = None
     """SendGrid's Event Webhook key, loaded at startup; None refuses every webhook post."""
-    colors: Mapping[str, str] = field(default_factory=dict)
+    colors: Mapping[str, str] = field(default_factory=lambda: palette(BrandConfig()))
+    """The brand's palette (:func:`newsletter.render.palette.palette`), as the pages use it."""
     contact_within: timedelta = timedelta(hours=24)
     remind_after: timedelta = timedelta(hours=20)
     limits: Limits = Limits()
@@ -223,12 +226,7 @@ def desk_settings(
         admin_token=admin_token_from_env(env),
         transport=transport,
         webhook_key=webhook_key_from_env(env),
-        colors={
-            "primary": brand.primary_color,
-            "accent": brand.accent_color,
-            "text": brand.text_color,
-            "background": brand.background_color,
-        },
+        colors=palette(brand),
         contact_within=timedelta(hours=hours[0]),
         remind_after=timedelta(hours=hours[1]),
         phone_region=phone_region(config.business.address.country),

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from newsletter.config.files import EMAIL_EVENTS_FILE, SEND_LEDGER_FILE
-from newsletter.deliver.flights import every_send
+from newsletter.deliver.ledger import every_send
 from newsletter.desk.inbox import Event, stamp
 
 _SCHEMA = """

@@ -14,25 +14,36 @@ from pathlib import Path
 
 from newsletter.config import Settings
 from newsletter.diagnostics import Diagnostics
-from newsletter.errors import BuildError
+from newsletter.errors import BuildError, ConfigError
+from newsletter.folders import file_exists
 from newsletter.fsutil import replace_folder
 from newsletter.images import local_path, published_images
 from newsletter.model import Issue
 from newsletter.months import parse_month
 from newsletter.pipeline.manifest import MANIFEST, sha256
 from newsletter.pipeline.manifest import verify_manifest as verify_manifest  # the public API's
+from newsletter.pipeline.monthlock import month_lock
 from newsletter.pipeline.variants import personalized, render_variants
 from newsletter.referrals.counting import rule_of
 from newsletter.referrals.fields import business_region
 from newsletter.referrals.roll import thank_you_roll
 from newsletter.render.email import clip_warning, render_email
 from newsletter.render.environment import make_environment
+from newsletter.render.palette import palette_adjustments
 from newsletter.render.text import render_text
 from newsletter.render.web import ArchiveEntry, render_archive, render_atom, render_web_issue
 from newsletter.sources.assemble import assemble_issue
+from newsletter.sources.editorials import editorial_files
 from newsletter.sources.fetch import FetchedFeed, fetch_feeds
+from newsletter.sources.offers import offer_files
 
 SNAPSHOT_DIR = "snapshot"
+PRINT_DIR = "print"
+"""Where ``newsletter print`` writes the month's print edition, in the build's folder."""
+PRINTED_FROM = ".printed-from"
+"""In print/: the sha256 of the manifest of the build it was printed from."""
+KEPT = (PRINT_DIR,)
+"""What other commands add to a month's folder, which a new build of the month keeps."""
 
 
 @dataclass(frozen=True)
@@ -72,11 +83,20 @@ def build(
     """
     first = parse_month(month)
     month = f"{first:%Y-%m}"
+    with month_lock(out_root, month, doing="build"):
+        return _build(settings, first, out_root=out_root, strict=strict, offline=offline)
+
+
+def _build(
+    settings: Settings, first: date, *, out_root: Path, strict: bool, offline: bool
+) -> BuildResult:
+    month = f"{first:%Y-%m}"
     out_dir = out_root / month
     diagnostics = Diagnostics(strict=strict)
 
     issue, fetched = gather_issue(settings, first, out_dir, offline, diagnostics)
     bodies = _bodies(fetched)
+    _check_brand_colors(settings, diagnostics)
 
     images = published_images(settings, issue)
     outputs = render_issue(issue, settings, _archive_entries(out_root, issue), images)
@@ -89,14 +109,35 @@ def build(
         for src, data in images.items()
     }
     outputs.add(MANIFEST, _manifest(issue, inputs, outputs.files))
-    replace_folder(out_dir, outputs.files)
+    stale = _stale_print(out_dir, outputs.files[MANIFEST])
+    replace_folder(out_dir, outputs.files, keep=KEPT)
     return BuildResult(
         issue=issue,
         out_dir=out_dir,
         outputs={name: sha256(data) for name, data in sorted(outputs.files.items())},
         feeds={slug: f.origin for slug, f in sorted(fetched.items())},
-        warnings=tuple(diagnostics.warnings),
+        warnings=(*diagnostics.warnings, *stale),
     )
+
+
+def _stale_print(out_dir: Path, manifest: bytes) -> list[str]:
+    """What to say of the print edition in ``out_dir``, which a new build keeps (printing
+    again costs minutes, and the post's list of that day): nothing when it was printed
+    from a build like this one (whose manifest is ``manifest``), else that it is not."""
+    printed = out_dir / PRINT_DIR
+    if not printed.is_dir():
+        return []
+    try:
+        source = (printed / PRINTED_FROM).read_text(encoding="ascii").strip()
+    except (OSError, ValueError):
+        source = ""
+    if source == sha256(manifest):
+        return []
+    return [
+        f"{printed}/ is kept, printed from an earlier build of {out_dir.name} that differs "
+        f"from this one: run `newsletter print --month {out_dir.name}` again before it goes "
+        "to the print shop"
+    ]
 
 
 def render_issue(
@@ -133,6 +174,7 @@ def dry_build(settings: Settings, month: str, diagnostics: Diagnostics) -> Outpu
     left empty), so under ``--strict`` check refuses what the build would refuse."""
     first = parse_month(month)
     issue, _ = gather_issue(settings, first, None, True, diagnostics)
+    _check_brand_colors(settings, diagnostics)
     return render_issue(issue, settings, [_archive_entry(issue)], published_images(settings, issue))
 
 
@@ -172,6 +214,13 @@ def _check_email_sizes(outputs: Outputs, settings: Settings, diagnostics: Diagno
             diagnostics.warn(warning, error=BuildError, path=name)
 
 
+def _check_brand_colors(settings: Settings, diagnostics: Diagnostics) -> None:
+    for adjusted in palette_adjustments(settings.config.brand):
+        diagnostics.warn(
+            adjusted.message, error=ConfigError, path=settings.path, key=f"brand.{adjusted.key}"
+        )
+
+
 def _archive_entries(out_root: Path, issue: Issue) -> list[ArchiveEntry]:
     """Every issue built under ``out_root`` (read from their manifests), plus this one."""
     entries = {issue.month: _archive_entry(issue)}
@@ -203,18 +252,25 @@ def _archive_entry(issue: Issue) -> ArchiveEntry:
 
 def _input_hashes(settings: Settings, month: str) -> dict[str, str]:
     """sha256 of every file the build read, by path relative to the config's folder."""
-    content = settings.content_dir
     paths: list[Path] = [settings.path]
-    paths += sorted((content / "editorials" / month).glob("*.md"))
-    paths += sorted((content / "offers").glob("*.yaml"))
+    paths += editorial_files(settings.content_dir, month)
+    paths += offer_files(settings.content_dir)
     paths += sorted(p for p in settings.templates_dir.rglob("*") if p.is_file())
-    ledger = settings.referrals_csv
-    if ledger.is_file():  # the thank-you roll reads it, and names from the subscriber list
-        paths += [ledger]
+    # The thank-you roll reads the ledger, and names from the subscriber list …
+    ledger = file_exists(settings.referrals_csv, BuildError)
+    if ledger:
+        paths += [settings.referrals_csv]
     readers = settings.subscribers_csv
-    if (ledger.is_file() or personalized(settings)) and readers.is_file():
+    if (ledger or personalized(settings)) and file_exists(readers, BuildError):
         paths += [readers]  # … and personal variants follow the readers' tags and facts
-    return {_relative(p, settings.root): sha256(p.read_bytes()) for p in paths}
+    return {_relative(p, settings.root): _digest(p) for p in paths}
+
+
+def _digest(path: Path) -> str:
+    try:
+        return sha256(path.read_bytes())
+    except OSError as exc:
+        raise BuildError(f"cannot read: {exc.strerror or exc}", path=path) from None
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -239,6 +295,15 @@ def _manifest(issue: Issue, inputs: Mapping[str, str], files: Mapping[str, bytes
         "snapshot": sorted(n for n in files if n.startswith(f"{SNAPSHOT_DIR}/")),
     }
     return json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
+
+
+def built_from(out_dir: Path) -> str:
+    """The sha256 of the manifest of the build in ``out_dir`` ("" when there is none): what
+    a step that uses the build records, to tell later whether the build changed."""
+    try:
+        return sha256((out_dir / MANIFEST).read_bytes())
+    except OSError:
+        return ""
 
 
 def issue_of_build(settings: Settings, month: str, *, out_root: Path) -> Issue:

@@ -73,7 +73,6 @@ def print_cards(
     warnings = list(roster.warnings)
     files: dict[str, bytes] = {}
     layout = card_layout(settings.config.cards.card_size)
-    # Workers start before the bar: forking beside the bar's thread could hang them.
     with (
         CardDrawing(recipients, layout, lettering(settings, env), workers=workers) as drawing,
         progress_bar("cards", unit="cards", silent=silent) as bar,

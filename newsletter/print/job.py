@@ -20,10 +20,11 @@ from pathlib import Path
 
 from newsletter.config import Settings
 from newsletter.config.desk import referral_base
-from newsletter.fsutil import PRIVATE, staged_folder, write_new
+from newsletter.fsutil import PRIVATE, atomic_write, staged_folder, write_new
 from newsletter.model import Issue
 from newsletter.months import parse_month
-from newsletter.pipeline.build import issue_of_build
+from newsletter.pipeline.build import PRINT_DIR, PRINTED_FROM, built_from, issue_of_build
+from newsletter.pipeline.monthlock import month_lock
 from newsletter.print.addressed import LayerDrawing, copies_pdf, copy_name, split_pdfs
 from newsletter.print.document import address_font, lettering, render_print_issue
 from newsletter.print.frontpage import front_layout
@@ -38,13 +39,10 @@ from newsletter.print.shop import (
     package_name,
 )
 from newsletter.progress import progress_bar
-from newsletter.referrals.counting import rule_of
-from newsletter.referrals.fields import business_region
-from newsletter.referrals.rewards import progress_lines
+from newsletter.referrals.rewards import project_progress
 from newsletter.render.environment import make_environment
 from newsletter.sources.offers import current_offer
 
-PRINT_DIR = "print"
 SPLIT_DIR = "addressed"
 
 
@@ -75,25 +73,27 @@ def print_edition(
 ) -> PrintResult:
     """The print edition as ``newsletter print`` makes it: :func:`print_job` with each
     addressed copy's referral progress line (from the referral ledger, under the offer of
-    the month)."""
-    offer = current_offer(settings.content_dir, parse_month(month))
-    return print_job(
-        settings,
-        month,
-        out_root=out_root,
-        secret=secret,
-        split=split,
-        make_package=make_package,
-        skip_incomplete=skip_incomplete,
-        progress=progress_lines(
-            settings.referrals_csv,
-            offer,
-            settings.tz,
-            region=business_region(settings),
-            rule=rule_of(settings),
-        ),
-        silent=silent,
-    )
+    the month), holding the month's lock: it prints the build it starts from, and a build
+    of the month meanwhile refuses (as this refuses while one runs)."""
+    first = parse_month(month)
+    month = f"{first:%Y-%m}"
+    with month_lock(out_root, month, doing="print"):
+        offer = current_offer(settings.content_dir, first)
+        source = built_from(out_root / month)
+        result = print_job(
+            settings,
+            month,
+            out_root=out_root,
+            secret=secret,
+            split=split,
+            make_package=make_package,
+            skip_incomplete=skip_incomplete,
+            progress=project_progress(settings, offer),
+            silent=silent,
+        )
+        # Which build this paper says: a later build of the month warns unless it is the same.
+        atomic_write(result.out_dir / PRINTED_FROM, source, mode=PRIVATE)
+        return result
 
 
 def print_job(
@@ -133,9 +133,8 @@ def print_job(
     env = make_environment(settings.templates_dir)
     warnings = list(mailing.warnings)
     # The per-recipient layers (and personal editions past the first) are drawn by worker
-    # processes while this one renders the issue with WeasyPrint: both take seconds, and
-    # there are cores for both. The workers start before any progress bar does: forking
-    # beside the bar's thread could hang them.
+    # processes (newsletter/print/workers.py) while this one renders the issue with
+    # WeasyPrint: both take seconds, and there are cores for both.
     with (
         LayerDrawing(
             recipients, front_layout(settings), lettering(settings, env), progress, workers=workers

@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Generic, TypeVar, cast
 
@@ -28,6 +28,7 @@ from pypdf.generic import (
 
 from newsletter.print.compat import add_object
 from newsletter.print.pdfdraw import FontSubset, embed_font, set_identifier, stream
+from newsletter.print.workers import worker_pool
 
 CHUNK = 250  # recipients per worker task
 PARALLEL_FROM = 400  # fewer than this are drawn in this process
@@ -54,7 +55,7 @@ class ParallelLayers(Generic[T, R]):
         self._draw = draw
         count = workers if workers is not None else (os.cpu_count() or 1)
         parallel = count > 1 and len(items) >= PARALLEL_FROM
-        self._pool = ProcessPoolExecutor(max_workers=count) if parallel else None
+        self._pool = worker_pool(count) if parallel else None
         self._futures = [self._pool.submit(draw, c) for c in self._chunks] if self._pool else []
         self._advance: Callable[[int], object] | None = None
 

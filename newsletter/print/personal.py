@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 import jinja2
@@ -25,6 +25,7 @@ from newsletter.model import Issue
 from newsletter.pipeline.variants import check_variant_cap, personalized, used_tags
 from newsletter.print.document import PrintedIssue, render_print_issue
 from newsletter.print.mailing import MailRecipient
+from newsletter.print.workers import worker_pool
 from newsletter.render.environment import make_environment
 
 PAPER = "print"
@@ -77,7 +78,7 @@ class EditionRendering:
         rest = self._variants[1:]
         count = workers if workers is not None else (os.cpu_count() or 1)
         parallel = count > 1 and bool(rest)
-        self._pool = ProcessPoolExecutor(max_workers=min(count, len(rest))) if parallel else None
+        self._pool = worker_pool(min(count, len(rest))) if parallel else None
         self._futures: list[Future[PrintedIssue]] = (
             [self._pool.submit(_render, issue, settings, v) for v in rest] if self._pool else []
         )

@@ -219,13 +219,10 @@ def write_numbered(
             reads_back(text, path)
     except ContentError as exc:
         raise ReferralError(f"not written, it would not read back: {exc.one_line()}") from None
-    try:
-        atomic_write(path, text, mode=PRIVATE)
-        # After the file: a crash between the two leaves the numbers in the file itself,
-        # which the next number is above as well (and a pull run again numbers as before).
-        remember(path, ids)
-    except OSError as exc:
-        raise ReferralError(f"cannot write the file: {exc.strerror or exc}", path=path) from None
+    atomic_write(path, text, mode=PRIVATE)  # a refused write: StorageError, file as it was
+    # After the file: a crash between the two leaves the numbers in the file itself,
+    # which the next number is above as well (and a pull run again numbers as before).
+    remember(path, ids)
 
 
 def check_lead(lead: Lead, path: Path) -> Lead:

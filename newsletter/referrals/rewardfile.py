@@ -26,6 +26,8 @@ the new form at its next change.
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -33,7 +35,7 @@ from pathlib import Path
 
 from newsletter.audience.tokens import canonical_code
 from newsletter.config.yamlfile import read_text
-from newsletter.csvfile import csv_rows, ledger_csv
+from newsletter.csvfile import BYTE_ORDER_MARK, csv_rows, ledger_csv
 from newsletter.errors import ContentError, ReferralError
 from newsletter.referrals.fields import check_text, clean_email, one_line
 from newsletter.referrals.ids import next_id, parse_id
@@ -123,8 +125,7 @@ def load_rewards(path: Path) -> tuple[Reward, ...]:
 
 
 def parse_rewards(text: str, path: Path) -> tuple[Reward, ...]:
-    header = text.split("\n", 1)[0]
-    legacy = "id" not in [name.strip() for name in header.split(",")]
+    legacy = "id" not in _header(text)
     required = LEGACY if legacy else COLUMNS[:7]
     rewards: list[Reward] = []
     seen: dict[object, int] = {}
@@ -142,6 +143,16 @@ def parse_rewards(text: str, path: Path) -> tuple[Reward, ...]:
             seen[key] = line
         rewards.append(reward)
     return tuple(rewards)
+
+
+def _header(text: str) -> list[str]:
+    """The column names of the first line as the CSV reader sees them (a spreadsheet's
+    byte-order mark and quotes are not part of a name)."""
+    try:
+        names = next(csv.reader(io.StringIO(text.removeprefix(BYTE_ORDER_MARK))), [])
+    except csv.Error:
+        return []  # the loader names the line
+    return [name.strip() for name in names]
 
 
 def rewards_text(rewards: Iterable[Reward]) -> str:

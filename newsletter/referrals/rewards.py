@@ -18,9 +18,11 @@ from datetime import date, tzinfo
 from pathlib import Path
 from typing import TypedDict, Unpack
 
+from newsletter.config import Settings
 from newsletter.config.files import REWARDS_FILE
 from newsletter.model import Milestone, Offer
-from newsletter.referrals.counting import DEFAULT_RULE, rewarded_leads
+from newsletter.referrals.counting import DEFAULT_RULE, rewarded_leads, rule_of
+from newsletter.referrals.fields import business_region
 from newsletter.referrals.leads import DEFAULT_REGION
 from newsletter.referrals.ledger import Lead, load_leads
 from newsletter.referrals.rewardfile import Reward, load_rewards
@@ -103,6 +105,18 @@ def progress_lines(
         return worded[standing]
 
     return line
+
+
+def project_progress(settings: Settings, offer: Offer) -> Callable[[str], str]:
+    """:func:`progress_lines` of the project's ledger and rewards, by its rule
+    (``leads.count_when``) and with phones read in the business's country."""
+    return progress_lines(
+        settings.referrals_csv,
+        offer,
+        settings.tz,
+        region=business_region(settings),
+        rule=rule_of(settings),
+    )
 
 
 def approved_milestones(rewards: Iterable[Reward], offer: Offer) -> dict[str, frozenset[int]]:

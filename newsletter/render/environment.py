@@ -8,6 +8,7 @@ Filters format dates and times from fixed English names rather than ``strftime``
 
 from __future__ import annotations
 
+import re
 import textwrap
 import traceback
 from collections.abc import Mapping, MutableMapping
@@ -16,14 +17,16 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
-from newsletter.config.settings import BrandConfig, Settings
+from newsletter.config.settings import Settings
 from newsletter.errors import TemplateError
+from newsletter.folders import check_folder
 from newsletter.images import published_url
 from newsletter.model import Event, Issue
 from newsletter.months import MONTH_NAMES
 from newsletter.placeholders import PLACEHOLDERS
+from newsletter.render.palette import palette as palette  # the one colour function, for all
 
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 TEXT_SUFFIXES = (".txt.j2", ".txt")
@@ -58,6 +61,7 @@ def make_environment(templates_dir: Path) -> jinja2.Environment:
         wrap=wrap,
         paragraphs=paragraphs,
         css_string=css_string,
+        scrolling_tables=scrolling_tables,
     )
     env.globals["placeholders"] = dict(PLACEHOLDERS)
     return env
@@ -76,7 +80,8 @@ def render_template(env: jinja2.Environment, name: str, context: Mapping[str, An
     except (ArithmeticError, LookupError, TypeError, ValueError) as exc:
         # An expression in the template failed ({{ total / count }} with count 0, …).
         path, line = _template_frame(exc, env, template)
-        raise TemplateError(f"{type(exc).__name__}: {exc}", path=path, line=line) from exc
+        what = f"no item {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise TemplateError(f"an expression failed: {what}", path=path, line=line) from exc
 
 
 class _Environment(jinja2.Environment):
@@ -93,11 +98,16 @@ class _Environment(jinja2.Environment):
         try:
             return super().get_template(name, parent, globals)
         except jinja2.TemplateNotFound as exc:
+            # Jinja takes a file in a folder it may not read for one that is not there.
+            check_folder(self.templates_dir, TemplateError)
             where = f" (included from {parent})" if parent else ""
             missing = exc.name if isinstance(exc.name, str) else str(name)
             raise TemplateError(
                 f"template not found{where}", path=self.templates_dir / missing
             ) from exc
+        except OSError as exc:
+            unread = exc.filename or self.templates_dir / str(name)
+            raise TemplateError(f"cannot read: {exc.strerror or exc}", path=unread) from None
         except jinja2.TemplateSyntaxError as exc:
             raise _syntax_error(exc) from exc
 
@@ -231,6 +241,29 @@ def css_string(text: str) -> Markup:
     return Markup(f'"{escaped}"')
 
 
+_TABLE = re.compile(r"<table\b.*?</table>", re.DOTALL | re.IGNORECASE)
+
+
+def scrolling_tables(html: str, label: str) -> Markup:
+    """Trusted (sanitized) ``html`` with each table in a region that scrolls sideways on its
+    own, so that a wide table never makes a phone's page wider than its screen.
+
+    A region takes keyboard focus, to be scrolled without a pointer, and is named ``label``
+    (a second one ``label (2)``, …: landmarks' names are unique on a page)."""
+    count = 0
+
+    def region(table: re.Match[str]) -> str:
+        nonlocal count
+        count += 1
+        name = escape(label if count == 1 else f"{label} ({count})")
+        return (
+            f'<div class="table-scroll" role="region" aria-label="{name}" tabindex="0">'
+            f"{table.group(0)}</div>"
+        )
+
+    return Markup(_TABLE.sub(region, str(html)))
+
+
 def _day(value: date | datetime) -> date:
     return value.date() if isinstance(value, datetime) else value
 
@@ -249,37 +282,7 @@ def _local(context: jinja2.runtime.Context, value: Any) -> Any:
     raise jinja2.TemplateRuntimeError(f"expected a date or time, got {value!r}")
 
 
-# ---- colours and context ------------------------------------------------------------
-
-
-def palette(brand: BrandConfig) -> dict[str, str]:
-    """The brand colours plus the tints, shades and dark-mode colours the templates use.
-
-    Derived, not configured, so a business sets three colours and still gets readable
-    text: ``button`` is the accent darkened until white text on it reaches WCAG AA (4.5:1).
-    """
-    white, dark_surface = "#ffffff", "#26231f"
-    return {
-        "primary": brand.primary_color,
-        "accent": brand.accent_color,
-        "text": brand.text_color,
-        "background": brand.background_color,
-        "surface": white,
-        "muted": _readable_on_white(_mix(brand.text_color, brand.background_color, 0.5)),
-        "rule": _mix(brand.background_color, brand.text_color, 0.12),
-        "tint": _mix(brand.primary_color, white, 0.93),
-        "paper": _mix(brand.background_color, white, 0.5),
-        "accent_tint": _mix(brand.accent_color, white, 0.92),
-        "button": _readable_on_white(brand.accent_color),
-        "dark_background": "#1b1917",
-        "dark_surface": dark_surface,
-        "dark_text": "#ece7df",
-        "dark_muted": "#b9b1a5",
-        "dark_rule": "#3d3832",
-        "dark_primary": _mix(brand.primary_color, white, 0.6),
-        "dark_accent": _mix(brand.accent_color, white, 0.25),
-        "dark_tint": _mix(brand.primary_color, dark_surface, 0.78),
-    }
+# ---- context ------------------------------------------------------------------------
 
 
 def site_context(settings: Settings, *, web_url: str) -> dict[str, Any]:
@@ -328,31 +331,3 @@ def issue_context(
         "unsubscribe_url": PLACEHOLDERS["unsubscribe_url"],
         "month_label": f"{month_name(issue.issue_date)} {issue.issue_date.year}",
     }
-
-
-def _rgb(color: str) -> tuple[int, int, int]:
-    return int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16)
-
-
-def _mix(color: str, other: str, amount: float) -> str:
-    """``color`` moved ``amount`` (0..1) of the way towards ``other``."""
-    mixed = (round(a + (b - a) * amount) for a, b in zip(_rgb(color), _rgb(other), strict=True))
-    return "#{:02x}{:02x}{:02x}".format(*mixed)
-
-
-def _luminance(color: str) -> float:
-    def channel(value: int) -> float:
-        c = value / 255
-        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-
-    r, g, b = (channel(v) for v in _rgb(color))
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
-def _readable_on_white(color: str, ratio: float = 4.5) -> str:
-    """``color``, darkened in small steps until it has contrast ``ratio`` with white."""
-    for step in range(21):
-        shade = _mix(color, "#000000", step * 0.04)
-        if 1.05 / (_luminance(shade) + 0.05) >= ratio:
-            return shade
-    return "#000000"

@@ -197,7 +197,11 @@ def _funnel(report: MonthlyReport, colors: Colors) -> Section:
     )
     tables, pending = [table], []
     if report.qualification is not None:
-        tables.append(_counts_block("Qualified and nurture leads", "Leads", report.qualification))
+        tables.append(
+            _counts_block(
+                "Qualified and nurture leads", ("Qualification", "Leads"), report.qualification
+            )
+        )
     else:
         pending.append(
             Pending("Qualified and nurture leads", "the ledger does not record them yet")
@@ -381,7 +385,9 @@ def _this_issue(report: MonthlyReport, colors: Colors) -> Section:
     )
     tables, pending = [table], []
     if issue is not None and issue.by_segment is not None:
-        tables.append(_counts_block("Recipients by segment", "Recipients", issue.by_segment))
+        tables.append(
+            _counts_block("Recipients by segment", ("Segment", "Recipients"), issue.by_segment)
+        )
     else:
         pending.append(Pending("Recipients by segment", "the send ledger does not record it yet"))
     if issue is not None and issue.engagement is not None:
@@ -413,7 +419,7 @@ def _post_block(post: PostCounts) -> Block:
     counts = {"Readers by post": post.reached}
     counts |= {f"Held back, returned: {reason}": n for reason, n in post.returned.items()}
     counts["Opted out of post"] = post.opted_out
-    return _counts_block("Post: who the next print run addresses", "Readers", counts)
+    return _counts_block("Post: who the next print run addresses", ("Who", "Readers"), counts)
 
 
 def _engagement_block(issue: IssueSends) -> Block:
@@ -426,7 +432,7 @@ def _engagement_block(issue: IssueSends) -> Block:
         "Clicked": events.clicked,
         "Referral page visits": sum(events.visits_by_medium.values()),
     }
-    return _counts_block(f"Issue {issue.issue}: what readers did", "Count", counts)
+    return _counts_block(f"Issue {issue.issue}: what readers did", ("What", "Count"), counts)
 
 
 def _top_links_block(events: Engagement) -> Block:
@@ -456,9 +462,10 @@ def _visits_block(sends: Sequence[IssueSends]) -> Block:
 # ---- shared -------------------------------------------------------------------------------
 
 
-def _counts_block(title: str, column: str, counts: Mapping[str, int]) -> Block:
+def _counts_block(title: str, columns: tuple[str, str], counts: Mapping[str, int]) -> Block:
+    """A table of ``counts``: ``columns`` name what is counted and the count."""
     rows = tuple((label, f"{count:,}") for label, count in counts.items())
-    return Block(title, ("", column), rows, frozenset({column}))
+    return Block(title, columns, rows, frozenset({columns[1]}))
 
 
 def _first_rows(block: Block, limit: int, rest: str) -> Block:

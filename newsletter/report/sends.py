@@ -18,8 +18,7 @@ import sqlite3
 from collections import defaultdict
 from pathlib import Path
 
-from newsletter.deliver.flights import every_send
-from newsletter.deliver.ledger import STATUSES
+from newsletter.deliver.ledger import STATUSES, every_send
 from newsletter.errors import ReportError
 from newsletter.report.figures import IssueSends
 

@@ -30,6 +30,7 @@ from newsletter.config.validation import Segments, Strict, check_image_src, vali
 from newsletter.config.yamlfile import line_for
 from newsletter.diagnostics import Diagnostics
 from newsletter.errors import ContentError
+from newsletter.folders import check_folder, file_exists, folder_files
 from newsletter.images import is_local, local_path, published_url
 from newsletter.model import SEGMENTS, Editorial, Image, TaggedBlock
 from newsletter.sources.html import html_to_text
@@ -44,6 +45,9 @@ from newsletter.sources.markup import (
 from newsletter.sources.sanitize import removed_markup, sanitize
 
 DEFAULT_ORDER = 100
+MAX_TITLE_CHARS = 200
+"""An editorial's title is a heading, and the preheader's first words: room for any real
+headline, never a paragraph pasted into the wrong key."""
 
 
 class ImageFront(Strict):
@@ -59,7 +63,7 @@ class ImageFront(Strict):
 class EditorialFront(Strict):
     """The front matter of an editorial; unknown keys are errors."""
 
-    title: str = Field(min_length=1)
+    title: str = Field(min_length=1, max_length=MAX_TITLE_CHARS)
     order: int = DEFAULT_ORDER
     summary: str = ""
     segments: Segments = SEGMENTS
@@ -77,15 +81,13 @@ def load_editorials(
     """Every ``*.md`` in ``content_dir/editorials/<month>/``, sorted by (order, slug).
 
     A missing month folder gives ``()`` (the caller decides whether that is worth a
-    warning). Invalid front matter raises ContentError naming file, line and key, and so
-    does an image in ``content/images/`` that is not there; images without alt text warn.
+    warning); one that cannot be read is a ContentError naming it. Invalid front matter
+    raises ContentError naming file, line and key, and so does an image in
+    ``content/images/`` that is not there; images without alt text warn.
     Given the issue's ``web_url``, such an image's ``src`` is where that page publishes it.
     A ``::: only TAG`` block must name one of ``tags`` and be closed by a ``:::`` line.
     """
-    folder = content_dir / "editorials" / month
-    if not folder.is_dir():
-        return ()
-    files = sorted(p for p in folder.glob("*.md") if not p.name.startswith("."))
+    files = editorial_files(content_dir, month)
     editorials: list[Editorial] = []
     problems: list[ContentError] = []
     for path in files:
@@ -95,6 +97,17 @@ def load_editorials(
             problems.append(problem)
     raise_all(problems)
     return tuple(sorted(editorials, key=lambda e: (e.order, e.slug)))
+
+
+def editorial_files(content_dir: Path, month: str) -> list[Path]:
+    """The month's editorial files (``*.md``), sorted; ContentError naming a folder on the
+    way that cannot be read."""
+    folder = content_dir / "editorials" / month
+    shown = content_path(folder, content_dir)
+    check_folder(
+        content_dir / "editorials", ContentError, shown=content_path(folder.parent, content_dir)
+    )
+    return folder_files(folder, (".md",), ContentError, shown=shown)
 
 
 def _load(
@@ -108,7 +121,10 @@ def _load(
     image = None
     if front.image is not None:
         src = front.image.src
-        if is_local(src) and not local_path(content_dir, src).is_file():
+        file = local_path(content_dir, src)
+        if is_local(src) and not file_exists(
+            file, ContentError, shown=content_path(file, content_dir)
+        ):
             raise ContentError(
                 f"{src}: no such file in {content_path(content_dir / 'images', content_dir)}/",
                 path=shown,

@@ -287,5 +287,5 @@ def _describe(text: str) -> str:
 
 def _reason(exc: BaseException) -> str:
     # icalendar quotes the offending input as a bytes literal; the feed name says enough.
-    message = re.sub(r":\s*b['\"].*$", "", _one_line(str(exc))) or type(exc).__name__
+    message = re.sub(r":\s*b['\"].*$", "", _one_line(str(exc))) or "it cannot be read"
     return message if len(message) <= 160 else message[:157] + "…"

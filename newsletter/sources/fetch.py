@@ -25,6 +25,7 @@ import httpx
 
 from newsletter.config.settings import FeedConfig
 from newsletter.diagnostics import Diagnostics
+from newsletter.errors import StorageError
 from newsletter.fsutil import SHARED, atomic_write
 from newsletter.netguard import AddressRefused, PublicOnlyTransport
 from newsletter.sources.feeds import malformed, parse_feed
@@ -215,11 +216,34 @@ def _download(
         return _Attempt(None, "missing", f"more than {MAX_REDIRECTS} redirects")
     except AddressRefused as refused:
         return _Attempt(None, "missing", str(refused))
-    except (httpx.HTTPError, httpx.InvalidURL) as exc:
-        return _Attempt(None, "missing", f"{type(exc).__name__}: {exc}".rstrip(": "))
+    except (httpx.HTTPError, httpx.InvalidURL, UnicodeError) as exc:  # IDNA: a host's name
+        return _Attempt(None, "missing", _network_trouble(exc))
     if time.monotonic() <= deadline:  # past it, the caller may have given up on us
-        cache.save(body, response)
+        try:
+            cache.save(body, response)
+        except StorageError as exc:  # the issue has the feed; only the next run lacks it
+            return _Attempt(body, "network", f"not cached: {exc.one_line()}")
     return _Attempt(body, "network")
+
+
+_TROUBLES: tuple[tuple[type[Exception] | tuple[type[Exception], ...], str], ...] = (
+    (httpx.ConnectError, "cannot connect"),
+    (httpx.RemoteProtocolError, "the server broke off the answer"),
+    (httpx.ReadError, "the connection failed while reading"),
+    (httpx.WriteError, "the connection failed while asking"),
+    (httpx.UnsupportedProtocol, "not an http or https address"),
+    ((httpx.InvalidURL, UnicodeError), "not an address that can be fetched"),
+    (httpx.DecodingError, "the answer's encoding cannot be read"),
+    (httpx.TooManyRedirects, "too many redirects"),
+)
+"""What a reader is told of a failure of the network, by httpx's exception: its words, not
+the exception's class name."""
+
+
+def _network_trouble(exc: Exception) -> str:
+    what = next((words for kind, words in _TROUBLES if isinstance(exc, kind)), "network error")
+    detail = str(exc).strip()
+    return f"{what}: {detail}" if detail and detail != what else what
 
 
 def _invalid(feed: FeedConfig, body: bytes) -> str:
@@ -239,6 +263,8 @@ def _settle(
 ) -> FetchedFeed:
     """The network result, or the best fallback, warning about why a fallback was needed."""
     if attempt.body is not None:
+        if attempt.cause:
+            diagnostics.warn(f"feed {feed.name!r} ({feed.url}): {attempt.cause}")
         return FetchedFeed(feed.slug, attempt.body, attempt.origin)
     where = f"feed {feed.name!r} ({feed.url}): {attempt.cause or 'offline build'}"
     cached = _Cache(cache_dir, feed).load()

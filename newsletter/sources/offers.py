@@ -26,6 +26,7 @@ from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 from newsletter.config.validation import Segments, Strict, check_url, validate
 from newsletter.config.yamlfile import MAX_YAML_CHARS, line_for, parse_yaml
 from newsletter.errors import ContentError
+from newsletter.folders import folder_files
 from newsletter.model import Milestone, Offer, Segment
 from newsletter.sources.html import html_to_text
 from newsletter.sources.links import reader_link
@@ -78,17 +79,21 @@ class OfferFile(Strict):
         return value
 
 
+def offer_files(content_dir: Path) -> list[Path]:
+    """The offer files (``*.yaml``, ``*.yml``), sorted by name; ContentError naming the
+    folder when it cannot be read."""
+    folder = content_dir / "offers"
+    return folder_files(
+        folder, (".yaml", ".yml"), ContentError, shown=content_path(folder, content_dir)
+    )
+
+
 def load_offers(content_dir: Path) -> tuple[Offer, ...]:
     """Every offer in ``content_dir/offers/`` (``*.yaml``, ``*.yml``), sorted by file name.
 
     Every invalid file is reported at once, each problem naming file, line and key.
     """
-    folder = content_dir / "offers"
-    if not folder.is_dir():
-        return ()
-    files = sorted(
-        p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and not p.name.startswith(".")
-    )
+    files = offer_files(content_dir)
     offers: list[Offer] = []
     problems: list[ContentError] = []
     for path in files:

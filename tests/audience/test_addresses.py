@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from newsletter.audience.addresses import EmailNotValidError, address_key, normalized_address
+from newsletter.model import normalize_email
 
 CASES = [
     "ann@example.com",
@@ -83,3 +84,21 @@ def test_a_key_is_its_own_key(address: str) -> None:
     key = address_key(address)
     assert address_key(key) == key
     assert address_key(address.upper()) == key
+
+
+labels = st.text(st.sampled_from("abcdeéüößçñøåæłżα"), min_size=1, max_size=12)
+
+
+@given(local=st.from_regex(r"\A[a-z0-9]{1,10}\Z"), label=labels)
+def test_a_domain_and_its_xn_form_are_one_mailbox_for_every_list(local: str, label: str) -> None:
+    unicode_form = f"{local}@{label}.example"
+    try:
+        ascii_form = validate_email(unicode_form, check_deliverability=False).ascii_email
+    except EmailNotValidError:
+        return  # not a label IDNA 2008 allows
+    assert ascii_form is not None
+    keys = {
+        normalize_email(spelling) for spelling in (unicode_form, ascii_form, ascii_form.upper())
+    }
+    keys |= {normalize_email(normalized_address(s)) for s in (unicode_form, ascii_form)}
+    assert keys == {address_key(ascii_form)}

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from newsletter.audience.subscribers import COLUMNS, MAX_VALUE_CHARS, iter_subscribers
+from newsletter.characters import unfit_character
 from newsletter.cli import main
 from newsletter.config import load_config
 from newsletter.deliver.personalize import recipient_for
@@ -76,6 +77,23 @@ def test_a_tab_or_other_control_character_is_named(tmp_path: Path) -> None:
     assert error.key == "company" and "U+0009" in error.message
 
 
+@pytest.mark.parametrize(
+    ("character", "named"),
+    [
+        ("\u202e", "U+202E (RIGHT-TO-LEFT OVERRIDE)"),
+        ("\u2067", "U+2067 (RIGHT-TO-LEFT ISOLATE)"),
+        ("\x9b", "U+009B"),
+        ("\u2028", "line break"),
+    ],
+)
+def test_a_bidirectional_override_or_an_invisible_control_is_named(
+    tmp_path: Path, character: str, named: str
+) -> None:
+    path = write_rows(tmp_path, {"email": "bo@example.com", "first_name": f"Ana{character}gpj.exe"})
+    error = load_error(path)
+    assert (error.line, error.key) == (2, "first_name") and named in error.message
+
+
 def test_a_value_of_exactly_the_limit_is_fine(tmp_path: Path) -> None:
     path = write_rows(tmp_path, {"email": "bo@example.com", "company": "C" * MAX_VALUE_CHARS})
     assert [s.company for s in iter_subscribers(path)] == ["C" * MAX_VALUE_CHARS]
@@ -129,7 +147,7 @@ def test_every_row_either_loads_fit_for_email_or_names_its_line(
         return
     for value in (subscriber.first_name, subscriber.last_name, subscriber.company):
         assert len(value) <= MAX_VALUE_CHARS
-        assert not any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value)
+        assert unfit_character(value) is None
 
 
 fit_names = st.text(

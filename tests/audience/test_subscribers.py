@@ -54,6 +54,27 @@ def test_duplicate_addresses_differing_in_case_name_both_lines(tmp_path: Path) -
     assert "first on line 2" in caught.value.message
 
 
+@pytest.mark.parametrize("twin", ["idn@xn--exmple-cua.com", "IDN@EXA\u0308MPLE.COM"])
+def test_an_international_address_and_its_other_spelling_are_one_subscriber(
+    tmp_path: Path, twin: str
+) -> None:
+    path = write_csv(
+        tmp_path, "idn@exämple.com,,,,client,email,,,,,,,,", f"{twin},,,,client,email,,,,,,,,"
+    )
+    with pytest.raises(ContentError) as caught:
+        load_subscribers(path)
+    assert caught.value.line == 3
+    assert "first on line 2" in caught.value.message
+
+
+def test_a_tags_column_given_twice_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "subscribers.csv"
+    path.write_text(HEADER.replace(",tags\n", ",tags,tags\n"), encoding="utf-8")
+    with pytest.raises(ContentError) as caught:
+        load_subscribers(path)
+    assert (caught.value.line, caught.value.message) == (1, "column(s) given twice: tags")
+
+
 def test_unknown_segment_is_an_error(tmp_path: Path) -> None:
     path = write_csv(tmp_path, "a@example.com,,,,vip,email,,,,,,,,")
     with pytest.raises(ContentError) as caught:

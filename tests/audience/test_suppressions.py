@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from newsletter.audience.addresses import normalized_address
 from newsletter.audience.suppressions import (
     Suppression,
     load_suppressions,
@@ -15,6 +16,7 @@ from newsletter.audience.suppressions import (
 )
 from newsletter.errors import ContentError
 from newsletter.locks import lock_path
+from newsletter.model import normalize_email
 
 REPO = Path(__file__).resolve().parents[2]
 HEADER = "email,reason,date,source\n"
@@ -44,6 +46,38 @@ def test_rows_load_with_email_channel_by_default(tmp_path: Path) -> None:
 def test_matching_is_case_insensitive(tmp_path: Path) -> None:
     path = write_csv(tmp_path, " Ann.Lee@Example.COM ,unsubscribe,2025-04-02,")
     assert suppressed_emails(load_suppressions(path)) == {"ann.lee@example.com"}
+
+
+@pytest.mark.parametrize(
+    ("written", "subscriber"),
+    [
+        ("idn@xn--exmple-cua.com", "idn@exämple.com"),
+        ("IDN@EXÄMPLE.COM", "idn@xn--exmple-cua.com"),
+        ("idn@exa\u0308mple.com", "Idn@Exämple.com"),
+    ],
+)
+def test_a_suppression_covers_every_spelling_of_its_mailbox(
+    tmp_path: Path, written: str, subscriber: str
+) -> None:
+    path = write_csv(tmp_path, f"{written},unsubscribe,2025-04-02,")
+    assert normalize_email(normalized_address(subscriber)) in suppressed_emails(
+        load_suppressions(path)
+    )
+
+
+def test_merging_the_other_spelling_of_a_suppressed_address_adds_nothing(tmp_path: Path) -> None:
+    path = write_csv(tmp_path, "idn@xn--exmple-cua.com,bounce,2025-04-02,")
+    assert (
+        merge_suppressions(path, [Suppression("idn@exämple.com", "bounce", date(2025, 5, 1))]) == 0
+    )
+
+
+def test_a_file_that_starts_with_a_byte_order_mark_takes_a_merge(tmp_path: Path) -> None:
+    path = write_csv(tmp_path, "a@example.com,bounce,2025-04-02,", header="\ufeff" + HEADER)
+    new = [Suppression("b@example.com", "manual", date(2025, 5, 1), "phone", "mail")]
+    assert merge_suppressions(path, new) == 1
+    assert suppressed_emails(load_suppressions(path), "mail") == {"b@example.com"}
+    assert suppressed_emails(load_suppressions(path)) == {"a@example.com"}
 
 
 def test_channel_selects_who_is_suppressed(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from newsletter.cards import Quarter, parse_quarter, quarter_of
 from newsletter.errors import NewsletterError
+from newsletter.months import FIRST_YEAR, LAST_YEAR
 
 
 def test_a_quarter_is_written_year_q_number() -> None:
@@ -32,7 +33,16 @@ def test_anything_else_is_an_error_naming_the_option_and_value(written: str) -> 
     assert repr(written) in caught.value.one_line()
 
 
-@given(st.dates(min_value=date(1000, 1, 1)))
+@pytest.mark.parametrize("written", ["0000Q1", "1999Q4", "2100Q1", "9999Q4"])
+def test_a_quarter_out_of_the_plausible_years_is_an_error_naming_it(written: str) -> None:
+    with pytest.raises(NewsletterError) as caught:
+        parse_quarter(written)
+    assert caught.value.one_line() == (
+        f"--quarter: {written!r} is not a plausible quarter (2000Q1 to 2099Q4)"
+    )
+
+
+@given(st.dates(min_value=date(FIRST_YEAR, 1, 1), max_value=date(LAST_YEAR, 12, 31)))
 def test_every_day_lies_in_its_quarter_and_round_trips(day: date) -> None:
     quarter = quarter_of(day)
     assert day in quarter

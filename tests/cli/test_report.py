@@ -130,6 +130,6 @@ def test_events_pulled_from_the_desk_show_what_readers_did(project: Path) -> Non
     assert done.returncode == 0, done.stderr
     html = (project / "build" / "reports" / "2026-11" / "index.html").read_text()
     assert "<caption>Issue 2026-11: what readers did</caption>" in html
-    assert re.search(r"<td>Delivered</td>\s*<td[^>]*>4</td>", html)
-    assert re.search(r"<td>Opened</td>\s*<td[^>]*>1</td>", html)
-    assert re.search(r"<td>Referral page visits</td>\s*<td[^>]*>1</td>", html)
+    assert re.search(r"<th scope=\"row\">Delivered</th>\s*<td[^>]*>4</td>", html)
+    assert re.search(r"<th scope=\"row\">Opened</th>\s*<td[^>]*>1</td>", html)
+    assert re.search(r"<th scope=\"row\">Referral page visits</th>\s*<td[^>]*>1</td>", html)

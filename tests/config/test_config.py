@@ -145,3 +145,47 @@ def test_more_feeds_than_are_fetched_at_once_is_an_error(tmp_path: Path) -> None
         load_config(write_config(tmp_path, data))
     assert caught.value.key == "feeds"
     assert "at most 100 items" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("section", "key"), [("sender", "name"), ("issue", "title"), ("business", "name")]
+)
+def test_a_line_break_in_a_value_for_an_email_header_names_line_and_key(
+    tmp_path: Path, section: str, key: str
+) -> None:
+    data = sample_data()
+    data.setdefault(section, {})[key] = "Hartwell\r\nBcc: everyone@example.com"
+    path = write_config(tmp_path, data)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    error = caught.value
+    assert error.key == f"{section}.{key}"
+    assert error.message == "contains a line break, which cannot go into an email header"
+    assert f"{key}:" in path.read_text().splitlines()[error.line - 1]
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value"),
+    [
+        ("issue", "summary_length", True),
+        ("delivery", "concurrency", False),
+        ("desk", "idle_timeout_seconds", True),
+    ],
+)
+def test_true_or_false_for_a_number_is_refused(
+    tmp_path: Path, section: str, key: str, value: bool
+) -> None:
+    data = sample_data()
+    target = data.setdefault(section, {})
+    (target.setdefault("sendgrid", {}) if section == "delivery" else target)[key] = value
+    with pytest.raises(ConfigError) as caught:
+        load_config(write_config(tmp_path, data))
+    assert caught.value.message == f"expected a number, not {str(value).lower()}"
+
+
+def test_true_for_an_optional_number_is_refused_too(tmp_path: Path) -> None:
+    data = sample_data()
+    data.setdefault("delivery", {}).setdefault("sendgrid", {})["asm_group_id"] = True
+    with pytest.raises(ConfigError) as caught:
+        load_config(write_config(tmp_path, data))
+    assert caught.value.key == "delivery.sendgrid.asm_group_id"

@@ -12,11 +12,13 @@ from pathlib import Path
 import pytest
 
 from newsletter.cards.quarter import parse_quarter
+from newsletter.cli.send import report_lines
 from newsletter.config import Settings, load_config
 from newsletter.config.desk import signup_page
+from newsletter.deliver.job import skip_desk_check
 from newsletter.deliver.ledger import Ledger
 from newsletter.deliver.nurture import nurture_key, send_nurture
-from newsletter.deliver.run import report_lines, send_nurture_quarter
+from newsletter.deliver.run import send_nurture_quarter
 from newsletter.deliver.smtp import SmtpTransport
 from newsletter.errors import ContentError
 from newsletter.locks import LockBusy
@@ -44,6 +46,7 @@ def send_live(settings: Settings, server: FakeSendGrid, quarter: str = "2026Q4")
         parse_quarter(quarter),
         secret=SECRET,
         live=True,
+        desk_check=skip_desk_check,
         environ=sendgrid_env(server),
     )
 
@@ -52,7 +55,9 @@ def test_a_dry_run_names_who_would_get_it_and_writes_a_private_sample(
     sample_project: Path, fake_sendgrid: FakeSendGrid
 ) -> None:
     settings = sample(sample_project)
-    outcome = send_nurture_quarter(settings, Q4, secret=SECRET, live=False)
+    outcome = send_nurture_quarter(
+        settings, Q4, secret=SECRET, live=False, desk_check=skip_desk_check
+    )
     lines = report_lines(outcome)
     assert lines[0] == f"nurture-2026Q4: would send {EMAILED} (7 client, 6 prospect)"
     assert lines[1] == "skipped: 0 already sent, 1 suppressed, 2 post only"
@@ -68,7 +73,9 @@ def test_the_sample_carries_the_cards_tip_local_item_and_ask_with_a_personal_lin
     sample_project: Path,
 ) -> None:
     settings = sample(sample_project)
-    outcome = send_nurture_quarter(settings, Q4, secret=SECRET, live=False)
+    outcome = send_nurture_quarter(
+        settings, Q4, secret=SECRET, live=False, desk_check=skip_desk_check
+    )
     assert outcome.sample is not None
     message = email.message_from_bytes(outcome.sample.read_bytes(), policy=policy.default)
     text = message.get_body(("plain",)).get_content()
@@ -101,7 +108,7 @@ def test_the_next_quarter_is_a_new_send(sample_project: Path, fake_sendgrid: Fak
     send_live(settings, fake_sendgrid)
     next_quarter = send_live(settings, fake_sendgrid, "2027Q1")
     assert next_quarter.report.sent == EMAILED
-    assert next_quarter.report.month == "nurture-2027Q1"
+    assert next_quarter.report.key == "nurture-2027Q1"
 
 
 def test_the_quarters_email_and_the_monthly_issue_share_the_ledger_but_not_its_rows(
@@ -169,7 +176,14 @@ def test_over_smtp_a_refused_address_fails_alone(
     smtp = SmtpTransport("127.0.0.1", port, tls="none", timeout=5, max_batch=5)
     try:
         with Ledger(settings.send_ledger) as ledger:
-            report = send_nurture(settings, Q4, transport=smtp, ledger=ledger, secret=SECRET)
+            report = send_nurture(
+                settings,
+                Q4,
+                transport=smtp,
+                ledger=ledger,
+                secret=SECRET,
+                desk_check=skip_desk_check,
+            )
     finally:
         smtp.close()
     assert (report.sent, report.rejected) == (EMAILED - 1, 1)
@@ -182,5 +196,7 @@ def test_a_quarter_without_its_card_is_an_error_naming_the_file(
 ) -> None:
     settings = sample(sample_project)
     with pytest.raises(ContentError, match="no card for 2031Q2") as caught:
-        send_nurture_quarter(settings, parse_quarter("2031Q2"), secret=SECRET, live=False)
+        send_nurture_quarter(
+            settings, parse_quarter("2031Q2"), secret=SECRET, live=False, desk_check=skip_desk_check
+        )
     assert "cards/2031Q2.md" in caught.value.one_line()

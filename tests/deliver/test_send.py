@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from newsletter.config import load_config
+from newsletter.deliver.job import skip_desk_check
 from newsletter.deliver.ledger import Ledger
 from newsletter.deliver.send import send_issue
 from newsletter.deliver.smtp import SmtpTransport
@@ -35,6 +36,7 @@ def send(settings, project: Path, port: int, **options):
                 transport=smtp,
                 ledger=ledger,
                 secret=SECRET,
+                desk_check=skip_desk_check,
                 **options,
             )
         finally:

@@ -6,8 +6,8 @@ Each send is the installed console script, as a person or the monthly workflow r
 The provider is real on loopback: the fake SendGrid (random 429s, 503s, requests dropped
 before they are taken, answers lost after they were taken, delays) and aiosmtpd (chosen
 recipients refused, random deferrals, connections dropped before and after a message was
-taken). Kills are timed by the provider's progress (after a random number of requests or
-messages, plus a random delay), so they land mid-send.
+taken). Kills are timed by the provider's progress (waited for, after a random number of requests
+or messages, plus a random delay), so they land mid-send.
 
 Seeds: NEWSLETTER_CHAOS_SEEDS per provider (default 1, to keep the suite quick); raise it
 for a longer soak, e.g. ``NEWSLETTER_CHAOS_SEEDS=20 .venv/bin/python -m pytest
@@ -21,6 +21,7 @@ import random
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -78,29 +79,50 @@ def fresh_copy(built: Path, tmp_path: Path) -> Path:
     return copy
 
 
+class Progress:
+    """How far the provider got (``count()``), and a wait for it to get further: ``changed``
+    is notified with each step, and here when a send ends."""
+
+    def __init__(self, count: Callable[[], int], changed: threading.Condition) -> None:
+        self.count = count
+        self.changed = changed
+
+    def wait_for(self, steps: int, child: subprocess.Popen[bytes]) -> bool:
+        """True once ``steps`` more steps were made; False if the send ended first."""
+        target = self.count() + steps
+
+        def ended() -> None:
+            child.wait()
+            with self.changed:
+                self.changed.notify_all()
+
+        threading.Thread(target=ended, daemon=True).start()
+        with self.changed:
+            self.changed.wait_for(
+                lambda: self.count() >= target or child.poll() is not None, DEADLINE * 3
+            )
+            return self.count() >= target
+
+
 def send(
     project: Path,
     env: dict[str, str],
-    progress: Callable[[], int],
+    progress: Progress,
     *,
     kill_after: int | None,
     delay: float,
     extra: tuple[str, ...] = (),
 ) -> int:
-    """One `newsletter send --yes`; SIGKILLed once ``progress()`` moved ``kill_after``
-    more (and ``delay`` seconds passed). Returns its exit status."""
+    """One `newsletter send --yes`; SIGKILLed once the provider made ``kill_after`` more
+    steps, and ``delay`` seconds passed (a random moment of the send). Returns its exit
+    status."""
     args = [str(CONSOLE_SCRIPT), "send", "--yes", "--silent", "--month", MONTH, *extra]
     args += ["--config", str(project / "newsletter.yaml"), "--out", str(project / "build")]
-    start = progress()
     child = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + DEADLINE * 3
-        while child.poll() is None and time.monotonic() < deadline:
-            if kill_after is not None and progress() - start >= kill_after:
-                time.sleep(delay)
-                child.send_signal(signal.SIGKILL)
-                break
-            time.sleep(0.005)
+        if kill_after is not None and progress.wait_for(kill_after, child):
+            time.sleep(delay)  # the kill lands at a random moment, not a synchronization
+            child.send_signal(signal.SIGKILL)
         status = child.wait(timeout=DEADLINE * 3)
     finally:
         if child.poll() is None:
@@ -116,7 +138,7 @@ def send(
     return status
 
 
-def resend_uncertain(project: Path, env: dict[str, str], progress: Callable[[], int]) -> int:
+def resend_uncertain(project: Path, env: dict[str, str], progress: Progress) -> int:
     return send(project, env, progress, kill_after=None, delay=0, extra=("--resend-uncertain",))
 
 
@@ -133,7 +155,7 @@ def ledger_rows(project: Path, status: str) -> set[str]:
 def run_until_done(
     project: Path,
     env: dict[str, str],
-    progress: Callable[[], int],
+    progress: Progress,
     rng: random.Random,
     *,
     readers: int,
@@ -196,7 +218,7 @@ def test_sendgrid_chaos_delivers_each_recipient_once_or_reports_it_uncertain(
             "SENDGRID_API_KEY": API_KEY,
             "SENDGRID_API_URL": server.base_url,
         }
-        progress = lambda: len(server.statuses)  # noqa: E731 - answers given, lost included
+        progress = Progress(lambda: len(server.statuses), server.answered)  # lost ones too
         statuses = run_until_done(project, env, progress, rng, readers=len(everyone), kills=3)
         assert -signal.SIGKILL in statuses  # the kills did land mid-send
 
@@ -232,7 +254,7 @@ def test_smtp_chaos_delivers_each_recipient_once_refuses_the_refused_or_reports_
             "NEWSLETTER_SECRET": SECRET,
             "SMTP_PORT": str(port),
         }
-        progress = lambda: len(recorder.messages)  # noqa: E731
+        progress = Progress(lambda: len(recorder.messages), recorder.received)
         statuses = run_until_done(project, env, progress, rng, readers=len(everyone), kills=2)
         assert -signal.SIGKILL in statuses
 

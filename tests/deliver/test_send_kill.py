@@ -25,8 +25,9 @@ from typing import Any
 import pytest
 
 from newsletter.config import Settings, load_config
+from newsletter.deliver.job import SendReport, skip_desk_check
 from newsletter.deliver.ledger import Ledger
-from newsletter.deliver.send import SendReport, content_variants, send_issue
+from newsletter.deliver.send import content_variants, send_issue
 from newsletter.deliver.sendgrid import SendGridTransport
 from newsletter.pipeline.build import build
 from tests.fake_sendgrid import API_KEY, FakeSendGrid
@@ -93,6 +94,7 @@ def send(
             transport=transport,
             ledger=ledger,
             secret=SECRET,
+            desk_check=skip_desk_check,
             **options,
         )
 

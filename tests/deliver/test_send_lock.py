@@ -7,10 +7,11 @@ request, so whichever send won the ledger is still sending while the other one s
 
 from __future__ import annotations
 
+import queue
 import re
 import socket
 import subprocess
-import time
+import threading
 from collections import Counter
 from pathlib import Path
 
@@ -20,13 +21,14 @@ from tests.fake_sendgrid import FakeSendGrid
 
 
 def first_to_exit(processes: list[subprocess.Popen[bytes]]) -> subprocess.Popen[bytes]:
-    deadline = time.monotonic() + DEADLINE
-    while time.monotonic() < deadline:
-        for process in processes:
-            if process.poll() is not None:
-                return process
-        time.sleep(0.02)
-    raise AssertionError("neither send finished while the other was held")
+    exited: queue.SimpleQueue[subprocess.Popen[bytes]] = queue.SimpleQueue()
+    for process in processes:
+        waiting = threading.Thread(target=lambda p=process: (p.wait(), exited.put(p)), daemon=True)
+        waiting.start()
+    try:
+        return exited.get(timeout=DEADLINE)
+    except queue.Empty:
+        raise AssertionError("neither send finished while the other was held") from None
 
 
 def test_two_sends_started_together_one_sends_and_the_other_refuses(sample_project: Path) -> None:

@@ -5,13 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from newsletter.cli.send import report_lines, split_addresses
 from newsletter.config import load_config
-from newsletter.deliver.run import (
-    report_lines,
-    send_month,
-    send_test_copies,
-    split_addresses,
-)
+from newsletter.deliver.job import skip_desk_check
+from newsletter.deliver.run import send_month, send_test_copies
 from newsletter.pipeline.build import build
 from tests.fake_sendgrid import API_KEY, FakeSendGrid
 
@@ -30,7 +27,12 @@ def test_a_dry_run_writes_a_private_sample_and_sends_nothing(
 ) -> None:
     settings = built(sample_project)
     outcome = send_month(
-        settings, MONTH, out_root=sample_project / "build", secret=SECRET, live=False
+        settings,
+        MONTH,
+        out_root=sample_project / "build",
+        secret=SECRET,
+        live=False,
+        desk_check=skip_desk_check,
     )
     assert outcome.sample == sample_project / "state" / "preview" / "2026-11-client.eml"
     assert os.stat(outcome.sample).st_mode & 0o777 == 0o600
@@ -51,6 +53,7 @@ def test_a_live_send_records_everyone_in_the_state_ledger(
         out_root=sample_project / "build",
         secret=SECRET,
         live=True,
+        desk_check=skip_desk_check,
         on_plan=planned.append,
         environ=environ,
     )

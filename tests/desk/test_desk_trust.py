@@ -81,7 +81,7 @@ def test_the_first_page_says_what_the_desk_is(desk: RunningDesk) -> None:
 
 
 def test_a_loopback_desk_that_never_ran_here_has_nothing_to_pull(desk_site: Path) -> None:
-    use_desk(desk_site, free_port())
+    use_desk(desk_site, free_port(), pull_from="file")
     done = newsletter(desk_site, "desk", "pull")
     assert done.returncode == 0, done.stderr
     assert "the desk has not run on this machine yet: nothing to pull" in done.stderr

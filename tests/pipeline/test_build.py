@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from newsletter.config import load_config
-from newsletter.errors import BuildError, ContentError
+from newsletter.errors import BuildError, ContentError, StorageError
 from newsletter.pipeline.build import build, verify_manifest
 from tests.feed_server import FeedServer
 
@@ -94,9 +94,9 @@ def test_output_folder_that_cannot_be_written_is_an_error(sample_project: Path) 
     blocker = sample_project / "blocked"
     blocker.write_text("a file where the output folder should be")
     settings = load_config(sample_project / "newsletter.yaml")
-    with pytest.raises(BuildError) as caught:
+    with pytest.raises(StorageError) as caught:  # where the month's lock would go
         build(settings, MONTH, out_root=blocker / "build", offline=True)
-    assert "not writable" in caught.value.message
+    assert caught.value.message.endswith("in its folder: Not a directory")
 
 
 def test_email_over_the_gmail_clip_size_warns(sample_project: Path) -> None:

@@ -69,7 +69,8 @@ def printed(project: Path) -> Iterator[Result]:
 def test_print_writes_the_print_folder(project: Path, printed: Result) -> None:
     assert printed.exit_code == 0, printed.stderr
     folder = project / "build" / MONTH / "print"
-    assert sorted(p.name for p in folder.iterdir() if p.is_file()) == [
+    shown = (p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    assert sorted(shown) == [
         "addressed.pdf",
         "issue.pdf",
         "job-ticket.txt",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.errors import ContentError, ReferralError
+from newsletter.errors import ContentError, ReferralError, StorageError
 from newsletter.referrals.fields import phone_key, phone_region
 from newsletter.referrals.leads import (
     add_lead,
@@ -315,7 +315,7 @@ def test_failed_write_leaves_the_ledger_as_it_was(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", disk_full)
-    with pytest.raises(ReferralError, match="cannot write the file: No space left on device"):
+    with pytest.raises(StorageError, match="cannot write: No space left on device"):
         add(path)
     assert path.read_bytes() == before
     left = sorted(p.name for p in tmp_path.iterdir())

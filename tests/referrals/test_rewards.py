@@ -206,6 +206,18 @@ def test_an_old_rewards_file_loads_as_rewards_handed_out_and_gains_the_new_colum
     assert load_rewards(path)[: len(old)] == old
 
 
+def test_a_rewards_file_saved_by_a_spreadsheet_keeps_its_decisions(tmp_path: Path) -> None:
+    path = tmp_path / "rewards.csv"
+    sync_rewards(path, three_leads(), OFFER, CHICAGO, today=TODAY)
+    decide_reward(path, 2, "approve", by="Dana", at=at(NOON))
+    before = load_rewards(path)
+    header, rest = path.read_text(encoding="utf-8").split("\n", 1)
+    quoted = ",".join(f'"{name}"' for name in header.split(","))
+    path.write_text(f"\ufeff{quoted}\n{rest}", encoding="utf-8")
+    assert [(r.id, r.status) for r in load_rewards(path)] == [(1, "pending"), (2, "approved")]
+    assert load_rewards(path) == before
+
+
 def test_malformed_rewards_line_names_it(tmp_path: Path) -> None:
     path = tmp_path / "rewards.csv"
     path.write_text(

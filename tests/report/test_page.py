@@ -97,7 +97,9 @@ def test_each_chart_has_its_one_line_reading_under_it(full_page: str) -> None:
 def test_chart_figures_are_in_tables_too(full_page: str) -> None:
     html = full_page
     assert "<caption>Won referrals by month</caption>" in html
-    assert '<td>November 2026</td>\n<td class="n">9</td>\n<td class="n">3</td>\n' in html
+    assert (
+        '<th scope="row">November 2026</th>\n<td class="n">9</td>\n<td class="n">3</td>\n' in html
+    )
     assert '<td class="n">$5,250.00</td>' in html
     assert "<td>Lead 4</td>" in html  # the overdue list names the lead to call
 
@@ -144,7 +146,7 @@ def test_figures_from_later_ledgers_take_the_place_of_no_data_yet(
         "Referral page visits by medium",
     ):
         assert f"<caption>{caption}</caption>" in html
-    assert "<td>https://x.example/a</td>" in html
+    assert '<th scope="row">https://x.example/a</th>' in html
     assert re.search(r"<th[^>]*>Print QR</th>", html)
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import socket
 import time
 from collections.abc import Iterator
@@ -211,7 +213,8 @@ def test_connection_refused_falls_back_to_cache(fetcher: Fetcher) -> None:
     config = FeedConfig(name="Madison365", url=url, section="local-news", timeout=2.0)
     fetched = fetcher.many(config)["madison365"]
     assert fetched == FetchedFeed("madison365", RSS2, "cache")
-    assert "ConnectError" in fetcher.diagnostics.warnings[0]
+    warning = fetcher.diagnostics.warnings[0]
+    assert "cannot connect" in warning and "Error" not in warning
 
 
 def test_malformed_feed_is_not_cached_and_falls_back(fetcher: Fetcher) -> None:
@@ -364,3 +367,17 @@ def test_offline_fetch_uses_cache_then_snapshot_without_network_or_warnings(
 def test_offline_fetch_still_reports_a_feed_with_no_fallback(fetcher: Fetcher) -> None:
     with pytest.raises(SourceError, match="offline build; no cached copy or snapshot"):
         fetcher.one("/rss2.xml", offline=True, diagnostics=Diagnostics(strict=True))
+
+
+def test_a_feed_fetched_but_not_cached_on_a_full_disk_is_used_with_a_warning(
+    fetcher: Fetcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", refuse)
+    fetcher.server.route("/news.xml", body=RSS2)
+    assert fetcher.one("/news.xml") == FetchedFeed("madison365", RSS2, "network")
+    (warning,) = fetcher.diagnostics.warnings
+    assert "not cached: " in warning and "No space left on device" in warning
+    assert not list(fetcher.cache_dir.glob("*.body"))

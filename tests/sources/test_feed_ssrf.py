@@ -104,11 +104,12 @@ def test_cloud_metadata_address_is_refused(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("host", "kind"), [("[::1]", "loopback"), ("[::ffff:127.0.0.1]", "loopback")]
+    ("host", "kind"),
+    [("[::1]", "a loopback"), ("[::ffff:127.0.0.1]", "a loopback"), ("[::]", "an unspecified")],
 )
 def test_ipv6_and_mapped_loopback_are_refused(host: str, kind: str, tmp_path: Path) -> None:
     _, warnings = fetch(f"http://{host}:9/feed.xml", tmp_path)
-    assert f"is a {kind} address" in warnings[0]
+    assert f"is {kind} address" in warnings[0]
 
 
 @pytest.mark.parametrize(
@@ -124,6 +125,14 @@ def test_other_spellings_of_loopback_are_refused(
     _, warnings = fetch(server.url("/rss2.xml").replace("127.0.0.1", spelling), tmp_path)
     assert said in warnings[0]
     assert server.hits["/rss2.xml"] == 0
+
+
+@pytest.mark.parametrize("host", ["exämple\u200b.com", "xn--a.example"])
+def test_a_host_the_client_cannot_take_is_a_warning_in_words(tmp_path: Path, host: str) -> None:
+    origin, warnings = fetch(f"https://{host}/feed.xml", tmp_path)
+    assert origin == "missing"
+    assert f"https://{host}/feed.xml): not an address that can be fetched: " in warnings[0]
+    assert "InvalidURL" not in warnings[0] and "InvalidCodepoint" not in warnings[0]
 
 
 def test_a_name_that_does_not_resolve_is_a_warning(tmp_path: Path) -> None:
