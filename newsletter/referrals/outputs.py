@@ -1,10 +1,9 @@
 """The referral report and the lead list as terminal tables, CSV files and an HTML page.
 
-``write_report`` puts ``overdue.csv``, ``referrers.csv``, ``sources.csv``, ``totals.csv`` and
-``index.html``
-into one folder (``build/referrals/YYYY-MM/`` from the CLI), replaced as a whole. The
-overdue list holds leads' phone numbers: the folder is for the business, not for
-publishing (``build/`` is not in git).
+``write_report`` puts ``overdue.csv``, ``flagged.csv``, ``referrers.csv``, ``sources.csv``,
+``totals.csv`` and ``index.html`` into one folder (``build/referrals/YYYY-MM/`` from the
+CLI), replaced as a whole. The overdue list holds leads' phone numbers: the folder is for
+the business, not for publishing (``build/`` is not in git).
 """
 
 from __future__ import annotations
@@ -31,7 +30,14 @@ from newsletter.render.environment import render_template
 from newsletter.tables import KEEP, Block, block_renderable, literal
 
 PAGE_TEMPLATE = "referrals/index.html.j2"
-REPORT_FILES = ("index.html", "overdue.csv", "referrers.csv", "sources.csv", "totals.csv")
+REPORT_FILES = (
+    "flagged.csv",
+    "index.html",
+    "overdue.csv",
+    "referrers.csv",
+    "sources.csv",
+    "totals.csv",
+)
 OVERDUE_COLUMNS = (
     "id",
     "received_at",
@@ -43,6 +49,7 @@ OVERDUE_COLUMNS = (
     "need",
     "referrer",
 )
+FLAGGED_COLUMNS = ("id", "received_at", "lead_name", "referrer", "flags")
 REFERRER_COLUMNS = (
     "referrer",
     "code",
@@ -161,7 +168,27 @@ def report_blocks(report: ReferralReport) -> tuple[Block, ...]:
         tuple(tuple(row) for row in total_rows(report.periods)),
         frozenset(labels),
     )
-    return overdue, referrers, totals, sources_block(report)
+    return overdue, flagged_block(report), referrers, totals, sources_block(report)
+
+
+def flagged_block(report: ReferralReport) -> Block:
+    """The flagged leads waiting for the business, each with its flags' reasons."""
+    return Block(
+        "Flagged: counting toward no reward until you clear them (`newsletter referral clear ID`)",
+        ("#", "Received", "Lead", "Referred by", "Flags"),
+        tuple(
+            (
+                str(row.lead.id),
+                shown(row.lead.received_at, report.tz),
+                row.lead.name,
+                row.referrer,
+                "; ".join(row.lead.flags),
+            )
+            for row in report.flagged
+        ),
+        frozenset({"#"}),
+        "None: every lead passed its checks or was cleared.",
+    )
 
 
 def sources_block(report: ReferralReport) -> Block:
@@ -305,9 +332,20 @@ def report_files(report: ReferralReport, env: jinja2.Environment) -> dict[str, s
         ]
         for r in report.referrers
     ]
+    flagged = [
+        [
+            str(row.lead.id),
+            row.lead.received_at.astimezone(tz).isoformat(timespec="minutes"),
+            row.lead.name,
+            row.referrer,
+            "\n".join(row.lead.flags),
+        ]
+        for row in report.flagged
+    ]
     labels = [p.label for p in report.periods]
     return {
         "overdue.csv": spreadsheet_csv(OVERDUE_COLUMNS, overdue),
+        "flagged.csv": spreadsheet_csv(FLAGGED_COLUMNS, flagged),
         "referrers.csv": spreadsheet_csv(REFERRER_COLUMNS, referrers),
         "sources.csv": spreadsheet_csv(
             SOURCE_COLUMNS,

@@ -7,6 +7,9 @@ injectable ``now``:
   after they arrived (or, for a nurture lead promoted later, after it was qualified),
   oldest first; shown in the business's timezone. This is a call list, whatever the
   month. A nurture lead is never overdue: nobody chases it.
+- Flagged: leads a check flagged (:mod:`newsletter.referrals.checks`) that the business
+  has not cleared, oldest first, each with its flags' reasons. They count toward nobody's
+  reward until cleared, so this too is a list to work through, whatever the month.
 - Per referrer: the leads that count by the business's rule (``leads.count_when``)
   received while the active offer ran (up to the end of the report month), how many are
   won and for how much, the offer's milestones reached, the rewards pending approval, and
@@ -49,6 +52,12 @@ class OverdueLead:
     referrer: str
     due: datetime  # received_at + 24 hours
     waiting: timedelta  # since its 24 hours started
+
+
+@dataclass(frozen=True)
+class FlaggedLead:
+    lead: Lead
+    referrer: str
 
 
 @dataclass(frozen=True)
@@ -103,6 +112,7 @@ class ReferralReport:
     referrers: tuple[ReferrerLine, ...]
     periods: tuple[Period, ...]  # the month, then the year to date
     sources: tuple[SourceLine, ...] = ()  # the year to date, most leads first
+    flagged: tuple[FlaggedLead, ...] = ()  # waiting for the business to clear them
 
 
 def is_overdue(lead: Lead, now: datetime) -> bool:
@@ -126,6 +136,12 @@ def overdue_leads(
         )
         for x in late
     )
+
+
+def flagged_leads(leads: Iterable[Lead], names: Mapping[str, str]) -> tuple[FlaggedLead, ...]:
+    """The leads whose flags the business has not cleared, oldest first."""
+    waiting = sorted((x for x in leads if x.flagged), key=lambda x: (x.received_at, x.id))
+    return tuple(FlaggedLead(x, names.get(x.referrer_email, x.referrer_email)) for x in waiting)
 
 
 def _clock(lead: Lead) -> datetime:
@@ -169,6 +185,7 @@ def build_report(
             _period(f"{month.year} to date", leads, month.replace(month=1), last_day, tz, region),
         ),
         sources=source_lines(leads, sources, month.replace(month=1), last_day, tz, region=region),
+        flagged=flagged_leads(leads, names),
     )
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from newsletter.referrals.outputs import money, percent, report_blocks
+from newsletter.referrals.outputs import flagged_block, money, percent, report_blocks
 from newsletter.referrals.reports import Period
 from newsletter.referrals.times import shown
 from newsletter.report.charts import Bars, Colors, bar_chart, stacked_bars
@@ -315,9 +315,11 @@ def _referrers(report: MonthlyReport, colors: Colors) -> Section:
         )
     else:
         reading, chart = f"No referrals under “{offer.title}” yet: {NO_DATA}.", None
-    table = report_blocks(report.referrals)[1]
+    table = report_blocks(report.referrals)[2]
     table = _first_rows(table, TOP_REFERRERS, "`newsletter referral report` lists them all")
     tables, pending = [table], []
+    if report.referrals.flagged:
+        tables.append(flagged_block(report.referrals))
     if report.sources is not None:
         tables.append(
             Block(

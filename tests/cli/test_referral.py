@@ -201,7 +201,7 @@ def test_report_prints_tables_and_writes_files(sample_project: Path, tmp_path: P
     ] in cells(out)
     assert lines[-1] == (
         f"wrote {out_root}/referrals/2026-11/ "
-        "(index.html, overdue.csv, referrers.csv, sources.csv, totals.csv)"
+        "(flagged.csv, index.html, overdue.csv, referrers.csv, sources.csv, totals.csv)"
     )
     overdue = (out_root / "referrals" / "2026-11" / "overdue.csv").read_text("utf-8-sig")
     overdue = overdue.splitlines()

@@ -113,6 +113,31 @@ def test_referrers_show_leads_won_and_rewards_still_to_hand_out() -> None:
     assert [m.reward for m in result.referrers[1].pending] == ["A coffee card"]
 
 
+def test_flagged_leads_wait_oldest_first_with_their_reasons_until_cleared(
+    env: jinja2.Environment,
+) -> None:
+    self_referral = ("self-referral: the referrer's own email",)
+    burst = ("burst: one of several leads from one network address within a day (lead 1)",)
+    result = report(
+        replace(make_lead(2, "2026-11-03T09:00:00-06:00", phone="6085550102"), flags=burst),
+        replace(make_lead(1, "2026-10-20T09:00:00-05:00", phone="6085550101"), flags=burst),
+        replace(
+            make_lead(3, "2026-11-04T09:00:00-06:00", KAREN, phone="6085550103"),
+            flags=self_referral,
+            cleared_at=at("2026-11-05T09:00:00-06:00"),
+            cleared_by="Pat",
+        ),
+    )
+    assert [(row.lead.id, row.referrer) for row in result.flagged] == [
+        (1, "María González"),
+        (2, "María González"),
+    ]
+    assert [r.flagged for r in result.referrers if r.name == "María González"] == [2]
+    flagged = rows(report_files(result, env)["flagged.csv"])
+    assert flagged[0] == ["id", "received_at", "lead_name", "referrer", "flags"]
+    assert flagged[1] == ["1", "2026-10-20T09:00-05:00", "Leo Santos", "María González", *burst]
+
+
 def reward(
     number: int, who: tuple[str, str], milestone: int, status: str, **more: object
 ) -> Reward:
@@ -225,5 +250,8 @@ def test_report_folder_is_written_whole(tmp_path: Path, env: jinja2.Environment)
     out.mkdir(parents=True)
     (out / "stale.csv").write_text("from an older report")
     names = write_report(report(make_lead(1)), out, env)
-    assert names == ("index.html", "overdue.csv", "referrers.csv", "sources.csv", "totals.csv")
+    assert names == (
+        *("flagged.csv", "index.html", "overdue.csv", "referrers.csv", "sources.csv"),
+        "totals.csv",
+    )
     assert sorted(p.name for p in out.iterdir()) == list(names)

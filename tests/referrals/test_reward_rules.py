@@ -119,6 +119,21 @@ def test_a_flagged_lead_reaches_no_milestone_until_the_business_clears_it(shop: 
     assert "pending" in listing and "1 Ana's sister" in listing
 
 
+def test_the_referral_report_lists_a_flagged_lead_with_its_reason_until_cleared(
+    shop: Path, tmp_path: Path
+) -> None:
+    add(shop, ANA, "Ana Again", "--email", ANA, "--received-at", DAY)
+    report = ("referral", "report", "--month", "2026-11", "--out", str(tmp_path / "out"))
+    out = ok(shop, *report, "--now", "2026-11-20T12:00")
+    assert "self-referral: the referrer's own email" in out
+    written = tmp_path / "out" / "referrals" / "2026-11" / "flagged.csv"
+    assert "Ana Again" in written.read_text("utf-8-sig")
+    ok(shop, "referral", "clear", "1", "--reason", "her own second address", "--by", "Pat")
+    out = ok(shop, *report, "--now", "2026-11-20T12:05")
+    assert "None: every lead passed its checks or was cleared." in out
+    assert "Ana Again" not in written.read_text("utf-8-sig")
+
+
 @pytest.mark.parametrize(
     ("rule", "counts_after"),
     [("arrival", "add"), ("qualified", "add"), ("contacted", "contacted"), ("won", "won")],

@@ -10,6 +10,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -154,6 +155,18 @@ def test_what_people_typed_is_shown_as_text(settings: Settings) -> None:
     lead = make_lead(1, "2026-11-02T09:00:00-06:00", name='<img src=x onerror="alert(1)">')
     html = page(figures((lead,)), settings)
     assert "&lt;img src=x onerror=" in html and "<img src=x" not in html
+
+
+def test_a_flagged_lead_is_listed_with_its_reason_and_the_summary_names_it_not(
+    settings: Settings,
+) -> None:
+    why = "self-referral: the referrer's own email"
+    lead = replace(make_lead(1, "2026-11-02T09:00:00-06:00", name="Ana Again"), flags=(why,))
+    report = figures((lead,))
+    html = page(report, settings)
+    assert "<caption>Flagged: counting toward no reward until you clear them" in html
+    assert "Ana Again" in html and why in unescape(html)
+    assert "Ana Again" not in summary(report, settings)
 
 
 def test_summary_has_the_figures_and_names_nobody(full: MonthlyReport, settings: Settings) -> None:
