@@ -118,14 +118,18 @@ def write_config(root: Path, config: dict[str, Any]) -> None:
     )
 
 
-def newsletter(root: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    """The console script, run in ``root`` on its config."""
+def newsletter(
+    root: Path, *args: str, timeout: float = 300, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The console script, run in ``root`` on its config (in the environment ``env``, or
+    this one)."""
     return subprocess.run(
         [NEWSLETTER, *args, "--config", str(root / "newsletter.yaml")],
         cwd=root,
         capture_output=True,
         text=True,
         timeout=timeout,
+        env=env,
     )
 
 

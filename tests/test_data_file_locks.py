@@ -15,9 +15,10 @@ from pathlib import Path
 from newsletter.audience.suppressions import Suppression, load_suppressions, merge_suppressions
 from newsletter.fsutil import PRIVATE, SHARED, atomic_write, replace_folder
 from newsletter.locks import locked
+from newsletter.referrals.approval import sync_rewards
 from newsletter.referrals.leads import update_lead
 from newsletter.referrals.ledger import load_leads
-from newsletter.referrals.rewards import load_handouts, record_handout
+from newsletter.referrals.rewardfile import load_rewards
 from tests.referral_factory import CHICAGO, OFFER, SECRET, at, make_lead, write_ledger
 
 CONSOLE_SCRIPT = Path(sys.executable).with_name("newsletter")  # .venv/bin/newsletter
@@ -107,28 +108,16 @@ def test_concurrent_suppression_merges_lose_no_entry(tmp_path: Path) -> None:
     assert sorted(s.email for s in load_suppressions(path)) == sorted(e.email for e in entries)
 
 
-def test_the_same_reward_recorded_twice_at_once_is_recorded_once(tmp_path: Path) -> None:
-    ledger = write_ledger(tmp_path / "referrals.csv", make_lead(1))
+def test_the_same_milestone_synced_twice_at_once_is_one_reward(tmp_path: Path) -> None:
+    leads = (make_lead(1),)
     rewards = tmp_path / "rewards.csv"
 
-    def record() -> bool:
-        try:
-            record_handout(
-                rewards,
-                ledger,
-                code="WDTD6PDE",
-                milestone=1,
-                offer=OFFER,
-                tz=CHICAGO,
-                on=date(2026, 11, 20),
-            )
-        except Exception:
-            return False
-        return True
+    def sync() -> int:
+        return len(sync_rewards(rewards, leads, OFFER, CHICAGO, today=date(2026, 11, 20)))
 
     with ThreadPoolExecutor(max_workers=6) as pool:
-        assert sorted(pool.map(lambda _: record(), range(6))) == [False] * 5 + [True]
-    assert len(load_handouts(rewards)) == 1
+        assert sorted(pool.map(lambda _: sync(), range(6))) == [0] * 5 + [1]
+    assert len(load_rewards(rewards)) == 1
 
 
 # ---- permissions --------------------------------------------------------------------------
@@ -141,15 +130,7 @@ def test_personal_data_files_are_written_owner_only(tmp_path: Path) -> None:
     path = tmp_path / "suppressions.csv"
     merge_suppressions(path, [Suppression("a@example.com", "bounce", date(2026, 11, 1))])
     rewards = tmp_path / "rewards.csv"
-    record_handout(
-        rewards,
-        ledger,
-        code="WDTD6PDE",
-        milestone=1,
-        offer=OFFER,
-        tz=CHICAGO,
-        on=date(2026, 11, 20),
-    )
+    sync_rewards(rewards, (make_lead(1),), OFFER, CHICAGO, today=date(2026, 11, 20))
     assert {p.name: mode_of(p) for p in (ledger, path, rewards)} == {
         "referrals.csv": 0o600,
         "suppressions.csv": 0o600,

@@ -22,8 +22,8 @@ from newsletter.fsutil import PRIVATE, atomic_write, replace_folder
 from newsletter.locks import locked
 from newsletter.referrals.actions import add_referred_lead
 from newsletter.referrals.ledger import load_leads
-from newsletter.referrals.rewards import COLUMNS as REWARD_COLUMNS
-from newsletter.referrals.rewards import load_handouts
+from newsletter.referrals.rewardfile import LEGACY as REWARD_COLUMNS
+from newsletter.referrals.rewardfile import load_rewards
 from tests.project_factory import make_project
 from tests.referral_factory import MARIA, OFFER, SECRET, at, make_lead, write_ledger
 
@@ -136,8 +136,8 @@ def test_every_data_file_takes_a_byte_order_mark(tmp_path: Path) -> None:
     ledger.write_text("\ufeff" + ledger.read_text("utf-8"), "utf-8")
     assert [lead.id for lead in load_leads(ledger)] == [1]
     rewards = tmp_path / "rewards.csv"
-    row = ["2026-11-02", MARIA[0], MARIA[1], OFFER.slug, "1", "A coffee card", ""]
+    row = ["2026-11-02", MARIA[0], MARIA[1], OFFER.slug, "1", "A coffee card"]
     rewards.write_text(
         "\ufeff" + ",".join(REWARD_COLUMNS) + "\n" + ",".join(row) + "\n", encoding="utf-8"
     )
-    assert [h.milestone for h in load_handouts(rewards)] == [1]
+    assert [r.milestone for r in load_rewards(rewards)] == [1]

@@ -72,6 +72,23 @@ def loads_or_names_a_line(
     return result
 
 
+def written_back_as_read(
+    payload: bytes,
+    name: str,
+    load: Callable[[Path], tuple[Any, ...]],
+    text: Callable[[Any], str],
+    error: type[NewsletterError],
+) -> tuple[Any, ...]:
+    """What ``payload`` loads as (nothing when it is refused), checked to load again the
+    same from the text ``text`` writes for it."""
+    loaded = loads_or_names_a_line(payload, name, load, error)
+    if not loaded:
+        return ()
+    assert isinstance(loaded, tuple)
+    assert with_file(text(loaded).encode(), name, load) == loaded
+    return loaded
+
+
 def csv_bytes(header: Sequence[str], rows: Sequence[Sequence[str]]) -> bytes:
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerows([header, *rows])
@@ -164,11 +181,7 @@ def test_a_byte_order_mark_before_any_data_file_changes_nothing(case: tuple[str,
 @BOUNDED
 @given(files(LEDGER_COLUMNS, "referrals.csv"))
 def test_a_ledger_that_loads_is_written_back_as_it_reads(payload: bytes) -> None:
-    leads = loads_or_names_a_line(payload, "referrals.csv", load_leads, ContentError)
-    if leads:
-        assert isinstance(leads, tuple)
-        again = with_file(ledger_text(leads).encode(), "referrals.csv", load_leads)
-        assert again == leads
+    written_back_as_read(payload, "referrals.csv", load_leads, ledger_text, ContentError)
 
 
 @BOUNDED
@@ -181,12 +194,8 @@ def test_a_ledger_that_loads_is_written_back_as_it_reads(payload: bytes) -> None
 def test_a_ledger_from_before_qualification_loads_and_is_written_back_losing_nothing(
     payload: bytes,
 ) -> None:
-    leads = loads_or_names_a_line(payload, "referrals.csv", load_leads, ContentError)
-    if leads:
-        assert isinstance(leads, tuple)
-        assert all(x.qualified and x.clock_start == x.received_at for x in leads)
-        again = with_file(ledger_text(leads).encode(), "referrals.csv", load_leads)
-        assert again == leads
+    leads = written_back_as_read(payload, "referrals.csv", load_leads, ledger_text, ContentError)
+    assert all(x.qualified and x.clock_start == x.received_at for x in leads)
 
 
 PROSPECT = {

@@ -120,3 +120,9 @@ def pull_command(config_path: Path, url: str | None, inbox: Path | None, page_si
         f"lead updates, {report.email_events} email events, {report.visits} page visits, "
         f"{len(report.set_aside)} set aside (cursor {report.cursor})"
     )
+    if report.held or report.decisions or report.rewards:
+        click.echo(
+            f"referrals: {report.held} leads flagged (`newsletter referral list` says why), "
+            f"{report.decisions} reward decisions, {report.rewards} rewards reached and "
+            "pending approval (`newsletter referral rewards`)"
+        )

@@ -1,4 +1,4 @@
-"""``newsletter referral add|update|subscribe|list|report|reward``: click wrappers over
+"""``newsletter referral add|update|clear|subscribe|list|report|rewards``: click wrappers over
 newsletter.referrals.
 
 The library (:mod:`newsletter.referrals.actions`) does the work; these commands read
@@ -25,6 +25,7 @@ from newsletter.model import SOURCE_KINDS
 
 if TYPE_CHECKING:
     from newsletter.referrals.ledger import Lead
+    from newsletter.referrals.rewardfile import Reward
 
 STATUS_CHOICES = ("new", "contacted", "won", "lost")
 qualify_option = click.option(
@@ -59,7 +60,7 @@ thank_option = click.option(
 
 @click.group()
 def referral() -> None:
-    """Referred leads: add, update, list, report, and rewards handed out."""
+    """Referred leads: add, update, clear flags, list, report; rewards to approve and hand out."""
 
 
 @referral.command("add")
@@ -132,6 +133,9 @@ def add(
         f"added lead {lead.id}: {lead.name}, referred by {added.referrer} ({added.code}); "
         f"{_judged(lead)}"
     )
+    for flag in lead.flags:
+        warn(f"lead {lead.id} is flagged, and counts only once cleared: {flag}")
+    _tell_new_rewards(added.rewards)
 
 
 @referral.command("update")
@@ -166,7 +170,7 @@ def update(
 ) -> None:
     """Change a lead's status, value, notes, consent, qualification or source. Leads are
     never deleted: mark them lost."""
-    from newsletter.referrals.actions import amount, ledger_path, moment
+    from newsletter.referrals.actions import amount, ledger_path, moment, sync_project_rewards
     from newsletter.referrals.leads import Qualification, update_lead
     from newsletter.referrals.outputs import money
 
@@ -185,6 +189,7 @@ def update(
     )
     worth = f", {money(lead.value)}" if lead.value is not None and lead.status == "won" else ""
     click.echo(f"updated lead {lead.id} ({lead.name}): {lead.status}{worth}; {_judged(lead)}")
+    _tell_new_rewards(sync_project_rewards(settings))
 
 
 @referral.command("subscribe")
@@ -307,23 +312,115 @@ def report(config_path: Path, month: str, out_root: Path, as_of: str | None) -> 
     click.echo(f"wrote {written.out_dir}/ ({', '.join(written.files)})")
 
 
-@referral.command("reward")
+by_option = click.option(
+    "--by", default=None, help="Who decides (default: your login name); recorded with the time."
+)
+
+
+@referral.command("clear")
 @config_option
-@click.argument("code")
-@click.option("--milestone", type=int, required=True, help="The milestone's number of referrals.")
-@click.option("--on", "on", default=None, help="The day it was handed out (default: today).")
-@click.option("--note", default="", help="How or where it was handed out.")
+@click.argument("lead_id", metavar="ID", type=int)
+@click.option("--reason", default="", help="Why it is a real referral, kept as a dated note.")
+@by_option
+@click.option("--at", default=None, help="When (default: now).")
 @fails_cleanly
-def reward(config_path: Path, code: str, milestone: int, on: str | None, note: str) -> None:
-    """Record a reward handed out, in subscribers/rewards.csv (under the offer of that day)."""
-    from newsletter.referrals.actions import day, record_reward, referrer_names
+def clear(config_path: Path, lead_id: int, reason: str, by: str | None, at: str | None) -> None:
+    """Clear a lead's flags: it is a real referral, and counts toward its referrer's
+    rewards from now on."""
+    from newsletter.referrals.actions import (
+        ledger_path,
+        moment,
+        sync_project_rewards,
+        who_decides,
+    )
+    from newsletter.referrals.leads import clear_flags
 
     settings = settings_of(config_path)
-    given = record_reward(
-        settings, code=code, milestone=milestone, on=day(on, settings.tz), note=note
+    lead = clear_flags(
+        ledger_path(settings),
+        lead_id,
+        by=who_decides(by),
+        at=moment(at, settings.tz, "--at"),
+        reason=reason,
     )
-    who = referrer_names(settings).get(given.referrer_email, given.referrer_email)
-    click.echo(
-        f"recorded {given.handed_out_on}: {given.reward} (milestone {given.milestone}) "
-        f"for {who} ({given.referrer_code})"
-    )
+    click.echo(f"cleared the flags of lead {lead.id} ({lead.name}): it counts now")
+    _tell_new_rewards(sync_project_rewards(settings))
+
+
+@referral.group("rewards", invoke_without_command=True)
+@config_option
+@click.pass_context
+@fails_cleanly
+def rewards(ctx: click.Context, config_path: Path) -> None:
+    """Rewards reached: pending approval, approved, denied and handed out, with the leads
+    behind each. Alone, lists them (the rewards reached by now are added, pending)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from datetime import datetime
+
+    from rich.console import Console
+
+    from newsletter.referrals.actions import listed_rewards, referrer_names
+    from newsletter.referrals.outputs import rewards_table
+
+    settings = settings_of(config_path)
+    lines = listed_rewards(settings, datetime.now(settings.tz).date())
+    if not lines:
+        click.echo("no rewards reached yet")
+        return
+    Console(highlight=False).print(rewards_table(lines, referrer_names(settings), settings.tz))
+
+
+def _decision(action: str) -> click.Command:
+    past = {"approve": "approved", "deny": "denied", "hand-out": "handed out"}[action]
+
+    @click.command(action)
+    @config_option
+    @click.argument("reward_id", metavar="ID", type=int)
+    @by_option
+    @click.option("--at", default=None, help="When (default: now).")
+    @fails_cleanly
+    def decide_command(
+        config_path: Path, reward_id: int, by: str | None, at: str | None, **extra: str
+    ) -> None:
+        from newsletter.referrals.actions import decide, moment, referrer_names, who_decides
+
+        settings = settings_of(config_path)
+        reward, changed = decide(
+            settings,
+            reward_id,
+            action,
+            by=who_decides(by),
+            at=moment(at, settings.tz, "--at"),
+            reason=extra.get("reason", ""),
+        )
+        who = referrer_names(settings).get(reward.referrer_email, reward.referrer_email)
+        state = past if changed else f"already {past}"
+        click.echo(
+            f"reward {reward.id} {state}: {reward.reward} (milestone {reward.milestone}) "
+            f"for {who} ({reward.referrer_code})"
+        )
+
+    decide_command.help = {
+        "approve": "Approve reward ID: it shows as earned in the referrer's next copy.",
+        "deny": "Deny reward ID, saying why: it is never shown as earned.",
+        "hand-out": "Record that approved reward ID was handed out.",
+    }[action]
+    if action == "deny":
+        decide_command = click.option(
+            "--reason", required=True, help="Why it is denied (kept with it)."
+        )(decide_command)
+    return decide_command
+
+
+for _action in ("approve", "deny", "hand-out"):
+    rewards.add_command(_decision(_action))
+
+
+def _tell_new_rewards(new: tuple[Reward, ...]) -> None:
+    for reward in new:
+        click.echo(
+            f"reward {reward.id} reached, pending approval: {reward.reward} (milestone "
+            f"{reward.milestone}) for {reward.referrer_code}; `newsletter referral rewards "
+            f"approve {reward.id}` or `deny {reward.id} --reason …`"
+        )

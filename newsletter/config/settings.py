@@ -32,6 +32,7 @@ from newsletter.config.files import (
 )
 from newsletter.config.issue import GMAIL_CLIP_BYTES as GMAIL_CLIP_BYTES
 from newsletter.config.issue import IssueConfig
+from newsletter.config.leads import LeadsConfig
 from newsletter.config.personal import PersonalConfig
 from newsletter.config.print import PrintConfig
 from newsletter.config.retention import RetentionConfig
@@ -258,6 +259,8 @@ class Config(Strict):
     desk: DeskConfig | None = None
     """The desk (``newsletter serve``); when set, unsubscribe and referral links lead there."""
     personal: PersonalConfig = PersonalConfig()
+    leads: LeadsConfig = LeadsConfig()
+    """Referred leads: which count toward rewards, business hours, the second alert."""
     cards: CardsConfig = CardsConfig()
     """The quarterly postcard (``newsletter cards``): who, size, rate, postage."""
     retention: RetentionConfig = RetentionConfig()

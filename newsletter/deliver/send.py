@@ -35,8 +35,7 @@ from newsletter.errors import NewsletterError
 from newsletter.model import normalize_email
 from newsletter.months import parse_month
 from newsletter.pipeline.manifest import MANIFEST, verify_manifest
-from newsletter.referrals.fields import business_region
-from newsletter.referrals.rewards import progress_lines
+from newsletter.referrals.rewards import project_progress
 from newsletter.sources.offers import current_offer
 
 
@@ -89,9 +88,7 @@ class IssueMail:
         manifest = load_build(self._out_dir)
         self._title = manifest["issue"]["title"]
         offer = current_offer(settings.content_dir, first)
-        self.progress = progress_lines(
-            settings.referrals_csv, offer, settings.tz, region=business_region(settings)
-        )
+        self.progress = project_progress(settings, offer)
         landing_url = referral_base(settings.config, offer.landing_url)
         self.personalizer = Personalizer(
             settings, secret=secret, landing_url=landing_url, month=month

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from newsletter.audience.addresses import EmailNotValidError, normalized_address
+from newsletter.audience.subscribers import load_subscribers
 from newsletter.audience.suppressions import (
     Suppression,
     check_suppression,
@@ -36,6 +37,7 @@ from newsletter.audience.suppressions import (
 from newsletter.config.files import (
     CONSENTS_FILE,
     REFERRALS_FILE,
+    REWARDS_FILE,
     SUBSCRIBERS_FILE,
     SUPPRESSIONS_FILE,
 )
@@ -44,16 +46,26 @@ from newsletter.desk.apply import desk_leads, suppression_for
 from newsletter.desk.inbox import Event
 from newsletter.desk.leads import ledger_fields
 from newsletter.desk.quarantine import QUARANTINE_FILE, Quarantine
+from newsletter.desk.rewards import RewardBook
 from newsletter.desk.signups import Signups
 from newsletter.desk.tracking import record_email_events, record_page_visits
 from newsletter.errors import ContentError, NewsletterError
 from newsletter.fsutil import PRIVATE, atomic_write, remove_stale_temps
 from newsletter.locks import locked
+from newsletter.referrals.checks import LeadChecks
 from newsletter.referrals.fields import phone_region
+from newsletter.referrals.ids import next_id
 from newsletter.referrals.leads import changed, new_lead
 from newsletter.referrals.ledger import Lead, check_lead, load_leads, write_leads
 
-WRITTEN = (SUPPRESSIONS_FILE, SUBSCRIBERS_FILE, CONSENTS_FILE, REFERRALS_FILE, QUARANTINE_FILE)
+WRITTEN = (
+    SUPPRESSIONS_FILE,
+    SUBSCRIBERS_FILE,
+    CONSENTS_FILE,
+    REFERRALS_FILE,
+    REWARDS_FILE,
+    QUARANTINE_FILE,
+)
 """The files under ``subscribers/`` a pull writes (besides its cursor)."""
 T = TypeVar("T")
 _NEEDS = {
@@ -62,6 +74,7 @@ _NEEDS = {
     "signup_confirmed": ("signups",),
     "lead": ("ledger",),
     "lead_status": ("ledger",),
+    "reward_decision": ("rewards",),
 }
 """The files (:class:`PullFiles` properties) each kind of event is applied to."""
 
@@ -73,6 +86,9 @@ class PullReport:
     subscribers: int = 0
     leads: int = 0
     flagged: int = 0  # leads whose code matched no subscriber (no referrer credited)
+    held: int = 0  # leads with a flag of the checks: they count once the business clears it
+    decisions: int = 0  # rewards approved or denied from the business's email
+    rewards: int = 0  # rewards reached by the leads pulled, now pending approval
     statuses: int = 0
     email_events: int = 0
     visits: int = 0
@@ -121,7 +137,7 @@ class LeadLedger:
         self.leads = list(load_leads(path))
         self._at = {lead.id: index for index, lead in enumerate(self.leads)}
         self.from_desk = desk_leads(self.leads)  # desk lead id -> ledger id
-        self.next_id = max(self._at, default=0) + 1
+        self.next_id = next_id(path, self._at)  # never a number a deleted row had
         self._changed = False
 
     def add(self, desk_lead: int, lead: Lead) -> None:
@@ -164,6 +180,7 @@ class PullFiles:
         self._opened: dict[str, Any] = {}
         self._esp: list[Event] = []
         self._visits: list[Event] = []
+        self._checks: LeadChecks | None = None
         for name in WRITTEN:
             # What a killed pull left half-written (leads' data among it) goes first.
             with locked(self.folder / name, purpose="desk pull: remove stale temporary files"):
@@ -195,6 +212,21 @@ class PullFiles:
     @property
     def ledger(self) -> LeadLedger:
         return self._open(REFERRALS_FILE, LeadLedger)
+
+    @property
+    def rewards(self) -> RewardBook:
+        return self._open(REWARDS_FILE, RewardBook)
+
+    @property
+    def checks(self) -> LeadChecks:
+        """The checks of new leads, against the subscriber list and the ledger as held."""
+        if self._checks is None:
+            path = self.folder / SUBSCRIBERS_FILE
+            listed = load_subscribers(path, postal="ignored") if path.exists() else ()
+            self._checks = LeadChecks(
+                listed, self.ledger.leads, region=self.region, country=self.country
+            )
+        return self._checks
 
     @property
     def quarantine(self) -> Quarantine:
@@ -249,6 +281,8 @@ class PullFiles:
             self._lead(event, report)
         elif event.kind == "lead_status":
             report.statuses += self._status(event)
+        elif event.kind == "reward_decision":
+            report.decisions += self.rewards.decide(event)
         elif event.kind == "visit":
             _texts(event.data, ("issue",))
             if not isinstance(event.data.get("medium", ""), str):
@@ -267,10 +301,16 @@ class PullFiles:
         if event.id in ledger.from_desk:
             return  # applied by an earlier pull of the same events
         fields = ledger_fields(event.id, event.data, event.at.astimezone(self.tz))
-        lead = check_lead(new_lead(ledger.next_id, **fields), ledger.path)
+        lead, others = self.checks.check(new_lead(ledger.next_id, **fields))
+        lead = check_lead(lead, ledger.path)
+        others = tuple(check_lead(other, ledger.path) for other in others)
         ledger.add(event.id, lead)
+        for other in (*others, lead):
+            ledger.put(other)
+            self.checks.remember(other)
         report.leads += 1
         report.flagged += not lead.referrer_email
+        report.held += bool(lead.flags)
 
     def _status(self, event: Event) -> bool:
         ledger = self.ledger
@@ -288,6 +328,7 @@ class PullFiles:
             before, at=event.at.astimezone(self.tz), status=event.data["status"], value=amount
         )
         ledger.put(check_lead(after, ledger.path))
+        self.checks.remember(ledger.get(lead_id))
         return before != after
 
 

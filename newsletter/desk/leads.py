@@ -83,10 +83,16 @@ def _say(field: str, problem: str) -> str:
 
 
 def lead_record(
-    values: dict[str, str], *, code: str, referrer_email: str | None, medium: str
+    values: dict[str, str],
+    *,
+    code: str,
+    referrer_email: str | None,
+    medium: str,
+    network: str = "",
 ) -> dict[str, Any]:
     """The inbox event's data for a checked lead. ``referrer_email`` is None when no
-    subscriber has ``code`` (the lead is kept all the same, flagged ``known: false``)."""
+    subscriber has ``code`` (the lead is kept all the same, flagged ``known: false``);
+    ``network`` is the keyed hash of where it was posted from (never the address)."""
     return {
         **{field: values[field] for field in FIELDS},
         "code": code,
@@ -94,6 +100,7 @@ def lead_record(
         "known": referrer_email is not None,
         "medium": medium if medium in MEDIUMS else "",
         "consent": True,
+        "network": network,
     }
 
 
@@ -138,4 +145,5 @@ def ledger_fields(event_id: int, data: dict[str, Any], received: datetime) -> di
         # The form asks to be contacted: the business calls within 24 hours. A person can
         # put the lead to nurture later (referral update ID --nurture "why").
         "qualification": Qualification("qualified", "asked on the referral page to be called"),
+        "network": str(data.get("network") or ""),
     }

@@ -15,6 +15,7 @@ no link of theirs): anyone can type anyone's address into the form.
 from __future__ import annotations
 
 import html
+import logging
 import re
 import sqlite3
 from collections.abc import Iterable
@@ -22,13 +23,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from newsletter.config.files import REFERRALS_FILE
 from newsletter.deliver.transport import Message, Recipient
 from newsletter.desk.context import Desk
 from newsletter.desk.inbox import Event, event, related
 from newsletter.desk.join import confirm_link
+from newsletter.desk.lead_checks import alert_flags
 from newsletter.desk.leads import contact_by, first_name, spoken
+from newsletter.desk.reward_links import reward_link
 from newsletter.desk.status import current, status_link
+from newsletter.errors import NewsletterError
+from newsletter.referrals.ledger import load_leads
 
+log = logging.getLogger("newsletter.desk")
 FRIEND_NAME = re.compile(r"[^\W\d_](?:[^\W\d_]|['’.-]){0,29}")
 """A first name a referrer may read: letters, with apostrophes, hyphens and dots, at most
 30 characters."""
@@ -45,17 +52,25 @@ def compose(
 ) -> Mail | None:
     """The email of outbox job ``kind`` for event ``event_id`` (due at ``due``), or None
     when there is nothing to send any more. ValueError for an unknown kind."""
-    if kind in ("notify_lead", "remind_lead"):
+    if kind in ("notify_lead", "remind_lead", "escalate_lead"):
         lead = event(db, event_id, "lead")
         if lead is None:
             return None
         status, _ = current(related(db, "lead_status", "lead", event_id))
+        if kind == "escalate_lead":
+            # Only a lead still waiting for its first call, to someone to tell.
+            if status != "new" or not desk.settings.escalate_to:
+                return None
+            return _lead_mail(desk, lead, now, db=db, escalation=True)
         if kind == "remind_lead" and (status != "new" or not _told_before(db, event_id, due)):
             # Contacted (or closed) in time; or the business heard of the lead only after
             # the reminder's time (its notice waited for a transport), and that notice
             # already says when to call by.
             return None
-        return _lead_mail(desk, lead, now, reminder=kind == "remind_lead")
+        return _lead_mail(desk, lead, now, db=db, reminder=kind == "remind_lead")
+    if kind == "notify_reward":
+        reached = event(db, event_id, "reward_reached")
+        return _reward_mail(desk, reached) if reached else None
     if kind == "thank_referrer":
         change = event(db, event_id, "lead_status")
         lead = event(db, change.data["lead"], "lead") if change else None
@@ -95,7 +110,15 @@ def _mail(
     return Mail(message, Recipient(email=to, name=name, substitutions={}))
 
 
-def _lead_mail(desk: Desk, lead: Event, now: datetime, *, reminder: bool) -> Mail:
+def _lead_mail(
+    desk: Desk,
+    lead: Event,
+    now: datetime,
+    *,
+    db: sqlite3.Connection,
+    reminder: bool = False,
+    escalation: bool = False,
+) -> Mail:
     settings = desk.settings
     due = contact_by(lead.at, settings.contact_within)
     left = max(due - now, timedelta())
@@ -103,12 +126,14 @@ def _lead_mail(desk: Desk, lead: Event, now: datetime, *, reminder: bool) -> Mai
         action: status_link(settings, lead.id, action) for action in ("contacted", "won", "lost")
     }
     referrer = desk.directory.lookup(lead.data["code"]) if lead.data.get("code") else None
+    to = settings.escalate_to if escalation and settings.escalate_to else settings.notify_to
     return _mail(
         desk,
-        settings.notify_to,
+        to,
         settings.business_name,
-        "lead",
+        "escalation" if escalation else "lead",
         links.values(),
+        flags=_flags(desk, db, lead),
         lead=lead.data,
         lead_id=lead.id,
         received=spoken(lead.at, settings.timezone),
@@ -116,6 +141,47 @@ def _lead_mail(desk: Desk, lead: Event, now: datetime, *, reminder: bool) -> Mai
         hours_left=int(left.total_seconds() // 3600),
         reminder=reminder,
         referrer=referrer,
+        links=links,
+    )
+
+
+def _flags(desk: Desk, db: sqlite3.Connection, lead: Event) -> tuple[str, ...]:
+    """The lead's flags for the alert; none when they cannot be worked out (a list that
+    does not load): the alert itself must go out whatever happens."""
+    try:
+        return alert_flags(desk, db, lead)
+    except (NewsletterError, ValueError, OSError) as exc:
+        log.warning("lead %s: checks not run for its alert: %s", lead.id, type(exc).__name__)
+        return ()
+
+
+def _reward_mail(desk: Desk, reached: Event) -> Mail:
+    settings = desk.settings
+    data = reached.data
+    links = {action: reward_link(settings, reached.id, action) for action in ("approve", "deny")}
+    ledger = settings.subscribers_dir / REFERRALS_FILE
+    wanted = set(data.get("leads", []))
+    theirs = [x for x in (load_leads(ledger) if ledger.exists() else ()) if x.id in wanted]
+    referrer = desk.directory.lookup(data.get("code", ""))
+    name = (referrer.public_name or referrer.first_name) if referrer else ""
+    return _mail(
+        desk,
+        settings.notify_to,
+        settings.business_name,
+        "reward",
+        links.values(),
+        reward=data,
+        referrer=name or data["referrer_email"],
+        leads=[
+            {
+                "id": x.id,
+                "name": x.name,
+                "received": spoken(x.received_at, settings.timezone),
+                "status": x.status,
+                "flags": x.flags if x.flagged else (),
+            }
+            for x in theirs
+        ],
         links=links,
     )
 

@@ -1,8 +1,12 @@
 """The outbox worker: the emails the desk sends on its own, through the configured transport.
 
     notify_lead      to the business at once: "new referred lead: contact by <time>", with
-                     the signed status links (contacted, won, lost)
+                     the signed status links (contacted, won, lost) and the lead's flags
     remind_lead      to the business 20 hours after a lead arrived, unless it has a status
+    escalate_lead    to ``leads.escalate_to`` once ``leads.escalate_after`` of business
+                     hours passed, unless the lead has a status
+    notify_reward    to the business when a reward is reached (found pending in
+                     rewards.csv), with the signed approve and deny links
     thank_referrer   to the referrer when their friend is contacted or won (if they agreed)
     confirm_signup   to a new sign-up: the confirmation link
 
@@ -38,6 +42,7 @@ from newsletter.desk.context import Desk
 from newsletter.desk.inbox import now, stamp
 from newsletter.desk.logs import scrubbed
 from newsletter.desk.mails import Mail, compose
+from newsletter.desk.rewards import RewardWatch
 from newsletter.errors import NewsletterError
 
 log = logging.getLogger("newsletter.desk")
@@ -58,6 +63,7 @@ class Notifier:
         self._thread = threading.Thread(target=self._run, name="desk-outbox", daemon=True)
         self._transport: Transport | None = None
         self._waiting = 0
+        self._rewards = RewardWatch(desk.settings.subscribers_dir)
 
     def start(self) -> None:
         self._thread.start()
@@ -85,6 +91,7 @@ class Notifier:
     def run_due(self) -> int:
         """Do the work that is due now; how many jobs were looked at (none without a
         transport: they wait for one)."""
+        self._announce_rewards()
         moment = stamp(self._clock())
         if self.desk.settings.transport is None:
             self._note_waiting(moment)
@@ -99,6 +106,15 @@ class Notifier:
         for job_id, event_id, kind, attempts, due in jobs:
             self._do(job_id, event_id, kind, attempts, due)
         return len(jobs)
+
+    def _announce_rewards(self) -> None:
+        """Put a ``notify_reward`` job on the outbox for each reward rewards.csv holds
+        pending that the desk has not announced (once each, across restarts)."""
+        pending = self._rewards.pending()
+        if pending:
+            added = self.desk.inbox.write_now(lambda db: self._rewards.announce(db, pending))
+            if added:
+                log.info("%s reward%s reached: the business is told", added, "s" * (added != 1))
 
     def _note_waiting(self, moment: str) -> None:
         waiting = self.desk.inbox.read_now(

@@ -20,6 +20,7 @@ from newsletter.desk.pull import pending_opt_outs as _pending
 from newsletter.desk.pull import pull as _pull
 from newsletter.desk.settings import admin_token_from_env, desk_settings
 from newsletter.errors import ConfigError, DeskError
+from newsletter.referrals.actions import sync_project_rewards
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -76,12 +77,12 @@ def pull_desk(
     page_size: int = PAGE,
     environ: Mapping[str, str] | None = None,
 ) -> PullReport:
-    """Apply the desk's new events to the project's suppressions, subscribers and
-    referrals (see :func:`newsletter.desk.pull.pull`)."""
+    """Apply the desk's new events to the project's suppressions, subscribers, referrals
+    and rewards (see :func:`newsletter.desk.pull.pull`), then add the rewards reached."""
     if url is None and inbox is None and _never_ran_here(settings):
         return PullReport(warnings=["the desk has not run on this machine yet: nothing to pull"])
     with desk_source(settings, url=url, inbox=inbox, environ=environ) as source:
-        return _pull(
+        report = _pull(
             source,
             subscribers_dir=settings.subscribers_dir,
             state_dir=settings.state_dir,
@@ -89,6 +90,9 @@ def pull_desk(
             country=settings.config.business.address.country,
             page_size=page_size,
         )
+    # The leads pulled may reach a milestone: its reward waits for the business's approval.
+    report.rewards = len(sync_project_rewards(settings))
+    return report
 
 
 def check_desk_pulled(settings: Settings, *, environ: Mapping[str, str] | None = None) -> int:

@@ -29,6 +29,7 @@ from newsletter.desk.leads import MEDIUMS, contact_by, lead_record, read_lead_fo
 from newsletter.desk.promise import promised_call
 from newsletter.errors import InboxError, NewsletterError
 from newsletter.model import Offer
+from newsletter.referrals.checks import network_key
 from newsletter.sources.offers import current_offer
 
 MAX_CODE = 32
@@ -159,6 +160,7 @@ async def take_lead(request: Request) -> Response:
         code=code,
         referrer_email=referrer.email if referrer else None,
         medium=_medium(request, form),
+        network=network_key(desk.settings.secret, client_address(request)),
     )
     received = now()
     settings = desk.settings
@@ -168,6 +170,9 @@ async def take_lead(request: Request) -> Response:
         assert lead_id is not None  # no key: never a duplicate
         schedule(db, lead_id, "notify_lead", received)
         schedule(db, lead_id, "remind_lead", received + settings.remind_after)
+        if settings.escalate_to and settings.escalate_after and settings.business_hours:
+            due = settings.business_hours.deadline(received, settings.escalate_after)
+            schedule(db, lead_id, "escalate_lead", due)
         return lead_id
 
     await desk.inbox.write(store)

@@ -28,6 +28,7 @@ from newsletter.deliver.transport import Transport
 from newsletter.desk.signing import load_public_key
 from newsletter.errors import ConfigError
 from newsletter.referrals.fields import phone_region
+from newsletter.referrals.hours import BusinessHours
 from newsletter.render.palette import palette
 
 ADMIN_TOKEN_ENV = "NEWSLETTER_DESK_TOKEN"
@@ -100,6 +101,14 @@ class DeskSettings:
     about: str = ""
     """What the newsletter brings, in a sentence (``issue.about``): the front page and the
     sign-up page say it."""
+    country: str = "US"
+    """The business's country: where a lead's typed address is read."""
+    escalate_to: str | None = None
+    """Who gets the second alert for a lead nobody marked contacted (``leads.escalate_to``)."""
+    escalate_after: timedelta | None = None
+    """How long, in business hours, before the second alert (None: no second alert)."""
+    business_hours: BusinessHours | None = None
+    """When the business is open (``leads.business_hours``), for the second alert."""
 
     @property
     def secret(self) -> bytes:
@@ -229,4 +238,8 @@ def desk_settings(
         phone_region=phone_region(config.business.address.country),
         about=config.issue.about,
         opening_hours=desk.week if desk else DEFAULT_WEEK,
+        country=config.business.address.country,
+        escalate_to=config.leads.escalate_to,
+        escalate_after=config.leads.escalation,
+        business_hours=BusinessHours.of(config.leads.business_hours, settings.tz),
     )

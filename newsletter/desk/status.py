@@ -14,6 +14,7 @@ note goes on the outbox.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -76,12 +77,38 @@ def _decide(status: str, action: str, value: Decimal | None) -> str | None:
 
 
 def _lead_id(request: Request) -> int | None:
+    return signed_id(request, PURPOSE, "lead")
+
+
+def signed_id(request: Request, purpose: str, field: str) -> int | None:
+    """The id ``field`` of the link's token signed for ``purpose`` (None: not one)."""
     desk = the_desk(request)
     try:
-        payload = unsign(desk.settings.secrets, PURPOSE, request.path_params["token"])
+        payload = unsign(desk.settings.secrets, purpose, request.path_params["token"])
     except BadSignature:
         return None
-    return as_id(payload.get("lead"))
+    return as_id(payload.get(field))
+
+
+async def signed_post(
+    request: Request, purpose: str, field: str, actions: Collection[str], what: str
+) -> tuple[int, str, dict[str, str]] | Response:
+    """(id, action, form) of a link page's button: the form posted with the tag of the
+    link's token; otherwise the answer to give (too large a form, a bad link)."""
+    desk = the_desk(request)
+    signed = signed_id(request, purpose, field)
+    token = request.path_params["token"]
+    form = await desk.form(request, FORM_BYTES)
+    if isinstance(form, Response):
+        return form
+    action = form.get("do", "")
+    if (
+        signed is None
+        or action not in actions
+        or not tag_matches(desk.settings.secrets, purpose, token, form.get("form", ""))
+    ):
+        return desk.bad_link(request, what)
+    return signed, action, form
 
 
 def _read_lead(db: sqlite3.Connection, lead_id: int) -> tuple[Event | None, list[Event]]:
@@ -130,18 +157,10 @@ def _status_form(
 @durable
 async def record_status(request: Request) -> Response:
     desk = the_desk(request)
-    lead_id = _lead_id(request)
-    token = request.path_params["token"]
-    form = await desk.form(request, FORM_BYTES)
-    if isinstance(form, Response):
-        return form
-    action = form.get("do", "")
-    if (
-        lead_id is None
-        or action not in STATUSES
-        or not tag_matches(desk.settings.secrets, PURPOSE, token, form.get("form", ""))
-    ):
-        return desk.bad_link(request, "status")
+    posted = await signed_post(request, PURPOSE, "lead", STATUSES, "status")
+    if isinstance(posted, Response):
+        return posted
+    lead_id, action, form = posted
     lead, statuses = await desk.inbox.read(lambda db: _read_lead(db, lead_id))
     if lead is None:
         return desk.bad_link(request, "status")

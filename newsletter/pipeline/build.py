@@ -24,6 +24,7 @@ from newsletter.pipeline.manifest import MANIFEST, read_manifest, sha256
 from newsletter.pipeline.manifest import verify_manifest as verify_manifest  # the public API's
 from newsletter.pipeline.monthlock import month_lock
 from newsletter.pipeline.variants import personalized, render_variants
+from newsletter.referrals.counting import rule_of
 from newsletter.referrals.fields import business_region
 from newsletter.referrals.roll import thank_you_roll
 from newsletter.render.email import clip_warning, render_email
@@ -370,6 +371,7 @@ def gather_issue(
         first,
         settings.tz,
         region=business_region(settings),
+        rule=rule_of(settings),
     )
     issue = assemble_issue(settings, first, _bodies(fetched), diagnostics, thanks=thanks)
     return issue, fetched

@@ -13,7 +13,7 @@ from newsletter.errors import ConfigError, SealedFile
 from newsletter.months import parse_month
 from newsletter.pipeline.build import dry_build
 from newsletter.referrals.ledger import STATUSES, load_leads
-from newsletter.referrals.rewards import load_handouts
+from newsletter.referrals.rewardfile import load_rewards
 from newsletter.render.environment import make_environment
 from newsletter.sources.editorials import load_editorials
 from newsletter.sources.fetch import snapshot_problems
@@ -95,11 +95,12 @@ def _personal_data(settings: Settings) -> tuple[tuple[str, ...], tuple[str, ...]
         s: sum(1 for x in subscribers if x.segment == s) for s in settings.config.segments
     }
     leads = load_leads(settings.referrals_csv)
-    handouts = load_handouts(settings.rewards_csv)
+    rewards = load_rewards(settings.rewards_csv)
     by_status = ", ".join(f"{sum(1 for x in leads if x.status == s)} {s}" for s in STATUSES)
     summary = (
         "subscribers: " + ", ".join(f"{count} {segment}" for segment, count in by_segment.items()),
-        f"referrals: {len(leads)} leads ({by_status}), {len(handouts)} rewards handed out",
+        f"referrals: {len(leads)} leads ({by_status}), "
+        f"{sum(1 for r in rewards if r.status == 'handed-out')} rewards handed out",
         f"post: {len(posted)} readers, {returned} held back after returned mail "
         f"({held.cleared(posted)} cleared by a new address)",
         f"addresses: {len(addresses.changes)} to write in USPS form"

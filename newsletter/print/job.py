@@ -39,8 +39,7 @@ from newsletter.print.shop import (
     package_name,
 )
 from newsletter.progress import progress_bar
-from newsletter.referrals.fields import business_region
-from newsletter.referrals.rewards import progress_lines
+from newsletter.referrals.rewards import project_progress
 from newsletter.render.environment import make_environment
 from newsletter.sources.offers import current_offer
 
@@ -89,9 +88,7 @@ def print_edition(
             split=split,
             make_package=make_package,
             skip_incomplete=skip_incomplete,
-            progress=progress_lines(
-                settings.referrals_csv, offer, settings.tz, region=business_region(settings)
-            ),
+            progress=project_progress(settings, offer),
             silent=silent,
         )
         # Which build this paper says: a later build of the month warns unless it is the same.

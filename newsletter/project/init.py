@@ -56,7 +56,7 @@ from newsletter.pipeline.check import check_all
 from newsletter.project.answers import Business, check_business, subdivision_of
 from newsletter.project.kinds import Kind, StarterFeed, kinds
 from newsletter.referrals.ledger import COLUMNS as REFERRAL_COLUMNS
-from newsletter.referrals.rewards import COLUMNS as REWARD_COLUMNS
+from newsletter.referrals.rewardfile import COLUMNS as REWARD_COLUMNS
 from newsletter.skeleton import folder
 from newsletter.sources.feeds import parse_news
 from newsletter.sources.fetch import fetch_feeds

@@ -7,6 +7,8 @@ only reads options and prints.
 
 from __future__ import annotations
 
+import getpass
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
@@ -15,14 +17,19 @@ from pathlib import Path
 from newsletter.audience.subscribers import load_subscribers
 from newsletter.audience.tokens import referral_codes
 from newsletter.config import Settings
-from newsletter.errors import ReferralError
+from newsletter.errors import ContentError, ReferralError
+from newsletter.model import Subscriber
 from newsletter.months import parse_month
+from newsletter.referrals.approval import RewardLine, decide_reward, reward_lines, sync_rewards
+from newsletter.referrals.checks import LeadChecks
+from newsletter.referrals.counting import rule_of
 from newsletter.referrals.fields import business_region
 from newsletter.referrals.leads import Duplicate, Qualification, add_lead, referrer_for_code
-from newsletter.referrals.ledger import Lead, parse_amount
+from newsletter.referrals.ledger import Lead, load_leads, parse_amount
 from newsletter.referrals.outputs import write_report
 from newsletter.referrals.reports import ReferralReport, full_name, referral_report
-from newsletter.referrals.rewards import Handout, record_handout
+from newsletter.referrals.rewardfile import Reward, load_rewards
+from newsletter.referrals.rewards import counts_by_referrer
 from newsletter.referrals.times import parse_typed
 from newsletter.render.environment import make_environment
 from newsletter.sources.offers import current_offer
@@ -70,6 +77,7 @@ class AddedLead:
     code: str  # the referrer's code, canonical
     referrer: str  # the referrer's full name
     duplicates: tuple[Duplicate, ...]  # earlier leads this one looks like
+    rewards: tuple[Reward, ...] = ()  # rewards it made reached, pending approval
 
 
 def add_referred_lead(
@@ -111,26 +119,75 @@ def add_referred_lead(
         qualification=qualification,
         source=source if source is not None else theirs.source,
         region=business_region(settings),
+        check=checker(settings, subscribers),
     )
-    return AddedLead(lead, canonical, full_name(theirs), tuple(duplicates))
+    reached = sync_project_rewards(settings)
+    return AddedLead(lead, canonical, full_name(theirs), tuple(duplicates), reached)
 
 
-def record_reward(
-    settings: Settings, *, code: str, milestone: int, on: date, note: str = ""
-) -> Handout:
-    """Record a reward handed out on ``on`` in subscribers/rewards.csv, under the offer of
-    that day."""
-    return record_handout(
+def checker(
+    settings: Settings, subscribers: tuple[Subscriber, ...]
+) -> Callable[[Lead, Sequence[Lead]], tuple[Lead, tuple[Lead, ...]]]:
+    """The checks of a new lead against ``subscribers`` and the ledger as read."""
+
+    def check(lead: Lead, leads: Sequence[Lead]) -> tuple[Lead, tuple[Lead, ...]]:
+        checks = LeadChecks(
+            subscribers,
+            leads,
+            region=business_region(settings),
+            country=settings.config.business.address.country,
+        )
+        return checks.check(lead)
+
+    return check
+
+
+def sync_project_rewards(settings: Settings, today: date | None = None) -> tuple[Reward, ...]:
+    """Add the rewards reached under the offer of ``today`` (default: today in the
+    business's zone), pending approval; none without an offer valid then."""
+    today = today or datetime.now(settings.tz).date()
+    try:
+        offer = current_offer(settings.content_dir, today)
+    except ContentError:
+        return ()  # no offer runs today: no milestone to reach
+    return sync_rewards(
         settings.rewards_csv,
-        ledger_path(settings),
-        code=code,
-        milestone=milestone,
-        offer=current_offer(settings.content_dir, on),
-        tz=settings.tz,
-        on=on,
-        note=note,
+        load_leads(ledger_path(settings)),
+        offer,
+        settings.tz,
+        today=today,
+        rule=rule_of(settings),
         region=business_region(settings),
     )
+
+
+def listed_rewards(settings: Settings, today: date) -> tuple[RewardLine, ...]:
+    """Every reward (the ones reached by now added, pending), with the leads behind each
+    and how many leads count now under today's offer."""
+    sync_project_rewards(settings, today)
+    leads = load_leads(ledger_path(settings))
+    offer = current_offer(settings.content_dir, today)
+    counts = counts_by_referrer(
+        leads, offer, settings.tz, region=business_region(settings), rule=rule_of(settings)
+    )
+    return reward_lines(load_rewards(settings.rewards_csv), leads, counts, offer)
+
+
+def decide(
+    settings: Settings, reward_id: int, action: str, *, by: str, at: datetime, reason: str = ""
+) -> tuple[Reward, bool]:
+    """Approve, deny or hand out reward ``reward_id`` (see :func:`decide_reward`)."""
+    return decide_reward(settings.rewards_csv, reward_id, action, by=by, at=at, reason=reason)
+
+
+def who_decides(given: str | None) -> str:
+    """Who a decision is recorded as made by: ``--by``, else the login name."""
+    if given is not None and given.strip():
+        return given
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this user id (a container)
+        return "unknown"
 
 
 @dataclass(frozen=True)

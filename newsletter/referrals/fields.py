@@ -26,6 +26,9 @@ LIMITS = {
     "need": 500,
     "notes": 4000,
     "qualification_reason": 200,
+    "flags": 1000,
+    "cleared_by": 100,
+    "network": 32,
 }
 """Characters each text column may hold: room for any real value, never a wall of text."""
 OPTIONS = {

@@ -6,18 +6,19 @@ written), makes the change in memory and replaces the file atomically.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Required, TypedDict, Unpack
 
 from newsletter.audience.tokens import canonical_code
-from newsletter.errors import ReferralError
+from newsletter.errors import ContentError, ReferralError
 from newsletter.locks import locked
 from newsletter.model import QUALIFICATIONS, SOURCE_KINDS, normalize_email
-from newsletter.referrals.fields import phone_key
+from newsletter.referrals.ids import next_id
 from newsletter.referrals.ledger import (
     CLOSED,
     LIMITS,
@@ -31,19 +32,12 @@ from newsletter.referrals.ledger import (
     typed,
     write_leads,
 )
-from newsletter.referrals.times import stored
-
-DEFAULT_REGION = "US"
-"""The config's default country (``business.address.country``), for callers that do not
-pass the business's own."""
-
-
-@dataclass(frozen=True)
-class Duplicate:
-    """An earlier lead that a new one looks like, and why."""
-
-    lead: Lead
-    reason: str  # "same phone", "same email", "same name and address"
+from newsletter.referrals.repeats import DEFAULT_REGION as DEFAULT_REGION
+from newsletter.referrals.repeats import Duplicate as Duplicate
+from newsletter.referrals.repeats import counted_leads as counted_leads
+from newsletter.referrals.repeats import identity as identity
+from newsletter.referrals.repeats import likely_duplicates as likely_duplicates
+from newsletter.referrals.times import not_in_the_future, stored
 
 
 class LeadFields(TypedDict, total=False):
@@ -61,13 +55,24 @@ class LeadFields(TypedDict, total=False):
     thank_by_name: bool | None
     qualification: Qualification | None
     source: str
+    network: str  # keyed hash of the network address (checks.network_key), desk leads
+
+
+Check = Callable[[Lead, Sequence[Lead]], tuple[Lead, Sequence[Lead]]]
+"""(new lead, the ledger's leads) -> (the lead with its flags, earlier leads given a flag
+now): :meth:`newsletter.referrals.checks.LeadChecks.check` on the ledger as read."""
 
 
 def add_lead(
-    path: Path, *, region: str | None = DEFAULT_REGION, **fields: Unpack[LeadFields]
+    path: Path,
+    *,
+    region: str | None = DEFAULT_REGION,
+    check: Check | None = None,
+    **fields: Unpack[LeadFields],
 ) -> tuple[Lead, tuple[Duplicate, ...]]:
     """Append a lead to the ledger at ``path``; returns it and the leads it looks like
-    (phone numbers compared as dialled in ``region``); see :func:`new_lead`.
+    (phone numbers compared as dialled in ``region``); see :func:`new_lead`. ``check``
+    flags it (and the earlier leads of a burst) against the ledger as it is then.
 
     A likely duplicate is not refused (the caller warns): two people in one household can
     share a phone, and only a person can tell.
@@ -77,7 +82,14 @@ def add_lead(
     # the lock, or two adds at once would both take the same id and one lead would be lost.
     with locked(path, purpose="add a lead to the referral ledger"):
         leads = load_leads(path)
-        lead = replace(draft, id=max((lead.id for lead in leads), default=0) + 1)
+        try:
+            lead = replace(draft, id=next_id(path, (lead.id for lead in leads)))
+        except ContentError as exc:
+            raise ReferralError(exc.message, path=exc.path, line=exc.line) from None
+        if check is not None:
+            lead, flagged = check(lead, leads)
+            now = {x.id: x for x in flagged}
+            leads = tuple(now.get(x.id, x) for x in leads)
         write_leads(path, (*leads, lead))
     return lead, likely_duplicates(lead, leads, region=region)
 
@@ -133,7 +145,38 @@ def new_lead(lead_id: int, **fields: Unpack[LeadFields]) -> Lead:
         qualification=qualification.kind,
         qualification_reason=qualification.reason,
         source=source,
+        network=_network(fields.get("network", "")),
     )
+
+
+def _network(key: str) -> str:
+    if key and not re.fullmatch(r"[0-9a-f]{8,32}", key):
+        raise ReferralError(f"not a network key: {key[:40]!r}", key="network")
+    return key
+
+
+def clear_flags(path: Path, lead_id: int, *, by: str, at: datetime, reason: str = "") -> Lead:
+    """Clear lead ``lead_id``'s flags: the business judged it a real referral, and it
+    counts from now on. ``reason`` is kept as a dated note."""
+    if at.utcoffset() is None:
+        raise ValueError("at needs a timezone")
+    by = typed(by, "cleared_by")
+    with locked(path, purpose=f"clear the flags of lead {lead_id}"):
+        leads = load_leads(path)
+        index = next((i for i, x in enumerate(leads) if x.id == lead_id), None)
+        if index is None:
+            raise ReferralError(f"no lead {lead_id} in the ledger", path=path, key="ID")
+        lead = leads[index]
+        if not lead.flags:
+            raise ReferralError(f"lead {lead_id} has no flags to clear", key="ID")
+        if lead.cleared_at is not None:
+            return lead
+        note = f"flags cleared by {by}" + (f": {one_line(reason)}" if reason.strip() else "")
+        new = replace(
+            lead, cleared_at=at, cleared_by=by, notes=_appended(lead.notes, note, at, lead_id)
+        )
+        write_leads(path, (*leads[:index], new, *leads[index + 1 :]))
+    return new
 
 
 def update_lead(
@@ -222,6 +265,11 @@ def changed(
         new = replace(new, status="contacted", contacted_at=lead.contacted_at or at)
     elif status in CLOSED and status != lead.status:
         new = replace(new, status=status, closed_at=at)
+        if lead.value is not None:
+            # A lost job brought in nothing: its value goes (into the notes, so a person
+            # can see what it was), and winning it again needs the value again.
+            lost = f"lost; its value of ${lead.value:,.2f} no longer counts"
+            new = replace(new, value=None, notes=_appended(new.notes, lost, at, lead.id))
     if value is not None:
         if new.status != "won":
             raise ReferralError(
@@ -234,15 +282,7 @@ def changed(
     if replace_notes is not None:
         new = replace(new, notes=typed(replace_notes, "notes"))
     if note.strip():
-        notes = "; ".join(n for n in (new.notes, typed(dated_note(note, at), "notes")) if n)
-        if len(notes) > LIMITS["notes"]:
-            raise ReferralError(
-                f"the notes of lead {lead.id} would be {len(notes):,} characters, more than the "
-                f"{LIMITS['notes']:,} a lead keeps; shorten the note, or rewrite the notes with "
-                "--replace-notes",
-                key="--note",
-            )
-        new = replace(new, notes=notes)
+        new = replace(new, notes=_appended(new.notes, note, at, lead.id))
     if thank_by_name is not None:
         new = replace(new, thank_by_name=thank_by_name)
     if qualification is not None:
@@ -251,6 +291,19 @@ def changed(
         _check_source(source)
         new = replace(new, source=source)
     return new
+
+
+def _appended(notes: str, note: str, at: datetime, lead_id: int) -> str:
+    """``notes`` with ``note`` appended, dated ``at``; refused (nothing cut) past the limit."""
+    longer = "; ".join(n for n in (notes, typed(dated_note(note, at), "notes")) if n)
+    if len(longer) > LIMITS["notes"]:
+        raise ReferralError(
+            f"the notes of lead {lead_id} would be {len(longer):,} characters, more than the "
+            f"{LIMITS['notes']:,} a lead keeps; shorten the note, or rewrite the notes with "
+            "--replace-notes",
+            key="--note",
+        )
+    return longer
 
 
 @dataclass(frozen=True)
@@ -338,77 +391,11 @@ def referrer_for_code(typed: str, codes: Mapping[str, str]) -> tuple[str, str]:
     return code, owners[0]
 
 
-# ---- duplicates -------------------------------------------------------------------------
-
-
-def likely_duplicates(
-    lead: Lead, others: Iterable[Lead], *, region: str | None = DEFAULT_REGION
-) -> tuple[Duplicate, ...]:
-    """Leads among ``others`` that seem to be the same person as ``lead`` (phone numbers
-    compared as dialled in ``region``, :func:`~newsletter.referrals.fields.phone_region`)."""
-    mine = identity(lead, region)
-    found = []
-    for other in others:
-        if other.id == lead.id:
-            continue
-        shared = [
-            reason for reason, key in identity(other, region).items() if mine.get(reason) == key
-        ]
-        if shared:
-            found.append(Duplicate(other, shared[0]))
-    return tuple(found)
-
-
-def counted_leads(
-    leads: Iterable[Lead], *, region: str | None = DEFAULT_REGION
-) -> tuple[Lead, ...]:
-    """The leads that count as someone sent to the business: every lead, whatever became
-    of it, except one that repeats an earlier lead's person (phone, email, or name and
-    address; phone numbers compared as dialled in ``region``). The same neighbor referred
-    twice counts once, for whoever sent them first."""
-    global _last_counted
-    given = tuple(leads)  # the very tuple passed in, when it is one
-    # A report asks this of one ledger tuple several times (totals, referrers, months);
-    # the last answer is kept for that same object. Tuples and Leads are immutable, and
-    # holding the tuple keeps its id from being reused, so the answer cannot go stale.
-    if _last_counted is not None and _last_counted[:2] == (given, region):
-        return _last_counted[2]
-    counted = _counted(given, region)
-    _last_counted = (given, region, counted)
-    return counted
-
-
-_last_counted: tuple[tuple[Lead, ...], str | None, tuple[Lead, ...]] | None = None
-
-
-def _counted(leads: tuple[Lead, ...], region: str | None) -> tuple[Lead, ...]:
-    seen: set[tuple[str, str]] = set()
-    counted = []
-    for lead in sorted(leads, key=lambda x: (x.received_at.timestamp(), x.id)):
-        keys = set(identity(lead, region).items())
-        if not keys & seen:
-            counted.append(lead)
-        seen |= keys
-    return tuple(counted)
-
-
-def identity(lead: Lead, region: str | None) -> dict[str, str]:
-    """What tells one person from another: reason ("same phone", …) -> the value compared."""
-    keys = {}
-    phone = phone_key(lead.phone, region)
-    if phone:
-        keys["same phone"] = phone
-    if lead.email:
-        keys["same email"] = normalize_email(lead.email)
-    if lead.address:
-        keys["same name and address"] = " ".join(f"{lead.name}|{lead.address}".casefold().split())
-    return keys
-
-
 def _not_in_the_future(moment: datetime, key: str) -> None:
-    # A day of slack for a clock that is off, or an offset typed wrong by a few hours.
-    if moment > datetime.now(UTC) + timedelta(days=1):
-        raise ReferralError(f"{stored(moment)} is in the future", key=key)
+    try:
+        not_in_the_future(moment)
+    except ValueError as exc:
+        raise ReferralError(str(exc), key=key) from None
 
 
 def dated_note(note: str, at: datetime) -> str:

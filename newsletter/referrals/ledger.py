@@ -24,10 +24,19 @@ nowhere is marked lost). Columns:
                     (blank: they start when the lead arrived)
     source          the kind of relationship the lead came through (newsletter.model.
                     SOURCE_KINDS: client, power-team, …) or blank (not recorded)
+    flags           why the lead may not be a real referral, found when it was added
+                    (:mod:`newsletter.referrals.checks`), ``; ``-separated; blank: none
+    cleared_at, cleared_by  when and by whom the business cleared the flags (the lead
+                    then counts like any other)
+    network         a keyed hash of the network address a desk lead came from (never the
+                    address itself): what tells several leads from one place apart
 
-A ledger written before the last four columns existed loads as it is (every lead
-qualified from its arrival, source not recorded) and gains them, values kept, at its
-next change.
+A ledger written before the later columns existed loads as it is (every lead qualified
+from its arrival, source not recorded, no flags) and gains them, values kept, at its next
+change.
+
+Ids are numbers of at most nine digits, never given twice (:mod:`newsletter.referrals.ids`);
+a value belongs to a won lead only; no time lies more than a day in the future.
 
 Every change reads and validates the whole file first and then replaces it atomically: a
 malformed line is an error naming it, and nothing is written until it is fixed.
@@ -35,11 +44,12 @@ malformed line is an error naming it, and nothing is written until it is fixed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from pathlib import Path
+from typing import TypeVar
 
 from newsletter.audience.tokens import canonical_code
 from newsletter.config.files import REFERRALS_FILE
@@ -58,7 +68,8 @@ from newsletter.referrals.fields import clean_phone as clean_phone
 from newsletter.referrals.fields import one_line as one_line
 from newsletter.referrals.fields import parse_amount as parse_amount
 from newsletter.referrals.fields import typed as typed
-from newsletter.referrals.times import local_date, parse_stored, stored
+from newsletter.referrals.ids import parse_id, remember
+from newsletter.referrals.times import local_date, not_in_the_future, parse_stored, stored
 
 LEDGER_FILE = REFERRALS_FILE  # the desk reads the ledger by folder
 STATUSES = ("new", "contacted", "won", "lost")
@@ -83,10 +94,16 @@ COLUMNS = (
     "qualification_reason",
     "qualified_at",
     "source",
+    "flags",
+    "cleared_at",
+    "cleared_by",
+    "network",
 )
 LEGACY_COLUMNS = COLUMNS[:15]
 """The columns every ledger has; a ledger from before qualification has only these."""
 CONSENT = {"yes": True, "no": False, "": None}
+T = TypeVar("T")
+FLAG_SEPARATOR = "; "
 
 
 @dataclass(frozen=True)
@@ -112,6 +129,10 @@ class Lead:
     qualification_reason: str = ""
     qualified_at: datetime | None = None  # a nurture lead promoted; None: from arrival
     source: str = ""  # one of SOURCE_KINDS, or "" (not recorded)
+    flags: tuple[str, ...] = ()  # why it may not be a real referral (checks.py)
+    cleared_at: datetime | None = None  # the business cleared the flags then
+    cleared_by: str = ""
+    network: str = ""  # keyed hash of the network address it came from (desk leads)
     line: int | None = field(default=None, compare=False)
 
     def received_on(self, tz: tzinfo) -> date:
@@ -120,6 +141,11 @@ class Lead:
     @property
     def qualified(self) -> bool:
         return self.qualification == "qualified"
+
+    @property
+    def flagged(self) -> bool:
+        """Whether the lead waits for the business to clear its flags before it counts."""
+        return bool(self.flags) and self.cleared_at is None
 
     @property
     def clock_start(self) -> datetime | None:
@@ -176,16 +202,27 @@ def write_leads(path: Path, leads: Sequence[Lead], *, each_checked: bool = False
     ``each_checked`` says the caller has made sure of that lead by lead: every lead was
     read from the file or passed :func:`check_lead`, and no id is used twice.
     """
-    text = ledger_text(leads)
+    check = None if each_checked else parse_leads
+    write_numbered(path, ledger_text(leads), (lead.id for lead in leads), check)
+
+
+def write_numbered(
+    path: Path,
+    text: str,
+    ids: Iterable[int],
+    reads_back: Callable[[str, Path], object] | None,
+) -> None:
+    """Replace the file at ``path`` with ``text`` atomically (0600), once ``reads_back``
+    (the file's loader) takes it, and keep the highest of ``ids`` as given."""
     try:
-        if not each_checked:
-            parse_leads(text, path)
+        if reads_back is not None:
+            reads_back(text, path)
     except ContentError as exc:
         raise ReferralError(f"not written, it would not read back: {exc.one_line()}") from None
-    try:
-        atomic_write(path, text, mode=PRIVATE)
-    except OSError as exc:
-        raise ReferralError(f"cannot write the ledger: {exc.strerror or exc}", path=path) from None
+    atomic_write(path, text, mode=PRIVATE)  # a refused write: StorageError, file as it was
+    # After the file: a crash between the two leaves the numbers in the file itself,
+    # which the next number is above as well (and a pull run again numbers as before).
+    remember(path, ids)
 
 
 def check_lead(lead: Lead, path: Path) -> Lead:
@@ -216,20 +253,26 @@ def _row(lead: Lead) -> list[str]:
         lead.qualification_reason,
         stored(lead.qualified_at) if lead.qualified_at else "",
         lead.source,
+        FLAG_SEPARATOR.join(lead.flags),
+        stored(lead.cleared_at) if lead.cleared_at else "",
+        lead.cleared_by,
+        lead.network,
     ]
 
 
 EMAILS = ("referrer_email", "lead_email")
 
 
-def _checked(
-    row: dict[str, str],
+def checked_cell(
+    row: Mapping[str, str],
     key: str,
-    clean: Callable[[str], str],
+    read: Callable[[str], T],
     fail: Callable[[str, str], ContentError],
-) -> str:
+) -> T:
+    """``read`` of the row's value for ``key`` (blank when absent); its ValueError as
+    ``fail``'s error naming the column."""
     try:
-        return clean(row[key])
+        return read(row.get(key, ""))
     except ValueError as exc:
         raise fail(key, str(exc)) from None
 
@@ -242,23 +285,24 @@ def _lead(row: dict[str, str], line: int, path: Path, repairing: int | None = No
         if not row.get(key):
             return None
         try:
-            return parse_stored(row[key])
+            return not_in_the_future(parse_stored(row[key]))
         except ValueError as exc:
             raise fail(key, str(exc)) from None
 
     _check_columns(row, fail, repairing)
-    if not row["id"].isdecimal() or int(row["id"]) < 1:
-        raise fail("id", f"not a lead number: {row['id']!r}")
+    lead_id = parse_id(row["id"])
+    if lead_id is None:
+        raise fail("id", f"not a lead number (1 to 999999999): {row['id'][:40]!r}")
     received_at = moment("received_at")
     if received_at is None:
         raise fail("received_at", "required")
     code = canonical_code(row["referrer_code"])
-    referrer, email = (_checked(row, key, clean_email, fail) for key in EMAILS)
+    referrer, email = (checked_cell(row, key, clean_email, fail) for key in EMAILS)
     if referrer and not code:
         raise fail("referrer_code", "required for a lead with a referrer")
     if not row["lead_name"]:
         raise fail("lead_name", "required")
-    phone = _checked(row, "lead_phone", clean_phone, fail)
+    phone = checked_cell(row, "lead_phone", clean_phone, fail)
     if not phone and not email:
         raise fail("lead_phone", "a lead needs a phone number or an email address")
     status = row["status"]
@@ -278,14 +322,20 @@ def _lead(row: dict[str, str], line: int, path: Path, repairing: int | None = No
             value = checked_value(parse_amount(row["value"]))
         except ValueError:
             raise fail("value", f"not an amount: {row['value'][:40]!r}") from None
+        if status != "won":
+            raise fail("value", f"a value belongs to a won lead (this one is {status})")
     consent = row["thank_by_name"].lower()
     if consent not in CONSENT:
         raise fail("thank_by_name", f"expected yes, no or blank, not {row['thank_by_name']!r}")
     qualification, reason, qualified_at, source = _qualification(row, fail, moment)
     if qualified_at is not None and qualified_at < received_at:
         raise fail("qualified_at", "before the lead was received")
+    flags = tuple(f for f in row.get("flags", "").split(FLAG_SEPARATOR.strip()) if f.strip())
+    cleared_at = moment("cleared_at")
+    if cleared_at is not None and not flags:
+        raise fail("cleared_at", "only for a lead with flags")
     return Lead(
-        id=int(row["id"]),
+        id=lead_id,
         received_at=received_at,
         referrer_code=code,
         referrer_email=referrer,
@@ -304,6 +354,10 @@ def _lead(row: dict[str, str], line: int, path: Path, repairing: int | None = No
         qualification_reason=reason,
         qualified_at=qualified_at,
         source=source,
+        flags=tuple(f.strip() for f in flags),
+        cleared_at=cleared_at,
+        cleared_by=row.get("cleared_by", ""),
+        network=row.get("network", ""),
         line=line,
     )
 

@@ -1,11 +1,11 @@
 """The referral report and the lead list as terminal tables, CSV files and an HTML page.
 
-``write_report`` puts ``overdue.csv``, ``due.csv``, ``referrers.csv``, ``sources.csv``,
-``totals.csv`` and ``index.html`` into one folder (``build/referrals/YYYY-MM/`` from the
-CLI), replaced as a whole. The call lists hold leads' phone numbers: the folder is for the
-business, not for publishing (``build/`` is not in git). On a terminal, or written to a
-file, a phone number or an address is never cut short: a cell too long for its column
-folds onto the next line.
+``write_report`` puts ``overdue.csv``, ``due.csv``, ``flagged.csv``, ``referrers.csv``,
+``sources.csv``, ``totals.csv`` and ``index.html`` into one folder
+(``build/referrals/YYYY-MM/`` from the CLI), replaced as a whole. The call lists hold leads'
+phone numbers: the folder is for the business, not for publishing (``build/`` is not in
+git). On a terminal, or written to a file, a phone number or an address is never cut
+short: a cell too long for its column folds onto the next line.
 """
 
 from __future__ import annotations
@@ -24,8 +24,10 @@ from rich.text import Text
 from newsletter.csvfile import spreadsheet_csv
 from newsletter.fsutil import PRIVATE, replace_folder
 from newsletter.model import SOURCE_LABELS, Milestone
+from newsletter.referrals.approval import RewardLine
 from newsletter.referrals.ledger import STATUSES, Lead
 from newsletter.referrals.reports import OverdueLead, Period, ReferralReport, due_at
+from newsletter.referrals.rewardfile import Reward
 from newsletter.referrals.times import hours, shown
 from newsletter.render.environment import render_template
 from newsletter.tables import FOLD, KEEP, Block, block_renderable, literal
@@ -33,6 +35,7 @@ from newsletter.tables import FOLD, KEEP, Block, block_renderable, literal
 PAGE_TEMPLATE = "referrals/index.html.j2"
 REPORT_FILES = (
     "due.csv",
+    "flagged.csv",
     "index.html",
     "overdue.csv",
     "referrers.csv",
@@ -51,6 +54,7 @@ OVERDUE_COLUMNS = (
     "referrer",
 )
 DUE_COLUMNS = (*OVERDUE_COLUMNS[:3], "hours_left", *OVERDUE_COLUMNS[4:])
+FLAGGED_COLUMNS = ("id", "received_at", "lead_name", "referrer", "flags")
 REFERRER_COLUMNS = (
     "referrer",
     "code",
@@ -60,7 +64,9 @@ REFERRER_COLUMNS = (
     "won",
     "won_value",
     "earned",
+    "pending_approval",
     "to_hand_out",
+    "flagged",
 )
 SOURCE_COLUMNS = ("source", "kind", "leads", "won", "won_value")
 
@@ -113,6 +119,7 @@ class ReportBlocks(NamedTuple):
 
     overdue: Block
     due: Block
+    flagged: Block
     referrers: Block
     totals: Block
     sources: Block
@@ -136,7 +143,18 @@ def report_blocks(report: ReferralReport) -> ReportBlocks:
     )
     referrers = Block(
         f"Referrers under “{report.offer.title}”",
-        ("Referrer", "Code", "Source", "Leads", "Won", "Won $", "Earned", "To hand out"),
+        (
+            "Referrer",
+            "Code",
+            "Source",
+            "Leads",
+            "Won",
+            "Won $",
+            "Reached",
+            "Pending approval",
+            "To hand out",
+            "Flagged",
+        ),
         tuple(
             (
                 r.name,
@@ -146,11 +164,13 @@ def report_blocks(report: ReferralReport) -> ReportBlocks:
                 str(r.won),
                 money(r.won_value),
                 milestones(r.earned),
+                rewards(r.pending),
                 rewards(r.to_hand_out),
+                str(r.flagged),
             )
             for r in report.referrers
         ),
-        frozenset({"Leads", "Won", "Won $"}),
+        frozenset({"Leads", "Won", "Won $", "Flagged"}),
         "No referrals under this offer yet.",
     )
     labels = tuple(p.label for p in report.periods)
@@ -160,7 +180,9 @@ def report_blocks(report: ReferralReport) -> ReportBlocks:
         tuple(tuple(row) for row in total_rows(report.periods)),
         frozenset(labels),
     )
-    return ReportBlocks(overdue, due, referrers, totals, sources_block(report))
+    return ReportBlocks(
+        overdue, due, flagged_block(report), referrers, totals, sources_block(report)
+    )
 
 
 def _call_list(
@@ -194,6 +216,26 @@ def _call_list(
     )
 
 
+def flagged_block(report: ReferralReport) -> Block:
+    """The flagged leads waiting for the business, each with its flags' reasons."""
+    return Block(
+        "Flagged: counting toward no reward until you clear them (`newsletter referral clear ID`)",
+        ("#", "Received", "Lead", "Referred by", "Flags"),
+        tuple(
+            (
+                str(row.lead.id),
+                shown(row.lead.received_at, report.tz),
+                row.lead.name,
+                row.referrer,
+                "; ".join(row.lead.flags),
+            )
+            for row in report.flagged
+        ),
+        frozenset({"#"}),
+        "None: every lead passed its checks or was cleared.",
+    )
+
+
 def sources_block(report: ReferralReport) -> Block:
     """Leads, won and dollars by kind of source, the year to date."""
     return Block(
@@ -222,7 +264,10 @@ def leads_table(
     (and whether it is overdue at ``now``)."""
     table = Table()
     columns = ("#", "Received", "Due", "Lead", "Contact", "Need", "Referred by", "Status")
-    for column in (*columns, "Value", "Qualification"):
+    leads = tuple(leads)
+    # The flags column only when a lead has flags: most ledgers have none.
+    flags = ("Flags",) if any(lead.flags for lead in leads) else ()
+    for column in (*columns, "Value", "Qualification", *flags):
         numeric = column in ("#", "Value")
         table.add_column(
             column,
@@ -246,8 +291,61 @@ def leads_table(
             if lead.qualification_reason
             else lead.qualification,
         )
-        table.add_row(*map(literal, cells))
+        table.add_row(*map(literal, (*cells, flag_cell(lead))[: len(table.columns)]))
     return table
+
+
+def flag_cell(lead: Lead) -> str:
+    """The lead's flags, one a line, or how they were cleared."""
+    if not lead.flags:
+        return ""
+    flags = "\n".join(lead.flags)
+    if lead.cleared_at is None:
+        return flags
+    return f"cleared {lead.cleared_at:%Y-%m-%d} by {lead.cleared_by or 'the business'}:\n{flags}"
+
+
+def rewards_table(lines: Iterable[RewardLine], names: Mapping[str, str], tz: tzinfo) -> Table:
+    """Rewards and the leads behind each, for ``referral rewards``."""
+    table = Table()
+    for column in ("#", "Status", "Referrer", "Milestone", "Reward", "Leads", "Decided"):
+        numeric = column in ("#", "Milestone")
+        table.add_column(column, justify="right" if numeric else "left", no_wrap=numeric)
+    for line in lines:
+        r = line.reward
+        leads = "\n".join(f"{x.id} {x.name}" for x in line.leads) or " ".join(map(str, r.leads))
+        if line.counted_now is not None and line.counted_now < r.milestone and not r.earned:
+            leads += f"\n(only {line.counted_now} count now)"
+        table.add_row(
+            *map(
+                literal,
+                (
+                    str(r.id),
+                    r.status,
+                    f"{names.get(r.referrer_email, r.referrer_email)} ({r.referrer_code})",
+                    str(r.milestone),
+                    r.reward,
+                    leads,
+                    _decision(r, tz),
+                ),
+            )
+        )
+    return table
+
+
+def _decision(reward: Reward, tz: tzinfo) -> str:
+    parts = []
+    if reward.decided_at is not None:
+        verb = "denied" if reward.status == "denied" else "approved"
+        parts.append(f"{verb} {shown(reward.decided_at, tz)} by {reward.decided_by}")
+    if reward.reason:
+        parts.append(f"because: {reward.reason}")
+    if reward.handed_out_on is not None:
+        by = f" by {reward.handed_out_by}" if reward.handed_out_by else ""
+        parts.append(f"handed out {reward.handed_out_on}{by}")
+    if reward.note:
+        parts.append(reward.note)
+    return "\n".join(parts)
 
 
 # ---- files ------------------------------------------------------------------------------
@@ -269,14 +367,27 @@ def report_files(report: ReferralReport, env: jinja2.Environment) -> dict[str, s
             str(r.won),
             f"{r.won_value:.2f}",
             milestones(r.earned, empty=""),
+            rewards(r.pending, empty=""),
             rewards(r.to_hand_out, empty=""),
+            str(r.flagged),
         ]
         for r in report.referrers
+    ]
+    flagged = [
+        [
+            str(row.lead.id),
+            row.lead.received_at.astimezone(tz).isoformat(timespec="minutes"),
+            row.lead.name,
+            row.referrer,
+            "\n".join(row.lead.flags),
+        ]
+        for row in report.flagged
     ]
     labels = [p.label for p in report.periods]
     return {
         "overdue.csv": spreadsheet_csv(OVERDUE_COLUMNS, overdue),
         "due.csv": spreadsheet_csv(DUE_COLUMNS, due),
+        "flagged.csv": spreadsheet_csv(FLAGGED_COLUMNS, flagged),
         "referrers.csv": spreadsheet_csv(REFERRER_COLUMNS, referrers),
         "sources.csv": spreadsheet_csv(
             SOURCE_COLUMNS,

@@ -9,9 +9,13 @@ injectable ``now``:
   month. A nurture lead is never overdue: nobody chases it.
 - Due in the next 24 hours: the qualified leads still new and within their 24 hours,
   soonest due first: the rest of the call list.
-- Per referrer: counted leads received while the active offer ran (up to the end of the
-  report month), how many are won and for how much, the offer's rewards earned, and
-  those not yet handed out.
+- Flagged: leads a check flagged (:mod:`newsletter.referrals.checks`) that the business
+  has not cleared, oldest first, each with its flags' reasons. They count toward nobody's
+  reward until cleared, so this too is a list to work through, whatever the month.
+- Per referrer: the leads that count by the business's rule (``leads.count_when``)
+  received while the active offer ran (up to the end of the report month), how many are
+  won and for how much, the offer's milestones reached, the rewards pending approval, and
+  those approved but not yet handed out; and their leads waiting on a flag.
 - Totals for the month and the year to date: leads received by current status, the
   conversion rate (won of received), and dollars won (won leads closed in the period).
 - By source, the year to date: the leads received through each kind of relationship,
@@ -31,16 +35,12 @@ from newsletter.audience.subscribers import load_subscribers
 from newsletter.config import Settings
 from newsletter.model import SOURCE_KINDS, SOURCE_LABELS, Milestone, Offer, Subscriber
 from newsletter.months import month_name, next_month, parse_month
+from newsletter.referrals.counting import DEFAULT_RULE, rule_of
 from newsletter.referrals.fields import business_region
 from newsletter.referrals.leads import DEFAULT_REGION, counted_leads
 from newsletter.referrals.ledger import STATUSES, Lead, load_leads
-from newsletter.referrals.rewards import (
-    Handout,
-    counts_by_referrer,
-    earned,
-    load_handouts,
-    outstanding,
-)
+from newsletter.referrals.rewardfile import Reward, load_rewards
+from newsletter.referrals.rewards import earned, leads_by_referrer
 from newsletter.referrals.times import elapsed, local_date
 from newsletter.sources.offers import current_offer
 
@@ -59,6 +59,12 @@ class OverdueLead:
 
 
 @dataclass(frozen=True)
+class FlaggedLead:
+    lead: Lead
+    referrer: str
+
+
+@dataclass(frozen=True)
 class ReferrerLine:
     name: str
     code: str
@@ -66,9 +72,11 @@ class ReferrerLine:
     leads: int
     won: int
     won_value: Decimal
-    earned: tuple[Milestone, ...]
-    to_hand_out: tuple[Milestone, ...]
+    earned: tuple[Milestone, ...]  # the milestones their leads reach
+    to_hand_out: tuple[Milestone, ...]  # approved, not handed out yet
     source: str = ""  # the referrer's kind of relationship ("" not recorded)
+    pending: tuple[Milestone, ...] = ()  # reached, waiting for the business's approval
+    flagged: int = 0  # their leads under the offer waiting for a flag to be cleared
 
 
 @dataclass(frozen=True)
@@ -109,6 +117,7 @@ class ReferralReport:
     periods: tuple[Period, ...]  # the month, then the year to date
     sources: tuple[SourceLine, ...] = ()  # the year to date, most leads first
     due_soon: tuple[OverdueLead, ...] = ()  # within their 24 hours now, soonest due first
+    flagged: tuple[FlaggedLead, ...] = ()  # waiting for the business to clear them
 
 
 def is_overdue(lead: Lead, now: datetime) -> bool:
@@ -160,13 +169,19 @@ def _to_call(
     )
 
 
+def flagged_leads(leads: Iterable[Lead], names: Mapping[str, str]) -> tuple[FlaggedLead, ...]:
+    """The leads whose flags the business has not cleared, oldest first."""
+    waiting = sorted((x for x in leads if x.flagged), key=lambda x: (x.received_at, x.id))
+    return tuple(FlaggedLead(x, names.get(x.referrer_email, x.referrer_email)) for x in waiting)
+
+
 def _clock(lead: Lead) -> datetime:
     return lead.clock_start or lead.received_at
 
 
 def build_report(
     leads: Iterable[Lead],
-    handouts: Iterable[Handout],
+    rewards: Iterable[Reward],
     names: Mapping[str, str],
     *,
     offer: Offer,
@@ -175,14 +190,16 @@ def build_report(
     tz: tzinfo,
     sources: Mapping[str, str] | None = None,
     region: str | None = DEFAULT_REGION,
+    rule: str = DEFAULT_RULE,
 ) -> ReferralReport:
-    """The report for the month starting ``month``, as of ``now``.
+    """The report for the month starting ``month``, as of ``now``; referrers' leads count
+    by ``rule`` (``leads.count_when``).
 
     ``names`` maps a referrer's normalized email to how the report shows them; ``sources``
     to their kind of relationship (the subscriber list's ``source``). Phone numbers are
     compared as dialled in ``region`` (repeats of a person count once).
     """
-    leads, handouts = tuple(leads), tuple(handouts)
+    leads, rewards = tuple(leads), tuple(rewards)
     sources = sources or {}
     last_day = next_month(month) - timedelta(days=1)
     return ReferralReport(
@@ -192,12 +209,15 @@ def build_report(
         offer=offer,
         overdue=overdue_leads(leads, now, names),
         due_soon=due_soon_leads(leads, now, names),
-        referrers=_referrers(leads, handouts, names, offer, last_day, tz, sources, region),
+        referrers=_referrers(
+            leads, rewards, names, offer, last_day, tz, sources, region=region, rule=rule
+        ),
         periods=(
             _period(f"{month_name(month)} {month.year}", leads, month, last_day, tz, region),
             _period(f"{month.year} to date", leads, month.replace(month=1), last_day, tz, region),
         ),
         sources=source_lines(leads, sources, month.replace(month=1), last_day, tz, region=region),
+        flagged=flagged_leads(leads, names),
     )
 
 
@@ -235,11 +255,12 @@ class ReferralInputs:
     """What the referral figures are made from, as read from the project's files."""
 
     leads: tuple[Lead, ...]
-    handouts: tuple[Handout, ...]
+    rewards: tuple[Reward, ...]
     names: Mapping[str, str]  # referrer's normalized email -> shown name
     offer: Offer  # the offer of the report month
     sources: Mapping[str, str] = field(default_factory=dict)  # email -> kind of source
     region: str | None = DEFAULT_REGION  # where phone numbers are dialled from
+    rule: str = DEFAULT_RULE  # leads.count_when
 
 
 def referral_inputs(settings: Settings, month: date) -> ReferralInputs:
@@ -251,11 +272,12 @@ def referral_inputs(settings: Settings, month: date) -> ReferralInputs:
     theirs = [s for s in subscribers if s.normalized_email in wanted]
     return ReferralInputs(
         leads=leads,
-        handouts=load_handouts(settings.rewards_csv),
+        rewards=load_rewards(settings.rewards_csv),
         names={s.normalized_email: full_name(s) for s in theirs},
         offer=current_offer(settings.content_dir, month),
         sources={s.normalized_email: s.source for s in theirs if s.source},
         region=business_region(settings),
+        rule=rule_of(settings),
     )
 
 
@@ -265,7 +287,7 @@ def referral_report(settings: Settings, month: str, now: datetime) -> ReferralRe
     inputs = referral_inputs(settings, first)
     return build_report(
         inputs.leads,
-        inputs.handouts,
+        inputs.rewards,
         inputs.names,
         offer=inputs.offer,
         month=first,
@@ -273,6 +295,7 @@ def referral_report(settings: Settings, month: str, now: datetime) -> ReferralRe
         tz=settings.tz,
         sources=inputs.sources,
         region=inputs.region,
+        rule=inputs.rule,
     )
 
 
@@ -284,33 +307,54 @@ def full_name(subscriber: Subscriber) -> str:
 
 def _referrers(
     leads: tuple[Lead, ...],
-    handouts: tuple[Handout, ...],
+    rewards: tuple[Reward, ...],
     names: Mapping[str, str],
     offer: Offer,
     last_day: date,
     tz: tzinfo,
     sources: Mapping[str, str],
+    *,
     region: str | None,
+    rule: str,
 ) -> tuple[ReferrerLine, ...]:
-    counts = counts_by_referrer(leads, offer, tz, until=last_day, region=region)
-    theirs: dict[str, list[Lead]] = defaultdict(list)  # one pass, however many referrers
-    for x in counted_leads(leads, region=region):
-        if offer.valid_from <= x.received_on(tz) <= last_day:
-            theirs[x.referrer_email].append(x)
+    theirs = leads_by_referrer(leads, offer, tz, until=last_day, region=region, rule=rule)
+    flagged: dict[str, int] = defaultdict(int)
+    for x in leads:
+        if x.flagged and x.referrer_email and offer.valid_from <= x.received_on(tz) <= last_day:
+            flagged[x.referrer_email] += 1
+    milestones = {m.referrals: m for m in offer.milestones}
+    decided: dict[tuple[str, str], list[Milestone]] = defaultdict(list)
+    recorded = {r.key for r in rewards}
+    for email, counted in theirs.items():
+        # Reached, with no reward recorded yet: pending from the next change on.
+        for m in earned(len(counted), offer):
+            if (email, offer.slug, m.referrals) not in recorded:
+                decided[email, "pending"].append(m)
+    for r in rewards:
+        if (
+            r.offer == offer.slug
+            and r.status in ("pending", "approved")
+            and r.milestone in milestones
+        ):
+            decided[r.referrer_email, r.status].append(milestones[r.milestone])
     lines = []
-    for email, count in counts.items():
-        won = [x for x in theirs[email] if x.status == "won"]
+    for email in sorted(theirs.keys() | flagged.keys()):
+        counted = theirs.get(email, [])
+        won = [x for x in counted if x.status == "won"]
+        any_lead = counted or [x for x in leads if x.referrer_email == email]
         lines.append(
             ReferrerLine(
                 name=names.get(email, email),
-                code=theirs[email][-1].referrer_code,
+                code=any_lead[-1].referrer_code,
                 email=email,
-                leads=count,
+                leads=len(counted),
                 won=len(won),
                 won_value=sum((x.value or Decimal(0) for x in won), Decimal(0)),
-                earned=earned(count, offer),
-                to_hand_out=outstanding(email, count, offer, handouts),
+                earned=earned(len(counted), offer),
+                to_hand_out=tuple(decided[email, "approved"]),
                 source=sources.get(email, ""),
+                pending=tuple(decided[email, "pending"]),
+                flagged=flagged.get(email, 0),
             )
         )
     return tuple(sorted(lines, key=lambda r: (-r.leads, -r.won, r.name.casefold())))

@@ -5,8 +5,9 @@ It names only referrers who said yes and never no: ``thank_by_name`` is yes on a
 one of their leads and no on none (a later "no" withdraws consent; a blank means not
 asked and names nobody). A consenting referrer is named by company when the subscriber
 list gives one, else by first name and last initial. The number of people helped counts
-last month's leads, repeats of a person already in the ledger left out. Nothing about a
-lead ever leaves the ledger.
+last month's leads that count by the business's rule (``leads.count_when``: repeats of a
+person already in the ledger and flagged leads left out). Nothing about a lead ever leaves
+the ledger.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from pathlib import Path
 from newsletter.audience.subscribers import load_subscribers
 from newsletter.model import Subscriber, ThankYouRoll
 from newsletter.months import next_month
-from newsletter.referrals.leads import DEFAULT_REGION, counted_leads
+from newsletter.referrals.counting import DEFAULT_RULE, rewarded_leads
+from newsletter.referrals.leads import DEFAULT_REGION
 from newsletter.referrals.ledger import Lead, load_leads
 
 
@@ -29,6 +31,7 @@ def thank_you_roll(
     tz: tzinfo,
     *,
     region: str | None = DEFAULT_REGION,
+    rule: str = DEFAULT_RULE,
 ) -> ThankYouRoll | None:
     """The roll for the issue of the month starting ``issue_first``; None without a ledger
     or without leads last month. A malformed ledger raises ContentError naming the line."""
@@ -37,7 +40,7 @@ def thank_you_roll(
     # The subscriber list is read only when someone may be named: nothing else needs it.
     named = named_referrers(leads)
     subscribers = load_subscribers(subscribers_path, postal="ignored") if named else ()
-    return roll_for(leads, subscribers, thanked, tz, region=region)
+    return roll_for(leads, subscribers, thanked, tz, region=region, rule=rule)
 
 
 def roll_for(
@@ -47,13 +50,16 @@ def roll_for(
     tz: tzinfo,
     *,
     region: str | None = DEFAULT_REGION,
+    rule: str = DEFAULT_RULE,
 ) -> ThankYouRoll | None:
-    """The roll for leads received in the month starting ``month`` (None: no leads);
-    phone numbers compared as dialled in ``region``."""
+    """The roll for leads received in the month starting ``month`` that count by ``rule``
+    (None: no leads); phone numbers compared as dialled in ``region``."""
     leads = tuple(leads)
     end = next_month(month)
     counted = [
-        lead for lead in counted_leads(leads, region=region) if month <= lead.received_on(tz) < end
+        lead
+        for lead in rewarded_leads(leads, rule, region=region)
+        if month <= lead.received_on(tz) < end
     ]
     if not counted:
         return None

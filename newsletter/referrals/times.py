@@ -41,6 +41,20 @@ def check_plausible(moment: date) -> None:
         raise ValueError(f"{moment.isoformat()} is not a plausible date (years {first} to {last})")
 
 
+CLOCK_SLACK = timedelta(days=1)
+"""How far ahead of now a time may lie: a clock that is off, an offset typed wrong by a few
+hours. Anything later is a typo (2062 for 2026), and a lead from the future would sort
+first in every list and never be overdue."""
+
+
+def not_in_the_future(moment: datetime) -> datetime:
+    """``moment``, if it is not more than :data:`CLOCK_SLACK` ahead of now; ValueError
+    otherwise."""
+    if moment > datetime.now(UTC) + CLOCK_SLACK:
+        raise ValueError(f"{stored(moment)} is in the future")
+    return moment
+
+
 def stored(moment: datetime) -> str:
     """``moment`` as the ledger writes it: to the second, with the offset it was given
     (times the tool makes are in the business's zone), so a rewrite keeps rows as read."""

@@ -29,6 +29,8 @@ from datetime import date, datetime, timedelta, tzinfo
 
 from newsletter.model import QUALIFICATIONS, Offer
 from newsletter.months import next_month
+from newsletter.referrals.counting import DEFAULT_RULE
+from newsletter.referrals.hours import BusinessHours
 from newsletter.referrals.leads import DEFAULT_REGION, counted_leads
 from newsletter.referrals.ledger import Lead
 from newsletter.referrals.reports import (
@@ -40,8 +42,9 @@ from newsletter.referrals.reports import (
     build_report,
     monthly_periods,
 )
-from newsletter.referrals.rewards import Handout
+from newsletter.referrals.rewardfile import Reward
 from newsletter.referrals.times import elapsed
+from newsletter.report.speed import SpeedToLead, speed_to_lead
 
 VOLUME_MONTHS = 12
 HOUR_EDGES = (1, 2, 4, 8, 12, 24, 48, 72)
@@ -161,6 +164,7 @@ class MonthlyReport:
     # The desk's events of the month that desk pull set aside (its quarantine), by kind.
     set_aside: Mapping[str, int] | None = None
     post: PostCounts | None = None  # None only for a report made without the list
+    speed: SpeedToLead | None = None  # None only for a report made without business hours
 
     @property
     def label(self) -> str:
@@ -178,7 +182,7 @@ class MonthlyReport:
 
 def monthly_report(
     leads: Iterable[Lead],
-    handouts: Iterable[Handout],
+    rewards: Iterable[Reward],
     names: Mapping[str, str],
     sends: Sequence[IssueSends],
     *,
@@ -188,6 +192,8 @@ def monthly_report(
     tz: tzinfo,
     sources: Mapping[str, str] | None = None,
     region: str | None = DEFAULT_REGION,
+    rule: str = DEFAULT_RULE,
+    business_hours: BusinessHours | None = None,
 ) -> MonthlyReport:
     """The report for the month starting ``month``, as of ``now``.
 
@@ -198,7 +204,7 @@ def monthly_report(
     leads = tuple(leads)
     referrals = build_report(
         leads,
-        handouts,
+        rewards,
         names,
         offer=offer,
         month=month,
@@ -206,6 +212,7 @@ def monthly_report(
         tz=tz,
         sources=sources,
         region=region,
+        rule=rule,
     )
     last_day = next_month(month) - timedelta(days=1)
     counted = counted_leads(leads, region=region)
@@ -228,6 +235,7 @@ def monthly_report(
             kind: sum(1 for x in in_month if x.qualification == kind) for kind in QUALIFICATIONS
         },
         sources=referrals.sources,
+        speed=speed_to_lead(in_month, business_hours) if business_hours else None,
     )
 
 

@@ -23,6 +23,7 @@ from newsletter.desk.quarantine import set_aside_in_month
 from newsletter.fsutil import PRIVATE, replace_folder
 from newsletter.locks import locked
 from newsletter.months import parse_month
+from newsletter.referrals.hours import BusinessHours
 from newsletter.referrals.reports import referral_inputs
 from newsletter.render.environment import palette
 from newsletter.report.charts import Colors
@@ -49,7 +50,7 @@ def load_monthly_report(settings: Settings, month: str, now: datetime) -> Monthl
     )
     figures = monthly_report(
         inputs.leads,
-        inputs.handouts,
+        inputs.rewards,
         inputs.names,
         tuple(replace(s, engagement=engagement.get(s.issue)) for s in sends),
         offer=inputs.offer,
@@ -58,6 +59,8 @@ def load_monthly_report(settings: Settings, month: str, now: datetime) -> Monthl
         now=now,
         tz=settings.tz,
         region=inputs.region,
+        rule=inputs.rule,
+        business_hours=BusinessHours.of(settings.config.leads.business_hours, settings.tz),
     )
     return replace(figures, set_aside=set_aside, post=post_counts(settings))
 

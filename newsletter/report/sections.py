@@ -14,11 +14,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from newsletter.referrals.outputs import money, percent, report_blocks
+from newsletter.referrals.outputs import flagged_block, money, percent, report_blocks
 from newsletter.referrals.reports import Period
 from newsletter.referrals.times import shown
 from newsletter.report.charts import Bars, Colors, bar_chart, stacked_bars
 from newsletter.report.figures import Engagement, IssueSends, MonthlyReport, PostCounts
+from newsletter.report.speed import speed_block, speed_chart, speed_reading
 from newsletter.tables import Block
 
 TOP_REFERRERS = 10
@@ -52,7 +53,7 @@ class Section:
     summary: Block | None = None  # the table for the job summary: figures only, no names
 
 
-SECTION_COUNT = 5
+SECTION_COUNT = 6
 
 
 def report_sections(
@@ -61,7 +62,7 @@ def report_sections(
     """Every section of the report, in reading order (charts drawn); ``on_section`` is
     called as each one is done."""
     sections = []
-    for make in (_won, _funnel, _follow_up, _referrers, _this_issue):
+    for make in (_won, _funnel, _follow_up, _speed, _referrers, _this_issue):
         sections.append(make(report, colors))
         if on_section:
             on_section()
@@ -259,18 +260,44 @@ def _follow_up(report: MonthlyReport, colors: Colors) -> Section:
     return Section("follow-up", "Calling back within a day", reading, chart, (bins, overdue))
 
 
-# ---- 4. who sends referrals ---------------------------------------------------------------
+# ---- 4. speed to lead ---------------------------------------------------------------------
+
+
+def _speed(report: MonthlyReport, colors: Colors) -> Section:
+    speed = report.speed
+    if speed is None:
+        title = "Qualified leads called within an hour, an hour of business time, a day"
+        pending = (Pending(title, "the report was made without business hours"),)
+        return Section("speed", "Speed to lead", NO_DATA, None, (), pending)
+    chart = None
+    if speed.qualified:
+        chart = Chart(
+            speed_chart(speed, colors),
+            "Bar chart of the share of the month's qualified leads called within an hour, "
+            "within an hour of business time and within 24 hours; the table below has the "
+            "figures.",
+        )
+    table = speed_block(speed, report.label)
+    reading = speed_reading(speed, report.label)
+    return Section("speed", "Speed to lead", reading, chart, (table,), (), table)
+
+
+# ---- 5. who sends referrals ---------------------------------------------------------------
 
 
 def _referrers(report: MonthlyReport, colors: Colors) -> Section:
     lines = report.referrals.referrers
     offer = report.referrals.offer
     owed = sum(len(r.to_hand_out) for r in lines)
+    waiting = sum(len(r.pending) for r in lines)
+    flagged = sum(r.flagged for r in lines)
     if lines:
         reading = (
             f"{len(lines)} referrer{'s' if len(lines) != 1 else ''} sent "
-            f"{_leads(sum(r.leads for r in lines))} under “{offer.title}”; "
-            f"{owed} reward{'s' if owed != 1 else ''} still to hand out."
+            f"{_leads(sum(r.leads for r in lines))} that count under “{offer.title}”"
+            f"{f' ({flagged} more flagged)' if flagged else ''}; "
+            f"{waiting} reward{'s' if waiting != 1 else ''} waiting for approval, "
+            f"{owed} approved and still to hand out."
         )
         top = lines[:TOP_REFERRERS]
         chart: Chart | None = Chart(
@@ -291,6 +318,8 @@ def _referrers(report: MonthlyReport, colors: Colors) -> Section:
     table = report_blocks(report.referrals).referrers
     table = _first_rows(table, TOP_REFERRERS, "`newsletter referral report` lists them all")
     tables, pending = [table], []
+    if report.referrals.flagged:
+        tables.append(flagged_block(report.referrals))
     if report.sources is not None:
         tables.append(
             Block(
@@ -311,7 +340,7 @@ def _referrers(report: MonthlyReport, colors: Colors) -> Section:
     )
 
 
-# ---- 5. this issue ------------------------------------------------------------------------
+# ---- 6. this issue ------------------------------------------------------------------------
 
 
 def _this_issue(report: MonthlyReport, colors: Colors) -> Section:

@@ -14,9 +14,10 @@ from click.testing import CliRunner
 from newsletter.audience.suppressions import Suppression, load_suppressions, merge_suppressions
 from newsletter.cli import main
 from newsletter.errors import ContentError, ReferralError
+from newsletter.referrals.approval import decide_reward, sync_rewards
 from newsletter.referrals.leads import add_lead, update_lead
 from newsletter.referrals.ledger import LIMITS, ledger_text, load_leads, write_leads
-from newsletter.referrals.rewards import load_handouts, record_handout
+from newsletter.referrals.rewardfile import load_rewards
 from tests.referral_factory import CHICAGO, MARIA, OFFER, SECRET, at, make_lead, write_ledger
 
 NOON = at("2026-11-03T12:00:00-06:00")
@@ -190,26 +191,27 @@ def test_replace_notes_does_not_excuse_another_leads_oversized_notes(sample_proj
 # ---- rewards and suppressions -----------------------------------------------------------------
 
 
-def test_a_reward_note_over_its_limit_is_refused(tmp_path: Path) -> None:
-    ledger = write_ledger(tmp_path / "referrals.csv", make_lead(1))
+def test_a_denial_reason_over_its_limit_is_refused(tmp_path: Path) -> None:
     rewards = tmp_path / "rewards.csv"
+    sync_rewards(rewards, (make_lead(1),), OFFER, CHICAGO, today=date(2026, 11, 20))
+    before = rewards.read_bytes()
     with pytest.raises(ReferralError) as caught:
-        record_handout(
-            rewards, ledger, code=MARIA[0], milestone=1, offer=OFFER, tz=CHICAGO,
-            on=date(2026, 11, 20), note="x" * 1001,
-        )  # fmt: skip
-    assert caught.value.key == "--note"
-    assert load_handouts(rewards) == ()
+        decide_reward(rewards, 1, "deny", by="Dana", at=NOON, reason="x" * 501)
+    assert caught.value.key == "--reason"
+    assert rewards.read_bytes() == before
 
 
-def test_a_reward_handed_out_in_an_implausible_year_is_refused(tmp_path: Path) -> None:
-    ledger = write_ledger(tmp_path / "referrals.csv", make_lead(1))
-    with pytest.raises(ReferralError, match="not a plausible date") as caught:
-        record_handout(
-            tmp_path / "rewards.csv", ledger, code=MARIA[0], milestone=1, offer=OFFER,
-            tz=CHICAGO, on=date(1, 1, 1),
-        )  # fmt: skip
-    assert caught.value.key == "--on"
+def test_a_reward_handed_out_in_an_implausible_year_is_an_error_naming_the_line(
+    tmp_path: Path,
+) -> None:
+    rewards = tmp_path / "rewards.csv"
+    rewards.write_text(
+        "handed_out_on,referrer_code,referrer_email,offer,milestone,reward,note\n"
+        "0001-01-01,WDTD6PDE,maria.gonzalez@example.com,x,1,Coffee,\n"
+    )
+    with pytest.raises(ContentError, match="not a plausible date") as caught:
+        load_rewards(rewards)
+    assert (caught.value.line, caught.value.key) == (2, "handed_out_on")
 
 
 def test_a_suppression_source_over_its_limit_is_refused(tmp_path: Path) -> None:

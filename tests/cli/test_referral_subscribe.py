@@ -192,7 +192,7 @@ def test_add_and_promote_on_a_terminal(sample_project: Path) -> None:
     assert status == 0, output
     assert "updated lead 12 (Jo Park): new; qualified (bought the house)" in output
     last = ledger(sample_project).read_text().splitlines()[-1]
-    assert last.endswith(",client") and ",qualified,bought the house,20" in last
+    assert last.endswith(",client,,,,") and ",qualified,bought the house,20" in last
 
 
 def test_qualified_and_nurture_at_once_is_refused(sample_project: Path) -> None:

@@ -62,7 +62,7 @@ def test_report_prints_the_month_and_writes_the_private_folder(project: Path) ->
     assert lines[-1] == f"wrote {folder}/ (index.html, summary.md)"
     assert done.stderr == ""  # piped: no progress bar
     html = (folder / "index.html").read_text()
-    assert html.count('<img src="data:image/svg+xml;base64,') == 5
+    assert html.count('<img src="data:image/svg+xml;base64,') == 6
     assert stat.S_IMODE((folder / "index.html").stat().st_mode) == 0o600
 
 
@@ -70,7 +70,7 @@ def test_report_on_a_terminal_draws_its_progress_bar(project: Path) -> None:
     status, output = run_on_terminal(report_args(project), env(TERM="xterm-256color"))
 
     assert status == 0, output
-    assert "drawing the report" in output and "/5" in output and "sections/s" in output
+    assert "drawing the report" in output and "/6" in output and "sections/s" in output
     assert "wrote " in output and "Traceback" not in output
 
 

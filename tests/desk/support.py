@@ -164,6 +164,9 @@ class RunningDesk:
         assert self.process is not None
         Path(f"/proc/{self.process.pid}/clear_refs").write_text("5")
 
+    def outbox(self, kind: str) -> list[tuple[int, str]]:
+        return outbox_jobs(self.inbox, kind)
+
     def events(self, kind: str | None = None) -> list[dict[str, Any]]:
         """The inbox's events, read from the file as a pull would."""
         db = sqlite3.connect(f"file:{self.inbox}?mode=ro", uri=True)
@@ -173,6 +176,15 @@ class RunningDesk:
             db.close()
         found = [{"id": r[0], "kind": r[1], "at": r[2], "data": json.loads(r[3])} for r in rows]
         return [e for e in found if kind is None or e["kind"] == kind]
+
+
+def outbox_jobs(inbox: Path, kind: str) -> list[tuple[int, str]]:
+    """(event, state) of the outbox's jobs of ``kind``, read from the inbox file."""
+    db = sqlite3.connect(f"file:{inbox}?mode=ro", uri=True)
+    try:
+        return db.execute("SELECT event, state FROM outbox WHERE kind = ?", (kind,)).fetchall()
+    finally:
+        db.close()
 
 
 def start_desk(

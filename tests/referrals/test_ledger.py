@@ -131,7 +131,7 @@ def test_added_lead_gets_the_next_id_and_is_appended(tmp_path: Path) -> None:
     assert load_leads(path)[-1] == lead
     assert path.read_text().splitlines()[-1] == (
         "8,2026-11-02T09:00:00-06:00,WDTD6PDE,maria.gonzalez@example.com,Jordan Miller,,"
-        "(608) 555-0100,jordan@example.com,,new,,,,,yes,qualified,,,"
+        "(608) 555-0100,jordan@example.com,,new,,,,,yes,qualified,,,,,,,"
     )
 
 
@@ -296,7 +296,7 @@ def test_update_rewrites_only_that_lead(tmp_path: Path) -> None:
     update_lead(path, 2, at=at("2026-11-02T10:00:00-06:00"), status="contacted")
     after = path.read_text().splitlines()
     assert after[:2] == before[:2]
-    assert after[2].endswith(",contacted,2026-11-02T10:00:00-06:00,,,,,qualified,,,")
+    assert after[2].endswith(",contacted,2026-11-02T10:00:00-06:00,,,,,qualified,,,,,,,")
 
 
 def test_unknown_lead_id_is_an_error(tmp_path: Path) -> None:

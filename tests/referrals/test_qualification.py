@@ -144,7 +144,7 @@ def test_the_first_change_to_an_old_ledger_adds_the_columns_and_keeps_every_valu
     header, row = path.read_text().splitlines()
     assert header == ",".join(COLUMNS)
     assert row.startswith(old.splitlines()[1].removesuffix(","))
-    assert row.endswith(",qualified,,,")
+    assert row.endswith(",qualified,,,,,,,")
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 

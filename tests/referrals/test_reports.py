@@ -14,16 +14,16 @@ import pytest
 
 from newsletter.referrals.outputs import OVERDUE_COLUMNS, report_files, write_report
 from newsletter.referrals.reports import ReferralReport, build_report, is_overdue
-from newsletter.referrals.rewards import Handout
+from newsletter.referrals.rewardfile import Reward
 from tests.referral_factory import CHICAGO, KAREN, MARIA, OFFER, TOM, at, make_lead
 
 NAMES = {MARIA[1]: "María González", KAREN[1]: "Karen Vogel (Lakeside Realty)"}
 
 
-def report(*leads, now: str = "2026-11-20T12:00:00-06:00", handouts=()) -> ReferralReport:
+def report(*leads, now: str = "2026-11-20T12:00:00-06:00", rewards=()) -> ReferralReport:
     return build_report(
         leads,
-        handouts,
+        rewards,
         NAMES,
         offer=OFFER,
         month=date(2026, 11, 1),
@@ -94,7 +94,11 @@ def test_referrers_show_leads_won_and_rewards_still_to_hand_out() -> None:
         make_lead(4, "2026-11-03T09:00:00-06:00", KAREN, phone="6085550104"),
         make_lead(5, "2026-08-20T09:00:00-05:00", TOM, phone="6085550105"),  # last offer's
         make_lead(6, "2026-12-02T09:00:00-06:00", TOM, phone="6085550106"),  # after the month
-        handouts=[Handout(date(2026, 10, 3), MARIA[0], MARIA[1], OFFER.slug, 1, "A coffee card")],
+        rewards=[
+            reward(1, MARIA, 1, "handed-out", handed_out_on=date(2026, 10, 3)),
+            reward(2, MARIA, 3, "approved"),
+            reward(3, KAREN, 1, "pending"),
+        ],
     )
     rows = [
         (r.name, r.leads, r.won, r.won_value, [m.referrals for m in r.earned])
@@ -105,7 +109,40 @@ def test_referrers_show_leads_won_and_rewards_still_to_hand_out() -> None:
         ("Karen Vogel (Lakeside Realty)", 1, 0, Decimal(0), [1]),
     ]
     assert [m.reward for m in result.referrers[0].to_hand_out] == ["Dinner for two"]
-    assert [m.reward for m in result.referrers[1].to_hand_out] == ["A coffee card"]
+    assert [m.reward for m in result.referrers[1].to_hand_out] == []
+    assert [m.reward for m in result.referrers[1].pending] == ["A coffee card"]
+
+
+def test_flagged_leads_wait_oldest_first_with_their_reasons_until_cleared(
+    env: jinja2.Environment,
+) -> None:
+    self_referral = ("self-referral: the referrer's own email",)
+    burst = ("burst: one of several leads from one network address within a day (lead 1)",)
+    result = report(
+        replace(make_lead(2, "2026-11-03T09:00:00-06:00", phone="6085550102"), flags=burst),
+        replace(make_lead(1, "2026-10-20T09:00:00-05:00", phone="6085550101"), flags=burst),
+        replace(
+            make_lead(3, "2026-11-04T09:00:00-06:00", KAREN, phone="6085550103"),
+            flags=self_referral,
+            cleared_at=at("2026-11-05T09:00:00-06:00"),
+            cleared_by="Pat",
+        ),
+    )
+    assert [(row.lead.id, row.referrer) for row in result.flagged] == [
+        (1, "María González"),
+        (2, "María González"),
+    ]
+    assert [r.flagged for r in result.referrers if r.name == "María González"] == [2]
+    flagged = rows(report_files(result, env)["flagged.csv"])
+    assert flagged[0] == ["id", "received_at", "lead_name", "referrer", "flags"]
+    assert flagged[1] == ["1", "2026-10-20T09:00-05:00", "Leo Santos", "María González", *burst]
+
+
+def reward(
+    number: int, who: tuple[str, str], milestone: int, status: str, **more: object
+) -> Reward:
+    name = next(m.reward for m in OFFER.milestones if m.referrals == milestone)
+    return Reward(number, status, who[0], who[1], OFFER.slug, milestone, name, **more)  # type: ignore[arg-type]
 
 
 def test_referrer_missing_from_the_subscriber_list_is_shown_by_address() -> None:
@@ -168,7 +205,9 @@ def test_report_files_as_csv_with_business_times(env: jinja2.Environment) -> Non
     assert rows(files["referrers.csv"])[1] == [
         *("María González", "WDTD6PDE", "maria.gonzalez@example.com", "", "1", "0", "0.00"),
         "1",
-        "1: A coffee card",
+        "1: A coffee card",  # reached: pending the business's approval
+        "",
+        "0",
     ]
     assert rows(files["totals.csv"]) == [
         ["", "November 2026", "2026 to date"],
@@ -212,11 +251,7 @@ def test_report_folder_is_written_whole(tmp_path: Path, env: jinja2.Environment)
     (out / "stale.csv").write_text("from an older report")
     names = write_report(report(make_lead(1)), out, env)
     assert names == (
-        "due.csv",
-        "index.html",
-        "overdue.csv",
-        "referrers.csv",
-        "sources.csv",
+        *("due.csv", "flagged.csv", "index.html", "overdue.csv", "referrers.csv", "sources.csv"),
         "totals.csv",
     )
     assert sorted(p.name for p in out.iterdir()) == list(names)

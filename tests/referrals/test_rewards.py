@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -10,17 +11,13 @@ import pytest
 
 from newsletter.errors import ContentError, ReferralError
 from newsletter.model import Milestone
-from newsletter.referrals.rewards import (
-    Handout,
-    earned,
-    load_handouts,
-    outstanding,
-    progress_line,
-    record_handout,
-    referral_counts,
-)
-from tests.golden import FIXTURE_PROJECT
-from tests.referral_factory import CHICAGO, KAREN, MARIA, OFFER, TOM, make_lead, write_ledger
+from newsletter.referrals.approval import decide_reward, sync_rewards
+from newsletter.referrals.ledger import Lead
+from newsletter.referrals.rewardfile import load_rewards
+from newsletter.referrals.rewards import earned, progress_line, progress_lines, referral_counts
+from tests.referral_factory import CHICAGO, KAREN, MARIA, OFFER, TOM, at, make_lead, write_ledger
+
+NOON = "2026-11-03T12:00:00-06:00"
 
 # ---- the progress line ------------------------------------------------------------------
 
@@ -105,21 +102,119 @@ def test_no_ledger_means_no_referrals_yet(tmp_path: Path) -> None:
     assert referral_counts(tmp_path / "referrals.csv", OFFER, CHICAGO) == {}
 
 
-# ---- rewards handed out -----------------------------------------------------------------
+# ---- rewards reached, approved and handed out ------------------------------------------------
+
+TODAY = date(2026, 11, 20)
 
 
-def given(milestone: int, email: str = MARIA[1], offer: str = OFFER.slug) -> Handout:
-    return Handout(date(2026, 11, 1), MARIA[0], email, offer, milestone, "reward")
+def three_leads() -> tuple[Lead, ...]:
+    return tuple(
+        make_lead(i, f"2026-10-0{i}T09:00:00-05:00", MARIA, phone=f"608555010{i}")
+        for i in (1, 2, 3)
+    )
 
 
-def test_rewards_not_yet_handed_out() -> None:
-    handouts = [given(1), given(3, offer="2026-spring-summer"), given(3, email=KAREN[1])]
-    assert [m.referrals for m in outstanding(MARIA[1], 4, OFFER, handouts)] == [3]
+def test_each_milestone_reached_becomes_one_pending_reward_with_its_leads(tmp_path: Path) -> None:
+    path = tmp_path / "rewards.csv"
+    new = sync_rewards(path, three_leads(), OFFER, CHICAGO, today=TODAY)
+    assert [(r.id, r.status, r.milestone, r.leads) for r in new] == [
+        (1, "pending", 1, (1,)),
+        (2, "pending", 3, (1, 2, 3)),
+    ]
+    assert sync_rewards(path, three_leads(), OFFER, CHICAGO, today=TODAY) == ()
+    assert load_rewards(path) == new
 
 
-def test_sample_rewards_load() -> None:
-    handouts = load_handouts(FIXTURE_PROJECT / "subscribers" / "rewards.csv")
-    assert {h.milestone for h in handouts} == {1}
+def test_the_progress_line_calls_a_milestone_earned_only_once_approved(tmp_path: Path) -> None:
+    ledger = write_ledger(tmp_path / "referrals.csv", *three_leads())
+    sync_rewards(tmp_path / "rewards.csv", three_leads(), OFFER, CHICAGO, today=TODAY)
+    line = progress_lines(ledger, OFFER, CHICAGO)
+    assert line(MARIA[1]) == "You’ve sent us 3 friends — two more earn a spa day."
+    decide_reward(tmp_path / "rewards.csv", 2, "approve", by="Dana", at=at(NOON))
+    line = progress_lines(ledger, OFFER, CHICAGO)
+    assert (
+        line(MARIA[1])
+        == "You’ve sent us 3 friends and earned dinner for two — two more earn a spa day."
+    )
+
+
+def test_a_decision_records_who_and_when(tmp_path: Path) -> None:
+    path = tmp_path / "rewards.csv"
+    sync_rewards(path, three_leads(), OFFER, CHICAGO, today=TODAY)
+    approved, changed = decide_reward(path, 1, "approve", by="Dana", at=at(NOON))
+    assert changed and (approved.status, approved.decided_by, approved.decided_at) == (
+        "approved",
+        "Dana",
+        at(NOON),
+    )
+    given, _ = decide_reward(path, 1, "hand-out", by="Sam", at=at(NOON))
+    assert (given.status, given.handed_out_on, given.handed_out_by) == (
+        "handed-out",
+        date(2026, 11, 3),
+        "Sam",
+    )
+    denied, _ = decide_reward(path, 2, "deny", by="Dana", at=at(NOON), reason="same family")
+    assert (denied.status, denied.reason) == ("denied", "same family")
+    assert load_rewards(path) == (given, denied)
+
+
+def test_a_pending_reward_is_not_handed_out_and_a_handed_out_one_not_denied(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "rewards.csv"
+    sync_rewards(path, three_leads(), OFFER, CHICAGO, today=TODAY)
+    with pytest.raises(ReferralError, match=r"pending: it cannot be handed-out \(approve it first"):
+        decide_reward(path, 1, "hand-out", by="Dana", at=at(NOON))
+    decide_reward(path, 1, "approve", by="Dana", at=at(NOON))
+    decide_reward(path, 1, "hand-out", by="Dana", at=at(NOON))
+    with pytest.raises(ReferralError, match="handed-out: it cannot be denied"):
+        decide_reward(path, 1, "deny", by="Dana", at=at(NOON), reason="x")
+    with pytest.raises(ReferralError, match="say why"):
+        decide_reward(path, 2, "deny", by="Dana", at=at(NOON))
+
+
+def test_the_same_decision_again_changes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "rewards.csv"
+    sync_rewards(path, three_leads(), OFFER, CHICAGO, today=TODAY)
+    decide_reward(path, 1, "approve", by="Dana", at=at(NOON))
+    before = path.read_bytes()
+    _, changed = decide_reward(path, 1, "approve", by="Sam", at=at("2026-11-04T12:00:00-06:00"))
+    assert not changed and path.read_bytes() == before
+
+
+def test_an_old_rewards_file_loads_as_rewards_handed_out_and_gains_the_new_columns(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "rewards.csv"
+    shutil.copy(Path(__file__).parents[1] / "fixtures" / "rewards-before-approval.csv", path)
+    old = load_rewards(path)
+    assert [(r.id, r.status, r.milestone) for r in old][:2] == [
+        (1, "handed-out", 1),
+        (2, "handed-out", 1),
+    ]
+    assert old[0].handed_out_on == date(2026, 10, 10)
+    assert old[0].note == "mailed with a thank-you card"
+    maria = [make_lead(9, "2026-10-01T09:00:00-05:00", MARIA, phone="6085550109")]
+    sync_rewards(path, maria, OFFER, CHICAGO, today=TODAY)  # milestone 1: handed out already
+    assert load_rewards(path) == old
+    decide_reward(path, 1, "hand-out", by="Dana", at=at(NOON))  # already: nothing written
+    assert path.read_text().startswith("handed_out_on,")
+    sync_rewards(path, three_leads() + tuple(maria), OFFER, CHICAGO, today=TODAY)
+    header = path.read_text().splitlines()[0]
+    assert header.startswith("id,status,referrer_code,")
+    assert load_rewards(path)[: len(old)] == old
+
+
+def test_a_rewards_file_saved_by_a_spreadsheet_keeps_its_decisions(tmp_path: Path) -> None:
+    path = tmp_path / "rewards.csv"
+    sync_rewards(path, three_leads(), OFFER, CHICAGO, today=TODAY)
+    decide_reward(path, 2, "approve", by="Dana", at=at(NOON))
+    before = load_rewards(path)
+    header, rest = path.read_text(encoding="utf-8").split("\n", 1)
+    quoted = ",".join(f'"{name}"' for name in header.split(","))
+    path.write_text(f"\ufeff{quoted}\n{rest}", encoding="utf-8")
+    assert [(r.id, r.status) for r in load_rewards(path)] == [(1, "pending"), (2, "approved")]
+    assert load_rewards(path) == before
 
 
 def test_malformed_rewards_line_names_it(tmp_path: Path) -> None:
@@ -129,67 +224,5 @@ def test_malformed_rewards_line_names_it(tmp_path: Path) -> None:
         "2026-11-31,WDTD6PDE,maria.gonzalez@example.com,x,1,Coffee,\n"
     )
     with pytest.raises(ContentError) as caught:
-        load_handouts(path)
+        load_rewards(path)
     assert (caught.value.line, caught.value.key) == (2, "handed_out_on")
-
-
-def ledger_with_three(tmp_path: Path) -> Path:
-    return write_ledger(
-        tmp_path / "referrals.csv",
-        *(
-            make_lead(i, f"2026-10-0{i}T09:00:00-05:00", MARIA, phone=f"608555010{i}")
-            for i in (1, 2, 3)
-        ),
-    )
-
-
-def handout(tmp_path: Path, milestone: int, code: str = "wdtd-6pde") -> Handout:
-    return record_handout(
-        tmp_path / "rewards.csv",
-        tmp_path / "referrals.csv",
-        code=code,
-        milestone=milestone,
-        offer=OFFER,
-        tz=CHICAGO,
-        on=date(2026, 11, 20),
-        note="at the door",
-    )
-
-
-def test_reward_handed_out_is_recorded(tmp_path: Path) -> None:
-    ledger_with_three(tmp_path)
-    handout(tmp_path, 1)
-    handout(tmp_path, 3)
-    assert (tmp_path / "rewards.csv").read_text().splitlines() == [
-        "handed_out_on,referrer_code,referrer_email,offer,milestone,reward,note",
-        "2026-11-20,WDTD6PDE,maria.gonzalez@example.com,2026-27-send-a-neighbor,1,"
-        "A coffee card,at the door",
-        "2026-11-20,WDTD6PDE,maria.gonzalez@example.com,2026-27-send-a-neighbor,3,"
-        "Dinner for two,at the door",
-    ]
-
-
-def test_reward_not_reached_yet_is_refused(tmp_path: Path) -> None:
-    ledger_with_three(tmp_path)
-    with pytest.raises(ReferralError, match=r"WDTD6PDE has 3 referrals .* 5 is not reached"):
-        handout(tmp_path, 5)
-    assert not (tmp_path / "rewards.csv").exists()
-
-
-def test_reward_handed_out_twice_is_refused(tmp_path: Path) -> None:
-    ledger_with_three(tmp_path)
-    handout(tmp_path, 1)
-    with pytest.raises(ReferralError, match="already handed out to WDTD6PDE on 2026-11-20"):
-        handout(tmp_path, 1)
-
-
-def test_reward_for_a_milestone_the_offer_lacks_is_refused(tmp_path: Path) -> None:
-    ledger_with_three(tmp_path)
-    with pytest.raises(ReferralError, match=r"no milestone at 2 \(milestones: 1, 3, 5\)"):
-        handout(tmp_path, 2)
-
-
-def test_reward_for_a_code_without_leads_is_refused(tmp_path: Path) -> None:
-    ledger_with_three(tmp_path)
-    with pytest.raises(ReferralError, match="no lead in the ledger was referred by TA388GSS"):
-        handout(tmp_path, 1, code=KAREN[0])

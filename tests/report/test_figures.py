@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.referrals.rewards import Handout
+from newsletter.referrals.rewardfile import Reward
 from newsletter.report.figures import MonthlyReport, hours_bins, last_months, monthly_report
 from newsletter.report.sends import read_sends
 from tests.referral_factory import CHICAGO, MARIA, OFFER, at
@@ -27,7 +27,17 @@ from tests.report_factory import (
 
 NAMES = {MARIA[1]: "María González"}
 HANDOUTS = (
-    Handout(date(2026, 11, 3), MARIA[0], MARIA[1], OFFER.slug, 1, OFFER.milestones[0].reward),
+    Reward(
+        1,
+        "handed-out",
+        MARIA[0],
+        MARIA[1],
+        OFFER.slug,
+        1,
+        OFFER.milestones[0].reward,
+        handed_out_on=date(2026, 11, 3),
+    ),
+    Reward(2, "approved", MARIA[0], MARIA[1], OFFER.slug, 3, OFFER.milestones[1].reward),
 )
 NOVEMBER = [s for s in SPECS if s.november]
 
@@ -148,7 +158,7 @@ def test_referrers_count_their_leads_under_the_offer_and_rewards_still_owed(
     assert {e: int(line.won_value) for e, line in lines.items() if line.won_value} == dict(
         won_value
     )
-    maria = lines[MARIA[1]]  # 4 leads: milestones 1 and 3 reached, 1 handed out
+    maria = lines[MARIA[1]]  # 4 leads: milestones 1 and 3 reached, 1 handed out, 3 approved
     assert [m.referrals for m in maria.earned] == [1, 3]
     assert [m.referrals for m in maria.to_hand_out] == [3]
     assert maria.name == "María González"

@@ -10,11 +10,14 @@ import xml.etree.ElementTree as ET
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
+from html import unescape
 from pathlib import Path
 
 import pytest
 
 from newsletter.config import Settings
+from newsletter.config.leads import BusinessHoursConfig
+from newsletter.referrals.hours import BusinessHours
 from newsletter.report.figures import Engagement, MonthlyReport, SourceLine, monthly_report
 from newsletter.report.monthly import chart_colors, write_monthly_report
 from newsletter.report.outputs import report_page, report_summary
@@ -36,6 +39,7 @@ def figures(leads: tuple = (), sends: tuple = ()) -> MonthlyReport:
         month=date(2026, 11, 1),
         now=at(NOW),
         tz=CHICAGO,
+        business_hours=BusinessHours.of(BusinessHoursConfig(), CHICAGO),
     )
 
 
@@ -68,7 +72,7 @@ def test_page_fetches_nothing_and_runs_nothing(full_page: str) -> None:
 
 def test_every_chart_is_a_whole_svg_with_alt_text(full_page: str) -> None:
     images = re.findall(r'<img src="data:image/svg\+xml;base64,([^"]+)" alt="([^"]+)">', full_page)
-    assert len(images) == 5  # one per section
+    assert len(images) == 6  # one per section
     for payload, alt in images:
         svg = ET.fromstring(base64.b64decode(payload))
         assert svg.tag == "{http://www.w3.org/2000/svg}svg"
@@ -83,7 +87,10 @@ def test_each_chart_has_its_one_line_reading_under_it(full_page: str) -> None:
         "3 won, 1 lost, 5 open.",
         "Median 13.8 hours from receipt to first call; 3 of 6 called within 24 hours; "
         "2 leads overdue now.",
-        "3 referrers sent 11 leads under “Send a neighbor our way”; 6 rewards still to hand out.",
+        "Of 9 qualified leads in November 2026, 11% were called within an hour, 22% within an "
+        "hour of business time, 33% within 24 hours.",
+        "3 referrers sent 11 leads that count under “Send a neighbor our way”; 6 rewards "
+        "waiting for approval, 0 approved and still to hand out.",
         "The November 2026 issue went to 9 recipients: 4 sent, 1 failed, 3 uncertain.",
     ]
 
@@ -102,7 +109,7 @@ def test_an_empty_month_says_no_data_yet_and_draws_no_chart(settings: Settings) 
     html = page(figures(), settings)
     assert "<img" not in html and "<figure" not in html
     readings = re.findall(r'<p class="reading no-data">(.*?)</p>', html)
-    assert len(readings) == 5 and all("no data yet" in r for r in readings)
+    assert len(readings) == 6 and all("no data yet" in r for r in readings)
     assert "Overdue: not contacted within 24 hours, oldest first:</strong> None" in html
 
 
@@ -148,6 +155,18 @@ def test_what_people_typed_is_shown_as_text(settings: Settings) -> None:
     lead = make_lead(1, "2026-11-02T09:00:00-06:00", name='<img src=x onerror="alert(1)">')
     html = page(figures((lead,)), settings)
     assert "&lt;img src=x onerror=" in html and "<img src=x" not in html
+
+
+def test_a_flagged_lead_is_listed_with_its_reason_and_the_summary_names_it_not(
+    settings: Settings,
+) -> None:
+    why = "self-referral: the referrer's own email"
+    lead = replace(make_lead(1, "2026-11-02T09:00:00-06:00", name="Ana Again"), flags=(why,))
+    report = figures((lead,))
+    html = page(report, settings)
+    assert "<caption>Flagged: counting toward no reward until you clear them" in html
+    assert "Ana Again" in html and why in unescape(html)
+    assert "Ana Again" not in summary(report, settings)
 
 
 def test_summary_has_the_figures_and_names_nobody(full: MonthlyReport, settings: Settings) -> None:
