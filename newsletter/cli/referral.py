@@ -102,9 +102,9 @@ def add(
 
     A lead is qualified unless --nurture says why not yet."""
     from newsletter.audience.tokens import secret_from_env
-    from newsletter.referrals.actions import add_referred_lead, moment
+    from newsletter.referrals.actions import add_referred_lead, parse_time_option
     from newsletter.referrals.leads import Qualification
-    from newsletter.referrals.times import shown
+    from newsletter.referrals.times import format_shown
 
     settings = settings_of(config_path)
     added = add_referred_lead(
@@ -112,7 +112,7 @@ def add(
         secret_from_env(secret_env(settings)),
         code=code,
         name=name,
-        received_at=moment(received_at, settings.tz, "--received-at"),
+        received_at=parse_time_option(received_at, settings.tz, "--received-at"),
         phone=phone,
         email=email,
         address=address,
@@ -127,7 +127,7 @@ def add(
         earlier = duplicate.lead
         warn(
             f"lead {lead.id} may be lead {earlier.id} again ({earlier.name}, received "
-            f"{shown(earlier.received_at, settings.tz)}): {duplicate.reason}"
+            f"{format_shown(earlier.received_at, settings.tz)}): {duplicate.reason}"
         )
     click.echo(
         f"added lead {lead.id}: {lead.name}, referred by {added.referrer} ({added.code}); "
@@ -170,7 +170,12 @@ def update(
 ) -> None:
     """Change a lead's status, value, notes, consent, qualification or source. Leads are
     never deleted: mark them lost."""
-    from newsletter.referrals.actions import amount, ledger_path, moment, sync_project_rewards
+    from newsletter.referrals.actions import (
+        ledger_path,
+        parse_time_option,
+        parse_value_option,
+        sync_project_rewards,
+    )
     from newsletter.referrals.leads import Qualification, update_lead
     from newsletter.referrals.outputs import money
 
@@ -178,9 +183,9 @@ def update(
     lead = update_lead(
         ledger_path(settings),
         lead_id,
-        at=moment(at, settings.tz, "--at"),
+        at=parse_time_option(at, settings.tz, "--at"),
         status=status,
-        value=amount(value) if value is not None else None,
+        value=parse_value_option(value) if value is not None else None,
         note=note,
         replace_notes=replace_notes,
         thank_by_name=thank,
@@ -232,7 +237,7 @@ def subscribe(
     """A nurture lead who agreed to hear from us becomes a prospect subscriber: the row in
     subscribers.csv (linked to the lead and its referrer), the consent in consents.csv,
     and a note on the lead."""
-    from newsletter.referrals.actions import moment
+    from newsletter.referrals.actions import parse_time_option
     from newsletter.referrals.nurture import PostalAddress, subscribe_lead
 
     settings = settings_of(config_path)
@@ -242,7 +247,7 @@ def subscribe(
         lead_id,
         channels=channels,
         how=how,
-        at=moment(at, settings.tz, "--at"),
+        at=parse_time_option(at, settings.tz, "--at"),
         country=settings.config.business.address.country,
         email=email,
         postal=PostalAddress(*given) if any(given) else None,
@@ -271,7 +276,7 @@ def _judged(lead: Lead) -> str:
 def list_leads(config_path: Path, statuses: tuple[str, ...], as_of: str | None) -> None:
     """List the leads in the ledger, oldest first, with when each one still to call is due
     (24 hours after it arrived, or was qualified)."""
-    from newsletter.referrals.actions import ledger_path, moment, referrer_names
+    from newsletter.referrals.actions import ledger_path, parse_time_option, referrer_names
     from newsletter.referrals.ledger import load_leads
     from newsletter.referrals.outputs import leads_table
     from newsletter.tables import print_tables
@@ -281,7 +286,7 @@ def list_leads(config_path: Path, statuses: tuple[str, ...], as_of: str | None) 
     if not leads:
         click.echo("no leads" + (f" with status {' or '.join(statuses)}" if statuses else ""))
         return
-    now = moment(as_of, settings.tz, "--now")
+    now = parse_time_option(as_of, settings.tz, "--now")
     print_tables([leads_table(leads, referrer_names(settings), settings.tz, now)])
 
 
@@ -301,12 +306,12 @@ def list_leads(config_path: Path, statuses: tuple[str, ...], as_of: str | None) 
 def report(config_path: Path, month: str, out_root: Path, as_of: str | None) -> None:
     """Leads overdue and due in the next 24 hours, referrers and rewards, totals: printed,
     and written as CSV and HTML."""
-    from newsletter.referrals.actions import moment, write_referral_report
+    from newsletter.referrals.actions import parse_time_option, write_referral_report
     from newsletter.referrals.outputs import report_tables
     from newsletter.tables import print_tables
 
     settings = settings_of(config_path)
-    now = moment(as_of, settings.tz, "--now")
+    now = parse_time_option(as_of, settings.tz, "--now")
     written = write_referral_report(settings, month, out_root=out_root, now=now)
     print_tables(report_tables(written.report))
     click.echo(f"wrote {written.out_dir}/ ({', '.join(written.files)})")
@@ -329,7 +334,7 @@ def clear(config_path: Path, lead_id: int, reason: str, by: str | None, at: str 
     rewards from now on."""
     from newsletter.referrals.actions import (
         ledger_path,
-        moment,
+        parse_time_option,
         sync_project_rewards,
         who_decides,
     )
@@ -340,7 +345,7 @@ def clear(config_path: Path, lead_id: int, reason: str, by: str | None, at: str 
         ledger_path(settings),
         lead_id,
         by=who_decides(by),
-        at=moment(at, settings.tz, "--at"),
+        at=parse_time_option(at, settings.tz, "--at"),
         reason=reason,
     )
     click.echo(f"cleared the flags of lead {lead.id} ({lead.name}): it counts now")
@@ -383,7 +388,12 @@ def _decision(action: str) -> click.Command:
     def decide_command(
         config_path: Path, reward_id: int, by: str | None, at: str | None, **extra: str
     ) -> None:
-        from newsletter.referrals.actions import decide, moment, referrer_names, who_decides
+        from newsletter.referrals.actions import (
+            decide,
+            parse_time_option,
+            referrer_names,
+            who_decides,
+        )
 
         settings = settings_of(config_path)
         reward, changed = decide(
@@ -391,7 +401,7 @@ def _decision(action: str) -> click.Command:
             reward_id,
             action,
             by=who_decides(by),
-            at=moment(at, settings.tz, "--at"),
+            at=parse_time_option(at, settings.tz, "--at"),
             reason=extra.get("reason", ""),
         )
         who = referrer_names(settings).get(reward.referrer_email, reward.referrer_email)

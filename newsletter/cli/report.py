@@ -29,7 +29,7 @@ def report_command(
     issue's sends, in OUT/reports/YYYY-MM/ (index.html, summary.md), and printed."""
     from newsletter.months import parse_month
     from newsletter.progress import progress_bar
-    from newsletter.referrals.actions import moment
+    from newsletter.referrals.actions import parse_time_option
     from newsletter.report.monthly import REPORT_FILES, load_monthly_report, write_monthly_report
     from newsletter.report.outputs import report_renderables
     from newsletter.report.sections import SECTION_COUNT
@@ -37,7 +37,7 @@ def report_command(
 
     settings = settings_of(config_path)
     month = f"{parse_month(month):%Y-%m}"
-    figures = load_monthly_report(settings, month, moment(as_of, settings.tz, "--now"))
+    figures = load_monthly_report(settings, month, parse_time_option(as_of, settings.tz, "--now"))
     out_dir = out_root / "reports" / month
     with progress_bar("drawing the report", unit="sections", silent=silent) as bar:
         bar.set_total(SECTION_COUNT)

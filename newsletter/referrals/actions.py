@@ -48,27 +48,19 @@ def referrer_names(settings: Settings) -> dict[str, str]:
     return {s.normalized_email: full_name(s) for s in load_subscribers(path)}
 
 
-def moment(text: str | None, tz: tzinfo, key: str) -> datetime:
+def parse_time_option(text: str | None, tz: tzinfo, key: str) -> datetime:
     """A time typed for option ``key`` in the zone ``tz``; now (to the second) when None."""
     if text is None:
         return datetime.now(tz).replace(microsecond=0)
     return parse_typed(text, tz, key=key)
 
 
-def amount(text: str, key: str = "--value") -> Decimal:
+def parse_value_option(text: str, key: str = "--value") -> Decimal:
     """Dollars typed as people write them (1,200.50); a ReferralError naming ``key``."""
     try:
         return parse_amount(text)
     except ValueError as exc:
         raise ReferralError(str(exc), key=key) from None
-
-
-def day(text: str | None, tz: tzinfo, key: str = "--on") -> date:
-    """A day typed as YYYY-MM-DD; today in ``tz`` when None."""
-    try:
-        return date.fromisoformat(text) if text else datetime.now(tz).date()
-    except ValueError:
-        raise ReferralError(f"not a date (YYYY-MM-DD): {text!r}", key=key) from None
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from newsletter.referrals.repeats import Duplicate as Duplicate
 from newsletter.referrals.repeats import counted_leads as counted_leads
 from newsletter.referrals.repeats import identity as identity
 from newsletter.referrals.repeats import likely_duplicates as likely_duplicates
-from newsletter.referrals.times import not_in_the_future, stored
+from newsletter.referrals.times import format_stored, not_in_the_future
 
 
 class LeadFields(TypedDict, total=False):
@@ -251,10 +251,7 @@ def changed(
     if status is not None and status not in STATUSES[1:]:
         raise ReferralError(f"unknown status {status!r} (contacted, won or lost)", key="--status")
     if (status or value is not None) and at < lead.received_at:
-        raise ReferralError(
-            f"{stored(at)} is before lead {lead.id} arrived ({stored(lead.received_at)})",
-            key="--at",
-        )
+        raise _before_arrival(at, lead)
     new = lead
     if status == "contacted":
         if lead.status in CLOSED:
@@ -354,10 +351,7 @@ def requalified(lead: Lead, qualification: Qualification, at: datetime) -> Lead:
             qualified_at=None,
         )
     if at < lead.received_at:
-        raise ReferralError(
-            f"{stored(at)} is before lead {lead.id} arrived ({stored(lead.received_at)})",
-            key="--at",
-        )
+        raise _before_arrival(at, lead)
     promoted_at = lead.qualified_at if lead.qualified else at
     return replace(
         lead,
@@ -400,3 +394,10 @@ def _not_in_the_future(moment: datetime, key: str) -> None:
 
 def dated_note(note: str, at: datetime) -> str:
     return f"{at:%Y-%m-%d} {one_line(note)}"
+
+
+def _before_arrival(at: datetime, lead: Lead) -> ReferralError:
+    arrived = format_stored(lead.received_at)
+    return ReferralError(
+        f"{format_stored(at)} is before lead {lead.id} arrived ({arrived})", key="--at"
+    )

@@ -69,7 +69,7 @@ from newsletter.referrals.fields import one_line as one_line
 from newsletter.referrals.fields import parse_amount as parse_amount
 from newsletter.referrals.fields import typed as typed
 from newsletter.referrals.ids import parse_id, remember
-from newsletter.referrals.times import local_date, not_in_the_future, parse_stored, stored
+from newsletter.referrals.times import format_stored, local_date, not_in_the_future, parse_stored
 
 LEDGER_FILE = REFERRALS_FILE  # the desk reads the ledger by folder
 STATUSES = ("new", "contacted", "won", "lost")
@@ -235,7 +235,7 @@ def _row(lead: Lead) -> list[str]:
     consent = {True: "yes", False: "no", None: ""}[lead.thank_by_name]
     return [
         str(lead.id),
-        stored(lead.received_at),
+        format_stored(lead.received_at),
         lead.referrer_code,
         lead.referrer_email,
         lead.name,
@@ -244,17 +244,17 @@ def _row(lead: Lead) -> list[str]:
         lead.email,
         lead.need,
         lead.status,
-        stored(lead.contacted_at) if lead.contacted_at else "",
-        stored(lead.closed_at) if lead.closed_at else "",
+        format_stored(lead.contacted_at) if lead.contacted_at else "",
+        format_stored(lead.closed_at) if lead.closed_at else "",
         f"{lead.value:.2f}" if lead.value is not None else "",
         lead.notes,
         consent,
         lead.qualification,
         lead.qualification_reason,
-        stored(lead.qualified_at) if lead.qualified_at else "",
+        format_stored(lead.qualified_at) if lead.qualified_at else "",
         lead.source,
         FLAG_SEPARATOR.join(lead.flags),
-        stored(lead.cleared_at) if lead.cleared_at else "",
+        format_stored(lead.cleared_at) if lead.cleared_at else "",
         lead.cleared_by,
         lead.network,
     ]
@@ -281,7 +281,7 @@ def _lead(row: dict[str, str], line: int, path: Path, repairing: int | None = No
     def fail(key: str, message: str) -> ContentError:
         return ContentError(message, path=path, line=line, key=key)
 
-    def moment(key: str) -> datetime | None:
+    def time_in(key: str) -> datetime | None:
         if not row.get(key):
             return None
         try:
@@ -293,7 +293,7 @@ def _lead(row: dict[str, str], line: int, path: Path, repairing: int | None = No
     lead_id = parse_id(row["id"])
     if lead_id is None:
         raise fail("id", f"not a lead number (1 to 999999999): {row['id'][:40]!r}")
-    received_at = moment("received_at")
+    received_at = time_in("received_at")
     if received_at is None:
         raise fail("received_at", "required")
     code = canonical_code(row["referrer_code"])
@@ -308,7 +308,7 @@ def _lead(row: dict[str, str], line: int, path: Path, repairing: int | None = No
     status = row["status"]
     if status not in STATUSES:
         raise fail("status", f"unknown status {status!r} (expected {', '.join(STATUSES)})")
-    contacted_at, closed_at = moment("contacted_at"), moment("closed_at")
+    contacted_at, closed_at = time_in("contacted_at"), time_in("closed_at")
     if status == "contacted" and contacted_at is None:
         raise fail("contacted_at", "required for a contacted lead")
     if (status in CLOSED) != (closed_at is not None):
@@ -327,11 +327,11 @@ def _lead(row: dict[str, str], line: int, path: Path, repairing: int | None = No
     consent = row["thank_by_name"].lower()
     if consent not in CONSENT:
         raise fail("thank_by_name", f"expected yes, no or blank, not {row['thank_by_name']!r}")
-    qualification, reason, qualified_at, source = _qualification(row, fail, moment)
+    qualification, reason, qualified_at, source = _qualification(row, fail, time_in)
     if qualified_at is not None and qualified_at < received_at:
         raise fail("qualified_at", "before the lead was received")
     flags = tuple(f for f in row.get("flags", "").split(FLAG_SEPARATOR.strip()) if f.strip())
-    cleared_at = moment("cleared_at")
+    cleared_at = time_in("cleared_at")
     if cleared_at is not None and not flags:
         raise fail("cleared_at", "only for a lead with flags")
     return Lead(
@@ -365,7 +365,7 @@ def _lead(row: dict[str, str], line: int, path: Path, repairing: int | None = No
 def _qualification(
     row: dict[str, str],
     fail: Callable[[str, str], ContentError],
-    moment: Callable[[str], datetime | None],
+    time_in: Callable[[str], datetime | None],
 ) -> tuple[str, str, datetime | None, str]:
     """(qualification, its reason, when promoted, source) of a row; a ledger from before
     these columns (or a blank cell) reads as qualified from arrival, source not recorded."""
@@ -377,7 +377,7 @@ def _qualification(
     reason = row.get("qualification_reason", "")
     if qualification == "nurture" and not reason:
         raise fail("qualification_reason", "a nurture lead needs a short reason (why not now)")
-    qualified_at = moment("qualified_at")
+    qualified_at = time_in("qualified_at")
     if qualified_at is not None and qualification != "qualified":
         raise fail("qualified_at", "only for qualified leads")
     source = row.get("source", "")

@@ -32,7 +32,7 @@ from newsletter.model import SOURCE_KINDS
 from newsletter.referrals.fields import clean_email, one_line
 from newsletter.referrals.leads import changed
 from newsletter.referrals.ledger import LEDGER_FILE, Lead, load_leads, write_leads
-from newsletter.referrals.times import stored
+from newsletter.referrals.times import format_stored
 
 CHANNEL_CHOICES = ("email", "mail", "both")
 PROSPECT_SOURCE = "business-contact"
@@ -105,7 +105,7 @@ def subscribe_lead(
             folder / CONSENT_FILE,
             {
                 "email": row["email"],
-                "confirmed_at": stored(at),
+                "confirmed_at": format_stored(at),
                 "form": f"referral lead {lead_id}: {how}",
             },
         )

@@ -28,7 +28,7 @@ from newsletter.referrals.approval import RewardLine
 from newsletter.referrals.ledger import STATUSES, Lead
 from newsletter.referrals.reports import OverdueLead, Period, ReferralReport, due_at
 from newsletter.referrals.rewardfile import Reward
-from newsletter.referrals.times import hours, shown
+from newsletter.referrals.times import format_shown, hours
 from newsletter.render.environment import render_template
 from newsletter.tables import FOLD, KEEP, Block, block_renderable, literal
 
@@ -201,7 +201,7 @@ def _call_list(
         tuple(
             (
                 str(row.lead.id),
-                shown(moment, tz),
+                format_shown(moment, tz),
                 hours(length),
                 row.lead.name,
                 row.lead.phone,
@@ -224,7 +224,7 @@ def flagged_block(report: ReferralReport) -> Block:
         tuple(
             (
                 str(row.lead.id),
-                shown(row.lead.received_at, report.tz),
+                format_shown(row.lead.received_at, report.tz),
                 row.lead.name,
                 row.referrer,
                 "; ".join(row.lead.flags),
@@ -248,7 +248,7 @@ def sources_block(report: ReferralReport) -> Block:
 
 
 def report_heading(report: ReferralReport) -> str:
-    return f"Referrals, {report.periods[0].label} (as of {shown(report.now, report.tz)})"
+    return f"Referrals, {report.periods[0].label} (as of {format_shown(report.now, report.tz)})"
 
 
 def report_tables(report: ReferralReport) -> list[RenderableType]:
@@ -279,8 +279,8 @@ def leads_table(
         due = due_at(lead)
         cells = (
             str(lead.id),
-            shown(lead.received_at, tz),
-            "" if due is None else shown(due, tz) + (" (overdue)" if due < now else ""),
+            format_shown(lead.received_at, tz),
+            "" if due is None else format_shown(due, tz) + (" (overdue)" if due < now else ""),
             lead.name,
             "\n".join(filter(None, (lead.phone, lead.email))),
             lead.need,
@@ -337,7 +337,7 @@ def _decision(reward: Reward, tz: tzinfo) -> str:
     parts = []
     if reward.decided_at is not None:
         verb = "denied" if reward.status == "denied" else "approved"
-        parts.append(f"{verb} {shown(reward.decided_at, tz)} by {reward.decided_by}")
+        parts.append(f"{verb} {format_shown(reward.decided_at, tz)} by {reward.decided_by}")
     if reward.reason:
         parts.append(f"because: {reward.reason}")
     if reward.handed_out_on is not None:

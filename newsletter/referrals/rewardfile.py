@@ -43,9 +43,9 @@ from newsletter.referrals.ledger import checked_cell, write_numbered
 from newsletter.referrals.times import (
     CLOCK_SLACK,
     check_plausible,
+    format_stored,
     not_in_the_future,
     parse_stored,
-    stored,
 )
 
 STATUSES = ("pending", "approved", "denied", "handed-out")
@@ -185,7 +185,7 @@ def _row(r: Reward) -> list[str]:
         r.reward,
         r.reached_on.isoformat() if r.reached_on else "",
         " ".join(map(str, r.leads)),
-        stored(r.decided_at) if r.decided_at else "",
+        format_stored(r.decided_at) if r.decided_at else "",
         r.decided_by,
         r.reason,
         r.handed_out_on.isoformat() if r.handed_out_on else "",
@@ -198,7 +198,7 @@ def _reward(row: Mapping[str, str], line: int, path: Path) -> Reward:
     def fail(key: str, message: str) -> ContentError:
         return ContentError(message, path=path, line=line, key=key)
 
-    def day(key: str) -> date | None:
+    def day_in(key: str) -> date | None:
         return checked_cell(row, key, _day, fail)
 
     for key in LIMITS:
@@ -219,10 +219,10 @@ def _reward(row: Mapping[str, str], line: int, path: Path) -> Reward:
     milestone = parse_id(row["milestone"])
     if milestone is None:
         raise fail("milestone", f"not a number of referrals: {row['milestone'][:40]!r}")
-    handed_out_on = day("handed_out_on")
+    handed_out_on = day_in("handed_out_on")
     if (status == "handed-out") != (handed_out_on is not None):
         raise fail("handed_out_on", "required for a handed-out reward, and only for one")
-    decided_at = checked_cell(row, "decided_at", _moment, fail)
+    decided_at = checked_cell(row, "decided_at", _parse_time, fail)
     if status == "denied" and not row.get("reason"):
         raise fail("reason", "a denied reward needs the reason")
     return Reward(
@@ -233,7 +233,7 @@ def _reward(row: Mapping[str, str], line: int, path: Path) -> Reward:
         offer=row["offer"],
         milestone=milestone,
         reward=row["reward"],
-        reached_on=day("reached_on"),
+        reached_on=day_in("reached_on"),
         leads=checked_cell(row, "leads", _ids, fail),
         decided_at=decided_at,
         decided_by=row.get("decided_by", ""),
@@ -258,7 +258,7 @@ def _day(text: str) -> date | None:
     return on
 
 
-def _moment(text: str) -> datetime | None:
+def _parse_time(text: str) -> datetime | None:
     return not_in_the_future(parse_stored(text)) if text else None
 
 

@@ -51,11 +51,11 @@ def not_in_the_future(moment: datetime) -> datetime:
     """``moment``, if it is not more than :data:`CLOCK_SLACK` ahead of now; ValueError
     otherwise."""
     if moment > datetime.now(UTC) + CLOCK_SLACK:
-        raise ValueError(f"{stored(moment)} is in the future")
+        raise ValueError(f"{format_stored(moment)} is in the future")
     return moment
 
 
-def stored(moment: datetime) -> str:
+def format_stored(moment: datetime) -> str:
     """``moment`` as the ledger writes it: to the second, with the offset it was given
     (times the tool makes are in the business's zone), so a rewrite keeps rows as read."""
     return moment.isoformat(timespec="seconds")
@@ -120,7 +120,7 @@ def local_date(moment: datetime, tz: tzinfo) -> date:
     return moment.astimezone(tz).date()
 
 
-def shown(moment: datetime, tz: tzinfo) -> str:
+def format_shown(moment: datetime, tz: tzinfo) -> str:
     """``2026-11-01 08:30 CST``: the business's wall clock, with the zone's abbreviation
     so a reader sees which side of a DST change a time is on."""
     local = moment.astimezone(tz)

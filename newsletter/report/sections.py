@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from newsletter.referrals.outputs import flagged_block, money, percent, report_blocks
 from newsletter.referrals.reports import Period
-from newsletter.referrals.times import shown
+from newsletter.referrals.times import format_shown
 from newsletter.report.charts import Bars, Colors, bar_chart, stacked_bars
 from newsletter.report.figures import Engagement, IssueSends, MonthlyReport, PostCounts
 from newsletter.report.speed import speed_block, speed_chart, speed_reading
@@ -84,7 +84,7 @@ def heading(report: MonthlyReport) -> str:
 
 
 def as_of(report: MonthlyReport) -> str:
-    return f"as of {shown(report.now, report.tz)}"
+    return f"as of {format_shown(report.now, report.tz)}"
 
 
 # ---- 1. dollars won -----------------------------------------------------------------------

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from newsletter.errors import ReferralError
-from newsletter.referrals.times import elapsed, hours, parse_typed, shown
+from newsletter.referrals.times import elapsed, format_shown, hours, parse_typed
 from tests.referral_factory import CHICAGO, at
 
 
@@ -50,8 +50,8 @@ def test_elapsed_is_absolute_across_the_fall_back() -> None:
 
 
 def test_shown_time_names_the_zone_on_each_side_of_dst() -> None:
-    assert shown(at("2026-10-31T22:00:00+00:00"), CHICAGO) == "2026-10-31 17:00 CDT"
-    assert shown(at("2026-11-01T22:00:00+00:00"), CHICAGO) == "2026-11-01 16:00 CST"
+    assert format_shown(at("2026-10-31T22:00:00+00:00"), CHICAGO) == "2026-10-31 17:00 CDT"
+    assert format_shown(at("2026-11-01T22:00:00+00:00"), CHICAGO) == "2026-11-01 16:00 CST"
 
 
 def test_waiting_time_reads_in_days_and_hours() -> None:
