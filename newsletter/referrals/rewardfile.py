@@ -215,6 +215,9 @@ def _reward(row: Mapping[str, str], line: int, path: Path) -> Reward:
     for key in ("referrer_code", "referrer_email", "offer", "reward"):
         if not row[key]:
             raise fail(key, "required")
+    code = canonical_code(row["referrer_code"])
+    if not code:  # nothing a code is made of: it would be written back blank
+        raise fail("referrer_code", f"not a referral code: {row['referrer_code'][:40]!r}")
     email = checked_cell(row, "referrer_email", clean_email, fail)
     milestone = parse_id(row["milestone"])
     if milestone is None:
@@ -228,7 +231,7 @@ def _reward(row: Mapping[str, str], line: int, path: Path) -> Reward:
     return Reward(
         id=reward_id,
         status=status,
-        referrer_code=canonical_code(row["referrer_code"]),
+        referrer_code=code,
         referrer_email=email,
         offer=row["offer"],
         milestone=milestone,

@@ -37,6 +37,7 @@ def test_any_rewards_csv_loads_or_names_a_line(payload: bytes) -> None:
 
 @BOUNDED
 @given(REWARD_FILES)
+@example(csv_bytes(COLUMNS, [["1", "pending", "×", "a@b.co", "o", "1", "r"]]))
 def test_a_rewards_file_that_loads_is_written_back_as_it_reads(payload: bytes) -> None:
     written_back_as_read(payload, "rewards.csv", load_rewards, rewards_text, ContentError)
 
