@@ -3,6 +3,7 @@
     __main__, cli                        the command line: click code over the library
     report                               the monthly report: reads what everything below wrote
     print, desk                          the paper edition; the web service that listens
+    engage                               readers as people: the welcome
     deliver                              the send (transports, ledger, personalization)
     cards                                the quarter's card: content and who gets it
     pipeline                             build, manifest, check, preview
@@ -29,6 +30,7 @@ LAYERS = (
     ("cli",),
     ("report",),
     ("print", "desk"),
+    ("engage",),
     ("deliver",),
     ("cards",),
     ("pipeline",),

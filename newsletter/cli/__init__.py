@@ -19,6 +19,7 @@ from newsletter.cli.referral import referral
 from newsletter.cli.report import report_command
 from newsletter.cli.send import send
 from newsletter.cli.suppressions import suppressions
+from newsletter.cli.welcome import welcome_command
 
 
 @click.group()
@@ -34,5 +35,6 @@ main.add_command(serve_command)
 main.add_command(desk)
 main.add_command(import_command)
 main.add_command(mail)
+main.add_command(welcome_command)
 
 __all__ = ["main"]

@@ -21,6 +21,7 @@ from newsletter.config.business import BusinessConfig, SenderConfig
 from newsletter.config.cards import CardsConfig
 from newsletter.config.delivery import DeliveryConfig
 from newsletter.config.desk import DeskConfig
+from newsletter.config.engage import WelcomeConfig
 from newsletter.config.files import (
     DESK_INBOX_FILE,
     REFERRALS_FILE,
@@ -257,6 +258,9 @@ class Config(Strict):
     personal: PersonalConfig = PersonalConfig()
     cards: CardsConfig = CardsConfig()
     """The quarterly postcard (``newsletter cards``): who, size, rate, postage."""
+    welcome: WelcomeConfig | None = None
+    """The welcome email to each new reader (``newsletter welcome``); none: nobody is
+    welcomed."""
     fetch: FetchConfig = FetchConfig()
     feeds: tuple[FeedConfig, ...] = Field(default=(), max_length=MAX_FEEDS)
     """The feeds and calendars the issue reads, fetched all at once."""
