@@ -12,6 +12,7 @@ import click
 from newsletter.cli.build import build, check, preview
 from newsletter.cli.cards import cards_command
 from newsletter.cli.desk import desk, serve_command
+from newsletter.cli.engagement import engagement_command
 from newsletter.cli.importing import import_command
 from newsletter.cli.mail import mail
 from newsletter.cli.print import print_command
@@ -36,5 +37,6 @@ main.add_command(desk)
 main.add_command(import_command)
 main.add_command(mail)
 main.add_command(welcome_command)
+main.add_command(engagement_command)
 
 __all__ = ["main"]

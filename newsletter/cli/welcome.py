@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
@@ -18,6 +21,47 @@ from newsletter.cli.options import (
     warn,
 )
 from newsletter.cli.send import desk_check, report_lines
+
+if TYPE_CHECKING:
+    from newsletter.config import Settings
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class SendChoices:
+    """The send options as given on the command line."""
+
+    yes: bool
+    limit: int | None
+    resend_uncertain: bool
+    retry_rejected: bool
+    skip_desk_check: bool
+    silent: bool
+
+
+def run_with_progress(
+    run: Callable[..., T], settings: Settings, label: str, choices: SendChoices
+) -> T:
+    """``run`` (a library function taking the send's options, ``now`` and the secret)
+    under a progress bar when it is live and on a terminal."""
+    from newsletter.audience.tokens import secret_from_env
+    from newsletter.progress import progress_bar
+
+    with progress_bar(label, unit="recipients", silent=choices.silent or not choices.yes) as bar:
+        return run(
+            settings,
+            secret=secret_from_env(),
+            live=choices.yes,
+            desk_check=desk_check(settings, skip=choices.skip_desk_check),
+            now=datetime.now(UTC),
+            limit=choices.limit,
+            resend_uncertain=choices.resend_uncertain,
+            retry_rejected=choices.retry_rejected,
+            on_plan=bar.set_total,
+            on_batch=bar.advance,
+        )
 
 
 @click.command("welcome")
@@ -40,24 +84,11 @@ def welcome_command(
     newsletter.yaml. Exit status as `newsletter send` (0 all done, 1 some left to retry
     or uncertain, 2 an error stopped it).
     """
-    from newsletter.audience.tokens import secret_from_env
     from newsletter.engage.welcome import send_welcome
-    from newsletter.progress import progress_bar
 
     settings = settings_of(config_path)
-    with progress_bar("welcoming", unit="recipients", silent=silent or not yes) as bar:
-        outcome = send_welcome(
-            settings,
-            secret=secret_from_env(),
-            live=yes,
-            desk_check=desk_check(settings, skip=skip_desk_check),
-            now=datetime.now(UTC),
-            limit=limit,
-            resend_uncertain=resend_uncertain,
-            retry_rejected=retry_rejected,
-            on_plan=bar.set_total,
-            on_batch=bar.advance,
-        )
+    options = SendChoices(yes, limit, resend_uncertain, retry_rejected, skip_desk_check, silent)
+    outcome = run_with_progress(send_welcome, settings, "welcoming", options)
     tally = outcome.tally
     if not tally.baseline:
         warn(

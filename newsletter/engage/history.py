@@ -13,7 +13,7 @@ microsecond. A time is compared with a column in that column's own form.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,8 +21,12 @@ from pathlib import Path
 from newsletter.deliver.ledger import every_send
 from newsletter.errors import NewsletterError
 
+ANSWER = "answer"
+"""The email event of a reader's "yes" on the desk (:mod:`newsletter.desk.still_reading`)."""
 MONTH_KEY = "[0-9][0-9][0-9][0-9]-[0-9][0-9]"
 """The ledger keys of monthly issues (``2026-11``), as a GLOB pattern."""
+REACHED = ("sent", "uncertain")
+"""Ledger statuses of a reader the email (probably) reached."""
 
 
 @contextmanager
@@ -47,6 +51,11 @@ def read_only(path: Path, what: str) -> Iterator[sqlite3.Connection | None]:
 def ledger_time(moment: datetime) -> str:
     """``moment`` as the send ledger writes times."""
     return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def events_time(moment: datetime) -> str:
+    """``moment`` as the events file writes times."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def mailed_before(ledger: Path, moment: datetime, *, besides: str) -> frozenset[str]:
@@ -74,6 +83,73 @@ def latest_issues(ledger: Path, count: int, *, through: str | None = None) -> tu
             (MONTH_KEY, through or "9999-99", count),
         )
         return tuple(reversed([row[0] for row in rows]))
+
+
+def sent_every_one(ledger: Path, issues: Sequence[str]) -> tuple[frozenset[str], datetime | None]:
+    """(the addresses sent each of ``issues``, when the first of them went out)."""
+    if not issues:
+        return frozenset(), None
+    marks = ", ".join("?" for _ in issues)
+    with read_only(ledger, "send ledger") as db:
+        if db is None or not _has_rows(db):
+            return frozenset(), None
+        table = every_send(db)
+        rows = db.execute(
+            f"SELECT email FROM {table} WHERE issue IN ({marks}) AND status = 'sent' "
+            "GROUP BY email HAVING COUNT(*) = ?",
+            (*issues, len(issues)),
+        )
+        everyone = frozenset(row[0] for row in rows)
+        (first,) = db.execute(
+            f"SELECT MIN(sent_at) FROM {table} WHERE issue = ? AND status = 'sent'", (issues[0],)
+        ).fetchone()
+    return everyone, datetime.fromisoformat(first) if first else None
+
+
+def latest_asks(ledger: Path, prefix: str) -> dict[str, tuple[str, datetime]]:
+    """Normalized address -> (ledger key, when) of the latest email whose key starts with
+    ``prefix`` that (probably) reached them."""
+    with read_only(ledger, "send ledger") as db:
+        if db is None or not _has_rows(db):
+            return {}
+        marks = ", ".join("?" for _ in REACHED)
+        rows = db.execute(
+            f"SELECT email, issue, COALESCE(sent_at, updated_at) FROM {every_send(db)} "
+            f"WHERE issue GLOB ? AND status IN ({marks}) ORDER BY 3",
+            (f"{prefix}*", *REACHED),
+        )
+        return {email: (key, datetime.fromisoformat(at)) for email, key, at in rows}
+
+
+def issues_with_events(events: Path, issues: Sequence[str]) -> frozenset[str]:
+    """Those of ``issues`` the events file holds any event of."""
+    with read_only(events, "email events") as db:
+        if db is None or not _has_table(db, "email_events"):
+            return frozenset()
+        marks = ", ".join("?" for _ in issues)
+        rows = db.execute(
+            f"SELECT DISTINCT issue FROM email_events WHERE issue IN ({marks})", tuple(issues)
+        )
+        return frozenset(row[0] for row in rows)
+
+
+def last_signs(
+    events: Path, since: datetime, kinds: Sequence[str], *, besides: str
+) -> dict[str, datetime]:
+    """Normalized address -> the latest event of ``kinds`` (``click``, ``open``,
+    ``answer``) at or after ``since``, leaving out events of emails whose key starts with
+    ``besides``: a scanner that opens every link of the email asking would answer for
+    the reader. An answer belongs to no email and always counts."""
+    with read_only(events, "email events") as db:
+        if db is None or not _has_table(db, "email_events"):
+            return {}
+        marks = ", ".join("?" for _ in kinds)
+        rows = db.execute(
+            f"SELECT email, MAX(at) FROM email_events WHERE event IN ({marks}) AND at >= ? "
+            "AND (event = ? OR issue IS NULL OR issue NOT GLOB ?) GROUP BY email",
+            (*kinds, events_time(since), ANSWER, f"{besides}*"),
+        )
+        return {email: datetime.fromisoformat(at) for email, at in rows}
 
 
 def _has_rows(db: sqlite3.Connection) -> bool:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time
 from pathlib import Path
 from typing import Unpack
@@ -35,21 +35,17 @@ from newsletter.deliver.job import DeskCheck, RunOptions, SendJob
 from newsletter.deliver.personalize import Personalizer
 from newsletter.deliver.roster import Reader, project_roster
 from newsletter.deliver.run import PREVIEW_DIR, SendOutcome, run_job
-from newsletter.deliver.smtp import SmtpTransport
 from newsletter.deliver.transport import Message, Recipient
 from newsletter.engage.history import latest_issues, mailed_before
-from newsletter.engage.welcome_content import LATEST_ISSUE, WelcomeContent, load_welcome_content
+from newsletter.engage.letters import LATEST_ISSUE, first_reader_sample, letter_message
+from newsletter.engage.welcome_content import WelcomeContent, load_welcome_content
 from newsletter.errors import ConfigError
 from newsletter.placeholders import PLACEHOLDERS
-from newsletter.render.email import inline_css
-from newsletter.render.environment import make_environment, render_template, site_context
 from newsletter.sources.offers import current_offer
 
 WELCOME_KEY = "welcome"
 """The send ledger's key of every welcome: one row per person, for good."""
 GROUP = "welcome"  # the one message
-HTML_TEMPLATE = "welcome/email.html.j2"
-TEXT_TEMPLATE = "welcome/email.txt.j2"
 
 
 @dataclass(frozen=True)
@@ -109,13 +105,7 @@ def welcome_sample(settings: Settings, *, secret: bytes, now: datetime) -> bytes
     """The welcome as its first new reader would get it (RFC 5322 bytes); the sender
     stands in when nobody is new."""
     with welcome_job(settings, secret=secret, now=now) as job:
-        reader = next((row for chunk in job.roster.chunks() for row in chunk), None)
-        if reader is None:
-            email = settings.config.sender.email
-            reader = (email, email, "", "", "client", 0, GROUP)
-        message, recipient = job.message(reader[6]), job.recipient(reader)
-    # Building a MIME message needs no connection: the SMTP transport only connects to send.
-    return SmtpTransport("localhost", 25).build(message, recipient).as_bytes()
+        return first_reader_sample(settings, job, GROUP)
 
 
 @contextmanager
@@ -165,26 +155,18 @@ def welcome_message(
         month=f"{today:%Y-%m}",
     )
     latest = latest_issue_url(settings)
-    env = make_environment(settings.templates_dir)
-    context = {
-        **site_context(settings, web_url=settings.config.web.base_url),
-        "welcome": content,
-        "latest_issue_url": latest,
-        "referral_link": PLACEHOLDERS["referral_link"],
-        "unsubscribe_url": PLACEHOLDERS["unsubscribe_url"],
-    }
-    html = inline_css(render_template(env, HTML_TEMPLATE, context))
-    text = render_template(env, TEXT_TEMPLATE, context)
-    sender = settings.config.sender
-    message = Message(
-        subject=content.subject,
-        from_email=sender.email,
-        from_name=sender.name,
-        reply_to=sender.reply_to,
-        html=html.replace(LATEST_ISSUE, latest),
-        text=text.replace(LATEST_ISSUE, latest),
-        categories=("welcome",),
-        custom_args={"issue": WELCOME_KEY, "segment": GROUP},
+    message = letter_message(
+        settings,
+        content,
+        "welcome",
+        WELCOME_KEY,
+        latest_issue_url=latest,
+        referral_link=PLACEHOLDERS["referral_link"],
+    )
+    message = replace(
+        message,
+        html=message.html.replace(LATEST_ISSUE, latest),
+        text=message.text.replace(LATEST_ISSUE, latest),
     )
     return personalizer.message(message), personalizer
 
