@@ -229,10 +229,12 @@ class WebConfig(Strict):
 
 
 def _default_segments() -> dict[SegmentName, SegmentConfig]:
+    # Keyed by plain strings, as a configured ``segments:`` section is: a segment's name
+    # travels into files and spools that take only plain values.
     return {
-        Segment.CLIENT: SegmentConfig(label="Clients"),
-        Segment.PARTNER: SegmentConfig(label="Referral partners"),
-        Segment.PROSPECT: SegmentConfig(label="Friends and neighbors"),
+        Segment.CLIENT.value: SegmentConfig(label="Clients"),
+        Segment.PARTNER.value: SegmentConfig(label="Referral partners"),
+        Segment.PROSPECT.value: SegmentConfig(label="Friends and neighbors"),
     }
 
 
