@@ -52,7 +52,8 @@ class Section:
     summary: Block | None = None  # the table for the job summary: figures only, no names
 
 
-SECTION_COUNT = 5
+SECTION_COUNT = 6
+"""The report's sections: these five and the readers' (:mod:`newsletter.report.readers`)."""
 
 
 def report_sections(
