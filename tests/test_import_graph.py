@@ -4,6 +4,7 @@
     report, privacy, project             the monthly report; keys, forget, export, retention;
                                          a new project (init) and its setup (doctor)
     print, desk                          the paper edition; the web service that listens
+    engage                               readers as people: the welcome
     deliver                              the send (transports, ledger, personalization)
     cards                                the quarter's card: content and who gets it
     pipeline                             build, manifest, check, preview
@@ -30,6 +31,7 @@ LAYERS = (
     ("cli",),
     ("report", "privacy", "project"),
     ("print", "desk"),
+    ("engage",),
     ("deliver",),
     ("cards",),
     ("pipeline",),

@@ -1,6 +1,7 @@
 """``subscribers/suppressions.csv``: who must never be sent to, and merging new entries in.
 
-Columns: email, reason (unsubscribe | bounce | complaint | manual), date (YYYY-MM-DD),
+Columns: email, reason (unsubscribe | bounce | complaint | manual | inactive: no answer
+to "still want to hear from us?"), date (YYYY-MM-DD),
 source, and optionally channel (email | mail | all; email when absent), so postal opt-outs
 can live in the same file later. An entry matches every spelling of its mailbox (case,
 Unicode form, the domain's ``xn--`` form), like subscribers' normalized addresses. The
@@ -31,7 +32,7 @@ from newsletter.fsutil import PRIVATE, atomic_write
 from newsletter.locks import locked
 from newsletter.model import normalize_email
 
-REASONS = ("unsubscribe", "bounce", "complaint", "manual")
+REASONS = ("unsubscribe", "bounce", "complaint", "manual", "inactive")
 CHANNELS = ("email", "mail", "all")
 COLUMNS = ("email", "reason", "date", "source", "channel")
 REQUIRED = ("email", "reason", "date")

@@ -35,6 +35,7 @@ from newsletter.errors import ContentError
 from newsletter.sources.html import html_to_text
 from newsletter.sources.markup import (
     content_path,
+    markdown_note,
     markdown_to_html,
     parse_front_matter,
     read_content,
@@ -113,22 +114,9 @@ def load_card_content(content_dir: Path, quarter: Quarter, *, business: str) -> 
         read_content(path, shown, max_bytes=MAX_CONTENT_BYTES), Path(shown)
     )
     front = validate(CardFront, document.data, path=shown, lines=document.lines, error=ContentError)
-    note_html = markdown_to_html(document.body)
-    note_text = html_to_text(note_html)
-    first_line = document.body_offset + 1
-    if not note_text.strip():
-        raise ContentError(
-            "the seasonal note is missing: write it below the front matter",
-            path=shown,
-            line=first_line,
-        )
-    if len(note_text) > MAX_NOTE_CHARS:
-        raise ContentError(
-            f"the seasonal note is {len(note_text):,} characters; keep it to "
-            f"{MAX_NOTE_CHARS} so it fits the card",
-            path=shown,
-            line=first_line,
-        )
+    note_html, note_text = markdown_note(
+        document, shown, name="seasonal note", max_chars=MAX_NOTE_CHARS, why=" so it fits the card"
+    )
     ask_html = markdown_to_html(front.ask)
     return CardContent(
         quarter=quarter,

@@ -13,6 +13,7 @@ from newsletter.cli.build import build, check, preview
 from newsletter.cli.cards import cards_command
 from newsletter.cli.desk import desk, serve_command
 from newsletter.cli.doctor import doctor_command
+from newsletter.cli.engagement import engagement_command
 from newsletter.cli.importing import import_command
 from newsletter.cli.init import init_command
 from newsletter.cli.keys import keys
@@ -23,6 +24,7 @@ from newsletter.cli.referral import referral
 from newsletter.cli.report import report_command
 from newsletter.cli.send import send
 from newsletter.cli.suppressions import suppressions
+from newsletter.cli.welcome import welcome_command
 
 
 @click.group()
@@ -44,5 +46,7 @@ main.add_command(export_command)
 main.add_command(retention_command)
 main.add_command(init_command)
 main.add_command(doctor_command)
+main.add_command(welcome_command)
+main.add_command(engagement_command)
 
 __all__ = ["main"]

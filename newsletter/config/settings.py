@@ -21,6 +21,7 @@ from newsletter.config.business import BusinessConfig, SenderConfig
 from newsletter.config.cards import CardsConfig
 from newsletter.config.delivery import DeliveryConfig
 from newsletter.config.desk import DeskConfig
+from newsletter.config.engage import EngagementConfig, WelcomeConfig
 from newsletter.config.files import (
     DESK_INBOX_FILE,
     REFERRALS_FILE,
@@ -265,6 +266,13 @@ class Config(Strict):
     """The quarterly postcard (``newsletter cards``): who, size, rate, postage."""
     retention: RetentionConfig = RetentionConfig()
     """How long personal data is kept (``newsletter retention``); unset keeps it."""
+    welcome: WelcomeConfig | None = None
+    """The welcome email to each new reader (``newsletter welcome``); none: nobody is
+    welcomed."""
+    engagement: EngagementConfig | None = None
+    """Asking readers who show no sign of reading whether they still want the newsletter
+    (``newsletter engagement``; it needs a ``desk:`` for the answer); none: nobody is
+    asked."""
     fetch: FetchConfig = FetchConfig()
     feeds: tuple[FeedConfig, ...] = Field(default=(), max_length=MAX_FEEDS)
     """The feeds and calendars the issue reads, fetched all at once."""

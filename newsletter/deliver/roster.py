@@ -47,7 +47,9 @@ class Roster:
     ``groups``: each segment's group (the message its readers get), None for a segment the
     send is not for (its readers are neither sent nor counted). ``personal``: each reader's
     personal variant, asked of readers with tags or facts. ``postal`` as for
-    :func:`~newsletter.audience.subscribers.iter_subscribers`."""
+    :func:`~newsletter.audience.subscribers.iter_subscribers`. ``choose``: whether a
+    reader (by normalized address) is this send's; the others are counted in
+    :attr:`skipped`, never sent."""
 
     def __init__(
         self,
@@ -59,11 +61,13 @@ class Roster:
         groups: Mapping[str, str | None],
         personal: Personal | None = None,
         postal: Postal = "required",
+        choose: Callable[[str], bool] | None = None,
     ) -> None:
         self.path = path
         self._postal = postal
         self.codes = CodeBook(secret)
-        self.emailable = self.suppressed = self.not_email = 0
+        self.emailable = self.suppressed = self.not_email = self.skipped = 0
+        self._choose = choose
         self._chunks: list[tuple[str, int]] = []  # (group, offset in the spool)
         spool_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._spool = tempfile.TemporaryFile(dir=spool_dir)  # noqa: SIM115 (closed by __exit__)
@@ -105,6 +109,9 @@ class Roster:
             group = groups.get(segment)
             if group is None:
                 continue  # not this send's reader: neither sent nor counted
+            if self._choose is not None and not self._choose(key):
+                self.skipped += 1
+                continue
             if "email" not in channels:
                 self.not_email += 1
                 continue
@@ -161,6 +168,7 @@ def project_roster(
     groups: Mapping[str, str | None],
     personal: Personal | None = None,
     postal: Postal = "required",
+    choose: Callable[[str], bool] | None = None,
 ) -> Roster:
     """The project's list, less its suppressions, as a send reads it."""
     return Roster(
@@ -171,6 +179,7 @@ def project_roster(
         groups=groups,
         personal=personal,
         postal=postal,
+        choose=choose,
     )
 
 

@@ -67,7 +67,7 @@ def send_month(
         return sample_message_path(settings, month), message
 
     job = issue_job(settings, month, out_root=out_root, secret=secret)
-    return _run(settings, job, sample, live, desk_check, environ, options)
+    return run_job(settings, job, sample, live, desk_check, environ, options)
 
 
 def send_nurture_quarter(
@@ -88,10 +88,10 @@ def send_nurture_quarter(
         return path, nurture_sample(settings, quarter, secret=secret)
 
     job = nurture_job(settings, quarter, secret=secret)
-    return _run(settings, job, sample, live, desk_check, environ, options)
+    return run_job(settings, job, sample, live, desk_check, environ, options)
 
 
-def _run(
+def run_job(
     settings: Settings,
     job: AbstractContextManager[SendJob],
     sample: Callable[[], tuple[Path, bytes]],
@@ -100,6 +100,8 @@ def _run(
     environ: Mapping[str, str] | None,
     options: RunOptions,
 ) -> SendOutcome:
+    """Run ``job`` through the project's ledger and (when ``live``) its configured
+    transport; a dry run writes ``sample()``'s message (0600) where it says."""
     with Ledger(settings.send_ledger) as ledger:
         transport = make_transport(settings, environ) if live else None
         try:

@@ -24,7 +24,16 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from newsletter.desk import admin, join, referral, reward_links, status, unsubscribe, webhook
+from newsletter.desk import (
+    admin,
+    join,
+    referral,
+    reward_links,
+    status,
+    still_reading,
+    unsubscribe,
+    webhook,
+)
 from newsletter.desk.context import Desk, the_desk
 from newsletter.desk.directory import Directory
 from newsletter.desk.guard import FormTokens, SecurityHeaders
@@ -86,6 +95,7 @@ def create_app(settings: DeskSettings) -> ASGIApp:
             Route(f"/{CSS_PATH}", stylesheet),
             Route("/healthz", health),
             *unsubscribe.routes(),
+            *still_reading.routes(),
             *referral.routes(),
             *status.routes(),
             *reward_links.routes(),

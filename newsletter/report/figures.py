@@ -148,6 +148,18 @@ class PostCounts:
 
 
 @dataclass(frozen=True)
+class ReaderCounts:
+    """Readers on the list who take email, by how they read (``newsletter engagement``'s
+    rule), each by segment; readers moved for not answering, by segment."""
+
+    active: Mapping[str, int]
+    fading: Mapping[str, int]  # to be asked
+    asked: Mapping[str, int]  # asked, the time to answer not over yet
+    moved: Mapping[str, int]
+    not_judged: str = ""  # why nobody is judged yet ("" when judged)
+
+
+@dataclass(frozen=True)
 class MonthlyReport:
     month: str  # "2026-11"
     now: datetime
@@ -165,6 +177,7 @@ class MonthlyReport:
     set_aside: Mapping[str, int] | None = None
     post: PostCounts | None = None  # None only for a report made without the list
     speed: SpeedToLead | None = None  # None only for a report made without business hours
+    readers: ReaderCounts | None = None  # None without an engagement: section
 
     @property
     def label(self) -> str:

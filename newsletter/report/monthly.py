@@ -30,6 +30,7 @@ from newsletter.report.charts import Colors
 from newsletter.report.events import read_engagement
 from newsletter.report.figures import MonthlyReport, PostCounts, monthly_report
 from newsletter.report.outputs import report_page, report_summary
+from newsletter.report.readers import reader_counts, readers_section
 from newsletter.report.sections import Section, report_sections
 from newsletter.report.sends import read_sends
 
@@ -62,7 +63,12 @@ def load_monthly_report(settings: Settings, month: str, now: datetime) -> Monthl
         rule=inputs.rule,
         business_hours=BusinessHours.of(settings.config.leads.business_hours, settings.tz),
     )
-    return replace(figures, set_aside=set_aside, post=post_counts(settings))
+    return replace(
+        figures,
+        set_aside=set_aside,
+        post=post_counts(settings),
+        readers=reader_counts(settings, now),
+    )
 
 
 def post_counts(settings: Settings) -> PostCounts:
@@ -102,7 +108,13 @@ def write_monthly_report(
     """Draw the charts, render the page and the summary, and write both into ``out_dir``
     (all or nothing, 0700/0600); returns the sections drawn. ``on_section`` is called
     after each section is drawn (the progress bar)."""
-    sections = report_sections(report, chart_colors(settings), on_section=on_section)
+    colors = chart_colors(settings)
+    sections = (
+        *report_sections(report, colors, on_section=on_section),
+        readers_section(report, colors),
+    )
+    if on_section:
+        on_section()
     files = {
         "index.html": report_page(report, sections, settings),
         "summary.md": report_summary(report, sections, out_dir),

@@ -53,7 +53,8 @@ class Section:
     summary: Block | None = None  # the table for the job summary: figures only, no names
 
 
-SECTION_COUNT = 6
+SECTION_COUNT = 7
+"""The report's sections: these six and the readers' (:mod:`newsletter.report.readers`)."""
 
 
 def report_sections(

@@ -17,6 +17,7 @@ import markdown
 
 from newsletter.config.yamlfile import KeyPath, parse_yaml, read_text
 from newsletter.errors import ContentError, together
+from newsletter.sources.html import html_to_text
 
 MARKDOWN_EXTENSIONS = ("tables", "smarty", "sane_lists", "fenced_code")
 MAX_CONTENT_BYTES = 2_000_000
@@ -68,6 +69,28 @@ def parse_front_matter(text: str, path: Path) -> FrontMatter:
     if not isinstance(data, dict):
         raise ContentError("front matter must be a mapping of keys", path=path, line=2)
     return FrontMatter(data, key_lines, "".join(lines[closing + 1 :]), closing + 1)
+
+
+def markdown_note(
+    document: FrontMatter, shown: str, *, name: str, max_chars: int, why: str = ""
+) -> tuple[str, str]:
+    """The body of a content file that must hold a short note: (HTML, plain text), or
+    ContentError at its first line when it is empty or over ``max_chars`` characters of
+    text (``why`` ends that message: " so it fits the card")."""
+    html = markdown_to_html(document.body)
+    text = html_to_text(html)
+    first_line = document.body_offset + 1
+    if not text.strip():
+        raise ContentError(
+            f"the {name} is missing: write it below the front matter", path=shown, line=first_line
+        )
+    if len(text) > max_chars:
+        raise ContentError(
+            f"the {name} is {len(text):,} characters; keep it to {max_chars}{why}",
+            path=shown,
+            line=first_line,
+        )
+    return html, text
 
 
 def front_matter(text: str, path: Path) -> tuple[dict[str, Any], str, int]:

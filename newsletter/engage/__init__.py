@@ -1,0 +1,6 @@
+"""Readers as people: a welcome to each new reader, once (``newsletter welcome``).
+
+history          what the send ledger and the desk's email events say, read only
+welcome_content  content/welcome.md: the welcome email's words, the business's own
+welcome          the welcome email as one send job, exactly once per person
+"""
