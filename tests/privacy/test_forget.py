@@ -39,7 +39,8 @@ def dollars(root: Path, owner: Person, month: str = MONTH) -> list[str]:
     referrer, Ana's row goes with her)."""
     printed = ok(owner.run(root, "referral", "report", "--month", month))
     totals = [line for line in printed.splitlines() if re.search(r"\$\d", line)]
-    return [line for line in totals if "Dollars won" in line or "Not recorded" in line]
+    # a row's first cell: the totals' label, or the source of the by-source table
+    return [line for line in totals if re.match(r"\W*(Dollars won|Not recorded)", line)]
 
 
 def send(owner: Person, root: Path, month: str, server: FakeSendGrid) -> None:
