@@ -84,6 +84,8 @@ class WorkflowRun:
     workflow: dict[str, Any] = field(default_factory=lambda: yaml.safe_load(WORKFLOW.read_text()))
     sha: str = ""
     _jobs: itertools.count[int] = field(default_factory=itertools.count)
+    variables: dict[str, str] = field(default_factory=dict)
+    """The repository's variables (``vars``), such as NEWSLETTER_APPROVAL."""
 
     def __post_init__(self) -> None:
         self.sha = self.sha or (self.remote.head("main") or "")
@@ -104,6 +106,7 @@ class WorkflowRun:
         return WorkflowRun(
             self.remote, self.root, self.secrets, self.env, self.event, self.inputs,
             self.run_id, self.attempt + 1, {}, self.workflow, self.sha,
+            variables=self.variables,
         )  # fmt: skip
 
     def job(
@@ -128,6 +131,7 @@ class WorkflowRun:
             "inputs": dict(self.inputs),
             "needs": self.needs,
             "secrets": self.secrets,
+            "vars": self.variables,
             "steps": steps,
             "env": {},
         }
