@@ -111,7 +111,7 @@ def test_a_zeroed_ledger_on_the_state_branch_stops_the_send_before_anyone_is_mai
     assert remote.show("state", "ledger.sqlite") == b""
 
 
-def test_what_the_run_keeps_as_artifacts_names_no_reader(
+def test_what_the_run_keeps_as_artifacts_logs_and_summaries_names_no_reader(
     desk: RunningDesk,
     remote: Remote,
     sendgrid: FakeSendGrid,
@@ -119,8 +119,13 @@ def test_what_the_run_keeps_as_artifacts_names_no_reader(
 ) -> None:
     run = ready_to_send(new_run(**live()))
     unsubscribe(desk, READERS[2])
-    send_job(run)
+    sendgrid.refuse = {READERS[5]}  # refused for good, with a reason naming the address
+    job = send_job(run)
     assert sendgrid.emails()  # a real send happened
+    send = job.step("Send")
+    assert "not sent: 1 rejected for good" in send.log and "not sent: 1 rejected" in job.summary
+    for shown in (job.log, job.summary):
+        assert not [email for email in READERS if email in shown.lower()]
     kept = sorted(p for p in run.artifacts.rglob("*") if p.is_file())
     assert {p.relative_to(run.artifacts).parts[0] for p in kept} == {f"email-preview-{MONTH}"}
     for path in kept:
