@@ -159,7 +159,8 @@ def test_a_state_branch_rolled_back_after_a_send_stops_the_next_run_before_anyon
     again = run.rerun()
     planned(again)
     desk = again.job("desk")
-    assert desk.result == "failure"
+    assert desk.result == "failure"  # its restore refuses: no build, no send follows
+    again.needs["build"] = {"result": "success", "outputs": {}}  # and were one to follow:
     job = again.job("send")
     assert job.result == "failure"
     restore = job.step("Restore the send ledger")
