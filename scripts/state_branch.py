@@ -16,8 +16,10 @@ Commands (run from the repository's root; only git and the standard library are 
     A missing branch means no send has ever happened: nothing is restored. Any other
     failure to read the remote (network, permissions) is an error, and so is a damaged
     file on the branch (zero bytes, not SQLite, failing SQLite's integrity check): a send
-    never starts from an empty ledger by mistake. Records which commit it restored from,
-    and what each file held, for ``save``.
+    never starts from an empty ledger by mistake. Once a ledger has been saved (the tag
+    ``ledger-generation/<N>``, scripts/state_generation.py), a missing branch, a branch
+    without its ledger, or a ledger of an older generation is refused too. Records which
+    commit it restored from, and what each file held, for ``save``.
 ``save [--month YYYY-MM]``
     Commit a consistent, checked copy of each file (SQLite's backup API, so a ledger left
     by a killed send is copied whole) and ``build/YYYY-MM/`` and push it, never forced. A
@@ -26,7 +28,8 @@ Commands (run from the repository's root; only git and the standard library are 
     If the branch moved meanwhile (another job saved), the save goes on top of it: the
     email events of both are kept (rows are only ever added), and a ledger changed on both
     sides is never overwritten: this run's commit goes to ``state-unsaved/…`` instead, and
-    the command fails saying so. Refuses to run without a ``restore``.
+    the command fails saying so. A changed ledger goes with its next generation, and its
+    tag, in the same atomic push. Refuses to run without a ``restore``.
 ``site --out DIR``
     Lay out the web archive for GitHub Pages from ``build/*/web/``: ``DIR/YYYY-MM/`` for
     each issue, and the newest issue's archive page and Atom feed at the top.
@@ -47,6 +50,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from state_generation import (
+    TAG_PREFIX,
+    RolledBack,
+    check_restorable,
+    newest_tag,
+    read,
+    stamp,
+)
 from state_git import (
     GitError,
     blob_of,
@@ -125,7 +136,9 @@ def restore(remote: str, branch: str, ledger: Path, build_dir: Path, *, issues: 
             f"{leftovers[0]} already exists: move it away first (restore never overwrites a ledger)"
         )
     head = remote_head(remote, branch)
+    tag = newest_tag(remote)
     if head is None:
+        check_restorable(remote, branch, None, None, tag)
         _write_marker(ledger, remote, branch, None, {})
         return f"no branch {branch!r} on {remote!r} yet: starting with an empty ledger"
     commit = fetch(remote, branch)
@@ -151,13 +164,15 @@ def restore(remote: str, branch: str, ledger: Path, build_dir: Path, *, issues: 
                     f"{RECOVERY}) and run again"
                 ) from None
             copies[carried.name] = copy
+        found = read(copies[LEDGER_NAME]) if LEDGER_NAME in copies else None
+        check_restorable(remote, branch, commit, found, tag)
         restored = extract_issues(commit, build_dir) if issues else []
         for name, copy in copies.items():
             os.replace(copy, local[name])
-    _write_marker(ledger, remote, branch, commit, bases)
+    _write_marker(ledger, remote, branch, commit, bases, found.number if found else 0)
     what = "no ledger on the branch"
-    if LEDGER_NAME in bases:
-        what = f"ledger ({status_counts(ledger)})"
+    if found is not None:
+        what = f"ledger ({status_counts(ledger)}, generation {found.number})"
     months = ", ".join(restored) or "none new"
     return f"restored from {branch}@{commit[:12]}: {what}; issues: {months}"
 
@@ -177,6 +192,12 @@ def save(remote: str, branch: str, ledger: Path, build_dir: Path, month: str | N
     issue = issue_files(build_dir, month) if month else {}
     with tempfile.TemporaryDirectory(prefix="state-save-") as tmp:
         ours = _changed_copies(local, bases, Path(tmp), branch)
+        generation = marker.get("generation", 0)
+        tags: list[str] = []
+        if LEDGER_NAME in ours:
+            # The tag of the generation before goes: the newest one is all a restore reads.
+            generation, old = stamp(ours[LEDGER_NAME][0], generation + 1, month).number, generation
+            tags = [f"{TAG_PREFIX}{generation}", *([f":{TAG_PREFIX}{old}"] if old else [])]
         message = f"state: {month or 'ledger'} ({status_counts(ledger)})"
         for _ in range(PUSH_ATTEMPTS):
             head = remote_head(remote, branch)
@@ -189,19 +210,19 @@ def save(remote: str, branch: str, ledger: Path, build_dir: Path, month: str | N
                     _set_aside(remote, branch, marker["commit"], ours, month, issue, conflict)
                 ) from None
             if head and theirs and tree == tree_of(theirs):
-                _write_marker(ledger, remote, branch, theirs, bases)
+                _write_marker(ledger, remote, branch, theirs, bases, generation)
                 return f"{branch} already up to date at {theirs[:12]}"
             # A branch deleted since the restore is made anew from the restored commit's
             # files: its history is not pushed again (a runner's clone has none of it).
             commit_id = _commit(tree, theirs if head else None, message)
-            refused = push(remote, commit_id, f"refs/heads/{branch}")
+            refused = push(remote, commit_id, f"refs/heads/{branch}", *tags)
             if refused is None:
                 for name, (copy, digest) in ours.items():
                     # A merged file's blob holds rows this copy lacks: the next save must
                     # see the branch's file as changed, and merge again.
                     blob = None if name in merged else hash_file(copy)
                     bases[name] = {"blob": blob, "digest": digest}
-                _write_marker(ledger, remote, branch, commit_id, bases)
+                _write_marker(ledger, remote, branch, commit_id, bases, generation)
                 merge_note = f" (merged {', '.join(merged)} with the branch's)" if merged else ""
                 return f"saved {message} as {branch}@{commit_id[:12]}{merge_note}"
             if remote_head(remote, branch) == head:
@@ -333,9 +354,15 @@ def _sqlite_files(path: Path) -> list[Path]:
 
 
 def _write_marker(
-    ledger: Path, remote: str, branch: str, commit: str | None, files: dict[str, Any]
+    ledger: Path,
+    remote: str,
+    branch: str,
+    commit: str | None,
+    files: dict[str, Any],
+    generation: int = 0,
 ) -> None:
     record = {"remote": remote, "branch": branch, "commit": commit, "files": files}
+    record["generation"] = generation
     _atomic_write(ledger.with_name(MARKER), (json.dumps(record, indent=2) + "\n").encode())
 
 
@@ -395,7 +422,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             summary = save(args.remote, args.branch, args.ledger, args.build_dir, args.month)
         else:
             summary = site(args.build_dir, args.out)
-    except (StateError, GitError, IssueError) as exc:
+    except (StateError, GitError, IssueError, RolledBack) as exc:
         print(f"state_branch: {exc}", file=sys.stderr)
         return 1
     except DamagedError as exc:  # a merge whose result failed its check

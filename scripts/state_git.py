@@ -90,17 +90,25 @@ def fetch(remote: str, branch: str) -> str:
     return git("rev-parse", "--verify", f"{local}^{{commit}}").decode().strip()
 
 
-def push(remote: str, commit: str, ref: str) -> str | None:
-    """Push ``commit`` to ``ref`` (never forced); None when done, else git's reason."""
+def push(remote: str, commit: str, ref: str, *tags: str) -> str | None:
+    """Push ``commit`` to ``ref`` and to each of ``tags`` (``:ref`` deletes one) in one
+    atomic push, never forced; None when done, else git's reason."""
+    refspecs = [
+        f"{commit}:{ref}",
+        *(tag if tag.startswith(":") else f"{commit}:{tag}" for tag in tags),
+    ]
     result = subprocess.run(
-        ["git", "push", "--quiet", remote, f"{commit}:{ref}"],
+        ["git", "push", "--quiet", "--atomic", remote, *refspecs],
         capture_output=True,
         check=False,
     )
     if result.returncode == 0:
         return None
     output = (result.stdout + result.stderr).decode(errors="replace")
-    return reason(output)
+    # An atomic push lists every ref it refused; the branch's line says why.
+    short = ref.removeprefix("refs/heads/")
+    about = [line for line in output.splitlines() if f"-> {short} (" in line]
+    return reason("\n".join(about)) if about and _REJECTION.search(about[-1]) else reason(output)
 
 
 def identity() -> dict[str, str]:

@@ -68,12 +68,32 @@ def content_digest(path: Path) -> str:
         with closing(_connect(path)) as db:
             (version,) = db.execute("PRAGMA user_version").fetchone()
             digest.update(f"user_version {version}\n".encode())
-            for statement in db.iterdump():
-                digest.update(statement.encode())
-                digest.update(b"\n")
+            schema = db.execute(
+                "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL "
+                "ORDER BY type, name"
+            ).fetchall()
+            for kind, name, sql in schema:
+                digest.update(f"{sql}\n".encode())
+                if kind == "table":
+                    # Rows as Python reads them, in the table's own order: a ledger of
+                    # 100,000 rows hashes in a fraction of what formatting them as SQL takes.
+                    for row in db.execute(f'SELECT * FROM "{name}" ORDER BY {_order(db, name)}'):
+                        digest.update(repr(row).encode())
+                        digest.update(b"\n")
     except (sqlite3.Error, ValueError) as exc:
         raise DamagedError(_one_line(exc)) from None
     return digest.hexdigest()
+
+
+def _order(db: sqlite3.Connection, table: str) -> str:
+    """What orders ``table``'s rows: its rowid, or its primary key if it has no rowid."""
+    without_rowid = db.execute(
+        "SELECT 1 FROM sqlite_master WHERE name = ? AND sql LIKE '%WITHOUT ROWID%'", (table,)
+    ).fetchone()
+    if not without_rowid:
+        return "rowid"
+    keys = [row[1] for row in db.execute(f'PRAGMA table_info("{table}")') if row[5]]
+    return ", ".join(f'"{key}"' for key in keys) or "1"
 
 
 def union(into: Path, other: Path) -> None:

@@ -168,8 +168,11 @@ def test_monthly_runs_on_a_schedule_and_by_hand(monthly: dict[str, Any]) -> None
     assert inputs["dry_run"] == {**inputs["dry_run"], "type": "boolean", "default": True}
     plan = monthly["jobs"]["plan"]
     assert "scripts/monthly_plan.py" in steps(plan)[index_of(plan, "monthly_plan.py")]["run"]
-    for name in ("desk", "build"):
-        assert monthly["jobs"][name]["if"] == "needs.plan.outputs.go == 'true'"
+    desk, build = monthly["jobs"]["desk"], monthly["jobs"]["build"]
+    assert desk["if"] == "needs.plan.outputs.go == 'true' && needs.plan.outputs.stage != 'send'"
+    assert "needs.plan.outputs.go == 'true'" in build["if"]
+    # and once more when an approval pull request is merged
+    assert monthly["on"]["push"] == {"branches": ["main"], "paths": ["approvals/*.json"]}
 
 
 def test_two_runs_for_one_month_never_overlap(monthly: dict[str, Any]) -> None:
@@ -219,17 +222,38 @@ def test_a_rerun_of_the_plan_may_ask_when_its_run_began(monthly: dict[str, Any])
     step = steps(plan)[index_of(plan, "monthly_plan.py")]
     assert step["env"]["GITHUB_TOKEN"] == "${{ github.token }}"
     # the business's time zone is read with the package
-    assert step["run"].startswith(".venv/bin/python scripts/monthly_plan.py")
+    assert ".venv/bin/python scripts/monthly_plan.py" in step["run"]
     assert index_of(plan, "make setup") < index_of(plan, "monthly_plan.py")
 
 
 def test_the_send_waits_for_the_build_and_a_persons_approval(monthly: dict[str, Any]) -> None:
     send = monthly["jobs"]["send"]
     assert "build" in send["needs"]
-    assert environment_name(send) == SEND_ENVIRONMENT
+    # Approved by a merged pull request (stage send), or in the environment (stage both).
+    assert "needs.plan.outputs.stage != 'propose'" in send["if"]
+    assert SEND_ENVIRONMENT in environment_name(send)
+    assert "stage == 'both'" in environment_name(send)
     assert send["permissions"] == {"contents": "write"}
     download = steps(send)[index_of(send, "actions/download-artifact")]
     assert download["with"]["name"] == "email-preview-${{ env.MONTH }}"
+    verify = index_of(send, "approval.py verify")
+    assert index_of(send, "actions/download-artifact") < verify < index_of(send, "newsletter send")
+
+
+def test_the_issue_is_proposed_as_a_pull_request_that_needs_no_environment(
+    monthly: dict[str, Any],
+) -> None:
+    propose = monthly["jobs"]["propose"]
+    assert propose["permissions"] == {"contents": "write", "pull-requests": "write"}
+    assert "environment" not in propose
+    assert "needs.plan.outputs.stage == 'propose'" in propose["if"]
+    assert index_of(propose, "newsletter send") < index_of(propose, "approval.py propose")
+    # The build that is sent is the one the proposing run built, checked against the
+    # approval's manifest hash.
+    build = monthly["jobs"]["build"]
+    download = steps(build)[index_of(build, "actions/download-artifact")]
+    assert download["with"]["run-id"] == "${{ needs.plan.outputs.build-run }}"
+    assert index_of(build, "actions/download-artifact") < index_of(build, "approval.py verify")
 
 
 def test_secrets_reach_only_the_jobs_a_person_approved(monthly: dict[str, Any]) -> None:
@@ -237,12 +261,15 @@ def test_secrets_reach_only_the_jobs_a_person_approved(monthly: dict[str, Any]) 
     with_secrets = {
         name for name, job in monthly["jobs"].items() if "secrets." in yaml.safe_dump(job)
     }
-    assert with_secrets == {"desk", "send", "print"}
+    assert with_secrets == {"desk", "propose", "send", "print"}
     for name in ("send", "print"):
-        assert environment_name(monthly["jobs"][name]) == SEND_ENVIRONMENT
-    # Before approval, the desk job holds the desk's admin token and nothing else.
+        assert SEND_ENVIRONMENT in environment_name(monthly["jobs"][name])
+    # Before approval, the desk job holds the desk's admin token and nothing else, and the
+    # proposal only the secret its dry run needs to count the readers.
     desk = monthly["jobs"]["desk"]
-    assert environment_name(desk) == DESK_ENVIRONMENT
+    assert DESK_ENVIRONMENT in environment_name(desk)
+    propose = yaml.safe_dump(monthly["jobs"]["propose"])
+    assert set(re.findall(r"secrets\.(\w+)", propose)) == {"NEWSLETTER_SECRET"}
     assert set(re.findall(r"secrets\.(\w+)", yaml.safe_dump(desk))) == {"NEWSLETTER_DESK_TOKEN"}
     send_text = yaml.safe_dump(monthly["jobs"]["send"])
     assert "secrets.SENDGRID_API_KEY" in send_text
@@ -312,7 +339,7 @@ def test_the_desk_is_pulled_before_the_build_and_again_before_the_send_and_the_p
     assert keep in pull["run"]
     for name in ("build", "send", "print"):
         checkout = steps(jobs[name])[index_of(jobs[name], "actions/checkout")]
-        assert checkout["with"]["ref"] == "${{ needs.desk.outputs.sha }}", name
+        assert checkout["with"]["ref"] == "${{ needs.desk.outputs.sha || github.sha }}", name
     send = jobs["send"]
     restore, again = index_of(send, "state_branch.py restore"), index_of(send, "desk-pull.sh")
     assert restore < again < index_of(send, "newsletter send")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
 from collections.abc import Callable
@@ -35,6 +36,21 @@ if TYPE_CHECKING:
 @send_options
 @click.option("--test", "test_to", default="", help="Send [TEST] copies to a@x,b@y only.")
 @click.option("--silent", is_flag=True, help="No progress bar.")
+@click.option(
+    "--checkpoint-command",
+    default="",
+    metavar="CMD",
+    help="With --yes: run CMD (by bash) to keep the ledger off this machine before each "
+    "group of batches goes out, and once when the send is over; if it fails, nothing more "
+    "is sent.",
+)
+@click.option(
+    "--checkpoint-every",
+    type=click.IntRange(min=1),
+    default=16,
+    show_default=True,
+    help="Batches put in flight per run of the checkpoint command.",
+)
 @fails_cleanly
 def send(
     config_path: Path,
@@ -47,6 +63,8 @@ def send(
     retry_rejected: bool,
     silent: bool,
     skip_desk_check: bool,
+    checkpoint_command: str,
+    checkpoint_every: int,
 ) -> None:
     """Deliver the built month by email: a dry run unless --yes.
 
@@ -54,6 +72,7 @@ def send(
     are left for the next run (failed) or uncertain, 2 when an error stopped the send.
     """
     from newsletter.audience.tokens import secret_from_env
+    from newsletter.deliver.checkpoint import CommandCheckpoint
     from newsletter.deliver.run import send_month, send_test_copies
 
     settings = settings_of(config_path)
@@ -65,7 +84,9 @@ def send(
         )
         click.echo(f"sent {count} test copies (the ledger is untouched)")
         return
-    send_with_progress(
+    checkpoint = CommandCheckpoint(checkpoint_command) if checkpoint_command and yes else None
+    run = functools.partial(
+        send_with_progress,
         functools.partial(
             send_month,
             settings,
@@ -77,10 +98,31 @@ def send(
             limit=limit,
             resend_uncertain=resend_uncertain,
             retry_rejected=retry_rejected,
+            checkpoint=checkpoint,
+            checkpoint_every=checkpoint_every,
         ),
         live=yes,
         silent=silent,
     )
+    if checkpoint is None:
+        run()
+    else:
+        then_checkpoint(run, checkpoint)
+
+
+def then_checkpoint(run: Callable[[], None], checkpoint: Callable[[], None]) -> None:
+    """Run the send, then the checkpoint once more, so the ledger kept off this machine
+    holds every batch settled (a machine lost after the send leaves nobody uncertain).
+    After a send that stopped, its own error is what the command reports."""
+    from newsletter.errors import NewsletterError
+
+    try:
+        run()
+    except BaseException:
+        with contextlib.suppress(NewsletterError):
+            checkpoint()
+        raise
+    checkpoint()
 
 
 def desk_check(settings: Settings, *, skip: bool) -> DeskCheck:

@@ -14,12 +14,14 @@ transport) checks nothing, changes nothing and says what a send would do.
 
 Batches go out over ``transport.concurrency`` threads (:class:`Dispatcher`). The calling
 thread does all ledger work (a SQLite connection stays on one thread): it marks a batch in
-flight and commits that *before* a worker may send it, then runs the caller's
-``checkpoint`` (a place to make the ledger durable elsewhere before anything goes out),
-and settles each batch from its receipt once the worker is done, in the commit that puts
-the next one in flight. So at any moment the ledger says exactly this: settled batches are
-settled, and the batches in flight (at most ``concurrency``) are the only ones a kill
-leaves for the next run to call uncertain.
+flight and commits that *before* a worker may send it, and settles each batch from its
+receipt once the worker is done, in the commit that puts the next one in flight. So at any
+moment the ledger says exactly this: settled batches are settled, and the batches in flight
+(at most ``concurrency``) are the only ones a kill leaves for the next run to call
+uncertain. With the caller's ``checkpoint`` (a place to make the ledger durable elsewhere
+before anything goes out, such as a push of it), every ``checkpoint_every`` batches put in
+flight wait for one run of it before any of them goes, so a copy made by it names every
+batch that may have gone (at most ``concurrency + checkpoint_every - 1`` in flight).
 
 The first error that stops a batch (the key refused, SendGrid down after every retry, the
 message itself refused) stops the send: no new batch goes out, those in flight are waited
@@ -65,6 +67,7 @@ class RunOptions(TypedDict, total=False):
     on_plan: Callable[[int], None] | None  # told how many this run will address
     on_batch: Callable[[int], None] | None  # told how many each finished batch held
     checkpoint: Callable[[], None] | None  # runs after each batch is in flight, before it goes
+    checkpoint_every: int  # with a checkpoint: batches put in flight before each (default 1)
 
 
 def skip_desk_check() -> None:
@@ -152,6 +155,7 @@ def run_send(
             report,
             on_settled=options.get("on_batch"),
             checkpoint=options.get("checkpoint"),
+            checkpoint_every=options.get("checkpoint_every", 1),
         )
         with dispatching as out:
             for number, batch in enumerate(batches, 1):
@@ -252,6 +256,7 @@ class Dispatcher:
         *,
         on_settled: Callable[[int], None] | None = None,
         checkpoint: Callable[[], None] | None = None,
+        checkpoint_every: int = 1,
     ) -> None:
         self._transport = transport
         self._run = run
@@ -259,6 +264,9 @@ class Dispatcher:
         self.report = report
         self._on_settled = on_settled
         self._checkpoint = checkpoint
+        self._checkpoint_every = max(1, checkpoint_every)
+        self._held: list[_Work] = []
+        """Batches in flight that wait for the next checkpoint before any of them goes."""
         self._in_flight: dict[Future[Receipt], tuple[str, Receipt, int]] = {}
         self.stopped_by: BaseException | None = None
         self._work: queue.SimpleQueue[_Work | None] = queue.SimpleQueue()
@@ -279,7 +287,8 @@ class Dispatcher:
         """Put ``batch`` in flight as ``batch_id`` once a place is free; False (nothing
         sent) once the send has stopped. Batches finished meanwhile are settled in the
         same commit."""
-        done = self._finished(wait=len(self._in_flight) >= self._transport.concurrency)
+        sending = len(self._in_flight) - len(self._held)
+        done = self._finished(wait=sending >= self._transport.concurrency)
         receipt = Receipt()
         future: Future[Receipt] = Future()
         refused: Exception | None = None
@@ -296,19 +305,43 @@ class Dispatcher:
                 refused = error
         if refused is not None:
             raise refused
-        if self._checkpoint is not None:
+        self._held.append((future, batch, receipt))
+        if len(self._held) >= self._checkpoint_every or self._checkpoint is None:
+            self._release_held()
+        return True
+
+    def _release_held(self) -> None:
+        """Run the checkpoint, then hand the held batches to the workers; if it fails,
+        none of them goes out (each is settled as not sent) and its error is raised."""
+        held, self._held = self._held, []
+        if held and self._checkpoint is not None:
             try:
                 self._checkpoint()
             except BaseException:
-                future.cancel()  # nothing of it went out
+                for future, _, _ in held:
+                    future.cancel()  # nothing of it went out
                 raise
-        self._work.put((future, batch, receipt))
-        return True
+        for work in held:
+            self._work.put(work)
+
+    def _end_held(self, *, send: bool) -> BaseException | None:
+        """At the close: send the held batches after a last checkpoint, or (``send``
+        False: the send stopped) settle them as not sent; what the checkpoint raised."""
+        if send:
+            try:
+                self._release_held()
+            except BaseException as error:
+                return error
+        for future, _, _ in self._held:
+            future.cancel()
+        self._held = []
+        return None
 
     def close(self, *, raise_stop: bool = True) -> None:
         """Wait for every batch in flight and settle it; then raise what stopped the send.
         Unless the send ended as it should (``raise_stop``), batches no worker took yet
         are settled as not sent."""
+        failed = self._end_held(send=raise_stop and self.stopped_by is None)
         try:
             if not raise_stop:
                 for future in self._in_flight:
@@ -323,6 +356,8 @@ class Dispatcher:
                 self._work.put(None)
             for worker in self._workers:
                 worker.join()
+        if failed is not None:
+            raise failed
         if raise_stop and self.stopped_by is not None:
             raise self.stopped_by
 

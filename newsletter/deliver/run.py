@@ -20,6 +20,7 @@ from newsletter.config import Settings
 from newsletter.deliver.factory import make_transport
 from newsletter.deliver.job import DeskCheck, RunOptions, SendJob, SendReport, run_send
 from newsletter.deliver.ledger import Ledger
+from newsletter.deliver.ledger_check import check_ledger_whole
 from newsletter.deliver.nurture import nurture_job, nurture_key, nurture_sample
 from newsletter.deliver.send import issue_job, sample_message, send_test
 from newsletter.fsutil import PRIVATE, atomic_write
@@ -103,6 +104,7 @@ def run_job(
     """Run ``job`` through the project's ledger and (when ``live``) its configured
     transport; a dry run writes ``sample()``'s message (0600) where it says."""
     with Ledger(settings.send_ledger) as ledger:
+        check_ledger_whole(settings.send_ledger)
         transport = make_transport(settings, environ) if live else None
         try:
             report = run_send(

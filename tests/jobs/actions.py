@@ -17,12 +17,13 @@ if TYPE_CHECKING:
 
 
 def checkout(run: WorkflowRun, workspace: Path, given: dict[str, str]) -> str:
-    """actions/checkout: a shallow fetch of one commit, no tags, into the workspace."""
+    """actions/checkout: a shallow fetch of one commit (or ``fetch-depth``), no tags."""
     ref = given.get("ref") or run.sha
+    depth = given.get("fetch-depth", "1")
     env = run.runner_env()
     git(workspace, "init", "--quiet", "--initial-branch=main", env=env)
     git(workspace, "remote", "add", "origin", run.remote.url, env=env)
-    git(workspace, "fetch", "--quiet", "--no-tags", "--depth=1", "origin",
+    git(workspace, "fetch", "--quiet", "--no-tags", f"--depth={depth}", "origin",
         f"+{ref}:refs/remotes/origin/main", env=env)  # fmt: skip
     git(workspace, "checkout", "--quiet", "--force", "-B", "main", "refs/remotes/origin/main",
         env=env)  # fmt: skip
@@ -54,10 +55,14 @@ def upload_artifact(run: WorkflowRun, workspace: Path, given: dict[str, str]) ->
 
 
 def download_artifact(run: WorkflowRun, workspace: Path, given: dict[str, str]) -> str:
-    """actions/download-artifact: one artifact of this run into ``path``."""
-    source = run.artifacts / given["name"]
+    """actions/download-artifact: one artifact of this run, or of run ``run-id`` (which
+    needs ``github-token``), into ``path``."""
+    other = given.get("run-id")
+    if other and not given.get("github-token"):
+        raise AssertionError("an artifact of another run needs github-token")
+    source = (run.artifacts.parent / other if other else run.artifacts) / given["name"]
     if not source.exists():
-        raise AssertionError(f"no artifact {given['name']} in run {run.run_id}")
+        raise AssertionError(f"no artifact {given['name']} in run {other or run.run_id}")
     shutil.copytree(source, workspace / given.get("path", "."), dirs_exist_ok=True)
     return f"downloaded {given['name']}"
 

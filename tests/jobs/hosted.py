@@ -11,14 +11,20 @@ and the ``GITHUB_*`` variables, and ``if:`` conditions and ``${{ }}`` values eva
 ``python3`` on a runner is), ``make setup`` links the tests' own virtualenv as ``.venv``,
 and artifacts are folders kept per run (tests/jobs/actions.py). A test may stop a job
 before any step (the runner is lost there: no later step runs, ``always()`` ones neither)
-or act just before one (a concurrent commit, another run's job).
+or act just before one (a concurrent commit, another run's job), or lose the runner in the
+middle of a step once something happens elsewhere (the fake SendGrid holding a batch): the
+step's processes are killed with SIGKILL and nothing after it runs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import os
+import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,6 +84,8 @@ class WorkflowRun:
     workflow: dict[str, Any] = field(default_factory=lambda: yaml.safe_load(WORKFLOW.read_text()))
     sha: str = ""
     _jobs: itertools.count[int] = field(default_factory=itertools.count)
+    variables: dict[str, str] = field(default_factory=dict)
+    """The repository's variables (``vars``), such as NEWSLETTER_APPROVAL."""
 
     def __post_init__(self) -> None:
         self.sha = self.sha or (self.remote.head("main") or "")
@@ -98,6 +106,7 @@ class WorkflowRun:
         return WorkflowRun(
             self.remote, self.root, self.secrets, self.env, self.event, self.inputs,
             self.run_id, self.attempt + 1, {}, self.workflow, self.sha,
+            variables=self.variables,
         )  # fmt: skip
 
     def job(
@@ -106,10 +115,12 @@ class WorkflowRun:
         *,
         lost_before: str | None = None,
         before: Mapping[str, Callable[[], None]] | None = None,
+        lost_during: tuple[str, threading.Event] | None = None,
     ) -> JobResult:
         """Run job ``name`` on a fresh runner. ``lost_before``: the runner vanishes just
         before the step of that name; ``before``: step name -> what happens elsewhere
-        just before it runs."""
+        just before it runs; ``lost_during``: (step name, event): the runner vanishes in
+        that step once the event is set."""
         spec = self.workflow["jobs"][name]
         workspace = self.root / f"{name}-{self.run_id}-{self.attempt}-{next(self._jobs)}"
         workspace.mkdir(parents=True)
@@ -120,6 +131,7 @@ class WorkflowRun:
             "inputs": dict(self.inputs),
             "needs": self.needs,
             "secrets": self.secrets,
+            "vars": self.variables,
             "steps": steps,
             "env": {},
         }
@@ -150,7 +162,12 @@ class WorkflowRun:
                 continue
             own = {k: evaluator.interpolate(str(v)) for k, v in step.get("env", {}).items()}
             env = {**contexts["env"], **own}
-            outcome, log, outputs, summary = self._step(step, workspace, env, evaluator)
+            lost = lost_during[1] if lost_during and title.startswith(lost_during[0]) else None
+            outcome, log, outputs, summary = self._step(step, workspace, env, evaluator, lost)
+            if outcome == "lost":
+                results.append(StepResult(title, outcome, log))
+                job.result = "lost"
+                return job
             if outcome == "failure" and step.get("continue-on-error"):
                 outcome = "success"
             results.append(StepResult(title, outcome, log))
@@ -165,7 +182,12 @@ class WorkflowRun:
     # -- one step ----------------------------------------------------------------------
 
     def _step(
-        self, step: dict[str, Any], workspace: Path, env: dict[str, str], evaluator: Evaluator
+        self,
+        step: dict[str, Any],
+        workspace: Path,
+        env: dict[str, str],
+        evaluator: Evaluator,
+        lost: threading.Event | None = None,
     ) -> tuple[str, str, dict[str, str], str]:
         given = {k: evaluator.interpolate(str(v)) for k, v in step.get("with", {}).items()}
         if "uses" in step:
@@ -179,10 +201,10 @@ class WorkflowRun:
         if script.strip().startswith("make setup"):
             (workspace / ".venv").symlink_to(sys.prefix)
             return "success", "linked the tests' virtualenv as .venv", {}, ""
-        return self._run(script, workspace, env)
+        return self._run(script, workspace, env, lost)
 
     def _run(
-        self, script: str, workspace: Path, env: dict[str, str]
+        self, script: str, workspace: Path, env: dict[str, str], lost: threading.Event | None
     ) -> tuple[str, str, dict[str, str], str]:
         files = workspace.parent / f"{workspace.name}.files"
         files.mkdir(exist_ok=True)
@@ -190,7 +212,7 @@ class WorkflowRun:
         output.write_text("")
         summary.write_text("")
         (files / "script.sh").write_text(script)
-        done = subprocess.run(
+        process = subprocess.Popen(
             ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(files / "script.sh")],
             cwd=workspace,
             env={
@@ -201,15 +223,25 @@ class WorkflowRun:
                 **self.env,
                 **env,
             },
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
             text=True,
-            timeout=STEP_TIMEOUT,
+            start_new_session=True,  # its own process group: the whole step can be lost
         )
+        killed = threading.Event()
+        if lost is not None:
+            threading.Thread(target=_lose, args=(process, lost, killed), daemon=True).start()
+        log, _ = process.communicate(timeout=STEP_TIMEOUT)
+        lost_here = killed.is_set()
+        if lost is not None:
+            killed.set()  # the step ended first: the thread stops waiting
+        if lost_here:
+            return "lost", log, {}, ""
         outputs = dict(
             line.split("=", 1) for line in output.read_text().splitlines() if "=" in line
         )
-        outcome = "success" if done.returncode == 0 else "failure"
-        return outcome, done.stdout + done.stderr, outputs, summary.read_text()
+        outcome = "success" if process.returncode == 0 else "failure"
+        return outcome, log, outputs, summary.read_text()
 
     def runner_env(self) -> dict[str, str]:
         return runner_environment(self.root)
@@ -238,3 +270,15 @@ class WorkflowRun:
 
     def _env(self, spec: dict[str, Any]) -> dict[str, Any]:
         return {**self.workflow.get("env", {}), **spec.get("env", {})}
+
+
+def _lose(process: subprocess.Popen[str], event: threading.Event, killed: threading.Event) -> None:
+    """Once ``event`` is set, SIGKILL every process of the step, as a lost runner; the step
+    ending first sets ``killed`` to say there is nothing left to lose."""
+    while not killed.is_set():
+        if event.wait(timeout=0.05):
+            if process.poll() is None and not killed.is_set():
+                with contextlib.suppress(ProcessLookupError):  # it ended just now
+                    os.killpg(process.pid, signal.SIGKILL)
+                killed.set()
+            return

@@ -3,13 +3,10 @@ without a month takes the business's month, and a month nobody means is refused.
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -18,62 +15,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.jobs.conftest import business
+from tests.jobs.github_api import CREATED, RUN_ID, TOKEN, FakeGitHubApi
 from tests.jobs.hosted import REPOSITORY, WorkflowRun
 from tests.jobs.remote import REPO, Remote, runner_environment
 from tests.test_workflows import script
 
 PLAN = REPO / "scripts" / "monthly_plan.py"
-TOKEN = "ghs_a-runs-own-token"
-RUN_ID = 4711
-CREATED = "2026-11-03T14:00:07Z"
-"""When the scheduled run was created: 14:00 UTC on the first Tuesday of November 2026."""
-
-
-class FakeGitHubApi:
-    """GitHub's REST API for one workflow run, on loopback: ``GET
-    /repos/{repository}/actions/runs/{id}`` with the run's token answers its created_at."""
-
-    def __init__(self, status: int = 200) -> None:
-        self.status = status
-        self.requests: list[str] = []
-        api = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                api.requests.append(self.path)
-                wanted = f"/repos/{REPOSITORY}/actions/runs/{RUN_ID}"
-                if self.headers.get("Authorization") != f"Bearer {TOKEN}":
-                    self._answer(401, {"message": "Bad credentials"})
-                elif self.path != wanted:
-                    self._answer(404, {"message": "Not Found"})
-                else:
-                    run = {"id": RUN_ID, "created_at": CREATED, "run_attempt": 2}
-                    self._answer(api.status, run if api.status == 200 else {"message": "oops"})
-
-            def _answer(self, status: int, body: object) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self) -> FakeGitHubApi:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
@@ -119,8 +66,14 @@ def test_rerunning_all_jobs_of_a_scheduled_run_days_later_plans_the_month_it_pla
     )
     job = run.job("plan")  # whatever today is: the run began on the first Tuesday
     assert job.result == "success", job.log
-    assert job.outputs == {"month": "2026-11", "dry-run": "false", "go": "true"}
-    assert github_api.requests == [f"/repos/{REPOSITORY}/actions/runs/{RUN_ID}"]
+    assert job.outputs == {
+        "month": "2026-11",
+        "dry-run": "false",
+        "go": "true",
+        "build-run": "",
+        "stage": "propose",  # approval by pull request unless the repository says otherwise
+    }
+    assert github_api.requests == [f"GET /repos/{REPOSITORY}/actions/runs/{RUN_ID}"]
 
 
 @pytest.mark.parametrize("status", [401, 500])

@@ -34,6 +34,11 @@ def ready_to_send(run: WorkflowRun) -> WorkflowRun:
     return run
 
 
+def rerun_to_send(run: WorkflowRun) -> WorkflowRun:
+    """ "Re-run all jobs" of ``run``: its plan, desk and build jobs done again."""
+    return ready_to_send(run.rerun())
+
+
 def send_job(run: WorkflowRun, **options: object) -> JobResult:
     job = run.job("send", **options)  # type: ignore[arg-type]
     assert job.result == "success", job.log
@@ -63,8 +68,7 @@ def test_another_runs_desk_job_saving_state_mid_send_loses_nothing_and_sends_nob
         visit(desk)
         assert december.job("desk").result == "success"
 
-    job = send_job(november, before={"Pull the desk again": december_desk_job})
-    assert "merged email-events.sqlite" in job.step("Save the send ledger").log
+    send_job(november, before={"Pull the desk again": december_desk_job})
     emails = sendgrid.emails()
     assert len(emails) == len(set(emails)) == len(READERS) - 1
     assert READERS[7] not in emails
@@ -74,11 +78,7 @@ def test_another_runs_desk_job_saving_state_mid_send_loses_nothing_and_sends_nob
     events.close()
 
     # "Re-run all jobs" of November: the ledger comes back, nobody is sent again.
-    again = november.rerun()
-    planned(again)
-    assert again.job("desk").result == "success"
-    build_job(again)
-    rerun = send_job(again)
+    rerun = send_job(rerun_to_send(november))
     assert f"{MONTH}: sent 0 " in rerun.step("Send").log
     assert sendgrid.emails() == emails
 
@@ -111,7 +111,7 @@ def test_a_zeroed_ledger_on_the_state_branch_stops_the_send_before_anyone_is_mai
     assert remote.show("state", "ledger.sqlite") == b""
 
 
-def test_what_the_run_keeps_as_artifacts_names_no_reader(
+def test_what_the_run_keeps_as_artifacts_logs_and_summaries_names_no_reader(
     desk: RunningDesk,
     remote: Remote,
     sendgrid: FakeSendGrid,
@@ -119,10 +119,53 @@ def test_what_the_run_keeps_as_artifacts_names_no_reader(
 ) -> None:
     run = ready_to_send(new_run(**live()))
     unsubscribe(desk, READERS[2])
-    send_job(run)
+    sendgrid.refuse = {READERS[5]}  # refused for good, with a reason naming the address
+    job = send_job(run)
     assert sendgrid.emails()  # a real send happened
+    send = job.step("Send")
+    assert "not sent: 1 rejected for good" in send.log and "not sent: 1 rejected" in job.summary
+    for shown in (job.log, job.summary):
+        assert not [email for email in READERS if email in shown.lower()]
     kept = sorted(p for p in run.artifacts.rglob("*") if p.is_file())
     assert {p.relative_to(run.artifacts).parts[0] for p in kept} == {f"email-preview-{MONTH}"}
     for path in kept:
         text = path.read_bytes().decode(errors="replace").lower()
         assert not [email for email in READERS if email in text], path
+
+
+def test_a_runner_lost_after_the_send_and_before_its_save_step_leaves_nobody_uncertain(
+    sendgrid: FakeSendGrid, new_run: Callable[..., WorkflowRun]
+) -> None:
+    run = ready_to_send(new_run(**live()))
+    lost = run.job("send", lost_before="Monthly report")
+    assert lost.result == "lost"
+    mailed = sendgrid.emails()
+    assert len(mailed) == len(set(mailed)) == len(READERS)
+    # The send's last checkpoint saved the settled ledger: the re-run has nothing to do.
+    send = send_job(rerun_to_send(run)).step("Send")
+    assert f"{MONTH}: sent 0 " in send.log
+    assert "uncertain" not in send.log
+    assert sendgrid.emails() == mailed
+
+
+def test_a_state_branch_rolled_back_after_a_send_stops_the_next_run_before_anyone_is_mailed(
+    remote: Remote, sendgrid: FakeSendGrid, new_run: Callable[..., WorkflowRun]
+) -> None:
+    run = ready_to_send(new_run(**live()))
+    send_job(run)
+    mailed = sendgrid.emails()
+    # Someone forces state back one commit: the ledger as the send's first checkpoint left it.
+    git(remote.path, "update-ref", "refs/heads/state", remote.rev("state~1"))
+    again = run.rerun()
+    planned(again)
+    desk = again.job("desk")
+    assert desk.result == "failure"  # its restore refuses: no build, no send follows
+    again.needs["build"] = {"result": "success", "outputs": {}}  # and were one to follow:
+    job = again.job("send")
+    assert job.result == "failure"
+    restore = job.step("Restore the send ledger")
+    [line] = [line for line in restore.log.splitlines() if line.startswith("state_branch:")]
+    assert "older than generation" in line and "git push --force origin" in line
+    assert job.step("Send").outcome == "skipped"
+    assert job.step("Save the send ledger").outcome == "skipped"
+    assert sendgrid.emails() == mailed
