@@ -33,9 +33,9 @@ HELD_ROWS = 16 * CHUNK
 the build's cap of 200 variants) each group's chunk is written before it is full."""
 _SIZE = struct.Struct("<I")  # each chunk's length, before it
 
-Reader = tuple[str, str, str, str, str, int, str]
+Reader = tuple[str, str, str, str, str, int | None, str]
 """One subscriber to email: (email, normalized email, first name, last name, segment,
-referral code number, group)."""
+referral code number (None: the code book works it out), group)."""
 Personal = Callable[[str, str, str], str]
 """(segment, tags cell, facts cell) -> the reader's personal variant ("" none): its readers
 are the group ``segment/variant``."""
@@ -61,6 +61,7 @@ class Roster:
         postal: Postal = "required",
     ) -> None:
         self.path = path
+        self.groups = groups
         self._postal = postal
         self.codes = CodeBook(secret)
         self.emailable = self.suppressed = self.not_email = 0
