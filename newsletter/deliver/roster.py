@@ -25,6 +25,7 @@ from newsletter.audience.subscribers import Postal, iter_readers, iter_subscribe
 from newsletter.audience.suppressions import load_suppressions, suppressed_emails
 from newsletter.audience.tokens import CodeBook, DuplicateAddress
 from newsletter.config import Settings
+from newsletter.errors import StorageError
 from newsletter.model import normalize_email
 
 CHUNK = 1000  # rows per spooled chunk
@@ -67,10 +68,17 @@ class Roster:
         self.emailable = self.suppressed = self.not_email = 0
         self._chunks: list[tuple[str, int]] = []  # (group, offset in the spool)
         spool_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self._spool = tempfile.TemporaryFile(dir=spool_dir)  # noqa: SIM115 (closed by __exit__)
+        try:
+            self._spool = tempfile.TemporaryFile(dir=spool_dir)  # noqa: SIM115 (closed by __exit__)
+        except OSError as exc:
+            raise _unwritable(spool_dir, exc) from None
         try:
             self._read(blocked, groups, personal)
+            self._spool.flush()
             self._settle_codes()
+        except OSError as exc:
+            self._spool.close()
+            raise _unwritable(spool_dir, exc) from None
         except BaseException:
             self._spool.close()
             raise
@@ -172,6 +180,13 @@ def project_roster(
         groups=groups,
         personal=personal,
         postal=postal,
+    )
+
+
+def _unwritable(folder: Path, exc: OSError) -> StorageError:
+    return StorageError(
+        f"cannot write the send's list of readers: {exc.strerror or exc}; nothing was sent",
+        path=folder,
     )
 
 
