@@ -83,9 +83,11 @@ def send_month(
     def job() -> AbstractContextManager[SendJob]:
         return issue_job(settings, month, out_root=out_root, secret=secret)
 
-    sample = sample_message_path(settings, month)
-    images = published_images(out_root / f"{parse_month(month):%Y-%m}")
-    return _run(settings, job, (sample, images), live, desk_check, environ, options)
+    def sample() -> tuple[Path, Mapping[str, Path]]:  # read once the send has checked the desk
+        images = published_images(out_root / f"{parse_month(month):%Y-%m}")
+        return sample_message_path(settings, month), images
+
+    return _run(settings, job, sample, live, desk_check, environ, options)
 
 
 def send_nurture_quarter(
@@ -104,14 +106,16 @@ def send_nurture_quarter(
     def job() -> AbstractContextManager[SendJob]:
         return nurture_job(settings, quarter, secret=secret)
 
-    sample = settings.state_dir / PREVIEW_DIR / f"{nurture_key(quarter)}.eml"
-    return _run(settings, job, (sample, {}), live, desk_check, environ, options)
+    def sample() -> tuple[Path, Mapping[str, Path]]:
+        return settings.state_dir / PREVIEW_DIR / f"{nurture_key(quarter)}.eml", {}
+
+    return _run(settings, job, sample, live, desk_check, environ, options)
 
 
 def _run(
     settings: Settings,
     job: Callable[[], AbstractContextManager[SendJob]],
-    sample: tuple[Path, Mapping[str, Path]],
+    sample: Callable[[], tuple[Path, Mapping[str, Path]]],
     live: bool,
     desk_check: DeskCheck,
     environ: Mapping[str, str] | None,
@@ -128,7 +132,7 @@ def _run(
                 transport.close()
     if live:
         return SendOutcome(report, dry_run=False, sample=None)
-    path, images = sample
+    path, images = sample()
     message = sample_message(job(), stand_in=settings.config.sender.email, images=images)
     atomic_write(path, message, mode=PRIVATE)
     return SendOutcome(report, dry_run=True, sample=path)
