@@ -35,13 +35,14 @@ from pathlib import Path
 from _support import REPO
 
 from newsletter.config import load_config
-from newsletter.deliver.job import skip_desk_check
+from newsletter.deliver.job import run_send, skip_desk_check
 from newsletter.deliver.ledger import Ledger
-from newsletter.deliver.send import content_variants, send_issue
+from newsletter.deliver.send import issue_job
 from newsletter.deliver.sendgrid import SendGridTransport
 from newsletter.deliver.smtp import SmtpTransport
 from newsletter.deliver.transport import Message, Recipient
 from newsletter.model import SEGMENTS
+from newsletter.pipeline.manifest import content_variants
 
 SECRET = b"benchmark-secret-0123456789"
 MONTH = "2026-11"
@@ -166,13 +167,10 @@ def send_child(folder: Path, base_url: str, concurrency: int) -> None:
         os.environ["SENDGRID_API_KEY"], base_url=base_url, concurrency=concurrency
     )
     with transport, Ledger(folder / "state" / "ledger.sqlite") as ledger:
-        report = send_issue(
-            settings,
-            MONTH,
-            out_root=folder / "build",
+        report = run_send(
+            issue_job(settings, MONTH, out_root=folder / "build", secret=SECRET),
             transport=transport,
             ledger=ledger,
-            secret=SECRET,
             desk_check=skip_desk_check,  # the benchmark's project has no desk
         )
     usage = resource.getrusage(resource.RUSAGE_SELF)

@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 
 from newsletter.config import load_config
-from newsletter.deliver.job import skip_desk_check
+from newsletter.deliver.job import run_send, skip_desk_check
 from newsletter.deliver.ledger import Ledger
-from newsletter.deliver.send import send_issue
+from newsletter.deliver.send import issue_job
 from newsletter.deliver.sendgrid import SendGridTransport
 
 SECRET = b"a-test-secret-of-enough-length"
@@ -30,13 +30,10 @@ def main(argv: list[str]) -> int:
     )
     transport.max_batch = int(max_batch)
     with transport, Ledger(root / "state" / "ledger.sqlite") as ledger:
-        report = send_issue(
-            settings,
-            month,
-            out_root=root / "build",
+        report = run_send(
+            issue_job(settings, month, out_root=root / "build", secret=SECRET),
             transport=transport,
             ledger=ledger,
-            secret=SECRET,
             desk_check=skip_desk_check,  # the sample has no desk
         )
     print(f"sent {report.sent} in {report.batches} batches")

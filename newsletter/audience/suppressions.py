@@ -114,21 +114,23 @@ def is_forgotten(value: str) -> bool:
     )
 
 
-def merge_suppressions(path: Path, new: Iterable[Suppression]) -> int:
+def merge_suppressions(path: Path, new: Iterable[Suppression], *, verbatim: bool = False) -> int:
     """Add the entries of ``new`` not yet in ``path``; returns how many were added.
 
     An entry is already there when the file has the same address (case-insensitively)
     for the same channel or for ``all``. Existing rows stay as written and in order; new
     ones are appended. The file is replaced atomically, so a crash leaves the old one.
+    With ``verbatim`` (the provider's own lists), an address no parser reads is kept as
+    written when :func:`kept_verbatim` allows it.
     """
     with locked(path, purpose="merge suppressions"):
-        return _merge(path, new)
+        return _merge(path, new, verbatim)
 
 
-def _merge(path: Path, new: Iterable[Suppression]) -> int:
+def _merge(path: Path, new: Iterable[Suppression], verbatim: bool) -> int:
     existing = load_suppressions(path)
     known = {(s.normalized_email, s.channel) for s in existing}
-    added = [entry for entry in new if check_suppression(entry) and is_new(entry, known)]
+    added = [e for e in new if check_suppression(e, verbatim=verbatim) and is_new(e, known)]
     if not added:
         return 0
     text = read_text(path, ContentError) if path.exists() else ""
@@ -182,9 +184,19 @@ def _csv_line(cells: list[str]) -> str:
     return out.getvalue()
 
 
-def check_suppression(entry: Suppression) -> bool:
+def kept_verbatim(email: str) -> bool:
+    """Whether ``email``, which no address parser reads (``user@localhost``, a quoted local
+    part, ``a@b..com``), is still kept as written when a provider suppresses it: a mailbox
+    and a domain either side of an "@", on one line. The provider refuses to send to it,
+    so the list must too; compared case-insensitively."""
+    local, at, domain = email.strip().rpartition("@")
+    return bool(at and local and domain) and email.isprintable()
+
+
+def check_suppression(entry: Suppression, *, verbatim: bool = False) -> bool:
     """True for an entry the loader would read back; ContentError (naming the field and
-    the value) for one it would refuse, which is never written."""
+    the value) for one it would refuse, which is never written. Unless ``verbatim``, the
+    address must be one the parser reads."""
     problem = _source_problem(entry.source)
     if problem:
         raise ContentError(problem, key="source")
@@ -197,7 +209,9 @@ def check_suppression(entry: Suppression) -> bool:
     try:
         normalized_address(entry.email)
     except EmailNotValidError as exc:
-        raise ContentError(f"not a valid address {entry.email!r}: {exc}", key="email") from None
+        if not (verbatim and kept_verbatim(entry.email)):
+            message = f"not a valid address {entry.email!r}: {exc}"
+            raise ContentError(message, key="email") from None
     return True
 
 
@@ -209,7 +223,8 @@ def _suppression(row: dict[str, str], line: int, path: Path) -> Suppression:
         if not is_forgotten(row["email"]):
             normalized_address(row["email"])
     except EmailNotValidError as exc:
-        raise fail("email", f"not a valid address {row['email']!r}: {exc}") from None
+        if not kept_verbatim(row["email"]):  # a provider's odd address, kept as written
+            raise fail("email", f"not a valid address {row['email']!r}: {exc}") from None
     reason = row["reason"].lower()
     if reason not in REASONS:
         raise fail("reason", f"unknown reason {row['reason']!r} (expected {', '.join(REASONS)})")

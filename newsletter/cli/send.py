@@ -79,10 +79,15 @@ def send(
     secret = secret_from_env(secret_env(settings, live=yes or bool(test_to)))
     if test_to:
         addresses = split_addresses(test_to)
-        count = send_test_copies(
+        receipt = send_test_copies(
             settings, month, out_root=out_root, secret=secret, addresses=addresses
         )
-        click.echo(f"sent {count} test copies (the ledger is untouched)")
+        click.echo(f"sent {len(receipt.sent)} test copies (the ledger is untouched)")
+        outcomes = (receipt.rejected, receipt.deferred, receipt.uncertain)
+        kinds = zip(("refused", "deferred", "uncertain"), outcomes, strict=True)
+        echo_lines([f"  {kind}: {to}: {why}" for kind, got in kinds for to, why in got.items()])
+        if any(outcomes):
+            sys.exit(EXIT_LEFT_TO_RETRY)
         return
     checkpoint = CommandCheckpoint(checkpoint_command) if checkpoint_command and yes else None
     run = functools.partial(

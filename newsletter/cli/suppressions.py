@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from newsletter.cli.options import config_option, fails_cleanly, settings_of
+from newsletter.cli.options import config_option, fails_cleanly, settings_of, warn
 
 
 @click.group()
@@ -19,7 +19,11 @@ def suppressions() -> None:
 @fails_cleanly
 def suppressions_sync(config_path: Path) -> None:
     """Pull bounces, blocks, spam reports and unsubscribes from SendGrid into the CSV."""
-    from newsletter.deliver.factory import sync_suppressions
+    from newsletter.audience.suppressions import kept_verbatim
+    from newsletter.deliver.sendgrid_suppressions import sync_suppressions
 
-    added = sync_suppressions(settings_of(config_path))
+    added, odd = sync_suppressions(settings_of(config_path))
+    for email, source in odd:
+        what = "kept as written" if kept_verbatim(email) else "left out: not an address"
+        warn(f"{source}: {email!r} is not an address we can read; {what}")
     click.echo(f"suppressions: {added} new")

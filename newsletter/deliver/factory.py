@@ -44,28 +44,3 @@ def make_transport(settings: Settings, environ: Mapping[str, str] | None = None)
         asm_group_id=delivery.sendgrid.asm_group_id,
         concurrency=delivery.sendgrid.concurrency,
     )
-
-
-def sync_suppressions(settings: Settings, environ: Mapping[str, str] | None = None) -> int:
-    """Merge SendGrid's bounces, blocks, spam reports and unsubscribes into suppressions.csv.
-
-    Returns how many addresses were new. The CSV is rewritten atomically.
-    """
-    from datetime import date
-
-    from newsletter.audience.suppressions import Suppression, merge_suppressions
-    from newsletter.deliver.sendgrid_suppressions import fetch_suppressions
-
-    env = os.environ if environ is None else environ
-    key, url = sendgrid_api(settings, env)
-    found = fetch_suppressions(
-        key,
-        base_url=url,
-        asm_group_id=settings.config.delivery.sendgrid.asm_group_id,
-        timeout=settings.config.delivery.sendgrid.timeout,
-    )
-    entries = [
-        Suppression(email=email, reason=reason, date=date.fromisoformat(day), source=source)
-        for email, reason, day, source in found
-    ]
-    return merge_suppressions(settings.suppressions_csv, entries)

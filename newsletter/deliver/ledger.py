@@ -96,11 +96,11 @@ class Ledger:
         self.clock = clock
         self._db = _connect(path)
         try:
-            with _transaction(self._db):
+            with _transaction(self._db, path, opening=True):
                 _migrate(self._db)
-        except sqlite3.Error as exc:
+        except LedgerError:
             self._db.close()
-            raise LedgerError(f"cannot open the send ledger: {exc}", path=path) from None
+            raise
 
     def close(self) -> None:
         self._db.close()
@@ -188,6 +188,7 @@ class LedgerRun:
     def __init__(self, path: Path, run_id: str, clock: Callable[[], datetime]) -> None:
         self.id = run_id
         self._clock = clock
+        self._path = path
         self._db = _connect(path)
 
     def close(self) -> None:
@@ -197,7 +198,7 @@ class LedgerRun:
         """Changes made in this block commit as one: one write to disk, not one each (the
         send settles finished batches and puts the next one in flight together). A change
         that fails inside it is undone alone."""
-        return _transaction(self._db)
+        return _transaction(self._db, self._path)
 
     def recover(self, issue: str) -> list[str]:
         """Turn rows that dead runs left in flight into ``uncertain``; returns their emails.
@@ -206,7 +207,7 @@ class LedgerRun:
         under another run id is a dead run's. Call before this run sends anything.
         """
         where = "WHERE issue = ? AND status = 'in_flight' AND run IS NOT ?"
-        with _transaction(self._db):
+        with _transaction(self._db, self._path):
             emails = [
                 row[0]
                 for row in self._db.execute(f"SELECT email FROM sends {where}", (issue, self.id))
@@ -243,7 +244,7 @@ class LedgerRun:
         labels = itertools.repeat(None) if segments is None else segments
         of = dict(zip(map(normalize_email, emails), labels, strict=False))
         now = self._now()
-        with _transaction(self._db):
+        with _transaction(self._db, self._path):
             busy = self._db.execute(
                 "SELECT 1 FROM sends INDEXED BY sends_batch "
                 "WHERE issue = ? AND batch = ? AND status = 'in_flight'",
@@ -300,7 +301,7 @@ class LedgerRun:
             f"sent_at = ?, updated_at = ? {batch_rows}"
         )
         ids = set(receipt.sent.values())
-        with _transaction(self._db):
+        with _transaction(self._db, self._path):
             if len(ids) == 1 and receipt.count() == len(receipt.sent):
                 count = f"SELECT COUNT(*) FROM sends INDEXED BY sends_batch {batch_rows}"
                 size = size or self._db.execute(count, (issue, batch)).fetchone()[0]
@@ -332,7 +333,7 @@ class LedgerRun:
 
     def _release(self, issue: str, status: str) -> int:
         """Make ``issue``'s recipients in ``status`` pending again; returns how many."""
-        with _transaction(self._db):
+        with _transaction(self._db, self._path):
             cursor = self._db.execute(
                 "UPDATE sends SET status = 'pending', updated_at = ? "
                 "WHERE issue = ? AND status = ?",
@@ -370,20 +371,34 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 
 @contextmanager
-def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+def _transaction(db: sqlite3.Connection, path: Path, *, opening: bool = False) -> Iterator[None]:
     # IMMEDIATE takes the write lock up front, so the checks and the writes inside see the
     # same state. Inside another transaction, a savepoint: the inner change is undone alone
-    # if it fails, and commits with the outer one.
+    # if it fails, and commits with the outer one. A write SQLite refuses (a full disk) is
+    # a LedgerError naming the file: what was committed before it stands, and the next run
+    # goes on from there.
     nested = db.in_transaction
-    db.execute("SAVEPOINT inner" if nested else "BEGIN IMMEDIATE")
     try:
-        yield
-    except BaseException:
-        db.execute("ROLLBACK TO inner" if nested else "ROLLBACK")
-        if nested:
-            db.execute("RELEASE inner")
-        raise
-    db.execute("RELEASE inner" if nested else "COMMIT")
+        db.execute("SAVEPOINT inner" if nested else "BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if db.in_transaction:  # SQLite may have rolled back a failed write itself
+                db.execute("ROLLBACK TO inner" if nested else "ROLLBACK")
+                if nested:
+                    db.execute("RELEASE inner")
+            raise
+        db.execute("RELEASE inner" if nested else "COMMIT")
+    except sqlite3.Error as exc:
+        if db.in_transaction and not nested:
+            db.execute("ROLLBACK")
+        if opening:
+            raise LedgerError(f"cannot open the send ledger: {exc}", path=path) from None
+        raise LedgerError(
+            f"cannot write the send ledger: {exc} (free some space and run the send again: "
+            "whoever it records as sent is not sent again)",
+            path=path,
+        ) from None
 
 
 def _migrate(db: sqlite3.Connection) -> None:

@@ -1,4 +1,4 @@
-"""``send_nurture()``: the quarter's nurture email, exactly once per quarter per person.
+"""``nurture_job()``: the quarter's nurture email, exactly once per quarter per person.
 
 Who: the same people as the quarter's card (``prospect`` and ``cards.segments``) who take
 email and have not unsubscribed. What: the card's tip, local item and soft ask
@@ -14,20 +14,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Unpack
 
+from newsletter.audience.personalize import Personalizer
 from newsletter.cards.content import load_card_content
 from newsletter.cards.email import render_nurture_email
 from newsletter.cards.quarter import Quarter
 from newsletter.cards.roster import card_segments
 from newsletter.config import Settings
 from newsletter.config.desk import referral_base
-from newsletter.deliver.job import DeskCheck, RunOptions, SendJob, SendReport, run_send
-from newsletter.deliver.ledger import Ledger
-from newsletter.deliver.personalize import Personalizer
+from newsletter.deliver.job import SendJob
 from newsletter.deliver.roster import Reader, project_roster
-from newsletter.deliver.smtp import SmtpTransport
-from newsletter.deliver.transport import Message, Recipient, Transport
+from newsletter.deliver.transport import Message, Recipient
 from newsletter.render.environment import make_environment
 from newsletter.sources.offers import current_offer
 
@@ -37,23 +34,6 @@ WITH_CODE, WITHOUT_CODE = "referral", "signup"  # the two messages of a quarter
 def nurture_key(quarter: Quarter) -> str:
     """The send ledger's key for the quarter's email: ``nurture-2026Q4``."""
     return f"nurture-{quarter}"
-
-
-def send_nurture(
-    settings: Settings,
-    quarter: Quarter,
-    *,
-    transport: Transport | None,
-    ledger: Ledger,
-    secret: bytes,
-    desk_check: DeskCheck,
-    **options: Unpack[RunOptions],
-) -> SendReport:
-    """Send ``quarter``'s nurture email to everyone on its list not yet sent it (with
-    ``transport=None``, a dry run): :func:`~newsletter.deliver.job.run_send` of
-    :func:`nurture_job`."""
-    job = nurture_job(settings, quarter, secret=secret)
-    return run_send(job, transport=transport, ledger=ledger, desk_check=desk_check, **options)
 
 
 @contextmanager
@@ -98,16 +78,3 @@ def nurture_job(settings: Settings, quarter: Quarter, *, secret: bytes) -> Itera
             return make(email, first_name, last_name, code=own)
 
         yield SendJob(key, roster, messages.__getitem__, recipient)
-
-
-def nurture_sample(settings: Settings, quarter: Quarter, *, secret: bytes) -> bytes:
-    """The quarter's email as its first reader would get it (RFC 5322 bytes): the dry
-    run's sample for a look in a mail client."""
-    with nurture_job(settings, quarter, secret=secret) as job:
-        reader = next((row for chunk in job.roster.chunks() for row in chunk), None)
-        if reader is None:  # nobody on the list: the sender stands in
-            email = settings.config.sender.email
-            reader = (email, email, "", "", "prospect", 0, WITHOUT_CODE)
-        message, recipient = job.message(reader[6]), job.recipient(reader)
-    # Building a MIME message needs no connection: the SMTP transport only connects to send.
-    return SmtpTransport("localhost", 25).build(message, recipient).as_bytes()

@@ -25,6 +25,7 @@ from newsletter.audience.subscribers import Postal, iter_readers, iter_subscribe
 from newsletter.audience.suppressions import load_suppressions, suppressed_emails
 from newsletter.audience.tokens import CodeBook, DuplicateAddress
 from newsletter.config import Settings
+from newsletter.errors import StorageError
 from newsletter.model import normalize_email
 
 CHUNK = 1000  # rows per spooled chunk
@@ -33,9 +34,9 @@ HELD_ROWS = 16 * CHUNK
 the build's cap of 200 variants) each group's chunk is written before it is full."""
 _SIZE = struct.Struct("<I")  # each chunk's length, before it
 
-Reader = tuple[str, str, str, str, str, int, str]
+Reader = tuple[str, str, str, str, str, int | None, str]
 """One subscriber to email: (email, normalized email, first name, last name, segment,
-referral code number, group)."""
+referral code number (None: the code book works it out), group)."""
 Personal = Callable[[str, str, str], str]
 """(segment, tags cell, facts cell) -> the reader's personal variant ("" none): its readers
 are the group ``segment/variant``."""
@@ -64,16 +65,24 @@ class Roster:
         choose: Callable[[str], bool] | None = None,
     ) -> None:
         self.path = path
+        self.groups = groups
         self._postal = postal
         self.codes = CodeBook(secret)
         self.emailable = self.suppressed = self.not_email = self.skipped = 0
         self._choose = choose
         self._chunks: list[tuple[str, int]] = []  # (group, offset in the spool)
         spool_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self._spool = tempfile.TemporaryFile(dir=spool_dir)  # noqa: SIM115 (closed by __exit__)
+        try:
+            self._spool = tempfile.TemporaryFile(dir=spool_dir)  # noqa: SIM115 (closed by __exit__)
+        except OSError as exc:
+            raise _unwritable(spool_dir, exc) from None
         try:
             self._read(blocked, groups, personal)
+            self._spool.flush()
             self._settle_codes()
+        except OSError as exc:
+            self._spool.close()
+            raise _unwritable(spool_dir, exc) from None
         except BaseException:
             self._spool.close()
             raise
@@ -180,6 +189,13 @@ def project_roster(
         personal=personal,
         postal=postal,
         choose=choose,
+    )
+
+
+def _unwritable(folder: Path, exc: OSError) -> StorageError:
+    return StorageError(
+        f"cannot write the send's list of readers: {exc.strerror or exc}; nothing was sent",
+        path=folder,
     )
 
 

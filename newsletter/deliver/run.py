@@ -5,28 +5,46 @@ is given; a whole run adds the rest: the project's send ledger, the configured t
 (closed whatever happens), the dry run's sample message in ``state/preview/``, and
 ``[TEST]`` copies. The desk check is the caller's to give: the project's, or
 :func:`~newsletter.deliver.job.skip_desk_check` to say it sends without.
+
+The sample is the job's own first message: the message and values a send gives its first
+reader, made by the same job, so it shows what a reader gets. Its images are attached to it
+(by Content-ID, which every mail client shows) in place of the links to the published ones,
+which do not exist before the issue is published.
 """
 
 from __future__ import annotations
 
+import mimetypes
+import re
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from email.utils import make_msgid
 from pathlib import Path
 from typing import Unpack
 
+from newsletter.audience.addresses import EmailNotValidError, normalized_address
+from newsletter.audience.tokens import referral_codes
 from newsletter.cards.quarter import Quarter
 from newsletter.config import Settings
+from newsletter.deliver import mime
 from newsletter.deliver.factory import make_transport
 from newsletter.deliver.job import DeskCheck, RunOptions, SendJob, SendReport, run_send
 from newsletter.deliver.ledger import Ledger
 from newsletter.deliver.ledger_check import check_ledger_whole
-from newsletter.deliver.nurture import nurture_job, nurture_key, nurture_sample
-from newsletter.deliver.send import issue_job, sample_message, send_test
+from newsletter.deliver.nurture import nurture_job, nurture_key
+from newsletter.deliver.send import issue_job
+from newsletter.deliver.transport import Receipt
+from newsletter.errors import ConfigError
 from newsletter.fsutil import PRIVATE, atomic_write
+from newsletter.model import normalize_email
 from newsletter.months import parse_month
+from newsletter.pipeline.mail import IssueMail
+from newsletter.pipeline.manifest import published_images
 
 PREVIEW_DIR = "preview"  # under state/: the dry run's sample message
+MAX_TEST_COPIES = 1000  # one request's worth: a test is a look, not a send
 
 
 def sample_message_path(settings: Settings, month: str) -> Path:
@@ -63,11 +81,13 @@ def send_month(
     personalized sample message is written (0600) for a look in a mail client.
     """
 
-    def sample() -> tuple[Path, bytes]:
-        message = sample_message(settings, month, out_root=out_root, secret=secret)
-        return sample_message_path(settings, month), message
+    def job() -> AbstractContextManager[SendJob]:
+        return issue_job(settings, month, out_root=out_root, secret=secret)
 
-    job = issue_job(settings, month, out_root=out_root, secret=secret)
+    def sample() -> tuple[Path, Mapping[str, Path]]:  # read once the send has checked the desk
+        images = published_images(out_root / f"{parse_month(month):%Y-%m}")
+        return sample_message_path(settings, month), images
+
     return run_job(settings, job, sample, live, desk_check, environ, options)
 
 
@@ -84,18 +104,19 @@ def send_nurture_quarter(
     """Send ``quarter``'s nurture email (``newsletter cards --email``) as :func:`send_month`
     sends an issue."""
 
-    def sample() -> tuple[Path, bytes]:
-        path = settings.state_dir / PREVIEW_DIR / f"{nurture_key(quarter)}.eml"
-        return path, nurture_sample(settings, quarter, secret=secret)
+    def job() -> AbstractContextManager[SendJob]:
+        return nurture_job(settings, quarter, secret=secret)
 
-    job = nurture_job(settings, quarter, secret=secret)
+    def sample() -> tuple[Path, Mapping[str, Path]]:
+        return settings.state_dir / PREVIEW_DIR / f"{nurture_key(quarter)}.eml", {}
+
     return run_job(settings, job, sample, live, desk_check, environ, options)
 
 
 def run_job(
     settings: Settings,
-    job: AbstractContextManager[SendJob],
-    sample: Callable[[], tuple[Path, bytes]],
+    job: Callable[[], AbstractContextManager[SendJob]],
+    sample: Callable[[], tuple[Path, Mapping[str, Path]]],
     live: bool,
     desk_check: DeskCheck,
     environ: Mapping[str, str] | None,
@@ -108,16 +129,60 @@ def run_job(
         transport = make_transport(settings, environ) if live else None
         try:
             report = run_send(
-                job, transport=transport, ledger=ledger, desk_check=desk_check, **options
+                job(), transport=transport, ledger=ledger, desk_check=desk_check, **options
             )
         finally:
             if transport is not None:
                 transport.close()
     if live:
         return SendOutcome(report, dry_run=False, sample=None)
-    path, message = sample()
+    path, images = sample()
+    message = sample_message(job(), stand_in=settings.config.sender.email, images=images)
     atomic_write(path, message, mode=PRIVATE)
     return SendOutcome(report, dry_run=True, sample=path)
+
+
+def sample_message(
+    job: AbstractContextManager[SendJob], *, stand_in: str, images: Mapping[str, Path]
+) -> bytes:
+    """The message the job's first reader gets, as RFC 5322 bytes (``stand_in``, an
+    address, takes their place when the list has nobody to email), with ``images`` (the
+    URL a message shows each at -> its file) attached."""
+    with job as opened:
+        roster = opened.roster
+        reader = next((row for chunk in roster.chunks() for row in chunk), None)
+        if reader is None:
+            key = normalize_email(stand_in)
+            segment, group = next(((s, g) for s, g in roster.groups.items() if g), ("", ""))
+            reader = (stand_in, key, "", "", segment, None, group)
+        message, recipient = opened.message(reader[6]), opened.recipient(reader)
+    return _with_images(mime.render(message, recipient, when=datetime.now(UTC)), images)
+
+
+def _with_images(wire: bytes, images: Mapping[str, Path]) -> bytes:
+    """``wire`` with each of ``images`` its HTML shows attached, shown by Content-ID."""
+    email = mime.parse(wire)
+    html_part = email.get_body(("html",))
+    if html_part is None:
+        return wire
+    html = html_part.get_content()
+    shown = {}
+    for url, path in images.items():
+        quoted = re.compile(f"(?<=[\"']){re.escape(url)}(?=[\"'])")
+        if quoted.search(html):
+            cid = make_msgid(domain="sample.invalid")
+            html = quoted.sub(f"cid:{cid[1:-1]}", html)
+            shown[cid] = path
+    if not shown:
+        return wire
+    html_part.set_content(html, subtype="html", cte="base64")
+    for cid, path in shown.items():
+        kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        maintype, _, subtype = kind.partition("/")
+        html_part.add_related(
+            path.read_bytes(), maintype, subtype, cid=cid, filename=path.name, disposition="inline"
+        )
+    return email.as_bytes(policy=mime.POLICY)
 
 
 def send_test_copies(
@@ -128,18 +193,34 @@ def send_test_copies(
     secret: bytes,
     addresses: Sequence[str],
     environ: Mapping[str, str] | None = None,
-) -> int:
-    """Send ``[TEST]`` copies to ``addresses`` through the configured transport; the ledger
-    is untouched. Returns how many were sent."""
+) -> Receipt:
+    """Send ``[TEST]`` copies of the client email to ``addresses`` (each checked first, at
+    most MAX_TEST_COPIES) through the configured transport; the ledger is untouched.
+    Returns what became of each."""
+    if len(addresses) > MAX_TEST_COPIES:
+        raise ConfigError(
+            f"at most {MAX_TEST_COPIES:,} test addresses ({len(addresses):,} given): "
+            "a larger list is a send",
+            key="--test",
+        )
+    for address in addresses:
+        try:
+            normalized_address(address)
+        except EmailNotValidError as error:
+            raise ConfigError(
+                f"not an email address: {address!r} ({error})", key="--test"
+            ) from None
+    mail = IssueMail(settings, month, out_root=out_root, secret=secret)
+    message = mail.message(mail.variants["client"])
+    message = replace(message, subject=f"[TEST] {message.subject}", categories=("test",))
+    codes = referral_codes(secret, addresses)
+    make = mail.personalizer.recipient
+    recipients = [make(a, "", "", code=codes[normalize_email(a)]) for a in addresses]
+    receipt = Receipt()
     transport = make_transport(settings, environ)
     try:
-        return send_test(
-            settings,
-            month,
-            out_root=out_root,
-            transport=transport,
-            secret=secret,
-            addresses=addresses,
-        )
+        for start in range(0, len(recipients), transport.max_batch):
+            transport.send_batch(message, recipients[start : start + transport.max_batch], receipt)
     finally:
         transport.close()
+    return receipt

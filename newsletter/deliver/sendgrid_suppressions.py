@@ -1,5 +1,6 @@
 """SendGrid's suppression lists (bounces, blocks, spam reports, unsubscribes, the ASM group)
-as rows for ``subscribers/suppressions.csv``; see :func:`fetch_suppressions`.
+as rows for ``subscribers/suppressions.csv``: :func:`fetch_suppressions` reads them,
+:func:`sync_suppressions` merges them into the project's file.
 
 Read with the official ``sendgrid`` client (python_http_client over urllib), under the
 retry policy of :mod:`newsletter.deliver.sendgrid_api`. python_http_client logs request
@@ -11,14 +12,19 @@ from __future__ import annotations
 import functools
 import http.client
 import logging
+import os
 import urllib.error
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime
 from typing import Any
 
 import python_http_client
 import sendgrid
 
+from newsletter.audience.addresses import EmailNotValidError, normalized_address
+from newsletter.audience.suppressions import Suppression, kept_verbatim, merge_suppressions
+from newsletter.config import Settings
+from newsletter.deliver.factory import sendgrid_api
 from newsletter.deliver.sendgrid_api import (
     DEFAULT_BASE_URL,
     AnswerLost,
@@ -67,7 +73,12 @@ def fetch_suppressions(
         for name, reason in SUPPRESSION_LISTS.items():
             items = _all_pages(policy, client.client.suppression._(name), page_size)
             rows += [
-                (item["email"], reason, _date(item.get("created")), f"sendgrid:{name}")
+                (
+                    str(item.get("email") or ""),
+                    reason,
+                    _date(item.get("created")),
+                    f"sendgrid:{name}",
+                )
                 for item in items
             ]
         if asm_group_id is not None:
@@ -78,6 +89,36 @@ def fetch_suppressions(
         return rows
     finally:
         HTTP_LOGGER.removeFilter(redact)
+
+
+def sync_suppressions(
+    settings: Settings, environ: Mapping[str, str] | None = None
+) -> tuple[int, list[tuple[str, str]]]:
+    """Merge SendGrid's bounces, blocks, spam reports and unsubscribes into suppressions.csv
+    (rewritten atomically). Returns how many addresses were new, and the (address, list)
+    of each SendGrid gave that no parser reads: kept as written, and said.
+
+    Every suppression SendGrid gives is kept: one odd address never costs the real
+    bounces beside it. One that is not even a mailbox and a domain (an empty value) cannot
+    be kept, and is said too.
+    """
+    key, url = sendgrid_api(settings, os.environ if environ is None else environ)
+    found = fetch_suppressions(
+        key,
+        base_url=url,
+        asm_group_id=settings.config.delivery.sendgrid.asm_group_id,
+        timeout=settings.config.delivery.sendgrid.timeout,
+    )
+    entries, odd = [], []
+    for email, reason, day, source in found:
+        try:
+            normalized_address(email)
+        except EmailNotValidError:
+            odd.append((email, source))
+            if not kept_verbatim(email):
+                continue
+        entries.append(Suppression(email, reason, date.fromisoformat(day), source=source))
+    return merge_suppressions(settings.suppressions_csv, entries, verbatim=True), odd
 
 
 class RedactKey(logging.Filter):

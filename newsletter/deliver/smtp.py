@@ -32,7 +32,6 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from email.errors import MessageError
-from email.message import EmailMessage
 from typing import Literal
 
 from newsletter.deliver import mime
@@ -151,10 +150,6 @@ class SmtpTransport:
     def render(self, message: Message, recipient: Recipient, *, eight_bit: bool = False) -> bytes:
         """The complete email ``recipient`` gets, as the bytes that go over the wire."""
         return mime.render(message, recipient, when=self._clock(), eight_bit=eight_bit)
-
-    def build(self, message: Message, recipient: Recipient) -> EmailMessage:
-        """The complete email ``recipient`` gets, placeholders filled, as a message object."""
-        return mime.parse(self.render(message, recipient))
 
     # -- one message ---------------------------------------------------------------------
 

@@ -1,8 +1,9 @@
 """The one seam all delivery goes through: the :class:`Transport` protocol is everything
 a send needs of one. Tests swap transports, never patch import paths.
 
-A :class:`Message` still holds the placeholders of :mod:`newsletter.placeholders`; each
-:class:`Recipient` carries the values that fill them. A transport sends one batch (at most
+A :class:`~newsletter.mail.Message` still holds the placeholders of
+:mod:`newsletter.placeholders`; each :class:`~newsletter.mail.Recipient` carries the values
+that fill them. A transport sends one batch (at most
 ``max_batch`` recipients) per call, up to ``concurrency`` at once, each on a thread of its
 own. Each recipient's outcome goes into the batch's :class:`Receipt` *as the transport
 learns it*, so an exception part-way through a batch loses nothing already known.
@@ -18,44 +19,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-import msgspec
-
-
-class Recipient(msgspec.Struct, frozen=True, gc=False):
-    """One addressee of a message and their own values. A send makes one per reader: a
-    struct is quick to make, and one the cycle collector never walks (it holds strings, so
-    no cycle), however many batches are in flight."""
-
-    email: str
-    name: str
-    substitutions: Mapping[str, str]  # placeholder token (e.g. %%FIRST_NAME%%) -> value
-    headers: Mapping[str, str] = {}  # e.g. List-Unsubscribe
-
-
-@dataclass(frozen=True)
-class Attachment:
-    """A file sent with a message (the print-shop package); the same for every recipient."""
-
-    filename: str
-    content: bytes
-    mime_type: str = "application/octet-stream"
-    disposition: str = "attachment"  # or "inline"
-
-
-@dataclass(frozen=True)
-class Message:
-    """What every recipient of one batch gets, before substitution."""
-
-    subject: str
-    from_email: str
-    from_name: str
-    reply_to: str | None
-    html: str
-    text: str
-    categories: tuple[str, ...] = ()
-    custom_args: Mapping[str, str] = field(default_factory=dict)
-    headers: Mapping[str, str] = field(default_factory=dict)
-    attachments: tuple[Attachment, ...] = ()
+from newsletter.mail import Attachment as Attachment
+from newsletter.mail import Message as Message
+from newsletter.mail import Recipient as Recipient
 
 
 @dataclass

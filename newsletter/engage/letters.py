@@ -19,8 +19,6 @@ from pydantic import Field
 
 from newsletter.config import Settings
 from newsletter.config.validation import OneLine, Strict, validate
-from newsletter.deliver.job import SendJob
-from newsletter.deliver.smtp import SmtpTransport
 from newsletter.deliver.transport import Message
 from newsletter.errors import ContentError
 from newsletter.placeholders import PLACEHOLDERS
@@ -141,18 +139,6 @@ def letter_message(
         categories=(template,),
         custom_args={"issue": key, "segment": template},
     )
-
-
-def first_reader_sample(settings: Settings, job: SendJob, group: str) -> bytes:
-    """``job``'s message as its first reader would get it (the sender stands in when it
-    has none), as RFC 5322 bytes: a dry run's sample."""
-    reader = next((row for chunk in job.roster.chunks() for row in chunk), None)
-    if reader is None:
-        email = settings.config.sender.email
-        reader = (email, email, "", "", "client", 0, group)
-    message, recipient = job.message(reader[6]), job.recipient(reader)
-    # Building a MIME message needs no connection: the SMTP transport only connects to send.
-    return SmtpTransport("localhost", 25).build(message, recipient).as_bytes()
 
 
 def _check_names(text: str, shown: str) -> None:

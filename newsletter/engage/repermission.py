@@ -17,22 +17,22 @@ Moves come before the asking, so nobody moved is asked again.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Unpack
 
+from newsletter.audience.personalize import UNSUBSCRIBE_TOKEN, Personalizer
 from newsletter.audience.suppressions import Suppression, merge_suppressions
 from newsletter.config import Settings
 from newsletter.config.engage import EngagementConfig
 from newsletter.deliver.job import DeskCheck, RunOptions, SendJob
-from newsletter.deliver.personalize import UNSUBSCRIBE_TOKEN, Personalizer
 from newsletter.deliver.roster import Reader, project_roster
 from newsletter.deliver.run import PREVIEW_DIR, SendOutcome, run_job
 from newsletter.deliver.transport import Message, Recipient
 from newsletter.engage.ask_content import load_ask_content
-from newsletter.engage.letters import first_reader_sample, letter_message
+from newsletter.engage.letters import letter_message
 from newsletter.engage.standing import ASK_PREFIX, INACTIVE, Standing, judge
 from newsletter.errors import ConfigError
 from newsletter.model import SEGMENTS
@@ -97,11 +97,12 @@ def run_engagement(
         desk_check()  # the desk's opt-outs go into the file before the file is changed
         moved = merge_suppressions(settings.suppressions_csv, moves)
 
-    def sample() -> tuple[Path, bytes]:
-        path = settings.state_dir / PREVIEW_DIR / f"{ASK_PREFIX}.eml"
-        return path, ask_sample(settings, standing, secret=secret, now=now)
+    def job() -> AbstractContextManager[SendJob]:
+        return ask_job(settings, standing, secret=secret, now=now)
 
-    job = ask_job(settings, standing, secret=secret, now=now)
+    def sample() -> tuple[Path, Mapping[str, Path]]:
+        return settings.state_dir / PREVIEW_DIR / f"{ASK_PREFIX}.eml", {}
+
     outcome = run_job(settings, job, sample, live, desk_check, environ, options)
     return EngagementOutcome(standing, moved, outcome)
 
@@ -141,10 +142,3 @@ def ask_message(
     content = load_ask_content(settings.content_dir)
     message = letter_message(settings, content, ASK_PREFIX, ask_key(now), yes_url=yes_url)
     return personalizer.message(message), personalizer
-
-
-def ask_sample(settings: Settings, standing: Standing, *, secret: bytes, now: datetime) -> bytes:
-    """The email that asks, as its first reader would get it (the sender stands in when
-    nobody is fading), as RFC 5322 bytes."""
-    with ask_job(settings, standing, secret=secret, now=now) as job:
-        return first_reader_sample(settings, job, GROUP)

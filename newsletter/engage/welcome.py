@@ -22,22 +22,22 @@ latest issue's link is the newest month the ledger has sent.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time
 from pathlib import Path
 from typing import Unpack
 
+from newsletter.audience.personalize import Personalizer
 from newsletter.config import Settings
 from newsletter.config.desk import referral_base
 from newsletter.config.engage import WelcomeConfig
 from newsletter.deliver.job import DeskCheck, RunOptions, SendJob
-from newsletter.deliver.personalize import Personalizer
 from newsletter.deliver.roster import Reader, project_roster
 from newsletter.deliver.run import PREVIEW_DIR, SendOutcome, run_job
 from newsletter.deliver.transport import Message, Recipient
 from newsletter.engage.history import latest_issues, mailed_before
-from newsletter.engage.letters import LATEST_ISSUE, first_reader_sample, letter_message
+from newsletter.engage.letters import LATEST_ISSUE, letter_message
 from newsletter.engage.welcome_content import WelcomeContent, load_welcome_content
 from newsletter.errors import ConfigError
 from newsletter.placeholders import PLACEHOLDERS
@@ -92,20 +92,14 @@ def send_welcome(
     (``state/preview/welcome.eml``, 0600)."""
     tally = WelcomeTally()
 
-    def sample() -> tuple[Path, bytes]:
-        path = settings.state_dir / PREVIEW_DIR / f"{WELCOME_KEY}.eml"
-        return path, welcome_sample(settings, secret=secret, now=now)
+    def job() -> AbstractContextManager[SendJob]:
+        return welcome_job(settings, secret=secret, now=now, tally=tally)
 
-    job = welcome_job(settings, secret=secret, now=now, tally=tally)
+    def sample() -> tuple[Path, Mapping[str, Path]]:
+        return settings.state_dir / PREVIEW_DIR / f"{WELCOME_KEY}.eml", {}
+
     outcome = run_job(settings, job, sample, live, desk_check, environ, options)
     return WelcomeOutcome(outcome, tally)
-
-
-def welcome_sample(settings: Settings, *, secret: bytes, now: datetime) -> bytes:
-    """The welcome as its first new reader would get it (RFC 5322 bytes); the sender
-    stands in when nobody is new."""
-    with welcome_job(settings, secret=secret, now=now) as job:
-        return first_reader_sample(settings, job, GROUP)
 
 
 @contextmanager

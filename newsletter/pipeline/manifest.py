@@ -1,4 +1,5 @@
-"""The build's ``manifest.json``: what a later step checks before it uses a build.
+"""The build's ``manifest.json``: what a later step checks before it uses a build, and what
+it reads of the build through it (which segments' emails read the same, the images).
 
 Kept apart from :mod:`newsletter.pipeline.build` so that readers of a build (the send) need not
 import the whole rendering pipeline.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -55,3 +57,43 @@ def verify_manifest(out_dir: Path) -> list[str]:
         if not target.is_file() or sha256(target.read_bytes()) != digest:
             changed.append(name)
     return changed
+
+
+def load_build(out_dir: Path) -> dict[str, Any]:
+    """The build's manifest, refusing a missing build or one edited after preview."""
+    if not (out_dir / MANIFEST).is_file():
+        raise NewsletterError("no build here: run `newsletter build` first", path=out_dir)
+    changed = verify_manifest(out_dir)
+    if changed:
+        raise NewsletterError(
+            f"build changed since it was made ({', '.join(changed)}): rebuild and preview again",
+            path=out_dir / MANIFEST,
+        )
+    manifest: dict[str, Any] = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
+    return manifest
+
+
+def published_images(out_dir: Path) -> dict[str, Path]:
+    """Each image the build in ``out_dir`` publishes beside its web page, by the URL its
+    emails show it at."""
+    manifest = load_build(out_dir)
+    url = manifest["issue"]["url"]
+    return {
+        url + name.removeprefix("web/"): out_dir / name
+        for name in manifest["outputs"]
+        if name.startswith("web/images/")
+    }
+
+
+def content_variants(manifest: dict[str, Any], segments: Iterable[str]) -> dict[str, str]:
+    """segment -> the first segment whose email is byte for byte the same (often client
+    and partner): segments that read the same share batches, so a send makes fewer
+    requests. The manifest's hashes say which are the same. Names are plain strings (a
+    config's may be Segment members): the send spools its readers' groups with marshal."""
+    outputs = manifest["outputs"]
+    first_with: dict[tuple[str, str], str] = {}
+    variants = {}
+    for segment in map(str, segments):
+        key = (outputs[f"segments/{segment}/email.html"], outputs[f"segments/{segment}/email.txt"])
+        variants[segment] = first_with.setdefault(key, segment)
+    return variants

@@ -17,6 +17,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -25,6 +27,7 @@ from newsletter.audience.hooks import VARIANTS_FILE, Variant, VariantPicker
 from newsletter.audience.subscribers import iter_readers
 from newsletter.blocks import variant_html, variant_text
 from newsletter.config import Settings
+from newsletter.config.personal import PersonalConfig
 from newsletter.errors import BuildError
 from newsletter.model import Editorial, Issue
 from newsletter.render.email import render_email
@@ -120,3 +123,19 @@ def with_blocks(issue: Issue) -> Issue:
         for s in issue.sections
     )
     return replace(issue, sections=sections)
+
+
+def built_pickers(
+    out_dir: Path, personal: PersonalConfig
+) -> dict[str, tuple[VariantPicker, set[str]]]:
+    """What picks each reader's variant of the build in ``out_dir``, by segment, with the
+    keys of the variants the build rendered (empty: the build rendered none)."""
+    listing = out_dir / VARIANTS_FILE
+    if not listing.is_file():
+        return {}
+    built = json.loads(listing.read_text(encoding="utf-8"))
+    on = date.fromisoformat(built["issue_date"])
+    return {
+        segment: (VariantPicker(personal, entry["tags"], on), set(entry["variants"]))
+        for segment, entry in built["segments"].items()
+    }

@@ -13,11 +13,11 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from newsletter.audience.personalize import Personalizer
 from newsletter.audience.subscribers import COLUMNS, MAX_VALUE_CHARS, iter_subscribers
 from newsletter.characters import unfit_character
 from newsletter.cli import main
 from newsletter.config import load_config
-from newsletter.deliver.personalize import recipient_for
 from newsletter.deliver.smtp import SmtpTransport
 from newsletter.deliver.transport import Message
 from newsletter.errors import ContentError
@@ -158,20 +158,12 @@ fit_names = st.text(
 @settings(max_examples=150, deadline=None)
 @given(first=fit_names, last=fit_names)
 def test_no_header_line_of_a_fit_subscriber_passes_998_bytes(first: str, last: str) -> None:
-    subscriber = next(iter_subscribers(FIXTURE_PROJECT / "subscribers" / "subscribers.csv"))
     email = f"{'l' * 64}@{'d' * 60}.{'e' * 60}.{'f' * 60}.example.com"
-    subscriber = type(subscriber)(
-        **{**subscriber.__dict__, "email": email, "first_name": first, "last_name": last}
+    personalizer = Personalizer(
+        SETTINGS, secret=SECRET.encode(), landing_url="https://example.com/refer", month="2026-11"
     )
-    recipient = recipient_for(
-        subscriber,
-        SETTINGS,
-        secret=SECRET.encode(),
-        code="K7QH3MZX",
-        landing_url="https://example.com/refer",
-        month="2026-11",
-    )
+    recipient = personalizer.recipient(email, first, last, code="K7QH3MZX")
     message = Message("Subject %%FIRST_NAME%%", "news@example.com", "News", None, "<p>x</p>", "x")
-    wire = SmtpTransport("localhost", 25).render(message, recipient)
+    wire = SmtpTransport("localhost", 25).render(personalizer.message(message), recipient)
     head = wire.split(b"\r\n\r\n", 1)[0]
     assert max(len(line) for line in head.split(b"\r\n")) <= 998

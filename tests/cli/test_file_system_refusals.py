@@ -20,6 +20,7 @@ from newsletter.audience.tokens import referral_codes
 from newsletter.referrals.ledger import load_leads
 from tests.project_factory import MONTH, NEWSLETTER, make_project, read_config, write_config
 from tests.referral_factory import SECRET
+from tests.tmpfs import fill, mounted_tmpfs
 
 AS_A_USER = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"]
 """Root without its power over permissions."""
@@ -174,28 +175,7 @@ def test_referral_add_in_a_read_only_folder_holding_its_lock_leaves_the_ledger_a
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 256 KB tmpfs mounted for the test (root only; skipped where it cannot be)."""
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    if os.geteuid() != 0 or not shutil.which("mount"):
-        pytest.skip("mounting a small tmpfs needs root")
-    made = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)], capture_output=True
-    )
-    if made.returncode != 0:
-        pytest.skip(f"this machine does not allow a tmpfs here: {made.stderr.decode().strip()}")
-    try:
-        yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=True)
-
-
-def fill(disk: Path) -> Path:
-    """Take every byte left on ``disk`` with one file; removing it frees them again."""
-    filler = disk / "filler"
-    with filler.open("wb", buffering=0) as handle, contextlib.suppress(OSError):
-        while True:
-            handle.write(b"\0" * 4096)
-    return filler
+    yield from mounted_tmpfs(tmp_path / "disk", "256k")
 
 
 def test_referral_add_on_a_full_disk_fails_whole_and_the_rerun_adds_it_once(

@@ -15,9 +15,9 @@ from newsletter.cards.quarter import parse_quarter
 from newsletter.cli.send import report_lines
 from newsletter.config import Settings, load_config
 from newsletter.config.desk import signup_page
-from newsletter.deliver.job import skip_desk_check
+from newsletter.deliver.job import run_send, skip_desk_check
 from newsletter.deliver.ledger import Ledger
-from newsletter.deliver.nurture import nurture_key, send_nurture
+from newsletter.deliver.nurture import nurture_job, nurture_key
 from newsletter.deliver.run import send_nurture_quarter
 from newsletter.deliver.smtp import SmtpTransport
 from newsletter.errors import ContentError
@@ -176,12 +176,10 @@ def test_over_smtp_a_refused_address_fails_alone(
     smtp = SmtpTransport("127.0.0.1", port, tls="none", timeout=5, max_batch=5)
     try:
         with Ledger(settings.send_ledger) as ledger:
-            report = send_nurture(
-                settings,
-                Q4,
+            report = run_send(
+                nurture_job(settings, Q4, secret=SECRET),
                 transport=smtp,
                 ledger=ledger,
-                secret=SECRET,
                 desk_check=skip_desk_check,
             )
     finally:

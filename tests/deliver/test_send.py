@@ -1,4 +1,4 @@
-"""send_issue(): every email subscriber exactly once, suppressions honoured, resumable."""
+"""run_send() of issue_job(): every email subscriber once, suppressions honoured, resumable."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from newsletter.config import load_config
-from newsletter.deliver.job import skip_desk_check
+from newsletter.deliver.job import run_send, skip_desk_check
 from newsletter.deliver.ledger import Ledger
-from newsletter.deliver.send import send_issue
+from newsletter.deliver.send import issue_job
 from newsletter.deliver.smtp import SmtpTransport
 from newsletter.errors import NewsletterError
 from newsletter.pipeline.build import build
@@ -29,13 +29,10 @@ def send(settings, project: Path, port: int, **options):
     smtp = SmtpTransport("127.0.0.1", port, tls="none", timeout=5, max_batch=5)
     with Ledger(project / "state" / "ledger.sqlite") as ledger:
         try:
-            return send_issue(
-                settings,
-                MONTH,
-                out_root=project / "build",
+            return run_send(
+                issue_job(settings, MONTH, out_root=project / "build", secret=SECRET),
                 transport=smtp,
                 ledger=ledger,
-                secret=SECRET,
                 desk_check=skip_desk_check,
                 **options,
             )

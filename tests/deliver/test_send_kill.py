@@ -25,11 +25,12 @@ from typing import Any
 import pytest
 
 from newsletter.config import Settings, load_config
-from newsletter.deliver.job import SendReport, skip_desk_check
+from newsletter.deliver.job import SendReport, run_send, skip_desk_check
 from newsletter.deliver.ledger import Ledger
-from newsletter.deliver.send import content_variants, send_issue
+from newsletter.deliver.send import issue_job
 from newsletter.deliver.sendgrid import SendGridTransport
 from newsletter.pipeline.build import build
+from newsletter.pipeline.manifest import content_variants
 from tests.fake_sendgrid import API_KEY, FakeSendGrid
 from tests.golden import FIXTURE_PROJECT, copy_sample
 
@@ -85,15 +86,12 @@ def send(
         API_KEY, base_url=server.base_url, timeout=5, max_retries=0, concurrency=concurrency
     )
     if max_batch is not None:
-        transport.max_batch = max_batch  # send_issue chunks by the instance's max_batch
+        transport.max_batch = max_batch  # run_send chunks by the instance's max_batch
     with transport, Ledger(project / "state" / "ledger.sqlite") as ledger:
-        return send_issue(
-            settings_of(project),
-            MONTH,
-            out_root=project / "build",
+        return run_send(
+            issue_job(settings_of(project), MONTH, out_root=project / "build", secret=SECRET),
             transport=transport,
             ledger=ledger,
-            secret=SECRET,
             desk_check=skip_desk_check,
             **options,
         )

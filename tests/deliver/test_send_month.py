@@ -68,7 +68,7 @@ def test_test_copies_go_to_the_given_addresses_only(
     settings = built(sample_project)
     environ = {"SENDGRID_API_KEY": API_KEY, "SENDGRID_API_URL": fake_sendgrid.base_url}
     addresses = split_addresses(" a@example.com, ,b@example.com")
-    count = send_test_copies(
+    receipt = send_test_copies(
         settings,
         MONTH,
         out_root=sample_project / "build",
@@ -76,5 +76,6 @@ def test_test_copies_go_to_the_given_addresses_only(
         addresses=addresses,
         environ=environ,
     )
-    assert (addresses, count) == (["a@example.com", "b@example.com"], 2)
+    assert addresses == ["a@example.com", "b@example.com"]
+    assert sorted(receipt.sent) == addresses
     assert not settings.send_ledger.exists()

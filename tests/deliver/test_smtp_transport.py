@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from newsletter.deliver import mime
 from newsletter.deliver.smtp import SmtpTransport
 from newsletter.deliver.transport import Message, Receipt, Recipient
 from newsletter.errors import ConfigError, DeliveryError, TransientError
@@ -233,8 +234,8 @@ def test_wire_format_has_crlf_lines_within_the_rfc_limit_and_round_trips() -> No
     assert b"\n" not in wire.replace(b"\r\n", b"")  # no bare LF anywhere
     assert max(len(line) for line in head.split(b"\r\n")) <= 998
     assert max(len(line) for line in body.split(b"\r\n")) <= 78  # encoded parts
-    mail = transport(25).build(message, recipient("ann@example.com", "Ann"))
-    assert mail.get_body(("html",)).get_content() == long_html
+    mail = mime.parse(wire)
+    assert mail.get_body(("html",)).get_content().splitlines() == [long_html]
     assert mail.get_body(("plain",)).get_content() == "é " * 600 + "\n"
 
 

@@ -17,7 +17,7 @@ from newsletter.audience.hooks import Fact, VariantPicker, hook_lines, parse_fac
 from newsletter.audience.subscribers import load_subscribers
 from newsletter.config import load_config
 from newsletter.config.personal import HookLine, PersonalConfig
-from newsletter.deliver.send import SendReport
+from newsletter.deliver.job import SendReport
 from newsletter.errors import BuildError, ContentError, NewsletterError
 from newsletter.pipeline.build import build
 from tests.deliver.test_send import send

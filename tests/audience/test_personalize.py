@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 from newsletter.audience.links import referral_link
+from newsletter.audience.personalize import Personalizer
 from newsletter.audience.subscribers import load_subscribers
 from newsletter.config import load_config
 from newsletter.deliver import mime
-from newsletter.deliver.personalize import Personalizer, recipient_for
 from newsletter.deliver.transport import Message
 from newsletter.placeholders import PLACEHOLDERS
 from tests.golden import FIXTURE_PROJECT
@@ -23,15 +22,25 @@ SETTINGS = replace(SAMPLE, config=SAMPLE.config.model_copy(update={"desk": None}
 MARIA = load_subscribers(FIXTURE_PROJECT / "subscribers" / "subscribers.csv")[0]
 
 
+LANDING = "https://shop.example.com/refer?src=mail&ref=old"
+WHEN = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
+
+
+def personalizer(settings=SETTINGS):
+    return Personalizer(settings, secret=SECRET, landing_url=LANDING, month="2026-11")
+
+
 def recipient(subscriber=MARIA, settings=SETTINGS):
-    return recipient_for(
-        subscriber,
-        settings,
-        secret=SECRET,
-        code="K7QH3MZX",
-        landing_url="https://shop.example.com/refer?src=mail&ref=old",
-        month="2026-11",
+    return personalizer(settings).recipient(
+        subscriber.email, subscriber.first_name, subscriber.last_name, code="K7QH3MZX"
     )
+
+
+def received(settings=SETTINGS):
+    """María's email of a plain message, as a send renders it."""
+    message = Message("News", "news@example.com", "News", None, "<p>x</p>", "x")
+    made = personalizer(settings)
+    return mime.parse(mime.render(made.message(message), recipient(settings=settings), when=WHEN))
 
 
 def test_referral_link_carries_code_and_campaign() -> None:
@@ -58,7 +67,7 @@ def test_name_cannot_inject_markup() -> None:
 
 
 def test_one_click_unsubscribe_headers_when_https_url_configured() -> None:
-    headers = recipient().headers
+    headers = received()
     assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     mailto, https = headers["List-Unsubscribe"].split(", ")
     assert mailto == "<mailto:news@hartwellhvac.example.com?subject=unsubscribe>"
@@ -68,10 +77,12 @@ def test_one_click_unsubscribe_headers_when_https_url_configured() -> None:
 def test_only_mailto_unsubscribe_without_https_url() -> None:
     web = SETTINGS.config.web.model_copy(update={"unsubscribe_url": None})
     settings = replace(SETTINGS, config=SETTINGS.config.model_copy(update={"web": web}))
-    assert set(recipient(settings=settings).headers) == {"List-Unsubscribe"}
+    email = received(settings)
+    assert email["List-Unsubscribe"] == "<mailto:news@hartwellhvac.example.com?subject=unsubscribe>"
+    assert email["List-Unsubscribe-Post"] is None
 
 
-def test_a_send_fills_shared_parts_once_yet_each_reader_gets_the_same_email() -> None:
+def test_a_send_fills_shared_parts_once_and_each_reader_gets_every_placeholder_filled() -> None:
     placeholders = " ".join(PLACEHOLDERS.values())
     message = Message(
         subject="News for %%FIRST_NAME%%",
@@ -81,23 +92,24 @@ def test_a_send_fills_shared_parts_once_yet_each_reader_gets_the_same_email() ->
         html=f"<p>{placeholders}</p><a href='%%REFERRAL_LINK%%'>x</a>",
         text=f"{placeholders}\n",
     )
-    personalizer = Personalizer(
-        SETTINGS, secret=SECRET, landing_url="https://shop.example.com/refer", month="2026-11"
+    made = personalizer()
+    shared = made.message(message)
+    sent = made.recipient(
+        "maria.gonzalez@example.com", "María", "González", code="K7QH3MZX", progress="3 friends"
     )
-    when = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
-    args = ("maria.gonzalez@example.com", "María", "González")
-    options = {"code": "K7QH3MZX", "progress": "You’ve sent us 3 friends"}
-    shared = personalizer.message(message)
-    sent = personalizer.recipient(*args, **options)
-    single = personalizer.single(*args, **options)
 
     assert "%%REFERRAL_LINK%%" not in shared.html and "%%UNSUBSCRIBE_URL%%" not in shared.text
-    assert len(json.dumps(sent.substitutions)) < len(json.dumps(single.substitutions))
-    by_send = mime.parse(mime.render(shared, sent, when=when))
-    by_itself = mime.parse(mime.render(message, single, when=when))
-    for header in ("Subject", "To", "List-Unsubscribe", "List-Unsubscribe-Post"):
-        assert by_send[header] == by_itself[header]
+    assert set(sent.substitutions) == {
+        "%%FIRST_NAME%%",
+        "%%REFERRAL_CODE%%",
+        "%%REFERRAL_PROGRESS%%",
+        "%%UNSUBSCRIBE_TOKEN%%",
+    }
+    email = mime.parse(mime.render(shared, sent, when=WHEN))
+    assert email["Subject"] == "News for María"
+    token = sent.substitutions["%%UNSUBSCRIBE_TOKEN%%"]
     for kind in ("plain", "html"):
-        content = by_send.get_body((kind,)).get_content()
-        assert content == by_itself.get_body((kind,)).get_content()
+        content = email.get_body((kind,)).get_content()
         assert "%%" not in content
+        assert "3 friends" in content and "ref=K7QH3MZX" in content
+        assert f"unsubscribe?t={token}" in content

@@ -13,8 +13,7 @@ from newsletter.audience.links import link_around_code
 from newsletter.audience.tokens import unsubscribe_link, unsubscribe_tokens
 from newsletter.config import Settings
 from newsletter.config.desk import one_click_unsubscribe, unsubscribe_base
-from newsletter.deliver.transport import Message, Recipient
-from newsletter.model import Subscriber
+from newsletter.mail import Message, Recipient
 from newsletter.placeholders import PLACEHOLDERS
 
 _UNSAFE = str.maketrans("", "", "<>&")
@@ -94,24 +93,6 @@ class Personalizer:
             else {"List-Unsubscribe": self._mailto},
         )
 
-    def single(
-        self, email: str, first_name: str, last_name: str, *, code: str, progress: str = ""
-    ) -> Recipient:
-        """The recipient for the rendered message as the build left it (every
-        placeholder filled, the one-click header its own): a sample or a test copy."""
-        recipient = self.recipient(email, first_name, last_name, code=code, progress=progress)
-        token = recipient.substitutions[UNSUBSCRIBE_TOKEN]
-        return Recipient(
-            recipient.email,
-            recipient.name,
-            {
-                **recipient.substitutions,
-                _REFERRAL_LINK: f"{self._link_before}{code}{self._link_after}",
-                _UNSUBSCRIBE_URL: f"{self._unsubscribe_before}{token}",
-            },
-            {**recipient.headers, **self._message_headers()},
-        )
-
 
 UNSUBSCRIBE_TOKEN = "%%UNSUBSCRIBE_TOKEN%%"
 """Where :meth:`Personalizer.message` leaves each recipient's unsubscribe token (the send's
@@ -122,22 +103,3 @@ _REFERRAL_CODE = PLACEHOLDERS["referral_code"]
 _REFERRAL_LINK = PLACEHOLDERS["referral_link"]
 _REFERRAL_PROGRESS = PLACEHOLDERS["referral_progress"]
 _UNSUBSCRIBE_URL = PLACEHOLDERS["unsubscribe_url"]
-
-
-def recipient_for(
-    subscriber: Subscriber,
-    settings: Settings,
-    *,
-    secret: bytes,
-    code: str,
-    landing_url: str,
-    month: str,
-    progress: str = "",
-) -> Recipient:
-    """One subscriber's recipient for the message as the build rendered it (a sample, a
-    test copy; a send uses one :class:`Personalizer` and its :meth:`~Personalizer.message`
-    for everyone)."""
-    personalizer = Personalizer(settings, secret=secret, landing_url=landing_url, month=month)
-    return personalizer.single(
-        subscriber.email, subscriber.first_name, subscriber.last_name, code=code, progress=progress
-    )
