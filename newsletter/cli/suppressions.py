@@ -20,7 +20,7 @@ def suppressions() -> None:
 def suppressions_sync(config_path: Path) -> None:
     """Pull bounces, blocks, spam reports and unsubscribes from SendGrid into the CSV."""
     from newsletter.audience.suppressions import kept_verbatim
-    from newsletter.deliver.sendgrid_suppressions import sync_suppressions
+    from newsletter.engage.provider_suppressions import sync_suppressions
 
     added, odd = sync_suppressions(settings_of(config_path))
     for email, source in odd:

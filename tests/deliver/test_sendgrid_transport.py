@@ -14,8 +14,8 @@ from sendgrid.helpers import mail as official
 
 from newsletter.deliver.sendgrid import SendGridTransport
 from newsletter.deliver.sendgrid_api import AUTH_MESSAGE, RetryPolicy
-from newsletter.deliver.sendgrid_suppressions import fetch_suppressions
 from newsletter.deliver.transport import Message, Recipient
+from newsletter.engage.provider_suppressions import fetch_suppressions
 from newsletter.errors import AuthError, RejectedError, TransientError
 from tests.fake_sendgrid import API_KEY, FakeSendGrid
 
