@@ -484,3 +484,11 @@ def test_the_plan_is_written_to_github_output(tmp_path: Path) -> None:
     )
     assert bad.returncode == 2
     assert "does not start this workflow" in bad.stderr
+
+
+def test_new_readers_are_welcomed_before_the_issue_is_sent(monthly: dict[str, Any]) -> None:
+    job = monthly["jobs"]["send"]
+    names = [step.get("name", "") for step in steps(job)]
+    welcome = index_of(job, "newsletter welcome --yes --silent")
+    assert welcome < names.index("Send")
+    assert "grep -q '^welcome:' newsletter.yaml" in steps(job)[welcome]["run"]

@@ -16,6 +16,7 @@ from newsletter.cli.options import (
     config_option,
     echo_lines,
     fails_cleanly,
+    secret_env,
     send_options,
     settings_of,
     warn,
@@ -52,7 +53,7 @@ def run_with_progress(
     with progress_bar(label, unit="recipients", silent=choices.silent or not choices.yes) as bar:
         return run(
             settings,
-            secret=secret_from_env(),
+            secret=secret_from_env(secret_env(settings, live=choices.yes)),
             live=choices.yes,
             desk_check=desk_check(settings, skip=choices.skip_desk_check),
             now=datetime.now(UTC),

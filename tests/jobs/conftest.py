@@ -32,6 +32,9 @@ def business(folder: Path) -> Path:
     """A project of its own readers (the sample's config, content and templates), with no
     desk yet and the repository's scripts and workflow."""
     project = copy_sample(folder)
+    config = project / "newsletter.yaml"
+    # No welcome: a job's fake provider then counts the issue alone, once per reader.
+    config.write_text(without_section(config.read_text(encoding="utf-8"), "welcome"))
     subscribers = project / "subscribers"
     rows = "".join(
         f"{email},Reader{n},{SEGMENTS[n % 3]},email\n" for n, email in enumerate(READERS)
@@ -49,6 +52,20 @@ def business(folder: Path) -> Path:
         else:
             shutil.copy2(source, target)
     return project
+
+
+def without_section(yaml_text: str, key: str) -> str:
+    """``yaml_text`` without its top-level ``key:`` section."""
+    kept, skipping = [], False
+    for line in yaml_text.splitlines(keepends=True):
+        if line.startswith(f"{key}:"):
+            skipping = True
+            continue
+        if skipping and line.strip() and not line[0].isspace():
+            skipping = False
+        if not skipping:
+            kept.append(line)
+    return "".join(kept)
 
 
 @pytest.fixture
