@@ -6,7 +6,13 @@ orphan branch (``state`` by default) of the repository itself::
     ledger.sqlite          the send ledger (state/ledger.sqlite), one row per recipient
     email-events.sqlite    what `desk pull` kept of the email provider's events and the
                            referral page visits (state/email-events.sqlite), for reports
+    sealed-for.txt         in a sealed repository: whose keys the two files above open with
     issues/YYYY-MM/...     the build folder of each month whose send was started
+
+In a repository whose customer data is sealed (``.newsletter/readers.txt``), the ledger and
+the events name customers, so the branch holds them sealed too, by the same filter and for
+the same readers (scripts/state_seal.py): ``restore`` and ``save`` then need a key unlocked
+(``newsletter keys unlock``). The issues hold no reader and are never sealed.
 
 Commands (run from the repository's root; only git and the standard library are used):
 
@@ -19,12 +25,14 @@ Commands (run from the repository's root; only git and the standard library are 
     never starts from an empty ledger by mistake. Once a ledger has been saved (the tag
     ``ledger-generation/<N>``, scripts/state_generation.py), a missing branch, a branch
     without its ledger, or a ledger of an older generation is refused too. Records which
-    commit it restored from, and what each file held, for ``save``.
+    commit it restored from, and what each file held, for ``save``. With
+    ``--issues-only`` it brings back the issues alone (no key needed) and records nothing.
 ``save [--month YYYY-MM]``
     Commit a consistent, checked copy of each file (SQLite's backup API, so a ledger left
     by a killed send is copied whole) and ``build/YYYY-MM/`` and push it, never forced. A
-    file whose content (not its bytes: SQLite rewrites its header on every copy) is what
-    ``restore`` found is left as the branch has it, so nothing unchanged makes a commit.
+    file whose content (not its bytes: SQLite rewrites its header on every copy, and age
+    seals differently each time) is what ``restore`` found is left as the branch has it, so
+    nothing unchanged makes a commit, unless the readers changed since it was sealed.
     If the branch moved meanwhile (another job saved), the save goes on top of it: the
     email events of both are kept (rows are only ever added), and a ledger changed on both
     sides is never overwritten: this run's commit goes to ``state-unsaved/…`` instead, and
@@ -63,7 +71,6 @@ from state_git import (
     blob_of,
     fetch,
     git,
-    hash_file,
     identity,
     push,
     remote_head,
@@ -71,6 +78,7 @@ from state_git import (
     write_tree,
 )
 from state_issues import ISSUES, MONTH, IssueError, extract_issues, issue_files, site
+from state_seal import Seal, SealError, open_blob, seal_of, sealed_files, sealed_for
 from state_sqlite import DamagedError, check, content_digest, snapshot, status_counts, union
 
 LEDGER_NAME = "ledger.sqlite"
@@ -91,6 +99,8 @@ Written by the monthly workflow (`scripts/state_branch.py`); do not edit or dele
 - `ledger.sqlite`: the send ledger. Deleting it means the next send goes to everyone again.
 - `email-events.sqlite`: the email provider's events and referral page visits pulled from
   the desk, for the monthly report.
+- `sealed-for.txt` (when the customer data is sealed): the readers whose keys open the two
+  files above.
 - `issues/YYYY-MM/`: the build folder of each issue whose send was started. A rerun
   sends this exact build, and the web archive is laid out from these.
 """
@@ -129,6 +139,7 @@ class LedgerConflict(Exception):
 
 def restore(remote: str, branch: str, ledger: Path, build_dir: Path, *, issues: bool = True) -> str:
     """Bring the carried files (and, with ``issues``, the sent issues) back; a summary."""
+    seal = seal_of(Path.cwd())
     local = _local_paths(ledger)
     leftovers = [p for path in local.values() for p in _sqlite_files(path) if p.exists()]
     if leftovers:
@@ -145,6 +156,9 @@ def restore(remote: str, branch: str, ledger: Path, build_dir: Path, *, issues: 
     if commit != head:
         raise StateError(f"branch {branch!r} moved while it was fetched: run restore again")
     ledger.parent.mkdir(parents=True, exist_ok=True)
+    where = f"{branch}@{commit[:12]}"
+    # Sealed for readers other than today's (or not sealed yet): the next save seals anew.
+    reseal = seal is not None and sealed_for(commit) != seal.sealed_for
     with tempfile.TemporaryDirectory(dir=ledger.parent, prefix=".restore-") as tmp:
         copies, bases = {}, {}
         for carried in CARRIED:
@@ -152,13 +166,17 @@ def restore(remote: str, branch: str, ledger: Path, build_dir: Path, *, issues: 
             if blob is None:
                 continue
             copy = Path(tmp) / carried.name
-            git("cat-file", "blob", blob, file=copy)
+            open_blob(blob, carried.name, copy, seal, where)
             try:
                 check(copy, carried.table)
-                bases[carried.name] = {"blob": blob, "digest": content_digest(copy)}
+                bases[carried.name] = {
+                    "blob": blob,
+                    "digest": content_digest(copy),
+                    "reseal": reseal,
+                }
             except DamagedError as exc:
                 raise StateError(
-                    f"{carried.name} on {branch}@{commit[:12]} is damaged ({exc}): nothing "
+                    f"{carried.name} on {where} is damaged ({exc}): nothing "
                     f"restored, so nothing can be sent. Put its last good version back on "
                     f"{branch} (`git log {remote}/{branch} -- {carried.name}` lists them; "
                     f"{RECOVERY}) and run again"
@@ -174,7 +192,16 @@ def restore(remote: str, branch: str, ledger: Path, build_dir: Path, *, issues: 
     if found is not None:
         what = f"ledger ({status_counts(ledger)}, generation {found.number})"
     months = ", ".join(restored) or "none new"
-    return f"restored from {branch}@{commit[:12]}: {what}; issues: {months}"
+    return f"restored from {where}: {what}; issues: {months}"
+
+
+def restore_issues(remote: str, branch: str, build_dir: Path) -> str:
+    """Bring back the sent issues alone (they hold no reader: no key is needed)."""
+    if remote_head(remote, branch) is None:
+        return f"no branch {branch!r} on {remote!r} yet: no issues to bring back"
+    commit = fetch(remote, branch)
+    months = ", ".join(extract_issues(commit, build_dir)) or "none new"
+    return f"issues from {branch}@{commit[:12]}: {months}"
 
 
 # -- save ------------------------------------------------------------------------------
@@ -190,6 +217,7 @@ def save(remote: str, branch: str, ledger: Path, build_dir: Path, month: str | N
     if not month and not any(path.exists() for path in local.values()):
         return "nothing to save: no ledger and no issue"
     issue = issue_files(build_dir, month) if month else {}
+    seal = seal_of(Path.cwd())
     with tempfile.TemporaryDirectory(prefix="state-save-") as tmp:
         ours = _changed_copies(local, bases, Path(tmp), branch)
         generation = marker.get("generation", 0)
@@ -204,10 +232,10 @@ def save(remote: str, branch: str, ledger: Path, build_dir: Path, month: str | N
             # A branch deleted since the restore comes back with the files it had then.
             theirs = fetch(remote, branch) if head else marker["commit"]
             try:
-                tree, merged = _compose(theirs, ours, month, issue, bases, Path(tmp))
+                tree, merged = _compose(theirs, ours, month, issue, bases, Path(tmp), seal)
             except LedgerConflict as conflict:
                 raise StateError(
-                    _set_aside(remote, branch, marker["commit"], ours, month, issue, conflict)
+                    _set_aside(remote, branch, marker["commit"], ours, month, issue, conflict, seal)
                 ) from None
             if head and theirs and tree == tree_of(theirs):
                 _write_marker(ledger, remote, branch, theirs, bases, generation)
@@ -217,10 +245,10 @@ def save(remote: str, branch: str, ledger: Path, build_dir: Path, month: str | N
             commit_id = _commit(tree, theirs if head else None, message)
             refused = push(remote, commit_id, f"refs/heads/{branch}", *tags)
             if refused is None:
-                for name, (copy, digest) in ours.items():
+                for name, (_, digest) in ours.items():
                     # A merged file's blob holds rows this copy lacks: the next save must
                     # see the branch's file as changed, and merge again.
-                    blob = None if name in merged else hash_file(copy)
+                    blob = None if name in merged else blob_of(commit_id, name)
                     bases[name] = {"blob": blob, "digest": digest}
                 _write_marker(ledger, remote, branch, commit_id, bases, generation)
                 merge_note = f" (merged {', '.join(merged)} with the branch's)" if merged else ""
@@ -253,7 +281,8 @@ def _changed_copies(
                 f"{path} is damaged ({exc}): not saved, so {branch} keeps its last good "
                 f"copy; keep this file for a look, and see {RECOVERY}"
             ) from None
-        if digest != bases.get(carried.name, {}).get("digest"):
+        base = bases.get(carried.name, {})
+        if digest != base.get("digest") or base.get("reseal"):
             changed[carried.name] = (copy, digest)
     return changed
 
@@ -265,6 +294,7 @@ def _compose(
     issue: dict[str, Path],
     bases: dict[str, dict[str, str | None]],
     tmp: Path,
+    seal: Seal | None,
 ) -> tuple[str, list[str]]:
     """The tree of ``theirs`` with our changed files and issue on top; which were merged."""
     files: dict[str, Path] = dict(issue)
@@ -272,15 +302,17 @@ def _compose(
     for carried in CARRIED:
         if carried.name not in ours:
             continue
-        copy, _ = ours[carried.name]
+        copy, digest = ours[carried.name]
         their_blob = blob_of(theirs, carried.name) if theirs else None
         base = bases.get(carried.name, {})
         if their_blob is None or their_blob == base.get("blob"):
             files[carried.name] = copy
             continue
+        if digest == base.get("digest"):
+            continue  # ours is only sealed anew; the branch's newer copy was sealed since
         theirs_copy = tmp / "theirs" / carried.name
         theirs_copy.parent.mkdir(exist_ok=True)
-        git("cat-file", "blob", their_blob, file=theirs_copy)
+        open_blob(their_blob, carried.name, theirs_copy, seal, f"the branch@{str(theirs)[:12]}")
         if content_digest(theirs_copy) == base.get("digest"):
             files[carried.name] = copy  # the branch's copy has only SQLite's own changes
         elif carried.rows_only_added:
@@ -289,7 +321,7 @@ def _compose(
             files[carried.name], merged = theirs_copy, [*merged, carried.name]
         else:
             raise LedgerConflict(carried.name)
-    return _tree(theirs, files, month), merged
+    return _tree(theirs, files, month, seal), merged
 
 
 def _set_aside(
@@ -300,11 +332,12 @@ def _set_aside(
     month: str | None,
     issue: dict[str, Path],
     conflict: LedgerConflict,
+    seal: Seal | None,
 ) -> str:
     """Push this run's files on top of the commit it restored, to a branch of their own;
     the one-line error that says where they are."""
     files = {name: copy for name, (copy, _) in ours.items()} | issue
-    commit = _commit(_tree(base, files, month), base, "state: not saved")
+    commit = _commit(_tree(base, files, month, seal), base, "state: not saved")
     run = os.environ.get("GITHUB_RUN_ID")
     if run:
         aside = f"{UNSAVED}/{run}-{os.environ.get('GITHUB_RUN_ATTEMPT', '1')}"
@@ -330,15 +363,17 @@ def _commit(tree: str, parent: str | None, message: str) -> str:
     return git("commit-tree", tree, *parents, "-m", message, env=identity()).decode().strip()
 
 
-def _tree(base: str | None, files: dict[str, Path], month: str | None) -> str:
-    """The tree of ``base`` with ``files``; with ``month``, issues/<month>/ holds only the
-    files given for it. A new branch gets a README saying what it is."""
-    if not base:
-        with tempfile.TemporaryDirectory() as tmp:
+def _tree(base: str | None, files: dict[str, Path], month: str | None, seal: Seal | None) -> str:
+    """The tree of ``base`` with ``files``, the carried ones sealed when the repository is;
+    with ``month``, issues/<month>/ holds only the files given for it. A new branch gets a
+    README saying what it is."""
+    with tempfile.TemporaryDirectory() as tmp:
+        files = sealed_files(files, [c.name for c in CARRIED], seal, Path(tmp))
+        if not base:
             readme = Path(tmp) / "README.md"
             readme.write_text(BRANCH_README, encoding="utf-8")
             return write_tree(None, {"README.md": readme, **files})
-    return write_tree(base, files, drop=f"{ISSUES}/{month}" if month else None)
+        return write_tree(base, files, drop=f"{ISSUES}/{month}" if month else None)
 
 
 # -- files -----------------------------------------------------------------------------
@@ -403,8 +438,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--build-dir", type=Path, default=Path("build"))
     commands = parser.add_subparsers(dest="command", required=True)
     restore_parser = commands.add_parser("restore", help="fetch the ledger and the sent issues")
-    restore_parser.add_argument(
+    only = restore_parser.add_mutually_exclusive_group()
+    only.add_argument(
         "--ledger-only", action="store_true", help="leave the sent issues on the branch"
+    )
+    only.add_argument(
+        "--issues-only",
+        action="store_true",
+        help="bring back the sent issues alone (for the web archive; no key needed)",
     )
     save_parser = commands.add_parser("save", help="commit and push the ledger (and an issue)")
     save_parser.add_argument("--month", help="also record build/YYYY-MM/ as sent")
@@ -414,7 +455,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "month", None) and not MONTH.match(args.month):
         parser.error(f"--month: {args.month!r} is not YYYY-MM")
     try:
-        if args.command == "restore":
+        if args.command == "restore" and args.issues_only:
+            summary = restore_issues(args.remote, args.branch, args.build_dir)
+        elif args.command == "restore":
             summary = restore(
                 args.remote, args.branch, args.ledger, args.build_dir, issues=not args.ledger_only
             )
@@ -422,7 +465,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             summary = save(args.remote, args.branch, args.ledger, args.build_dir, args.month)
         else:
             summary = site(args.build_dir, args.out)
-    except (StateError, GitError, IssueError, RolledBack) as exc:
+    except (StateError, GitError, IssueError, RolledBack, SealError) as exc:
         print(f"state_branch: {exc}", file=sys.stderr)
         return 1
     except DamagedError as exc:  # a merge whose result failed its check

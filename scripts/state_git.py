@@ -155,7 +155,3 @@ def blob_of(commit: str | None, name: str) -> str | None:
 
 def tree_of(commit: str) -> str:
     return git("rev-parse", f"{commit}^{{tree}}").decode().strip()
-
-
-def hash_file(path: Path) -> str:
-    return git("hash-object", "--", str(path)).decode().strip()

@@ -269,6 +269,27 @@ def test_every_job_that_reads_the_customer_data_unlocks_it_first(
         assert steps(job)[unlock]["env"] == {AGE_KEY: "${{ secrets.NEWSLETTER_AGE_KEY }}"}
 
 
+def test_every_step_that_opens_or_seals_the_state_branch_holds_the_key(
+    monthly: dict[str, Any],
+) -> None:
+    # The ledger and events on the state branch are sealed like the data files: restoring
+    # opens them, and a save may open a copy another job saved meanwhile.
+    for name in ("desk", "send"):
+        for step in steps(monthly["jobs"][name]):
+            run = step.get("run", "")
+            if "state_branch.py restore" in run or "state_branch.py save" in run:
+                assert step["env"][AGE_KEY] == "${{ secrets.NEWSLETTER_AGE_KEY }}", step["name"]
+
+
+def test_the_build_job_brings_back_the_issues_alone_with_no_key(
+    monthly: dict[str, Any],
+) -> None:
+    build = monthly["jobs"]["build"]
+    restore = steps(build)[index_of(build, "state_branch.py restore")]
+    assert restore["run"].strip().endswith("restore --issues-only")
+    assert "secrets." not in yaml.safe_dump(build)
+
+
 def test_secrets_reach_only_the_jobs_a_person_approved(monthly: dict[str, Any]) -> None:
     assert "secrets." not in yaml.safe_dump({k: v for k, v in monthly.items() if k != "jobs"})
     with_secrets = {
