@@ -6,11 +6,14 @@ and when the send is over, as the workflow's send step does.
 
 Each send runs in a fresh clone (as a runner's checkout), from an empty ledger and a remote
 with no state branch; the two kinds alternate, so the shared machine's drift touches both.
-Figures are medians over --repeat runs of each.
+With --sealed the project's data is sealed (``newsletter keys``) and unlocked in each
+clone, so each checkpoint seals the ledger for the state branch. Figures are medians over
+--repeat runs of each.
 
 examples:
   .venv/bin/python benchmarks/bench_checkpoint.py
   .venv/bin/python benchmarks/bench_checkpoint.py 5000 --repeat 5 --every 4
+  .venv/bin/python benchmarks/bench_checkpoint.py 100000 --sealed
 """
 
 from __future__ import annotations
@@ -59,7 +62,27 @@ def arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--every", type=int, default=16, help="batches per checkpoint (default 16, the workflow's)"
     )
+    parser.add_argument(
+        "--sealed", action="store_true", help="seal the project's data, and so the ledger's saves"
+    )
     return parser.parse_args(argv)
+
+
+def keys_environment(folder: Path) -> dict[str, str]:
+    """Where this benchmark's key lives (never the machine owner's key file)."""
+    return {**os.environ, "XDG_CONFIG_HOME": str(folder / "config")}
+
+
+def newsletter(cwd: Path, folder: Path, *args: str) -> str:
+    done = subprocess.run(
+        [str(NEWSLETTER), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**keys_environment(folder), **IDENTITY},
+    )
+    return done.stdout
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -74,7 +97,7 @@ def git(cwd: Path, *args: str) -> str:
     return done.stdout
 
 
-def business(folder: Path, recipients: int) -> Path:
+def business(folder: Path, recipients: int, sealed: bool) -> Path:
     """The sample's config, content and templates with ``recipients`` synthetic readers,
     built, committed to a repository of its own."""
     project = copy_sample(folder / "project")
@@ -98,10 +121,16 @@ def business(folder: Path, recipients: int) -> Path:
     git(project, "init", "--quiet", "--initial-branch=main")
     git(project, "add", "--all")
     git(project, "commit", "--quiet", "-m", "the newsletter")
+    if sealed:
+        recipient = newsletter(project, folder, "keys", "create").strip().splitlines()[-1]
+        newsletter(project, folder, "keys", "add", "bench", recipient)
+        git(project, "commit", "--quiet", "-m", "sealed")
     return project
 
 
-def send_once(folder: Path, project: Path, server: tuple[str, str], every: int | None) -> float:
+def send_once(
+    folder: Path, project: Path, server: tuple[str, str], every: int | None, sealed: bool
+) -> float:
     """One send from a fresh clone and an empty remote; its wall seconds."""
     for leftover in ("remote.git", "checkout"):
         shutil.rmtree(folder / leftover, ignore_errors=True)
@@ -110,6 +139,8 @@ def send_once(folder: Path, project: Path, server: tuple[str, str], every: int |
     git(project, "push", "--quiet", "--force", str(remote), "main")
     git(folder, "clone", "--quiet", "--depth=1", remote.as_uri(), str(checkout))
     shutil.copytree(project / "build" / MONTH, checkout / "build" / MONTH)
+    if sealed:
+        newsletter(checkout, folder, "keys", "unlock")
     options = ["--month", MONTH, "--yes", "--silent", "--skip-desk-check", "--out", "build"]
     if every is not None:
         git(checkout, "config", "user.useConfigOnly", "true")  # the script's own identity
@@ -118,6 +149,7 @@ def send_once(folder: Path, project: Path, server: tuple[str, str], every: int |
             cwd=checkout,
             check=True,
             capture_output=True,
+            env=keys_environment(folder),
         )
         save = f"python3 scripts/state_branch.py save --month {MONTH}"
         options += ["--checkpoint-command", save, "--checkpoint-every", str(every)]
@@ -129,7 +161,7 @@ def send_once(folder: Path, project: Path, server: tuple[str, str], every: int |
         check=True,
         capture_output=True,
         env={
-            **os.environ,
+            **keys_environment(folder),
             "NEWSLETTER_SECRET": "benchmark-secret-0123456789",
             "SENDGRID_API_KEY": api_key,
             "SENDGRID_API_URL": base_url,
@@ -142,37 +174,41 @@ def pushes(folder: Path) -> int:
     return int(git(folder / "remote.git", "rev-list", "--count", "state").strip())
 
 
-def bench(recipients: int, repeat: int, every: int) -> None:
+def bench(recipients: int, repeat: int, every: int, sealed: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        project = business(folder, recipients)
+        project = business(folder, recipients, sealed)
         server = subprocess.Popen(SERVER, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         assert server.stdin is not None and server.stdout is not None
         try:
             address = (server.stdout.readline().strip(), server.stdout.readline().strip())
             plain, checkpointed, commits = [], [], 0
             for _ in range(repeat):
-                plain.append(send_once(folder, project, address, None))
-                checkpointed.append(send_once(folder, project, address, every))
+                plain.append(send_once(folder, project, address, None, sealed))
+                checkpointed.append(send_once(folder, project, address, every, sealed))
                 commits = pushes(folder)
         finally:
             server.stdin.close()
             server.wait(timeout=120)
     without, with_ = statistics.median(plain), statistics.median(checkpointed)
+    kind = "sealed " if sealed else ""
     print(
-        f"{recipients:,} recipients: send {without:.2f} s plain, {with_:.2f} s with a checkpoint "
+        f"{recipients:,} recipients, {kind}project: send {without:.2f} s plain, "
+        f"{with_:.2f} s with a checkpoint "
         f"every {every} batches ({commits} pushes of the ledger): +{with_ - without:.2f} s "
         f"(medians of {repeat}; plain runs {', '.join(f'{s:.2f}' for s in plain)}; "
         f"checkpointed {', '.join(f'{s:.2f}' for s in checkpointed)})"
     )
-    record(f"send {recipients:,}, plain", plain, "s")
-    record(f"send {recipients:,}, checkpointed to a bare remote every {every}", checkpointed, "s")
+    record(f"send {recipients:,}, {kind}plain", plain, "s")
+    record(
+        f"send {recipients:,}, {kind}checkpointed to a bare remote every {every}", checkpointed, "s"
+    )
 
 
 def main(argv: list[str]) -> None:
     options = arguments(argv)
     for recipients in options.recipients:
-        bench(recipients, options.repeat, options.every)
+        bench(recipients, options.repeat, options.every, options.sealed)
 
 
 if __name__ == "__main__":
