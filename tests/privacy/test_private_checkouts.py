@@ -94,6 +94,23 @@ def test_a_stash_and_its_pop_leave_the_data_file_private(tmp_path: Path) -> None
     assert holds_bo(copy) and mode(copy / SUBSCRIBERS) == 0o600
 
 
+def test_a_data_file_missing_from_the_working_tree_is_skipped_quietly(tmp_path: Path) -> None:
+    owner, copy = unlocked_clone(tmp_path)
+    (copy / SUBSCRIBERS).unlink()
+
+    switched = subprocess.run(
+        ["git", "checkout", "-q", "-b", "elsewhere"],
+        cwd=copy,
+        env=owner.env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert (switched.returncode, switched.stderr) == (0, "")
+    assert not (copy / SUBSCRIBERS).exists()
+
+
 def test_the_owners_own_hook_is_kept_and_unlock_says_what_to_add(tmp_path: Path) -> None:
     owner, root = shop_with_a_branch_adding_bo(tmp_path)
     copy = clone(root, tmp_path / "copy", owner)
