@@ -329,7 +329,8 @@ def _remake(out_root: Path, folder: Path) -> str:
     """The command that makes the edition in ``folder`` again."""
     parts = folder.relative_to(out_root).parts
     if len(parts) >= 2 and parts[0] == CARDS_DIR:
-        return f"`newsletter cards --quarter {parts[1]}`"
+        quarter = parts[1].lstrip(".").split(".")[0]  # a removal cut short: .2026Q4.forgotten-…
+        return f"`newsletter cards --quarter {quarter}`"
     if len(parts) >= 2:
         return f"`newsletter print --month {parts[0]}`"
     return "`newsletter print`"
