@@ -7,9 +7,10 @@ from pathlib import Path
 
 import click
 
-from newsletter.cli.options import config_option, fails_cleanly, settings_of
+from newsletter.cli.options import config_option, fails_cleanly, settings_of, warn
 from newsletter.config import Settings
 from newsletter.privacy import readers as keyring
+from newsletter.privacy.git import PRIVATE_AGAIN
 
 key_file_option = click.option(
     "--key-file",
@@ -53,8 +54,10 @@ def keys_list(config_path: Path) -> None:
 @fails_cleanly
 def keys_add(name: str, recipient: str, config_path: Path) -> None:
     """Let NAME (whose public key is RECIPIENT, age1…) read the data files."""
-    paths = keyring.add_reader(settings_of(config_path), name, recipient)
+    settings = settings_of(config_path)
+    paths = keyring.add_reader(settings, name, recipient)
     _resealed(paths)
+    _foreign_hooks(settings)
 
 
 @keys.command("remove")
@@ -105,12 +108,29 @@ def _working_tree_command(
         click.echo(done.format(len(action(settings_of(config_path)))))
 
 
-_working_tree_command(
-    "unlock",
-    keyring.unlock,
-    "unlocked: {} file(s) opened; git seals them on every commit",
-    "Open the sealed data files in this working tree with the key here.",
-)
+@keys.command("unlock")
+@config_option
+@fails_cleanly
+def keys_unlock(config_path: Path) -> None:
+    """Open the sealed data files in this working tree with the key here."""
+    settings = settings_of(config_path)
+    opened = keyring.unlock(settings)
+    click.echo(f"unlocked: {len(opened)} file(s) opened; git seals them on every commit")
+    _foreign_hooks(settings)
+
+
+def _foreign_hooks(settings: Settings) -> None:
+    """One line when the owner's own git hooks stand where ours would keep the data files
+    private after git rewrites them."""
+    found = keyring.foreign_hooks(settings)
+    if found:
+        names = ", ".join(str(p) for p in found)
+        warn(
+            f"your own git hooks are kept ({names}): add this line to each, or git leaves "
+            f"the data files it rewrites readable by others: {PRIVATE_AGAIN}"
+        )
+
+
 _working_tree_command(
     "lock",
     keyring.lock,

@@ -1,5 +1,15 @@
 """The git commands sealing needs: which files are sealed, a stored blob, the filter's
-registration. Each failure is one PrivacyError with git's own reason."""
+registration and the hooks that keep the opened files private. Each failure is one
+PrivacyError with git's own reason.
+
+git writes every file it checks out with the permissions the umask gives (0644 as a
+rule), so an opened data file that a checkout, merge, rebase, reset or stash rewrites
+would become readable by everyone on the machine. Hooks of ours, installed with the
+filter, set the sealed files back to 0600 after each of those: post-checkout,
+post-merge and post-rewrite, and post-index-change for the commands that run no other
+hook (``git reset --hard``, ``git stash pop``). A hook the owner already has is never
+overwritten: ours carry :data:`HOOK_MARKER`, and :func:`foreign_hooks` names the others.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +20,7 @@ import sys
 from pathlib import Path
 
 from newsletter.errors import PrivacyError
+from newsletter.fsutil import atomic_write
 
 FILTER = "newsletter-sealed"
 """The name of the filter and diff driver in ``.gitattributes`` and ``.git/config``."""
@@ -78,6 +89,7 @@ def register_filter(repo: Path) -> None:
     }
     for key, value in settings.items():
         git(repo, "config", "--local", key, value)
+    install_hooks(repo)
 
 
 def unregister_filter(repo: Path) -> None:
@@ -87,6 +99,63 @@ def unregister_filter(repo: Path) -> None:
             capture_output=True,
             check=False,
         )
+    remove_hooks(repo)
+
+
+HOOKS = ("post-checkout", "post-merge", "post-rewrite", "post-index-change")
+HOOK_MARKER = "# newsletter-sealed: keeps the sealed data files 0600 (newsletter keys)"
+"""The line that marks a hook as ours: installed, replaced and removed by the tool."""
+PRIVATE_AGAIN = (
+    f"git ls-files -z -- ':(top,attr:filter={FILTER})' | "
+    """xargs -0 sh -c 'for f do [ -f "$f" ] && [ ! -L "$f" ] && chmod 600 "$f"; done; :' sh"""
+)
+"""The shell line that sets every sealed file present in the working tree to 0600 (git
+runs a hook at the top of the working tree; a file not checked out is skipped)."""
+
+
+def _hook_text(name: str) -> str:
+    # post-index-change runs on every index write; "1" means the working tree changed.
+    only_when = '[ "$1" = 1 ] || exit 0\n' if name == "post-index-change" else ""
+    # A hook's exit status becomes the git command's: the hook never fails it.
+    return f"#!/bin/sh\n{HOOK_MARKER}\n{only_when}{PRIVATE_AGAIN}\nexit 0\n"
+
+
+def hook_path(repo: Path, name: str) -> Path:
+    """Where git looks for the hook ``name`` (core.hooksPath honoured)."""
+    return repo / git(repo, "rev-parse", "--git-path", f"hooks/{name}").decode().strip()
+
+
+def _is_ours(path: Path) -> bool:
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return False
+    return HOOK_MARKER in lines
+
+
+def install_hooks(repo: Path) -> None:
+    """Our hooks where there is none, or ours to bring up to date; another is left alone."""
+    for name in HOOKS:
+        path = hook_path(repo, name)
+        if path.exists() and not _is_ours(path):
+            continue
+        text = _hook_text(name)
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            atomic_write(path, text, mode=0o755)
+
+
+def foreign_hooks(repo: Path) -> list[Path]:
+    """The hooks of the owner's that stand where ours would go (they get
+    :data:`PRIVATE_AGAIN` by hand)."""
+    paths = [hook_path(repo, name) for name in HOOKS]
+    return [p for p in paths if p.exists() and not _is_ours(p)]
+
+
+def remove_hooks(repo: Path) -> None:
+    for name in HOOKS:
+        path = hook_path(repo, name)
+        if _is_ours(path):
+            path.unlink(missing_ok=True)
 
 
 def reseal(repo: Path, paths: list[str]) -> None:

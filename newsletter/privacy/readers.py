@@ -3,7 +3,8 @@ sealed for them.
 
 The readers are ``.newsletter/readers.txt`` (committed); ``.gitattributes`` names the data
 files git seals (the subscribers folder's CSV files); the filter that seals them is
-registered in the repository's own ``.git/config``. Adding, removing or rotating a reader
+registered in the repository's own ``.git/config``, with the git hooks that keep the
+opened files 0600 whenever git rewrites them. Adding, removing or rotating a reader
 seals every data file anew to the new list and stages it, ready to commit.
 """
 
@@ -181,6 +182,12 @@ def unlock(settings: Settings) -> list[str]:
     return opened
 
 
+def foreign_hooks(settings: Settings) -> list[Path]:
+    """The owner's own git hooks where ours would keep the opened files 0600 after git
+    rewrites them (see :mod:`newsletter.privacy.git`)."""
+    return git.foreign_hooks(repository(settings))
+
+
 def _restage(repo: Path, paths: list[str]) -> None:
     """Record the new size and time of ``paths`` in the index (git takes a file whose size
     changed for a changed file, unread); their content there stays as it was."""
@@ -189,8 +196,8 @@ def _restage(repo: Path, paths: list[str]) -> None:
 
 
 def lock(settings: Settings) -> list[str]:
-    """Put the sealed form back into the working tree and unregister the filter; refused
-    while a data file has changes not committed (they would be lost)."""
+    """Put the sealed form back into the working tree and unregister the filter and its
+    hooks; refused while a data file has changes not committed (they would be lost)."""
     repo = repository(settings)
     paths = git.sealed_paths(repo)
     if paths:

@@ -7,19 +7,30 @@ changes, and both return the same :class:`Finding` list, so what a dry run lists
     the lists (subscribers/*.csv)  rows removed; a referral lead anonymized, its business
                                    facts and value kept; a suppression kept as a keyed hash
     SQLite (ledger, events, inbox) every cell naming them redacted in place, rows kept
-    build folders                  text files redacted; other files naming them removed
+    addressed editions             a print folder whose mailing list names them (a
+                                   month's print/, a quarter's cards) removed whole: its
+                                   PDFs and zip are compressed, so their words cannot be
+                                   found or redacted in place; print makes it again
+    other build files              text files redacted; other files naming them removed
 """
 
 from __future__ import annotations
 
+import csv
+import io
+import os
 import re
+import secrets
+import shutil
 import sqlite3
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
 from newsletter.audience.tokens import FORGOTTEN, forgotten_address
+from newsletter.cards.content import CARDS_DIR
 from newsletter.config import Settings
 from newsletter.config.files import (
     EMAIL_EVENTS_FILE,
@@ -27,14 +38,18 @@ from newsletter.config.files import (
     SUPPRESSIONS_FILE,
 )
 from newsletter.csvfile import ledger_csv
+from newsletter.errors import StorageError
 from newsletter.fsutil import PRIVATE, atomic_write
 from newsletter.locks import locked
 from newsletter.model import normalize_email
+from newsletter.pipeline.monthlock import month_lock
 from newsletter.privacy.person import REDACTED, Person, csv_table
 
 T = TypeVar("T")
 LEAD_FIELDS = ("lead_name", "lead_address", "lead_phone", "lead_email", "notes")
 REFERRER_FIELDS = ("referrer_email", "referrer_code")
+MAILING_LIST = "mailing-list.csv"
+"""The mailing list print and cards write into every addressed edition's folder."""
 
 
 @dataclass(frozen=True)
@@ -231,7 +246,12 @@ def build_stores(settings: Settings, person: Person, apply: bool, out_root: Path
     findings: list[Finding] = []
     if pattern is None or not out_root.is_dir():
         return findings
+    editions = edition_stores(settings, pattern, apply, out_root)
+    findings += [finding for finding, _ in editions]
+    removed = [folder for _, folder in editions]
     for path in sorted(p for p in out_root.rglob("*") if p.is_file() and not p.is_symlink()):
+        if any(path.is_relative_to(folder) for folder in removed):
+            continue  # a dry run lists the edition once, as a whole
         data = path.read_bytes()
         try:
             text: str | None = data.decode("utf-8")
@@ -250,6 +270,88 @@ def build_stores(settings: Settings, person: Person, apply: bool, out_root: Path
             mode = path.stat().st_mode & 0o777
             atomic_write(path, pattern.sub(REDACTED, text), mode=mode)
     return findings
+
+
+def edition_stores(
+    settings: Settings, pattern: re.Pattern[str], apply: bool, out_root: Path
+) -> list[tuple[Finding, Path]]:
+    """The addressed editions under ``out_root`` (a folder holding ``mailing-list.csv``)
+    whose mailing list names the person, each with its folder; removed when ``apply``.
+
+    Each is looked at and removed under the lock print holds while it writes one, so a
+    print at work is never half removed, nor an edition written after the look kept."""
+    found = []
+    for listing in sorted(out_root.rglob(MAILING_LIST)):
+        folder = listing.parent
+        if listing.is_symlink() or not listing.is_file():
+            continue
+        with _edition_lock(out_root, folder) if apply else _nothing():
+            records = _mailing_rows(listing, pattern)
+            if not records:
+                continue
+            change = (
+                "removed whole (an addressed edition: its PDFs, labels and mailing list "
+                f"name them); {_remake(out_root, folder)} makes it again without them"
+            )
+            found.append((Finding(place_of(settings, folder), change, records), folder))
+            if apply:
+                remove_edition(folder)
+    return found
+
+
+def _mailing_rows(listing: Path, pattern: re.Pattern[str]) -> tuple[dict[str, str], ...]:
+    """The rows of the mailing list at ``listing`` that name the person."""
+    try:
+        text = listing.read_bytes().decode("utf-8", errors="replace").removeprefix("\ufeff")
+    except FileNotFoundError:
+        return ()  # replaced or removed since it was listed
+    except OSError as exc:
+        raise StorageError(f"cannot read: {exc.strerror or exc}", path=listing) from None
+    rows = list(csv.reader(io.StringIO(text)))
+    header = rows[0] if rows else []
+    return tuple(
+        dict(zip(header, row, strict=False))
+        for row in rows[1:]
+        if any(pattern.search(cell) for cell in row)
+    )
+
+
+def _edition_lock(out_root: Path, folder: Path) -> AbstractContextManager[object]:
+    """The lock print and cards hold while they write ``folder``: the month's for a
+    month's print/, the quarter folder's own for the cards."""
+    parts = folder.relative_to(out_root).parts
+    if len(parts) >= 2 and parts[0] != CARDS_DIR:
+        return month_lock(out_root, parts[0], doing="forget")
+    return locked(folder, purpose="newsletter forget", wait=0)
+
+
+def _remake(out_root: Path, folder: Path) -> str:
+    """The command that makes the edition in ``folder`` again."""
+    parts = folder.relative_to(out_root).parts
+    if len(parts) >= 2 and parts[0] == CARDS_DIR:
+        quarter = parts[1].lstrip(".").split(".")[0]  # a removal cut short: .2026Q4.forgotten-…
+        return f"`newsletter cards --quarter {quarter}`"
+    if len(parts) >= 2:
+        return f"`newsletter print --month {parts[0]}`"
+    return "`newsletter print`"
+
+
+def remove_edition(folder: Path) -> None:
+    """Remove ``folder`` whole: first out of its place in one rename (nothing reads half
+    an edition there), then its files, the mailing list last, so a removal cut short
+    leaves a folder the next ``forget`` still recognizes and finishes."""
+    gone = folder.with_name(f".{folder.name}.forgotten-{secrets.token_hex(4)}")
+    try:
+        os.rename(folder, gone)
+        for entry in gone.iterdir():
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            elif entry.name != MAILING_LIST:
+                entry.unlink()
+        (gone / MAILING_LIST).unlink(missing_ok=True)
+        gone.rmdir()
+    except OSError as exc:
+        raise StorageError(f"cannot remove: {exc.strerror or exc}", path=folder) from None
 
 
 def place_of(settings: Settings, path: Path) -> str:
