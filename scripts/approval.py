@@ -4,7 +4,8 @@ any GitHub plan (no environments needed).
 The scheduled run builds the month and proposes it: ``approvals/YYYY-MM.json`` (the build's
 manifest hash, the run that holds the build as the artifact ``email-preview-YYYY-MM``, the
 subject and the counts per segment) committed on the branch ``newsletter/approve-YYYY-MM``
-and a pull request from it, opened or updated, whose text shows the issue for review.
+and a pull request from it, opened or updated, whose text shows the issue for review and
+links the run's artifacts: the email preview and the print proof ``print-proof-YYYY-MM``.
 Merging that pull request is the approval: the push to ``main`` that adds the file starts
 the workflow again, which sends exactly that build, or refuses one that differs.
 
@@ -107,6 +108,8 @@ def propose(month: str, build_dir: Path, counts_file: Path, environ: dict[str, s
         f"- Counts: {record['counts']}\n"
         f"- The rendered email, each segment's and the web page: the artifact "
         f"`email-preview-{month}` of [the run that built it]({artifacts}) (no reader in it)\n"
+        f"- The print edition as every copy is set, without an address: the artifact "
+        f"`print-proof-{month}` of the same run (no reader in it)\n"
         f"- Build: manifest `{record['manifest_sha256'][:16]}…`; a build that differs is "
         f"refused at send time\n\n"
         f"<details><summary>The issue's text (placeholders stand for each reader's own "

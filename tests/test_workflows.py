@@ -50,6 +50,18 @@ def index_of(job: dict[str, Any], needle: str) -> int:
     return found[0]
 
 
+def upload_of(job: dict[str, Any], name: str) -> int:
+    """The index of the one step that uploads the artifact ``name``."""
+    found = [
+        i
+        for i, step in enumerate(steps(job))
+        if step.get("uses", "").startswith("actions/upload-artifact")
+        and step["with"]["name"] == name
+    ]
+    assert len(found) == 1, f"uploads of {name!r}: {found}"
+    return found[0]
+
+
 def environment_name(job: dict[str, Any]) -> str | None:
     environment = job.get("environment")
     return environment.get("name") if isinstance(environment, dict) else environment
@@ -208,10 +220,11 @@ def test_no_artifact_holds_the_ledger_the_events_or_the_list(monthly: dict[str, 
         for step in steps(job)
         if step.get("uses", "").startswith("actions/upload-artifact")
     }
-    # The preview is the build (no reader in it); the print package is for the print shop,
-    # which needs the names and addresses on it.
+    # The preview is the build and the proof its generic print edition (no reader in
+    # either); the print package is for the print shop, which needs the names and addresses.
     assert uploads == {
         "email-preview-${{ env.MONTH }}": "build/${{ env.MONTH }}/",
+        "print-proof-${{ env.MONTH }}": "build/${{ env.MONTH }}/print-proof.pdf",
         "print-package-${{ env.MONTH }}": "build/${{ env.MONTH }}/print/",
     }
 
@@ -425,14 +438,39 @@ def test_the_build_is_previewed_and_the_print_package_handed_over(
 ) -> None:
     build = monthly["jobs"]["build"]
     assert "make issue" in steps(build)[index_of(build, "make issue")]["run"]
-    preview = steps(build)[index_of(build, "actions/upload-artifact")]
-    assert preview["with"]["name"] == "email-preview-${{ env.MONTH }}"
+    preview = upload_of(build, "email-preview-${{ env.MONTH }}")
+    assert index_of(build, "make issue") < preview
     assert "secrets." not in yaml.safe_dump(build)
     print_job = monthly["jobs"]["print"]
     assert "build" in print_job["needs"]
     assert "newsletter print" in steps(print_job)[index_of(print_job, "newsletter print")]["run"]
     package = steps(print_job)[index_of(print_job, "actions/upload-artifact")]
     assert package["with"]["name"] == "print-package-${{ env.MONTH }}"
+
+
+def test_the_build_for_approval_uploads_a_print_proof_made_without_the_customer_data(
+    monthly: dict[str, Any],
+) -> None:
+    build = monthly["jobs"]["build"]
+    # After the email preview's upload, so the approved build's artifact is the build alone;
+    # WeasyPrint's libraries and the package installed first.
+    order = [
+        index_of(build, "make issue"),
+        upload_of(build, "email-preview-${{ env.MONTH }}"),
+        index_of(build, "system-deps.sh --require"),
+        index_of(build, "make setup"),
+        index_of(build, "--proof"),
+        upload_of(build, "print-proof-${{ env.MONTH }}"),
+    ]
+    assert order == sorted(order)
+    for_approval = [steps(build)[i] for i in order[2:]]
+    assert {step["if"] for step in for_approval} == {"env.STAGE != 'send'"}
+    proof, upload = for_approval[-2:]
+    assert '.venv/bin/newsletter print --month "$MONTH" --proof' in proof["run"]
+    assert upload["with"]["if-no-files-found"] == "error"
+    # No key to the sealed data and no secret: the proof needs neither.
+    assert "keys unlock" not in yaml.safe_dump(build)
+    assert "secrets." not in yaml.safe_dump(build)
 
 
 def test_the_web_archive_is_published_once_a_send_began(monthly: dict[str, Any]) -> None:

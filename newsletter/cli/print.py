@@ -2,7 +2,8 @@
 
 A click wrapper over :func:`newsletter.print.job.print_edition`; emailing the package
 (:func:`newsletter.print.shop.email_package`) is a dry run unless ``--yes``, like
-``send``.
+``send``. With ``--proof`` it wraps :func:`newsletter.print.proof.print_proof` instead:
+the generic edition alone, for review, made without the subscriber list or the secret.
 """
 
 from __future__ import annotations
@@ -41,6 +42,18 @@ from newsletter.cli.options import (
     "instead of stopping.",
 )
 @click.option("--silent", is_flag=True, help="No progress bars.")
+@click.option(
+    "--proof",
+    is_flag=True,
+    help="Only the proof for review: the generic issue PDF, with no reader in it "
+    "(reads no subscriber data, needs no secret).",
+)
+@click.option(
+    "--to",
+    "proof_to",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With --proof: write it here instead of OUT/MONTH/print-proof.pdf.",
+)
 @fails_cleanly
 def print_command(
     config_path: Path,
@@ -52,12 +65,31 @@ def print_command(
     yes: bool,
     skip_incomplete_addresses: bool,
     silent: bool,
+    proof: bool,
+    proof_to: Path | None,
 ) -> None:
-    """Print edition of the built month: issue.pdf, addressed copies, labels, mailing list."""
+    """Print edition of the built month: issue.pdf, addressed copies, labels, mailing list.
+
+    With --proof, only the proof for review (the generic issue PDF).
+    """
     from newsletter.audience.tokens import secret_from_env
     from newsletter.print.job import print_edition
     from newsletter.print.shop import email_package
 
+    if proof:
+        _refuse_with_proof(
+            package=make_package,
+            split=split,
+            send_to_printer=send_to_printer,
+            yes=yes,
+            skip_incomplete_addresses=skip_incomplete_addresses,
+        )
+        _print_proof(config_path, month, out_root, proof_to)
+        return
+    if proof_to is not None:
+        raise click.UsageError(
+            "--to goes with --proof (the print edition goes to OUT/MONTH/print/)"
+        )
     settings = settings_of(config_path)
     result = print_edition(
         settings,
@@ -92,3 +124,22 @@ def print_command(
             settings, result.package, ticket=result.ticket, title=result.issue.title, live=yes
         )
         click.echo(emailed.summary())
+
+
+def _refuse_with_proof(**chosen: bool) -> None:
+    """A usage error naming the first option that makes no sense with ``--proof``."""
+    for name, given in chosen.items():
+        if given:
+            option = "--" + name.replace("_", "-")
+            raise click.UsageError(f"{option} is for the print edition, not for --proof")
+
+
+def _print_proof(config_path: Path, month: str, out_root: Path, to: Path | None) -> None:
+    from newsletter.print.proof import print_proof
+
+    result = print_proof(settings_of(config_path), month, out_root=out_root, to=to)
+    for message in result.warnings:
+        warn(message)
+    click.echo(
+        f"{result.issue.month}: proof of {result.pages} pages, no reader in it -> {result.path}"
+    )

@@ -268,9 +268,7 @@ def _archive_entry(issue: Issue) -> ArchiveEntry:
 
 def _input_hashes(settings: Settings, month: str) -> dict[str, str]:
     """sha256 of every file the build read, by path relative to the config's folder."""
-    paths: list[Path] = [settings.path]
-    paths += editorial_files(settings.content_dir, month)
-    paths += offer_files(settings.content_dir)
+    paths: list[Path] = [settings.path, *_word_files(settings, month)]
     paths += sorted(p for p in settings.templates_dir.rglob("*") if p.is_file())
     # The thank-you roll reads the ledger, and names from the subscriber list …
     ledger = file_exists(settings.referrals_csv, BuildError)
@@ -280,6 +278,11 @@ def _input_hashes(settings: Settings, month: str) -> dict[str, str]:
     if (ledger or personalized(settings)) and file_exists(readers, BuildError):
         paths += [readers]  # … and personal variants follow the readers' tags and facts
     return {_relative(p, settings.root): _digest(p) for p in paths}
+
+
+def _word_files(settings: Settings, month: str) -> list[Path]:
+    """The month's editorials and the offers: the words the email and the paper share."""
+    return [*editorial_files(settings.content_dir, month), *offer_files(settings.content_dir)]
 
 
 def _digest(path: Path) -> str:
@@ -322,9 +325,15 @@ def built_from(out_dir: Path) -> str:
         return ""
 
 
-def issue_of_build(settings: Settings, month: str, *, out_root: Path) -> Issue:
+def issue_of_build(
+    settings: Settings, month: str, *, out_root: Path, readers: bool = True
+) -> Issue:
     """The Issue of the existing build of ``month``, assembled again offline from the feed
     snapshot saved in it, so what goes to paper is what was previewed.
+
+    With ``readers=False`` nothing under the subscribers folder is read (where it is
+    sealed, or for a proof that must hold no reader): the Issue then has no thank-you
+    roll, whose names come from the subscriber list.
 
     Raises BuildError when there is no build, or when an editorial or offer changed since
     it was made (the email would then say something else than the paper).
@@ -335,7 +344,7 @@ def issue_of_build(settings: Settings, month: str, *, out_root: Path) -> Issue:
     manifest = read_manifest(out_dir, month)
     content = settings.content_dir
     words = [content / "editorials" / month, content / "offers"]
-    now = _input_hashes(settings, month)
+    now = {_relative(p, settings.root): _digest(p) for p in _word_files(settings, month)}
     then = manifest.get("inputs", {})
     changed = sorted(
         name
@@ -350,7 +359,7 @@ def issue_of_build(settings: Settings, month: str, *, out_root: Path) -> Issue:
             path=out_dir,
         )
     diagnostics = Diagnostics(strict=False)  # the build already reported these warnings
-    issue, _ = gather_issue(settings, first, out_dir, True, diagnostics)
+    issue, _ = gather_issue(settings, first, out_dir, True, diagnostics, readers=readers)
     return issue
 
 
@@ -360,19 +369,24 @@ def gather_issue(
     out_dir: Path | None,
     offline: bool,
     diagnostics: Diagnostics,
+    *,
+    readers: bool = True,
 ) -> tuple[Issue, dict[str, FetchedFeed]]:
     """The one way the pipeline makes an Issue (for a build, a check's dry build and print):
-    the feeds (fetched, or the snapshot saved in ``out_dir``), the referral thank-you roll,
-    and every other source of the month starting ``first``. Also returns the feeds."""
+    the feeds (fetched, or the snapshot saved in ``out_dir``), the referral thank-you roll
+    (unless not ``readers``: it reads the subscribers folder), and every other source of
+    the month starting ``first``. Also returns the feeds."""
     fetched = _gather_feeds(settings, out_dir, offline, diagnostics)
-    thanks = thank_you_roll(
-        settings.referrals_csv,
-        settings.subscribers_csv,
-        first,
-        settings.tz,
-        region=business_region(settings),
-        rule=rule_of(settings),
-    )
+    thanks = None
+    if readers:
+        thanks = thank_you_roll(
+            settings.referrals_csv,
+            settings.subscribers_csv,
+            first,
+            settings.tz,
+            region=business_region(settings),
+            rule=rule_of(settings),
+        )
     issue = assemble_issue(settings, first, _bodies(fetched), diagnostics, thanks=thanks)
     return issue, fetched
 

@@ -1,6 +1,7 @@
 """The print edition: from a built month to the print shop's package.
 
 job        print_edition() / print_job(): the whole job, build folder to print/
+proof      print_proof(): the generic edition alone, for review, without the customer data
 document   the issue for paper (WeasyPrint), generic and addressed base
 assets     images and fonts for WeasyPrint; low-resolution warnings
 frontpage  the mailing panel's layout on page 1; window: envelope window geometry

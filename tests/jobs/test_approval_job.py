@@ -1,7 +1,8 @@
 """Approval by pull request (scripts/approval.py), the monthly workflow's jobs run as a hosted
 runner runs them: the scheduled run proposes the built issue as a pull request showing its
-subject, counts and text and no reader; merging it sends exactly that build once; a pull
-request closed without merging sends nothing; a build changed after approval is refused."""
+subject, counts and text, linking the email preview and the print proof, and no reader;
+merging it sends exactly that build once; a pull request closed without merging sends
+nothing; a build changed after approval is refused."""
 
 from __future__ import annotations
 
@@ -87,6 +88,7 @@ def test_merging_the_proposed_pull_request_sends_exactly_that_build_once(
     assert f"{MONTH}: would send {len(READERS)} (4 client, 4 partner, 4 prospect)" in pull["body"]
     assert "The Hartwell Home Letter" in pull["title"]
     assert f"email-preview-{MONTH}" in pull["body"]
+    assert f"`print-proof-{MONTH}` of the same run (no reader in it)" in pull["body"]
     assert f"/actions/runs/{scheduled.run_id}#artifacts" in pull["body"]
     readers = [*READERS, *(f"Reader{n}" for n in range(len(READERS)))]
     assert not [reader for reader in readers if reader in json.dumps(pull)]
