@@ -275,7 +275,7 @@ AGE_KEY = "NEWSLETTER_AGE_KEY"
 def test_every_job_that_reads_the_customer_data_unlocks_it_first(
     monthly: dict[str, Any],
 ) -> None:
-    for name in ("desk", "propose", "send", "print"):
+    for name in ("desk", "build", "propose", "send", "print"):
         job = monthly["jobs"][name]
         unlock = index_of(job, "newsletter keys unlock")
         assert index_of(job, "make setup") < unlock, name
@@ -294,13 +294,23 @@ def test_every_step_that_opens_or_seals_the_state_branch_holds_the_key(
                 assert step["env"][AGE_KEY] == "${{ secrets.NEWSLETTER_AGE_KEY }}", step["name"]
 
 
-def test_the_build_job_brings_back_the_issues_alone_with_no_key(
-    monthly: dict[str, Any],
-) -> None:
+def test_the_build_job_brings_back_the_issues_alone(monthly: dict[str, Any]) -> None:
     build = monthly["jobs"]["build"]
     restore = steps(build)[index_of(build, "state_branch.py restore")]
     assert restore["run"].strip().endswith("restore --issues-only")
-    assert "secrets." not in yaml.safe_dump(build)
+    assert "env" not in restore
+
+
+def test_the_build_job_unlocks_the_data_only_to_build_and_holds_no_other_secret(
+    monthly: dict[str, Any],
+) -> None:
+    # The issue thanks last month's referrers who agreed to be named: building it reads the
+    # referral ledger. An approved build is downloaded, never built again: no key then.
+    build = monthly["jobs"]["build"]
+    unlock = index_of(build, "newsletter keys unlock")
+    assert index_of(build, "make setup") < unlock < index_of(build, "make issue")
+    assert steps(build)[unlock]["if"] == "env.STAGE != 'send'"
+    assert set(re.findall(r"secrets\.(\w+)", yaml.safe_dump(build))) == {AGE_KEY}
 
 
 def test_secrets_reach_only_the_jobs_a_person_approved(monthly: dict[str, Any]) -> None:
@@ -308,7 +318,7 @@ def test_secrets_reach_only_the_jobs_a_person_approved(monthly: dict[str, Any]) 
     with_secrets = {
         name for name, job in monthly["jobs"].items() if "secrets." in yaml.safe_dump(job)
     }
-    assert with_secrets == {"desk", "propose", "send", "print"}
+    assert with_secrets == {"desk", "build", "propose", "send", "print"}
     for name in ("send", "print"):
         assert SEND_ENVIRONMENT in environment_name(monthly["jobs"][name])
     # Before approval, the desk job holds the desk's admin token and nothing else, and the
@@ -440,7 +450,6 @@ def test_the_build_is_previewed_and_the_print_package_handed_over(
     assert "make issue" in steps(build)[index_of(build, "make issue")]["run"]
     preview = upload_of(build, "email-preview-${{ env.MONTH }}")
     assert index_of(build, "make issue") < preview
-    assert "secrets." not in yaml.safe_dump(build)
     print_job = monthly["jobs"]["print"]
     assert "build" in print_job["needs"]
     assert "newsletter print" in steps(print_job)[index_of(print_job, "newsletter print")]["run"]
@@ -455,22 +464,21 @@ def test_the_build_for_approval_uploads_a_print_proof_made_without_the_customer_
     # After the email preview's upload, so the approved build's artifact is the build alone;
     # WeasyPrint's libraries and the package installed first.
     order = [
+        index_of(build, "make setup"),
         index_of(build, "make issue"),
         upload_of(build, "email-preview-${{ env.MONTH }}"),
         index_of(build, "system-deps.sh --require"),
-        index_of(build, "make setup"),
         index_of(build, "--proof"),
         upload_of(build, "print-proof-${{ env.MONTH }}"),
     ]
     assert order == sorted(order)
-    for_approval = [steps(build)[i] for i in order[2:]]
+    for_approval = [steps(build)[i] for i in order[3:]]
     assert {step["if"] for step in for_approval} == {"env.STAGE != 'send'"}
     proof, upload = for_approval[-2:]
     assert '.venv/bin/newsletter print --month "$MONTH" --proof' in proof["run"]
     assert upload["with"]["if-no-files-found"] == "error"
-    # No key to the sealed data and no secret: the proof needs neither.
-    assert "keys unlock" not in yaml.safe_dump(build)
-    assert "secrets." not in yaml.safe_dump(build)
+    # No key and no secret in the proof's own step: it reads neither.
+    assert "env" not in proof
 
 
 def test_the_web_archive_is_published_once_a_send_began(monthly: dict[str, Any]) -> None:

@@ -34,6 +34,8 @@ def build(config_path: Path, month: str, out_root: Path, strict: bool, offline: 
     )
     for message in result.warnings:
         warn(message)
+    if result.left_out:
+        click.echo(f"note: {result.left_out}", err=True)
     origins = ", ".join(f"{slug}: {origin}" for slug, origin in result.feeds.items())
     if origins:
         click.echo(f"feeds: {origins}")
@@ -78,6 +80,8 @@ def check(config_path: Path, month: str, strict: bool) -> None:
     report = check_all(settings, month, strict=strict)
     for message in report.warnings:
         warn(message)
+    for message in report.notes:
+        click.echo(f"note: {message}", err=True)
     for message in reminders(settings, date.today()):
         click.echo(f"reminder: {message}", err=True)
     for line in report.summary:

@@ -20,9 +20,10 @@ from newsletter.fsutil import replace_folder
 from newsletter.images import local_path, published_images
 from newsletter.model import Issue
 from newsletter.months import parse_month
-from newsletter.pipeline.manifest import MANIFEST, read_manifest, sha256
+from newsletter.pipeline.manifest import LEFT_OUT, MANIFEST, read_manifest, sha256
 from newsletter.pipeline.manifest import verify_manifest as verify_manifest  # the public API's
 from newsletter.pipeline.monthlock import month_lock
+from newsletter.pipeline.readers import left_out_note, sealed_reader_file
 from newsletter.pipeline.variants import personalized, render_variants
 from newsletter.referrals.counting import rule_of
 from newsletter.referrals.fields import business_region
@@ -53,6 +54,7 @@ class BuildResult:
     outputs: Mapping[str, str]  # relative path -> sha256
     feeds: Mapping[str, str]  # feed slug -> where its content came from
     warnings: tuple[str, ...]
+    left_out: str = ""  # what a build without the customer data lacks ("": nothing)
 
 
 class Outputs:
@@ -93,13 +95,16 @@ def _build(
     month = f"{first:%Y-%m}"
     out_dir = out_root / month
     diagnostics = Diagnostics(strict=strict)
+    sealed = sealed_reader_file(settings)
+    readers = sealed is None
 
-    issue, fetched = gather_issue(settings, first, out_dir, offline, diagnostics)
+    issue, fetched = gather_issue(settings, first, out_dir, offline, diagnostics, readers=readers)
     bodies = _bodies(fetched)
     _check_brand_colors(settings, diagnostics)
 
     images = published_images(settings, issue)
-    outputs = render_issue(issue, settings, _archive_entries(out_root, issue, diagnostics), images)
+    archive = _archive_entries(out_root, issue, diagnostics)
+    outputs = render_issue(issue, settings, archive, images, readers=readers)
     for slug, body in sorted(bodies.items()):
         outputs.add(f"{SNAPSHOT_DIR}/{slug}", body)
 
@@ -108,7 +113,8 @@ def _build(
         _relative(local_path(settings.content_dir, src), settings.root): sha256(data)
         for src, data in images.items()
     }
-    outputs.add(MANIFEST, _manifest(issue, inputs, outputs.files))
+    left_out = left_out_note(settings, sealed) if sealed else ""
+    outputs.add(MANIFEST, _manifest(issue, inputs, outputs.files, left_out))
     stale = _stale_print(out_dir, outputs.files[MANIFEST])
     replace_folder(out_dir, outputs.files, keep=KEPT)
     return BuildResult(
@@ -117,6 +123,7 @@ def _build(
         outputs={name: sha256(data) for name, data in sorted(outputs.files.items())},
         feeds={slug: f.origin for slug, f in sorted(fetched.items())},
         warnings=(*diagnostics.warnings, *stale),
+        left_out=left_out,
     )
 
 
@@ -141,10 +148,16 @@ def _stale_print(out_dir: Path, manifest: bytes) -> list[str]:
 
 
 def render_issue(
-    issue: Issue, settings: Settings, archive: list[ArchiveEntry], images: Mapping[str, bytes]
+    issue: Issue,
+    settings: Settings,
+    archive: list[ArchiveEntry],
+    images: Mapping[str, bytes],
+    *,
+    readers: bool = True,
 ) -> Outputs:
     """Every rendered file of a build (emails per segment, web pages and their images), in
-    memory. ``newsletter check`` runs this too, so a build never fails on what check passed.
+    memory; the personal variants only with ``readers`` (they read the subscriber list).
+    ``newsletter check`` runs this too, so a build never fails on what check passed.
     """
     env = make_environment(settings.templates_dir)
     outputs = Outputs()
@@ -157,7 +170,7 @@ def render_issue(
         outputs.add(
             f"segments/{segment}/email.txt", render_text(issue, settings, env, segment=segment)
         )
-    if personalized(settings):
+    if readers and personalized(settings):
         render_variants(issue, settings, env, outputs.add)
     outputs.add("web/index.html", render_web_issue(issue, settings, env))
     outputs.add("web/archive.html", render_archive(archive, settings, env, web_url=issue.web_url))
@@ -173,9 +186,11 @@ def dry_build(settings: Settings, month: str, diagnostics: Diagnostics) -> Outpu
     through ``diagnostics`` as ``build --offline`` would (a feed with no copy, a section
     left empty), so under ``--strict`` check refuses what the build would refuse."""
     first = parse_month(month)
-    issue, _ = gather_issue(settings, first, None, True, diagnostics)
+    readers = sealed_reader_file(settings) is None  # sealed: check says so of the lists
+    issue, _ = gather_issue(settings, first, None, True, diagnostics, readers=readers)
     _check_brand_colors(settings, diagnostics)
-    return render_issue(issue, settings, [_archive_entry(issue)], published_images(settings, issue))
+    images = published_images(settings, issue)
+    return render_issue(issue, settings, [_archive_entry(issue)], images, readers=readers)
 
 
 def _gather_feeds(
@@ -299,9 +314,11 @@ def _relative(path: Path, root: Path) -> str:
         return path.resolve().as_posix()
 
 
-def _manifest(issue: Issue, inputs: Mapping[str, str], files: Mapping[str, bytes]) -> str:
+def _manifest(
+    issue: Issue, inputs: Mapping[str, str], files: Mapping[str, bytes], left_out: str
+) -> str:
     entry = _archive_entry(issue)
-    manifest = {
+    manifest: dict[str, object] = {
         "issue": {
             "month": entry.month,
             "title": entry.title,
@@ -313,6 +330,8 @@ def _manifest(issue: Issue, inputs: Mapping[str, str], files: Mapping[str, bytes
         "outputs": {name: sha256(data) for name, data in sorted(files.items())},
         "snapshot": sorted(n for n in files if n.startswith(f"{SNAPSHOT_DIR}/")),
     }
+    if left_out:
+        manifest[LEFT_OUT] = left_out
     return json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
 
 

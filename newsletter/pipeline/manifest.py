@@ -16,6 +16,8 @@ from typing import Any
 from newsletter.errors import BuildError, NewsletterError
 
 MANIFEST = "manifest.json"
+LEFT_OUT = "left_out"
+"""The manifest's key for what a build made without the customer data lacks."""
 
 
 def sha256(data: bytes) -> str:
@@ -70,6 +72,9 @@ def load_build(out_dir: Path) -> dict[str, Any]:
             path=out_dir / MANIFEST,
         )
     manifest: dict[str, Any] = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
+    left_out = manifest.get(LEFT_OUT)
+    if left_out:  # made where the lists were sealed: no thank-you roll, no personal variants
+        raise NewsletterError(f"not this build: {left_out}", path=out_dir / MANIFEST)
     return manifest
 
 
