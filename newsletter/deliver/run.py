@@ -42,6 +42,7 @@ from newsletter.model import normalize_email
 from newsletter.months import parse_month
 from newsletter.pipeline.mail import IssueMail
 from newsletter.pipeline.manifest import published_images
+from newsletter.pipeline.monthlock import month_lock
 
 PREVIEW_DIR = "preview"  # under state/: the dry run's sample message
 MAX_TEST_COPIES = 1000  # one request's worth: a test is a look, not a send
@@ -79,16 +80,22 @@ def send_month(
 
     Unless ``live``, nothing is sent: the report says what a send would do, and one fully
     personalized sample message is written (0600) for a look in a mail client.
+
+    It holds the month's lock: each group's message is read from the build when that group
+    first goes out, so a build of the month meanwhile would pair one build's subject with
+    another's body. A build (or print) of the month refuses while it sends, as it refuses
+    while one of those runs.
     """
+    built = f"{parse_month(month):%Y-%m}"
 
     def job() -> AbstractContextManager[SendJob]:
         return issue_job(settings, month, out_root=out_root, secret=secret)
 
     def sample() -> tuple[Path, Mapping[str, Path]]:  # read once the send has checked the desk
-        images = published_images(out_root / f"{parse_month(month):%Y-%m}")
-        return sample_message_path(settings, month), images
+        return sample_message_path(settings, month), published_images(out_root / built)
 
-    return run_job(settings, job, sample, live, desk_check, environ, options)
+    with month_lock(out_root, built, doing="send"):
+        return run_job(settings, job, sample, live, desk_check, environ, options)
 
 
 def send_nurture_quarter(

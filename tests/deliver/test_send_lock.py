@@ -2,7 +2,7 @@
 monthly workflow): one sends, the other refuses at once naming it, nobody gets two copies.
 
 Both are the installed console script. The fake server holds its answer to the first
-request, so whichever send won the ledger is still sending while the other one starts.
+request, so whichever send won the lock is still sending while the other one starts.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def test_two_sends_started_together_one_sends_and_the_other_refuses(sample_proje
     assert refused.returncode == 2
     message = refusal.decode()
     pattern = (
-        rf"^newsletter: .*ledger\.sqlite: cannot send {MONTH}: send {MONTH} "
+        rf"^newsletter: .*build/{MONTH}: cannot send {MONTH}: send {MONTH} "
         rf"\(pid {winner.pid} on {re.escape(socket.gethostname())}, since \S+\) is using it"
     )
     assert re.search(pattern, message), message

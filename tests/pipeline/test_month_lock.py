@@ -31,7 +31,13 @@ def folder_bytes(folder: Path) -> dict[str, bytes]:
 
 
 @pytest.mark.parametrize(
-    ("holder", "command"), [("print", ("build", "--offline")), ("build", ("print",))]
+    ("holder", "command"),
+    [
+        ("print", ("build", "--offline")),
+        ("build", ("print",)),
+        ("send", ("build", "--offline")),
+        ("build", ("send",)),
+    ],
 )
 def test_a_command_on_a_month_another_holds_is_refused_naming_it(
     project: Path, holder: str, command: tuple[str, ...]
